@@ -1,0 +1,272 @@
+//! The `relay` command line. With no subcommand it opens the window; subcommands run the same
+//! core headless. Human output by default, `--json` for scripts. Exit codes: 0 success,
+//! 1 failure, 2 bad input (nothing changed).
+
+use clap::{Parser, Subcommand};
+use relay_core::paths::DataDir;
+use relay_core::secrets::{KeyringStore, SecretKind};
+use relay_core::settings::{JsonFileBackend, Settings};
+use relay_core::workspace::Workspace;
+use relay_core::{AppError, AppResult, ErrorCode};
+use serde_json::{json, Value};
+use std::io::{IsTerminal, Read, Write};
+use std::path::PathBuf;
+use std::sync::Arc;
+
+#[derive(Debug, Parser)]
+#[command(
+    name = "relay",
+    version = relay_core::VERSION,
+    about = "Proactive WhatsApp and SMS campaigns for Zendesk, through Sunshine Conversations.",
+    long_about = "Proactive WhatsApp and SMS campaigns for Zendesk, through Sunshine Conversations.\n\nWith no command, opens the Relay window. The commands below run the same core without a window.",
+    after_help = "Secrets are never read from the command line: `relay settings set-secret NAME` asks for them, or reads them from standard input."
+)]
+pub struct Cli {
+    /// Data folder (database, settings, logs). Default: the system's data folder for Relay.
+    #[arg(long, global = true, env = relay_core::paths::DATA_DIR_ENV, value_name = "DIR")]
+    pub data_dir: Option<PathBuf>,
+    /// Print JSON instead of text (errors too: {"error": {"code", "message", "details"?}}).
+    #[arg(long, global = true)]
+    pub json: bool,
+    #[command(subcommand)]
+    pub command: Option<Command>,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Print the version.
+    Version,
+    /// Show and change the workspace settings.
+    Settings {
+        #[command(subcommand)]
+        action: SettingsCommand,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum SettingsCommand {
+    /// Show every setting, whether each secret is set, and the files Relay uses.
+    Show,
+    /// Set one setting. Lists are comma-separated; send_rates is ID=RATE,ID=RATE.
+    Set {
+        /// A setting name, e.g. zendesk_subdomain, blackout_days, default_country.
+        key: String,
+        /// The new value.
+        value: String,
+    },
+    /// Store a secret in the OS keychain, read from a prompt or standard input.
+    ///
+    /// NAME is zendesk_api_token, sunshine_key_secret, or sunshine_token (the base64
+    /// "keyId:secret" token, which also sets sunshine_key_id).
+    SetSecret {
+        /// zendesk_api_token | sunshine_key_secret | sunshine_token
+        name: String,
+    },
+    /// Remove a secret from the OS keychain.
+    ClearSecret {
+        /// zendesk_api_token | sunshine_key_secret
+        name: String,
+    },
+}
+
+/// Entry point of the binary; returns the process exit code.
+pub fn main() -> i32 {
+    crate::mark_process_start();
+    let cli = Cli::parse();
+    let json = cli.json;
+    match run(cli) {
+        Ok(()) => 0,
+        Err(e) => {
+            if json {
+                println!("{}", json!({ "error": e }));
+            } else {
+                eprintln!("error: {}", e.message);
+                if let Some(details) = &e.details {
+                    if details.fields.len() > 1 {
+                        for (field, problem) in &details.fields {
+                            eprintln!("  {field}: {problem}");
+                        }
+                    }
+                }
+            }
+            if e.code == ErrorCode::InvalidInput {
+                2
+            } else {
+                1
+            }
+        }
+    }
+}
+
+fn run(cli: Cli) -> AppResult<()> {
+    let data = DataDir::resolve(cli.data_dir.as_deref())?;
+    let Some(command) = cli.command else {
+        return crate::run_gui(data);
+    };
+    match command {
+        Command::Version => {
+            if cli.json {
+                println!("{}", json!({ "version": relay_core::VERSION }));
+            } else {
+                println!("relay {}", relay_core::VERSION);
+            }
+            Ok(())
+        }
+        Command::Settings { action } => {
+            relay_core::logging::init(&data.log_dir())?;
+            let backend = Box::new(JsonFileBackend::new(&data.settings_file()));
+            let ws = Workspace::open(data, Arc::new(KeyringStore), backend)?;
+            settings(&ws, action, cli.json)
+        }
+    }
+}
+
+fn settings(ws: &Workspace, action: SettingsCommand, json: bool) -> AppResult<()> {
+    match action {
+        SettingsCommand::Show => show(ws, json),
+        SettingsCommand::Set { key, value } => {
+            ws.set_key(&key, &value)?;
+            let shown = ws
+                .settings()?
+                .to_map()
+                .get(&key)
+                .cloned()
+                .unwrap_or(Value::Null);
+            if json {
+                println!("{}", json!({ "key": key, "value": shown }));
+            } else {
+                println!("{key} = {}", display_value(&shown));
+            }
+            Ok(())
+        }
+        SettingsCommand::SetSecret { name } => {
+            let value = read_secret(&name)?;
+            let view = if name == "sunshine_token" {
+                ws.set_sunshine_token(&value)?
+            } else {
+                ws.set_secret(parse_kind(&name)?, &value)?
+            };
+            if json {
+                println!(
+                    "{}",
+                    json!({ "secret": name, "set": true, "configured": view.configured })
+                );
+            } else {
+                println!("{name} saved to the system keychain.");
+                if name == "sunshine_token" {
+                    println!("sunshine_key_id = {}", view.settings.sunshine_key_id);
+                }
+            }
+            Ok(())
+        }
+        SettingsCommand::ClearSecret { name } => {
+            ws.clear_secret(parse_kind(&name)?)?;
+            if json {
+                println!("{}", json!({ "secret": name, "set": false }));
+            } else {
+                println!("{name} removed from the system keychain.");
+            }
+            Ok(())
+        }
+    }
+}
+
+fn parse_kind(name: &str) -> AppResult<SecretKind> {
+    SecretKind::parse(name).ok_or_else(|| {
+        AppError::invalid_field(
+            "name",
+            format!("\"{name}\" is not a secret. Use zendesk_api_token or sunshine_key_secret (or sunshine_token with set-secret)."),
+        )
+    })
+}
+
+/// Reads a secret from a hidden prompt on a terminal, or from all of standard input otherwise.
+fn read_secret(name: &str) -> AppResult<String> {
+    if name != "sunshine_token" {
+        parse_kind(name)?;
+    }
+    let value = if std::io::stdin().is_terminal() {
+        rpassword::prompt_password(format!("{name} (input hidden): ")).map_err(|e| {
+            AppError::new(
+                ErrorCode::Io,
+                format!("Could not read from the terminal: {e}"),
+            )
+        })?
+    } else {
+        let mut s = String::new();
+        std::io::stdin().read_to_string(&mut s).map_err(|e| {
+            AppError::new(ErrorCode::Io, format!("Could not read standard input: {e}"))
+        })?;
+        s
+    };
+    Ok(value)
+}
+
+fn display_value(v: &Value) -> String {
+    match v {
+        Value::String(s) if s.is_empty() => "(empty)".into(),
+        Value::String(s) => s.clone(),
+        Value::Array(a) if a.is_empty() => "(none)".into(),
+        Value::Array(a) => a.iter().map(display_value).collect::<Vec<_>>().join(", "),
+        Value::Object(o) if o.is_empty() => "(none)".into(),
+        Value::Object(o) => o
+            .iter()
+            .map(|(k, v)| format!("{k}={}", display_value(v)))
+            .collect::<Vec<_>>()
+            .join(", "),
+        other => other.to_string(),
+    }
+}
+
+fn show(ws: &Workspace, json: bool) -> AppResult<()> {
+    let info = ws.info()?;
+    let settings: Settings = ws.settings()?;
+    // The keychain may be locked or absent (a headless server): show the rest anyway.
+    let secrets = ws.secrets().status().map_err(AppError::from);
+    if json {
+        let mut out = json!({
+            "version": info.version,
+            "schema_version": info.schema_version,
+            "data_dir": info.data_dir,
+            "database": info.database,
+            "settings_file": info.settings_file,
+            "log_file": info.log_file,
+            "settings": settings,
+            "configured": false,
+        });
+        match &secrets {
+            Ok(s) => {
+                out["secrets"] = json!(s);
+                out["configured"] =
+                    json!(settings.is_configured() && s.zendesk_api_token && s.sunshine_key_secret);
+            }
+            Err(e) => out["secrets_error"] = json!(e),
+        }
+        println!("{out}");
+        return Ok(());
+    }
+    let mut o = std::io::stdout().lock();
+    let w = |o: &mut std::io::StdoutLock, k: &str, v: &str| {
+        let _ = writeln!(o, "  {k:<22} {v}");
+    };
+    let _ = writeln!(o, "Relay {}", info.version);
+    w(&mut o, "data folder", &info.data_dir);
+    w(&mut o, "database", &info.database);
+    w(&mut o, "schema_version", &info.schema_version.to_string());
+    w(&mut o, "settings file", &info.settings_file);
+    w(&mut o, "log file", &info.log_file);
+    let _ = writeln!(o, "\nSettings");
+    for (k, v) in settings.to_map() {
+        w(&mut o, &k, &display_value(&v));
+    }
+    let _ = writeln!(o, "\nSecrets (system keychain)");
+    match secrets {
+        Ok(s) => {
+            let state = |b: bool| if b { "set" } else { "not set" };
+            w(&mut o, "zendesk_api_token", state(s.zendesk_api_token));
+            w(&mut o, "sunshine_key_secret", state(s.sunshine_key_secret));
+        }
+        Err(e) => w(&mut o, "unavailable", &e.message),
+    }
+    Ok(())
+}

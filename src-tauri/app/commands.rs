@@ -1,0 +1,68 @@
+//! The Tauri commands: thin adapters over `relay_core::workspace::Workspace`.
+//!
+//! Each command is listed three times, on purpose: in `specta_builder` (bindings + handler), in
+//! build.rs (its generated `allow-*` permission) and in tauri.conf.json's capability. A test
+//! checks the three lists agree.
+
+use crate::state::AppState;
+use relay_core::secrets::SecretKind;
+use relay_core::settings::Settings;
+use relay_core::workspace::{AppInfo, SettingsView};
+use relay_core::AppError;
+use tauri::State;
+
+/// Version, data folder, files and schema version.
+#[tauri::command]
+#[specta::specta]
+pub async fn app_info(state: State<'_, AppState>) -> Result<AppInfo, AppError> {
+    state.workspace()?.info()
+}
+
+/// The settings, and whether each secret is set (never the secrets themselves).
+#[tauri::command]
+#[specta::specta]
+pub async fn get_settings(state: State<'_, AppState>) -> Result<SettingsView, AppError> {
+    crate::log_ui_ready();
+    state.workspace()?.settings_view()
+}
+
+/// Validates and saves every non-secret setting; invalid input changes nothing.
+#[tauri::command]
+#[specta::specta]
+pub async fn save_settings(
+    state: State<'_, AppState>,
+    settings: Settings,
+) -> Result<SettingsView, AppError> {
+    state.workspace()?.save_settings(settings)
+}
+
+/// Stores a secret in the OS keychain.
+#[tauri::command]
+#[specta::specta]
+pub async fn set_secret(
+    state: State<'_, AppState>,
+    kind: SecretKind,
+    value: String,
+) -> Result<SettingsView, AppError> {
+    state.workspace()?.set_secret(kind, &value)
+}
+
+/// Removes a secret from the OS keychain.
+#[tauri::command]
+#[specta::specta]
+pub async fn clear_secret(
+    state: State<'_, AppState>,
+    kind: SecretKind,
+) -> Result<SettingsView, AppError> {
+    state.workspace()?.clear_secret(kind)
+}
+
+/// Accepts the base64 `keyId:secret` token: key id to the settings, secret to the keychain.
+#[tauri::command]
+#[specta::specta]
+pub async fn set_sunshine_token(
+    state: State<'_, AppState>,
+    token: String,
+) -> Result<SettingsView, AppError> {
+    state.workspace()?.set_sunshine_token(&token)
+}

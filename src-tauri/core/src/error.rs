@@ -1,0 +1,213 @@
+//! The app-level error contract.
+//!
+//! Every failure that reaches the UI or the `--json` CLI output serializes as
+//! `{ "code": "...", "message": "...", "details"?: ... }`. `code` is a stable machine value that the
+//! UI switches on (it never matches on `message`, which is for people and may be reworded); the
+//! TypeScript union is generated from [`ErrorCode`]. Module-level errors (`StorageError`,
+//! `SecretError`, `SettingsError`) convert into [`AppError`] at the boundary.
+
+use serde::{Deserialize, Serialize};
+use specta::Type;
+use std::collections::BTreeMap;
+
+/// Stable error codes. Adding a variant is fine; renaming or removing one breaks the UI contract.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, Type)]
+#[serde(rename_all = "snake_case")]
+pub enum ErrorCode {
+    /// The user gave a value that cannot be accepted; `details` maps each field to what is wrong.
+    InvalidInput,
+    /// Something the action needs is not configured yet (for example no Zendesk subdomain).
+    NotConfigured,
+    /// The thing asked for does not exist.
+    NotFound,
+    /// The OS keychain (Keychain, Credential Manager, Secret Service) could not be used.
+    KeychainUnavailable,
+    /// The local database could not be opened, migrated, read or written.
+    Storage,
+    /// A local file could not be read or written.
+    Io,
+    /// A bug: something that should not happen. The message says to report it.
+    Internal,
+}
+
+impl ErrorCode {
+    /// Every code, in declaration order (used by tests and the generated TypeScript).
+    pub const ALL: [ErrorCode; 7] = [
+        ErrorCode::InvalidInput,
+        ErrorCode::NotConfigured,
+        ErrorCode::NotFound,
+        ErrorCode::KeychainUnavailable,
+        ErrorCode::Storage,
+        ErrorCode::Io,
+        ErrorCode::Internal,
+    ];
+
+    /// The wire value (`"invalid_input"`...).
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ErrorCode::InvalidInput => "invalid_input",
+            ErrorCode::NotConfigured => "not_configured",
+            ErrorCode::NotFound => "not_found",
+            ErrorCode::KeychainUnavailable => "keychain_unavailable",
+            ErrorCode::Storage => "storage",
+            ErrorCode::Io => "io",
+            ErrorCode::Internal => "internal",
+        }
+    }
+}
+
+/// The error every command and CLI subcommand returns.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, Type, thiserror::Error)]
+#[error("{message}")]
+pub struct AppError {
+    pub code: ErrorCode,
+    /// What happened and what to do, for a person.
+    pub message: String,
+    /// Structured extra data; for `invalid_input`, a map of field name → problem.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[specta(optional)]
+    pub details: Option<ErrorDetails>,
+}
+
+/// Extra data attached to an error.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, Type)]
+pub struct ErrorDetails {
+    /// Field name → what is wrong with it and how to fix it.
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    #[specta(optional)]
+    pub fields: BTreeMap<String, String>,
+    /// A path involved in the failure (database, settings file, log file).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[specta(optional)]
+    pub path: Option<String>,
+}
+
+impl AppError {
+    pub fn new(code: ErrorCode, message: impl Into<String>) -> Self {
+        AppError {
+            code,
+            message: message.into(),
+            details: None,
+        }
+    }
+
+    /// An `invalid_input` error for one or more fields.
+    pub fn invalid_fields(fields: BTreeMap<String, String>) -> Self {
+        let message = match fields.len() {
+            1 => {
+                let (field, problem) = fields.iter().next().map(|(k, v)| (k.clone(), v.clone())).unwrap_or_default();
+                format!("{field}: {problem}")
+            }
+            n => format!("{n} settings need attention; nothing was saved. Fix each highlighted field and save again."),
+        };
+        AppError {
+            code: ErrorCode::InvalidInput,
+            message,
+            details: Some(ErrorDetails { fields, path: None }),
+        }
+    }
+
+    pub fn invalid_field(field: &str, problem: impl Into<String>) -> Self {
+        let mut fields = BTreeMap::new();
+        fields.insert(field.to_string(), problem.into());
+        Self::invalid_fields(fields)
+    }
+
+    pub fn with_path(mut self, path: &std::path::Path) -> Self {
+        let details = self.details.get_or_insert(ErrorDetails {
+            fields: BTreeMap::new(),
+            path: None,
+        });
+        details.path = Some(path.display().to_string());
+        self
+    }
+
+    pub fn internal(what: impl std::fmt::Display) -> Self {
+        AppError::new(
+            ErrorCode::Internal,
+            format!("Unexpected internal error: {what}. Please report it with the log file."),
+        )
+    }
+}
+
+pub type AppResult<T> = Result<T, AppError>;
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    #[test]
+    fn every_code_serializes_to_its_stable_snake_case_value() {
+        // The UI switches on these exact strings: a rename here must fail this test.
+        let expected = [
+            "invalid_input",
+            "not_configured",
+            "not_found",
+            "keychain_unavailable",
+            "storage",
+            "io",
+            "internal",
+        ];
+        for (code, want) in ErrorCode::ALL.iter().zip(expected) {
+            assert_eq!(serde_json::to_value(code).unwrap(), json!(want));
+            assert_eq!(code.as_str(), want, "as_str must agree with serde");
+        }
+    }
+
+    #[test]
+    fn exact_json_of_each_code_without_details() {
+        // The contract: exactly `code` and `message`, no `details` key when there are none.
+        for code in ErrorCode::ALL {
+            let err = AppError::new(code, "What happened. What to do.");
+            assert_eq!(
+                serde_json::to_value(&err).unwrap(),
+                json!({"code": code.as_str(), "message": "What happened. What to do."})
+            );
+        }
+    }
+
+    #[test]
+    fn exact_json_of_invalid_input_with_fields() {
+        let err = AppError::invalid_field("blackout_days", "must be between 0 and 365");
+        assert_eq!(
+            serde_json::to_value(&err).unwrap(),
+            json!({
+                "code": "invalid_input",
+                "message": "blackout_days: must be between 0 and 365",
+                "details": {"fields": {"blackout_days": "must be between 0 and 365"}}
+            })
+        );
+    }
+
+    #[test]
+    fn exact_json_of_storage_error_with_path() {
+        let err = AppError::new(ErrorCode::Storage, "The database is locked.")
+            .with_path(std::path::Path::new("/tmp/relay.sqlite3"));
+        assert_eq!(
+            serde_json::to_value(&err).unwrap(),
+            json!({
+                "code": "storage",
+                "message": "The database is locked.",
+                "details": {"path": "/tmp/relay.sqlite3"}
+            })
+        );
+    }
+
+    #[test]
+    fn several_invalid_fields_get_a_summary_message() {
+        let mut fields = BTreeMap::new();
+        fields.insert("a".into(), "bad".into());
+        fields.insert("b".into(), "worse".into());
+        let err = AppError::invalid_fields(fields);
+        assert!(err.message.starts_with("2 settings need attention"));
+        assert_eq!(err.details.unwrap().fields.len(), 2);
+    }
+
+    #[test]
+    fn round_trips_through_json() {
+        let err = AppError::invalid_field("x", "y");
+        let back: AppError = serde_json::from_value(serde_json::to_value(&err).unwrap()).unwrap();
+        assert_eq!(back, err);
+    }
+}

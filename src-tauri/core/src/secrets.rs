@@ -1,0 +1,389 @@
+//! Secrets live only in the OS keychain (Keychain on macOS, Credential Manager on Windows,
+//! Secret Service on Linux) through the `keyring` crate. Nothing else in Relay ever stores them:
+//! the UI and `relay settings show` only learn whether each one is set.
+//!
+//! Entries are filed under the service [`KEYCHAIN_SERVICE`] with the account
+//! `{workspace_id}:{secret}`, so two data folders never share or overwrite each other's secrets.
+
+use crate::error::{AppError, ErrorCode};
+use crate::logging;
+use base64::Engine;
+use serde::{Deserialize, Serialize};
+use specta::Type;
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex};
+
+pub const KEYCHAIN_SERVICE: &str = "app.relay.desktop";
+const MAX_SECRET_LEN: usize = 4096;
+
+/// The secrets Relay knows.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, Type)]
+#[serde(rename_all = "snake_case")]
+pub enum SecretKind {
+    /// The Zendesk API token paired with the admin email (`email/token:TOKEN`).
+    ZendeskApiToken,
+    /// The secret of the Sunshine Conversations API key.
+    SunshineKeySecret,
+}
+
+impl SecretKind {
+    pub const ALL: [SecretKind; 2] = [SecretKind::ZendeskApiToken, SecretKind::SunshineKeySecret];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            SecretKind::ZendeskApiToken => "zendesk_api_token",
+            SecretKind::SunshineKeySecret => "sunshine_key_secret",
+        }
+    }
+
+    pub fn label(self) -> &'static str {
+        match self {
+            SecretKind::ZendeskApiToken => "Zendesk API token",
+            SecretKind::SunshineKeySecret => "Sunshine Conversations key secret",
+        }
+    }
+
+    pub fn parse(name: &str) -> Option<SecretKind> {
+        SecretKind::ALL.into_iter().find(|k| k.as_str() == name)
+    }
+}
+
+/// Whether each secret is set. This is all the UI ever learns about secrets.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, Type)]
+pub struct SecretStatus {
+    pub zendesk_api_token: bool,
+    pub sunshine_key_secret: bool,
+}
+
+/// Failures of the keychain layer.
+#[derive(Debug, thiserror::Error)]
+pub enum SecretError {
+    #[error("the keychain is unavailable: {0}")]
+    Unavailable(String),
+    #[error("{0}")]
+    Invalid(String),
+}
+
+impl From<SecretError> for AppError {
+    fn from(e: SecretError) -> Self {
+        match e {
+            SecretError::Unavailable(why) => AppError::new(
+                ErrorCode::KeychainUnavailable,
+                format!(
+                    "The system keychain could not be used ({why}). Unlock your keychain (on Linux: start a Secret Service such as GNOME Keyring or KWallet) and try again; Relay never stores secrets anywhere else."
+                ),
+            ),
+            SecretError::Invalid(why) => AppError::new(ErrorCode::InvalidInput, why),
+        }
+    }
+}
+
+/// A place secrets can be kept. The real one is [`KeyringStore`]; tests use [`MemoryStore`].
+pub trait SecretStore: Send + Sync {
+    fn get(&self, account: &str) -> Result<Option<String>, SecretError>;
+    fn set(&self, account: &str, value: &str) -> Result<(), SecretError>;
+    /// Removes the entry; removing an absent entry is not an error.
+    fn delete(&self, account: &str) -> Result<(), SecretError>;
+}
+
+/// The OS keychain.
+#[derive(Debug, Default, Clone)]
+pub struct KeyringStore;
+
+fn keyring_error(e: keyring::Error) -> SecretError {
+    // The keyring error text names the platform failure and never contains the secret.
+    SecretError::Unavailable(e.to_string())
+}
+
+impl SecretStore for KeyringStore {
+    fn get(&self, account: &str) -> Result<Option<String>, SecretError> {
+        let entry = keyring::Entry::new(KEYCHAIN_SERVICE, account).map_err(keyring_error)?;
+        match entry.get_password() {
+            Ok(v) => Ok(Some(v)),
+            Err(keyring::Error::NoEntry) => Ok(None),
+            Err(e) => Err(keyring_error(e)),
+        }
+    }
+
+    fn set(&self, account: &str, value: &str) -> Result<(), SecretError> {
+        let entry = keyring::Entry::new(KEYCHAIN_SERVICE, account).map_err(keyring_error)?;
+        entry.set_password(value).map_err(keyring_error)
+    }
+
+    fn delete(&self, account: &str) -> Result<(), SecretError> {
+        let entry = keyring::Entry::new(KEYCHAIN_SERVICE, account).map_err(keyring_error)?;
+        match entry.delete_credential() {
+            Ok(()) | Err(keyring::Error::NoEntry) => Ok(()),
+            Err(e) => Err(keyring_error(e)),
+        }
+    }
+}
+
+/// An in-process store for unit tests of code above the keychain.
+#[derive(Debug, Default, Clone)]
+pub struct MemoryStore {
+    entries: Arc<Mutex<HashMap<String, String>>>,
+}
+
+impl MemoryStore {
+    pub fn new() -> Self {
+        Self::default()
+    }
+    fn lock(&self) -> std::sync::MutexGuard<'_, HashMap<String, String>> {
+        self.entries.lock().unwrap_or_else(|p| p.into_inner())
+    }
+}
+
+impl SecretStore for MemoryStore {
+    fn get(&self, account: &str) -> Result<Option<String>, SecretError> {
+        Ok(self.lock().get(account).cloned())
+    }
+    fn set(&self, account: &str, value: &str) -> Result<(), SecretError> {
+        self.lock().insert(account.to_string(), value.to_string());
+        Ok(())
+    }
+    fn delete(&self, account: &str) -> Result<(), SecretError> {
+        self.lock().remove(account);
+        Ok(())
+    }
+}
+
+/// The secrets of one workspace.
+#[derive(Clone)]
+pub struct Secrets {
+    store: Arc<dyn SecretStore>,
+    workspace_id: String,
+}
+
+impl Secrets {
+    pub fn new(store: Arc<dyn SecretStore>, workspace_id: impl Into<String>) -> Self {
+        Secrets {
+            store,
+            workspace_id: workspace_id.into(),
+        }
+    }
+
+    /// The keychain account name of a secret of this workspace.
+    pub fn account(&self, kind: SecretKind) -> String {
+        format!("{}:{}", self.workspace_id, kind.as_str())
+    }
+
+    pub fn get(&self, kind: SecretKind) -> Result<Option<String>, SecretError> {
+        let value = self.store.get(&self.account(kind))?;
+        if let Some(v) = &value {
+            logging::redact_secret(v);
+        }
+        Ok(value)
+    }
+
+    /// Validates and stores a secret. Invalid input changes nothing.
+    pub fn set(&self, kind: SecretKind, value: &str) -> Result<(), SecretError> {
+        let value = validate_secret(kind, value)?;
+        logging::redact_secret(value);
+        self.store.set(&self.account(kind), value)?;
+        tracing::info!(secret = kind.as_str(), "secret saved to the keychain");
+        Ok(())
+    }
+
+    pub fn clear(&self, kind: SecretKind) -> Result<(), SecretError> {
+        self.store.delete(&self.account(kind))?;
+        tracing::info!(secret = kind.as_str(), "secret removed from the keychain");
+        Ok(())
+    }
+
+    pub fn status(&self) -> Result<SecretStatus, SecretError> {
+        Ok(SecretStatus {
+            zendesk_api_token: self.get(SecretKind::ZendeskApiToken)?.is_some(),
+            sunshine_key_secret: self.get(SecretKind::SunshineKeySecret)?.is_some(),
+        })
+    }
+}
+
+/// Trims surrounding whitespace (a pasted token often carries a newline) and rejects what cannot
+/// be a secret, naming the secret but never echoing its value.
+pub fn validate_secret(kind: SecretKind, value: &str) -> Result<&str, SecretError> {
+    let v = value.trim();
+    let label = kind.label();
+    if v.is_empty() {
+        return Err(SecretError::Invalid(format!(
+            "The {label} is empty. Paste the value, or use \"Clear\" to remove it."
+        )));
+    }
+    if v.len() > MAX_SECRET_LEN {
+        return Err(SecretError::Invalid(format!(
+            "The {label} is {} characters long, more than the {MAX_SECRET_LEN} a real one can be. Check that you pasted the right value.",
+            v.len()
+        )));
+    }
+    if v.chars().any(|c| c.is_control() || c.is_whitespace()) {
+        return Err(SecretError::Invalid(format!(
+            "The {label} contains spaces or line breaks. Copy it again without them."
+        )));
+    }
+    Ok(v)
+}
+
+/// A Sunshine Conversations key id and secret, decoded from the base64 `keyId:secret` token that
+/// the Relay instructions have admins build with `echo -n "id:secret" | base64`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SunshineKeyToken {
+    pub key_id: String,
+    pub secret: String,
+}
+
+/// Decodes and checks a base64 `keyId:secret` token.
+pub fn parse_sunshine_token(token: &str) -> Result<SunshineKeyToken, SecretError> {
+    const HOW: &str = "Build it with: echo -n \"KEY_ID:SECRET\" | base64 — or enter the key id and secret separately.";
+    let t: String = token.chars().filter(|c| !c.is_whitespace()).collect();
+    if t.is_empty() {
+        return Err(SecretError::Invalid(format!(
+            "The authorization token is empty. {HOW}"
+        )));
+    }
+    let engine = base64::engine::general_purpose::STANDARD;
+    let bytes = engine
+        .decode(&t)
+        .or_else(|_| base64::engine::general_purpose::URL_SAFE.decode(&t))
+        .map_err(|_| {
+            SecretError::Invalid(format!(
+                "The authorization token is not valid base64. {HOW}"
+            ))
+        })?;
+    let text = String::from_utf8(bytes).map_err(|_| {
+        SecretError::Invalid(format!(
+            "The authorization token does not decode to text. {HOW}"
+        ))
+    })?;
+    let (key_id, secret) = text.split_once(':').ok_or_else(|| {
+        SecretError::Invalid(format!(
+            "The authorization token decodes to text without a ':' between key id and secret. {HOW}"
+        ))
+    })?;
+    let key_id = key_id.trim();
+    let secret = secret.trim();
+    if key_id.is_empty() || secret.is_empty() {
+        return Err(SecretError::Invalid(format!(
+            "The authorization token has an empty key id or secret. {HOW}"
+        )));
+    }
+    if key_id.chars().any(|c| c.is_whitespace() || c.is_control()) || secret.contains(':') {
+        return Err(SecretError::Invalid(format!(
+            "The authorization token does not look like keyId:secret (a key id has no spaces, a secret no ':'). {HOW}"
+        )));
+    }
+    validate_secret(SecretKind::SunshineKeySecret, secret)?;
+    Ok(SunshineKeyToken {
+        key_id: key_id.to_string(),
+        secret: secret.to_string(),
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn secrets() -> Secrets {
+        Secrets::new(Arc::new(MemoryStore::new()), "ws1")
+    }
+
+    #[test]
+    fn set_get_clear_and_status() {
+        let s = secrets();
+        assert_eq!(
+            s.status().unwrap(),
+            SecretStatus {
+                zendesk_api_token: false,
+                sunshine_key_secret: false
+            }
+        );
+        s.set(SecretKind::ZendeskApiToken, "  abc123\n").unwrap();
+        assert_eq!(
+            s.get(SecretKind::ZendeskApiToken).unwrap().as_deref(),
+            Some("abc123"),
+            "trimmed"
+        );
+        assert!(s.status().unwrap().zendesk_api_token);
+        assert!(!s.status().unwrap().sunshine_key_secret);
+        s.clear(SecretKind::ZendeskApiToken).unwrap();
+        assert_eq!(s.get(SecretKind::ZendeskApiToken).unwrap(), None);
+        s.clear(SecretKind::ZendeskApiToken).unwrap(); // clearing twice is fine
+    }
+
+    #[test]
+    fn accounts_are_scoped_by_workspace() {
+        let store: Arc<dyn SecretStore> = Arc::new(MemoryStore::new());
+        let a = Secrets::new(store.clone(), "a");
+        let b = Secrets::new(store, "b");
+        a.set(SecretKind::SunshineKeySecret, "one").unwrap();
+        assert_eq!(
+            b.get(SecretKind::SunshineKeySecret).unwrap(),
+            None,
+            "b must not see a's secret"
+        );
+        assert_eq!(
+            a.account(SecretKind::SunshineKeySecret),
+            "a:sunshine_key_secret"
+        );
+    }
+
+    #[test]
+    fn bad_secrets_are_refused_without_echoing_and_change_nothing() {
+        let s = secrets();
+        s.set(SecretKind::ZendeskApiToken, "old").unwrap();
+        for bad in ["", "   ", "has space", "line\nbreak", &"x".repeat(5000)] {
+            let err = s.set(SecretKind::ZendeskApiToken, bad).unwrap_err();
+            let app: AppError = err.into();
+            assert_eq!(app.code, ErrorCode::InvalidInput);
+            assert!(app.message.contains("Zendesk API token"), "{}", app.message);
+            if bad.len() > 3 {
+                assert!(
+                    !app.message.contains(bad.trim()),
+                    "the message must not echo the value"
+                );
+            }
+        }
+        assert_eq!(
+            s.get(SecretKind::ZendeskApiToken).unwrap().as_deref(),
+            Some("old")
+        );
+    }
+
+    #[test]
+    fn sunshine_token_decodes_echo_n_base64() {
+        // `echo -n "app_5f1234:s3cr3t-Value_x" | base64`
+        let token = base64::engine::general_purpose::STANDARD.encode("app_5f1234:s3cr3t-Value_x");
+        let t = parse_sunshine_token(&format!("{token}\n")).unwrap();
+        assert_eq!(t.key_id, "app_5f1234");
+        assert_eq!(t.secret, "s3cr3t-Value_x");
+    }
+
+    #[test]
+    fn sunshine_token_errors_say_how_to_build_it() {
+        let enc = |s: &str| base64::engine::general_purpose::STANDARD.encode(s);
+        for bad in [
+            String::new(),
+            "not base64 !!".to_string(),
+            enc("no-colon-here"),
+            enc(":secret"),
+            enc("key:"),
+            enc("key id:secret"),
+            enc("a:b:c"),
+        ] {
+            let err: AppError = parse_sunshine_token(&bad).unwrap_err().into();
+            assert_eq!(err.code, ErrorCode::InvalidInput, "{bad:?}");
+            assert!(err.message.contains("base64"), "{}", err.message);
+        }
+    }
+
+    #[test]
+    fn secret_kinds_round_trip_by_name() {
+        for k in SecretKind::ALL {
+            assert_eq!(SecretKind::parse(k.as_str()), Some(k));
+            assert_eq!(
+                serde_json::to_value(k).unwrap(),
+                serde_json::json!(k.as_str())
+            );
+        }
+        assert_eq!(SecretKind::parse("nope"), None);
+    }
+}

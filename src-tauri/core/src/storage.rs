@@ -1,0 +1,272 @@
+//! The local database: one SQLite file in the data folder, WAL mode, forward-only migrations.
+//!
+//! Migrations are applied in order with `rusqlite_migration` (the schema version is SQLite's
+//! `user_version`). They are never edited once released: a change is a new migration appended to
+//! [`MIGRATIONS`]. A database written by a newer Relay is refused rather than downgraded.
+
+use crate::error::{AppError, ErrorCode};
+use rusqlite::{Connection, OptionalExtension};
+use rusqlite_migration::{Migrations, M};
+use std::path::{Path, PathBuf};
+use std::sync::LazyLock;
+use std::time::Duration;
+
+/// Failures of the storage layer.
+#[derive(Debug, thiserror::Error)]
+pub enum StorageError {
+    #[error("could not open the database {path}: {source}")]
+    Open {
+        path: PathBuf,
+        source: rusqlite::Error,
+    },
+    #[error("the database {path} has schema version {found}, newer than this Relay understands ({known})")]
+    TooNew {
+        path: PathBuf,
+        found: u32,
+        known: u32,
+    },
+    #[error("could not migrate the database {path}: {source}")]
+    Migrate {
+        path: PathBuf,
+        source: rusqlite_migration::Error,
+    },
+    #[error("database error: {0}")]
+    Sql(#[from] rusqlite::Error),
+}
+
+impl From<StorageError> for AppError {
+    fn from(e: StorageError) -> Self {
+        match &e {
+            StorageError::Open { path, source } => AppError::new(
+                ErrorCode::Storage,
+                format!(
+                    "Could not open the database {}: {source}. Check that the data folder is writable and not on a full disk.",
+                    path.display()
+                ),
+            )
+            .with_path(path),
+            StorageError::TooNew { path, found, known } => AppError::new(
+                ErrorCode::Storage,
+                format!(
+                    "This data folder was written by a newer Relay (schema {found}; this one knows up to {known}). Update Relay, or use another folder with --data-dir."
+                ),
+            )
+            .with_path(path),
+            StorageError::Migrate { path, source } => AppError::new(
+                ErrorCode::Storage,
+                format!(
+                    "Could not upgrade the database {}: {source}. Nothing was changed; report this with the log file.",
+                    path.display()
+                ),
+            )
+            .with_path(path),
+            StorageError::Sql(source) => AppError::new(
+                ErrorCode::Storage,
+                format!("The local database failed: {source}. Try again; if it persists, report it with the log file."),
+            ),
+        }
+    }
+}
+
+/// The ordered, append-only list of migrations. Index + 1 is the schema version it produces.
+const MIGRATION_SQL: &[&str] = &[
+    // 1: facts about this data folder (its workspace id, when it was created).
+    "CREATE TABLE app_meta (
+        key   TEXT PRIMARY KEY NOT NULL,
+        value TEXT NOT NULL
+    ) STRICT;",
+];
+
+static MIGRATIONS: LazyLock<Migrations<'static>> =
+    LazyLock::new(|| Migrations::new(MIGRATION_SQL.iter().map(|sql| M::up(sql)).collect()));
+
+/// The schema version of an up-to-date database.
+pub fn latest_schema_version() -> u32 {
+    MIGRATION_SQL.len() as u32
+}
+
+/// An open, migrated database.
+pub struct Database {
+    conn: Connection,
+    path: PathBuf,
+}
+
+impl Database {
+    /// Opens (creating if needed) and migrates the database at `path`.
+    pub fn open(path: &Path) -> Result<Self, StorageError> {
+        let mut conn = Connection::open(path).map_err(|source| StorageError::Open {
+            path: path.to_path_buf(),
+            source,
+        })?;
+        Self::configure(&conn).map_err(|source| StorageError::Open {
+            path: path.to_path_buf(),
+            source,
+        })?;
+        let found = user_version(&conn)?;
+        let known = latest_schema_version();
+        if found > known {
+            return Err(StorageError::TooNew {
+                path: path.to_path_buf(),
+                found,
+                known,
+            });
+        }
+        MIGRATIONS
+            .to_latest(&mut conn)
+            .map_err(|source| StorageError::Migrate {
+                path: path.to_path_buf(),
+                source,
+            })?;
+        Ok(Database {
+            conn,
+            path: path.to_path_buf(),
+        })
+    }
+
+    fn configure(conn: &Connection) -> rusqlite::Result<()> {
+        // WAL: readers never block the writer, and a crash mid-write leaves the last commit intact.
+        let mode: String =
+            conn.pragma_update_and_check(None, "journal_mode", "WAL", |r| r.get(0))?;
+        if !mode.eq_ignore_ascii_case("wal") {
+            tracing::warn!(mode, "SQLite refused WAL mode");
+        }
+        conn.pragma_update(None, "synchronous", "NORMAL")?;
+        conn.pragma_update(None, "foreign_keys", "ON")?;
+        conn.busy_timeout(Duration::from_secs(5))?;
+        Ok(())
+    }
+
+    pub fn path(&self) -> &Path {
+        &self.path
+    }
+
+    pub fn connection(&self) -> &Connection {
+        &self.conn
+    }
+
+    pub fn connection_mut(&mut self) -> &mut Connection {
+        &mut self.conn
+    }
+
+    /// The schema version (`user_version`) of this database.
+    pub fn schema_version(&self) -> Result<u32, StorageError> {
+        user_version(&self.conn)
+    }
+
+    /// The journal mode in force (`wal` once opened).
+    pub fn journal_mode(&self) -> Result<String, StorageError> {
+        Ok(self
+            .conn
+            .pragma_query_value(None, "journal_mode", |r| r.get(0))?)
+    }
+
+    pub fn meta(&self, key: &str) -> Result<Option<String>, StorageError> {
+        Ok(self
+            .conn
+            .query_row("SELECT value FROM app_meta WHERE key = ?1", [key], |r| {
+                r.get(0)
+            })
+            .optional()?)
+    }
+
+    pub fn set_meta(&self, key: &str, value: &str) -> Result<(), StorageError> {
+        self.conn.execute(
+            "INSERT INTO app_meta (key, value) VALUES (?1, ?2)
+             ON CONFLICT(key) DO UPDATE SET value = excluded.value",
+            [key, value],
+        )?;
+        Ok(())
+    }
+
+    /// A random id naming this data folder's workspace; keychain entries are filed under it, so
+    /// two data folders never share secrets. Created on first use.
+    pub fn workspace_id(&self) -> Result<String, StorageError> {
+        if let Some(id) = self.meta("workspace_id")? {
+            return Ok(id);
+        }
+        let id = uuid::Uuid::new_v4().simple().to_string();
+        // INSERT OR IGNORE + re-read: two processes opening a new folder agree on one id.
+        self.conn.execute(
+            "INSERT OR IGNORE INTO app_meta (key, value) VALUES ('workspace_id', ?1)",
+            [&id],
+        )?;
+        Ok(self.meta("workspace_id")?.unwrap_or(id))
+    }
+}
+
+fn user_version(conn: &Connection) -> Result<u32, StorageError> {
+    Ok(conn.pragma_query_value(None, "user_version", |r| r.get(0))?)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn migrations_are_valid_and_match_the_declared_latest_version() {
+        MIGRATIONS
+            .validate()
+            .expect("every migration must apply on an empty database");
+        let tmp = tempfile::tempdir().unwrap();
+        let db = Database::open(&tmp.path().join("a.sqlite3")).unwrap();
+        assert_eq!(db.schema_version().unwrap(), latest_schema_version());
+    }
+
+    #[test]
+    fn opens_in_wal_mode() {
+        let tmp = tempfile::tempdir().unwrap();
+        let db = Database::open(&tmp.path().join("a.sqlite3")).unwrap();
+        assert_eq!(db.journal_mode().unwrap(), "wal");
+    }
+
+    #[test]
+    fn reopening_keeps_data_and_version() {
+        let tmp = tempfile::tempdir().unwrap();
+        let path = tmp.path().join("a.sqlite3");
+        let id = Database::open(&path).unwrap().workspace_id().unwrap();
+        let db = Database::open(&path).unwrap();
+        assert_eq!(
+            db.workspace_id().unwrap(),
+            id,
+            "the workspace id is stable across opens"
+        );
+        assert_eq!(id.len(), 32);
+    }
+
+    #[test]
+    fn a_database_from_a_newer_relay_is_refused_and_left_untouched() {
+        let tmp = tempfile::tempdir().unwrap();
+        let path = tmp.path().join("a.sqlite3");
+        {
+            let conn = Connection::open(&path).unwrap();
+            conn.pragma_update(None, "user_version", 99).unwrap();
+        }
+        let err = Database::open(&path).err().expect("must refuse");
+        assert!(matches!(err, StorageError::TooNew { found: 99, .. }));
+        let app: AppError = err.into();
+        assert_eq!(app.code, ErrorCode::Storage);
+        assert!(app.message.contains("newer Relay"), "{}", app.message);
+        let conn = Connection::open(&path).unwrap();
+        let v: u32 = conn
+            .pragma_query_value(None, "user_version", |r| r.get(0))
+            .unwrap();
+        assert_eq!(v, 99, "a refused database must not be modified");
+    }
+
+    #[test]
+    fn a_file_that_is_not_a_database_is_a_storage_error() {
+        let tmp = tempfile::tempdir().unwrap();
+        let path = tmp.path().join("a.sqlite3");
+        std::fs::write(
+            &path,
+            b"this is not sqlite, just some text that is long enough to be a header",
+        )
+        .unwrap();
+        let err: AppError = Database::open(&path).err().expect("must fail").into();
+        assert_eq!(err.code, ErrorCode::Storage);
+        assert_eq!(
+            err.details.unwrap().path.unwrap(),
+            path.display().to_string()
+        );
+    }
+}

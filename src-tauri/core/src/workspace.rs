@@ -1,0 +1,260 @@
+//! A workspace: one data folder (database, settings, logs) and its keychain entries.
+//! Everything the Settings screen and `relay settings` do is a method here; the Tauri commands and
+//! the CLI subcommands are thin adapters over it.
+
+use crate::error::{AppError, AppResult};
+use crate::paths::DataDir;
+use crate::secrets::{parse_sunshine_token, SecretKind, SecretStatus, SecretStore, Secrets};
+use crate::settings::{Settings, SettingsBackend};
+use crate::storage::Database;
+use serde::{Deserialize, Serialize};
+use specta::Type;
+use std::sync::{Arc, Mutex, MutexGuard};
+
+/// The settings as the UI sees them: values, plus only whether each secret is set.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, Type)]
+pub struct SettingsView {
+    pub settings: Settings,
+    pub secrets: SecretStatus,
+    /// Subdomain, email, app id and key id are filled and both secrets are set.
+    pub configured: bool,
+}
+
+/// Facts about this installation, for the About panel and `relay settings show`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, Type)]
+pub struct AppInfo {
+    pub version: String,
+    pub data_dir: String,
+    pub database: String,
+    pub settings_file: String,
+    pub log_file: String,
+    pub schema_version: u32,
+}
+
+pub struct Workspace {
+    data: DataDir,
+    db: Mutex<Database>,
+    secrets: Secrets,
+    backend: Box<dyn SettingsBackend>,
+}
+
+impl Workspace {
+    /// Opens the workspace of a data folder: migrates its database and binds its keychain entries.
+    pub fn open(
+        data: DataDir,
+        store: Arc<dyn SecretStore>,
+        backend: Box<dyn SettingsBackend>,
+    ) -> AppResult<Workspace> {
+        let db = Database::open(&data.database())?;
+        let workspace_id = db.workspace_id()?;
+        Ok(Workspace {
+            data,
+            db: Mutex::new(db),
+            secrets: Secrets::new(store, workspace_id),
+            backend,
+        })
+    }
+
+    pub fn data_dir(&self) -> &DataDir {
+        &self.data
+    }
+
+    pub fn db(&self) -> MutexGuard<'_, Database> {
+        self.db.lock().unwrap_or_else(|p| p.into_inner())
+    }
+
+    pub fn secrets(&self) -> &Secrets {
+        &self.secrets
+    }
+
+    pub fn info(&self) -> AppResult<AppInfo> {
+        Ok(AppInfo {
+            version: crate::VERSION.to_string(),
+            data_dir: self.data.root().display().to_string(),
+            database: self.data.database().display().to_string(),
+            settings_file: self.backend.location(),
+            log_file: self
+                .data
+                .log_dir()
+                .join(crate::logging::LOG_FILE)
+                .display()
+                .to_string(),
+            schema_version: self.db().schema_version()?,
+        })
+    }
+
+    pub fn settings(&self) -> AppResult<Settings> {
+        Settings::from_map(&self.backend.load()?)
+    }
+
+    pub fn settings_view(&self) -> AppResult<SettingsView> {
+        let settings = self.settings()?;
+        let secrets = self.secrets.status()?;
+        let configured =
+            settings.is_configured() && secrets.zendesk_api_token && secrets.sunshine_key_secret;
+        Ok(SettingsView {
+            settings,
+            secrets,
+            configured,
+        })
+    }
+
+    /// Normalizes and validates, then saves. On any error nothing is written.
+    pub fn save_settings(&self, settings: Settings) -> AppResult<SettingsView> {
+        let settings = settings.normalized();
+        settings.validate()?;
+        self.write(&settings)?;
+        tracing::info!(configured = settings.is_configured(), "settings saved");
+        self.settings_view()
+    }
+
+    /// Sets one key from text (`relay settings set KEY VALUE`).
+    pub fn set_key(&self, key: &str, value: &str) -> AppResult<SettingsView> {
+        let settings = self.settings()?.with_key(key, value)?;
+        self.write(&settings)?;
+        tracing::info!(key, "setting changed");
+        self.settings_view()
+    }
+
+    fn write(&self, settings: &Settings) -> AppResult<()> {
+        // Keep keys this version does not know (written by a newer Relay) untouched.
+        let mut map = self.backend.load()?;
+        for (k, v) in settings.to_map() {
+            map.insert(k, v);
+        }
+        self.backend.save(&map)
+    }
+
+    pub fn set_secret(&self, kind: SecretKind, value: &str) -> AppResult<SettingsView> {
+        self.secrets.set(kind, value)?;
+        self.settings_view()
+    }
+
+    pub fn clear_secret(&self, kind: SecretKind) -> AppResult<SettingsView> {
+        self.secrets.clear(kind)?;
+        self.settings_view()
+    }
+
+    /// Accepts the base64 `keyId:secret` token of the Relay instructions: the key id goes to the
+    /// settings, the secret to the keychain. A bad token changes nothing.
+    pub fn set_sunshine_token(&self, token: &str) -> AppResult<SettingsView> {
+        let parsed = parse_sunshine_token(token).map_err(AppError::from)?;
+        crate::logging::redact_secret(token.trim());
+        let settings = Settings {
+            sunshine_key_id: parsed.key_id.clone(),
+            ..self.settings()?
+        }
+        .normalized();
+        settings.validate()?;
+        self.secrets
+            .set(SecretKind::SunshineKeySecret, &parsed.secret)?;
+        self.write(&settings)?;
+        self.settings_view()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::error::ErrorCode;
+    use crate::secrets::MemoryStore;
+    use crate::settings::JsonFileBackend;
+    use base64::Engine;
+
+    fn open(tmp: &tempfile::TempDir) -> Workspace {
+        let data = DataDir::at(tmp.path()).unwrap();
+        let backend = Box::new(JsonFileBackend::new(&data.settings_file()));
+        Workspace::open(data, Arc::new(MemoryStore::new()), backend).unwrap()
+    }
+
+    #[test]
+    fn save_then_reopen_persists_and_reports_configured() {
+        let tmp = tempfile::tempdir().unwrap();
+        let ws = open(&tmp);
+        let s = Settings {
+            zendesk_subdomain: "https://Acme.zendesk.com".into(),
+            zendesk_email: "admin@acme.com".into(),
+            sunshine_app_id: "5e4af71a81966cfff3ef6550".into(),
+            sunshine_key_id: "app_1".into(),
+            ..Settings::default()
+        };
+        let view = ws.save_settings(s).unwrap();
+        assert_eq!(view.settings.zendesk_subdomain, "acme");
+        assert!(!view.configured, "secrets are missing");
+        ws.set_secret(SecretKind::ZendeskApiToken, "tok").unwrap();
+        let view = ws.set_secret(SecretKind::SunshineKeySecret, "sec").unwrap();
+        assert!(view.configured);
+        let text = std::fs::read_to_string(ws.data_dir().settings_file()).unwrap();
+        assert!(
+            !text.contains("\"tok\"") && !text.contains("\"sec\""),
+            "no secret in settings.json"
+        );
+        assert_eq!(
+            ws.info().unwrap().schema_version,
+            crate::storage::latest_schema_version()
+        );
+    }
+
+    #[test]
+    fn invalid_settings_change_nothing() {
+        let tmp = tempfile::tempdir().unwrap();
+        let ws = open(&tmp);
+        ws.save_settings(Settings {
+            blackout_days: 10,
+            ..Settings::default()
+        })
+        .unwrap();
+        let before = std::fs::read(ws.data_dir().settings_file()).unwrap();
+        let err = ws
+            .save_settings(Settings {
+                blackout_days: 999,
+                zendesk_subdomain: "acme".into(),
+                ..Settings::default()
+            })
+            .unwrap_err();
+        assert_eq!(err.code, ErrorCode::InvalidInput);
+        assert_eq!(
+            std::fs::read(ws.data_dir().settings_file()).unwrap(),
+            before
+        );
+        assert!(ws.set_key("blackout_days", "999").is_err());
+        assert_eq!(
+            std::fs::read(ws.data_dir().settings_file()).unwrap(),
+            before
+        );
+    }
+
+    #[test]
+    fn sunshine_token_sets_key_id_and_secret_or_nothing() {
+        let tmp = tempfile::tempdir().unwrap();
+        let ws = open(&tmp);
+        let token = base64::engine::general_purpose::STANDARD.encode("app_abc:the-secret");
+        let view = ws.set_sunshine_token(&token).unwrap();
+        assert_eq!(view.settings.sunshine_key_id, "app_abc");
+        assert!(view.secrets.sunshine_key_secret);
+        assert_eq!(
+            ws.secrets()
+                .get(SecretKind::SunshineKeySecret)
+                .unwrap()
+                .as_deref(),
+            Some("the-secret")
+        );
+        let err = ws.set_sunshine_token("garbage").unwrap_err();
+        assert_eq!(err.code, ErrorCode::InvalidInput);
+        assert_eq!(
+            ws.settings().unwrap().sunshine_key_id,
+            "app_abc",
+            "unchanged after a bad token"
+        );
+    }
+
+    #[test]
+    fn keys_from_a_newer_version_survive_a_save() {
+        let tmp = tempfile::tempdir().unwrap();
+        let ws = open(&tmp);
+        std::fs::write(ws.data_dir().settings_file(), r#"{"future_key": {"a": 1}}"#).unwrap();
+        ws.set_key("blackout_days", "3").unwrap();
+        let text = std::fs::read_to_string(ws.data_dir().settings_file()).unwrap();
+        assert!(text.contains("future_key"));
+    }
+}

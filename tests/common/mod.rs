@@ -1,0 +1,245 @@
+//! Harness for tests that drive the real Relay window over WebDriver (`tauri-driver` +
+//! `WebKitWebDriver`). `./x test` runs them under Xvfb, in a private D-Bus session with an
+//! unlocked GNOME Keyring, with XDG folders in a temporary directory.
+#![allow(dead_code)]
+
+use fantoccini::elements::Element;
+use fantoccini::{Client, ClientBuilder, Locator};
+use serde_json::{json, Value};
+use std::net::{SocketAddr, TcpListener, TcpStream};
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+pub const APP: &str = env!("CARGO_BIN_EXE_relay");
+const WAIT: Duration = Duration::from_secs(20);
+
+/// Screenshots of every screen the tests visit: target/e2e-screenshots/.
+pub fn screenshot_dir() -> PathBuf {
+    let dir = Path::new(env!("CARGO_TARGET_TMPDIR"))
+        .parent()
+        .map(|p| p.join("e2e-screenshots"))
+        .unwrap_or_else(|| PathBuf::from("target/e2e-screenshots"));
+    std::fs::create_dir_all(&dir).expect("create the screenshot folder");
+    dir
+}
+
+fn free_port() -> u16 {
+    TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port()
+}
+
+/// A running `tauri-driver`, stopped with SIGTERM on drop (SIGKILL would orphan WebKitWebDriver).
+pub struct Driver {
+    child: Child,
+    pub port: u16,
+}
+
+impl Driver {
+    /// Starts tauri-driver; the app it launches inherits `envs` (its data folder, for example).
+    pub fn start(envs: &[(&str, &Path)]) -> Driver {
+        let port = free_port();
+        let native = free_port();
+        let mut cmd = Command::new("tauri-driver");
+        cmd.args([
+            "--port",
+            &port.to_string(),
+            "--native-port",
+            &native.to_string(),
+        ])
+        .stdout(Stdio::null())
+        .stderr(Stdio::inherit());
+        for (k, v) in envs {
+            cmd.env(k, v);
+        }
+        let child = cmd.spawn().unwrap_or_else(|e| {
+            panic!("could not start tauri-driver ({e}): install it with `cargo install --locked tauri-driver` (./x test does)")
+        });
+        let driver = Driver { child, port };
+        let addr: SocketAddr = format!("127.0.0.1:{port}").parse().unwrap();
+        let start = Instant::now();
+        while TcpStream::connect_timeout(&addr, Duration::from_millis(200)).is_err() {
+            assert!(
+                start.elapsed() < WAIT,
+                "tauri-driver did not listen on {port}"
+            );
+            std::thread::sleep(Duration::from_millis(50));
+        }
+        driver
+    }
+
+    /// Opens the app in a new WebDriver session.
+    pub async fn open_app(&self) -> Client {
+        let mut caps = serde_json::Map::new();
+        caps.insert("tauri:options".into(), json!({ "application": APP }));
+        ClientBuilder::rustls()
+            .expect("rustls")
+            .capabilities(caps)
+            .connect(&format!("http://127.0.0.1:{}", self.port))
+            .await
+            .expect("WebDriver session with the Relay window")
+    }
+}
+
+impl Drop for Driver {
+    fn drop(&mut self) {
+        let _ = Command::new("kill")
+            .args(["-TERM", &self.child.id().to_string()])
+            .status();
+        let _ = self.child.wait();
+    }
+}
+
+/// Polls a JavaScript expression until it is truthy.
+pub async fn until(client: &Client, what: &str, js: &str) -> Value {
+    let start = Instant::now();
+    loop {
+        let v = client
+            .execute(&format!("return ({js});"), vec![])
+            .await
+            .unwrap_or(Value::Null);
+        let truthy = match &v {
+            Value::Null => false,
+            Value::Bool(b) => *b,
+            Value::String(s) => !s.is_empty(),
+            Value::Number(n) => n.as_f64() != Some(0.0),
+            _ => true,
+        };
+        if truthy {
+            return v;
+        }
+        if start.elapsed() > WAIT {
+            // Keep what the window showed, to see why.
+            if let Ok(png) = client.screenshot().await {
+                let _ = std::fs::write(screenshot_dir().join("FAILED-last-timeout.png"), png);
+            }
+            let body = client
+                .execute("return document.body.innerText;", vec![])
+                .await
+                .unwrap_or(Value::Null);
+            panic!("timed out waiting for {what} (`{js}` was {v}); the page said:\n{body}");
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+}
+
+pub async fn css(client: &Client, selector: &str) -> Element {
+    until(
+        client,
+        selector,
+        &format!("document.querySelector({})", json!(selector)),
+    )
+    .await;
+    client.find(Locator::Css(selector)).await.expect(selector)
+}
+
+pub async fn text_of(client: &Client, selector: &str) -> String {
+    css(client, selector).await.text().await.unwrap()
+}
+
+pub async fn value_of(client: &Client, selector: &str) -> String {
+    css(client, selector)
+        .await
+        .prop("value")
+        .await
+        .unwrap()
+        .unwrap_or_default()
+}
+
+/// Replaces the value of an input, as a person typing would.
+pub async fn fill(client: &Client, selector: &str, value: &str) {
+    let el = css(client, selector).await;
+    el.clear().await.unwrap();
+    el.send_keys(value).await.unwrap();
+}
+
+pub async fn click(client: &Client, selector: &str) {
+    css(client, selector).await.click().await.unwrap();
+}
+
+/// Waits until the text of `selector` contains `needle`.
+pub async fn until_text(client: &Client, selector: &str, needle: &str) {
+    until(
+        client,
+        &format!("{selector} to contain {needle:?}"),
+        &format!(
+            "(document.querySelector({}) || {{}}).textContent && document.querySelector({}).textContent.includes({})",
+            json!(selector),
+            json!(selector),
+            json!(needle)
+        ),
+    )
+    .await;
+}
+
+/// Saves a screenshot after the next two animation frames (a screenshot taken right after a
+/// DOM change can otherwise show the previous frame).
+pub async fn screenshot(client: &Client, name: &str) {
+    let _ = client
+        .execute_async(
+            "const done = arguments[arguments.length - 1]; requestAnimationFrame(() => requestAnimationFrame(() => done(true)));",
+            vec![],
+        )
+        .await;
+    let png = client.screenshot().await.expect("screenshot");
+    std::fs::write(screenshot_dir().join(format!("{name}.png")), png).expect("write screenshot");
+}
+
+/// Every file under `dir`, recursively.
+pub fn files_under(dir: &Path) -> Vec<PathBuf> {
+    let mut out = Vec::new();
+    let mut stack = vec![dir.to_path_buf()];
+    while let Some(d) = stack.pop() {
+        if let Ok(entries) = std::fs::read_dir(&d) {
+            for e in entries.flatten() {
+                let p = e.path();
+                if p.is_dir() {
+                    stack.push(p);
+                } else {
+                    out.push(p);
+                }
+            }
+        }
+    }
+    out
+}
+
+/// Asserts that no file under `dir` contains `secret` (raw bytes, so SQLite pages and logs count).
+pub fn assert_secret_absent(dir: &Path, secret: &str) {
+    let files = files_under(dir);
+    assert!(
+        !files.is_empty(),
+        "{} should hold Relay's files",
+        dir.display()
+    );
+    for f in files {
+        let bytes = std::fs::read(&f).unwrap_or_default();
+        assert!(
+            !bytes.windows(secret.len()).any(|w| w == secret.as_bytes()),
+            "the secret was written to {}",
+            f.display()
+        );
+    }
+}
+
+/// What `secret-tool` finds in the Secret Service for Relay's service.
+pub fn secret_service_dump() -> String {
+    let out = Command::new("secret-tool")
+        .args([
+            "search",
+            "--all",
+            "--unlock",
+            "service",
+            relay_core::secrets::KEYCHAIN_SERVICE,
+        ])
+        .output()
+        .expect("secret-tool (package libsecret-tools)");
+    format!(
+        "{}{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    )
+}

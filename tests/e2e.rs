@@ -1,0 +1,204 @@
+//! End to end: the real Relay window, driven over WebDriver.
+//!
+//! Journey: first run (English and French) → Settings → a bad value is refused with a field
+//! error → settings and a secret are saved → the app is restarted → everything is still there,
+//! the secret is in the Secret Service and in no file of the data folder → clearing the secret
+//! removes it from the Secret Service. A screenshot of each screen goes to target/e2e-screenshots/.
+
+mod common;
+
+use common::*;
+
+const TOKEN: &str = "e2eZendeskToken0123456789abcdefXYZ";
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn settings_and_secret_survive_a_restart_and_the_secret_stays_in_the_keychain() {
+    let tmp = tempfile::tempdir().unwrap();
+    let data = tmp.path().join("data");
+    let driver = Driver::start(&[("RELAY_DATA_DIR", &data)]);
+
+    // ---- first launch -------------------------------------------------------------------
+    let client = driver.open_app().await;
+    until_text(&client, "h1", "Welcome to Relay").await;
+    screenshot(&client, "01-first-run").await;
+
+    // The language switch applies at once and is remembered.
+    css(&client, "#first-run-language")
+        .await
+        .select_by_value("fr")
+        .await
+        .unwrap();
+    until_text(&client, "h1", "Bienvenue dans Relay").await;
+    screenshot(&client, "02-first-run-fr").await;
+    css(&client, "#first-run-language")
+        .await
+        .select_by_value("en")
+        .await
+        .unwrap();
+    until_text(&client, "h1", "Welcome to Relay").await;
+
+    click(&client, "[data-action=setup]").await;
+    until_text(&client, "h1", "Settings").await;
+    screenshot(&client, "03-settings-empty").await;
+
+    // Fill the workspace, with an out-of-range blackout: nothing may be saved.
+    fill(&client, "#zendesk_subdomain", "https://Acme.zendesk.com/").await;
+    fill(&client, "#zendesk_email", "admin@acme.com").await;
+    fill(&client, "#sunshine_app_id", "5e4af71a81966cfff3ef6550").await;
+    fill(&client, "#sunshine_key_id", "app_5e4af71a81966cfff3ef6551").await;
+    fill(&client, "#default_country", "fr").await;
+    fill(&client, "#blackout_days", "400").await;
+    click(&client, "[data-action=save-settings]").await;
+    until_text(&client, "[data-field-error=blackout_days]", "365").await;
+    until_text(
+        &client,
+        "[data-testid=settings-notice]",
+        "Nothing was saved",
+    )
+    .await;
+    screenshot(&client, "04-settings-field-error").await;
+    assert!(
+        !data.join("settings.json").exists()
+            || !std::fs::read_to_string(data.join("settings.json"))
+                .unwrap()
+                .contains("acme"),
+        "a refused save must not write the settings file"
+    );
+
+    fill(&client, "#blackout_days", "14").await;
+    click(&client, "[data-action=save-settings]").await;
+    until_text(&client, "[data-testid=settings-notice]", "Settings saved").await;
+    // The subdomain was normalized by the core, and the form shows the saved value.
+    assert_eq!(value_of(&client, "#zendesk_subdomain").await, "acme");
+    assert_eq!(value_of(&client, "#default_country").await, "FR");
+
+    // The secret goes to the keychain; the UI learns only "Set".
+    assert_eq!(
+        text_of(&client, "[data-testid=secret-status-zendesk_api_token]").await,
+        "Not set"
+    );
+    fill(&client, "#secret-zendesk_api_token", TOKEN).await;
+    click(&client, "[data-action=save-secret-zendesk_api_token]").await;
+    until(
+        &client,
+        "secret status Set",
+        "document.querySelector('[data-testid=secret-status-zendesk_api_token]').dataset.set === 'true'",
+    )
+    .await;
+    assert_eq!(
+        value_of(&client, "#secret-zendesk_api_token").await,
+        "",
+        "the input is emptied after saving"
+    );
+    let page = client.source().await.unwrap();
+    assert!(
+        !page.contains(TOKEN),
+        "the secret must not be in the page after saving"
+    );
+    screenshot(&client, "05-settings-saved").await;
+
+    click(&client, "[data-nav=templates]").await;
+    until_text(&client, "h1", "Templates").await;
+    until_text(&client, "[data-testid=workspace-indicator]", "acme").await;
+    screenshot(&client, "06-templates-empty").await;
+    click(&client, "[data-nav=campaigns]").await;
+    until_text(&client, "h1", "Campaigns").await;
+    screenshot(&client, "07-campaigns-empty").await;
+    client.close().await.unwrap();
+
+    // ---- what is on disk, and in the keychain ----------------------------------------------
+    let settings: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(data.join("settings.json")).unwrap())
+            .unwrap();
+    assert_eq!(settings["zendesk_subdomain"], "acme");
+    assert_eq!(settings["blackout_days"], 14);
+    assert_eq!(settings["first_run_done"], true);
+    assert!(
+        data.join("relay.sqlite3").exists(),
+        "the database lives in the data folder"
+    );
+    assert_secret_absent(&data, TOKEN);
+    let dump = secret_service_dump();
+    assert!(
+        dump.contains(TOKEN),
+        "the token must be in the Secret Service: {dump}"
+    );
+    assert!(
+        dump.contains("zendesk_api_token"),
+        "filed under its account name: {dump}"
+    );
+
+    // ---- second launch: everything persisted -----------------------------------------------
+    let client = driver.open_app().await;
+    // No first-run screen any more: the main window opens on Templates.
+    until_text(&client, "h1", "Templates").await;
+    click(&client, "[data-nav=settings]").await;
+    until_text(&client, "h1", "Settings").await;
+    until(
+        &client,
+        "subdomain loaded",
+        "document.querySelector('#zendesk_subdomain').value === 'acme'",
+    )
+    .await;
+    assert_eq!(value_of(&client, "#blackout_days").await, "14");
+    assert_eq!(value_of(&client, "#zendesk_email").await, "admin@acme.com");
+    assert_eq!(
+        text_of(&client, "[data-testid=secret-status-zendesk_api_token]").await,
+        "Set"
+    );
+    assert_eq!(
+        text_of(&client, "[data-testid=schema-version]").await,
+        relay_core::storage::latest_schema_version().to_string()
+    );
+    screenshot(&client, "08-settings-after-restart").await;
+
+    // Clearing removes it from the keychain.
+    click(&client, "[data-action=clear-secret-zendesk_api_token]").await;
+    until(
+        &client,
+        "secret status Not set",
+        "document.querySelector('[data-testid=secret-status-zendesk_api_token]').dataset.set === 'false'",
+    )
+    .await;
+    client.close().await.unwrap();
+    let dump = secret_service_dump();
+    assert!(
+        !dump.contains(TOKEN),
+        "a cleared secret must leave the Secret Service: {dump}"
+    );
+    assert_secret_absent(&data, TOKEN);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn dark_theme_and_keyboard_navigation() {
+    let tmp = tempfile::tempdir().unwrap();
+    let data = tmp.path().join("data");
+    // A workspace that already left the first-run screen, written the way the CLI writes it.
+    std::fs::create_dir_all(&data).unwrap();
+    std::fs::write(
+        data.join("settings.json"),
+        r#"{"first_run_done": true, "theme": "dark", "language": "fr"}"#,
+    )
+    .unwrap();
+    let driver = Driver::start(&[("RELAY_DATA_DIR", &data)]);
+    let client = driver.open_app().await;
+    until_text(&client, "h1", "Modèles").await;
+    assert_eq!(
+        until(
+            &client,
+            "theme applied",
+            "document.documentElement.dataset.theme"
+        )
+        .await,
+        "dark"
+    );
+    // Ctrl+3 opens Settings, Ctrl+2 Campaigns: the main screens are reachable from the keyboard.
+    let body = css(&client, "body").await;
+    body.send_keys(&format!("{}3", '\u{E009}')).await.unwrap();
+    until_text(&client, "h1", "Paramètres").await;
+    screenshot(&client, "09-settings-dark-fr").await;
+    let body = css(&client, "body").await;
+    body.send_keys(&format!("{}2", '\u{E009}')).await.unwrap();
+    until_text(&client, "h1", "Campagnes").await;
+    client.close().await.unwrap();
+}

@@ -1,0 +1,120 @@
+import { describe, expect, it } from 'vitest';
+import { render, screen, waitFor } from '@testing-library/svelte';
+import userEvent from '@testing-library/user-event';
+import SettingsScreen from './SettingsScreen.svelte';
+import { app, setView } from '../lib/app.svelte';
+import { setLocale } from '../lib/i18n/index.svelte';
+import { defaultSettings, fakeBackend, info } from '../test/fixtures';
+import type { Settings } from '../lib/api';
+
+function setup(settings: Settings = defaultSettings({ first_run_done: true })) {
+  setLocale('en');
+  const backend = fakeBackend(settings);
+  setView(backend.view);
+  app.info = info;
+  render(SettingsScreen, { initial: settings });
+  return backend;
+}
+
+describe('SettingsScreen', () => {
+  it('shows the saved values, the secret status and the installation facts', () => {
+    setup(defaultSettings({ zendesk_subdomain: 'acme', blackout_days: 14, allowed_roles: ['admin', '42'] }));
+    expect(screen.getByLabelText('Subdomain')).toHaveProperty('value', 'acme');
+    expect(screen.getByLabelText('Blackout days')).toHaveProperty('value', '14');
+    expect(screen.getByLabelText('Admins')).toHaveProperty('checked', true);
+    expect(screen.getByLabelText('Agents')).toHaveProperty('checked', false);
+    expect(screen.getByLabelText('Custom role ids')).toHaveProperty('value', '42');
+    expect(screen.getByTestId('secret-status-zendesk_api_token').textContent?.trim()).toBe('Not set');
+    expect(screen.getByTestId('schema-version').textContent).toBe('1');
+  });
+
+  it('saves what the form describes, with lists and rates rebuilt', async () => {
+    const backend = setup();
+    const user = userEvent.setup();
+    await user.type(screen.getByLabelText('Subdomain'), 'acme');
+    await user.click(screen.getByLabelText('Agents'));
+    await user.type(screen.getByLabelText('Allowed group ids'), '12, 34');
+    await user.click(screen.getByText('Add a rate'));
+    await user.type(screen.getByLabelText('Integration id'), 'wa1');
+    expect(screen.getByTestId('unsaved')).toBeTruthy();
+    await user.click(screen.getByText('Save settings'));
+    await waitFor(() => expect(screen.getByTestId('settings-notice').textContent).toContain('Settings saved'));
+    const saved = backend.calls.find((c) => c.cmd === 'save_settings')?.args.settings as Settings;
+    expect(saved.zendesk_subdomain).toBe('acme');
+    expect(saved.allowed_roles).toEqual(['agent']);
+    expect(saved.allowed_groups).toEqual(['12', '34']);
+    expect(saved.send_rates).toEqual({ wa1: 80 });
+  });
+
+  it('shows the core’s field errors and keeps the edits', async () => {
+    const backend = setup();
+    backend.failSave = {
+      code: 'invalid_input',
+      message: '2 settings need attention',
+      details: { fields: { blackout_days: 'Choose between 0 (no blackout) and 365 days.', zendesk_email: 'Enter the email address' } },
+    };
+    const user = userEvent.setup();
+    const blackout = screen.getByLabelText('Blackout days');
+    await user.clear(blackout);
+    await user.type(blackout, '400');
+    await user.click(screen.getByText('Save settings'));
+    await waitFor(() => expect(screen.getByTestId('settings-notice').textContent).toContain('2 field(s)'));
+    expect(document.querySelector('[data-field-error=blackout_days]')?.textContent).toContain('365');
+    expect(blackout.getAttribute('aria-invalid')).toBe('true');
+    expect(blackout.getAttribute('aria-describedby')).toContain('blackout_days-error');
+    expect(blackout).toHaveProperty('value', '400');
+  });
+
+  it('refuses an empty number locally, without calling Rust', async () => {
+    const backend = setup();
+    const user = userEvent.setup();
+    await user.clear(screen.getByLabelText('Blackout days'));
+    await user.click(screen.getByText('Save settings'));
+    await waitFor(() => expect(screen.getByTestId('settings-notice').textContent).toContain('Nothing was saved'));
+    expect(backend.calls.some((c) => c.cmd === 'save_settings')).toBe(false);
+  });
+
+  it('sends a secret once, then shows only that it is set', async () => {
+    const backend = setup();
+    const user = userEvent.setup();
+    const input = screen.getByLabelText('API token');
+    await user.type(input, 'sekret-value{Enter}');
+    await waitFor(() => expect(screen.getByTestId('secret-status-zendesk_api_token').textContent?.trim()).toBe('Set'));
+    expect(input).toHaveProperty('value', '');
+    expect(backend.calls.filter((c) => c.cmd === 'set_secret')).toEqual([
+      { cmd: 'set_secret', args: { kind: 'zendesk_api_token', value: 'sekret-value' } },
+    ]);
+    expect(document.body.innerHTML).not.toContain('sekret-value');
+    await user.click(screen.getByText('Clear'));
+    await waitFor(() => expect(screen.getByTestId('secret-status-zendesk_api_token').textContent?.trim()).toBe('Not set'));
+  });
+
+  it('decodes the base64 token through Rust and reports a bad one at the field', async () => {
+    setup();
+    const user = userEvent.setup();
+    const token = screen.getByLabelText('Or paste the base64 authorization token');
+    await user.type(token, 'bad');
+    await user.click(screen.getByText('Use token'));
+    await waitFor(() => expect(document.querySelector('[data-field-error=sunshine_token]')?.textContent).toContain('base64'));
+    await user.clear(token);
+    await user.type(token, 'YXBwXzE6c2VjcmV0');
+    await user.click(screen.getByText('Use token'));
+    await waitFor(() => expect(screen.getByLabelText('Key id')).toHaveProperty('value', 'app_from_token'));
+    expect(screen.getByTestId('secret-status-sunshine_key_secret').textContent?.trim()).toBe('Set');
+  });
+
+  it('shows the custom URL field only for the custom host', async () => {
+    setup();
+    const user = userEvent.setup();
+    expect(screen.queryByLabelText('Custom base URL')).toBeNull();
+    await user.selectOptions(screen.getByLabelText('API host'), 'custom');
+    expect(screen.getByLabelText('Custom base URL')).toBeTruthy();
+  });
+
+  it('saves Ctrl+S from anywhere on the screen', async () => {
+    const backend = setup();
+    const user = userEvent.setup();
+    await user.keyboard('{Control>}s{/Control}');
+    await waitFor(() => expect(backend.calls.some((c) => c.cmd === 'save_settings')).toBe(true));
+  });
+});

@@ -1,0 +1,73 @@
+// The one module the UI uses to reach Rust. It wraps the generated bindings (never hand-written
+// command names or payloads) and turns every rejection into a RelayError with a stable code.
+import {
+  commands,
+  type AppInfo,
+  type ErrorCode,
+  type SecretKind,
+  type Settings_Serialize,
+  type SettingsView_Serialize,
+} from './bindings';
+
+export type Settings = Settings_Serialize;
+export type SettingsView = SettingsView_Serialize;
+export type { AppInfo, ErrorCode, SecretKind };
+
+export interface ErrorPayload {
+  code: ErrorCode;
+  message: string;
+  details?: { fields?: Record<string, string>; path?: string | null } | null;
+}
+
+const CODES: readonly ErrorCode[] = [
+  'invalid_input',
+  'not_configured',
+  'not_found',
+  'keychain_unavailable',
+  'storage',
+  'io',
+  'internal',
+];
+
+/** An error from a command, with the stable code the UI switches on. */
+export class RelayError extends Error {
+  readonly code: ErrorCode;
+  readonly fields: Record<string, string>;
+  readonly path: string | null;
+
+  constructor(payload: ErrorPayload) {
+    super(payload.message);
+    this.name = 'RelayError';
+    this.code = payload.code;
+    this.fields = payload.details?.fields ?? {};
+    this.path = payload.details?.path ?? null;
+  }
+}
+
+/** Normalizes anything a command may reject with (our AppError, or a framework string). */
+export function toRelayError(e: unknown): RelayError {
+  if (e instanceof RelayError) return e;
+  if (e && typeof e === 'object' && 'code' in e && 'message' in e) {
+    const p = e as ErrorPayload;
+    if (CODES.includes(p.code) && typeof p.message === 'string') return new RelayError(p);
+  }
+  const message = e instanceof Error ? e.message : typeof e === 'string' ? e : JSON.stringify(e);
+  return new RelayError({ code: 'internal', message });
+}
+
+async function call<T>(promise: Promise<T>): Promise<T> {
+  try {
+    return await promise;
+  } catch (e) {
+    throw toRelayError(e);
+  }
+}
+
+export const api = {
+  appInfo: (): Promise<AppInfo> => call(commands.appInfo()),
+  getSettings: (): Promise<SettingsView> => call(commands.getSettings()),
+  saveSettings: (settings: Settings): Promise<SettingsView> => call(commands.saveSettings(settings)),
+  setSecret: (kind: SecretKind, value: string): Promise<SettingsView> => call(commands.setSecret(kind, value)),
+  clearSecret: (kind: SecretKind): Promise<SettingsView> => call(commands.clearSecret(kind)),
+  setSunshineToken: (token: string): Promise<SettingsView> => call(commands.setSunshineToken(token)),
+};

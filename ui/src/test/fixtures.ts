@@ -1,0 +1,89 @@
+// Shared fixtures for component tests: a fake Rust side behind Tauri's mockIPC.
+import { mockIPC } from '@tauri-apps/api/mocks';
+import type { AppInfo, Settings, SettingsView } from '../lib/api';
+
+export function defaultSettings(patch: Partial<Settings> = {}): Settings {
+  return {
+    zendesk_subdomain: '',
+    zendesk_email: '',
+    zendesk_custom_url: '',
+    sunshine_app_id: '',
+    sunshine_key_id: '',
+    sunshine_host: 'zendesk',
+    sunshine_custom_url: '',
+    whatsapp_namespace: '',
+    blackout_days: 7,
+    default_country: '',
+    default_send_rate: 8,
+    send_rates: {},
+    allowed_roles: [],
+    allowed_groups: [],
+    language: 'en',
+    theme: 'system',
+    first_run_done: false,
+    ...patch,
+  };
+}
+
+export const info: AppInfo = {
+  version: '0.1.0',
+  data_dir: '/data',
+  database: '/data/relay.sqlite3',
+  settings_file: '/data/settings.json',
+  log_file: '/data/logs/relay.log',
+  schema_version: 1,
+};
+
+export interface FakeBackend {
+  calls: { cmd: string; args: Record<string, unknown> }[];
+  view: SettingsView;
+  /** Set to make the next save_settings fail with this AppError payload. */
+  failSave: unknown;
+}
+
+/** Installs a fake Rust side that keeps settings in memory, as the core would. */
+export function fakeBackend(settings: Settings = defaultSettings()): FakeBackend {
+  const state: FakeBackend = {
+    calls: [],
+    view: { settings, secrets: { zendesk_api_token: false, sunshine_key_secret: false }, configured: false },
+    failSave: null,
+  };
+  mockIPC((cmd, payload) => {
+    const args = (payload ?? {}) as Record<string, unknown>;
+    state.calls.push({ cmd, args });
+    switch (cmd) {
+      case 'app_info':
+        return info;
+      case 'get_settings':
+        return state.view;
+      case 'save_settings': {
+        if (state.failSave) {
+          const e = state.failSave;
+          state.failSave = null;
+          throw e;
+        }
+        state.view = { ...state.view, settings: args.settings as Settings };
+        return state.view;
+      }
+      case 'set_secret':
+        state.view = { ...state.view, secrets: { ...state.view.secrets, [args.kind as string]: true } };
+        return state.view;
+      case 'clear_secret':
+        state.view = { ...state.view, secrets: { ...state.view.secrets, [args.kind as string]: false } };
+        return state.view;
+      case 'set_sunshine_token':
+        if (args.token === 'bad') {
+          throw { code: 'invalid_input', message: 'The authorization token is not valid base64.' };
+        }
+        state.view = {
+          ...state.view,
+          settings: { ...state.view.settings, sunshine_key_id: 'app_from_token' },
+          secrets: { ...state.view.secrets, sunshine_key_secret: true },
+        };
+        return state.view;
+      default:
+        throw `unknown command ${cmd}`;
+    }
+  });
+  return state;
+}
