@@ -236,17 +236,15 @@ impl Settings {
                 "The key id is letters, digits and underscores, like app_5f1a…; copy it again from the Conversations API page.".into(),
             );
         }
-        match self.sunshine_host {
-            SunshineHost::Custom if self.sunshine_custom_url.is_empty() => bad(
+        if !self.sunshine_custom_url.is_empty() {
+            if let Err(e) = check_loopback_url(&self.sunshine_custom_url) {
+                bad("sunshine_custom_url", e);
+            }
+        } else if self.sunshine_host == SunshineHost::Custom {
+            bad(
                 "sunshine_custom_url",
                 "Enter the base URL of the local sandbox, e.g. http://127.0.0.1:8787/sc, or choose another host.".into(),
-            ),
-            SunshineHost::Custom => {
-                if let Err(e) = check_loopback_url(&self.sunshine_custom_url) {
-                    bad("sunshine_custom_url", e);
-                }
-            }
-            _ => {}
+            );
         }
         if !self.whatsapp_namespace.is_empty() && !is_token_like(&self.whatsapp_namespace, 64) {
             bad(
@@ -689,6 +687,16 @@ mod tests {
                 );
             }
         }
+    }
+
+    #[test]
+    fn a_stored_custom_url_is_checked_whatever_the_host() {
+        let s = Settings {
+            sunshine_host: SunshineHost::Zendesk,
+            sunshine_custom_url: "https://evil.example.com".into(),
+            ..valid()
+        };
+        assert!(field_errors(&s).contains_key("sunshine_custom_url"));
     }
 
     #[test]

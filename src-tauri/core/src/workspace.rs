@@ -108,12 +108,12 @@ impl Workspace {
         self.settings_view()
     }
 
-    /// Sets one key from text (`relay settings set KEY VALUE`).
-    pub fn set_key(&self, key: &str, value: &str) -> AppResult<SettingsView> {
+    /// Sets one key from text (`relay settings set KEY VALUE`). Needs no keychain.
+    pub fn set_key(&self, key: &str, value: &str) -> AppResult<Settings> {
         let settings = self.settings()?.with_key(key, value)?;
         self.write(&settings)?;
         tracing::info!(key, "setting changed");
-        self.settings_view()
+        Ok(settings)
     }
 
     fn write(&self, settings: &Settings) -> AppResult<()> {

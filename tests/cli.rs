@@ -1,0 +1,173 @@
+//! The `relay` command line, without the keychain: help, version, settings, and bad input that
+//! is refused with exit code 2 and changes nothing.
+
+use std::path::Path;
+use std::process::{Command, Output};
+
+fn relay(data: &Path, args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_relay"))
+        .arg("--data-dir")
+        .arg(data)
+        .args(args)
+        .output()
+        .unwrap()
+}
+
+fn stdout(o: &Output) -> String {
+    String::from_utf8_lossy(&o.stdout).into_owned()
+}
+
+fn stderr(o: &Output) -> String {
+    String::from_utf8_lossy(&o.stderr).into_owned()
+}
+
+#[test]
+fn help_lists_the_commands_and_says_secrets_never_come_from_argv() {
+    let tmp = tempfile::tempdir().unwrap();
+    let out = relay(tmp.path(), &["--help"]);
+    assert!(out.status.success());
+    let text = stdout(&out);
+    for word in [
+        "version",
+        "settings",
+        "--data-dir",
+        "--json",
+        "opens the Relay window",
+        "standard input",
+    ] {
+        assert!(text.contains(word), "--help must mention {word}:\n{text}");
+    }
+    let out = relay(tmp.path(), &["settings", "--help"]);
+    for word in ["show", "set", "set-secret", "clear-secret"] {
+        assert!(stdout(&out).contains(word), "{word}");
+    }
+}
+
+#[test]
+fn version_in_text_and_json() {
+    let tmp = tempfile::tempdir().unwrap();
+    assert_eq!(
+        stdout(&relay(tmp.path(), &["version"])).trim(),
+        format!("relay {}", env!("CARGO_PKG_VERSION"))
+    );
+    let v: serde_json::Value =
+        serde_json::from_str(&stdout(&relay(tmp.path(), &["version", "--json"]))).unwrap();
+    assert_eq!(v["version"], env!("CARGO_PKG_VERSION"));
+}
+
+#[test]
+fn settings_set_then_show_through_the_settings_file() {
+    let tmp = tempfile::tempdir().unwrap();
+    let out = relay(
+        tmp.path(),
+        &[
+            "settings",
+            "set",
+            "zendesk_subdomain",
+            "https://Acme.zendesk.com/",
+        ],
+    );
+    assert!(out.status.success(), "{}", stderr(&out));
+    assert_eq!(
+        stdout(&out).trim(),
+        "zendesk_subdomain = acme",
+        "the stored, normalized value is echoed"
+    );
+    assert!(relay(
+        tmp.path(),
+        &["settings", "set", "send_rates", "wa1=80,sms1=8"]
+    )
+    .status
+    .success());
+    assert!(relay(
+        tmp.path(),
+        &["settings", "set", "allowed_roles", "admin,agent"]
+    )
+    .status
+    .success());
+
+    let out = relay(tmp.path(), &["settings", "show", "--json"]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    let shown: serde_json::Value = serde_json::from_str(&stdout(&out)).unwrap();
+    assert_eq!(shown["settings"]["zendesk_subdomain"], "acme");
+    assert_eq!(shown["settings"]["send_rates"]["wa1"], 80);
+    assert_eq!(
+        shown["settings"]["allowed_roles"],
+        serde_json::json!(["admin", "agent"])
+    );
+    assert_eq!(shown["schema_version"], 1);
+    assert_eq!(shown["data_dir"], tmp.path().display().to_string());
+
+    let human = stdout(&relay(tmp.path(), &["settings", "show"]));
+    assert!(human.contains("schema_version"), "{human}");
+    assert!(
+        human.contains("send_rates") && human.contains("sms1=8, wa1=80"),
+        "{human}"
+    );
+}
+
+#[test]
+fn bad_input_exits_2_with_what_to_do_and_changes_nothing() {
+    let tmp = tempfile::tempdir().unwrap();
+    assert!(
+        relay(tmp.path(), &["settings", "set", "blackout_days", "10"])
+            .status
+            .success()
+    );
+    let before = std::fs::read(tmp.path().join("settings.json")).unwrap();
+    for (args, needle) in [
+        (vec!["settings", "set", "blackout_days", "400"], "365"),
+        (
+            vec!["settings", "set", "no_such_key", "1"],
+            "Known settings",
+        ),
+        (
+            vec!["settings", "set", "default_country", "XX"],
+            "country code",
+        ),
+        (
+            vec!["settings", "set", "sunshine_custom_url", "http://10.0.0.1"],
+            "local sandbox",
+        ),
+        (
+            vec!["settings", "set", "sunshine_key_secret", "s3cret"],
+            "set-secret",
+        ),
+        (vec!["settings", "clear-secret", "password"], "not a secret"),
+    ] {
+        let out = relay(tmp.path(), &args);
+        assert_eq!(out.status.code(), Some(2), "{args:?}: {}", stderr(&out));
+        assert!(
+            stderr(&out).contains(needle),
+            "{args:?} must say {needle:?}: {}",
+            stderr(&out)
+        );
+    }
+    assert_eq!(
+        std::fs::read(tmp.path().join("settings.json")).unwrap(),
+        before,
+        "nothing changed"
+    );
+
+    let out = relay(
+        tmp.path(),
+        &["--json", "settings", "set", "blackout_days", "400"],
+    );
+    assert_eq!(out.status.code(), Some(2));
+    let err: serde_json::Value = serde_json::from_str(&stdout(&out)).unwrap();
+    assert_eq!(err["error"]["code"], "invalid_input");
+    assert!(err["error"]["details"]["fields"]["blackout_days"].is_string());
+}
+
+#[test]
+fn a_broken_settings_file_is_reported_not_overwritten() {
+    let tmp = tempfile::tempdir().unwrap();
+    std::fs::write(tmp.path().join("settings.json"), "{ not json").unwrap();
+    let out = relay(tmp.path(), &["settings", "set", "blackout_days", "3"]);
+    assert_eq!(out.status.code(), Some(2), "{}", stderr(&out));
+    assert!(stderr(&out).contains("not a JSON object"));
+    assert_eq!(
+        std::fs::read_to_string(tmp.path().join("settings.json")).unwrap(),
+        "{ not json"
+    );
+}
