@@ -41,6 +41,46 @@ pub enum Command {
         #[command(subcommand)]
         action: SettingsCommand,
     },
+    /// Serve a local simulator of the Zendesk and Sunshine Conversations APIs (for the demo
+    /// workspace, tests and benchmarks) on 127.0.0.1, until interrupted.
+    Sandbox(SandboxArgs),
+}
+
+#[derive(Debug, clap::Args)]
+pub struct SandboxArgs {
+    /// Port on 127.0.0.1 (0 picks a free one).
+    #[arg(long, default_value_t = 0)]
+    pub port: u16,
+    /// Number of seeded users (any count; they are generated on demand, not held in memory).
+    #[arg(long, default_value_t = 1000)]
+    pub users: u64,
+    /// Seed of the deterministic user generator.
+    #[arg(long, default_value_t = 42)]
+    pub seed: u64,
+    /// Seconds a new WhatsApp template stays PENDING before Meta's simulated review.
+    #[arg(long, default_value_t = 5)]
+    pub approve_after: u64,
+    /// Zendesk API requests per minute before 429 (Zendesk plans: 200 to 2,500).
+    #[arg(long, default_value_t = 700)]
+    pub zendesk_rate: u32,
+    /// Search export requests per minute before 429 (Zendesk documents 100).
+    #[arg(long, default_value_t = 100)]
+    pub export_rate: u32,
+    /// Probability (0..1) of a 429 with Retry-After on any API request.
+    #[arg(long, default_value_t = 0.0)]
+    pub fault_429: f64,
+    /// Probability (0..1) of a 500 or 503.
+    #[arg(long, default_value_t = 0.0)]
+    pub fault_5xx: f64,
+    /// Probability (0..1) of a dropped connection.
+    #[arg(long, default_value_t = 0.0)]
+    pub fault_drop: f64,
+    /// Added latency per request, in milliseconds.
+    #[arg(long, default_value_t = 0)]
+    pub latency_ms: u64,
+    /// At most this many notifications accepted per second.
+    #[arg(long)]
+    pub max_notifications_per_second: Option<u32>,
 }
 
 #[derive(Debug, Subcommand)]
@@ -104,6 +144,7 @@ fn run(cli: Cli) -> AppResult<()> {
         return crate::run_gui(data);
     };
     match command {
+        Command::Sandbox(args) => sandbox(args, cli.json),
         Command::Version => {
             if cli.json {
                 println!("{}", json!({ "version": relay_core::VERSION }));
@@ -119,6 +160,72 @@ fn run(cli: Cli) -> AppResult<()> {
             settings(&ws, action, cli.json)
         }
     }
+}
+
+fn sandbox(args: SandboxArgs, json: bool) -> AppResult<()> {
+    for (name, p) in [
+        ("--fault-429", args.fault_429),
+        ("--fault-5xx", args.fault_5xx),
+        ("--fault-drop", args.fault_drop),
+    ] {
+        if !(0.0..=1.0).contains(&p) {
+            return Err(AppError::invalid_field(
+                name,
+                format!("a probability between 0 and 1, not {p}."),
+            ));
+        }
+    }
+    let config = relay_sandbox::SandboxConfig {
+        port: args.port,
+        users: args.users,
+        seed: args.seed,
+        approve_after: std::time::Duration::from_secs(args.approve_after),
+        zendesk_rate_per_minute: args.zendesk_rate,
+        export_rate_per_minute: args.export_rate,
+        faults: relay_sandbox::Faults {
+            rate_429: args.fault_429,
+            rate_5xx: args.fault_5xx,
+            rate_drop: args.fault_drop,
+            latency_ms: args.latency_ms,
+            retry_after_secs: 1,
+            notifications_per_second: args.max_notifications_per_second,
+            ..Default::default()
+        },
+        ..Default::default()
+    };
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .map_err(|e| AppError::internal(format!("could not start the async runtime: {e}")))?;
+    runtime.block_on(async move {
+        let sandbox = relay_sandbox::Sandbox::start(config).await.map_err(|e| {
+            AppError::new(
+                ErrorCode::Io,
+                format!("Could not listen on 127.0.0.1:{}: {e}. Choose another --port, or 0 for a free one.", args.port),
+            )
+        })?;
+        let i = sandbox.info().clone();
+        if json {
+            println!("{}", json!(i));
+        } else {
+            println!("Relay sandbox on {} ({} users, seed {})", i.base_url, i.users, i.seed);
+            println!("  Zendesk          {}/api/v2   subdomain {}", i.base_url, i.subdomain);
+            println!("    email          {}", i.zendesk_email);
+            println!("    API token      {}", i.zendesk_token);
+            println!("  Sunshine Conv.   {}", i.sunshine_url);
+            println!("    app id         {}", i.app_id);
+            println!("    key id         {}", i.key_id);
+            println!("    key secret     {}", i.key_secret);
+            println!("  Test controls    {0}/_sandbox/faults, {0}/_sandbox/notifications, {0}/_sandbox/stats", i.base_url);
+            println!("Press Ctrl+C to stop.");
+        }
+        let _ = std::io::stdout().flush();
+        tokio::select! {
+            _ = sandbox.wait() => {}
+            _ = tokio::signal::ctrl_c() => {}
+        }
+        Ok(())
+    })
 }
 
 fn settings(ws: &Workspace, action: SettingsCommand, json: bool) -> AppResult<()> {

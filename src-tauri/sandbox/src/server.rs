@@ -1,0 +1,578 @@
+//! The HTTP server: configuration, shared state, authentication, rate limits, fault injection and
+//! the `/_sandbox` observability endpoints.
+
+use crate::data::{Population, ADMIN_EMAIL};
+use crate::{sunshine, zendesk, Clock, SystemClock};
+use axum::body::Body;
+use axum::extract::{Request, State};
+use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
+use axum::middleware::{self, Next};
+use axum::response::{IntoResponse, Response};
+use axum::routing::get;
+use axum::{Json, Router};
+use base64::Engine;
+use rand::rngs::StdRng;
+use rand::{Rng, SeedableRng};
+use serde::{Deserialize, Serialize};
+use serde_json::{json, Value};
+use std::collections::HashMap;
+use std::net::SocketAddr;
+use std::sync::{Arc, Mutex, RwLock};
+use std::time::Duration;
+use tokio::net::TcpListener;
+use tokio::sync::oneshot;
+
+/// Fault knobs, settable at start and at run time (`PUT /_sandbox/faults`).
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct Faults {
+    /// Probability (0..1) that an API request gets `429` with `Retry-After`.
+    pub rate_429: f64,
+    /// Probability that an API request gets `500` or `503`.
+    pub rate_5xx: f64,
+    /// Probability that the connection is dropped without a response (before processing).
+    pub rate_drop: f64,
+    /// Probability that a notification is accepted and recorded, then the connection dropped
+    /// before the response: the case where the sender cannot know it was sent.
+    pub rate_drop_after: f64,
+    /// Added latency per API request, in milliseconds.
+    pub latency_ms: u64,
+    /// The `Retry-After` value of injected 429s, in seconds.
+    pub retry_after_secs: u64,
+    /// At most this many notifications accepted per second (429 beyond); None = no cap.
+    pub notifications_per_second: Option<u32>,
+}
+
+/// How to start a sandbox.
+#[derive(Clone)]
+pub struct SandboxConfig {
+    /// 0 picks a free port.
+    pub port: u16,
+    pub users: u64,
+    pub seed: u64,
+    pub subdomain: String,
+    /// The Zendesk API token (account-wide, as in Zendesk); random when None.
+    pub zendesk_token: Option<String>,
+    pub app_id: String,
+    pub key_id: String,
+    /// The Sunshine key secret; random when None.
+    pub key_secret: Option<String>,
+    /// A new WhatsApp template is PENDING for this long, then APPROVED (or REJECTED).
+    pub approve_after: Duration,
+    /// Export cursors expire after this long (Zendesk: one hour).
+    pub cursor_ttl: Duration,
+    /// Zendesk API requests per minute (`X-Rate-Limit`); 429 beyond.
+    pub zendesk_rate_per_minute: u32,
+    /// Export requests per minute (Zendesk documents 100).
+    pub export_rate_per_minute: u32,
+    pub faults: Faults,
+    pub clock: Arc<dyn Clock>,
+}
+
+impl Default for SandboxConfig {
+    fn default() -> Self {
+        SandboxConfig {
+            port: 0,
+            users: 1000,
+            seed: 42,
+            subdomain: "relay-demo".into(),
+            zendesk_token: None,
+            app_id: "5f1e0c3a9b8d7e6f5a4b3c2d".into(),
+            key_id: "app_5f1e0c3a9b8d7e6f5a4b3c2e".into(),
+            key_secret: None,
+            approve_after: Duration::from_secs(5),
+            cursor_ttl: Duration::from_secs(3600),
+            zendesk_rate_per_minute: 700,
+            export_rate_per_minute: 100,
+            faults: Faults {
+                retry_after_secs: 1,
+                ..Faults::default()
+            },
+            clock: Arc::new(SystemClock),
+        }
+    }
+}
+
+/// What a client needs to connect to a running sandbox (printed by `relay sandbox --json`).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct SandboxInfo {
+    /// The Zendesk base URL (`http://127.0.0.1:PORT`): `/api/v2/...` lives under it.
+    pub base_url: String,
+    /// The Sunshine Conversations base URL (`{base_url}/sc`).
+    pub sunshine_url: String,
+    pub subdomain: String,
+    pub zendesk_email: String,
+    pub zendesk_token: String,
+    pub app_id: String,
+    pub key_id: String,
+    pub key_secret: String,
+    pub users: u64,
+    pub seed: u64,
+}
+
+/// One accepted notification, as recorded for tests.
+#[derive(Debug, Clone, Serialize)]
+pub struct Recorded {
+    pub seq: u64,
+    pub id: String,
+    pub received_at: String,
+    pub integration_id: String,
+    pub destination_id: String,
+    /// `template:{name}:{language}` for WhatsApp, `text` for SMS.
+    pub kind: String,
+    pub body: Value,
+}
+
+struct Window {
+    minute: i64,
+    used: u32,
+}
+
+pub(crate) struct AppState {
+    pub info: SandboxInfo,
+    pub pop: Population,
+    pub clock: Arc<dyn Clock>,
+    pub approve_after: chrono::Duration,
+    pub cursor_ttl: chrono::Duration,
+    zendesk_rate: u32,
+    export_rate: u32,
+    faults: RwLock<Faults>,
+    rng: Mutex<StdRng>,
+    zendesk_window: Mutex<Window>,
+    export_window: Mutex<Window>,
+    notif_window: Mutex<(i64, u32)>,
+    pub templates: Mutex<sunshine::Templates>,
+    pub notifications: Mutex<Vec<Recorded>>,
+    pub count_cache: Mutex<HashMap<String, u64>>,
+    requests: Mutex<HashMap<String, u64>>,
+}
+
+pub(crate) type Shared = Arc<AppState>;
+
+impl AppState {
+    pub fn now(&self) -> chrono::DateTime<chrono::Utc> {
+        self.clock.now()
+    }
+
+    fn roll(&self, p: f64) -> bool {
+        p > 0.0
+            && self
+                .rng
+                .lock()
+                .unwrap_or_else(|e| e.into_inner())
+                .random::<f64>()
+                < p
+    }
+
+    pub fn faults(&self) -> Faults {
+        self.faults
+            .read()
+            .unwrap_or_else(|e| e.into_inner())
+            .clone()
+    }
+
+    /// Takes one request from a per-minute budget: Ok(remaining) or Err(seconds to wait).
+    fn take(&self, window: &Mutex<Window>, limit: u32) -> Result<u32, u64> {
+        let now = self.now().timestamp();
+        let minute = now.div_euclid(60);
+        let mut w = window.lock().unwrap_or_else(|e| e.into_inner());
+        if w.minute != minute {
+            w.minute = minute;
+            w.used = 0;
+        }
+        if w.used >= limit {
+            return Err((60 - now.rem_euclid(60)).max(1) as u64);
+        }
+        w.used += 1;
+        Ok(limit - w.used)
+    }
+
+    /// Takes one notification from the per-second cap, if any.
+    pub fn take_notification_slot(&self) -> bool {
+        let Some(cap) = self.faults().notifications_per_second else {
+            return true;
+        };
+        let second = self.now().timestamp();
+        let mut w = self.notif_window.lock().unwrap_or_else(|e| e.into_inner());
+        if w.0 != second {
+            *w = (second, 0);
+        }
+        if w.1 >= cap {
+            return false;
+        }
+        w.1 += 1;
+        true
+    }
+
+    pub fn should_drop_after(&self) -> bool {
+        self.roll(self.faults().rate_drop_after)
+    }
+}
+
+/// A running sandbox. Dropping it stops the server.
+pub struct Sandbox {
+    info: SandboxInfo,
+    addr: SocketAddr,
+    shutdown: Option<oneshot::Sender<()>>,
+    task: Option<tokio::task::JoinHandle<()>>,
+}
+
+fn random_secret() -> String {
+    let bytes: [u8; 24] = rand::rng().random();
+    base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(bytes)
+}
+
+impl Sandbox {
+    /// Binds `127.0.0.1:{port}` (0 = a free port) and serves until dropped or [`Sandbox::stop`].
+    /// Must be called inside a tokio runtime.
+    pub async fn start(config: SandboxConfig) -> std::io::Result<Sandbox> {
+        let listener = TcpListener::bind(("127.0.0.1", config.port)).await?;
+        let addr = listener.local_addr()?;
+        let base_url = format!("http://{addr}");
+        let info = SandboxInfo {
+            sunshine_url: format!("{base_url}/sc"),
+            base_url,
+            subdomain: config.subdomain.clone(),
+            zendesk_email: ADMIN_EMAIL.into(),
+            zendesk_token: config.zendesk_token.clone().unwrap_or_else(random_secret),
+            app_id: config.app_id.clone(),
+            key_id: config.key_id.clone(),
+            key_secret: config.key_secret.clone().unwrap_or_else(random_secret),
+            users: config.users,
+            seed: config.seed,
+        };
+        let pop = Population::new(config.seed, config.users.max(super::data::AGENTS + 1));
+        let state: Shared = Arc::new(AppState {
+            templates: Mutex::new(sunshine::Templates::seeded(&config, config.clock.now())),
+            info: info.clone(),
+            pop,
+            approve_after: chrono::Duration::from_std(config.approve_after).unwrap_or_default(),
+            cursor_ttl: chrono::Duration::from_std(config.cursor_ttl).unwrap_or_default(),
+            zendesk_rate: config.zendesk_rate_per_minute,
+            export_rate: config.export_rate_per_minute,
+            faults: RwLock::new(config.faults.clone()),
+            rng: Mutex::new(StdRng::seed_from_u64(config.seed ^ 0x5eed)),
+            zendesk_window: Mutex::new(Window { minute: 0, used: 0 }),
+            export_window: Mutex::new(Window { minute: 0, used: 0 }),
+            notif_window: Mutex::new((0, 0)),
+            notifications: Mutex::new(Vec::new()),
+            count_cache: Mutex::new(HashMap::new()),
+            requests: Mutex::new(HashMap::new()),
+            clock: config.clock.clone(),
+        });
+        let app = router(state);
+        let (tx, rx) = oneshot::channel::<()>();
+        let task = tokio::spawn(async move {
+            let _ = axum::serve(listener, app)
+                .with_graceful_shutdown(async {
+                    let _ = rx.await;
+                })
+                .await;
+        });
+        Ok(Sandbox {
+            info,
+            addr,
+            shutdown: Some(tx),
+            task: Some(task),
+        })
+    }
+
+    pub fn info(&self) -> &SandboxInfo {
+        &self.info
+    }
+
+    pub fn base_url(&self) -> &str {
+        &self.info.base_url
+    }
+
+    pub fn addr(&self) -> SocketAddr {
+        self.addr
+    }
+
+    /// Serves until the process ends (for `relay sandbox`).
+    pub async fn wait(mut self) {
+        if let Some(task) = self.task.take() {
+            let _ = task.await;
+        }
+    }
+
+    pub async fn stop(mut self) {
+        if let Some(tx) = self.shutdown.take() {
+            let _ = tx.send(());
+        }
+        if let Some(task) = self.task.take() {
+            let _ = task.await;
+        }
+    }
+}
+
+impl Drop for Sandbox {
+    fn drop(&mut self) {
+        if let Some(tx) = self.shutdown.take() {
+            let _ = tx.send(());
+        }
+    }
+}
+
+fn router(state: Shared) -> Router {
+    let zendesk =
+        zendesk::routes().route_layer(middleware::from_fn_with_state(state.clone(), zendesk_gate));
+    let sunshine = sunshine::routes()
+        .route_layer(middleware::from_fn_with_state(state.clone(), sunshine_gate));
+    let api = Router::new()
+        .merge(zendesk)
+        .nest("/sc", sunshine)
+        .layer(middleware::from_fn_with_state(state.clone(), faults_layer));
+    Router::new()
+        .merge(api)
+        .route("/_sandbox/faults", get(get_faults).put(put_faults))
+        .route(
+            "/_sandbox/notifications",
+            get(list_notifications).delete(clear_notifications),
+        )
+        .route("/_sandbox/stats", get(stats))
+        .route("/_sandbox/info", get(sandbox_info))
+        .with_state(state)
+}
+
+/// A response whose body fails at once: the client sees the connection end without a
+/// complete response, as when a connection drops.
+pub(crate) fn dropped_connection() -> Response {
+    let stream = futures_util::stream::once(async {
+        Err::<axum::body::Bytes, std::io::Error>(std::io::Error::new(
+            std::io::ErrorKind::ConnectionReset,
+            "sandbox fault: connection dropped",
+        ))
+    });
+    Response::builder()
+        .status(StatusCode::OK)
+        .header(header::CONTENT_TYPE, "application/json")
+        .body(Body::from_stream(stream))
+        .unwrap_or_default()
+}
+
+async fn faults_layer(State(s): State<Shared>, req: Request, next: Next) -> Response {
+    let path = req.uri().path().to_string();
+    {
+        let mut r = s.requests.lock().unwrap_or_else(|e| e.into_inner());
+        let bucket = if path.starts_with("/sc/") {
+            "sunshine"
+        } else {
+            "zendesk"
+        };
+        *r.entry(bucket.into()).or_insert(0) += 1;
+    }
+    let f = s.faults();
+    if f.latency_ms > 0 {
+        tokio::time::sleep(Duration::from_millis(f.latency_ms)).await;
+    }
+    if s.roll(f.rate_drop) {
+        return dropped_connection();
+    }
+    if s.roll(f.rate_429) {
+        let retry = f.retry_after_secs.max(1);
+        let mut resp = error_for(
+            &path,
+            StatusCode::TOO_MANY_REQUESTS,
+            "too_many_requests",
+            "Too many requests (sandbox fault)",
+        );
+        resp.headers_mut()
+            .insert(header::RETRY_AFTER, HeaderValue::from(retry));
+        return resp;
+    }
+    if s.roll(f.rate_5xx) {
+        let status = if s.roll(0.5) {
+            StatusCode::SERVICE_UNAVAILABLE
+        } else {
+            StatusCode::INTERNAL_SERVER_ERROR
+        };
+        return error_for(
+            &path,
+            status,
+            "internal_error",
+            "Internal server error (sandbox fault)",
+        );
+    }
+    next.run(req).await
+}
+
+/// An error in the shape of the API the path belongs to.
+pub(crate) fn error_for(path: &str, status: StatusCode, code: &str, text: &str) -> Response {
+    let body = if path.starts_with("/sc/v2") {
+        json!({"errors": [{"code": code, "title": text}]})
+    } else if path.starts_with("/sc/") {
+        json!({"error": {"code": code, "description": text}})
+    } else {
+        json!({"error": code, "description": text})
+    };
+    (status, Json(body)).into_response()
+}
+
+fn basic_credentials(headers: &HeaderMap) -> Option<(String, String)> {
+    let value = headers.get(header::AUTHORIZATION)?.to_str().ok()?;
+    let encoded = value.strip_prefix("Basic ")?;
+    let decoded = base64::engine::general_purpose::STANDARD
+        .decode(encoded.trim())
+        .ok()?;
+    let text = String::from_utf8(decoded).ok()?;
+    let (user, pass) = text.split_once(':')?;
+    Some((user.to_string(), pass.to_string()))
+}
+
+/// The authenticated Zendesk user, put in the request by [`zendesk_gate`].
+#[derive(Clone)]
+pub(crate) struct ZendeskUser(pub u64);
+
+async fn zendesk_gate(
+    State(s): State<Shared>,
+    headers: HeaderMap,
+    mut req: Request,
+    next: Next,
+) -> Response {
+    let user = basic_credentials(&headers).and_then(|(user, token)| {
+        let email = user.strip_suffix("/token")?;
+        (token == s.info.zendesk_token)
+            .then(|| s.pop.staff_by_email(email))
+            .flatten()
+    });
+    let Some(user) = user else {
+        // Zendesk's exact 401 body.
+        return (
+            StatusCode::UNAUTHORIZED,
+            Json(json!({"error": "Couldn't authenticate you"})),
+        )
+            .into_response();
+    };
+    req.extensions_mut().insert(ZendeskUser(user.index));
+    let is_export = req.uri().path().starts_with("/api/v2/search/export");
+    let budget = s
+        .take(&s.zendesk_window, s.zendesk_rate)
+        .and_then(|remaining| {
+            if is_export {
+                s.take(&s.export_window, s.export_rate).map(|_| remaining)
+            } else {
+                Ok(remaining)
+            }
+        });
+    let (limit, remaining) = match budget {
+        Ok(remaining) => (s.zendesk_rate, remaining),
+        Err(wait) => {
+            let mut resp = (
+                StatusCode::TOO_MANY_REQUESTS,
+                Json(
+                    json!({"errors": [{"code": "TooManyRequests", "title": "Too many requests"}]}),
+                ),
+            )
+                .into_response();
+            let h = resp.headers_mut();
+            h.insert(header::RETRY_AFTER, HeaderValue::from(wait));
+            h.insert("x-rate-limit", HeaderValue::from(s.zendesk_rate));
+            h.insert("x-rate-limit-remaining", HeaderValue::from(0));
+            return resp;
+        }
+    };
+    let mut resp = next.run(req).await;
+    let h = resp.headers_mut();
+    h.insert("x-rate-limit", HeaderValue::from(limit));
+    h.insert("x-rate-limit-remaining", HeaderValue::from(remaining));
+    resp
+}
+
+async fn sunshine_gate(
+    State(s): State<Shared>,
+    headers: HeaderMap,
+    req: Request,
+    next: Next,
+) -> Response {
+    // The router is nested under /sc: the path seen here has no /sc prefix.
+    let path = format!("/sc{}", req.uri().path());
+    let ok = basic_credentials(&headers)
+        .map(|(id, secret)| id == s.info.key_id && secret == s.info.key_secret)
+        .unwrap_or(false);
+    if !ok {
+        return error_for(
+            &path,
+            StatusCode::UNAUTHORIZED,
+            "unauthorized",
+            "Authorization is required",
+        );
+    }
+    // A key belongs to one app: another app id is forbidden, as for a real app-scoped key.
+    let app = path.split('/').nth(4).unwrap_or_default();
+    if path.split('/').nth(3) == Some("apps") && app != s.info.app_id {
+        return error_for(
+            &path,
+            StatusCode::FORBIDDEN,
+            "forbidden",
+            "The API key does not have access to this app",
+        );
+    }
+    next.run(req).await
+}
+
+async fn get_faults(State(s): State<Shared>) -> Json<Faults> {
+    Json(s.faults())
+}
+
+async fn put_faults(State(s): State<Shared>, Json(f): Json<Faults>) -> Json<Faults> {
+    *s.faults.write().unwrap_or_else(|e| e.into_inner()) = f.clone();
+    Json(f)
+}
+
+#[derive(Deserialize)]
+struct Since {
+    since: Option<u64>,
+}
+
+async fn list_notifications(
+    State(s): State<Shared>,
+    axum::extract::Query(q): axum::extract::Query<Since>,
+) -> Json<Value> {
+    let all = s.notifications.lock().unwrap_or_else(|e| e.into_inner());
+    let since = q.since.unwrap_or(0);
+    let list: Vec<&Recorded> = all.iter().filter(|n| n.seq > since).collect();
+    Json(json!({ "notifications": list, "count": list.len() }))
+}
+
+async fn clear_notifications(State(s): State<Shared>) -> StatusCode {
+    s.notifications
+        .lock()
+        .unwrap_or_else(|e| e.into_inner())
+        .clear();
+    StatusCode::NO_CONTENT
+}
+
+async fn stats(State(s): State<Shared>) -> Json<Value> {
+    let all = s.notifications.lock().unwrap_or_else(|e| e.into_inner());
+    let mut per: HashMap<(String, String, String), u64> = HashMap::new();
+    let mut by_integration: HashMap<String, u64> = HashMap::new();
+    for n in all.iter() {
+        *per.entry((
+            n.integration_id.clone(),
+            n.destination_id.clone(),
+            n.kind.clone(),
+        ))
+        .or_insert(0) += 1;
+        *by_integration.entry(n.integration_id.clone()).or_insert(0) += 1;
+    }
+    let mut duplicates: Vec<Value> = per
+        .iter()
+        .filter(|(_, c)| **c > 1)
+        .map(|((i, d, k), c)| json!({"integration_id": i, "destination_id": d, "kind": k, "count": c}))
+        .collect();
+    duplicates.sort_by_key(|v| v["destination_id"].as_str().unwrap_or_default().to_string());
+    let requests = s.requests.lock().unwrap_or_else(|e| e.into_inner()).clone();
+    Json(json!({
+        "notifications": all.len(),
+        "by_integration": by_integration,
+        "distinct_destinations": per.keys().map(|(_, d, _)| d).collect::<std::collections::HashSet<_>>().len(),
+        "duplicate_count": duplicates.iter().map(|d| d["count"].as_u64().unwrap_or(0) - 1).sum::<u64>(),
+        "duplicates": duplicates,
+        "requests": requests,
+    }))
+}
+
+async fn sandbox_info(State(s): State<Shared>) -> Json<Value> {
+    Json(json!({"base_url": s.info.base_url, "users": s.info.users, "seed": s.info.seed}))
+}
