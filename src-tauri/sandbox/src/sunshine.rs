@@ -111,15 +111,24 @@ async fn list_integrations(
     if let Some(t) = q.get("filter[types]") {
         filter = format!("&filter[types]={t}");
     }
-    Json(json!({
-        "integrations": page,
-        "meta": {"hasMore": has_more, "afterCursor": if has_more { after.clone() } else { Value::Null }, "beforeCursor": if start > 0 { before.clone() } else { Value::Null }},
-        "links": {
-            "next": if has_more { json!(format!("{base}?page[size]={size}&page[after]={}{filter}", after.as_str().unwrap_or_default())) } else { Value::Null },
-            "prev": if start > 0 { json!(format!("{base}?page[size]={size}&page[before]={}{filter}", before.as_str().unwrap_or_default())) } else { Value::Null },
-        },
-    }))
-    .into_response()
+    // The v2 spec: cursors and links are "not specified" when there is no such page.
+    let mut meta = json!({ "hasMore": has_more });
+    let mut links = json!({});
+    if has_more {
+        meta["afterCursor"] = after.clone();
+        links["next"] = json!(format!(
+            "{base}?page[size]={size}&page[after]={}{filter}",
+            after.as_str().unwrap_or_default()
+        ));
+    }
+    if start > 0 {
+        meta["beforeCursor"] = before.clone();
+        links["prev"] = json!(format!(
+            "{base}?page[size]={size}&page[before]={}{filter}",
+            before.as_str().unwrap_or_default()
+        ));
+    }
+    Json(json!({ "integrations": page, "meta": meta, "links": links })).into_response()
 }
 
 async fn get_integration(Path((app, id)): Path<(String, String)>) -> Response {

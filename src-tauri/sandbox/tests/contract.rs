@@ -1,0 +1,469 @@
+//! Contract tests: every sandbox response Relay relies on is checked against the official API
+//! descriptions (vendored in `specs/`), two ways:
+//!
+//! 1. it validates against the spec's schema (types, required fields, nullability), with
+//!    OpenAPI's `nullable` translated to JSON Schema;
+//! 2. every field the sandbox emits is declared by the schema (a renamed or invented field —
+//!    `after_cursor` for `afterCursor`, say — fails even where the schema would allow extras).
+//!
+//! Where no schema exists (v1.1 message templates), the Postman collection's official examples
+//! play that role.
+
+use relay_sandbox::data::{PhoneKind, Population};
+use relay_sandbox::{Sandbox, SandboxConfig};
+use reqwest::Client;
+use serde_json::{json, Map, Value};
+use std::path::PathBuf;
+
+fn spec_path(name: &str) -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+        .join("specs")
+        .join(name)
+}
+
+fn load_yaml(name: &str) -> Value {
+    let text = std::fs::read_to_string(spec_path(name)).unwrap();
+    serde_yaml::from_str(&text).unwrap()
+}
+
+/// OpenAPI 3.0 / Swagger 2 schema → JSON Schema (draft 7) for *responses*: `nullable` becomes a
+/// `null` type, OpenAPI-only keywords are dropped, and `writeOnly` properties (secrets a client
+/// sends, never returned) are no longer required.
+fn convert(v: &Value) -> Value {
+    match v {
+        Value::Object(m) => {
+            let mut out = Map::new();
+            let write_only: Vec<String> = m
+                .get("properties")
+                .and_then(Value::as_object)
+                .map(|p| {
+                    p.iter()
+                        .filter(|(_, s)| s.get("writeOnly") == Some(&Value::Bool(true)))
+                        .map(|(k, _)| k.clone())
+                        .collect()
+                })
+                .unwrap_or_default();
+            for (k, val) in m {
+                let skip = matches!(
+                    k.as_str(),
+                    "nullable"
+                        | "example"
+                        | "examples"
+                        | "readOnly"
+                        | "writeOnly"
+                        | "discriminator"
+                        | "xml"
+                        | "externalDocs"
+                        | "deprecated"
+                ) || k.starts_with("x-");
+                if k == "required" {
+                    let kept: Vec<Value> = val
+                        .as_array()
+                        .into_iter()
+                        .flatten()
+                        .filter(|r| !write_only.iter().any(|w| Some(w.as_str()) == r.as_str()))
+                        .cloned()
+                        .collect();
+                    out.insert(k.clone(), Value::Array(kept));
+                } else if !skip {
+                    out.insert(k.clone(), convert(val));
+                }
+            }
+            if m.get("nullable") == Some(&Value::Bool(true)) {
+                match out.get("type").cloned() {
+                    Some(Value::String(t)) => {
+                        out.insert("type".into(), json!([t, "null"]));
+                    }
+                    _ => return json!({"anyOf": [Value::Object(out), {"type": "null"}]}),
+                }
+            }
+            Value::Object(out)
+        }
+        Value::Array(a) => Value::Array(a.iter().map(convert).collect()),
+        other => other.clone(),
+    }
+}
+
+struct Spec {
+    /// The converted document: `{components: {schemas}}` or `{definitions}`.
+    root: Value,
+    prefix: &'static str,
+    /// Top-level fields every list response may carry although its schema omits them.
+    envelope: &'static [&'static str],
+}
+
+/// Zendesk's offset pagination fields, documented once for all list endpoints
+/// (developer.zendesk.com, "Pagination") rather than in each list schema.
+const ZENDESK_PAGINATION: &[&str] = &["next_page", "previous_page", "count"];
+
+impl Spec {
+    fn openapi(name: &str) -> Spec {
+        let doc = load_yaml(name);
+        Spec {
+            root: json!({"components": {"schemas": convert(&doc["components"]["schemas"])}}),
+            prefix: "#/components/schemas/",
+            envelope: if name.starts_with("zendesk") {
+                ZENDESK_PAGINATION
+            } else {
+                &[]
+            },
+        }
+    }
+    fn swagger(name: &str) -> Spec {
+        let doc: Value =
+            serde_json::from_str(&std::fs::read_to_string(spec_path(name)).unwrap()).unwrap();
+        Spec {
+            root: json!({"definitions": convert(&doc["definitions"])}),
+            prefix: "#/definitions/",
+            envelope: &[],
+        }
+    }
+
+    fn resolve<'a>(&'a self, schema: &'a Value) -> &'a Value {
+        match schema.get("$ref").and_then(Value::as_str) {
+            Some(r) => {
+                let pointer = r.trim_start_matches('#');
+                self.resolve(
+                    self.root
+                        .pointer(pointer)
+                        .unwrap_or_else(|| panic!("unresolved {r}")),
+                )
+            }
+            None => schema,
+        }
+    }
+
+    /// Validates `instance` against schema `name`; panics with every violation.
+    fn check(&self, name: &str, instance: &Value) {
+        let mut schema = self.root.clone();
+        schema["$ref"] = json!(format!("{}{name}", self.prefix));
+        let validator =
+            jsonschema::draft7::new(&schema).unwrap_or_else(|e| panic!("schema {name}: {e}"));
+        let errors: Vec<String> = validator
+            .iter_errors(instance)
+            .map(|e| format!("{} at {}", e, e.instance_path()))
+            .collect();
+        assert!(
+            errors.is_empty(),
+            "{name}: the sandbox's response breaks the official schema:\n{}\n{instance:#}",
+            errors.join("\n")
+        );
+        let mut undeclared = Vec::new();
+        self.declared(
+            &json!({"$ref": format!("{}{name}", self.prefix)}),
+            instance,
+            "",
+            &mut undeclared,
+        );
+        undeclared.retain(|path| !self.envelope.iter().any(|e| path == &format!(".{e}")));
+        assert!(
+            undeclared.is_empty(),
+            "{name}: fields the official schema does not declare: {undeclared:?}"
+        );
+    }
+
+    /// The properties a schema declares (through $ref, allOf, anyOf, oneOf).
+    fn properties(&self, schema: &Value, out: &mut Map<String, Value>) -> bool {
+        let schema = self.resolve(schema);
+        let mut open = schema
+            .get("additionalProperties")
+            .is_some_and(|a| a != &Value::Bool(false))
+            && schema.get("properties").is_none();
+        if let Some(p) = schema.get("properties").and_then(Value::as_object) {
+            for (k, v) in p {
+                out.entry(k.clone()).or_insert(v.clone());
+            }
+        }
+        for key in ["allOf", "anyOf", "oneOf"] {
+            for sub in schema
+                .get(key)
+                .and_then(Value::as_array)
+                .into_iter()
+                .flatten()
+            {
+                open |= self.properties(sub, out);
+            }
+        }
+        open
+    }
+
+    fn declared(&self, schema: &Value, instance: &Value, path: &str, undeclared: &mut Vec<String>) {
+        let schema = self.resolve(schema);
+        match instance {
+            Value::Object(obj) => {
+                let mut props = Map::new();
+                let open = self.properties(schema, &mut props);
+                if props.is_empty() {
+                    return; // a free-form object (user_fields, photo…)
+                }
+                for (k, v) in obj {
+                    match props.get(k) {
+                        Some(sub) => self.declared(sub, v, &format!("{path}.{k}"), undeclared),
+                        None if !open => undeclared.push(format!("{path}.{k}")),
+                        None => {}
+                    }
+                }
+            }
+            Value::Array(items) => {
+                if let Some(item_schema) = schema.get("items") {
+                    for (i, v) in items.iter().enumerate() {
+                        self.declared(item_schema, v, &format!("{path}[{i}]"), undeclared);
+                    }
+                }
+            }
+            _ => {}
+        }
+    }
+}
+
+struct Env {
+    sb: Sandbox,
+    http: Client,
+}
+
+impl Env {
+    async fn new() -> Env {
+        Env {
+            sb: Sandbox::start(SandboxConfig {
+                users: 600,
+                ..SandboxConfig::default()
+            })
+            .await
+            .unwrap(),
+            http: Client::new(),
+        }
+    }
+    async fn zd(&self, path: &str) -> Value {
+        let i = self.sb.info();
+        self.http
+            .get(format!("{}{path}", i.base_url))
+            .basic_auth(format!("{}/token", i.zendesk_email), Some(&i.zendesk_token))
+            .send()
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap()
+    }
+    async fn sc(&self, method: reqwest::Method, path: &str, body: Option<Value>) -> Value {
+        let i = self.sb.info();
+        let mut req = self
+            .http
+            .request(method, format!("{}{path}", i.sunshine_url))
+            .basic_auth(&i.key_id, Some(&i.key_secret));
+        if let Some(b) = body {
+            req = req.json(&b);
+        }
+        req.send()
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap_or(Value::Null)
+    }
+}
+
+#[tokio::test]
+async fn zendesk_responses_match_the_support_api_spec() {
+    let spec = Spec::openapi("zendesk-relay-excerpt.yaml");
+    let env = Env::new().await;
+    let me = env.zd("/api/v2/users/me").await;
+    spec.check("CurrentUserResponse", &me);
+    let mut user = me["user"].clone();
+    user.as_object_mut().unwrap().remove("authenticity_token"); // declared by CurrentUserResponse
+    spec.check("UserForAdmin", &user);
+    spec.check("GroupsResponse", &env.zd("/api/v2/groups").await);
+    let id = me["user"]["id"].as_u64().unwrap();
+    spec.check(
+        "GroupMembershipsResponse",
+        &env.zd(&format!("/api/v2/group_memberships?user_id={id}"))
+            .await,
+    );
+    spec.check("UserFieldsResponse", &env.zd("/api/v2/user_fields").await);
+    spec.check(
+        "SearchCountResponse",
+        &env.zd("/api/v2/search/count?query=tags:vip").await,
+    );
+
+    let export = env
+        .zd("/api/v2/search/export?query=tags:vip&filter[type]=user&page[size]=50")
+        .await;
+    spec.check(
+        "SearchExportResponse",
+        &json!({"meta": export["meta"], "links": export["links"], "facets": export["facets"]}),
+    );
+    for user in export["results"].as_array().unwrap() {
+        // Results are users plus `result_type`, which SearchResultObject declares.
+        let mut u = user.clone();
+        assert_eq!(
+            u.as_object_mut().unwrap().remove("result_type"),
+            Some(json!("user"))
+        );
+        spec.check("UserForAdmin", &u);
+    }
+    let page = env
+        .zd("/api/v2/search.json?query=tags:vip&per_page=5")
+        .await;
+    spec.check("SearchResponse", &json!({"count": page["count"], "facets": page["facets"], "next_page": page["next_page"], "previous_page": page["previous_page"]}));
+
+    let pop = Population::new(42, 600);
+    let idx = (5..600)
+        .find(|i| pop.phone_kind(*i) == PhoneKind::IdentityOnly)
+        .unwrap();
+    let identities = env
+        .zd(&format!("/api/v2/users/{}/identities", pop.id_of(idx)))
+        .await;
+    spec.check(
+        "UserIdentitiesResponse",
+        &json!({"identities": identities["identities"]}),
+    );
+    let many = env
+        .zd(&format!(
+            "/api/v2/users/show_many?ids={},{}",
+            pop.id_of(idx),
+            pop.id_of(idx + 1)
+        ))
+        .await;
+    spec.check("UsersResponse", &json!({"users": many["users"]}));
+}
+
+#[tokio::test]
+async fn sunshine_v2_integrations_match_the_v2_spec() {
+    let spec = Spec::openapi("sunshine-conversations-api-spec_openapi_v17.12.1.yaml");
+    let env = Env::new().await;
+    let app = env.sb.info().app_id.clone();
+    for query in [
+        "?page[size]=2",
+        "?filter[types]=whatsapp,twilio,messagebird",
+        "?page[size]=1&page[after]=5f1e0c3a9b8d7e6f5a4b3c31",
+    ] {
+        let list = env
+            .sc(
+                reqwest::Method::GET,
+                &format!("/v2/apps/{app}/integrations{query}"),
+                None,
+            )
+            .await;
+        spec.check(
+            "integrationListResponse",
+            &json!({"meta": list["meta"], "links": list["links"]}),
+        );
+        for i in list["integrations"].as_array().unwrap() {
+            let schema = match i["type"].as_str().unwrap() {
+                t @ ("whatsapp" | "twilio" | "messagebird" | "web" | "android") => t,
+                other => panic!("unexpected integration type {other}"),
+            };
+            spec.check(schema, i);
+        }
+    }
+    let err = env
+        .sc(
+            reqwest::Method::GET,
+            "/v2/apps/000000000000000000000000/integrations",
+            None,
+        )
+        .await;
+    spec.check("errorResponse", &err);
+}
+
+#[tokio::test]
+async fn sunshine_v1_notifications_match_the_v1_spec_and_postman_examples() {
+    let spec = Spec::swagger("sunshine-conversations-api-spec_v1-master_swagger_v5.34.json");
+    let env = Env::new().await;
+    let app = env.sb.info().app_id.clone();
+    let postman: Value = serde_json::from_str(
+        &std::fs::read_to_string(spec_path("postman-templates-and-notifications.json")).unwrap(),
+    )
+    .unwrap();
+
+    // The Postman collection's own request body for Post Notification (SMS text), pointed at a
+    // sandbox integration, is accepted; the request is valid against NotificationPost too.
+    let item = &postman["items"]["Notifications/Post Notification"];
+    let mut request: Value =
+        serde_json::from_str(item["request"]["body"]["raw"].as_str().unwrap()).unwrap();
+    request["destination"]["integrationId"] = json!("5f1e0c3a9b8d7e6f5a4b3c33");
+    request["destination"]["destinationId"] = json!("+14155550123");
+    spec.check("NotificationPost", &request);
+    let resp = env
+        .sc(
+            reqwest::Method::POST,
+            &format!("/v1.1/apps/{app}/notifications"),
+            Some(request),
+        )
+        .await;
+    spec.check("NotificationResponse", &resp);
+
+    // Message templates have no schema: the Postman examples' field names are the contract.
+    let create = &postman["items"]["Templates/WhatsApp Message Templates/Create Message Template"];
+    let example_request: Value =
+        serde_json::from_str(create["request"]["body"]["raw"].as_str().unwrap()).unwrap();
+    let example_response: Value =
+        serde_json::from_str(create["response"][0]["body"].as_str().unwrap()).unwrap();
+    let mut ours = example_request.clone();
+    ours["category"] = json!("UTILITY");
+    let created = env
+        .sc(
+            reqwest::Method::POST,
+            &format!("/v1.1/apps/{app}/integrations/5f1e0c3a9b8d7e6f5a4b3c31/messageTemplates"),
+            Some(ours),
+        )
+        .await;
+    let keys = |v: &Value| {
+        v.as_object()
+            .map(|o| o.keys().cloned().collect::<std::collections::BTreeSet<_>>())
+            .unwrap_or_default()
+    };
+    assert_eq!(
+        keys(&created),
+        keys(&example_response),
+        "the create response envelope"
+    );
+    assert_eq!(
+        keys(&created["messageTemplate"]),
+        keys(&example_response["messageTemplate"]),
+        "a template's fields"
+    );
+    let list = env
+        .sc(
+            reqwest::Method::GET,
+            &format!("/v1.1/apps/{app}/integrations/5f1e0c3a9b8d7e6f5a4b3c31/messageTemplates"),
+            None,
+        )
+        .await;
+    for t in list["messageTemplates"].as_array().unwrap() {
+        let mut k = keys(t);
+        k.remove("rejected_reason"); // Meta's field, passed through for rejected templates
+        assert_eq!(k, keys(&example_response["messageTemplate"]));
+    }
+
+    // v1.1 errors: {"error": {"code", "description"}}.
+    let err = env
+        .sc(
+            reqwest::Method::POST,
+            &format!("/v1.1/apps/{app}/notifications"),
+            Some(json!({})),
+        )
+        .await;
+    assert_eq!(keys(&err), ["error".to_string()].into());
+    assert_eq!(
+        keys(&err["error"]),
+        ["code".to_string(), "description".to_string()].into()
+    );
+}
+
+#[test]
+fn the_checker_catches_a_renamed_field() {
+    // The contract tests are only worth something if a drifting name fails them.
+    let spec = Spec::openapi("sunshine-conversations-api-spec_openapi_v17.12.1.yaml");
+    let drifted = json!({"meta": {"hasMore": true, "after_cursor": "x"}, "links": {}});
+    let result = std::panic::catch_unwind(|| spec.check("integrationListResponse", &drifted));
+    assert!(
+        result.is_err(),
+        "after_cursor instead of afterCursor must fail"
+    );
+    let nulled = json!({"meta": {"hasMore": false, "afterCursor": null}, "links": {}});
+    assert!(
+        std::panic::catch_unwind(|| spec.check("integrationListResponse", &nulled)).is_err(),
+        "null where the spec omits"
+    );
+}
