@@ -34,6 +34,8 @@ pub struct Term {
     pub op: Op,
     pub value: String,
     pub quoted: bool,
+    /// For date keywords: the value parsed once, against the query's `now`.
+    pub date: Option<DateTime<Utc>>,
 }
 
 #[derive(Debug, Clone, PartialEq)]
@@ -90,7 +92,8 @@ fn split_terms(q: &str) -> Result<Vec<(String, bool)>, String> {
     Ok(out)
 }
 
-pub fn parse(query: &str) -> Result<Query, String> {
+/// Parses a query; relative dates (`4hours`) count back from `now`.
+pub fn parse(query: &str, now: DateTime<Utc>) -> Result<Query, String> {
     let mut terms = Vec::new();
     let mut result_type = None;
     let raw = split_terms(query)?;
@@ -123,6 +126,7 @@ pub fn parse(query: &str) -> Result<Query, String> {
             _ => (None, Op::Eq, body.clone()),
         };
         let value = value.trim_matches('"').to_string();
+        let mut date = None;
         if let Some(k) = &key {
             if !KEYWORDS.contains(&k.as_str()) {
                 return Err(format!(
@@ -144,7 +148,7 @@ pub fn parse(query: &str) -> Result<Query, String> {
             }
             match k.as_str() {
                 "created" | "signup_date" if value != "none" => {
-                    parse_date(&value, Utc::now())?;
+                    date = Some(parse_date(&value, now)?);
                 }
                 "loyalty_points" if value != "none" => {
                     value.parse::<i64>().map_err(|_| {
@@ -164,6 +168,7 @@ pub fn parse(query: &str) -> Result<Query, String> {
             op,
             value,
             quoted,
+            date,
         });
     }
     Ok(Query { terms, result_type })
@@ -234,11 +239,16 @@ fn compare<T: PartialOrd>(a: T, op: Op, b: T) -> bool {
     }
 }
 
-fn date_term(actual: Option<DateTime<Utc>>, op: Op, value: &str, now: DateTime<Utc>) -> bool {
+fn date_term(
+    actual: Option<DateTime<Utc>>,
+    op: Op,
+    value: &str,
+    wanted: Option<DateTime<Utc>>,
+) -> bool {
     let Some(actual) = actual else {
         return value == "none";
     };
-    let Ok(wanted) = parse_date(value, now) else {
+    let Some(wanted) = wanted else {
         return false;
     };
     if op == Op::Eq {
@@ -253,7 +263,7 @@ fn digits_only(s: &str) -> String {
 }
 
 impl Term {
-    fn matches(&self, u: &SeedUser, now: DateTime<Utc>) -> bool {
+    fn matches(&self, u: &SeedUser) -> bool {
         let v = self.value.as_str();
         match self.key.as_deref() {
             None => {
@@ -294,7 +304,7 @@ impl Term {
                 None => v == "none",
                 Some(e) => e.eq_ignore_ascii_case(v),
             },
-            Some("created") => date_term(Some(u.created_at), self.op, v, now),
+            Some("created") => date_term(Some(u.created_at), self.op, v, self.date),
             Some("plan") => match u.plan {
                 None => v == "none",
                 Some(p) => p.eq_ignore_ascii_case(v),
@@ -305,7 +315,7 @@ impl Term {
                     .as_deref()
                     .and_then(|s| DateTime::parse_from_rfc3339(s).ok())
                     .map(|d| d.with_timezone(&Utc));
-                date_term(d, self.op, v, now)
+                date_term(d, self.op, v, self.date)
             }
             Some("loyalty_points") => match u.loyalty_points {
                 None => v == "none",
@@ -323,7 +333,7 @@ impl Term {
 impl Query {
     /// Does user `u` match? Positive terms: OR within a keyword, AND across keywords. Negated
     /// terms: any match excludes.
-    pub fn matches(&self, u: &SeedUser, now: DateTime<Utc>) -> bool {
+    pub fn matches(&self, u: &SeedUser) -> bool {
         if let Some(t) = &self.result_type {
             if t != "user" {
                 return false;
@@ -331,7 +341,7 @@ impl Query {
         }
         let mut groups: Vec<(Option<&str>, bool)> = Vec::new();
         for term in &self.terms {
-            let hit = term.matches(u, now);
+            let hit = term.matches(u);
             if term.negated {
                 if hit {
                     return false;
@@ -359,10 +369,8 @@ mod tests {
     }
 
     fn count(p: &Population, q: &str) -> u64 {
-        let q = parse(q).unwrap();
-        (0..p.count)
-            .filter(|i| q.matches(&p.user(*i), now()))
-            .count() as u64
+        let q = parse(q, now()).unwrap();
+        (0..p.count).filter(|i| q.matches(&p.user(*i))).count() as u64
     }
 
     #[test]
@@ -403,7 +411,7 @@ mod tests {
 
     #[test]
     fn type_user_is_recognized_and_other_types_match_nothing() {
-        let q = parse("type:user tags:vip").unwrap();
+        let q = parse("type:user tags:vip", now()).unwrap();
         assert_eq!(q.result_type.as_deref(), Some("user"));
         let p = Population::new(5, 100);
         assert_eq!(count(&p, "type:ticket"), 0);
@@ -420,7 +428,7 @@ mod tests {
             ("email:jo*", "wildcards"),
             ("name:", "needs a value"),
         ] {
-            let err = parse(q).unwrap_err();
+            let err = parse(q, now()).unwrap_err();
             assert!(err.contains(needle), "{q}: {err}");
         }
     }

@@ -108,7 +108,7 @@ async fn user_fields(State(s): State<Shared>) -> Json<Value> {
     Json(json!({"user_fields": list, "next_page": null, "previous_page": null, "count": count}))
 }
 
-fn parse_query(q: &HashMap<String, String>) -> Result<search::Query, Response> {
+fn parse_query(s: &Shared, q: &HashMap<String, String>) -> Result<search::Query, Response> {
     let text = q.get("query").map(String::as_str).unwrap_or_default();
     if text.trim().is_empty() {
         return Err(invalid(
@@ -116,7 +116,7 @@ fn parse_query(q: &HashMap<String, String>) -> Result<search::Query, Response> {
             "Invalid search: the query parameter is required.",
         ));
     }
-    search::parse(text).map_err(|e| invalid(StatusCode::BAD_REQUEST, e))
+    search::parse(text, s.now()).map_err(|e| invalid(StatusCode::BAD_REQUEST, e))
 }
 
 /// Counts the users matching a query (cached per query: counting scans every user).
@@ -129,9 +129,8 @@ fn count_matches(s: &Shared, text: &str, query: &search::Query) -> u64 {
     {
         return *n;
     }
-    let now = s.now();
     let n = (0..s.pop.count)
-        .filter(|i| query.matches(&s.pop.user(*i), now))
+        .filter(|i| query.matches(&s.pop.user(*i)))
         .count() as u64;
     s.count_cache
         .lock()
@@ -141,7 +140,7 @@ fn count_matches(s: &Shared, text: &str, query: &search::Query) -> u64 {
 }
 
 async fn search_count(State(s): State<Shared>, Query(q): Params) -> Response {
-    let query = match parse_query(&q) {
+    let query = match parse_query(&s, &q) {
         Ok(query) => query,
         Err(resp) => return resp,
     };
@@ -186,7 +185,7 @@ fn pct(s: &str) -> String {
 
 /// `GET /api/v2/search.json`: offset pages of at most 100, and at most 1,000 results in all.
 async fn search_page(State(s): State<Shared>, Query(q): Params) -> Response {
-    let query = match parse_query(&q) {
+    let query = match parse_query(&s, &q) {
         Ok(query) => query,
         Err(resp) => return resp,
     };
@@ -218,11 +217,10 @@ async fn search_page(State(s): State<Shared>, Query(q): Params) -> Response {
     let q2 = q.clone();
     tokio::task::spawn_blocking(move || {
         let total = count_matches(&s, &text, &query);
-        let now = s.now();
         let skip = (page - 1) * per_page;
         let results: Vec<Value> = (0..s.pop.count)
             .map(|i| s.pop.user(i))
-            .filter(|u| query.matches(u, now))
+            .filter(|u| query.matches(u))
             .skip(skip as usize)
             .take(per_page as usize)
             .map(|u| result(&u, &base))
@@ -266,7 +264,7 @@ async fn search_export(State(s): State<Shared>, Query(q): Params) -> Response {
                 .into_response()
         }
     }
-    let query = match parse_query(&q) {
+    let query = match parse_query(&s, &q) {
         Ok(query) => query,
         Err(resp) => return resp,
     };
@@ -327,7 +325,7 @@ async fn search_export(State(s): State<Shared>, Query(q): Params) -> Response {
         let mut i = start;
         while i < s.pop.count && (results.len() as u64) < size {
             let u = s.pop.user(i);
-            if query.matches(&u, now) {
+            if query.matches(&u) {
                 results.push(result(&u, &base));
             }
             i += 1;
