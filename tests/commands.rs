@@ -25,6 +25,7 @@ fn harness(data: &Path) -> Harness {
         mock_builder(),
         DataDir::at(data).unwrap(),
         Arc::new(MemoryStore::new()),
+        relay_app::DemoMode::Remember,
     )
     .build(ctx)
     .expect("build the app");
@@ -183,4 +184,53 @@ fn set_future_schema_version(dir: &Path) {
     db.connection()
         .pragma_update(None, "user_version", 999)
         .unwrap();
+}
+
+#[test]
+fn the_demo_workspace_opens_on_a_live_sandbox_and_closes_back_to_the_main_one() {
+    let tmp = tempfile::tempdir().unwrap();
+    let h = harness(tmp.path());
+    h.invoke("start_demo", json!({})).unwrap();
+    let info = h.invoke("app_info", json!({})).unwrap();
+    assert_eq!(info["demo"], true);
+    assert_eq!(
+        info["data_dir"],
+        tmp.path().join("demo").display().to_string(),
+        "its own data folder"
+    );
+    let view = h.invoke("get_settings", json!({})).unwrap();
+    assert_eq!(
+        view["configured"], true,
+        "the demo is a complete workspace: {view}"
+    );
+    assert_eq!(view["settings"]["zendesk_subdomain"], "relay-demo");
+    let base = view["settings"]["zendesk_custom_url"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    assert!(base.starts_with("http://127.0.0.1:"));
+    // The sandbox it points at is running.
+    let rt = tokio::runtime::Runtime::new().unwrap();
+    let status = rt.block_on(async {
+        reqwest::get(format!("{base}/_sandbox/info"))
+            .await
+            .unwrap()
+            .status()
+    });
+    assert_eq!(status, 200);
+    // The main workspace remembers that the demo is open.
+    let main: Value =
+        serde_json::from_str(&std::fs::read_to_string(tmp.path().join("settings.json")).unwrap())
+            .unwrap();
+    assert_eq!(main["demo_active"], true);
+
+    h.invoke("leave_demo", json!({})).unwrap();
+    let info = h.invoke("app_info", json!({})).unwrap();
+    assert_eq!(info["demo"], false);
+    assert_eq!(
+        h.invoke("get_settings", json!({})).unwrap()["settings"]["zendesk_subdomain"],
+        ""
+    );
+    let gone = rt.block_on(async { reqwest::get(format!("{base}/_sandbox/info")).await.is_err() });
+    assert!(gone, "leaving the demo stops its sandbox");
 }

@@ -202,3 +202,68 @@ async fn dark_theme_and_keyboard_navigation() {
     until_text(&client, "h1", "Campagnes").await;
     client.close().await.unwrap();
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_demo_workspace_opens_in_the_window_and_keeps_its_secrets_in_the_keychain() {
+    let tmp = tempfile::tempdir().unwrap();
+    let data = tmp.path().join("data");
+    let driver = Driver::start(&[("RELAY_DATA_DIR", &data)]);
+    let client = driver.open_app().await;
+    until_text(&client, "h1", "Welcome to Relay").await;
+    click(&client, "[data-action=demo]").await;
+    until_text(&client, "h1", "Templates").await;
+    until_text(&client, "[data-testid=demo-badge]", "Demo").await;
+    until_text(&client, "[data-testid=workspace-indicator]", "relay-demo").await;
+    screenshot(&client, "10-demo-templates").await;
+
+    click(&client, "[data-nav=settings]").await;
+    until(
+        &client,
+        "demo settings",
+        "document.querySelector('#zendesk_subdomain').value === 'relay-demo'",
+    )
+    .await;
+    assert_eq!(
+        text_of(&client, "[data-testid=secret-status-zendesk_api_token]").await,
+        "Set"
+    );
+    assert!(
+        css(&client, "[data-testid=demo-badge]")
+            .await
+            .is_displayed()
+            .await
+            .unwrap(),
+        "Demo on every screen"
+    );
+    screenshot(&client, "11-demo-settings").await;
+
+    // The demo's own data folder points at a live sandbox; its secrets are in the keychain only.
+    let demo_settings: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(data.join("demo/settings.json")).unwrap())
+            .unwrap();
+    let base = demo_settings["zendesk_custom_url"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let info: serde_json::Value = reqwest::get(format!("{base}/_sandbox/info"))
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let token = info["zendesk_token"].as_str().unwrap();
+    assert!(
+        secret_service_dump().contains(token),
+        "the demo token is in the Secret Service"
+    );
+    assert_secret_absent(&data, token);
+    assert_secret_absent(&data, info["key_secret"].as_str().unwrap());
+
+    click(&client, "[data-action=leave-demo]").await;
+    until_text(&client, "h1", "Welcome to Relay").await;
+    client.close().await.unwrap();
+    assert!(
+        reqwest::get(format!("{base}/_sandbox/info")).await.is_err(),
+        "leaving stops the demo's sandbox"
+    );
+}

@@ -59,3 +59,36 @@ fn bad_sandbox_flags_are_refused() {
     assert_eq!(out.status.code(), Some(2));
     assert!(String::from_utf8_lossy(&out.stderr).contains("between 0 and 1"));
 }
+
+#[test]
+fn setup_sandbox_refuses_remote_urls_and_says_when_nothing_answers() {
+    let tmp = tempfile::tempdir().unwrap();
+    let run = |url: &str| {
+        Command::new(env!("CARGO_BIN_EXE_relay"))
+            .args(["--data-dir"])
+            .arg(tmp.path())
+            .args(["setup", "--sandbox", url])
+            .output()
+            .unwrap()
+    };
+    let out = run("https://acme.zendesk.com");
+    assert_eq!(out.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("local sandbox"));
+    // A loopback port where nothing listens.
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    let out = run(&format!("http://127.0.0.1:{port}"));
+    assert_eq!(out.status.code(), Some(1));
+    assert!(
+        String::from_utf8_lossy(&out.stderr).contains("relay sandbox"),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(
+        !tmp.path().join("settings.json").exists(),
+        "nothing configured"
+    );
+}

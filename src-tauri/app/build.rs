@@ -9,6 +9,8 @@ const COMMANDS: &[&str] = &[
     "set_secret",
     "clear_secret",
     "set_sunshine_token",
+    "start_demo",
+    "leave_demo",
 ];
 
 fn main() {

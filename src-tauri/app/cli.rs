@@ -28,6 +28,9 @@ pub struct Cli {
     /// Print JSON instead of text (errors too: {"error": {"code", "message", "details"?}}).
     #[arg(long, global = true)]
     pub json: bool,
+    /// With no command: open the demo workspace unless a workspace of your own is configured.
+    #[arg(long)]
+    pub demo_if_unconfigured: bool,
     #[command(subcommand)]
     pub command: Option<Command>,
 }
@@ -44,6 +47,12 @@ pub enum Command {
     /// Serve a local simulator of the Zendesk and Sunshine Conversations APIs (for the demo
     /// workspace, tests and benchmarks) on 127.0.0.1, until interrupted.
     Sandbox(SandboxArgs),
+    /// Connect the workspace of the data folder.
+    Setup {
+        /// Connect to a running `relay sandbox` at this URL (credentials go to the keychain).
+        #[arg(long, value_name = "URL", required = true)]
+        sandbox: String,
+    },
 }
 
 #[derive(Debug, clap::Args)]
@@ -141,10 +150,35 @@ pub fn main() -> i32 {
 fn run(cli: Cli) -> AppResult<()> {
     let data = DataDir::resolve(cli.data_dir.as_deref())?;
     let Some(command) = cli.command else {
-        return crate::run_gui(data);
+        let demo = if cli.demo_if_unconfigured {
+            crate::DemoMode::IfUnconfigured
+        } else {
+            crate::DemoMode::Remember
+        };
+        return crate::run_gui(data, demo);
     };
     match command {
         Command::Sandbox(args) => sandbox(args, cli.json),
+        Command::Setup { sandbox } => {
+            relay_core::logging::init(&data.log_dir())?;
+            let conn =
+                runtime()?.block_on(relay_core::workspace::SandboxConnection::fetch(&sandbox))?;
+            let backend = Box::new(JsonFileBackend::new(&data.settings_file()));
+            let ws = Workspace::open(data, Arc::new(KeyringStore), backend)?;
+            let view = ws.connect_sandbox(&conn)?;
+            if cli.json {
+                println!(
+                    "{}",
+                    json!({ "configured": view.configured, "zendesk_url": conn.base_url, "sunshine_url": conn.sunshine_url })
+                );
+            } else {
+                println!("Workspace connected to the sandbox at {}.", conn.base_url);
+                println!("  Zendesk   {} as {}", conn.base_url, conn.zendesk_email);
+                println!("  Sunshine  {} (app {})", conn.sunshine_url, conn.app_id);
+                println!("Secrets saved to the system keychain.");
+            }
+            Ok(())
+        }
         Command::Version => {
             if cli.json {
                 println!("{}", json!({ "version": relay_core::VERSION }));
@@ -193,11 +227,7 @@ fn sandbox(args: SandboxArgs, json: bool) -> AppResult<()> {
         },
         ..Default::default()
     };
-    let runtime = tokio::runtime::Builder::new_multi_thread()
-        .enable_all()
-        .build()
-        .map_err(|e| AppError::internal(format!("could not start the async runtime: {e}")))?;
-    runtime.block_on(async move {
+    runtime()?.block_on(async move {
         let sandbox = relay_sandbox::Sandbox::start(config).await.map_err(|e| {
             AppError::new(
                 ErrorCode::Io,
@@ -226,6 +256,13 @@ fn sandbox(args: SandboxArgs, json: bool) -> AppResult<()> {
         }
         Ok(())
     })
+}
+
+fn runtime() -> AppResult<tokio::runtime::Runtime> {
+    tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .map_err(|e| AppError::internal(format!("could not start the async runtime: {e}")))
 }
 
 fn settings(ws: &Workspace, action: SettingsCommand, json: bool) -> AppResult<()> {

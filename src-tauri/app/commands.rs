@@ -66,3 +66,18 @@ pub async fn set_sunshine_token(
 ) -> Result<SettingsView, AppError> {
     state.workspace()?.set_sunshine_token(&token)
 }
+
+/// Opens the demo workspace: a local simulator of Zendesk and Sunshine Conversations with
+/// sample users, in its own data folder. Call `get_settings`/`app_info` again afterwards.
+#[tauri::command]
+#[specta::specta]
+pub async fn start_demo(state: State<'_, AppState>) -> Result<(), AppError> {
+    state.start_demo().await
+}
+
+/// Leaves the demo workspace and returns to the user's own.
+#[tauri::command]
+#[specta::specta]
+pub async fn leave_demo(state: State<'_, AppState>) -> Result<(), AppError> {
+    state.leave_demo()
+}

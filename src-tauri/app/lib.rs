@@ -6,7 +6,7 @@ pub mod state;
 
 use relay_core::paths::DataDir;
 use relay_core::secrets::SecretStore;
-use relay_core::workspace::Workspace;
+pub use state::BackendFactory;
 use state::{AppState, StoreBackend};
 use std::path::Path;
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -52,6 +52,8 @@ pub fn specta_builder<R: Runtime>() -> tauri_specta::Builder<R> {
             commands::set_secret,
             commands::clear_secret,
             commands::set_sunshine_token,
+            commands::start_demo,
+            commands::leave_demo,
         ])
         .typ::<relay_core::ErrorCode>()
         .typ::<relay_core::AppError>()
@@ -75,36 +77,59 @@ pub fn export_bindings(path: &Path) -> Result<(), String> {
     export_bindings_with(&specta_builder::<tauri::Wry>(), path)
 }
 
+/// How the window should open.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub enum DemoMode {
+    /// Open the demo workspace if it was open last time.
+    #[default]
+    Remember,
+    /// Open the demo workspace unless a workspace of one's own is configured (`./x run`).
+    IfUnconfigured,
+}
+
 /// The Tauri app, generic over the runtime so command tests can use `tauri::test::MockRuntime`.
 pub fn build_app<R: Runtime>(
     builder: tauri::Builder<R>,
     data: DataDir,
     secret_store: Arc<dyn SecretStore>,
+    demo: DemoMode,
 ) -> tauri::Builder<R> {
     let specta = specta_builder::<R>();
     builder
         .plugin(tauri_plugin_store::Builder::new().build())
         .invoke_handler(specta.invoke_handler())
         .setup(move |app| {
-            let backend = StoreBackend::new(app.handle().clone(), data.settings_file());
-            let workspace = Workspace::open(data, secret_store, Box::new(backend));
-            if let Err(e) = &workspace {
-                tracing::error!(
-                    code = e.code.as_str(),
-                    "could not open the workspace: {}",
-                    e.message
-                );
+            let handle = app.handle().clone();
+            let backend_for: state::BackendFactory = Box::new(move |dir: &DataDir| {
+                Box::new(StoreBackend::new(handle.clone(), dir.settings_file()))
+            });
+            let state = AppState::new(data, secret_store, backend_for);
+            let open_demo = match (state.main().and_then(|m| m.settings_view()), demo) {
+                (Ok(view), DemoMode::Remember) => view.settings.demo_active,
+                (Ok(view), DemoMode::IfUnconfigured) => {
+                    view.settings.demo_active || !view.configured
+                }
+                (Err(_), _) => false,
+            };
+            if open_demo {
+                if let Err(e) = tauri::async_runtime::block_on(state.start_demo()) {
+                    tracing::error!(
+                        code = e.code.as_str(),
+                        "could not open the demo workspace: {}",
+                        e.message
+                    );
+                }
             }
-            app.manage(AppState::new(workspace));
+            app.manage(state);
             Ok(())
         })
 }
 
 /// Opens the window (what `relay` with no subcommand does).
-pub fn run_gui(data: DataDir) -> Result<(), relay_core::AppError> {
+pub fn run_gui(data: DataDir, demo: DemoMode) -> Result<(), relay_core::AppError> {
     let log = relay_core::logging::init(&data.log_dir())?;
     tracing::info!(version = relay_core::VERSION, data_dir = %data.root().display(), log = %log.display(), "starting Relay");
-    build_app(tauri::Builder::default(), data, Arc::new(relay_core::secrets::KeyringStore))
+    build_app(tauri::Builder::default(), data, Arc::new(relay_core::secrets::KeyringStore), demo)
         .run(tauri::generate_context!())
         .map_err(|e| relay_core::AppError::new(relay_core::ErrorCode::Internal, format!("The window could not be opened: {e}. On Linux, check that a display is available (DISPLAY or WAYLAND_DISPLAY).")))
 }

@@ -75,8 +75,7 @@ impl Driver {
     pub async fn open_app(&self) -> Client {
         let mut caps = serde_json::Map::new();
         caps.insert("tauri:options".into(), json!({ "application": APP }));
-        ClientBuilder::rustls()
-            .expect("rustls")
+        ClientBuilder::native()
             .capabilities(caps)
             .connect(&format!("http://127.0.0.1:{}", self.port))
             .await

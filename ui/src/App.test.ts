@@ -76,3 +76,21 @@ describe('preferences', () => {
     expect(backend.view.settings.first_run_done).toBe(true);
   });
 });
+
+describe('demo workspace', () => {
+  it('opens from the first-run screen, shows Demo everywhere, and leaving returns to first run', async () => {
+    const backend = fakeBackend(defaultSettings({ language: 'en' }));
+    render(App);
+    const user = userEvent.setup();
+    await user.click(await screen.findByText('Try the demo workspace'));
+    await screen.findByRole('heading', { level: 1, name: 'Templates' });
+    expect(screen.getByTestId('demo-badge').textContent).toBe('Demo');
+    expect(screen.getByTestId('workspace-indicator').textContent).toContain('relay-demo');
+    await user.keyboard('{Control>}3{/Control}');
+    await screen.findByRole('heading', { level: 1, name: 'Settings' });
+    expect(screen.getByTestId('demo-badge')).toBeTruthy();
+    await user.click(screen.getByText('Leave the demo'));
+    await screen.findByText('Welcome to Relay');
+    expect(backend.calls.map((c) => c.cmd)).toContain('leave_demo');
+  });
+});

@@ -88,6 +88,8 @@ pub struct Settings {
     pub theme: Theme,
     /// The first-run screen was left (set up or skipped).
     pub first_run_done: bool,
+    /// The demo workspace was open when the app last closed: it opens again.
+    pub demo_active: bool,
 }
 
 impl Default for Settings {
@@ -110,6 +112,7 @@ impl Default for Settings {
             language: Language::System,
             theme: Theme::System,
             first_run_done: false,
+            demo_active: false,
         }
     }
 }

@@ -24,6 +24,8 @@ pub struct SettingsView {
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, Type)]
 pub struct AppInfo {
     pub version: String,
+    /// This is the demo workspace, served by the local sandbox.
+    pub demo: bool,
     pub data_dir: String,
     pub database: String,
     pub settings_file: String,
@@ -31,8 +33,57 @@ pub struct AppInfo {
     pub schema_version: u32,
 }
 
+/// Where a local sandbox listens and how to sign in to it (what `relay sandbox --json` prints).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct SandboxConnection {
+    /// Base URL of the Zendesk API (`/api/v2` lives under it).
+    pub base_url: String,
+    /// Base URL of the Sunshine Conversations API (`{base_url}/sc`).
+    pub sunshine_url: String,
+    pub subdomain: String,
+    pub zendesk_email: String,
+    pub zendesk_token: String,
+    pub app_id: String,
+    pub key_id: String,
+    pub key_secret: String,
+}
+
+impl SandboxConnection {
+    /// Asks a running sandbox (`relay sandbox`) how to connect: `GET {url}/_sandbox/info`.
+    /// Only loopback URLs are accepted.
+    pub async fn fetch(url: &str) -> AppResult<SandboxConnection> {
+        let base = crate::settings::check_loopback_url(url.trim().trim_end_matches('/'))
+            .map_err(|e| AppError::invalid_field("sandbox", e))?;
+        let info_url = format!("{}/_sandbox/info", base.as_str().trim_end_matches('/'));
+        let resp = reqwest::Client::new()
+            .get(&info_url)
+            .timeout(std::time::Duration::from_secs(10))
+            .send()
+            .await
+            .map_err(|e| {
+                AppError::new(
+                    crate::ErrorCode::NotFound,
+                    format!("No Relay sandbox answered at {info_url} ({e}). Start one with `relay sandbox` and pass the URL it prints."),
+                )
+            })?;
+        if !resp.status().is_success() {
+            return Err(AppError::new(
+                crate::ErrorCode::NotFound,
+                format!("{info_url} answered {}: this is not a Relay sandbox. Start one with `relay sandbox`.", resp.status()),
+            ));
+        }
+        resp.json::<SandboxConnection>().await.map_err(|e| {
+            AppError::new(
+                crate::ErrorCode::NotFound,
+                format!("{info_url} did not describe a Relay sandbox ({e}). Start one with `relay sandbox`."),
+            )
+        })
+    }
+}
+
 pub struct Workspace {
     data: DataDir,
+    demo: bool,
     db: Mutex<Database>,
     secrets: Secrets,
     backend: Box<dyn SettingsBackend>,
@@ -49,10 +100,21 @@ impl Workspace {
         let workspace_id = db.workspace_id()?;
         Ok(Workspace {
             data,
+            demo: false,
             db: Mutex::new(db),
             secrets: Secrets::new(store, workspace_id),
             backend,
         })
+    }
+
+    /// Marks this workspace as the demo one (shown as "Demo" in the app).
+    pub fn into_demo(mut self) -> Workspace {
+        self.demo = true;
+        self
+    }
+
+    pub fn is_demo(&self) -> bool {
+        self.demo
     }
 
     pub fn data_dir(&self) -> &DataDir {
@@ -70,6 +132,7 @@ impl Workspace {
     pub fn info(&self) -> AppResult<AppInfo> {
         Ok(AppInfo {
             version: crate::VERSION.to_string(),
+            demo: self.demo,
             data_dir: self.data.root().display().to_string(),
             database: self.data.database().display().to_string(),
             settings_file: self.backend.location(),
@@ -132,6 +195,31 @@ impl Workspace {
 
     pub fn clear_secret(&self, kind: SecretKind) -> AppResult<SettingsView> {
         self.secrets.clear(kind)?;
+        self.settings_view()
+    }
+
+    /// Points this workspace at a local sandbox: loopback base URLs, its demo account, and its
+    /// credentials in the keychain like real ones. Non-loopback URLs are refused.
+    pub fn connect_sandbox(&self, conn: &SandboxConnection) -> AppResult<SettingsView> {
+        let settings = Settings {
+            zendesk_subdomain: conn.subdomain.clone(),
+            zendesk_email: conn.zendesk_email.clone(),
+            zendesk_custom_url: conn.base_url.clone(),
+            sunshine_app_id: conn.app_id.clone(),
+            sunshine_key_id: conn.key_id.clone(),
+            sunshine_host: crate::settings::SunshineHost::Custom,
+            sunshine_custom_url: conn.sunshine_url.clone(),
+            first_run_done: true,
+            ..self.settings()?
+        }
+        .normalized();
+        settings.validate()?;
+        self.secrets
+            .set(SecretKind::ZendeskApiToken, &conn.zendesk_token)?;
+        self.secrets
+            .set(SecretKind::SunshineKeySecret, &conn.key_secret)?;
+        self.write(&settings)?;
+        tracing::info!(base_url = %conn.base_url, "workspace connected to a local sandbox");
         self.settings_view()
     }
 
@@ -245,6 +333,40 @@ mod tests {
             ws.settings().unwrap().sunshine_key_id,
             "app_abc",
             "unchanged after a bad token"
+        );
+    }
+
+    #[test]
+    fn connect_sandbox_fills_the_workspace_and_refuses_remote_urls() {
+        let tmp = tempfile::tempdir().unwrap();
+        let ws = open(&tmp);
+        let conn = SandboxConnection {
+            base_url: "http://127.0.0.1:4567".into(),
+            sunshine_url: "http://127.0.0.1:4567/sc".into(),
+            subdomain: "relay-demo".into(),
+            zendesk_email: "admin@relay-demo.test".into(),
+            zendesk_token: "tok123".into(),
+            app_id: "5f1e0c3a9b8d7e6f5a4b3c2d".into(),
+            key_id: "app_5f1e".into(),
+            key_secret: "sec456".into(),
+        };
+        let view = ws.connect_sandbox(&conn).unwrap();
+        assert!(view.configured);
+        assert_eq!(view.settings.zendesk_custom_url, "http://127.0.0.1:4567");
+        assert_eq!(
+            view.settings.sunshine_host,
+            crate::settings::SunshineHost::Custom
+        );
+        let remote = SandboxConnection {
+            base_url: "https://evil.example.com".into(),
+            ..conn
+        };
+        let err = ws.connect_sandbox(&remote).unwrap_err();
+        assert_eq!(err.code, ErrorCode::InvalidInput);
+        assert_eq!(
+            ws.settings().unwrap().zendesk_custom_url,
+            "http://127.0.0.1:4567",
+            "unchanged"
         );
     }
 

@@ -573,6 +573,7 @@ async fn stats(State(s): State<Shared>) -> Json<Value> {
     }))
 }
 
-async fn sandbox_info(State(s): State<Shared>) -> Json<Value> {
-    Json(json!({"base_url": s.info.base_url, "users": s.info.users, "seed": s.info.seed}))
+/// How to connect: the demo credentials of this local sandbox (it only listens on loopback).
+async fn sandbox_info(State(s): State<Shared>) -> Json<SandboxInfo> {
+    Json(s.info.clone())
 }

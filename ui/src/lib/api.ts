@@ -70,4 +70,6 @@ export const api = {
   setSecret: (kind: SecretKind, value: string): Promise<SettingsView> => call(commands.setSecret(kind, value)),
   clearSecret: (kind: SecretKind): Promise<SettingsView> => call(commands.clearSecret(kind)),
   setSunshineToken: (token: string): Promise<SettingsView> => call(commands.setSunshineToken(token)),
+  startDemo: (): Promise<null> => call(commands.startDemo()),
+  leaveDemo: (): Promise<null> => call(commands.leaveDemo()),
 };

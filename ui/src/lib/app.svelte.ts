@@ -60,3 +60,17 @@ export function savePreferences(patch: Partial<Pick<Settings, 'language' | 'them
   preferenceQueue = run.catch(() => undefined);
   return run;
 }
+
+/** Opens the demo workspace (a local sandbox) and shows it. */
+export async function startDemo(): Promise<void> {
+  await api.startDemo();
+  app.screen = 'templates';
+  await load();
+}
+
+/** Leaves the demo and returns to one's own workspace (the first-run screen if none). */
+export async function leaveDemo(): Promise<void> {
+  await api.leaveDemo();
+  app.screen = 'templates';
+  await load();
+}

@@ -19,6 +19,13 @@ export const commands = {
 	clearSecret: (kind: SecretKind) => __TAURI_INVOKE<SettingsView_Serialize>("clear_secret", { kind }),
 	/**  Accepts the base64 `keyId:secret` token: key id to the settings, secret to the keychain. */
 	setSunshineToken: (token: string) => __TAURI_INVOKE<SettingsView_Serialize>("set_sunshine_token", { token }),
+	/**
+	 *  Opens the demo workspace: a local simulator of Zendesk and Sunshine Conversations with
+	 *  sample users, in its own data folder. Call `get_settings`/`app_info` again afterwards.
+	 */
+	startDemo: () => __TAURI_INVOKE<null>("start_demo"),
+	/**  Leaves the demo workspace and returns to the user's own. */
+	leaveDemo: () => __TAURI_INVOKE<null>("leave_demo"),
 };
 
 /* Types */
@@ -46,6 +53,8 @@ export type AppError_Serialize = {
 /**  Facts about this installation, for the About panel and `relay settings show`. */
 export type AppInfo = {
 	version: string,
+	/**  This is the demo workspace, served by the local sandbox. */
+	demo: boolean,
 	data_dir: string,
 	database: string,
 	settings_file: string,
@@ -161,6 +170,8 @@ export type Settings_Deserialize = {
 	theme?: Theme,
 	/**  The first-run screen was left (set up or skipped). */
 	first_run_done?: boolean,
+	/**  The demo workspace was open when the app last closed: it opens again. */
+	demo_active?: boolean,
 };
 
 /**  Every non-secret setting of a workspace. */
@@ -196,6 +207,8 @@ export type Settings_Serialize = {
 	theme: Theme,
 	/**  The first-run screen was left (set up or skipped). */
 	first_run_done: boolean,
+	/**  The demo workspace was open when the app last closed: it opens again. */
+	demo_active: boolean,
 };
 
 /**  Where the Sunshine Conversations API is reached. */

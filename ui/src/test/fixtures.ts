@@ -21,12 +21,14 @@ export function defaultSettings(patch: Partial<Settings> = {}): Settings {
     language: 'en',
     theme: 'system',
     first_run_done: false,
+    demo_active: false,
     ...patch,
   };
 }
 
 export const info: AppInfo = {
   version: '0.1.0',
+  demo: false,
   data_dir: '/data',
   database: '/data/relay.sqlite3',
   settings_file: '/data/settings.json',
@@ -39,6 +41,8 @@ export interface FakeBackend {
   view: SettingsView;
   /** Set to make the next save_settings fail with this AppError payload. */
   failSave: unknown;
+  demo: boolean;
+  main: SettingsView | null;
 }
 
 /** Installs a fake Rust side that keeps settings in memory, as the core would. */
@@ -47,13 +51,28 @@ export function fakeBackend(settings: Settings = defaultSettings()): FakeBackend
     calls: [],
     view: { settings, secrets: { zendesk_api_token: false, sunshine_key_secret: false }, configured: false },
     failSave: null,
+    demo: false,
+    main: null,
   };
   mockIPC((cmd, payload) => {
     const args = (payload ?? {}) as Record<string, unknown>;
     state.calls.push({ cmd, args });
     switch (cmd) {
       case 'app_info':
-        return info;
+        return { ...info, demo: state.demo };
+      case 'start_demo':
+        state.demo = true;
+        state.main = state.view;
+        state.view = {
+          settings: { ...defaultSettings(), zendesk_subdomain: 'relay-demo', first_run_done: true, language: 'en' },
+          secrets: { zendesk_api_token: true, sunshine_key_secret: true },
+          configured: true,
+        };
+        return null;
+      case 'leave_demo':
+        state.demo = false;
+        if (state.main) state.view = state.main;
+        return null;
       case 'get_settings':
         return state.view;
       case 'save_settings': {

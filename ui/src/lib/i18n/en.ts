@@ -23,7 +23,15 @@ export const en = {
   'firstRun.setupHint':
     'You will need your Zendesk subdomain, an admin API token, and a Sunshine Conversations API key.',
   'firstRun.later': 'Look around first',
+  'firstRun.demo': 'Try the demo workspace',
+  'firstRun.demoHint':
+    'A local simulator of Zendesk and Sunshine Conversations with 1,000 sample users: nothing leaves your computer.',
+  'firstRun.demoStarting': 'Starting the demo…',
   'firstRun.language': 'Language',
+
+  'demo.badge': 'Demo',
+  'demo.explain': 'Demo workspace: sample users on a local simulator. Nothing is sent anywhere.',
+  'demo.leave': 'Leave the demo',
 
   'templates.title': 'Templates',
   'templates.empty.title': 'No templates yet',

@@ -25,7 +25,15 @@ export const fr: Record<MessageKey, string> = {
   'firstRun.setupHint':
     'Il vous faudra votre sous-domaine Zendesk, un token API administrateur et une clé API Sunshine Conversations.',
   'firstRun.later': "D'abord faire le tour",
+  'firstRun.demo': "Essayer l'espace de démonstration",
+  'firstRun.demoHint':
+    'Un simulateur local de Zendesk et Sunshine Conversations avec 1 000 utilisateurs fictifs : rien ne quitte votre ordinateur.',
+  'firstRun.demoStarting': 'Démarrage de la démo…',
   'firstRun.language': 'Langue',
+
+  'demo.badge': 'Démo',
+  'demo.explain': "Espace de démonstration : des utilisateurs fictifs sur un simulateur local. Rien n'est envoyé nulle part.",
+  'demo.leave': 'Quitter la démo',
 
   'templates.title': 'Modèles',
   'templates.empty.title': 'Aucun modèle pour le moment',
