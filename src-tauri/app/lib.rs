@@ -56,6 +56,7 @@ pub fn specta_builder<R: Runtime>() -> tauri_specta::Builder<R> {
             commands::leave_demo,
         ])
         .typ::<relay_core::ErrorCode>()
+        .constant("ERROR_CODES", relay_core::ErrorCode::ALL)
         .typ::<relay_core::AppError>()
         .error_handling(tauri_specta::ErrorHandlingMode::Throw)
 }

@@ -28,11 +28,23 @@ pub enum ErrorCode {
     Io,
     /// A bug: something that should not happen. The message says to report it.
     Internal,
+    /// The service refused the credentials (a wrong token, key or email).
+    AuthFailed,
+    /// The credentials are valid but not allowed to do this (a key without access to the app, a
+    /// user outside the allowed roles or groups).
+    Forbidden,
+    /// The service answered with a refusal about the request itself (an invalid search query, a
+    /// template Meta would reject…); the message carries the service's own words.
+    Rejected,
+    /// The service kept answering "too many requests" after the allowed retries.
+    RateLimited,
+    /// The service could not be reached, or failed (DNS, TLS, timeout, 5xx) after the retries.
+    Unreachable,
 }
 
 impl ErrorCode {
     /// Every code, in declaration order (used by tests and the generated TypeScript).
-    pub const ALL: [ErrorCode; 7] = [
+    pub const ALL: [ErrorCode; 12] = [
         ErrorCode::InvalidInput,
         ErrorCode::NotConfigured,
         ErrorCode::NotFound,
@@ -40,6 +52,11 @@ impl ErrorCode {
         ErrorCode::Storage,
         ErrorCode::Io,
         ErrorCode::Internal,
+        ErrorCode::AuthFailed,
+        ErrorCode::Forbidden,
+        ErrorCode::Rejected,
+        ErrorCode::RateLimited,
+        ErrorCode::Unreachable,
     ];
 
     /// The wire value (`"invalid_input"`...).
@@ -52,6 +69,11 @@ impl ErrorCode {
             ErrorCode::Storage => "storage",
             ErrorCode::Io => "io",
             ErrorCode::Internal => "internal",
+            ErrorCode::AuthFailed => "auth_failed",
+            ErrorCode::Forbidden => "forbidden",
+            ErrorCode::Rejected => "rejected",
+            ErrorCode::RateLimited => "rate_limited",
+            ErrorCode::Unreachable => "unreachable",
         }
     }
 }
@@ -148,6 +170,11 @@ mod tests {
             "storage",
             "io",
             "internal",
+            "auth_failed",
+            "forbidden",
+            "rejected",
+            "rate_limited",
+            "unreachable",
         ];
         for (code, want) in ErrorCode::ALL.iter().zip(expected) {
             assert_eq!(serde_json::to_value(code).unwrap(), json!(want));

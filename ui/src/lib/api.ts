@@ -1,6 +1,7 @@
 // The one module the UI uses to reach Rust. It wraps the generated bindings (never hand-written
 // command names or payloads) and turns every rejection into a RelayError with a stable code.
 import {
+  ERROR_CODES,
   commands,
   type AppInfo,
   type ErrorCode,
@@ -19,15 +20,8 @@ export interface ErrorPayload {
   details?: { fields?: Record<string, string>; path?: string | null } | null;
 }
 
-const CODES: readonly ErrorCode[] = [
-  'invalid_input',
-  'not_configured',
-  'not_found',
-  'keychain_unavailable',
-  'storage',
-  'io',
-  'internal',
-];
+/** Every code the Rust side can send (generated from `ErrorCode::ALL`). */
+const CODES: readonly ErrorCode[] = ERROR_CODES;
 
 /** An error from a command, with the stable code the UI switches on. */
 export class RelayError extends Error {

@@ -28,6 +28,9 @@ export const commands = {
 	leaveDemo: () => __TAURI_INVOKE<null>("leave_demo"),
 };
 
+/* Constants */
+export const ERROR_CODES = ["invalid_input","not_configured","not_found","keychain_unavailable","storage","io","internal","auth_failed","forbidden","rejected","rate_limited","unreachable"] as const;
+
 /* Types */
 /**  The error every command and CLI subcommand returns. */
 export type AppError = AppError_Serialize | AppError_Deserialize;
@@ -77,7 +80,23 @@ export type ErrorCode =
 /**  A local file could not be read or written. */
 "io" | 
 /**  A bug: something that should not happen. The message says to report it. */
-"internal";
+"internal" | 
+/**  The service refused the credentials (a wrong token, key or email). */
+"auth_failed" | 
+/**
+ *  The credentials are valid but not allowed to do this (a key without access to the app, a
+ *  user outside the allowed roles or groups).
+ */
+"forbidden" | 
+/**
+ *  The service answered with a refusal about the request itself (an invalid search query, a
+ *  template Meta would reject…); the message carries the service's own words.
+ */
+"rejected" | 
+/**  The service kept answering "too many requests" after the allowed retries. */
+"rate_limited" | 
+/**  The service could not be reached, or failed (DNS, TLS, timeout, 5xx) after the retries. */
+"unreachable";
 
 /**  Extra data attached to an error. */
 export type ErrorDetails = ErrorDetails_Serialize | ErrorDetails_Deserialize;

@@ -1,0 +1,288 @@
+//! The Sunshine Conversations client: integrations (v2), WhatsApp message templates (v1.1) and
+//! the Notification API (v1.1). Basic auth with the API key id and secret.
+
+use super::http::{Failure, Http, Idempotency};
+use super::transport_error;
+use crate::error::{AppError, AppResult, ErrorCode};
+use crate::settings::{Settings, SunshineHost};
+use base64::Engine;
+use reqwest::{Method, StatusCode};
+use serde::{Deserialize, Serialize};
+use serde_json::Value;
+
+const SERVICE: &str = "Sunshine Conversations";
+const MAX_PAGES: usize = 200;
+/// The channel types Relay sends through.
+pub const MESSAGING_TYPES: &str = "whatsapp,twilio,messagebird";
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Integration {
+    pub id: String,
+    #[serde(rename = "type")]
+    pub kind: String,
+    #[serde(default)]
+    pub status: Option<String>,
+    #[serde(default)]
+    pub display_name: Option<String>,
+    /// WhatsApp: the business number (`15144441919`, without `+`).
+    #[serde(default)]
+    pub phone_number: Option<String>,
+    /// MessageBird: the sender number or name.
+    #[serde(default)]
+    pub originator: Option<String>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Template {
+    #[serde(default)]
+    pub id: Option<String>,
+    pub name: String,
+    pub language: String,
+    #[serde(default)]
+    pub category: Option<String>,
+    pub status: String,
+    #[serde(default)]
+    pub rejected_reason: Option<String>,
+    #[serde(default)]
+    pub components: Value,
+}
+
+/// The base URL of a workspace's Sunshine Conversations API.
+pub fn base_url(settings: &Settings) -> AppResult<String> {
+    Ok(match settings.sunshine_host {
+        SunshineHost::Zendesk => {
+            if settings.zendesk_subdomain.is_empty() {
+                return Err(AppError::new(ErrorCode::NotConfigured, "No Zendesk subdomain is set: the Sunshine Conversations host is {subdomain}.zendesk.com/sc. Enter it in Settings."));
+            }
+            format!("https://{}.zendesk.com/sc", settings.zendesk_subdomain)
+        }
+        SunshineHost::Us => "https://api.smooch.io".into(),
+        SunshineHost::Eu => "https://api.eu-1.smooch.io".into(),
+        SunshineHost::Custom => {
+            crate::settings::check_loopback_url(&settings.sunshine_custom_url)
+                .map_err(|e| AppError::invalid_field("sunshine_custom_url", e))?;
+            settings
+                .sunshine_custom_url
+                .trim_end_matches('/')
+                .to_string()
+        }
+    })
+}
+
+#[derive(Clone)]
+pub struct SunshineClient {
+    http: Http,
+    base: String,
+    host: String,
+    app_id: String,
+    key_id: String,
+    auth: String,
+    page_size: u32,
+}
+
+impl SunshineClient {
+    /// Integrations per page (1..=100; 100 unless a test wants to see the paging).
+    pub fn with_page_size(mut self, n: u32) -> Self {
+        self.page_size = n.clamp(1, 100);
+        self
+    }
+
+    pub fn new(http: Http, settings: &Settings, key_secret: &str) -> AppResult<Self> {
+        if settings.sunshine_app_id.is_empty() || settings.sunshine_key_id.is_empty() {
+            return Err(AppError::new(ErrorCode::NotConfigured, "The Sunshine Conversations app id and key id are not both set: enter them in Settings."));
+        }
+        let base = base_url(settings)?;
+        let host = base.split("://").nth(1).unwrap_or(&base).to_string();
+        let auth = format!(
+            "Basic {}",
+            base64::engine::general_purpose::STANDARD
+                .encode(format!("{}:{key_secret}", settings.sunshine_key_id))
+        );
+        crate::logging::redact_secret(&auth);
+        crate::logging::redact_secret(auth.trim_start_matches("Basic "));
+        Ok(SunshineClient {
+            http,
+            base,
+            host,
+            app_id: settings.sunshine_app_id.clone(),
+            key_id: settings.sunshine_key_id.clone(),
+            auth,
+            page_size: 100,
+        })
+    }
+
+    fn error(&self, failure: Failure) -> AppError {
+        match &failure {
+            Failure::Status { status, .. } if *status == StatusCode::UNAUTHORIZED => AppError::new(
+                ErrorCode::AuthFailed,
+                format!(
+                    "Sunshine Conversations refused the API key {}. Check the key id and secret (Admin Center → Apps and integrations → Conversations API).",
+                    self.key_id
+                ),
+            ),
+            Failure::Status { status, .. } if *status == StatusCode::FORBIDDEN => AppError::new(
+                ErrorCode::Forbidden,
+                format!("The API key {} has no access to the app {}. Use a key created for this app, or check the app id.", self.key_id, self.app_id),
+            ),
+            Failure::Status { status, .. } if *status == StatusCode::NOT_FOUND => AppError::new(
+                ErrorCode::NotFound,
+                format!("{} does not know the app {} (404). Check the app id and the API host in Settings.", self.host, self.app_id),
+            ),
+            _ => transport_error(SERVICE, &self.host, failure),
+        }
+    }
+
+    async fn call(
+        &self,
+        method: Method,
+        path: &str,
+        body: Option<&Value>,
+        idempotency: Idempotency,
+    ) -> AppResult<Value> {
+        let url = format!("{}{path}", self.base);
+        let resp = self
+            .http
+            .send(idempotency, || {
+                let mut r = self
+                    .http
+                    .request(method.clone(), &url)
+                    .header("authorization", &self.auth);
+                if let Some(b) = body {
+                    r = r.json(b);
+                }
+                r
+            })
+            .await
+            .map_err(|f| self.error(f))?;
+        let text = resp.text().await.unwrap_or_default();
+        if text.trim().is_empty() {
+            return Ok(Value::Null);
+        }
+        serde_json::from_str(&text).map_err(|e| {
+            AppError::new(ErrorCode::Unreachable, format!("{} answered with something that is not JSON ({e}). Check the API host in Settings.", self.host))
+        })
+    }
+
+    /// The app's WhatsApp, Twilio and MessageBird integrations (v2, every page).
+    pub async fn integrations(&self) -> AppResult<Vec<Integration>> {
+        let mut out = Vec::new();
+        let mut after: Option<String> = None;
+        for _ in 0..MAX_PAGES {
+            let mut path = format!(
+                "/v2/apps/{}/integrations?filter[types]={MESSAGING_TYPES}&page[size]={}",
+                self.app_id, self.page_size
+            );
+            if let Some(a) = &after {
+                path.push_str(&format!("&page[after]={a}"));
+            }
+            let page = self
+                .call(Method::GET, &path, None, Idempotency::Safe)
+                .await?;
+            let items: Vec<Integration> = serde_json::from_value(page["integrations"].clone())
+                .map_err(|e| {
+                    AppError::new(
+                        ErrorCode::Unreachable,
+                        format!("The integrations list has an unexpected shape ({e})."),
+                    )
+                })?;
+            out.extend(items);
+            match (
+                page["meta"]["hasMore"].as_bool(),
+                page["meta"]["afterCursor"].as_str(),
+            ) {
+                (Some(true), Some(cursor)) => after = Some(cursor.to_string()),
+                _ => break,
+            }
+        }
+        Ok(out)
+    }
+
+    /// The WhatsApp templates of an integration (v1.1). The paging of this endpoint is not
+    /// documented: a top-level `after`, Graph's `paging.cursors.after` and `paging.next` are all
+    /// followed, and the loop stops on a repeated cursor.
+    pub async fn templates(&self, integration_id: &str) -> AppResult<Vec<Template>> {
+        let mut out = Vec::new();
+        let mut after: Option<String> = None;
+        let mut seen = std::collections::HashSet::new();
+        for _ in 0..MAX_PAGES {
+            let mut path = format!(
+                "/v1.1/apps/{}/integrations/{integration_id}/messageTemplates?limit=100",
+                self.app_id
+            );
+            if let Some(a) = &after {
+                path.push_str(&format!("&after={a}"));
+            }
+            let page = self
+                .call(Method::GET, &path, None, Idempotency::Safe)
+                .await?;
+            let items: Vec<Template> = serde_json::from_value(page["messageTemplates"].clone())
+                .map_err(|e| {
+                    AppError::new(
+                        ErrorCode::Unreachable,
+                        format!("The message template list has an unexpected shape ({e})."),
+                    )
+                })?;
+            out.extend(items);
+            let next = page["after"]
+                .as_str()
+                .or_else(|| page["paging"]["cursors"]["after"].as_str())
+                .filter(|_| {
+                    page["paging"]["next"].is_string()
+                        || page.get("paging").is_some()
+                        || page["after"].is_string()
+                })
+                .map(str::to_string);
+            match next {
+                Some(c) if seen.insert(c.clone()) => after = Some(c),
+                _ => break,
+            }
+        }
+        Ok(out)
+    }
+
+    /// Creates a WhatsApp template (v1.1); Meta reviews it (PENDING, then APPROVED/REJECTED).
+    pub async fn create_template(&self, integration_id: &str, body: &Value) -> AppResult<Template> {
+        let path = format!(
+            "/v1.1/apps/{}/integrations/{integration_id}/messageTemplates",
+            self.app_id
+        );
+        let v = self
+            .call(Method::POST, &path, Some(body), Idempotency::Once)
+            .await?;
+        serde_json::from_value(v["messageTemplate"].clone()).map_err(|e| {
+            AppError::new(
+                ErrorCode::Unreachable,
+                format!("The created template has an unexpected shape ({e})."),
+            )
+        })
+    }
+
+    /// Deletes every translation of a WhatsApp template name (Meta blocks the name 30 days).
+    pub async fn delete_template(&self, integration_id: &str, name: &str) -> AppResult<()> {
+        let path = format!(
+            "/v1.1/apps/{}/integrations/{integration_id}/messageTemplates/{name}",
+            self.app_id
+        );
+        self.call(Method::DELETE, &path, None, Idempotency::Safe)
+            .await
+            .map(|_| ())
+    }
+
+    /// Sends a notification (v1.1); returns its id. Never retried where it may have been sent.
+    pub async fn notify(&self, body: &Value) -> AppResult<String> {
+        let path = format!("/v1.1/apps/{}/notifications", self.app_id);
+        let v = self
+            .call(Method::POST, &path, Some(body), Idempotency::Once)
+            .await?;
+        v["notification"]["_id"]
+            .as_str()
+            .map(str::to_string)
+            .ok_or_else(|| {
+                AppError::new(
+                    ErrorCode::Unreachable,
+                    "The notification was accepted without an id; its delivery cannot be tracked.",
+                )
+            })
+    }
+}

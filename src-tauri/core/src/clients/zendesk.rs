@@ -1,0 +1,514 @@
+//! The Zendesk Support API client (API token auth: `email/token:TOKEN`).
+
+use super::http::{Failure, Http, Idempotency};
+use super::transport_error;
+use crate::error::{AppError, AppResult, ErrorCode};
+use crate::settings::Settings;
+use base64::Engine;
+use futures_util::stream::{self, Stream};
+use reqwest::{Method, StatusCode};
+use serde::de::DeserializeOwned;
+use serde::{Deserialize, Serialize};
+use serde_json::{Map, Value};
+use std::collections::HashSet;
+
+const SERVICE: &str = "Zendesk";
+/// Offset pages followed at most (list endpoints are small: groups, fields, memberships).
+const MAX_PAGES: usize = 500;
+/// Times an export restarts from the first page after its cursor expired.
+const MAX_RESTARTS: u32 = 5;
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct User {
+    pub id: u64,
+    #[serde(default)]
+    pub name: String,
+    #[serde(default)]
+    pub email: Option<String>,
+    #[serde(default)]
+    pub role: String,
+    #[serde(default)]
+    pub role_type: Option<i64>,
+    #[serde(default)]
+    pub custom_role_id: Option<u64>,
+    #[serde(default)]
+    pub phone: Option<String>,
+    #[serde(default)]
+    pub locale: Option<String>,
+    #[serde(default)]
+    pub time_zone: Option<String>,
+    #[serde(default)]
+    pub iana_time_zone: Option<String>,
+    #[serde(default)]
+    pub external_id: Option<String>,
+    #[serde(default)]
+    pub organization_id: Option<u64>,
+    #[serde(default)]
+    pub created_at: Option<String>,
+    #[serde(default)]
+    pub tags: Vec<String>,
+    #[serde(default)]
+    pub user_fields: Map<String, Value>,
+    #[serde(default)]
+    pub default_group_id: Option<u64>,
+    #[serde(default)]
+    pub suspended: bool,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Identity {
+    pub id: u64,
+    pub user_id: u64,
+    #[serde(rename = "type")]
+    pub kind: String,
+    #[serde(default)]
+    pub value: String,
+    #[serde(default)]
+    pub primary: bool,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Group {
+    pub id: u64,
+    pub name: String,
+    #[serde(default)]
+    pub deleted: bool,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Membership {
+    pub id: u64,
+    pub user_id: u64,
+    pub group_id: u64,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct FieldOption {
+    pub name: String,
+    pub value: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct UserField {
+    pub id: u64,
+    pub key: String,
+    pub title: String,
+    #[serde(rename = "type")]
+    pub kind: String,
+    #[serde(default = "yes")]
+    pub active: bool,
+    #[serde(default)]
+    pub custom_field_options: Vec<FieldOption>,
+}
+
+fn yes() -> bool {
+    true
+}
+
+#[derive(Clone)]
+pub struct ZendeskClient {
+    http: Http,
+    base: String,
+    host: String,
+    email: String,
+    auth: String,
+}
+
+/// The base URL of a workspace's Zendesk: its loopback override (the sandbox), or
+/// `https://{subdomain}.zendesk.com`.
+pub fn base_url(settings: &Settings) -> AppResult<String> {
+    if !settings.zendesk_custom_url.is_empty() {
+        crate::settings::check_loopback_url(&settings.zendesk_custom_url)
+            .map_err(|e| AppError::invalid_field("zendesk_custom_url", e))?;
+        return Ok(settings
+            .zendesk_custom_url
+            .trim_end_matches('/')
+            .to_string());
+    }
+    if settings.zendesk_subdomain.is_empty() {
+        return Err(AppError::new(
+            ErrorCode::NotConfigured,
+            "No Zendesk subdomain is set: enter it in Settings.",
+        ));
+    }
+    Ok(format!(
+        "https://{}.zendesk.com",
+        settings.zendesk_subdomain
+    ))
+}
+
+/// Removes `type:user` from an audience query (the export refuses `type:` and takes
+/// `filter[type]=user` instead); any other `type:` is refused, since an audience is users.
+pub fn strip_type_user(query: &str) -> AppResult<String> {
+    let mut kept = Vec::new();
+    for word in query.split_whitespace() {
+        let lower = word.to_ascii_lowercase();
+        if lower == "type:user" {
+            continue;
+        }
+        if lower.starts_with("type:") || lower.starts_with("-type:") {
+            return Err(AppError::invalid_field(
+                "query",
+                format!("An audience is made of users: remove \"{word}\" from the query."),
+            ));
+        }
+        kept.push(word);
+    }
+    Ok(kept.join(" "))
+}
+
+impl ZendeskClient {
+    pub fn new(http: Http, settings: &Settings, token: &str) -> AppResult<Self> {
+        if settings.zendesk_email.is_empty() {
+            return Err(AppError::new(
+                ErrorCode::NotConfigured,
+                "No Zendesk admin email is set: enter it in Settings.",
+            ));
+        }
+        let base = base_url(settings)?;
+        let host = base.split("://").nth(1).unwrap_or(&base).to_string();
+        let auth = format!(
+            "Basic {}",
+            base64::engine::general_purpose::STANDARD
+                .encode(format!("{}/token:{token}", settings.zendesk_email))
+        );
+        crate::logging::redact_secret(&auth);
+        crate::logging::redact_secret(auth.trim_start_matches("Basic "));
+        Ok(ZendeskClient {
+            http,
+            base,
+            host,
+            email: settings.zendesk_email.clone(),
+            auth,
+        })
+    }
+
+    pub fn base(&self) -> &str {
+        &self.base
+    }
+
+    fn error(&self, what: &str, failure: Failure) -> AppError {
+        match &failure {
+            Failure::Status { status, .. } if *status == StatusCode::UNAUTHORIZED => AppError::new(
+                ErrorCode::AuthFailed,
+                format!(
+                    "Zendesk refused the API token for {}. Check the email and the token (Admin Center → Apps and integrations → APIs → Zendesk API, with token access enabled).",
+                    self.email
+                ),
+            ),
+            Failure::Status { status, body, .. } if *status == StatusCode::FORBIDDEN => AppError::new(
+                ErrorCode::Forbidden,
+                format!(
+                    "Zendesk does not let {} {what} ({}). Relay needs an agent or admin account.",
+                    self.email,
+                    super::provider_message(body)
+                ),
+            ),
+            _ => transport_error(SERVICE, &self.host, failure),
+        }
+    }
+
+    async fn get<T: DeserializeOwned>(&self, url: &str, what: &str) -> AppResult<T> {
+        let resp = self
+            .http
+            .send(Idempotency::Safe, || {
+                self.http
+                    .request(Method::GET, url)
+                    .header("authorization", &self.auth)
+            })
+            .await
+            .map_err(|f| self.error(what, f))?;
+        resp.json::<T>().await.map_err(|e| {
+            AppError::new(
+                ErrorCode::Unreachable,
+                format!("Zendesk answered {what} with something Relay does not understand ({e}). Check that {} is a Zendesk account.", self.host),
+            )
+        })
+    }
+
+    fn url(&self, path: &str) -> String {
+        format!("{}{path}", self.base)
+    }
+
+    /// The signed-in user (`GET /api/v2/users/me`).
+    pub async fn me(&self) -> AppResult<User> {
+        #[derive(Deserialize)]
+        struct Me {
+            user: User,
+        }
+        let me: Me = self
+            .get(&self.url("/api/v2/users/me.json"), "read its own profile")
+            .await
+            .map_err(|e| {
+                if e.code == ErrorCode::Rejected && e.message.contains("404") {
+                    AppError::new(
+                        ErrorCode::NotFound,
+                        format!(
+                            "No Zendesk account answers at {}. Check the subdomain in Settings.",
+                            self.host
+                        ),
+                    )
+                } else {
+                    e
+                }
+            })?;
+        // users/me answers an anonymous user (id null or role end-user) to unknown callers.
+        if me.user.id == 0 {
+            return Err(AppError::new(
+                ErrorCode::AuthFailed,
+                format!(
+                    "Zendesk did not recognize {}: check the email and token.",
+                    self.email
+                ),
+            ));
+        }
+        Ok(me.user)
+    }
+
+    /// Follows offset pagination (`next_page`) of a list endpoint.
+    async fn list<T: DeserializeOwned>(
+        &self,
+        path: &str,
+        key: &str,
+        what: &str,
+    ) -> AppResult<Vec<T>> {
+        let mut out = Vec::new();
+        let mut url = Some(self.url(path));
+        let mut pages = 0;
+        while let Some(u) = url.take() {
+            let page: Value = self.get(&u, what).await?;
+            let items: Vec<T> = serde_json::from_value(page[key].clone()).map_err(|e| {
+                AppError::new(
+                    ErrorCode::Unreachable,
+                    format!("Zendesk's {key} list has an unexpected shape ({e})."),
+                )
+            })?;
+            out.extend(items);
+            pages += 1;
+            url = page["next_page"]
+                .as_str()
+                .map(str::to_string)
+                .filter(|_| pages < MAX_PAGES);
+        }
+        Ok(out)
+    }
+
+    pub async fn groups(&self) -> AppResult<Vec<Group>> {
+        self.list("/api/v2/groups.json", "groups", "list groups")
+            .await
+    }
+
+    pub async fn memberships(&self, user_id: u64) -> AppResult<Vec<Membership>> {
+        self.list(
+            &format!("/api/v2/group_memberships.json?user_id={user_id}"),
+            "group_memberships",
+            "list group memberships",
+        )
+        .await
+    }
+
+    pub async fn user_fields(&self) -> AppResult<Vec<UserField>> {
+        self.list(
+            "/api/v2/user_fields.json",
+            "user_fields",
+            "list user fields",
+        )
+        .await
+    }
+
+    fn search_error(e: AppError) -> AppError {
+        if e.code == ErrorCode::Rejected {
+            let text = e
+                .message
+                .split_once("): ")
+                .map(|(_, t)| t.to_string())
+                .unwrap_or(e.message);
+            AppError::new(
+                ErrorCode::Rejected,
+                format!("Zendesk refused the search: {text}"),
+            )
+        } else {
+            e
+        }
+    }
+
+    /// How many users a query matches (`GET /api/v2/search/count`).
+    pub async fn search_count(&self, query: &str) -> AppResult<u64> {
+        let q = format!("type:user {}", strip_type_user(query)?);
+        let url = reqwest::Url::parse_with_params(
+            &self.url("/api/v2/search/count.json"),
+            [("query", q.as_str())],
+        )
+        .map_err(AppError::internal)?;
+        let v: Value = self
+            .get(url.as_str(), "search")
+            .await
+            .map_err(Self::search_error)?;
+        Ok(v["count"].as_u64().unwrap_or(0))
+    }
+
+    /// The first `n` (≤ 100) users of a query (`GET /api/v2/search.json`).
+    pub async fn search_sample(&self, query: &str, n: u32) -> AppResult<Vec<User>> {
+        let q = format!("type:user {}", strip_type_user(query)?);
+        let per_page = n.clamp(1, 100).to_string();
+        let url = reqwest::Url::parse_with_params(
+            &self.url("/api/v2/search.json"),
+            [("query", q.as_str()), ("per_page", per_page.as_str())],
+        )
+        .map_err(AppError::internal)?;
+        let v: Value = self
+            .get(url.as_str(), "search")
+            .await
+            .map_err(Self::search_error)?;
+        let users = v["results"]
+            .as_array()
+            .into_iter()
+            .flatten()
+            .filter(|r| r["result_type"] == "user")
+            .filter_map(|r| serde_json::from_value(r.clone()).ok())
+            .collect();
+        Ok(users)
+    }
+
+    /// Every user a query matches, page by page (`GET /api/v2/search/export`, cursor pages of
+    /// `page_size` ≤ 1,000). When a cursor expires the export restarts from the first page and
+    /// skips what it already returned (it is ordered by `created_at`), so no user comes twice.
+    pub fn export_users(
+        &self,
+        query: &str,
+        page_size: u32,
+    ) -> impl Stream<Item = AppResult<Vec<User>>> + '_ {
+        let first = strip_type_user(query).and_then(|q| {
+            reqwest::Url::parse_with_params(
+                &self.url("/api/v2/search/export.json"),
+                [
+                    ("query", q.as_str()),
+                    ("filter[type]", "user"),
+                    ("page[size]", &page_size.clamp(1, 1000).to_string()),
+                ],
+            )
+            .map(|u| u.to_string())
+            .map_err(AppError::internal)
+        });
+        struct State {
+            next: Option<String>,
+            first: String,
+            watermark: Option<(String, u64)>,
+            restarts: u32,
+            seen_at_watermark: HashSet<u64>,
+        }
+        let init = first.map(|f| State {
+            next: Some(f.clone()),
+            first: f,
+            watermark: None,
+            restarts: 0,
+            seen_at_watermark: HashSet::new(),
+        });
+        stream::try_unfold(init, move |state| async move {
+            let mut st = state?;
+            loop {
+                let Some(url) = st.next.take() else {
+                    return Ok(None);
+                };
+                let is_cursor_page = url.contains("page%5Bafter%5D") || url.contains("page[after]");
+                let resp = self
+                    .http
+                    .send(Idempotency::Safe, || {
+                        self.http
+                            .request(Method::GET, &url)
+                            .header("authorization", &self.auth)
+                    })
+                    .await;
+                let page: Value = match resp {
+                    Ok(r) => r.json().await.map_err(|e| {
+                        AppError::new(
+                            ErrorCode::Unreachable,
+                            format!("Zendesk's export page has an unexpected shape ({e})."),
+                        )
+                    })?,
+                    Err(Failure::Status { status, .. })
+                        if is_cursor_page
+                            && status.is_client_error()
+                            && status != StatusCode::TOO_MANY_REQUESTS
+                            && st.restarts < MAX_RESTARTS =>
+                    {
+                        // The cursor expired (Zendesk: after an hour): start again from the top.
+                        tracing::info!(%status, restarts = st.restarts + 1, "export cursor refused: restarting from the first page");
+                        st.restarts += 1;
+                        st.next = Some(st.first.clone());
+                        continue;
+                    }
+                    Err(f) => return Err(Self::search_error(self.error("export users", f))),
+                };
+                let mut users = Vec::new();
+                for r in page["results"].as_array().into_iter().flatten() {
+                    let Ok(u) = serde_json::from_value::<User>(r.clone()) else {
+                        continue;
+                    };
+                    let key = (u.created_at.clone().unwrap_or_default(), u.id);
+                    if let Some(w) = &st.watermark {
+                        if key.0 < w.0 || (key.0 == w.0 && st.seen_at_watermark.contains(&u.id)) {
+                            continue; // returned before a restart
+                        }
+                    }
+                    match &st.watermark {
+                        Some(w) if w.0 == key.0 => {
+                            st.seen_at_watermark.insert(u.id);
+                        }
+                        _ => {
+                            st.seen_at_watermark.clear();
+                            st.seen_at_watermark.insert(u.id);
+                        }
+                    }
+                    st.watermark = Some(key);
+                    users.push(u);
+                }
+                let more = page["meta"]["has_more"].as_bool().unwrap_or(false);
+                st.next = if more {
+                    page["links"]["next"].as_str().map(str::to_string)
+                } else {
+                    None
+                };
+                if users.is_empty() && st.next.is_some() {
+                    continue;
+                }
+                return Ok(if users.is_empty() && st.next.is_none() {
+                    None
+                } else {
+                    Some((users, Ok(st)))
+                });
+            }
+        })
+    }
+
+    /// Users with their identities, 100 ids per request (`GET /api/v2/users/show_many`).
+    pub async fn show_many(&self, ids: &[u64]) -> AppResult<(Vec<User>, Vec<Identity>)> {
+        let (mut users, mut identities) = (Vec::new(), Vec::new());
+        for chunk in ids.chunks(100) {
+            let list = chunk
+                .iter()
+                .map(u64::to_string)
+                .collect::<Vec<_>>()
+                .join(",");
+            let url = self.url(&format!(
+                "/api/v2/users/show_many.json?ids={list}&include=identities"
+            ));
+            let v: Value = self.get(&url, "read users").await?;
+            users.extend(
+                v["users"]
+                    .as_array()
+                    .into_iter()
+                    .flatten()
+                    .filter_map(|u| serde_json::from_value(u.clone()).ok()),
+            );
+            identities.extend(
+                v["identities"]
+                    .as_array()
+                    .into_iter()
+                    .flatten()
+                    .filter_map(|i| serde_json::from_value(i.clone()).ok()),
+            );
+        }
+        Ok((users, identities))
+    }
+}

@@ -1,0 +1,425 @@
+//! The Zendesk and Sunshine Conversations clients against the sandbox: every call, paging over
+//! several pages, an expired export cursor, 429 with Retry-After obeyed (the wait asserted through
+//! an injected sleeper that moves the sandbox's clock), 5xx retries, 401/403/404 messages, request
+//! bodies checked against the official schema, and a whole session's log free of secrets.
+
+#[path = "../../sandbox/tests/support/spec.rs"]
+mod spec;
+
+use chrono::TimeZone;
+use futures_util::future::BoxFuture;
+use futures_util::StreamExt;
+use relay_core::clients::http::{Http, RecordingSleeper, RetryPolicy, Sleeper};
+use relay_core::clients::sunshine::SunshineClient;
+use relay_core::clients::zendesk::ZendeskClient;
+use relay_core::settings::{Settings, SunshineHost};
+use relay_core::ErrorCode;
+use relay_sandbox::{Faults, ManualClock, Sandbox, SandboxConfig};
+use serde_json::json;
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+fn settings_for(sb: &Sandbox) -> Settings {
+    let i = sb.info();
+    Settings {
+        zendesk_subdomain: i.subdomain.clone(),
+        zendesk_email: i.zendesk_email.clone(),
+        zendesk_custom_url: i.base_url.clone(),
+        sunshine_app_id: i.app_id.clone(),
+        sunshine_key_id: i.key_id.clone(),
+        sunshine_host: SunshineHost::Custom,
+        sunshine_custom_url: i.sunshine_url.clone(),
+        ..Settings::default()
+    }
+}
+
+/// A sleeper that records each wait and moves the sandbox's clock by it, so a Retry-After is
+/// both asserted and honoured without real sleeping.
+#[derive(Clone)]
+struct ClockSleeper {
+    clock: ManualClock,
+    waits: Arc<Mutex<Vec<Duration>>>,
+}
+
+impl Sleeper for ClockSleeper {
+    fn sleep(&self, d: Duration) -> BoxFuture<'static, ()> {
+        self.waits.lock().unwrap().push(d);
+        self.clock.advance(d);
+        Box::pin(async {})
+    }
+}
+
+fn fast_policy() -> RetryPolicy {
+    RetryPolicy {
+        max_retries: 3,
+        ..RetryPolicy::default()
+    }
+}
+
+async fn start(config: SandboxConfig) -> (Sandbox, RecordingSleeper, Http) {
+    let sb = Sandbox::start(config).await.unwrap();
+    let sleeper = RecordingSleeper::default();
+    let http = Http::new(fast_policy(), Arc::new(sleeper.clone()));
+    (sb, sleeper, http)
+}
+
+fn zendesk(sb: &Sandbox, http: &Http) -> ZendeskClient {
+    ZendeskClient::new(http.clone(), &settings_for(sb), &sb.info().zendesk_token).unwrap()
+}
+
+fn sunshine(sb: &Sandbox, http: &Http) -> SunshineClient {
+    SunshineClient::new(http.clone(), &settings_for(sb), &sb.info().key_secret).unwrap()
+}
+
+#[tokio::test]
+async fn zendesk_profile_groups_memberships_fields_and_search() {
+    let (sb, _, http) = start(SandboxConfig {
+        users: 800,
+        ..SandboxConfig::default()
+    })
+    .await;
+    let zd = zendesk(&sb, &http);
+    let me = zd.me().await.unwrap();
+    assert_eq!(me.role, "admin");
+    assert_eq!(zd.groups().await.unwrap().len(), 3);
+    assert_eq!(zd.memberships(me.id).await.unwrap().len(), 2);
+    let fields = zd.user_fields().await.unwrap();
+    assert_eq!(
+        fields
+            .iter()
+            .find(|f| f.key == "plan")
+            .unwrap()
+            .custom_field_options
+            .len(),
+        4
+    );
+    let n = zd.search_count("type:user tags:vip").await.unwrap();
+    assert!(n > 0);
+    let sample = zd.search_sample("tags:vip", 10).await.unwrap();
+    assert_eq!(sample.len() as u64, n.min(10));
+    assert!(sample.iter().all(|u| u.tags.contains(&"vip".to_string())));
+    let err = zd.search_count("created>someday").await.unwrap_err();
+    assert_eq!(err.code, ErrorCode::Rejected);
+    assert!(
+        err.message
+            .starts_with("Zendesk refused the search: Invalid search:"),
+        "Zendesk's own words: {}",
+        err.message
+    );
+    let err = zd
+        .search_count("type:ticket status:open")
+        .await
+        .unwrap_err();
+    assert_eq!(err.code, ErrorCode::InvalidInput, "an audience is users");
+}
+
+#[tokio::test]
+async fn export_streams_every_page_and_show_many_batches_by_100() {
+    let (sb, _, http) = start(SandboxConfig {
+        users: 2600,
+        ..SandboxConfig::default()
+    })
+    .await;
+    let zd = zendesk(&sb, &http);
+    let expected = zd.search_count("role:end-user").await.unwrap();
+    let pages: Vec<_> = zd
+        .export_users("type:user role:end-user", 1000)
+        .collect()
+        .await;
+    assert!(pages.len() >= 3, "at least 3 pages: {}", pages.len());
+    let users: Vec<_> = pages.into_iter().flat_map(|p| p.unwrap()).collect();
+    assert_eq!(users.len() as u64, expected);
+    let ids: std::collections::HashSet<u64> = users.iter().map(|u| u.id).collect();
+    assert_eq!(ids.len(), users.len(), "no user twice");
+    let some: Vec<u64> = users.iter().take(250).map(|u| u.id).collect();
+    let (found, identities) = zd.show_many(&some).await.unwrap();
+    assert_eq!(found.len(), 250, "3 requests of at most 100 ids");
+    assert!(identities.iter().any(|i| i.kind == "email"));
+}
+
+#[tokio::test]
+async fn an_expired_export_cursor_restarts_without_duplicates() {
+    let clock = ManualClock::new(chrono::Utc.with_ymd_and_hms(2026, 1, 1, 0, 0, 0).unwrap());
+    let (sb, _, http) = start(SandboxConfig {
+        users: 1500,
+        cursor_ttl: Duration::from_secs(60),
+        clock: Arc::new(clock.clone()),
+        ..SandboxConfig::default()
+    })
+    .await;
+    let zd = zendesk(&sb, &http);
+    let expected = zd.search_count("role:end-user").await.unwrap();
+    let mut stream = Box::pin(zd.export_users("role:end-user", 400));
+    let mut all = Vec::new();
+    let mut page = 0;
+    while let Some(users) = stream.next().await {
+        all.extend(users.unwrap());
+        page += 1;
+        if page == 2 {
+            clock.advance(Duration::from_secs(61)); // the next cursor is now expired
+        }
+    }
+    let ids: std::collections::HashSet<u64> = all.iter().map(|u| u.id).collect();
+    assert_eq!(
+        ids.len(),
+        all.len(),
+        "the restart skipped what was already returned"
+    );
+    assert_eq!(all.len() as u64, expected, "and lost nobody");
+}
+
+async fn rate_limited_sandbox(
+    limit: u32,
+    low_remaining: u32,
+) -> (Sandbox, ClockSleeper, ZendeskClient) {
+    let clock = ManualClock::new(chrono::Utc.with_ymd_and_hms(2026, 1, 1, 0, 0, 15).unwrap());
+    let sb = Sandbox::start(SandboxConfig {
+        zendesk_rate_per_minute: limit,
+        clock: Arc::new(clock.clone()),
+        ..SandboxConfig::default()
+    })
+    .await
+    .unwrap();
+    let sleeper = ClockSleeper {
+        clock,
+        waits: Arc::default(),
+    };
+    let policy = RetryPolicy {
+        low_remaining,
+        ..fast_policy()
+    };
+    let http = Http::new(policy, Arc::new(sleeper.clone()));
+    let zd = zendesk(&sb, &http);
+    (sb, sleeper, zd)
+}
+
+#[tokio::test]
+async fn retry_after_is_obeyed_exactly() {
+    let (_sb, sleeper, zd) = rate_limited_sandbox(2, 0).await;
+    zd.groups().await.unwrap();
+    zd.groups().await.unwrap();
+    // The budget of 2 a minute is spent at hh:00:15: Zendesk says to wait 45 s, and the retry
+    // after exactly that wait succeeds.
+    zd.groups().await.unwrap();
+    assert_eq!(
+        *sleeper.waits.lock().unwrap(),
+        vec![Duration::from_secs(45)]
+    );
+}
+
+#[tokio::test]
+async fn few_remaining_requests_slow_down_before_a_429() {
+    let (_sb, sleeper, zd) = rate_limited_sandbox(4, 3).await;
+    for _ in 0..3 {
+        zd.groups().await.unwrap();
+    }
+    // After the first request 3 remain, after the second 2 (< 3): the third waits first.
+    assert_eq!(
+        *sleeper.waits.lock().unwrap(),
+        vec![RetryPolicy::default().low_remaining_pause]
+    );
+}
+
+#[tokio::test]
+async fn server_errors_are_retried_with_backoff_then_reported() {
+    let (sb, sleeper, http) = start(SandboxConfig {
+        faults: Faults {
+            rate_5xx: 1.0,
+            ..Faults::default()
+        },
+        ..SandboxConfig::default()
+    })
+    .await;
+    let err = zendesk(&sb, &http).groups().await.unwrap_err();
+    assert_eq!(err.code, ErrorCode::Unreachable);
+    assert!(err.message.contains("several times"), "{}", err.message);
+    assert_eq!(
+        sleeper.waits().len(),
+        3,
+        "max_retries backoffs before giving up"
+    );
+    // A notification is never retried after a 5xx: it may have been sent.
+    let before = sleeper.waits().len();
+    let err = sunshine(&sb, &http).notify(&json!({})).await.unwrap_err();
+    assert_eq!(err.code, ErrorCode::Unreachable);
+    assert_eq!(sleeper.waits().len(), before, "no retry for a send");
+}
+
+#[tokio::test]
+async fn a_429_without_end_is_reported_as_rate_limited() {
+    let (sb, sleeper, http) = start(SandboxConfig {
+        faults: Faults {
+            rate_429: 1.0,
+            retry_after_secs: 2,
+            ..Faults::default()
+        },
+        ..SandboxConfig::default()
+    })
+    .await;
+    let err = zendesk(&sb, &http).me().await.unwrap_err();
+    assert_eq!(err.code, ErrorCode::RateLimited);
+    assert_eq!(sleeper.waits(), vec![Duration::from_secs(2); 3]);
+}
+
+#[tokio::test]
+async fn refusals_say_what_to_fix() {
+    let (sb, _, http) = start(SandboxConfig::default()).await;
+    let bad_token = ZendeskClient::new(http.clone(), &settings_for(&sb), "wrong").unwrap();
+    let err = bad_token.me().await.unwrap_err();
+    assert_eq!(err.code, ErrorCode::AuthFailed);
+    assert!(
+        err.message.contains("admin@relay-demo.test") && err.message.contains("Admin Center"),
+        "{}",
+        err.message
+    );
+
+    let nowhere = Settings {
+        zendesk_custom_url: format!("{}/not-zendesk", sb.base_url()),
+        ..settings_for(&sb)
+    };
+    let err = ZendeskClient::new(http.clone(), &nowhere, &sb.info().zendesk_token)
+        .unwrap()
+        .me()
+        .await
+        .unwrap_err();
+    assert_eq!(err.code, ErrorCode::NotFound);
+    assert!(err.message.contains("subdomain"), "{}", err.message);
+
+    let bad_secret = SunshineClient::new(http.clone(), &settings_for(&sb), "wrong").unwrap();
+    let err = bad_secret.integrations().await.unwrap_err();
+    assert_eq!(err.code, ErrorCode::AuthFailed);
+    assert!(err.message.contains(&sb.info().key_id));
+
+    let other_app = Settings {
+        sunshine_app_id: "000000000000000000000000".into(),
+        ..settings_for(&sb)
+    };
+    let err = SunshineClient::new(http.clone(), &other_app, &sb.info().key_secret)
+        .unwrap()
+        .integrations()
+        .await
+        .unwrap_err();
+    assert_eq!(err.code, ErrorCode::Forbidden);
+    assert!(
+        err.message.contains("no access to the app"),
+        "{}",
+        err.message
+    );
+
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    let closed = Settings {
+        zendesk_custom_url: format!("http://127.0.0.1:{port}"),
+        ..settings_for(&sb)
+    };
+    let err = ZendeskClient::new(http.clone(), &closed, "t")
+        .unwrap()
+        .me()
+        .await
+        .unwrap_err();
+    assert_eq!(err.code, ErrorCode::Unreachable);
+
+    let unconfigured = ZendeskClient::new(http.clone(), &Settings::default(), "t")
+        .err()
+        .unwrap();
+    assert_eq!(unconfigured.code, ErrorCode::NotConfigured);
+}
+
+#[tokio::test]
+async fn sunshine_integrations_templates_and_notifications() {
+    let (sb, _, http) = start(SandboxConfig::default()).await;
+    let sc = sunshine(&sb, &http).with_page_size(1);
+    let integrations = sc.integrations().await.unwrap();
+    let kinds: Vec<&str> = integrations.iter().map(|i| i.kind.as_str()).collect();
+    assert_eq!(
+        kinds,
+        ["whatsapp", "whatsapp", "twilio", "messagebird"],
+        "4 pages of one"
+    );
+    assert_eq!(integrations[0].phone_number.as_deref(), Some("15145550100"));
+    assert_eq!(integrations[3].originator.as_deref(), Some("RelayDemo"));
+
+    let wa = &integrations[0].id;
+    let templates = sc.templates(wa).await.unwrap();
+    assert!(templates
+        .iter()
+        .any(|t| t.name == "order_shipped" && t.status == "APPROVED"));
+    assert_eq!(
+        templates
+            .iter()
+            .find(|t| t.status == "REJECTED")
+            .unwrap()
+            .rejected_reason
+            .as_deref(),
+        Some("PROMOTIONAL")
+    );
+    let created = sc
+        .create_template(wa, &json!({"name": "client_test", "language": "en_US", "category": "UTILITY",
+            "components": [{"type": "BODY", "text": "Hello {{1}}, all good.", "example": {"body_text": [["Ann"]]}}]}))
+        .await
+        .unwrap();
+    assert_eq!(created.status, "PENDING");
+    let err = sc
+        .create_template(wa, &json!({"name": "Bad Name"}))
+        .await
+        .unwrap_err();
+    assert_eq!(err.code, ErrorCode::Rejected);
+    assert!(err.message.contains("Invalid template"), "{}", err.message);
+    sc.delete_template(wa, "client_test").await.unwrap();
+
+    let body = json!({
+        "destination": {"integrationId": wa, "destinationId": "+33612345678"},
+        "author": {"role": "appMaker"},
+        "messageSchema": "whatsapp",
+        "message": {"type": "template", "template": {"name": "appointment_reminder", "language": {"policy": "deterministic", "code": "fr"},
+            "components": [{"type": "body", "parameters": [{"type": "text", "text": "Camille"}, {"type": "text", "text": "10h30"}]}]}},
+    });
+    let id = sc.notify(&body).await.unwrap();
+    assert_eq!(id.len(), 36);
+    // What the client sent is what the official schema describes.
+    let recorded: serde_json::Value =
+        reqwest::get(format!("{}/_sandbox/notifications", sb.base_url()))
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap();
+    let sent = &recorded["notifications"][0]["body"];
+    spec::Spec::swagger("sunshine-conversations-api-spec_v1-master_swagger_v5.34.json")
+        .check("NotificationPost", sent);
+}
+
+#[tokio::test]
+async fn a_whole_session_logs_no_secret() {
+    let tmp = tempfile::tempdir().unwrap();
+    std::env::set_var("RELAY_LOG", "debug");
+    let log = relay_core::logging::init(tmp.path()).unwrap();
+    let (sb, _, http) = start(SandboxConfig {
+        faults: Faults {
+            rate_5xx: 0.3,
+            ..Faults::default()
+        },
+        ..SandboxConfig::default()
+    })
+    .await;
+    let zd = zendesk(&sb, &http);
+    let sc = sunshine(&sb, &http);
+    let _ = zd.me().await;
+    let _ = zd.search_count("tags:vip").await;
+    let _ = sc.integrations().await;
+    let _ = ZendeskClient::new(http.clone(), &settings_for(&sb), "wrong-token-123")
+        .unwrap()
+        .me()
+        .await;
+    tracing::debug!(settings = ?settings_for(&sb), "end of session");
+    let text = std::fs::read_to_string(&log).unwrap();
+    for secret in [
+        sb.info().zendesk_token.as_str(),
+        sb.info().key_secret.as_str(),
+    ] {
+        assert!(!text.contains(secret), "a secret reached the log:\n{text}");
+    }
+}
