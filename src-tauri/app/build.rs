@@ -11,6 +11,9 @@ const COMMANDS: &[&str] = &[
     "set_sunshine_token",
     "start_demo",
     "leave_demo",
+    "test_connection",
+    "list_integrations",
+    "zendesk_groups",
 ];
 
 fn main() {

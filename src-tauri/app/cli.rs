@@ -47,12 +47,27 @@ pub enum Command {
     /// Serve a local simulator of the Zendesk and Sunshine Conversations APIs (for the demo
     /// workspace, tests and benchmarks) on 127.0.0.1, until interrupted.
     Sandbox(SandboxArgs),
-    /// Connect the workspace of the data folder.
+    /// Connect the workspace of the data folder, and test the connection.
+    #[command(group(clap::ArgGroup::new("what").required(true).multiple(true).args(["sandbox", "test"])))]
     Setup {
         /// Connect to a running `relay sandbox` at this URL (credentials go to the keychain).
-        #[arg(long, value_name = "URL", required = true)]
-        sandbox: String,
+        #[arg(long, value_name = "URL")]
+        sandbox: Option<String>,
+        /// Check Zendesk and Sunshine Conversations, each separately (exit 1 if any check fails).
+        #[arg(long)]
+        test: bool,
     },
+    /// The Sunshine Conversations integrations Relay can send through.
+    Integrations {
+        #[command(subcommand)]
+        action: IntegrationsCommand,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum IntegrationsCommand {
+    /// List WhatsApp, Twilio and MessageBird integrations: type, name, number, status, rate.
+    List,
 }
 
 #[derive(Debug, clap::Args)]
@@ -159,23 +174,54 @@ fn run(cli: Cli) -> AppResult<()> {
     };
     match command {
         Command::Sandbox(args) => sandbox(args, cli.json),
-        Command::Setup { sandbox } => {
+        Command::Setup { sandbox, test } => {
             relay_core::logging::init(&data.log_dir())?;
-            let conn =
-                runtime()?.block_on(relay_core::workspace::SandboxConnection::fetch(&sandbox))?;
             let backend = Box::new(JsonFileBackend::new(&data.settings_file()));
             let ws = Workspace::open(data, Arc::new(KeyringStore), backend)?;
-            let view = ws.connect_sandbox(&conn)?;
-            if cli.json {
+            let rt = runtime()?;
+            if let Some(url) = sandbox {
+                let conn = rt.block_on(relay_core::workspace::SandboxConnection::fetch(&url))?;
+                ws.connect_sandbox(&conn)?;
+                if !cli.json {
+                    println!("Workspace connected to the sandbox at {} (secrets saved to the system keychain).", conn.base_url);
+                }
+            }
+            if test {
+                let report = rt.block_on(ws.test_connection())?;
+                print_report(&report, cli.json);
+                if !report.ok {
+                    return Err(AppError::new(ErrorCode::NotConfigured, "The connection test failed: fix what is marked ✗ above, then run `relay setup --test` again."));
+                }
+            } else if cli.json {
                 println!(
                     "{}",
-                    json!({ "configured": view.configured, "zendesk_url": conn.base_url, "sunshine_url": conn.sunshine_url })
+                    json!({ "configured": ws.settings_view()?.configured })
                 );
+            }
+            Ok(())
+        }
+        Command::Integrations {
+            action: IntegrationsCommand::List,
+        } => {
+            relay_core::logging::init(&data.log_dir())?;
+            let backend = Box::new(JsonFileBackend::new(&data.settings_file()));
+            let ws = Workspace::open(data, Arc::new(KeyringStore), backend)?;
+            let list = runtime()?.block_on(ws.integrations())?;
+            if cli.json {
+                println!("{}", json!({ "integrations": list }));
+            } else if list.is_empty() {
+                println!("No WhatsApp, Twilio or MessageBird integration in this Sunshine Conversations app.");
             } else {
-                println!("Workspace connected to the sandbox at {}.", conn.base_url);
-                println!("  Zendesk   {} as {}", conn.base_url, conn.zendesk_email);
-                println!("  Sunshine  {} (app {})", conn.sunshine_url, conn.app_id);
-                println!("Secrets saved to the system keychain.");
+                println!(
+                    "{:<26} {:<12} {:<22} {:<18} {:<9} RATE",
+                    "ID", "TYPE", "NAME", "NUMBER", "STATUS"
+                );
+                for i in list {
+                    println!(
+                        "{:<26} {:<12} {:<22} {:<18} {:<9} {}/s",
+                        i.id, i.kind, i.name, i.sender, i.status, i.rate
+                    );
+                }
             }
             Ok(())
         }
@@ -256,6 +302,35 @@ fn sandbox(args: SandboxArgs, json: bool) -> AppResult<()> {
         }
         Ok(())
     })
+}
+
+fn print_report(report: &relay_core::connect::ConnectionReport, json: bool) {
+    use relay_core::connect::{CheckId, CheckStatus};
+    if json {
+        println!("{}", json!(report));
+        return;
+    }
+    for c in &report.checks {
+        let mark = match c.status {
+            CheckStatus::Ok => "✓",
+            CheckStatus::Failed => "✗",
+            CheckStatus::Skipped => "·",
+        };
+        let label = match c.id {
+            CheckId::ZendeskReachable => "Zendesk reachable",
+            CheckId::ZendeskToken => "Zendesk API token",
+            CheckId::ZendeskAccess => "Allowed to send",
+            CheckId::SunshineKey => "Sunshine API key",
+            CheckId::Integrations => "Integrations",
+        };
+        println!("{mark} {label:<20} {}", c.detail);
+    }
+    for i in &report.integrations {
+        println!(
+            "    {:<12} {:<22} {:<18} {}/s",
+            i.kind, i.name, i.sender, i.rate
+        );
+    }
 }
 
 fn runtime() -> AppResult<tokio::runtime::Runtime> {

@@ -5,9 +5,10 @@
 //! checks the three lists agree.
 
 use crate::state::AppState;
+use relay_core::connect::{ConnectionReport, IntegrationView};
 use relay_core::secrets::SecretKind;
 use relay_core::settings::Settings;
-use relay_core::workspace::{AppInfo, SettingsView};
+use relay_core::workspace::{AppInfo, GroupView, SettingsView};
 use relay_core::AppError;
 use tauri::State;
 
@@ -80,4 +81,27 @@ pub async fn start_demo(state: State<'_, AppState>) -> Result<(), AppError> {
 #[specta::specta]
 pub async fn leave_demo(state: State<'_, AppState>) -> Result<(), AppError> {
     state.leave_demo()
+}
+
+/// Checks Zendesk and Sunshine Conversations separately and lists the integrations found.
+#[tauri::command]
+#[specta::specta]
+pub async fn test_connection(state: State<'_, AppState>) -> Result<ConnectionReport, AppError> {
+    state.workspace()?.test_connection().await
+}
+
+/// The WhatsApp, Twilio and MessageBird integrations, with their send rates.
+#[tauri::command]
+#[specta::specta]
+pub async fn list_integrations(
+    state: State<'_, AppState>,
+) -> Result<Vec<IntegrationView>, AppError> {
+    state.workspace()?.integrations().await
+}
+
+/// Zendesk's groups, to choose who may send.
+#[tauri::command]
+#[specta::specta]
+pub async fn zendesk_groups(state: State<'_, AppState>) -> Result<Vec<GroupView>, AppError> {
+    state.workspace()?.zendesk_groups().await
 }

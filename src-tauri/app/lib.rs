@@ -54,6 +54,9 @@ pub fn specta_builder<R: Runtime>() -> tauri_specta::Builder<R> {
             commands::set_sunshine_token,
             commands::start_demo,
             commands::leave_demo,
+            commands::test_connection,
+            commands::list_integrations,
+            commands::zendesk_groups,
         ])
         .typ::<relay_core::ErrorCode>()
         .constant("ERROR_CODES", relay_core::ErrorCode::ALL)

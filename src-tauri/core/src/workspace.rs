@@ -33,6 +33,14 @@ pub struct AppInfo {
     pub schema_version: u32,
 }
 
+/// A Zendesk group, for the "who may send" picker (ids as text: they exceed JavaScript's
+/// safe integers in large accounts).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, Type)]
+pub struct GroupView {
+    pub id: String,
+    pub name: String,
+}
+
 /// Where a local sandbox listens and how to sign in to it (what `relay sandbox --json` prints).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct SandboxConnection {
@@ -221,6 +229,65 @@ impl Workspace {
         self.write(&settings)?;
         tracing::info!(base_url = %conn.base_url, "workspace connected to a local sandbox");
         self.settings_view()
+    }
+
+    fn http() -> crate::clients::http::Http {
+        crate::clients::http::Http::new(
+            crate::clients::http::RetryPolicy::default(),
+            Arc::new(crate::clients::http::TokioSleeper),
+        )
+    }
+
+    /// Checks each side of the connection (see `connect::test_connection`).
+    pub async fn test_connection(&self) -> AppResult<crate::connect::ConnectionReport> {
+        let settings = self.settings()?;
+        Ok(crate::connect::test_connection(&settings, &self.secrets, Self::http()).await)
+    }
+
+    /// The WhatsApp, Twilio and MessageBird integrations of the Sunshine Conversations app.
+    pub async fn integrations(&self) -> AppResult<Vec<crate::connect::IntegrationView>> {
+        let settings = self.settings()?;
+        let secret = self
+            .secrets
+            .get(SecretKind::SunshineKeySecret)?
+            .ok_or_else(|| {
+                AppError::new(
+                    crate::ErrorCode::NotConfigured,
+                    "The Sunshine Conversations key secret is not set: save it in Settings.",
+                )
+            })?;
+        let client =
+            crate::clients::sunshine::SunshineClient::new(Self::http(), &settings, &secret)?;
+        let list = client.integrations().await?;
+        Ok(list
+            .iter()
+            .map(|i| crate::connect::integration_view(i, &settings))
+            .collect())
+    }
+
+    /// Zendesk's groups, to choose who may send.
+    pub async fn zendesk_groups(&self) -> AppResult<Vec<GroupView>> {
+        let settings = self.settings()?;
+        let token = self
+            .secrets
+            .get(SecretKind::ZendeskApiToken)?
+            .ok_or_else(|| {
+                AppError::new(
+                    crate::ErrorCode::NotConfigured,
+                    "The Zendesk API token is not set: save it in Settings.",
+                )
+            })?;
+        let client = crate::clients::zendesk::ZendeskClient::new(Self::http(), &settings, &token)?;
+        Ok(client
+            .groups()
+            .await?
+            .into_iter()
+            .filter(|g| !g.deleted)
+            .map(|g| GroupView {
+                id: g.id.to_string(),
+                name: g.name,
+            })
+            .collect())
     }
 
     /// Accepts the base64 `keyId:secret` token of the Relay instructions: the key id goes to the

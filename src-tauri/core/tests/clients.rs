@@ -423,3 +423,108 @@ async fn a_whole_session_logs_no_secret() {
         assert!(!text.contains(secret), "a secret reached the log:\n{text}");
     }
 }
+
+fn secrets_for(sb: &Sandbox, token: &str, secret: &str) -> relay_core::secrets::Secrets {
+    let _ = sb;
+    let s =
+        relay_core::secrets::Secrets::new(Arc::new(relay_core::secrets::MemoryStore::new()), "ws");
+    s.set(relay_core::secrets::SecretKind::ZendeskApiToken, token)
+        .unwrap();
+    s.set(relay_core::secrets::SecretKind::SunshineKeySecret, secret)
+        .unwrap();
+    s
+}
+
+#[tokio::test]
+async fn connection_test_reports_each_side_separately() {
+    use relay_core::connect::{test_connection, CheckId, CheckStatus};
+    let (sb, _, http) = start(SandboxConfig::default()).await;
+    let i = sb.info().clone();
+    let status = |r: &relay_core::connect::ConnectionReport| {
+        r.checks
+            .iter()
+            .map(|c| (c.id, c.status))
+            .collect::<Vec<_>>()
+    };
+
+    let all_ok = test_connection(
+        &settings_for(&sb),
+        &secrets_for(&sb, &i.zendesk_token, &i.key_secret),
+        http.clone(),
+    )
+    .await;
+    assert!(all_ok.ok, "{all_ok:#?}");
+    assert_eq!(all_ok.integrations.len(), 4);
+    assert_eq!(all_ok.integrations[0].sender, "+15145550100");
+    assert_eq!(all_ok.integrations[0].rate, 8, "the default rate");
+    assert!(
+        all_ok.checks[4]
+            .detail
+            .contains("2 WhatsApp, 1 Twilio, 1 MessageBird"),
+        "{}",
+        all_ok.checks[4].detail
+    );
+
+    let bad_token = test_connection(
+        &settings_for(&sb),
+        &secrets_for(&sb, "nope", &i.key_secret),
+        http.clone(),
+    )
+    .await;
+    assert_eq!(
+        status(&bad_token),
+        [
+            (CheckId::ZendeskReachable, CheckStatus::Ok),
+            (CheckId::ZendeskToken, CheckStatus::Failed),
+            (CheckId::ZendeskAccess, CheckStatus::Skipped),
+            (CheckId::SunshineKey, CheckStatus::Ok),
+            (CheckId::Integrations, CheckStatus::Ok),
+        ]
+    );
+    let bad_key = test_connection(
+        &settings_for(&sb),
+        &secrets_for(&sb, &i.zendesk_token, "nope"),
+        http.clone(),
+    )
+    .await;
+    assert_eq!(
+        status(&bad_key)[3..],
+        [
+            (CheckId::SunshineKey, CheckStatus::Failed),
+            (CheckId::Integrations, CheckStatus::Skipped)
+        ]
+    );
+    assert_eq!(bad_key.checks[3].code, Some(ErrorCode::AuthFailed));
+
+    let restricted = Settings {
+        allowed_groups: vec!["1".into()],
+        ..settings_for(&sb)
+    };
+    let denied = test_connection(
+        &restricted,
+        &secrets_for(&sb, &i.zendesk_token, &i.key_secret),
+        http.clone(),
+    )
+    .await;
+    assert_eq!(denied.checks[2].status, CheckStatus::Failed);
+    assert!(denied.checks[2].detail.contains("Who may send"));
+    assert!(!denied.ok);
+
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    let gone = Settings {
+        zendesk_custom_url: format!("http://127.0.0.1:{port}"),
+        ..settings_for(&sb)
+    };
+    let down = test_connection(
+        &gone,
+        &secrets_for(&sb, &i.zendesk_token, &i.key_secret),
+        http,
+    )
+    .await;
+    assert_eq!(down.checks[0].status, CheckStatus::Failed);
+    assert_eq!(down.checks[0].code, Some(ErrorCode::Unreachable));
+}

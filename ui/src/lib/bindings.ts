@@ -26,6 +26,12 @@ export const commands = {
 	startDemo: () => __TAURI_INVOKE<null>("start_demo"),
 	/**  Leaves the demo workspace and returns to the user's own. */
 	leaveDemo: () => __TAURI_INVOKE<null>("leave_demo"),
+	/**  Checks Zendesk and Sunshine Conversations separately and lists the integrations found. */
+	testConnection: () => __TAURI_INVOKE<ConnectionReport_Serialize>("test_connection"),
+	/**  The WhatsApp, Twilio and MessageBird integrations, with their send rates. */
+	listIntegrations: () => __TAURI_INVOKE<IntegrationView[]>("list_integrations"),
+	/**  Zendesk's groups, to choose who may send. */
+	zendeskGroups: () => __TAURI_INVOKE<GroupView[]>("zendesk_groups"),
 };
 
 /* Constants */
@@ -63,6 +69,46 @@ export type AppInfo = {
 	settings_file: string,
 	log_file: string,
 	schema_version: number,
+};
+
+export type Check = Check_Serialize | Check_Deserialize;
+
+export type CheckId = "zendesk_reachable" | "zendesk_token" | "zendesk_access" | "sunshine_key" | "integrations";
+
+export type CheckStatus = "ok" | "failed" | 
+/**  Not tried, because an earlier check failed. */
+"skipped";
+
+export type Check_Deserialize = {
+	id: CheckId,
+	status: CheckStatus,
+	/**  What was found, or what is wrong and what to do. */
+	detail: string,
+	code?: ErrorCode | null,
+};
+
+export type Check_Serialize = {
+	id: CheckId,
+	status: CheckStatus,
+	/**  What was found, or what is wrong and what to do. */
+	detail: string,
+	code?: ErrorCode,
+};
+
+export type ConnectionReport = ConnectionReport_Serialize | ConnectionReport_Deserialize;
+
+export type ConnectionReport_Deserialize = {
+	checks: Check_Deserialize[],
+	integrations: IntegrationView[],
+	/**  Every check passed: this workspace can send. */
+	ok: boolean,
+};
+
+export type ConnectionReport_Serialize = {
+	checks: Check_Serialize[],
+	integrations: IntegrationView[],
+	/**  Every check passed: this workspace can send. */
+	ok: boolean,
 };
 
 /**  Stable error codes. Adding a variant is fine; renaming or removing one breaks the UI contract. */
@@ -115,6 +161,31 @@ export type ErrorDetails_Serialize = {
 	fields?: { [key in string]: string },
 	/**  A path involved in the failure (database, settings file, log file). */
 	path?: string,
+};
+
+/**
+ *  A Zendesk group, for the "who may send" picker (ids as text: they exceed JavaScript's
+ *  safe integers in large accounts).
+ */
+export type GroupView = {
+	id: string,
+	name: string,
+};
+
+/**  An integration as the app shows it. */
+export type IntegrationView = {
+	id: string,
+	/**  `whatsapp`, `twilio` or `messagebird`. */
+	kind: string,
+	name: string,
+	/**
+	 *  The WhatsApp number (`+15144441919`) or the MessageBird originator; empty for Twilio,
+	 *  whose number the v2 API does not return.
+	 */
+	sender: string,
+	status: string,
+	/**  Messages per second for this integration (its own rate, else the default). */
+	rate: number,
 };
 
 export type Language = 

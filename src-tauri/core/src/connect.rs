@@ -1,0 +1,339 @@
+//! "Test connection": each side checked separately, saying exactly what is wrong; the
+//! integrations found; and the access restriction (PRODUCT.md §1: allowed roles and groups).
+
+use crate::clients::http::Http;
+use crate::clients::sunshine::{Integration, SunshineClient};
+use crate::clients::zendesk::{User, ZendeskClient};
+use crate::error::{AppError, ErrorCode};
+use crate::secrets::{SecretKind, Secrets};
+use crate::settings::Settings;
+use serde::{Deserialize, Serialize};
+use specta::Type;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, Type)]
+#[serde(rename_all = "snake_case")]
+pub enum CheckId {
+    ZendeskReachable,
+    ZendeskToken,
+    ZendeskAccess,
+    SunshineKey,
+    Integrations,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, Type)]
+#[serde(rename_all = "snake_case")]
+pub enum CheckStatus {
+    Ok,
+    Failed,
+    /// Not tried, because an earlier check failed.
+    Skipped,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, Type)]
+pub struct Check {
+    pub id: CheckId,
+    pub status: CheckStatus,
+    /// What was found, or what is wrong and what to do.
+    pub detail: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[specta(optional)]
+    pub code: Option<ErrorCode>,
+}
+
+/// An integration as the app shows it.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, Type)]
+pub struct IntegrationView {
+    pub id: String,
+    /// `whatsapp`, `twilio` or `messagebird`.
+    pub kind: String,
+    pub name: String,
+    /// The WhatsApp number (`+15144441919`) or the MessageBird originator; empty for Twilio,
+    /// whose number the v2 API does not return.
+    pub sender: String,
+    pub status: String,
+    /// Messages per second for this integration (its own rate, else the default).
+    pub rate: u32,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, Type)]
+pub struct ConnectionReport {
+    pub checks: Vec<Check>,
+    pub integrations: Vec<IntegrationView>,
+    /// Every check passed: this workspace can send.
+    pub ok: bool,
+}
+
+fn check(id: CheckId, status: CheckStatus, detail: impl Into<String>) -> Check {
+    Check {
+        id,
+        status,
+        detail: detail.into(),
+        code: None,
+    }
+}
+
+fn failed(id: CheckId, e: &AppError) -> Check {
+    Check {
+        id,
+        status: CheckStatus::Failed,
+        detail: e.message.clone(),
+        code: Some(e.code),
+    }
+}
+
+fn skipped(id: CheckId) -> Check {
+    check(
+        id,
+        CheckStatus::Skipped,
+        "Not checked: fix the check above first.",
+    )
+}
+
+/// Whether a Zendesk user may send, given the workspace's allowed roles and groups: end users
+/// never; when roles and/or groups are set, the user needs one of the roles or one of the groups.
+pub fn check_access(settings: &Settings, user: &User, group_ids: &[u64]) -> Result<(), AppError> {
+    let who = format!(
+        "{} ({})",
+        user.name,
+        user.email.as_deref().unwrap_or("no email")
+    );
+    if user.role != "admin" && user.role != "agent" {
+        return Err(AppError::new(
+            ErrorCode::Forbidden,
+            format!(
+                "{who} is a Zendesk {}: Relay needs an agent or admin account.",
+                user.role
+            ),
+        ));
+    }
+    if settings.allowed_roles.is_empty() && settings.allowed_groups.is_empty() {
+        return Ok(());
+    }
+    let role_ok = settings
+        .allowed_roles
+        .iter()
+        .any(|r| r == &user.role || user.custom_role_id.is_some_and(|id| r == &id.to_string()));
+    let group_ok = group_ids
+        .iter()
+        .any(|g| settings.allowed_groups.contains(&g.to_string()));
+    if role_ok || group_ok {
+        Ok(())
+    } else {
+        Err(AppError::new(
+            ErrorCode::Forbidden,
+            format!(
+                "{who} is not in a role or group allowed to send (Settings → Who may send). Ask an admin of this workspace to add your role or one of your groups."
+            ),
+        ))
+    }
+}
+
+pub fn integration_view(i: &Integration, settings: &Settings) -> IntegrationView {
+    let sender = match i.kind.as_str() {
+        "whatsapp" => i
+            .phone_number
+            .as_ref()
+            .map(|p| format!("+{}", p.trim_start_matches('+'))),
+        "messagebird" => i.originator.clone(),
+        _ => None,
+    };
+    IntegrationView {
+        id: i.id.clone(),
+        kind: i.kind.clone(),
+        name: i.display_name.clone().unwrap_or_else(|| i.kind.clone()),
+        sender: sender.unwrap_or_default(),
+        status: i.status.clone().unwrap_or_else(|| "active".into()),
+        rate: settings
+            .send_rates
+            .get(&i.id)
+            .copied()
+            .unwrap_or(settings.default_send_rate),
+    }
+}
+
+fn secret(secrets: &Secrets, kind: SecretKind) -> Result<String, AppError> {
+    secrets.get(kind)?.ok_or_else(|| {
+        AppError::new(
+            ErrorCode::NotConfigured,
+            format!("The {} is not set: save it in Settings.", kind.label()),
+        )
+    })
+}
+
+/// Runs every check in order; a failed check skips the ones that depend on it.
+pub async fn test_connection(
+    settings: &Settings,
+    secrets: &Secrets,
+    http: Http,
+) -> ConnectionReport {
+    let mut checks = Vec::new();
+    let zendesk = secret(secrets, SecretKind::ZendeskApiToken)
+        .and_then(|token| ZendeskClient::new(http.clone(), settings, &token));
+    match zendesk {
+        Err(e) => {
+            checks.push(failed(CheckId::ZendeskReachable, &e));
+            checks.push(skipped(CheckId::ZendeskToken));
+            checks.push(skipped(CheckId::ZendeskAccess));
+        }
+        Ok(zd) => match zd.me().await {
+            Err(e) if e.code == ErrorCode::AuthFailed => {
+                checks.push(check(
+                    CheckId::ZendeskReachable,
+                    CheckStatus::Ok,
+                    format!("{} answers.", zd.base()),
+                ));
+                checks.push(failed(CheckId::ZendeskToken, &e));
+                checks.push(skipped(CheckId::ZendeskAccess));
+            }
+            Err(e) => {
+                checks.push(failed(CheckId::ZendeskReachable, &e));
+                checks.push(skipped(CheckId::ZendeskToken));
+                checks.push(skipped(CheckId::ZendeskAccess));
+            }
+            Ok(me) => {
+                checks.push(check(
+                    CheckId::ZendeskReachable,
+                    CheckStatus::Ok,
+                    format!("{} answers.", zd.base()),
+                ));
+                checks.push(check(
+                    CheckId::ZendeskToken,
+                    CheckStatus::Ok,
+                    format!(
+                        "Signed in as {} ({}), {}.",
+                        me.name,
+                        me.email.clone().unwrap_or_default(),
+                        me.role
+                    ),
+                ));
+                let groups = match zd.memberships(me.id).await {
+                    Ok(m) => Ok(m.into_iter().map(|m| m.group_id).collect::<Vec<_>>()),
+                    Err(e) => Err(e),
+                };
+                match groups.and_then(|g| check_access(settings, &me, &g).map(|_| g)) {
+                    Ok(g) => checks.push(check(
+                        CheckId::ZendeskAccess,
+                        CheckStatus::Ok,
+                        format!("{} may send ({} group(s)).", me.name, g.len()),
+                    )),
+                    Err(e) => checks.push(failed(CheckId::ZendeskAccess, &e)),
+                }
+            }
+        },
+    }
+
+    let mut integrations = Vec::new();
+    let sunshine = secret(secrets, SecretKind::SunshineKeySecret)
+        .and_then(|s| SunshineClient::new(http, settings, &s));
+    match sunshine {
+        Err(e) => {
+            checks.push(failed(CheckId::SunshineKey, &e));
+            checks.push(skipped(CheckId::Integrations));
+        }
+        Ok(sc) => match sc.integrations().await {
+            Err(e) => {
+                checks.push(failed(CheckId::SunshineKey, &e));
+                checks.push(skipped(CheckId::Integrations));
+            }
+            Ok(list) => {
+                checks.push(check(
+                    CheckId::SunshineKey,
+                    CheckStatus::Ok,
+                    format!(
+                        "The key {} opens the app {}.",
+                        settings.sunshine_key_id, settings.sunshine_app_id
+                    ),
+                ));
+                integrations = list
+                    .iter()
+                    .map(|i| integration_view(i, settings))
+                    .collect::<Vec<_>>();
+                if integrations.is_empty() {
+                    checks.push(Check {
+                        id: CheckId::Integrations,
+                        status: CheckStatus::Failed,
+                        detail: "This app has no WhatsApp, Twilio or MessageBird integration. Add one in Admin Center → Channels → Messaging, then test again.".into(),
+                        code: Some(ErrorCode::NotFound),
+                    });
+                } else {
+                    let count = |k: &str| integrations.iter().filter(|i| i.kind == k).count();
+                    let summary = [
+                        ("WhatsApp", "whatsapp"),
+                        ("Twilio", "twilio"),
+                        ("MessageBird", "messagebird"),
+                    ]
+                    .iter()
+                    .filter(|(_, k)| count(k) > 0)
+                    .map(|(label, k)| format!("{} {label}", count(k)))
+                    .collect::<Vec<_>>()
+                    .join(", ");
+                    checks.push(check(
+                        CheckId::Integrations,
+                        CheckStatus::Ok,
+                        format!("Found {summary}."),
+                    ));
+                }
+            }
+        },
+    }
+    let ok = checks.iter().all(|c| c.status == CheckStatus::Ok);
+    ConnectionReport {
+        checks,
+        integrations,
+        ok,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn user(role: &str, custom: Option<u64>) -> User {
+        serde_json::from_value(serde_json::json!({"id": 1, "name": "Ann", "email": "ann@x.com", "role": role, "custom_role_id": custom})).unwrap()
+    }
+
+    #[test]
+    fn access_by_role_or_group() {
+        let open = Settings::default();
+        assert!(
+            check_access(&open, &user("agent", None), &[]).is_ok(),
+            "no restriction"
+        );
+        assert_eq!(
+            check_access(&open, &user("end-user", None), &[])
+                .unwrap_err()
+                .code,
+            ErrorCode::Forbidden
+        );
+        let admins = Settings {
+            allowed_roles: vec!["admin".into()],
+            ..Settings::default()
+        };
+        assert!(check_access(&admins, &user("admin", None), &[]).is_ok());
+        assert!(check_access(&admins, &user("agent", None), &[]).is_err());
+        let custom = Settings {
+            allowed_roles: vec!["777".into()],
+            ..Settings::default()
+        };
+        assert!(
+            check_access(&custom, &user("agent", Some(777)), &[]).is_ok(),
+            "custom role by id"
+        );
+        let marketing = Settings {
+            allowed_groups: vec!["42".into()],
+            ..Settings::default()
+        };
+        assert!(check_access(&marketing, &user("agent", None), &[7, 42]).is_ok());
+        let err = check_access(&marketing, &user("agent", None), &[7]).unwrap_err();
+        assert!(err.message.contains("Who may send"), "{}", err.message);
+        let either = Settings {
+            allowed_roles: vec!["admin".into()],
+            allowed_groups: vec!["42".into()],
+            ..Settings::default()
+        };
+        assert!(
+            check_access(&either, &user("agent", None), &[42]).is_ok(),
+            "a group is enough"
+        );
+    }
+}
