@@ -192,9 +192,9 @@ async fn dark_theme_and_keyboard_navigation() {
         .await,
         "dark"
     );
-    // Ctrl+3 opens Settings, Ctrl+2 Campaigns: the main screens are reachable from the keyboard.
+    // Ctrl+4 opens Settings, Ctrl+2 Campaigns: the main screens are reachable from the keyboard.
     let body = css(&client, "body").await;
-    body.send_keys(&format!("{}3", '\u{E009}')).await.unwrap();
+    body.send_keys(&format!("{}4", '\u{E009}')).await.unwrap();
     until_text(&client, "h1", "Paramètres").await;
     screenshot(&client, "09-settings-dark-fr").await;
     let body = css(&client, "body").await;
@@ -236,6 +236,41 @@ async fn the_demo_workspace_opens_in_the_window_and_keeps_its_secrets_in_the_key
         "Demo on every screen"
     );
     screenshot(&client, "11-demo-settings").await;
+
+    // Test connection: every check passes against the demo's sandbox.
+    click(&client, "[data-action=test-connection]").await;
+    until_text(
+        &client,
+        "[data-testid=connection-summary]",
+        "Everything works",
+    )
+    .await;
+    for check in [
+        "zendesk_reachable",
+        "zendesk_token",
+        "zendesk_access",
+        "sunshine_key",
+        "integrations",
+    ] {
+        let status = css(&client, &format!("[data-check={check}]"))
+            .await
+            .attr("data-status")
+            .await
+            .unwrap();
+        assert_eq!(status.as_deref(), Some("ok"), "{check}");
+    }
+    screenshot(&client, "12-demo-connection-test").await;
+
+    // The integrations, with their numbers and rates.
+    click(&client, "[data-nav=integrations]").await;
+    until(
+        &client,
+        "integration rows",
+        "document.querySelectorAll('[data-integration]').length === 4",
+    )
+    .await;
+    until_text(&client, "table", "+15145550100").await;
+    screenshot(&client, "13-integrations").await;
 
     // The demo's own data folder points at a live sandbox; its secrets are in the keychain only.
     let demo_settings: serde_json::Value =

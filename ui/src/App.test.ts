@@ -32,9 +32,11 @@ describe('App', () => {
     const user = userEvent.setup();
     await user.click(screen.getByRole('button', { name: /Campaigns/ }));
     await screen.findByRole('heading', { level: 1, name: 'Campaigns' });
-    await user.keyboard('{Control>}3{/Control}');
+    await user.keyboard('{Control>}4{/Control}');
     await screen.findByRole('heading', { level: 1, name: 'Settings' });
     expect(screen.getByRole('button', { name: /Settings/ }).getAttribute('aria-current')).toBe('page');
+    await user.keyboard('{Control>}3{/Control}');
+    await screen.findByRole('heading', { level: 1, name: 'Integrations' });
   });
 
   it('applies the saved language and theme', async () => {
@@ -86,11 +88,31 @@ describe('demo workspace', () => {
     await screen.findByRole('heading', { level: 1, name: 'Templates' });
     expect(screen.getByTestId('demo-badge').textContent).toBe('Demo');
     expect(screen.getByTestId('workspace-indicator').textContent).toContain('relay-demo');
-    await user.keyboard('{Control>}3{/Control}');
+    await user.keyboard('{Control>}4{/Control}');
     await screen.findByRole('heading', { level: 1, name: 'Settings' });
     expect(screen.getByTestId('demo-badge')).toBeTruthy();
     await user.click(screen.getByText('Leave the demo'));
     await screen.findByText('Welcome to Relay');
     expect(backend.calls.map((c) => c.cmd)).toContain('leave_demo');
+  });
+});
+
+describe('integrations', () => {
+  it('lists the integrations and saves their send rates', async () => {
+    const backend = fakeBackend(defaultSettings({ first_run_done: true, language: 'en' }));
+    backend.view = { ...backend.view, configured: true };
+    render(App);
+    const user = userEvent.setup();
+    await screen.findByRole('heading', { level: 1, name: 'Templates' });
+    await user.click(screen.getByRole('button', { name: /Integrations/ }));
+    await screen.findByText('WhatsApp Support');
+    expect(screen.getByText('+15145550100')).toBeTruthy();
+    expect(screen.getByText('(not shown by the API)')).toBeTruthy();
+    const rate = screen.getByLabelText('Messages per second: WhatsApp Support');
+    await user.clear(rate);
+    await user.type(rate, '80');
+    await user.click(screen.getByText('Save rates'));
+    await waitFor(() => expect(screen.getByTestId('integrations-notice').textContent).toContain('saved'));
+    expect(backend.view.settings.send_rates).toEqual({ wa1: 80, tw1: 8 });
   });
 });

@@ -118,3 +118,26 @@ describe('SettingsScreen', () => {
     await waitFor(() => expect(backend.calls.some((c) => c.cmd === 'save_settings')).toBe(true));
   });
 });
+
+describe('SettingsScreen connection and access', () => {
+  it('tests the connection and shows each check with its status', async () => {
+    setup();
+    const user = userEvent.setup();
+    await user.click(screen.getByText('Test connection'));
+    await waitFor(() => expect(screen.getByTestId('connection-summary').textContent).toContain('Some checks failed'));
+    const token = document.querySelector('[data-check=zendesk_token]');
+    expect(token?.getAttribute('data-status')).toBe('failed');
+    expect(token?.textContent).toContain('Zendesk refused the API token');
+    expect(document.querySelector('[data-check=zendesk_access]')?.getAttribute('data-status')).toBe('skipped');
+  });
+
+  it('chooses allowed groups from the list Zendesk returns', async () => {
+    const backend = setup();
+    const user = userEvent.setup();
+    await user.click(screen.getByText('Choose groups from Zendesk'));
+    await user.click(await screen.findByLabelText('Marketing'));
+    expect(screen.getByLabelText('Allowed group ids')).toHaveProperty('value', '22');
+    await user.click(screen.getByText('Save settings'));
+    await waitFor(() => expect(backend.view.settings.allowed_groups).toEqual(['22']));
+  });
+});

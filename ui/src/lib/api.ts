@@ -4,6 +4,9 @@ import {
   ERROR_CODES,
   commands,
   type AppInfo,
+  type ConnectionReport,
+  type GroupView,
+  type IntegrationView,
   type ErrorCode,
   type SecretKind,
   type Settings_Serialize,
@@ -12,7 +15,7 @@ import {
 
 export type Settings = Settings_Serialize;
 export type SettingsView = SettingsView_Serialize;
-export type { AppInfo, ErrorCode, SecretKind };
+export type { AppInfo, ConnectionReport, ErrorCode, GroupView, IntegrationView, SecretKind };
 
 export interface ErrorPayload {
   code: ErrorCode;
@@ -66,4 +69,7 @@ export const api = {
   setSunshineToken: (token: string): Promise<SettingsView> => call(commands.setSunshineToken(token)),
   startDemo: (): Promise<null> => call(commands.startDemo()),
   leaveDemo: (): Promise<null> => call(commands.leaveDemo()),
+  testConnection: (): Promise<ConnectionReport> => call(commands.testConnection()),
+  listIntegrations: (): Promise<IntegrationView[]> => call(commands.listIntegrations()),
+  zendeskGroups: (): Promise<GroupView[]> => call(commands.zendeskGroups()),
 };

@@ -3,7 +3,7 @@ import { api, toRelayError, type AppInfo, type RelayError, type Settings, type S
 import { setLocale, systemLocale } from './i18n/index.svelte';
 import { applyTheme } from './theme';
 
-export type Screen = 'templates' | 'campaigns' | 'settings';
+export type Screen = 'templates' | 'campaigns' | 'integrations' | 'settings';
 
 export const app = $state<{
   loading: boolean;

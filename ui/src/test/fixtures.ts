@@ -100,6 +100,28 @@ export function fakeBackend(settings: Settings = defaultSettings()): FakeBackend
           secrets: { ...state.view.secrets, sunshine_key_secret: true },
         };
         return state.view;
+      case 'test_connection':
+        return {
+          ok: false,
+          checks: [
+            { id: 'zendesk_reachable', status: 'ok', detail: 'https://acme.zendesk.com answers.' },
+            { id: 'zendesk_token', status: 'failed', detail: 'Zendesk refused the API token for admin@acme.com.', code: 'auth_failed' },
+            { id: 'zendesk_access', status: 'skipped', detail: 'Not checked: fix the check above first.' },
+            { id: 'sunshine_key', status: 'ok', detail: 'The key opens the app.' },
+            { id: 'integrations', status: 'ok', detail: 'Found 1 WhatsApp, 1 Twilio.' },
+          ],
+          integrations: [],
+        };
+      case 'list_integrations':
+        return [
+          { id: 'wa1', kind: 'whatsapp', name: 'WhatsApp Support', sender: '+15145550100', status: 'active', rate: state.view.settings.send_rates.wa1 ?? 8 },
+          { id: 'tw1', kind: 'twilio', name: 'Twilio SMS', sender: '', status: 'active', rate: 8 },
+        ];
+      case 'zendesk_groups':
+        return [
+          { id: '11', name: 'Support' },
+          { id: '22', name: 'Marketing' },
+        ];
       default:
         throw `unknown command ${cmd}`;
     }
