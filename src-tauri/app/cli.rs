@@ -47,8 +47,8 @@ pub enum Command {
     /// Serve a local simulator of the Zendesk and Sunshine Conversations APIs (for the demo
     /// workspace, tests and benchmarks) on 127.0.0.1, until interrupted.
     Sandbox(SandboxArgs),
-    /// Connect the workspace of the data folder, and test the connection.
-    #[command(group(clap::ArgGroup::new("what").required(true).multiple(true).args(["sandbox", "test"])))]
+    /// Connect the workspace of the data folder, and test the connection. With no option, asks
+    /// for each setting in the terminal (secrets hidden), then tests the connection.
     Setup {
         /// Connect to a running `relay sandbox` at this URL (credentials go to the keychain).
         #[arg(long, value_name = "URL")]
@@ -179,6 +179,29 @@ fn run(cli: Cli) -> AppResult<()> {
             let backend = Box::new(JsonFileBackend::new(&data.settings_file()));
             let ws = Workspace::open(data, Arc::new(KeyringStore), backend)?;
             let rt = runtime()?;
+            if sandbox.is_none() && !test {
+                if !std::io::stdin().is_terminal() {
+                    return Err(AppError::invalid_field(
+                        "setup",
+                        "relay setup asks its questions in a terminal. In a script, use `relay settings set` and `relay settings set-secret`, then `relay setup --test`.",
+                    ));
+                }
+                let stdin = std::io::stdin();
+                let mut lines = stdin.lock();
+                interactive_setup(&ws, &mut lines, &mut |label| {
+                    rpassword::prompt_password(format!(
+                        "{label} (hidden, Enter keeps the saved one): "
+                    ))
+                    .unwrap_or_default()
+                })?;
+                let report = rt.block_on(ws.test_connection())?;
+                print_report(&report, cli.json);
+                return if report.ok {
+                    Ok(())
+                } else {
+                    Err(AppError::new(ErrorCode::NotConfigured, "The connection test failed: fix what is marked ✗ above, then run `relay setup` again."))
+                };
+            }
             if let Some(url) = sandbox {
                 let conn = rt.block_on(relay_core::workspace::SandboxConnection::fetch(&url))?;
                 ws.connect_sandbox(&conn)?;
@@ -302,6 +325,68 @@ fn sandbox(args: SandboxArgs, json: bool) -> AppResult<()> {
         }
         Ok(())
     })
+}
+
+/// Asks for each setting (Enter keeps the current value) and each secret (hidden); validates each
+/// answer as it comes, asking again after a refusal.
+fn interactive_setup(
+    ws: &Workspace,
+    input: &mut dyn std::io::BufRead,
+    read_secret: &mut dyn FnMut(&str) -> String,
+) -> AppResult<()> {
+    let mut ask = |key: &str, label: &str| -> AppResult<()> {
+        loop {
+            let current = ws
+                .settings()?
+                .to_map()
+                .get(key)
+                .and_then(|v| v.as_str().map(str::to_string))
+                .unwrap_or_default();
+            print!("{label} [{current}]: ");
+            let _ = std::io::stdout().flush();
+            let mut line = String::new();
+            if input.read_line(&mut line).map_err(|e| {
+                AppError::new(ErrorCode::Io, format!("Could not read the answer: {e}"))
+            })? == 0
+            {
+                return Err(AppError::invalid_field(
+                    "setup",
+                    "The input ended before the setup was complete.",
+                ));
+            }
+            let answer = line.trim();
+            if answer.is_empty() {
+                return Ok(());
+            }
+            match ws.set_key(key, answer) {
+                Ok(_) => return Ok(()),
+                Err(e) => println!("  {}", e.message),
+            }
+        }
+    };
+    ask(
+        "zendesk_subdomain",
+        "Zendesk subdomain (acme for acme.zendesk.com)",
+    )?;
+    ask("zendesk_email", "Zendesk admin email")?;
+    let token = read_secret("Zendesk API token");
+    if !token.trim().is_empty() {
+        ws.set_secret(SecretKind::ZendeskApiToken, &token)?;
+    }
+    ask("sunshine_app_id", "Sunshine Conversations app id")?;
+    let key = read_secret("Sunshine key id, or the base64 keyId:secret token");
+    if !key.trim().is_empty() {
+        if relay_core::secrets::parse_sunshine_token(&key).is_ok() {
+            ws.set_sunshine_token(&key)?;
+            return Ok(());
+        }
+        ws.set_key("sunshine_key_id", key.trim())?;
+    }
+    let secret = read_secret("Sunshine key secret");
+    if !secret.trim().is_empty() {
+        ws.set_secret(SecretKind::SunshineKeySecret, &secret)?;
+    }
+    Ok(())
 }
 
 fn print_report(report: &relay_core::connect::ConnectionReport, json: bool) {
@@ -488,4 +573,53 @@ fn show(ws: &Workspace, json: bool) -> AppResult<()> {
         Err(e) => w(&mut o, "unavailable", &e.message),
     }
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use relay_core::secrets::MemoryStore;
+
+    fn workspace(tmp: &std::path::Path) -> Workspace {
+        let data = DataDir::at(tmp).unwrap();
+        let backend = Box::new(JsonFileBackend::new(&data.settings_file()));
+        Workspace::open(data, Arc::new(MemoryStore::new()), backend).unwrap()
+    }
+
+    #[test]
+    fn interactive_setup_asks_again_after_a_bad_answer_and_accepts_the_token() {
+        let tmp = tempfile::tempdir().unwrap();
+        let ws = workspace(tmp.path());
+        // A bad subdomain is refused and asked again; Enter keeps the (empty) email; an app id.
+        let mut input =
+            std::io::Cursor::new("ac me!\nacme\nadmin@acme.com\n5e4af71a81966cfff3ef6550\n");
+        let mut secrets = vec![
+            "zd-token-1".to_string(),
+            "YXBwX2tleTE6czNjcmV0LXZhbHVl".to_string(),
+        ]
+        .into_iter();
+        interactive_setup(&ws, &mut input, &mut |_| secrets.next().unwrap_or_default()).unwrap();
+        let view = ws.settings_view().unwrap();
+        assert_eq!(view.settings.zendesk_subdomain, "acme");
+        assert_eq!(view.settings.zendesk_email, "admin@acme.com");
+        assert_eq!(
+            view.settings.sunshine_key_id, "app_key1",
+            "decoded from base64(app_key1:s3cret-value)"
+        );
+        assert!(view.configured);
+    }
+
+    #[test]
+    fn interactive_setup_stops_cleanly_when_the_input_ends() {
+        let tmp = tempfile::tempdir().unwrap();
+        let ws = workspace(tmp.path());
+        let mut input = std::io::Cursor::new("acme\n");
+        let err = interactive_setup(&ws, &mut input, &mut |_| String::new()).unwrap_err();
+        assert_eq!(err.code, ErrorCode::InvalidInput);
+        assert_eq!(
+            ws.settings().unwrap().zendesk_subdomain,
+            "acme",
+            "answers given so far are kept"
+        );
+    }
 }

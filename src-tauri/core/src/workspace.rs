@@ -244,6 +244,30 @@ impl Workspace {
         Ok(crate::connect::test_connection(&settings, &self.secrets, Self::http()).await)
     }
 
+    /// Checks that the signed-in Zendesk user may send (role/group restriction), from
+    /// `users/me` and the user's group memberships. Called before every send.
+    pub async fn verify_access(&self) -> AppResult<()> {
+        let settings = self.settings()?;
+        let token = self
+            .secrets
+            .get(SecretKind::ZendeskApiToken)?
+            .ok_or_else(|| {
+                AppError::new(
+                    crate::ErrorCode::NotConfigured,
+                    "The Zendesk API token is not set: save it in Settings.",
+                )
+            })?;
+        let client = crate::clients::zendesk::ZendeskClient::new(Self::http(), &settings, &token)?;
+        let me = client.me().await?;
+        let groups: Vec<u64> = client
+            .memberships(me.id)
+            .await?
+            .into_iter()
+            .map(|m| m.group_id)
+            .collect();
+        crate::connect::check_access(&settings, &me, &groups)
+    }
+
     /// The WhatsApp, Twilio and MessageBird integrations of the Sunshine Conversations app.
     pub async fn integrations(&self) -> AppResult<Vec<crate::connect::IntegrationView>> {
         let settings = self.settings()?;

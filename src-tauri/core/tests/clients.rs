@@ -528,3 +528,63 @@ async fn connection_test_reports_each_side_separately() {
     assert_eq!(down.checks[0].status, CheckStatus::Failed);
     assert_eq!(down.checks[0].code, Some(ErrorCode::Unreachable));
 }
+
+#[tokio::test]
+async fn access_is_verified_from_users_me_and_memberships() {
+    use relay_core::settings::JsonFileBackend;
+    use relay_core::workspace::Workspace;
+    let (sb, _, _) = start(SandboxConfig::default()).await;
+    let tmp = tempfile::tempdir().unwrap();
+    let data = relay_core::paths::DataDir::at(tmp.path()).unwrap();
+    let ws = Workspace::open(
+        data.clone(),
+        Arc::new(relay_core::secrets::MemoryStore::new()),
+        Box::new(JsonFileBackend::new(&data.settings_file())),
+    )
+    .unwrap();
+    let i = sb.info().clone();
+    ws.connect_sandbox(&relay_core::workspace::SandboxConnection {
+        base_url: i.base_url,
+        sunshine_url: i.sunshine_url,
+        subdomain: i.subdomain,
+        zendesk_email: i.zendesk_email,
+        zendesk_token: i.zendesk_token,
+        app_id: i.app_id,
+        key_id: i.key_id,
+        key_secret: i.key_secret,
+    })
+    .unwrap();
+    ws.verify_access()
+        .await
+        .expect("no restriction: the admin may send");
+    let groups = ws.zendesk_groups().await.unwrap();
+    let sales = groups
+        .iter()
+        .find(|g| g.name == "Sales")
+        .unwrap()
+        .id
+        .clone();
+    let support = groups
+        .iter()
+        .find(|g| g.name == "Support")
+        .unwrap()
+        .id
+        .clone();
+    ws.set_key("allowed_groups", &sales).unwrap();
+    let err = ws.verify_access().await.unwrap_err();
+    assert_eq!(err.code, ErrorCode::Forbidden, "the admin is not in Sales");
+    assert!(
+        err.message.contains("Ada Admin"),
+        "the refused user is named: {}",
+        err.message
+    );
+    ws.set_key("allowed_groups", &format!("{sales},{support}"))
+        .unwrap();
+    ws.verify_access().await.expect("the admin is in Support");
+    ws.set_key("allowed_groups", "").unwrap();
+    ws.set_key("allowed_roles", "agent").unwrap();
+    assert!(
+        ws.verify_access().await.is_err(),
+        "an admin is not an agent"
+    );
+}
