@@ -588,3 +588,43 @@ async fn access_is_verified_from_users_me_and_memberships() {
         "an admin is not an agent"
     );
 }
+
+#[tokio::test]
+async fn tls_failures_and_timeouts_say_what_happened() {
+    let (sb, _, http) = start(SandboxConfig {
+        faults: Faults {
+            latency_ms: 1500,
+            ..Faults::default()
+        },
+        ..SandboxConfig::default()
+    })
+    .await;
+    // https to a server that speaks plain HTTP: the TLS handshake fails.
+    let tls = Settings {
+        zendesk_custom_url: sb.base_url().replace("http://", "https://"),
+        ..settings_for(&sb)
+    };
+    let err = ZendeskClient::new(http.clone(), &tls, "t")
+        .unwrap()
+        .me()
+        .await
+        .unwrap_err();
+    assert_eq!(err.code, ErrorCode::Unreachable);
+    assert!(err.message.contains("secure connection"), "{}", err.message);
+    // A server slower than the timeout.
+    let impatient = Http::new(
+        RetryPolicy {
+            timeout: Duration::from_millis(300),
+            max_retries: 1,
+            ..RetryPolicy::default()
+        },
+        Arc::new(RecordingSleeper::default()),
+    );
+    let err = zendesk(&sb, &impatient).me().await.unwrap_err();
+    assert_eq!(err.code, ErrorCode::Unreachable);
+    assert!(
+        err.message.contains("did not answer in time"),
+        "{}",
+        err.message
+    );
+}

@@ -135,9 +135,22 @@ fn describe(e: &reqwest::Error) -> String {
     text
 }
 
+/// Whether a transport error is a TLS failure, from rustls' and OpenSSL's wording (reqwest
+/// does not expose the TLS error type).
 fn is_tls(text: &str) -> bool {
     let t = text.to_ascii_lowercase();
-    t.contains("certificate") || t.contains("tls") || t.contains("handshake")
+    [
+        "certificate",
+        "tls",
+        "ssl",
+        "handshake",
+        "corrupt message",
+        "invalidcontenttype",
+        "fatal alert",
+        "unknownissuer",
+    ]
+    .iter()
+    .any(|k| t.contains(k))
 }
 
 impl Http {
