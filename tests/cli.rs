@@ -171,3 +171,25 @@ fn a_broken_settings_file_is_reported_not_overwritten() {
         "{ not json"
     );
 }
+
+#[test]
+fn sms_segments_in_text_and_json() {
+    let tmp = tempfile::tempdir().unwrap();
+    let out = relay(tmp.path(), &["sms-segments", &"1".repeat(161)]);
+    assert_eq!(
+        stdout(&out).trim(),
+        "GSM-7, 161 characters, 2 segment(s) (153 characters each)"
+    );
+    let out = relay(tmp.path(), &["sms-segments", "Ça coûte 5 € — merci…"]);
+    let text = stdout(&out);
+    assert!(text.starts_with("UCS-2"), "{text}");
+    assert!(text.contains("\"…\" → write \"...\" instead"), "{text}");
+    let v: serde_json::Value = serde_json::from_str(&stdout(&relay(
+        tmp.path(),
+        &["sms-segments", "--json", "😜hello"],
+    )))
+    .unwrap();
+    assert_eq!(v["encoding"], "UCS-2");
+    assert_eq!(v["segments"], 1);
+    assert_eq!(v["non_gsm"][0]["char"], "😜");
+}

@@ -57,6 +57,12 @@ pub enum Command {
         #[arg(long)]
         test: bool,
     },
+    /// How an SMS text is encoded and billed: GSM-7 or UCS-2, characters, segments, and the
+    /// characters that force UCS-2 with their replacements.
+    SmsSegments {
+        /// The message text.
+        text: String,
+    },
     /// The Sunshine Conversations integrations Relay can send through.
     Integrations {
         #[command(subcommand)]
@@ -174,6 +180,47 @@ fn run(cli: Cli) -> AppResult<()> {
     };
     match command {
         Command::Sandbox(args) => sandbox(args, cli.json),
+        Command::SmsSegments { text } => {
+            let info = relay_core::sms::analyze(&text);
+            if cli.json {
+                println!("{}", json!(info));
+            } else {
+                let enc = match info.encoding {
+                    relay_core::sms::SmsEncoding::Gsm7 => "GSM-7",
+                    relay_core::sms::SmsEncoding::Ucs2 => "UCS-2",
+                };
+                let per = match (info.encoding, info.segments) {
+                    (_, 0 | 1) => String::new(),
+                    (relay_core::sms::SmsEncoding::Gsm7, _) => " (153 characters each)".into(),
+                    (relay_core::sms::SmsEncoding::Ucs2, _) => " (67 characters each)".into(),
+                };
+                println!(
+                    "{enc}, {} characters, {} segment(s){per}",
+                    info.characters, info.segments
+                );
+                if !info.non_gsm.is_empty() {
+                    println!("Characters that force UCS-2:");
+                    for c in &info.non_gsm {
+                        match &c.replacement {
+                            Some(r) => println!("  {:?} → write {:?} instead", c.char, r),
+                            None => println!("  {:?} (no GSM equivalent)", c.char),
+                        }
+                    }
+                    let fixed = relay_core::sms::to_gsm(&text);
+                    let after = relay_core::sms::analyze(&fixed);
+                    if after.segments < info.segments || after.encoding != info.encoding {
+                        println!("With the replacements: {} segment(s).", after.segments);
+                    }
+                }
+                if text.chars().count() > relay_core::sms::MAX_SMS_CHARS {
+                    println!(
+                        "Longer than {} characters: Twilio refuses it (error 21617).",
+                        relay_core::sms::MAX_SMS_CHARS
+                    );
+                }
+            }
+            Ok(())
+        }
         Command::Setup { sandbox, test } => {
             relay_core::logging::init(&data.log_dir())?;
             let backend = Box::new(JsonFileBackend::new(&data.settings_file()));

@@ -11,6 +11,7 @@ pub mod logging;
 pub mod paths;
 pub mod secrets;
 pub mod settings;
+pub mod sms;
 pub mod storage;
 pub mod workspace;
 
