@@ -203,10 +203,13 @@ mod tests {
         "1234567890".chars().cycle().take(n).collect()
     }
 
+    /// (text, encoding, segments, (message bits, total bits), characters)
+    type Vector = (String, SmsEncoding, u32, Option<(u32, u32)>, Option<u32>);
+
     /// The published test vectors (Twilio's calculator test suite, formats.md §4.3).
     #[test]
     fn published_vectors() {
-        let cases: Vec<(String, SmsEncoding, u32, Option<(u32, u32)>, Option<u32>)> = vec![
+        let cases: Vec<Vector> = vec![
             (
                 digits(160),
                 SmsEncoding::Gsm7,
