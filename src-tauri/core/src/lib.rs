@@ -13,6 +13,7 @@ pub mod secrets;
 pub mod settings;
 pub mod sms;
 pub mod storage;
+pub mod template;
 pub mod workspace;
 
 pub use error::{AppError, AppResult, ErrorCode};

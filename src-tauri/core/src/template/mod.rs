@@ -1,0 +1,272 @@
+//! Templates: the model, Meta's and the carriers' rules (a pure, table-driven validator), dynamic
+//! values, Markdown converted per channel, the Meta create payload, and safe preview HTML.
+//!
+//! A dynamic value is written `{{Example}}`: two braces, an example of the value, two braces. The
+//! example is what previews show and what Meta receives as the sample; the template sent to Meta
+//! uses positional `{{1}}..{{n}}` in order of appearance.
+
+pub mod convert;
+pub mod preview;
+pub mod validate;
+
+use serde::{Deserialize, Serialize};
+use specta::Type;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize, Type)]
+#[serde(rename_all = "SCREAMING_SNAKE_CASE")]
+pub enum Category {
+    #[default]
+    Utility,
+    Marketing,
+    Authentication,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize, Type)]
+#[serde(rename_all = "snake_case")]
+pub enum HeaderKind {
+    #[default]
+    None,
+    Text,
+    Image,
+    Video,
+    Document,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize, Type)]
+#[serde(default)]
+pub struct Header {
+    pub kind: HeaderKind,
+    /// For a text header (at most one dynamic value).
+    pub text: String,
+    /// For a media header: an https URL.
+    pub url: String,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, Type)]
+#[serde(rename_all = "snake_case")]
+pub enum ButtonKind {
+    /// Opens a URL (at most one trailing dynamic value).
+    Url,
+    /// Calls a phone number.
+    Phone,
+    QuickReply,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, Type)]
+pub struct Button {
+    pub kind: ButtonKind,
+    pub text: String,
+    /// URL buttons: the https URL; phone buttons: the number in E.164.
+    #[serde(default)]
+    pub value: String,
+}
+
+/// A template as the designer edits it (and as the JSON template file holds it).
+#[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize, Type)]
+#[serde(default)]
+pub struct Template {
+    pub name: String,
+    /// Ids of the integrations it is for.
+    pub integrations: Vec<String>,
+    pub category: Category,
+    /// Meta's language code (`en_US`, `fr`, `pt_BR`…).
+    pub language: String,
+    pub header: Header,
+    /// The body, as Markdown, with `{{Example}}` dynamic values.
+    pub body: String,
+    /// WhatsApp only, no dynamic values.
+    pub footer: String,
+    pub buttons: Vec<Button>,
+}
+
+/// Meta's language codes (specs/whatsapp_languages.txt).
+pub fn languages() -> impl Iterator<Item = &'static str> {
+    include_str!("../whatsapp_languages.txt")
+        .lines()
+        .filter(|l| !l.is_empty())
+}
+
+/// A dynamic value found in a text.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Placeholder {
+    pub example: String,
+    /// Byte range of `{{…}}` in the text.
+    pub start: usize,
+    pub end: usize,
+}
+
+/// Finds the `{{Example}}` dynamic values of a text; a malformed one is an error with a reason.
+pub fn placeholders(text: &str) -> Result<Vec<Placeholder>, String> {
+    let mut out = Vec::new();
+    let mut i = 0;
+    while let Some(rel) = text[i..].find("{{") {
+        let start = i + rel;
+        let after = start + 2;
+        let Some(close_rel) = text[after..].find("}}") else {
+            return Err("A dynamic value is opened with {{ but never closed with }}.".into());
+        };
+        let end = after + close_rel + 2;
+        let example = &text[after..after + close_rel];
+        if example.trim().is_empty() {
+            return Err(
+                "A dynamic value needs an example between the braces, like {{Clarice}}.".into(),
+            );
+        }
+        if example.contains('{') || example.contains('\n') {
+            return Err(format!("The dynamic value {{{{{example}}}}} is not closed before the next one or the end of the line."));
+        }
+        out.push(Placeholder {
+            example: example.trim().to_string(),
+            start,
+            end,
+        });
+        i = end;
+    }
+    if text[i..].contains("}}") {
+        return Err("A }} closes a dynamic value that was never opened with {{.".into());
+    }
+    Ok(out)
+}
+
+/// Replaces the dynamic values with `{{first}}..` positional numbers.
+pub fn positional(text: &str, first: usize) -> Result<(String, Vec<String>), String> {
+    let ps = placeholders(text)?;
+    let mut out = String::with_capacity(text.len());
+    let mut last = 0;
+    let mut examples = Vec::new();
+    for (n, p) in ps.iter().enumerate() {
+        out.push_str(&text[last..p.start]);
+        out.push_str(&format!("{{{{{}}}}}", first + n));
+        examples.push(p.example.clone());
+        last = p.end;
+    }
+    out.push_str(&text[last..]);
+    Ok((out, examples))
+}
+
+/// Replaces each dynamic value with the value of the same position (examples, or a recipient's).
+pub fn fill(text: &str, values: &[String]) -> String {
+    let Ok(ps) = placeholders(text) else {
+        return text.to_string();
+    };
+    let mut out = String::with_capacity(text.len());
+    let mut last = 0;
+    for (n, p) in ps.iter().enumerate() {
+        out.push_str(&text[last..p.start]);
+        out.push_str(values.get(n).map(String::as_str).unwrap_or(&p.example));
+        last = p.end;
+    }
+    out.push_str(&text[last..]);
+    out
+}
+
+/// Meta's name rules: lowercase letters, digits and `_`, at most 512. Returns the sanitized
+/// name and, in words, what was changed.
+pub fn sanitize_name(input: &str) -> (String, Vec<String>) {
+    let mut changes = Vec::new();
+    let mut out = String::with_capacity(input.len());
+    let (mut upper, mut spaces, mut dropped) = (false, false, Vec::new());
+    for c in input.trim().chars() {
+        match c {
+            'a'..='z' | '0'..='9' | '_' => out.push(c),
+            'A'..='Z' => {
+                upper = true;
+                out.push(c.to_ascii_lowercase());
+            }
+            ' ' | '-' | '.' => {
+                spaces = true;
+                if !out.ends_with('_') {
+                    out.push('_');
+                }
+            }
+            c => {
+                let plain = deaccent(c);
+                if let Some(p) = plain {
+                    out.push(p);
+                } else if !dropped.contains(&c) {
+                    dropped.push(c);
+                }
+            }
+        }
+    }
+    if upper {
+        changes.push("capital letters made lowercase".to_string());
+    }
+    if spaces {
+        changes.push("spaces, hyphens and dots replaced by _".to_string());
+    }
+    if input.trim().chars().any(|c| deaccent(c).is_some()) {
+        changes.push("accents removed".to_string());
+    }
+    if !dropped.is_empty() {
+        changes.push(format!("removed: {}", dropped.iter().collect::<String>()));
+    }
+    if out.len() > 512 {
+        out.truncate(512);
+        changes.push("cut to 512 characters".to_string());
+    }
+    (out, changes)
+}
+
+fn deaccent(c: char) -> Option<char> {
+    Some(match c {
+        'à' | 'á' | 'â' | 'ã' | 'ä' | 'å' | 'À' | 'Á' | 'Â' | 'Ã' | 'Ä' | 'Å' => 'a',
+        'è' | 'é' | 'ê' | 'ë' | 'È' | 'É' | 'Ê' | 'Ë' => 'e',
+        'ì' | 'í' | 'î' | 'ï' | 'Ì' | 'Í' | 'Î' | 'Ï' => 'i',
+        'ò' | 'ó' | 'ô' | 'õ' | 'ö' | 'Ò' | 'Ó' | 'Ô' | 'Õ' | 'Ö' => 'o',
+        'ù' | 'ú' | 'û' | 'ü' | 'Ù' | 'Ú' | 'Û' | 'Ü' => 'u',
+        'ç' | 'Ç' => 'c',
+        'ñ' | 'Ñ' => 'n',
+        _ => return None,
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn dynamic_values_become_positional_with_their_examples() {
+        let (text, examples) =
+            positional("Hi {{Clarice}}, order {{A-1042}} ships {{Monday}}.", 1).unwrap();
+        assert_eq!(text, "Hi {{1}}, order {{2}} ships {{3}}.");
+        assert_eq!(examples, ["Clarice", "A-1042", "Monday"]);
+        assert_eq!(fill("Hi {{Clarice}}!", &["Ann".into()]), "Hi Ann!");
+        assert_eq!(
+            fill("Hi {{Clarice}}!", &[]),
+            "Hi Clarice!",
+            "examples by default"
+        );
+    }
+
+    #[test]
+    fn malformed_dynamic_values_are_explained() {
+        for (text, needle) in [
+            ("Hi {{", "never closed"),
+            ("Hi {{}} there", "needs an example"),
+            ("a }} b", "never opened"),
+            ("{{a {{b}}", "not closed"),
+        ] {
+            let err = placeholders(text).unwrap_err();
+            assert!(err.contains(needle), "{text}: {err}");
+        }
+    }
+
+    #[test]
+    fn names_are_sanitized_and_the_changes_named() {
+        let (name, changes) = sanitize_name("Été Promo-2024!");
+        assert_eq!(name, "ete_promo_2024");
+        assert!(changes.iter().any(|c| c.contains("lowercase")));
+        assert!(changes.iter().any(|c| c.contains("accents")));
+        assert!(changes.iter().any(|c| c.contains("removed: !")));
+        assert_eq!(sanitize_name("order_shipped").1, Vec::<String>::new());
+        assert_eq!(sanitize_name(&"a".repeat(600)).0.len(), 512);
+    }
+
+    #[test]
+    fn the_language_list_is_meta_s() {
+        let all: Vec<_> = languages().collect();
+        assert_eq!(all.len(), 111);
+        assert!(all.contains(&"pt_BR") && all.contains(&"en_US") && all.contains(&"fr"));
+    }
+}
