@@ -193,3 +193,66 @@ fn sms_segments_in_text_and_json() {
     assert_eq!(v["segments"], 1);
     assert_eq!(v["non_gsm"][0]["char"], "😜");
 }
+
+#[test]
+fn template_validate_and_preview_a_file() {
+    let tmp = tempfile::tempdir().unwrap();
+    let file = concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/tests/fixtures/order_shipped.json"
+    );
+    let out = relay(tmp.path(), &["template", "validate", file]);
+    assert!(out.status.success(), "{}{}", stdout(&out), stderr(&out));
+    let out = relay(
+        tmp.path(),
+        &["template", "preview", file, "--channel", "whatsapp"],
+    );
+    let text = stdout(&out);
+    assert!(
+        text.contains("Order A-1042")
+            && text.contains("Hi *Clarice*, your order has shipped and arrives _Monday_."),
+        "{text}"
+    );
+    assert!(text.contains("[ Track order ]"), "{text}");
+    let out = relay(
+        tmp.path(),
+        &["template", "preview", file, "--channel", "sms"],
+    );
+    let text = stdout(&out);
+    assert!(
+        text.contains("Track order: https://example.com/track/A-1042"),
+        "{text}"
+    );
+    assert!(text.contains("GSM-7"), "{text}");
+
+    // A broken template: exit 2, each problem with its field.
+    let bad = tmp.path().join("bad.json");
+    std::fs::write(&bad, r#"{"name": "Bad Name", "body": "{{x}} only", "footer": "{{y}}", "category": "AUTHENTICATION"}"#).unwrap();
+    let out = relay(tmp.path(), &["template", "validate", bad.to_str().unwrap()]);
+    assert_eq!(out.status.code(), Some(2));
+    let text = stdout(&out);
+    for needle in [
+        "name_not_sanitized",
+        "body_starts_with_value",
+        "footer_values",
+        "category_authentication",
+        "integrations_required",
+    ] {
+        assert!(text.contains(needle), "{needle} in {text}");
+    }
+    let json: serde_json::Value = serde_json::from_str(
+        stdout(&relay(
+            tmp.path(),
+            &["--json", "template", "validate", bad.to_str().unwrap()],
+        ))
+        .lines()
+        .next()
+        .unwrap(),
+    )
+    .unwrap();
+    assert_eq!(json["valid"], false);
+    std::fs::write(&bad, "not json").unwrap();
+    let out = relay(tmp.path(), &["template", "validate", bad.to_str().unwrap()]);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(stderr(&out).contains("not a template file"));
+}

@@ -57,6 +57,11 @@ pub enum Command {
         #[arg(long)]
         test: bool,
     },
+    /// Check and preview template files (JSON; see the README), offline.
+    Template {
+        #[command(subcommand)]
+        action: TemplateCommand,
+    },
     /// How an SMS text is encoded and billed: GSM-7 or UCS-2, characters, segments, and the
     /// characters that force UCS-2 with their replacements.
     SmsSegments {
@@ -67,6 +72,30 @@ pub enum Command {
     Integrations {
         #[command(subcommand)]
         action: IntegrationsCommand,
+    },
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum ChannelArg {
+    Whatsapp,
+    Sms,
+    Both,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum TemplateCommand {
+    /// Check a template file against Meta's and the carriers' rules (exit 2 on errors).
+    Validate {
+        file: PathBuf,
+        /// Which channel's rules.
+        #[arg(long, value_enum, default_value_t = ChannelArg::Both)]
+        channel: ChannelArg,
+    },
+    /// Show a template as the recipient will see it, with its examples.
+    Preview {
+        file: PathBuf,
+        #[arg(long, value_enum)]
+        channel: ChannelArg,
     },
 }
 
@@ -180,6 +209,7 @@ fn run(cli: Cli) -> AppResult<()> {
     };
     match command {
         Command::Sandbox(args) => sandbox(args, cli.json),
+        Command::Template { action } => template(action, cli.json),
         Command::SmsSegments { text } => {
             let info = relay_core::sms::analyze(&text);
             if cli.json {
@@ -462,6 +492,101 @@ fn print_report(report: &relay_core::connect::ConnectionReport, json: bool) {
             "    {:<12} {:<22} {:<18} {}/s",
             i.kind, i.name, i.sender, i.rate
         );
+    }
+}
+
+fn read_template(file: &std::path::Path) -> AppResult<relay_core::template::Template> {
+    let text = std::fs::read_to_string(file).map_err(|e| {
+        AppError::new(
+            ErrorCode::Io,
+            format!("Could not read {}: {e}", file.display()),
+        )
+        .with_path(file)
+    })?;
+    serde_json::from_str(&text).map_err(|e| {
+        AppError::invalid_field(
+            "file",
+            format!("{} is not a template file ({e}). See \"Template files\" in the README for the format.", file.display()),
+        )
+    })
+}
+
+fn template(action: TemplateCommand, json: bool) -> AppResult<()> {
+    use relay_core::template::validate::{has_errors, validate, Severity};
+    match action {
+        TemplateCommand::Validate { file, channel } => {
+            let t = read_template(&file)?;
+            let (wa, sms) = match channel {
+                ChannelArg::Whatsapp => (true, false),
+                ChannelArg::Sms => (false, true),
+                ChannelArg::Both => (true, true),
+            };
+            let issues = validate(&t, wa, sms);
+            let errors = has_errors(&issues);
+            if json {
+                println!("{}", json!({ "valid": !errors, "issues": issues }));
+            } else if issues.is_empty() {
+                println!("{}: valid.", file.display());
+            } else {
+                for i in &issues {
+                    let sev = if i.severity == Severity::Error {
+                        "error  "
+                    } else {
+                        "warning"
+                    };
+                    let ch = i
+                        .channel
+                        .as_deref()
+                        .map(|c| format!(" [{c}]"))
+                        .unwrap_or_default();
+                    println!("{sev} {:<18} {}{ch}: {}", i.field, i.code, i.message);
+                }
+            }
+            if errors {
+                return Err(AppError::invalid_field(
+                    "file",
+                    format!("{} has errors: fix them before submitting.", file.display()),
+                ));
+            }
+            Ok(())
+        }
+        TemplateCommand::Preview { file, channel } => {
+            let t = read_template(&file)?;
+            let p = relay_core::template::preview::preview(&t, &[], &[]);
+            if json {
+                println!("{}", json!(p));
+                return Ok(());
+            }
+            if channel != ChannelArg::Sms {
+                println!("── WhatsApp ──");
+                if !p.whatsapp.header_text.is_empty() {
+                    println!("{}", p.whatsapp.header_text);
+                }
+                if !p.whatsapp.header_url.is_empty() {
+                    println!("[{:?}: {}]", p.whatsapp.header_kind, p.whatsapp.header_url);
+                }
+                println!("{}", p.whatsapp.body_text.replace('\u{200B}', ""));
+                if !p.whatsapp.footer.is_empty() {
+                    println!("{}", p.whatsapp.footer);
+                }
+                for b in &p.whatsapp.buttons {
+                    println!("[ {} ]", b.text);
+                }
+            }
+            if channel != ChannelArg::Whatsapp {
+                println!("── SMS ──");
+                println!("{}", p.sms.text);
+                let enc = match p.sms.info.encoding {
+                    relay_core::sms::SmsEncoding::Gsm7 => "GSM-7",
+                    relay_core::sms::SmsEncoding::Ucs2 => "UCS-2",
+                };
+                println!(
+                    "── {enc}, {} characters, {} segment(s)",
+                    p.sms.info.characters, p.sms.info.segments
+                );
+            }
+            Ok(())
+        }
     }
 }
 

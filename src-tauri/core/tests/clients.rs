@@ -628,3 +628,65 @@ async fn tls_failures_and_timeouts_say_what_happened() {
         err.message
     );
 }
+
+#[tokio::test]
+async fn a_designed_template_is_accepted_like_meta_would_then_approved() {
+    use relay_core::template::{
+        meta_payload,
+        validate::{has_errors, validate},
+        Button, ButtonKind, Header, HeaderKind, Template,
+    };
+    let clock = ManualClock::new(chrono::Utc.with_ymd_and_hms(2026, 1, 1, 0, 0, 0).unwrap());
+    let (sb, _, http) = start(SandboxConfig {
+        approve_after: Duration::from_secs(60),
+        clock: Arc::new(clock.clone()),
+        ..SandboxConfig::default()
+    })
+    .await;
+    let sc = sunshine(&sb, &http);
+    let wa = "5f1e0c3a9b8d7e6f5a4b3c31";
+    let t = Template {
+        name: "delivery_window".into(),
+        integrations: vec![wa.into()],
+        language: "en_US".into(),
+        header: Header { kind: HeaderKind::Text, text: "Order {{A-1042}}".into(), url: String::new() },
+        body: "Hi **{{Clarice}}**, your parcel arrives _{{Monday}}_ between {{9:00}} and noon.\n\n- Track it online\n- Or reply to this message".into(),
+        footer: "Reply STOP to unsubscribe".into(),
+        buttons: vec![Button { kind: ButtonKind::Url, text: "Track".into(), value: "https://example.com/t/{{A-1042}}".into() }],
+        ..Template::default()
+    };
+    assert!(
+        !has_errors(&validate(&t, true, false)),
+        "{:#?}",
+        validate(&t, true, false)
+    );
+    let payload = meta_payload(&t).unwrap();
+    assert_eq!(payload["components"][1]["text"], "Hi *{{1}}*, your parcel arrives _{{2}}_ between {{3}} and noon.\n\n- Track it online\n- Or reply to this message");
+    assert_eq!(
+        payload["components"][1]["example"]["body_text"][0],
+        json!(["Clarice", "Monday", "9:00"])
+    );
+    assert_eq!(
+        payload["components"][0]["example"]["header_text"],
+        json!(["A-1042"])
+    );
+    assert_eq!(
+        payload["components"][3]["buttons"][0]["url"],
+        "https://example.com/t/{{1}}"
+    );
+    let created = sc
+        .create_template(wa, &payload)
+        .await
+        .expect("the sandbox validates like Meta");
+    assert_eq!(created.status, "PENDING");
+    clock.advance(Duration::from_secs(61));
+    let listed = sc.templates(wa).await.unwrap();
+    assert_eq!(
+        listed
+            .iter()
+            .find(|x| x.name == "delivery_window")
+            .unwrap()
+            .status,
+        "APPROVED"
+    );
+}

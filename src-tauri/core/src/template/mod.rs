@@ -221,6 +221,77 @@ fn deaccent(c: char) -> Option<char> {
     })
 }
 
+/// The Meta create payload (through Sunshine Conversations' v1.1 messageTemplates): components
+/// with positional `{{n}}` and their examples (`example.header_text`, `example.body_text`, URL
+/// `example`). The body is the WhatsApp conversion of the Markdown. Media headers carry no
+/// example handle here: Meta's upload handles are not available through Sunshine Conversations.
+pub fn meta_payload(t: &Template) -> Result<serde_json::Value, String> {
+    use serde_json::json;
+    let mut components = Vec::new();
+    match t.header.kind {
+        HeaderKind::None => {}
+        HeaderKind::Text => {
+            let (text, examples) = positional(&t.header.text, 1)?;
+            let mut c = json!({"type": "HEADER", "format": "TEXT", "text": text});
+            if !examples.is_empty() {
+                c["example"] = json!({"header_text": examples});
+            }
+            components.push(c);
+        }
+        kind => {
+            let format = match kind {
+                HeaderKind::Image => "IMAGE",
+                HeaderKind::Video => "VIDEO",
+                _ => "DOCUMENT",
+            };
+            components.push(json!({"type": "HEADER", "format": format, "example": {"header_url": [t.header.url]}}));
+        }
+    }
+    let (wa, _) = convert::convert(&t.body, convert::Channel::WhatsApp);
+    let (body, examples) = positional(&wa.replace('\u{200B}', ""), 1)?;
+    let mut c = json!({"type": "BODY", "text": body});
+    if !examples.is_empty() {
+        c["example"] = json!({"body_text": [examples]});
+    }
+    components.push(c);
+    if !t.footer.is_empty() {
+        components.push(json!({"type": "FOOTER", "text": t.footer}));
+    }
+    if !t.buttons.is_empty() {
+        let buttons: Result<Vec<_>, String> = t
+            .buttons
+            .iter()
+            .map(|b| {
+                Ok(match b.kind {
+                    ButtonKind::QuickReply => json!({"type": "QUICK_REPLY", "text": b.text}),
+                    ButtonKind::Phone => json!({"type": "PHONE_NUMBER", "text": b.text, "phone_number": b.value.trim()}),
+                    ButtonKind::Url => {
+                        let (url, examples) = positional(b.value.trim(), 1)?;
+                        let mut v = json!({"type": "URL", "text": b.text, "url": url});
+                        if !examples.is_empty() {
+                            v["example"] = json!(examples);
+                        }
+                        v
+                    }
+                })
+            })
+            .collect();
+        components.push(json!({"type": "BUTTONS", "buttons": buttons?}));
+    }
+    let category = match t.category {
+        Category::Marketing => "MARKETING",
+        Category::Utility => "UTILITY",
+        Category::Authentication => "AUTHENTICATION",
+    };
+    Ok(json!({
+        "name": t.name,
+        "language": t.language,
+        "category": category,
+        "allow_category_change": true,
+        "components": components,
+    }))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

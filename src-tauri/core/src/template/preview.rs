@@ -250,7 +250,12 @@ pub fn preview(t: &Template, header_values: &[String], body_values: &[String]) -
     let (wa, _) = convert(&t.body, Channel::WhatsApp);
     let body_text = fill(&wa, body_values);
     let (sms, _) = convert(&t.body, Channel::Sms);
-    let sms_text = format!("{}{}", fill(&sms, body_values), sms_buttons(&t.buttons));
+    // A link button's dynamic value is a parameter of its own: the preview shows its example.
+    let sms_text = format!(
+        "{}{}",
+        fill(&sms, body_values),
+        fill(&sms_buttons(&t.buttons), &[])
+    );
     Preview {
         whatsapp: WhatsAppPreview {
             header_kind: t.header.kind,
