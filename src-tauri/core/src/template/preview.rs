@@ -114,7 +114,11 @@ pub fn whatsapp_html(text: &str) -> String {
     let mut list: Option<&str> = None;
     let mut in_pre = false;
     for line in text.split('\n') {
-        if line.trim_start().starts_with("```") && !line.trim_end()[3..].contains("```") {
+        if let Some(rest) = line
+            .trim()
+            .strip_prefix("```")
+            .filter(|r| !r.contains("```"))
+        {
             // A fenced block over several lines.
             if in_pre {
                 html.push_str("</pre>");
@@ -123,7 +127,6 @@ pub fn whatsapp_html(text: &str) -> String {
                 html.push_str("<pre>");
             }
             in_pre = !in_pre;
-            let rest = line.trim_start().trim_start_matches("```");
             if !rest.is_empty() {
                 html.push_str(&escape(rest));
             }
@@ -314,6 +317,14 @@ mod tests {
         );
         assert_eq!(whatsapp_html("*\u{200B}literal*"), "*literal*");
         assert_eq!(whatsapp_html("line\nnext"), "line<br>next");
+    }
+
+    #[test]
+    fn fences_after_multibyte_spaces_do_not_split_characters() {
+        assert_eq!(
+            whatsapp_html("\u{00A0}\u{00A0}```\ncode\n```"),
+            "<pre>code<br></pre>"
+        );
     }
 
     #[test]
