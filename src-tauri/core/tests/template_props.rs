@@ -53,6 +53,8 @@ fn nasty() -> impl Strategy<Value = String> {
         "|a|b|\n|-|-|\n",
         "# ",
         "😜",
+        "\u{00A0}",
+        "\u{3000}",
         "é",
         " ",
         "\u{200B}",
