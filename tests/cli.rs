@@ -95,7 +95,10 @@ fn settings_set_then_show_through_the_settings_file() {
         shown["settings"]["allowed_roles"],
         serde_json::json!(["admin", "agent"])
     );
-    assert_eq!(shown["schema_version"], 1);
+    assert_eq!(
+        shown["schema_version"],
+        relay_core::storage::latest_schema_version()
+    );
     assert_eq!(shown["data_dir"], tmp.path().display().to_string());
 
     let human = stdout(&relay(tmp.path(), &["settings", "show"]));

@@ -75,6 +75,15 @@ const MIGRATION_SQL: &[&str] = &[
         key   TEXT PRIMARY KEY NOT NULL,
         value TEXT NOT NULL
     ) STRICT;",
+    // 2: local templates (drafts), the Template as JSON.
+    "CREATE TABLE templates (
+        id         TEXT PRIMARY KEY NOT NULL,
+        name       TEXT NOT NULL,
+        body       TEXT NOT NULL,
+        created_at INTEGER NOT NULL,
+        updated_at INTEGER NOT NULL
+    ) STRICT;
+    CREATE INDEX templates_by_update ON templates (updated_at DESC);",
 ];
 
 static MIGRATIONS: LazyLock<Migrations<'static>> =

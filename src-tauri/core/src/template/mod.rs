@@ -6,6 +6,7 @@
 //! uses positional `{{1}}..{{n}}` in order of appearance.
 
 pub mod convert;
+pub mod drafts;
 pub mod preview;
 pub mod validate;
 

@@ -1,0 +1,214 @@
+//! Local templates (drafts): saved in the workspace's SQLite database as the designer types,
+//! with no network and no workspace needed. A draft may be invalid; validation is separate.
+
+use super::{sanitize_name, Template};
+use crate::error::{AppError, AppResult, ErrorCode};
+use crate::storage::{Database, StorageError};
+use rusqlite::{params, OptionalExtension};
+use serde::{Deserialize, Serialize};
+use specta::Type;
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, Type)]
+pub struct Draft {
+    pub id: String,
+    pub template: Template,
+    /// Milliseconds since the Unix epoch (as text: beyond JavaScript's safe integers is not an
+    /// issue for dates, but the bindings refuse 64-bit numbers).
+    pub created_at: String,
+    pub updated_at: String,
+}
+
+fn row_to_draft(id: String, json: String, created: i64, updated: i64) -> AppResult<Draft> {
+    let template = serde_json::from_str(&json).map_err(|e| {
+        AppError::new(
+            ErrorCode::Storage,
+            format!("The saved template {id} cannot be read ({e}). Report this with the log file."),
+        )
+    })?;
+    Ok(Draft {
+        id,
+        template,
+        created_at: created.to_string(),
+        updated_at: updated.to_string(),
+    })
+}
+
+fn sql(e: rusqlite::Error) -> AppError {
+    StorageError::Sql(e).into()
+}
+
+/// Saves a draft: a new one when `id` is None, else replaces that draft (its creation time kept).
+pub fn save(db: &Database, id: Option<&str>, template: &Template, now_ms: i64) -> AppResult<Draft> {
+    let json = serde_json::to_string(template).map_err(AppError::internal)?;
+    let conn = db.connection();
+    let id = match id {
+        Some(id) => {
+            let changed = conn
+                .execute(
+                    "UPDATE templates SET name = ?2, body = ?3, updated_at = ?4 WHERE id = ?1",
+                    params![id, template.name, json, now_ms],
+                )
+                .map_err(sql)?;
+            if changed == 0 {
+                return Err(AppError::new(
+                    ErrorCode::NotFound,
+                    format!("There is no local template {id}: it may have been deleted."),
+                ));
+            }
+            id.to_string()
+        }
+        None => {
+            let id = uuid::Uuid::new_v4().simple().to_string();
+            conn.execute(
+                "INSERT INTO templates (id, name, body, created_at, updated_at) VALUES (?1, ?2, ?3, ?4, ?4)",
+                params![id, template.name, json, now_ms],
+            )
+            .map_err(sql)?;
+            id
+        }
+    };
+    get(db, &id)
+}
+
+pub fn get(db: &Database, id: &str) -> AppResult<Draft> {
+    let row = db
+        .connection()
+        .query_row(
+            "SELECT id, body, created_at, updated_at FROM templates WHERE id = ?1",
+            [id],
+            |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?)),
+        )
+        .optional()
+        .map_err(sql)?;
+    match row {
+        Some((id, json, c, u)) => row_to_draft(id, json, c, u),
+        None => Err(AppError::new(
+            ErrorCode::NotFound,
+            format!("There is no local template {id}."),
+        )),
+    }
+}
+
+/// Every local template, most recently edited first.
+pub fn list(db: &Database) -> AppResult<Vec<Draft>> {
+    let conn = db.connection();
+    let mut stmt = conn
+        .prepare(
+            "SELECT id, body, created_at, updated_at FROM templates ORDER BY updated_at DESC, id",
+        )
+        .map_err(sql)?;
+    let rows = stmt
+        .query_map([], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?)))
+        .map_err(sql)?;
+    let mut out = Vec::new();
+    for row in rows {
+        let (id, json, c, u) = row.map_err(sql)?;
+        out.push(row_to_draft(id, json, c, u)?);
+    }
+    Ok(out)
+}
+
+pub fn delete(db: &Database, id: &str) -> AppResult<()> {
+    let n = db
+        .connection()
+        .execute("DELETE FROM templates WHERE id = ?1", [id])
+        .map_err(sql)?;
+    if n == 0 {
+        return Err(AppError::new(
+            ErrorCode::NotFound,
+            format!("There is no local template {id}."),
+        ));
+    }
+    Ok(())
+}
+
+/// Copies a template under a free name: `name_copy`, `name_copy_2`…
+pub fn duplicate(db: &Database, id: &str, now_ms: i64) -> AppResult<Draft> {
+    let original = get(db, id)?;
+    let taken: Vec<String> = list(db)?.into_iter().map(|d| d.template.name).collect();
+    let base = sanitize_name(&format!("{}_copy", original.template.name)).0;
+    let mut name = base.clone();
+    let mut n = 2;
+    while taken.contains(&name) {
+        name = format!("{base}_{n}");
+        n += 1;
+    }
+    let copy = Template {
+        name,
+        ..original.template
+    };
+    save(db, None, &copy, now_ms)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn db(tmp: &tempfile::TempDir) -> Database {
+        Database::open(&tmp.path().join("t.sqlite3")).unwrap()
+    }
+
+    #[test]
+    fn save_update_list_duplicate_delete() {
+        let tmp = tempfile::tempdir().unwrap();
+        let db = db(&tmp);
+        let t = Template {
+            name: "order_shipped".into(),
+            body: "Hi {{Ann}}".into(),
+            ..Template::default()
+        };
+        let d = save(&db, None, &t, 1000).unwrap();
+        assert_eq!(d.created_at, "1000");
+        let edited = Template {
+            body: "Hello {{Ann}}, welcome".into(),
+            ..t.clone()
+        };
+        let d2 = save(&db, Some(&d.id), &edited, 2000).unwrap();
+        assert_eq!(
+            (d2.created_at.as_str(), d2.updated_at.as_str()),
+            ("1000", "2000"),
+            "creation time kept"
+        );
+        assert_eq!(d2.template.body, "Hello {{Ann}}, welcome");
+        let c1 = duplicate(&db, &d.id, 3000).unwrap();
+        let c2 = duplicate(&db, &d.id, 4000).unwrap();
+        assert_eq!(c1.template.name, "order_shipped_copy");
+        assert_eq!(c2.template.name, "order_shipped_copy_2");
+        let names: Vec<String> = list(&db)
+            .unwrap()
+            .into_iter()
+            .map(|d| d.template.name)
+            .collect();
+        assert_eq!(
+            names,
+            [
+                "order_shipped_copy_2",
+                "order_shipped_copy",
+                "order_shipped"
+            ],
+            "most recent first"
+        );
+        delete(&db, &c1.id).unwrap();
+        assert_eq!(delete(&db, &c1.id).unwrap_err().code, ErrorCode::NotFound);
+        assert_eq!(
+            save(&db, Some("nope"), &t, 5).unwrap_err().code,
+            ErrorCode::NotFound
+        );
+    }
+
+    #[test]
+    fn drafts_survive_a_restart_and_may_be_invalid() {
+        let tmp = tempfile::tempdir().unwrap();
+        let bad = Template {
+            name: "Not Valid!".into(),
+            body: "{{".into(),
+            ..Template::default()
+        };
+        let id = save(&db(&tmp), None, &bad, 1).unwrap().id;
+        let again = get(&db(&tmp), &id).unwrap();
+        assert_eq!(
+            again.template, bad,
+            "saved as typed, even invalid: validation is separate"
+        );
+    }
+}
