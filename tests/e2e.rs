@@ -272,6 +272,30 @@ async fn the_demo_workspace_opens_in_the_window_and_keeps_its_secrets_in_the_key
     until_text(&client, "table", "+15145550100").await;
     screenshot(&client, "13-integrations").await;
 
+    // Design a template: live problems, the WhatsApp preview, saved locally as you type.
+    click(&client, "[data-nav=templates]").await;
+    click(&client, "[data-action=new-template]").await;
+    fill(&client, "#tpl-name", "delivery_update").await;
+    fill(&client, "#tpl-body", "Hi **{{Clarice}}**, your parcel arrives _{{Monday}}_ before noon.\n\n- Track it online\n- Or reply here").await;
+    until_text(&client, "[data-testid=whatsapp-bubble]", "Clarice").await;
+    until(
+        &client,
+        "bold in the bubble",
+        "!!document.querySelector('[data-testid=whatsapp-bubble] strong')",
+    )
+    .await;
+    until_text(&client, "[data-testid=save-state]", "Saved").await;
+    screenshot(&client, "14-template-designer").await;
+    click(&client, "[data-channel=sms]").await;
+    until_text(&client, "[data-testid=sms-info]", "GSM-7").await;
+    click(&client, "[data-action=back-to-templates]").await;
+    until(
+        &client,
+        "the draft in the list",
+        "!!document.querySelector('[data-template=delivery_update]')",
+    )
+    .await;
+
     // The demo's own data folder points at a live sandbox; its secrets are in the keychain only.
     let demo_settings: serde_json::Value =
         serde_json::from_str(&std::fs::read_to_string(data.join("demo/settings.json")).unwrap())

@@ -14,6 +14,11 @@ const COMMANDS: &[&str] = &[
     "test_connection",
     "list_integrations",
     "zendesk_groups",
+    "list_templates",
+    "save_template",
+    "delete_template",
+    "duplicate_template",
+    "check_template",
 ];
 
 fn main() {

@@ -8,6 +8,8 @@ use crate::state::AppState;
 use relay_core::connect::{ConnectionReport, IntegrationView};
 use relay_core::secrets::SecretKind;
 use relay_core::settings::Settings;
+use relay_core::template::drafts::Draft;
+use relay_core::template::{Template, TemplateCheck};
 use relay_core::workspace::{AppInfo, GroupView, SettingsView};
 use relay_core::AppError;
 use tauri::State;
@@ -104,4 +106,41 @@ pub async fn list_integrations(
 #[specta::specta]
 pub async fn zendesk_groups(state: State<'_, AppState>) -> Result<Vec<GroupView>, AppError> {
     state.workspace()?.zendesk_groups().await
+}
+
+/// The local templates (drafts), most recently edited first.
+#[tauri::command]
+#[specta::specta]
+pub async fn list_templates(state: State<'_, AppState>) -> Result<Vec<Draft>, AppError> {
+    state.workspace()?.list_templates()
+}
+
+/// Saves a draft as the designer types (a new one when `id` is null). Works offline.
+#[tauri::command]
+#[specta::specta]
+pub async fn save_template(
+    state: State<'_, AppState>,
+    id: Option<String>,
+    template: Template,
+) -> Result<Draft, AppError> {
+    state.workspace()?.save_template(id.as_deref(), &template)
+}
+
+#[tauri::command]
+#[specta::specta]
+pub async fn delete_template(state: State<'_, AppState>, id: String) -> Result<(), AppError> {
+    state.workspace()?.delete_template(&id)
+}
+
+#[tauri::command]
+#[specta::specta]
+pub async fn duplicate_template(state: State<'_, AppState>, id: String) -> Result<Draft, AppError> {
+    state.workspace()?.duplicate_template(&id)
+}
+
+/// Validation (both channels) and both previews, offline.
+#[tauri::command]
+#[specta::specta]
+pub async fn check_template(template: Template) -> Result<TemplateCheck, AppError> {
+    Ok(relay_core::template::check(&template))
 }

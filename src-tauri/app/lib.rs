@@ -57,9 +57,18 @@ pub fn specta_builder<R: Runtime>() -> tauri_specta::Builder<R> {
             commands::test_connection,
             commands::list_integrations,
             commands::zendesk_groups,
+            commands::list_templates,
+            commands::save_template,
+            commands::delete_template,
+            commands::duplicate_template,
+            commands::check_template,
         ])
         .typ::<relay_core::ErrorCode>()
         .constant("ERROR_CODES", relay_core::ErrorCode::ALL)
+        .constant(
+            "WHATSAPP_LANGUAGES",
+            relay_core::template::languages().collect::<Vec<_>>(),
+        )
         .typ::<relay_core::AppError>()
         .error_handling(tauri_specta::ErrorHandlingMode::Throw)
 }

@@ -244,6 +244,33 @@ impl Workspace {
         Ok(crate::connect::test_connection(&settings, &self.secrets, Self::http()).await)
     }
 
+    fn now_ms() -> i64 {
+        std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map(|d| d.as_millis() as i64)
+            .unwrap_or(0)
+    }
+
+    pub fn list_templates(&self) -> AppResult<Vec<crate::template::drafts::Draft>> {
+        crate::template::drafts::list(&self.db())
+    }
+
+    pub fn save_template(
+        &self,
+        id: Option<&str>,
+        t: &crate::template::Template,
+    ) -> AppResult<crate::template::drafts::Draft> {
+        crate::template::drafts::save(&self.db(), id, t, Self::now_ms())
+    }
+
+    pub fn delete_template(&self, id: &str) -> AppResult<()> {
+        crate::template::drafts::delete(&self.db(), id)
+    }
+
+    pub fn duplicate_template(&self, id: &str) -> AppResult<crate::template::drafts::Draft> {
+        crate::template::drafts::duplicate(&self.db(), id, Self::now_ms())
+    }
+
     /// Checks that the signed-in Zendesk user may send (role/group restriction), from
     /// `users/me` and the user's group memberships. Called before every send.
     pub async fn verify_access(&self) -> AppResult<()> {

@@ -5,6 +5,9 @@ import {
   commands,
   type AppInfo,
   type ConnectionReport,
+  type Draft,
+  type Template_Serialize,
+  type TemplateCheck,
   type GroupView,
   type IntegrationView,
   type ErrorCode,
@@ -15,7 +18,8 @@ import {
 
 export type Settings = Settings_Serialize;
 export type SettingsView = SettingsView_Serialize;
-export type { AppInfo, ConnectionReport, ErrorCode, GroupView, IntegrationView, SecretKind };
+export type Template = Template_Serialize;
+export type { AppInfo, ConnectionReport, Draft, ErrorCode, GroupView, IntegrationView, SecretKind, TemplateCheck };
 
 export interface ErrorPayload {
   code: ErrorCode;
@@ -72,4 +76,9 @@ export const api = {
   testConnection: (): Promise<ConnectionReport> => call(commands.testConnection()),
   listIntegrations: (): Promise<IntegrationView[]> => call(commands.listIntegrations()),
   zendeskGroups: (): Promise<GroupView[]> => call(commands.zendeskGroups()),
+  listTemplates: (): Promise<Draft[]> => call(commands.listTemplates()),
+  saveTemplate: (id: string | null, template: Template): Promise<Draft> => call(commands.saveTemplate(id, template)),
+  deleteTemplate: (id: string): Promise<null> => call(commands.deleteTemplate(id)),
+  duplicateTemplate: (id: string): Promise<Draft> => call(commands.duplicateTemplate(id)),
+  checkTemplate: (template: Template): Promise<TemplateCheck> => call(commands.checkTemplate(template)),
 };

@@ -32,10 +32,20 @@ export const commands = {
 	listIntegrations: () => __TAURI_INVOKE<IntegrationView[]>("list_integrations"),
 	/**  Zendesk's groups, to choose who may send. */
 	zendeskGroups: () => __TAURI_INVOKE<GroupView[]>("zendesk_groups"),
+	/**  The local templates (drafts), most recently edited first. */
+	listTemplates: () => __TAURI_INVOKE<Draft_Serialize[]>("list_templates"),
+	/**  Saves a draft as the designer types (a new one when `id` is null). Works offline. */
+	saveTemplate: (id: string | null, template: Template_Deserialize) => __TAURI_INVOKE<Draft_Serialize>("save_template", { id, template }),
+	deleteTemplate: (id: string) => __TAURI_INVOKE<null>("delete_template", { id }),
+	duplicateTemplate: (id: string) => __TAURI_INVOKE<Draft_Serialize>("duplicate_template", { id }),
+	/**  Validation (both channels) and both previews, offline. */
+	checkTemplate: (template: Template_Deserialize) => __TAURI_INVOKE<TemplateCheck_Serialize>("check_template", { template }),
 };
 
 /* Constants */
 export const ERROR_CODES = ["invalid_input","not_configured","not_found","keychain_unavailable","storage","io","internal","auth_failed","forbidden","rejected","rate_limited","unreachable"] as const;
+
+export const WHATSAPP_LANGUAGES = ["af","sq","ar","ar_EG","ar_AE","ar_LB","ar_MA","ar_QA","az","be_BY","bn","bn_IN","bg","ca","zh_CN","zh_HK","zh_TW","hr","cs","da","prs_AF","nl","nl_BE","en","en_GB","en_US","en_AE","en_AU","en_CA","en_GH","en_IE","en_IN","en_JM","en_MY","en_NZ","en_QA","en_SG","en_UG","en_ZA","et","fil","fi","fr","fr_BE","fr_CA","fr_CH","fr_CI","fr_MA","ka","de","de_AT","de_CH","el","gu","ha","he","hi","hu","id","ga","it","ja","kn","kk","rw_RW","ko","ky_KG","lo","lv","lt","mk","ms","ml","mr","nb","ps_AF","fa","pl","pt_BR","pt_PT","pa","ro","ru","sr","si_LK","sk","sl","es","es_AR","es_CL","es_CO","es_CR","es_DO","es_EC","es_HN","es_MX","es_PA","es_PE","es_ES","es_UY","sw","sv","ta","te","th","tr","uk","ur","uz","vi","zu"] as const;
 
 /* Types */
 /**  The error every command and CLI subcommand returns. */
@@ -70,6 +80,30 @@ export type AppInfo = {
 	log_file: string,
 	schema_version: number,
 };
+
+export type Button = Button_Serialize | Button_Deserialize;
+
+export type ButtonKind = 
+/**  Opens a URL (at most one trailing dynamic value). */
+"url" | 
+/**  Calls a phone number. */
+"phone" | "quick_reply";
+
+export type Button_Deserialize = {
+	kind: ButtonKind,
+	text: string,
+	/**  URL buttons: the https URL; phone buttons: the number in E.164. */
+	value?: string,
+};
+
+export type Button_Serialize = {
+	kind: ButtonKind,
+	text: string,
+	/**  URL buttons: the https URL; phone buttons: the number in E.164. */
+	value: string,
+};
+
+export type Category = "UTILITY" | "MARKETING" | "AUTHENTICATION";
 
 export type Check = Check_Serialize | Check_Deserialize;
 
@@ -109,6 +143,30 @@ export type ConnectionReport_Serialize = {
 	integrations: IntegrationView[],
 	/**  Every check passed: this workspace can send. */
 	ok: boolean,
+};
+
+export type Draft = Draft_Serialize | Draft_Deserialize;
+
+export type Draft_Deserialize = {
+	id: string,
+	template: Template_Deserialize,
+	/**
+	 *  Milliseconds since the Unix epoch (as text: beyond JavaScript's safe integers is not an
+	 *  issue for dates, but the bindings refuse 64-bit numbers).
+	 */
+	created_at: string,
+	updated_at: string,
+};
+
+export type Draft_Serialize = {
+	id: string,
+	template: Template_Serialize,
+	/**
+	 *  Milliseconds since the Unix epoch (as text: beyond JavaScript's safe integers is not an
+	 *  issue for dates, but the bindings refuse 64-bit numbers).
+	 */
+	created_at: string,
+	updated_at: string,
 };
 
 /**  Stable error codes. Adding a variant is fine; renaming or removing one breaks the UI contract. */
@@ -172,6 +230,26 @@ export type GroupView = {
 	name: string,
 };
 
+export type Header = Header_Serialize | Header_Deserialize;
+
+export type HeaderKind = "none" | "text" | "image" | "video" | "document";
+
+export type Header_Deserialize = {
+	kind?: HeaderKind,
+	/**  For a text header (at most one dynamic value). */
+	text?: string,
+	/**  For a media header: an https URL. */
+	url?: string,
+};
+
+export type Header_Serialize = {
+	kind: HeaderKind,
+	/**  For a text header (at most one dynamic value). */
+	text: string,
+	/**  For a media header: an https URL. */
+	url: string,
+};
+
 /**  An integration as the app shows it. */
 export type IntegrationView = {
 	id: string,
@@ -188,9 +266,71 @@ export type IntegrationView = {
 	rate: number,
 };
 
+export type Issue = Issue_Serialize | Issue_Deserialize;
+
+export type Issue_Deserialize = {
+	/**  Stable code (`body_too_long`…), for the UI and tests. */
+	code: string,
+	/**
+	 *  The field: `name`, `category`, `language`, `integrations`, `header.text`, `header.url`,
+	 *  `body`, `footer`, `buttons`, `buttons[0].text`, `buttons[0].value`.
+	 */
+	field: string,
+	severity: Severity,
+	message: string,
+	/**  The channel the issue is about, when it concerns only one (`whatsapp` or `sms`). */
+	channel?: string | null,
+};
+
+export type Issue_Serialize = {
+	/**  Stable code (`body_too_long`…), for the UI and tests. */
+	code: string,
+	/**
+	 *  The field: `name`, `category`, `language`, `integrations`, `header.text`, `header.url`,
+	 *  `body`, `footer`, `buttons`, `buttons[0].text`, `buttons[0].value`.
+	 */
+	field: string,
+	severity: Severity,
+	message: string,
+	/**  The channel the issue is about, when it concerns only one (`whatsapp` or `sms`). */
+	channel?: string,
+};
+
 export type Language = 
 /**  Follow the system language (English unless it is French). */
 "system" | "en" | "fr";
+
+/**  A character that forces UCS-2, with what to write instead to stay in GSM-7, if anything. */
+export type NonGsmChar = NonGsmChar_Serialize | NonGsmChar_Deserialize;
+
+/**  A character that forces UCS-2, with what to write instead to stay in GSM-7, if anything. */
+export type NonGsmChar_Deserialize = {
+	char: string,
+	replacement?: string | null,
+};
+
+/**  A character that forces UCS-2, with what to write instead to stay in GSM-7, if anything. */
+export type NonGsmChar_Serialize = {
+	char: string,
+	replacement?: string,
+};
+
+export type Preview = Preview_Serialize | Preview_Deserialize;
+
+export type PreviewButton = {
+	kind: ButtonKind,
+	text: string,
+};
+
+export type Preview_Deserialize = {
+	whatsapp: WhatsAppPreview,
+	sms: SmsPreview_Deserialize,
+};
+
+export type Preview_Serialize = {
+	whatsapp: WhatsAppPreview,
+	sms: SmsPreview_Serialize,
+};
 
 /**  The secrets Relay knows. */
 export type SecretKind = 
@@ -301,6 +441,52 @@ export type Settings_Serialize = {
 	demo_active: boolean,
 };
 
+export type Severity = "error" | "warning";
+
+export type SmsEncoding = "GSM-7" | "UCS-2";
+
+export type SmsInfo = SmsInfo_Serialize | SmsInfo_Deserialize;
+
+export type SmsInfo_Deserialize = {
+	encoding: SmsEncoding,
+	segments: number,
+	/**  GSM-7: septets (an extension character counts 2); UCS-2: characters (graphemes). */
+	characters: number,
+	unicode_scalars: number,
+	/**  Bits of the message text, without headers. */
+	message_bits: number,
+	/**  Bits including the 48-bit header of each segment of a multi-part message. */
+	total_bits: number,
+	/**  The characters that force UCS-2, each once, in order of appearance. */
+	non_gsm: NonGsmChar_Deserialize[],
+};
+
+export type SmsInfo_Serialize = {
+	encoding: SmsEncoding,
+	segments: number,
+	/**  GSM-7: septets (an extension character counts 2); UCS-2: characters (graphemes). */
+	characters: number,
+	unicode_scalars: number,
+	/**  Bits of the message text, without headers. */
+	message_bits: number,
+	/**  Bits including the 48-bit header of each segment of a multi-part message. */
+	total_bits: number,
+	/**  The characters that force UCS-2, each once, in order of appearance. */
+	non_gsm: NonGsmChar_Serialize[],
+};
+
+export type SmsPreview = SmsPreview_Serialize | SmsPreview_Deserialize;
+
+export type SmsPreview_Deserialize = {
+	text: string,
+	info: SmsInfo_Deserialize,
+};
+
+export type SmsPreview_Serialize = {
+	text: string,
+	info: SmsInfo_Serialize,
+};
+
 /**  Where the Sunshine Conversations API is reached. */
 export type SunshineHost = 
 /**  `https://{subdomain}.zendesk.com/sc`, the host for licensed Zendesk customers. */
@@ -312,5 +498,73 @@ export type SunshineHost =
 /**  Any other base URL; accepted only on loopback (the local sandbox). */
 "custom";
 
+/**  A template as the designer edits it (and as the JSON template file holds it). */
+export type Template = Template_Serialize | Template_Deserialize;
+
+/**  What the designer shows as you type: the problems, both previews, and the sanitized name. */
+export type TemplateCheck = TemplateCheck_Serialize | TemplateCheck_Deserialize;
+
+/**  What the designer shows as you type: the problems, both previews, and the sanitized name. */
+export type TemplateCheck_Deserialize = {
+	issues: Issue_Deserialize[],
+	preview: Preview_Deserialize,
+	sanitized_name: string,
+	name_changes: string[],
+};
+
+/**  What the designer shows as you type: the problems, both previews, and the sanitized name. */
+export type TemplateCheck_Serialize = {
+	issues: Issue_Serialize[],
+	preview: Preview_Serialize,
+	sanitized_name: string,
+	name_changes: string[],
+};
+
+/**  A template as the designer edits it (and as the JSON template file holds it). */
+export type Template_Deserialize = {
+	name?: string,
+	/**  Ids of the integrations it is for. */
+	integrations?: string[],
+	category?: Category,
+	/**  Meta's language code (`en_US`, `fr`, `pt_BR`…). */
+	language?: string,
+	header?: Header_Deserialize,
+	/**  The body, as Markdown, with `{{Example}}` dynamic values. */
+	body?: string,
+	/**  WhatsApp only, no dynamic values. */
+	footer?: string,
+	buttons?: Button_Deserialize[],
+};
+
+/**  A template as the designer edits it (and as the JSON template file holds it). */
+export type Template_Serialize = {
+	name: string,
+	/**  Ids of the integrations it is for. */
+	integrations: string[],
+	category: Category,
+	/**  Meta's language code (`en_US`, `fr`, `pt_BR`…). */
+	language: string,
+	header: Header_Serialize,
+	/**  The body, as Markdown, with `{{Example}}` dynamic values. */
+	body: string,
+	/**  WhatsApp only, no dynamic values. */
+	footer: string,
+	buttons: Button_Serialize[],
+};
+
 export type Theme = "system" | "light" | "dark";
+
+export type WhatsAppPreview = {
+	header_kind: HeaderKind,
+	/**  Text header, filled (plain text: the UI shows it as text). */
+	header_text: string,
+	/**  Media header: the https URL (images load under the CSP's `img-src https:`). */
+	header_url: string,
+	/**  The body as sanitized HTML (only [`ALLOWED_TAGS`], no attributes). */
+	body_html: string,
+	/**  The body as WhatsApp receives it (formatting markers included). */
+	body_text: string,
+	footer: string,
+	buttons: PreviewButton[],
+};
 

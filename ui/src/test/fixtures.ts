@@ -1,6 +1,6 @@
 // Shared fixtures for component tests: a fake Rust side behind Tauri's mockIPC.
 import { mockIPC } from '@tauri-apps/api/mocks';
-import type { AppInfo, Settings, SettingsView } from '../lib/api';
+import type { AppInfo, Settings, SettingsView, Template } from '../lib/api';
 
 export function defaultSettings(patch: Partial<Settings> = {}): Settings {
   return {
@@ -43,6 +43,7 @@ export interface FakeBackend {
   failSave: unknown;
   demo: boolean;
   main: SettingsView | null;
+  drafts: { id: string; template: Template; created_at: string; updated_at: string }[];
 }
 
 /** Installs a fake Rust side that keeps settings in memory, as the core would. */
@@ -53,6 +54,7 @@ export function fakeBackend(settings: Settings = defaultSettings()): FakeBackend
     failSave: null,
     demo: false,
     main: null,
+    drafts: [],
   };
   mockIPC((cmd, payload) => {
     const args = (payload ?? {}) as Record<string, unknown>;
@@ -122,6 +124,29 @@ export function fakeBackend(settings: Settings = defaultSettings()): FakeBackend
           { id: '11', name: 'Support' },
           { id: '22', name: 'Marketing' },
         ];
+      case 'list_templates':
+        return state.drafts;
+      case 'save_template': {
+        const template = args.template as Template;
+        const id = (args.id as string | null) ?? `d${state.drafts.length + 1}`;
+        const draft = { id, template, created_at: '1', updated_at: '2' };
+        state.drafts = [draft, ...state.drafts.filter((d) => d.id !== id)];
+        return draft;
+      }
+      case 'check_template': {
+        const t = args.template as Template;
+        const issues = t.body.trim() === '' ? [{ code: 'body_required', field: 'body', severity: 'error', message: 'Write the message body.' }] : [];
+        const body = t.body.replace(/\*\*(.+?)\*\*/g, '<strong>$1</strong>');
+        return {
+          issues,
+          sanitized_name: t.name.toLowerCase().replace(/ /g, '_'),
+          name_changes: t.name === t.name.toLowerCase() ? [] : ['capital letters made lowercase'],
+          preview: {
+            whatsapp: { header_kind: t.header.kind, header_text: t.header.text, header_url: t.header.url, body_html: body, body_text: t.body, footer: t.footer, buttons: [] },
+            sms: { text: t.body.replace(/\*\*/g, ''), info: { encoding: 'GSM-7', segments: 1, characters: t.body.length, unicode_scalars: t.body.length, message_bits: 0, total_bits: 0, non_gsm: [] } },
+          },
+        };
+      }
       default:
         throw `unknown command ${cmd}`;
     }

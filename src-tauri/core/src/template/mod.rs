@@ -80,6 +80,26 @@ pub struct Template {
     pub buttons: Vec<Button>,
 }
 
+/// What the designer shows as you type: the problems, both previews, and the sanitized name.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, Type)]
+pub struct TemplateCheck {
+    pub issues: Vec<validate::Issue>,
+    pub preview: preview::Preview,
+    pub sanitized_name: String,
+    pub name_changes: Vec<String>,
+}
+
+/// Validates for both channels and renders both previews with the examples (offline, pure).
+pub fn check(t: &Template) -> TemplateCheck {
+    let (sanitized_name, name_changes) = sanitize_name(&t.name);
+    TemplateCheck {
+        issues: validate::validate(t, true, true),
+        preview: preview::preview(t, &[], &[]),
+        sanitized_name,
+        name_changes,
+    }
+}
+
 /// Meta's language codes (specs/whatsapp_languages.txt).
 pub fn languages() -> impl Iterator<Item = &'static str> {
     include_str!("../whatsapp_languages.txt")
