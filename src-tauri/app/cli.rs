@@ -565,7 +565,7 @@ fn template(action: TemplateCommand, json: bool) -> AppResult<()> {
                 if !p.whatsapp.header_url.is_empty() {
                     println!("[{:?}: {}]", p.whatsapp.header_kind, p.whatsapp.header_url);
                 }
-                println!("{}", p.whatsapp.body_text.replace('\u{200B}', ""));
+                println!("{}", p.whatsapp.body_text);
                 if !p.whatsapp.footer.is_empty() {
                     println!("{}", p.whatsapp.footer);
                 }

@@ -151,15 +151,6 @@ pub fn integration_view(i: &Integration, settings: &Settings) -> IntegrationView
     }
 }
 
-fn secret(secrets: &Secrets, kind: SecretKind) -> Result<String, AppError> {
-    secrets.get(kind)?.ok_or_else(|| {
-        AppError::new(
-            ErrorCode::NotConfigured,
-            format!("The {} is not set: save it in Settings.", kind.label()),
-        )
-    })
-}
-
 /// Runs every check in order; a failed check skips the ones that depend on it.
 pub async fn test_connection(
     settings: &Settings,
@@ -167,7 +158,8 @@ pub async fn test_connection(
     http: Http,
 ) -> ConnectionReport {
     let mut checks = Vec::new();
-    let zendesk = secret(secrets, SecretKind::ZendeskApiToken)
+    let zendesk = secrets
+        .require(SecretKind::ZendeskApiToken)
         .and_then(|token| ZendeskClient::new(http.clone(), settings, &token));
     match zendesk {
         Err(e) => {
@@ -223,7 +215,8 @@ pub async fn test_connection(
     }
 
     let mut integrations = Vec::new();
-    let sunshine = secret(secrets, SecretKind::SunshineKeySecret)
+    let sunshine = secrets
+        .require(SecretKind::SunshineKeySecret)
         .and_then(|s| SunshineClient::new(http, settings, &s));
     match sunshine {
         Err(e) => {

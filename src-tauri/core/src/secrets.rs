@@ -176,6 +176,16 @@ impl Secrets {
         Ok(value)
     }
 
+    /// A secret that must be set for what comes next; `not_configured` saying where to set it.
+    pub fn require(&self, kind: SecretKind) -> Result<String, AppError> {
+        self.get(kind)?.ok_or_else(|| {
+            AppError::new(
+                ErrorCode::NotConfigured,
+                format!("The {} is not set: save it in Settings.", kind.label()),
+            )
+        })
+    }
+
     /// Validates and stores a secret. Invalid input changes nothing.
     pub fn set(&self, kind: SecretKind, value: &str) -> Result<(), SecretError> {
         let value = validate_secret(kind, value)?;

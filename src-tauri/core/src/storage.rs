@@ -153,10 +153,6 @@ impl Database {
         &self.conn
     }
 
-    pub fn connection_mut(&mut self) -> &mut Connection {
-        &mut self.conn
-    }
-
     /// The schema version (`user_version`) of this database.
     pub fn schema_version(&self) -> Result<u32, StorageError> {
         user_version(&self.conn)
@@ -176,15 +172,6 @@ impl Database {
                 r.get(0)
             })
             .optional()?)
-    }
-
-    pub fn set_meta(&self, key: &str, value: &str) -> Result<(), StorageError> {
-        self.conn.execute(
-            "INSERT INTO app_meta (key, value) VALUES (?1, ?2)
-             ON CONFLICT(key) DO UPDATE SET value = excluded.value",
-            [key, value],
-        )?;
-        Ok(())
     }
 
     /// A random id naming this data folder's workspace; keychain entries are filed under it, so

@@ -271,20 +271,18 @@ impl Workspace {
         crate::template::drafts::duplicate(&self.db(), id, Self::now_ms())
     }
 
+    /// The settings and a Zendesk client signed in with the keychain's token.
+    fn zendesk_client(&self) -> AppResult<(Settings, crate::clients::zendesk::ZendeskClient)> {
+        let settings = self.settings()?;
+        let token = self.secrets.require(SecretKind::ZendeskApiToken)?;
+        let client = crate::clients::zendesk::ZendeskClient::new(Self::http(), &settings, &token)?;
+        Ok((settings, client))
+    }
+
     /// Checks that the signed-in Zendesk user may send (role/group restriction), from
     /// `users/me` and the user's group memberships. Called before every send.
     pub async fn verify_access(&self) -> AppResult<()> {
-        let settings = self.settings()?;
-        let token = self
-            .secrets
-            .get(SecretKind::ZendeskApiToken)?
-            .ok_or_else(|| {
-                AppError::new(
-                    crate::ErrorCode::NotConfigured,
-                    "The Zendesk API token is not set: save it in Settings.",
-                )
-            })?;
-        let client = crate::clients::zendesk::ZendeskClient::new(Self::http(), &settings, &token)?;
+        let (settings, client) = self.zendesk_client()?;
         let me = client.me().await?;
         let groups: Vec<u64> = client
             .memberships(me.id)
@@ -298,15 +296,7 @@ impl Workspace {
     /// The WhatsApp, Twilio and MessageBird integrations of the Sunshine Conversations app.
     pub async fn integrations(&self) -> AppResult<Vec<crate::connect::IntegrationView>> {
         let settings = self.settings()?;
-        let secret = self
-            .secrets
-            .get(SecretKind::SunshineKeySecret)?
-            .ok_or_else(|| {
-                AppError::new(
-                    crate::ErrorCode::NotConfigured,
-                    "The Sunshine Conversations key secret is not set: save it in Settings.",
-                )
-            })?;
+        let secret = self.secrets.require(SecretKind::SunshineKeySecret)?;
         let client =
             crate::clients::sunshine::SunshineClient::new(Self::http(), &settings, &secret)?;
         let list = client.integrations().await?;
@@ -318,17 +308,7 @@ impl Workspace {
 
     /// Zendesk's groups, to choose who may send.
     pub async fn zendesk_groups(&self) -> AppResult<Vec<GroupView>> {
-        let settings = self.settings()?;
-        let token = self
-            .secrets
-            .get(SecretKind::ZendeskApiToken)?
-            .ok_or_else(|| {
-                AppError::new(
-                    crate::ErrorCode::NotConfigured,
-                    "The Zendesk API token is not set: save it in Settings.",
-                )
-            })?;
-        let client = crate::clients::zendesk::ZendeskClient::new(Self::http(), &settings, &token)?;
+        let (_, client) = self.zendesk_client()?;
         Ok(client
             .groups()
             .await?

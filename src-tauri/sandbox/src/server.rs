@@ -212,7 +212,6 @@ impl AppState {
 /// A running sandbox. Dropping it stops the server.
 pub struct Sandbox {
     info: SandboxInfo,
-    addr: SocketAddr,
     shutdown: Option<oneshot::Sender<()>>,
     task: Option<tokio::task::JoinHandle<()>>,
 }
@@ -227,7 +226,7 @@ impl Sandbox {
     /// Must be called inside a tokio runtime.
     pub async fn start(config: SandboxConfig) -> std::io::Result<Sandbox> {
         let listener = TcpListener::bind(("127.0.0.1", config.port)).await?;
-        let addr = listener.local_addr()?;
+        let addr: SocketAddr = listener.local_addr()?;
         let base_url = format!("http://{addr}");
         let info = SandboxInfo {
             sunshine_url: format!("{base_url}/sc"),
@@ -271,7 +270,6 @@ impl Sandbox {
         });
         Ok(Sandbox {
             info,
-            addr,
             shutdown: Some(tx),
             task: Some(task),
         })
@@ -283,10 +281,6 @@ impl Sandbox {
 
     pub fn base_url(&self) -> &str {
         &self.info.base_url
-    }
-
-    pub fn addr(&self) -> SocketAddr {
-        self.addr
     }
 
     /// Serves until the process ends (for `relay sandbox`).

@@ -158,29 +158,13 @@ fn result(u: &SeedUser, base: &str) -> Value {
 }
 
 fn encode_query(q: &HashMap<String, String>, overrides: &[(&str, String)]) -> String {
-    let mut pairs: Vec<(String, String)> = q.iter().map(|(k, v)| (k.clone(), v.clone())).collect();
-    for (k, v) in overrides {
-        pairs.retain(|(pk, _)| pk != k);
-        pairs.push((k.to_string(), v.clone()));
-    }
+    let mut pairs: Vec<(&str, &str)> = q.iter().map(|(k, v)| (k.as_str(), v.as_str())).collect();
+    pairs.retain(|(k, _)| !overrides.iter().any(|(o, _)| o == k));
+    pairs.extend(overrides.iter().map(|(k, v)| (*k, v.as_str())));
     pairs.sort();
-    pairs
-        .iter()
-        .map(|(k, v)| format!("{}={}", pct(k), pct(v)))
-        .collect::<Vec<_>>()
-        .join("&")
-}
-
-fn pct(s: &str) -> String {
-    let mut out = String::with_capacity(s.len());
-    for b in s.bytes() {
-        if b.is_ascii_alphanumeric() || matches!(b, b'-' | b'_' | b'.' | b'~') {
-            out.push(b as char);
-        } else {
-            out.push_str(&format!("%{b:02X}"));
-        }
-    }
-    out
+    url::form_urlencoded::Serializer::new(String::new())
+        .extend_pairs(pairs)
+        .finish()
 }
 
 /// `GET /api/v2/search.json`: offset pages of at most 100, and at most 1,000 results in all.

@@ -227,11 +227,6 @@ impl SunshineClient {
             let next = page["after"]
                 .as_str()
                 .or_else(|| page["paging"]["cursors"]["after"].as_str())
-                .filter(|_| {
-                    page["paging"]["next"].is_string()
-                        || page.get("paging").is_some()
-                        || page["after"].is_string()
-                })
                 .map(str::to_string);
             match next {
                 Some(c) if seen.insert(c.clone()) => after = Some(c),

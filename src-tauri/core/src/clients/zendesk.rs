@@ -105,6 +105,16 @@ fn yes() -> bool {
     true
 }
 
+/// What a request is for: decides what a 404 or a 400 means to the user.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Purpose {
+    /// `users/me`: a 404 means there is no Zendesk account at this address.
+    Profile,
+    /// A search: a 400 or 422 carries Zendesk's own description of what is wrong with it.
+    Search,
+    Other,
+}
+
 #[derive(Clone)]
 pub struct ZendeskClient {
     http: Http,
@@ -187,8 +197,21 @@ impl ZendeskClient {
         &self.base
     }
 
-    fn error(&self, what: &str, failure: Failure) -> AppError {
+    fn error(&self, what: &str, purpose: Purpose, failure: Failure) -> AppError {
         match &failure {
+            Failure::Status { status, .. } if *status == StatusCode::NOT_FOUND && purpose == Purpose::Profile => AppError::new(
+                ErrorCode::NotFound,
+                format!("No Zendesk account answers at {}. Check the subdomain in Settings.", self.host),
+            ),
+            Failure::Status { status, body, .. }
+                if purpose == Purpose::Search
+                    && (*status == StatusCode::BAD_REQUEST || *status == StatusCode::UNPROCESSABLE_ENTITY) =>
+            {
+                AppError::new(
+                    ErrorCode::Rejected,
+                    format!("Zendesk refused the search: {}", super::provider_message(body)),
+                )
+            }
             Failure::Status { status, .. } if *status == StatusCode::UNAUTHORIZED => AppError::new(
                 ErrorCode::AuthFailed,
                 format!(
@@ -208,7 +231,12 @@ impl ZendeskClient {
         }
     }
 
-    async fn get<T: DeserializeOwned>(&self, url: &str, what: &str) -> AppResult<T> {
+    async fn get<T: DeserializeOwned>(
+        &self,
+        url: &str,
+        what: &str,
+        purpose: Purpose,
+    ) -> AppResult<T> {
         let resp = self
             .http
             .send(Idempotency::Safe, || {
@@ -217,7 +245,7 @@ impl ZendeskClient {
                     .header("authorization", &self.auth)
             })
             .await
-            .map_err(|f| self.error(what, f))?;
+            .map_err(|f| self.error(what, purpose, f))?;
         resp.json::<T>().await.map_err(|e| {
             AppError::new(
                 ErrorCode::Unreachable,
@@ -237,21 +265,12 @@ impl ZendeskClient {
             user: User,
         }
         let me: Me = self
-            .get(&self.url("/api/v2/users/me.json"), "read its own profile")
-            .await
-            .map_err(|e| {
-                if e.code == ErrorCode::Rejected && e.message.contains("404") {
-                    AppError::new(
-                        ErrorCode::NotFound,
-                        format!(
-                            "No Zendesk account answers at {}. Check the subdomain in Settings.",
-                            self.host
-                        ),
-                    )
-                } else {
-                    e
-                }
-            })?;
+            .get(
+                &self.url("/api/v2/users/me.json"),
+                "read its own profile",
+                Purpose::Profile,
+            )
+            .await?;
         // users/me answers an anonymous user (id null or role end-user) to unknown callers.
         if me.user.id == 0 {
             return Err(AppError::new(
@@ -276,7 +295,7 @@ impl ZendeskClient {
         let mut url = Some(self.url(path));
         let mut pages = 0;
         while let Some(u) = url.take() {
-            let page: Value = self.get(&u, what).await?;
+            let page: Value = self.get(&u, what, Purpose::Other).await?;
             let items: Vec<T> = serde_json::from_value(page[key].clone()).map_err(|e| {
                 AppError::new(
                     ErrorCode::Unreachable,
@@ -316,22 +335,6 @@ impl ZendeskClient {
         .await
     }
 
-    fn search_error(e: AppError) -> AppError {
-        if e.code == ErrorCode::Rejected {
-            let text = e
-                .message
-                .split_once("): ")
-                .map(|(_, t)| t.to_string())
-                .unwrap_or(e.message);
-            AppError::new(
-                ErrorCode::Rejected,
-                format!("Zendesk refused the search: {text}"),
-            )
-        } else {
-            e
-        }
-    }
-
     /// How many users a query matches (`GET /api/v2/search/count`).
     pub async fn search_count(&self, query: &str) -> AppResult<u64> {
         let q = format!("type:user {}", strip_type_user(query)?);
@@ -340,10 +343,7 @@ impl ZendeskClient {
             [("query", q.as_str())],
         )
         .map_err(AppError::internal)?;
-        let v: Value = self
-            .get(url.as_str(), "search")
-            .await
-            .map_err(Self::search_error)?;
+        let v: Value = self.get(url.as_str(), "search", Purpose::Search).await?;
         Ok(v["count"].as_u64().unwrap_or(0))
     }
 
@@ -356,10 +356,7 @@ impl ZendeskClient {
             [("query", q.as_str()), ("per_page", per_page.as_str())],
         )
         .map_err(AppError::internal)?;
-        let v: Value = self
-            .get(url.as_str(), "search")
-            .await
-            .map_err(Self::search_error)?;
+        let v: Value = self.get(url.as_str(), "search", Purpose::Search).await?;
         let users = v["results"]
             .as_array()
             .into_iter()
@@ -438,7 +435,7 @@ impl ZendeskClient {
                         st.next = Some(st.first.clone());
                         continue;
                     }
-                    Err(f) => return Err(Self::search_error(self.error("export users", f))),
+                    Err(f) => return Err(self.error("export users", Purpose::Search, f)),
                 };
                 let mut users = Vec::new();
                 for r in page["results"].as_array().into_iter().flatten() {
@@ -493,7 +490,7 @@ impl ZendeskClient {
             let url = self.url(&format!(
                 "/api/v2/users/show_many.json?ids={list}&include=identities"
             ));
-            let v: Value = self.get(&url, "read users").await?;
+            let v: Value = self.get(&url, "read users", Purpose::Other).await?;
             users.extend(
                 v["users"]
                     .as_array()

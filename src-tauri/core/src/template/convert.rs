@@ -4,7 +4,7 @@
 //! link syntax, HTML) becomes a warning. Dynamic values are protected from Markdown during the
 //! conversion, so `{{first_name}}` is never read as emphasis.
 
-use pulldown_cmark::{Event, HeadingLevel, Options, Parser, Tag, TagEnd};
+use pulldown_cmark::{Event, Options, Parser, Tag, TagEnd};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Channel {
@@ -120,10 +120,9 @@ pub fn convert(markdown: &str, channel: Channel) -> (String, Vec<Dropped>) {
         match event {
             Event::Start(Tag::Paragraph) => line_start(&mut out, quote_depth),
             Event::End(TagEnd::Paragraph) => out.push_str("\n\n"),
-            Event::Start(Tag::Heading { level, .. }) => {
+            Event::Start(Tag::Heading { .. }) => {
                 drop("heading", "Headings are not shown as headings: they become a bold (WhatsApp) or capitalized (SMS) line.");
                 in_heading = true;
-                let _ = level == HeadingLevel::H1;
                 line_start(&mut out, quote_depth);
                 if wa {
                     out.push('*');

@@ -269,7 +269,8 @@ pub fn meta_payload(t: &Template) -> Result<serde_json::Value, String> {
         }
     }
     let (wa, _) = convert::convert(&t.body, convert::Channel::WhatsApp);
-    let (body, examples) = positional(&wa.replace('\u{200B}', ""), 1)?;
+    // The zero-width spaces that keep literal markers literal stay: Meta must receive them.
+    let (body, examples) = positional(&wa, 1)?;
     let mut c = json!({"type": "BODY", "text": body});
     if !examples.is_empty() {
         c["example"] = json!({"body_text": [examples]});
@@ -353,6 +354,23 @@ mod tests {
         assert!(changes.iter().any(|c| c.contains("removed: !")));
         assert_eq!(sanitize_name("order_shipped").1, Vec::<String>::new());
         assert_eq!(sanitize_name(&"a".repeat(600)).0.len(), 512);
+    }
+
+    #[test]
+    fn the_meta_payload_keeps_literal_markers_literal() {
+        let t = Template {
+            body: r"Use code\_name and 5 \* 3 today, {{Ann}}, thanks".into(),
+            ..Template::default()
+        };
+        let body = meta_payload(&t).unwrap()["components"][0]["text"]
+            .as_str()
+            .unwrap()
+            .to_string();
+        assert!(
+            body.contains("_\u{200B}") && body.contains("*\u{200B}"),
+            "escapes reach Meta: {body:?}"
+        );
+        assert!(body.contains("{{1}}"));
     }
 
     #[test]

@@ -319,9 +319,8 @@ pub fn validate(t: &Template, whatsapp: bool, sms: bool) -> Vec<Issue> {
     }
     if whatsapp {
         let (wa, dropped) = convert(body, Channel::WhatsApp);
-        let wa_len = positional(&wa, 1)
-            .map(|(p, _)| len(&p.replace('\u{200B}', "")))
-            .unwrap_or(len(&wa));
+        // What Meta receives, escapes of literal markers included.
+        let wa_len = positional(&wa, 1).map(|(p, _)| len(&p)).unwrap_or(len(&wa));
         if wa_len > l.body_max {
             out.push(
                 Severity::Error,
