@@ -295,6 +295,7 @@ async fn the_demo_workspace_opens_in_the_window_and_keeps_its_secrets_in_the_key
         "!!document.querySelector('[data-template=delivery_update]')",
     )
     .await;
+    screenshot(&client, "15-templates-list").await;
 
     // The demo's own data folder points at a live sandbox; its secrets are in the keychain only.
     let demo_settings: serde_json::Value =

@@ -30,3 +30,22 @@ describe('template designer', () => {
     await screen.findByText('Order Shipped');
   });
 });
+
+describe('template list', () => {
+  it('asks in the page before deleting, and keeping it changes nothing', async () => {
+    setLocale('en');
+    const backend = fakeBackend(defaultSettings({ first_run_done: true, language: 'en' }));
+    backend.drafts = [{ id: 'd1', template: { name: 'promo', integrations: [], category: 'MARKETING', language: 'fr', header: { kind: 'none', text: '', url: '' }, body: 'x', footer: '', buttons: [] }, created_at: '1', updated_at: '2' }];
+    render(TemplatesScreen);
+    const user = userEvent.setup();
+    await screen.findByText('promo');
+    expect(screen.getByText(/Marketing · fr/)).toBeTruthy();
+    await user.click(screen.getByText('Delete'));
+    expect(screen.getByRole('alert').textContent).toContain('Delete promo?');
+    await user.click(screen.getByText('Keep it'));
+    expect(backend.calls.some((c) => c.cmd === 'delete_template')).toBe(false);
+    await user.click(screen.getByText('Delete'));
+    await user.click(document.querySelector('[data-action=confirm-delete]') as HTMLElement);
+    await waitFor(() => expect(backend.calls.some((c) => c.cmd === 'delete_template')).toBe(true));
+  });
+});

@@ -5,7 +5,7 @@ import {
   commands,
   type AppInfo,
   type ConnectionReport,
-  type Draft,
+  type Draft_Serialize,
   type Template_Serialize,
   type TemplateCheck,
   type GroupView,
@@ -19,7 +19,8 @@ import {
 export type Settings = Settings_Serialize;
 export type SettingsView = SettingsView_Serialize;
 export type Template = Template_Serialize;
-export type { AppInfo, ConnectionReport, Draft, ErrorCode, GroupView, IntegrationView, SecretKind, TemplateCheck };
+export type Draft = Draft_Serialize;
+export type { AppInfo, ConnectionReport, ErrorCode, GroupView, IntegrationView, SecretKind, TemplateCheck };
 
 export interface ErrorPayload {
   code: ErrorCode;

@@ -126,6 +126,9 @@ export function fakeBackend(settings: Settings = defaultSettings()): FakeBackend
         ];
       case 'list_templates':
         return state.drafts;
+      case 'delete_template':
+        state.drafts = state.drafts.filter((d) => d.id !== args.id);
+        return null;
       case 'save_template': {
         const template = args.template as Template;
         const id = (args.id as string | null) ?? `d${state.drafts.length + 1}`;
