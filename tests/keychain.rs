@@ -132,3 +132,50 @@ fn base64_encode(s: &str) -> String {
     use base64::Engine;
     base64::engine::general_purpose::STANDARD.encode(s)
 }
+
+#[test]
+fn setup_sandbox_connects_the_workspace_with_secrets_in_the_keychain() {
+    let mut child = Command::new(common::APP)
+        .args(["sandbox", "--json", "--users", "100"])
+        .stdout(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut line = String::new();
+    std::io::BufRead::read_line(
+        &mut std::io::BufReader::new(child.stdout.take().unwrap()),
+        &mut line,
+    )
+    .unwrap();
+    let info: serde_json::Value = serde_json::from_str(&line).unwrap();
+    let tmp = tempfile::tempdir().unwrap();
+    let data = tmp.path().join("data");
+    let out = relay(
+        &data,
+        &["setup", "--sandbox", info["base_url"].as_str().unwrap()],
+        None,
+    );
+    let shown = relay(&data, &["settings", "show", "--json"], None);
+    let _ = child.kill();
+    let _ = child.wait();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let shown: serde_json::Value = serde_json::from_slice(&shown.stdout).unwrap();
+    assert_eq!(shown["configured"], true);
+    assert_eq!(shown["settings"]["zendesk_custom_url"], info["base_url"]);
+    assert_eq!(shown["settings"]["sunshine_host"], "custom");
+    common::assert_secret_absent(&data, info["zendesk_token"].as_str().unwrap());
+    common::assert_secret_absent(&data, info["key_secret"].as_str().unwrap());
+    relay(
+        &data,
+        &["settings", "clear-secret", "zendesk_api_token"],
+        None,
+    );
+    relay(
+        &data,
+        &["settings", "clear-secret", "sunshine_key_secret"],
+        None,
+    );
+}
