@@ -259,3 +259,50 @@ fn template_validate_and_preview_a_file() {
     assert_eq!(out.status.code(), Some(2));
     assert!(stderr(&out).contains("not a template file"));
 }
+
+#[test]
+fn template_save_and_list_offline() {
+    let tmp = tempfile::tempdir().unwrap();
+    let data = tmp.path().join("data");
+    let fixture = concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/tests/fixtures/order_shipped.json"
+    );
+    let out = relay(&data, &["template", "save", fixture]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    assert!(stdout(&out).contains("Saved the local template order_shipped"));
+    // Saving again replaces the local template of that name; no copy appears.
+    assert!(relay(&data, &["template", "save", fixture])
+        .status
+        .success());
+    let out = relay(&data, &["--json", "template", "list"]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    let lib: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let local = lib["local"].as_array().unwrap();
+    assert_eq!(local.len(), 1);
+    let states = local[0]["states"].as_array().unwrap();
+    assert_eq!(states.len(), 2, "one per integration the file names");
+    assert!(states.iter().all(|s| s["status"] == "NOT_SUBMITTED"));
+    let text = stdout(&relay(&data, &["template", "list"]));
+    assert!(
+        text.contains("order_shipped (en_US, Utility)") && text.contains("NOT_SUBMITTED"),
+        "{text}"
+    );
+
+    // A nameless file is refused (exit 2) and nothing is saved; submitting offline says what to do.
+    let nameless = tmp.path().join("nameless.json");
+    std::fs::write(&nameless, r#"{"body": "Hi"}"#).unwrap();
+    let out = relay(&data, &["template", "save", nameless.to_str().unwrap()]);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(stderr(&out).contains("has no name"), "{}", stderr(&out));
+    let out = relay(&data, &["template", "submit", "nope"]);
+    assert_eq!(out.status.code(), Some(1));
+    assert!(
+        stderr(&out).contains("no local template named nope"),
+        "{}",
+        stderr(&out)
+    );
+    let out = relay(&data, &["--json", "template", "list"]);
+    let lib: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(lib["local"].as_array().unwrap().len(), 1);
+}

@@ -288,14 +288,81 @@ async fn the_demo_workspace_opens_in_the_window_and_keeps_its_secrets_in_the_key
     screenshot(&client, "14-template-designer").await;
     click(&client, "[data-channel=sms]").await;
     until_text(&client, "[data-testid=sms-info]", "GSM-7").await;
+
+    // Submit it to WhatsApp Support and Twilio: in review on WhatsApp, ready at once for SMS.
+    click(
+        &client,
+        "[data-integration-option='5f1e0c3a9b8d7e6f5a4b3c31']",
+    )
+    .await;
+    click(
+        &client,
+        "[data-integration-option='5f1e0c3a9b8d7e6f5a4b3c33']",
+    )
+    .await;
+    until(
+        &client,
+        "submit enabled",
+        "document.querySelector('[data-action=submit-template]')?.disabled === false",
+    )
+    .await;
+    click(&client, "[data-action=submit-template]").await;
+    until_text(
+        &client,
+        "[data-testid=template-states]",
+        "WhatsApp Support: in review",
+    )
+    .await;
+    until_text(
+        &client,
+        "[data-testid=template-states]",
+        "Twilio SMS: ready",
+    )
+    .await;
+    screenshot(&client, "16-template-submitted").await;
     click(&client, "[data-action=back-to-templates]").await;
     until(
         &client,
-        "the draft in the list",
-        "!!document.querySelector('[data-template=delivery_update]')",
+        "the submitted template in the list",
+        "!!document.querySelector('[data-template=delivery_update] [data-status=PENDING]')",
     )
     .await;
     screenshot(&client, "15-templates-list").await;
+
+    // Meta's (simulated) review takes 5 s in the demo: sync until it is approved.
+    let start = std::time::Instant::now();
+    loop {
+        click(&client, "[data-action=sync-templates]").await;
+        until(
+            &client,
+            "the sync to end",
+            "document.querySelector('[data-action=sync-templates]')?.disabled === false",
+        )
+        .await;
+        let approved = client
+            .execute(
+                "return !!document.querySelector('[data-template=delivery_update] [data-status=APPROVED]');",
+                vec![],
+            )
+            .await
+            .unwrap();
+        if approved == serde_json::Value::Bool(true) {
+            break;
+        }
+        assert!(
+            start.elapsed() < std::time::Duration::from_secs(30),
+            "still not approved after 30 s of syncing"
+        );
+        tokio::time::sleep(std::time::Duration::from_millis(700)).await;
+    }
+    until_text(&client, "[data-testid=last-synced]", "last synced").await;
+    until(
+        &client,
+        "WhatsApp-only templates listed",
+        "!!document.querySelector('[data-remote-template=order_shipped]')",
+    )
+    .await;
+    screenshot(&client, "17-templates-synced").await;
 
     // The demo's own data folder points at a live sandbox; its secrets are in the keychain only.
     let demo_settings: serde_json::Value =

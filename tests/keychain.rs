@@ -128,15 +128,11 @@ fn cli_secrets_come_from_stdin_only_and_never_reach_a_file() {
     );
 }
 
-fn base64_encode(s: &str) -> String {
-    use base64::Engine;
-    base64::engine::general_purpose::STANDARD.encode(s)
-}
-
-#[test]
-fn setup_sandbox_connects_the_workspace_with_secrets_in_the_keychain() {
+/// Starts `relay sandbox --json ARGS`; returns the process and what it printed.
+fn sandbox(args: &[&str]) -> (std::process::Child, serde_json::Value) {
     let mut child = Command::new(common::APP)
-        .args(["sandbox", "--json", "--users", "100"])
+        .args(["sandbox", "--json"])
+        .args(args)
         .stdout(Stdio::piped())
         .spawn()
         .unwrap();
@@ -146,7 +142,17 @@ fn setup_sandbox_connects_the_workspace_with_secrets_in_the_keychain() {
         &mut line,
     )
     .unwrap();
-    let info: serde_json::Value = serde_json::from_str(&line).unwrap();
+    (child, serde_json::from_str(&line).unwrap())
+}
+
+fn base64_encode(s: &str) -> String {
+    use base64::Engine;
+    base64::engine::general_purpose::STANDARD.encode(s)
+}
+
+#[test]
+fn setup_sandbox_connects_the_workspace_with_secrets_in_the_keychain() {
+    let (mut child, info) = sandbox(&["--users", "100"]);
     let tmp = tempfile::tempdir().unwrap();
     let data = tmp.path().join("data");
     let out = relay(
@@ -167,6 +173,99 @@ fn setup_sandbox_connects_the_workspace_with_secrets_in_the_keychain() {
     assert_eq!(shown["settings"]["zendesk_custom_url"], info["base_url"]);
     assert_eq!(shown["settings"]["sunshine_host"], "custom");
     common::assert_secret_absent(&data, info["zendesk_token"].as_str().unwrap());
+    common::assert_secret_absent(&data, info["key_secret"].as_str().unwrap());
+    relay(
+        &data,
+        &["settings", "clear-secret", "zendesk_api_token"],
+        None,
+    );
+    relay(
+        &data,
+        &["settings", "clear-secret", "sunshine_key_secret"],
+        None,
+    );
+}
+
+#[test]
+fn cli_template_submit_then_sync_sees_meta_review() {
+    let (mut child, info) = sandbox(&["--users", "50", "--approve-after", "1"]);
+    let tmp = tempfile::tempdir().unwrap();
+    let data = tmp.path().join("data");
+    let setup = relay(
+        &data,
+        &["setup", "--sandbox", info["base_url"].as_str().unwrap()],
+        None,
+    );
+    assert!(
+        setup.status.success(),
+        "{}",
+        String::from_utf8_lossy(&setup.stderr)
+    );
+    let file = tmp.path().join("delivery_notice.json");
+    std::fs::write(
+        &file,
+        r#"{"name": "delivery_notice", "language": "en_US", "body": "Hi {{Ann}}, your parcel arrives today.",
+            "integrations": ["5f1e0c3a9b8d7e6f5a4b3c31"]}"#,
+    )
+    .unwrap();
+    // A file is saved, then submitted to the integration it names plus an SMS one.
+    let out = relay(
+        &data,
+        &[
+            "template",
+            "submit",
+            file.to_str().unwrap(),
+            "--integration",
+            "5f1e0c3a9b8d7e6f5a4b3c31",
+            "--integration",
+            "5f1e0c3a9b8d7e6f5a4b3c33",
+        ],
+        None,
+    );
+    let text = String::from_utf8_lossy(&out.stdout).into_owned();
+    let err = String::from_utf8_lossy(&out.stderr).into_owned();
+    std::thread::sleep(std::time::Duration::from_millis(1300));
+    let synced = relay(&data, &["--json", "template", "list", "--sync"], None);
+    let again = relay(&data, &["template", "submit", "delivery_notice"], None);
+    let unknown = relay(
+        &data,
+        &[
+            "template",
+            "submit",
+            "delivery_notice",
+            "--integration",
+            "nope",
+        ],
+        None,
+    );
+    let _ = child.kill();
+    let _ = child.wait();
+    assert!(out.status.success(), "{err}");
+    assert!(text.contains("PENDING") && text.contains("READY"), "{text}");
+    assert!(text.contains("template list --sync"), "{text}");
+    let lib: serde_json::Value = serde_json::from_slice(&synced.stdout).unwrap();
+    let states = lib["local"][0]["states"].as_array().unwrap();
+    let status = |id: &str| {
+        states
+            .iter()
+            .find(|s| s["integration_id"] == id)
+            .map(|s| s["status"].as_str().unwrap().to_string())
+    };
+    assert_eq!(
+        status("5f1e0c3a9b8d7e6f5a4b3c31").as_deref(),
+        Some("APPROVED")
+    );
+    assert_eq!(status("5f1e0c3a9b8d7e6f5a4b3c33").as_deref(), Some("READY"));
+    assert!(lib["remote"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .any(|r| r["name"] == "order_shipped"));
+    assert_eq!(again.status.code(), Some(1), "Meta's conflict");
+    assert!(
+        String::from_utf8_lossy(&again.stderr).contains("already has a template delivery_notice")
+    );
+    assert_eq!(unknown.status.code(), Some(2));
     common::assert_secret_absent(&data, info["key_secret"].as_str().unwrap());
     relay(
         &data,

@@ -57,7 +57,7 @@ pub enum Command {
         #[arg(long)]
         test: bool,
     },
-    /// Check and preview template files (JSON; see the README), offline.
+    /// Check, preview, save, list and submit templates (files are JSON; see the README).
     Template {
         #[command(subcommand)]
         action: TemplateCommand,
@@ -96,6 +96,24 @@ pub enum TemplateCommand {
         file: PathBuf,
         #[arg(long, value_enum)]
         channel: ChannelArg,
+    },
+    /// Save a template file as a local template (replacing the local one of the same name).
+    Save { file: PathBuf },
+    /// The local templates with their status on each integration, and the WhatsApp templates
+    /// made elsewhere, as last synced.
+    List {
+        /// Fetch the WhatsApp templates (statuses, rejection reasons) first.
+        #[arg(long)]
+        sync: bool,
+    },
+    /// Submit a local template: to WhatsApp for Meta's review, or to an SMS integration (ready
+    /// at once). NAME may also be a template file, saved first.
+    Submit {
+        name: String,
+        /// Integration id (`relay integrations list`); repeat for several. Default: the ones the
+        /// template is for.
+        #[arg(long = "integration", value_name = "ID")]
+        integrations: Vec<String>,
     },
 }
 
@@ -197,6 +215,13 @@ pub fn main() -> i32 {
     }
 }
 
+/// The workspace of a data folder, with the system keychain and the log file.
+fn open_workspace(data: DataDir) -> AppResult<Workspace> {
+    relay_core::logging::init(&data.log_dir())?;
+    let backend = Box::new(JsonFileBackend::new(&data.settings_file()));
+    Workspace::open(data, Arc::new(KeyringStore), backend)
+}
+
 fn run(cli: Cli) -> AppResult<()> {
     let data = DataDir::resolve(cli.data_dir.as_deref())?;
     let Some(command) = cli.command else {
@@ -209,7 +234,7 @@ fn run(cli: Cli) -> AppResult<()> {
     };
     match command {
         Command::Sandbox(args) => sandbox(args, cli.json),
-        Command::Template { action } => template(action, cli.json),
+        Command::Template { action } => template(action, data, cli.json),
         Command::SmsSegments { text } => {
             let info = relay_core::sms::analyze(&text);
             if cli.json {
@@ -252,9 +277,7 @@ fn run(cli: Cli) -> AppResult<()> {
             Ok(())
         }
         Command::Setup { sandbox, test } => {
-            relay_core::logging::init(&data.log_dir())?;
-            let backend = Box::new(JsonFileBackend::new(&data.settings_file()));
-            let ws = Workspace::open(data, Arc::new(KeyringStore), backend)?;
+            let ws = open_workspace(data)?;
             let rt = runtime()?;
             if sandbox.is_none() && !test {
                 if !std::io::stdin().is_terminal() {
@@ -303,9 +326,7 @@ fn run(cli: Cli) -> AppResult<()> {
         Command::Integrations {
             action: IntegrationsCommand::List,
         } => {
-            relay_core::logging::init(&data.log_dir())?;
-            let backend = Box::new(JsonFileBackend::new(&data.settings_file()));
-            let ws = Workspace::open(data, Arc::new(KeyringStore), backend)?;
+            let ws = open_workspace(data)?;
             let list = runtime()?.block_on(ws.integrations())?;
             if cli.json {
                 println!("{}", json!({ "integrations": list }));
@@ -334,9 +355,7 @@ fn run(cli: Cli) -> AppResult<()> {
             Ok(())
         }
         Command::Settings { action } => {
-            relay_core::logging::init(&data.log_dir())?;
-            let backend = Box::new(JsonFileBackend::new(&data.settings_file()));
-            let ws = Workspace::open(data, Arc::new(KeyringStore), backend)?;
+            let ws = open_workspace(data)?;
             settings(&ws, action, cli.json)
         }
     }
@@ -511,9 +530,128 @@ fn read_template(file: &std::path::Path) -> AppResult<relay_core::template::Temp
     })
 }
 
-fn template(action: TemplateCommand, json: bool) -> AppResult<()> {
+/// Saves a template file as the local template of its name (a new one if there is none).
+fn save_template_file(
+    ws: &Workspace,
+    file: &std::path::Path,
+) -> AppResult<relay_core::template::drafts::Draft> {
+    let t = read_template(file)?;
+    if t.name.trim().is_empty() {
+        return Err(AppError::invalid_field(
+            "name",
+            format!(
+                "{} has no name: add \"name\": \"order_shipped\" (lowercase, digits, _).",
+                file.display()
+            ),
+        ));
+    }
+    match ws.template_by_name(&t.name) {
+        Ok(existing) => ws.save_template(Some(&existing.id), &t),
+        Err(e) if e.code == ErrorCode::NotFound => ws.save_template(None, &t),
+        Err(e) => Err(e),
+    }
+}
+
+fn print_states(states: &[relay_core::template::library::TemplateState]) {
+    for s in states {
+        let reason = s
+            .reason
+            .as_deref()
+            .map(|r| format!(" ({r})"))
+            .unwrap_or_default();
+        let edited = if s.edited_since_submitted {
+            " — edited since submitted"
+        } else {
+            ""
+        };
+        println!(
+            "    {:<24} {:<22} {}{reason}{edited}",
+            s.integration_id, s.integration_name, s.status
+        );
+    }
+}
+
+fn template(action: TemplateCommand, data: DataDir, json: bool) -> AppResult<()> {
     use relay_core::template::validate::{has_errors, validate, Severity};
     match action {
+        TemplateCommand::Save { file } => {
+            let ws = open_workspace(data)?;
+            let draft = save_template_file(&ws, &file)?;
+            if json {
+                println!("{}", json!(draft));
+            } else {
+                println!("Saved the local template {}.", draft.template.name);
+            }
+            Ok(())
+        }
+        TemplateCommand::List { sync } => {
+            let ws = open_workspace(data)?;
+            let lib = if sync {
+                runtime()?.block_on(ws.sync_templates())?
+            } else {
+                ws.template_library()?
+            };
+            if json {
+                println!("{}", json!(lib));
+                return Ok(());
+            }
+            if lib.local.is_empty() && lib.remote.is_empty() {
+                println!("No templates. Create one in the app, or `relay template save FILE`.");
+            }
+            for e in &lib.local {
+                let t = &e.draft.template;
+                println!("{} ({}, {:?})", t.name, t.language, t.category);
+                if e.states.is_empty() {
+                    println!("    draft: not meant for any integration yet");
+                }
+                print_states(&e.states);
+            }
+            if !lib.remote.is_empty() {
+                println!("\nOn WhatsApp only:");
+                for r in &lib.remote {
+                    let reason = r
+                        .reason
+                        .as_deref()
+                        .map(|x| format!(" ({x})"))
+                        .unwrap_or_default();
+                    println!(
+                        "  {:<28} {:<6} {:<22} {}{reason}",
+                        r.name, r.language, r.integration_name, r.status
+                    );
+                }
+            }
+            for s in &lib.syncs {
+                let when = s
+                    .synced_at
+                    .as_deref()
+                    .and_then(|ms| ms.parse::<i64>().ok())
+                    .and_then(chrono::DateTime::from_timestamp_millis)
+                    .map(|d| d.to_rfc3339_opts(chrono::SecondsFormat::Secs, true))
+                    .unwrap_or_else(|| "never (use --sync)".into());
+                println!("{} last synced: {when}", s.integration_name);
+            }
+            Ok(())
+        }
+        TemplateCommand::Submit { name, integrations } => {
+            let ws = open_workspace(data)?;
+            let path = std::path::Path::new(&name);
+            let draft = if name.ends_with(".json") || path.is_file() {
+                save_template_file(&ws, path)?
+            } else {
+                ws.template_by_name(&name)?
+            };
+            let entry = runtime()?.block_on(ws.submit_template(&draft.id, &integrations))?;
+            if json {
+                println!("{}", json!(entry));
+            } else {
+                println!("Submitted {}:", entry.draft.template.name);
+                print_states(&entry.states);
+                if entry.states.iter().any(|s| s.status == "PENDING") {
+                    println!("Meta reviews WhatsApp templates in minutes to a day: `relay template list --sync` shows the outcome.");
+                }
+            }
+            Ok(())
+        }
         TemplateCommand::Validate { file, channel } => {
             let t = read_template(&file)?;
             let (wa, sms) = match channel {

@@ -9,6 +9,7 @@ use relay_core::connect::{ConnectionReport, IntegrationView};
 use relay_core::secrets::SecretKind;
 use relay_core::settings::Settings;
 use relay_core::template::drafts::Draft;
+use relay_core::template::library::{Library, LocalEntry};
 use relay_core::template::{Template, TemplateCheck};
 use relay_core::workspace::{AppInfo, GroupView, SettingsView};
 use relay_core::AppError;
@@ -108,11 +109,44 @@ pub async fn zendesk_groups(state: State<'_, AppState>) -> Result<Vec<GroupView>
     state.workspace()?.zendesk_groups().await
 }
 
-/// The local templates (drafts), most recently edited first.
+/// The template list: local templates (most recently edited first) with their state on each
+/// integration, and WhatsApp templates made elsewhere, as last synced. Works offline.
 #[tauri::command]
 #[specta::specta]
-pub async fn list_templates(state: State<'_, AppState>) -> Result<Vec<Draft>, AppError> {
-    state.workspace()?.list_templates()
+pub async fn template_library(state: State<'_, AppState>) -> Result<Library, AppError> {
+    state.workspace()?.template_library()
+}
+
+/// Fetches the WhatsApp templates of every WhatsApp integration (statuses, rejection reasons).
+#[tauri::command]
+#[specta::specta]
+pub async fn sync_templates(state: State<'_, AppState>) -> Result<Library, AppError> {
+    state.workspace()?.sync_templates().await
+}
+
+/// Submits a local template to integrations (none given: the ones it is for).
+#[tauri::command]
+#[specta::specta]
+pub async fn submit_template(
+    state: State<'_, AppState>,
+    id: String,
+    integrations: Vec<String>,
+) -> Result<LocalEntry, AppError> {
+    state.workspace()?.submit_template(&id, &integrations).await
+}
+
+/// Deletes a WhatsApp template name on an integration (Meta blocks the name for 30 days).
+#[tauri::command]
+#[specta::specta]
+pub async fn delete_remote_template(
+    state: State<'_, AppState>,
+    integration_id: String,
+    name: String,
+) -> Result<Library, AppError> {
+    state
+        .workspace()?
+        .delete_remote_template(&integration_id, &name)
+        .await
 }
 
 /// Saves a draft as the designer types (a new one when `id` is null). Works offline.

@@ -148,11 +148,14 @@ pub async fn value_of(client: &Client, selector: &str) -> String {
         .unwrap_or_default()
 }
 
-/// Replaces the value of an input, as a person typing would.
+/// Replaces the value of an input, as a person typing would (a newline is the Enter key:
+/// WebKitWebDriver drops a typed "\n").
 pub async fn fill(client: &Client, selector: &str, value: &str) {
     let el = css(client, selector).await;
     el.clear().await.unwrap();
-    el.send_keys(value).await.unwrap();
+    el.send_keys(&value.replace('\n', "\u{E007}"))
+        .await
+        .unwrap();
 }
 
 pub async fn click(client: &Client, selector: &str) {

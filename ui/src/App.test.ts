@@ -53,6 +53,7 @@ describe('App', () => {
       if (fail) {
         throw { code: 'storage', message: 'This data folder was written by a newer Relay.', details: { path: '/d/relay.sqlite3' } };
       }
+      if (cmd === 'template_library') return { local: [], remote: [], syncs: [] };
       return cmd === 'app_info' ? {} : { settings: defaultSettings({ first_run_done: true, language: 'en' }), secrets: { zendesk_api_token: false, sunshine_key_secret: false }, configured: false };
     });
     render(App);

@@ -7,6 +7,7 @@ use crate::paths::DataDir;
 use crate::secrets::{parse_sunshine_token, SecretKind, SecretStatus, SecretStore, Secrets};
 use crate::settings::{Settings, SettingsBackend};
 use crate::storage::Database;
+use crate::template::library;
 use serde::{Deserialize, Serialize};
 use specta::Type;
 use std::sync::{Arc, Mutex, MutexGuard};
@@ -251,10 +252,6 @@ impl Workspace {
             .unwrap_or(0)
     }
 
-    pub fn list_templates(&self) -> AppResult<Vec<crate::template::drafts::Draft>> {
-        crate::template::drafts::list(&self.db())
-    }
-
     pub fn save_template(
         &self,
         id: Option<&str>,
@@ -299,11 +296,163 @@ impl Workspace {
         let secret = self.secrets.require(SecretKind::SunshineKeySecret)?;
         let client =
             crate::clients::sunshine::SunshineClient::new(Self::http(), &settings, &secret)?;
-        let list = client.integrations().await?;
-        Ok(list
+        let list: Vec<_> = client
+            .integrations()
+            .await?
             .iter()
             .map(|i| crate::connect::integration_view(i, &settings))
-            .collect())
+            .collect();
+        library::remember_integrations(&self.db(), &list)?;
+        Ok(list)
+    }
+
+    fn sunshine_client(&self) -> AppResult<crate::clients::sunshine::SunshineClient> {
+        let settings = self.settings()?;
+        let secret = self.secrets.require(SecretKind::SunshineKeySecret)?;
+        crate::clients::sunshine::SunshineClient::new(Self::http(), &settings, &secret)
+    }
+
+    /// Local templates with their states, and WhatsApp-only templates, as last synced (offline).
+    pub fn template_library(&self) -> AppResult<library::Library> {
+        library::library(&self.db())
+    }
+
+    /// Fetches the templates of every WhatsApp integration and stores them.
+    pub async fn sync_templates(&self) -> AppResult<library::Library> {
+        let integrations = self.integrations().await?;
+        let client = self.sunshine_client()?;
+        for i in integrations.iter().filter(|i| i.kind == "whatsapp") {
+            let templates = client.templates(&i.id).await.map_err(|e| {
+                AppError::new(
+                    e.code,
+                    format!("Syncing the templates of {}: {}", i.name, e.message),
+                )
+            })?;
+            library::store_sync(&self.db(), &i.id, &templates, Self::now_ms())?;
+            tracing::info!(integration = %i.id, count = templates.len(), "templates synced");
+        }
+        self.template_library()
+    }
+
+    /// Finds a local template by its name (the CLI's way of naming one).
+    pub fn template_by_name(&self, name: &str) -> AppResult<crate::template::drafts::Draft> {
+        let all = crate::template::drafts::list(&self.db())?;
+        let mut found = all.into_iter().filter(|d| d.template.name == name);
+        match (found.next(), found.next()) {
+            (Some(d), None) => Ok(d),
+            (Some(_), Some(_)) => Err(AppError::invalid_field(
+                "name",
+                format!("Several local templates are named {name}. Rename one in the designer."),
+            )),
+            (None, _) => Err(AppError::new(
+                crate::ErrorCode::NotFound,
+                format!(
+                    "There is no local template named {name}. `relay template list` shows them."
+                ),
+            )),
+        }
+    }
+
+    /// Submits a local template to integrations (by default, the ones it is for): WhatsApp
+    /// templates are created through Sunshine Conversations for Meta's review; SMS ones are ready
+    /// at once. A template with errors for a channel is refused for it, and nothing is sent.
+    pub async fn submit_template(
+        &self,
+        id: &str,
+        integration_ids: &[String],
+    ) -> AppResult<library::LocalEntry> {
+        let draft = crate::template::drafts::get(&self.db(), id)?;
+        let targets: Vec<String> = if integration_ids.is_empty() {
+            draft.template.integrations.clone()
+        } else {
+            integration_ids.to_vec()
+        };
+        if targets.is_empty() {
+            return Err(AppError::invalid_field(
+                "integrations",
+                "Choose at least one integration to submit the template to.",
+            ));
+        }
+        let known = self.integrations().await?;
+        let mut chosen = Vec::new();
+        for target in &targets {
+            match known.iter().find(|i| i.id == *target) {
+                Some(i) => chosen.push(i.clone()),
+                None => {
+                    return Err(AppError::invalid_field(
+                        "integrations",
+                        format!("This app has no WhatsApp or SMS integration {target}. `relay integrations list` shows them."),
+                    ))
+                }
+            }
+        }
+        // Every problem first, so that nothing is submitted when anything would be refused.
+        let whatsapp = chosen.iter().any(|i| i.kind == "whatsapp");
+        let sms = chosen.iter().any(|i| i.kind != "whatsapp");
+        let errors: Vec<_> = crate::template::validate::validate(&draft.template, whatsapp, sms)
+            .into_iter()
+            .filter(|i| i.severity == crate::template::validate::Severity::Error)
+            .collect();
+        if !errors.is_empty() {
+            let mut fields = std::collections::BTreeMap::<String, String>::new();
+            for i in &errors {
+                let entry = fields.entry(i.field.clone()).or_default();
+                if !entry.is_empty() {
+                    entry.push(' ');
+                }
+                entry.push_str(&i.message);
+            }
+            let list: Vec<String> = fields.iter().map(|(f, m)| format!("{f}: {m}")).collect();
+            return Err(AppError {
+                code: crate::ErrorCode::InvalidInput,
+                message: format!(
+                    "The template {} cannot be submitted until this is fixed (nothing was sent). {}",
+                    draft.template.name,
+                    list.join(" ")
+                ),
+                details: Some(crate::error::ErrorDetails { fields, path: None }),
+            });
+        }
+        let client = self.sunshine_client()?;
+        for i in &chosen {
+            if i.kind == "whatsapp" {
+                let payload = crate::template::meta_payload(&draft.template)
+                    .map_err(|e| AppError::invalid_field("body", e))?;
+                let created = client.create_template(&i.id, &payload).await.map_err(|e| {
+                    AppError::new(e.code, format!("Submitting to {}: {}", i.name, e.message))
+                })?;
+                library::record_submission(
+                    &self.db(),
+                    &draft,
+                    &i.id,
+                    Some(&created),
+                    Self::now_ms(),
+                )?;
+            } else {
+                library::record_submission(&self.db(), &draft, &i.id, None, Self::now_ms())?;
+            }
+            tracing::info!(template = %draft.template.name, integration = %i.id, "template submitted");
+        }
+        let lib = self.template_library()?;
+        lib.local
+            .into_iter()
+            .find(|e| e.draft.id == draft.id)
+            .ok_or_else(|| AppError::internal("the submitted template vanished"))
+    }
+
+    /// Deletes a WhatsApp template name (every language) on an integration. Meta then blocks
+    /// the name for 30 days; the UI and the CLI warn before calling this.
+    pub async fn delete_remote_template(
+        &self,
+        integration_id: &str,
+        name: &str,
+    ) -> AppResult<library::Library> {
+        self.sunshine_client()?
+            .delete_template(integration_id, name)
+            .await?;
+        library::forget_remote(&self.db(), integration_id, name)?;
+        tracing::info!(template = %name, integration = %integration_id, "template deleted on WhatsApp");
+        self.template_library()
     }
 
     /// Zendesk's groups, to choose who may send.

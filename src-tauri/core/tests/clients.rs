@@ -5,6 +5,7 @@
 
 #[path = "../../sandbox/tests/support/spec.rs"]
 mod spec;
+mod support;
 
 use chrono::TimeZone;
 use futures_util::future::BoxFuture;
@@ -531,29 +532,8 @@ async fn connection_test_reports_each_side_separately() {
 
 #[tokio::test]
 async fn access_is_verified_from_users_me_and_memberships() {
-    use relay_core::settings::JsonFileBackend;
-    use relay_core::workspace::Workspace;
     let (sb, _, _) = start(SandboxConfig::default()).await;
-    let tmp = tempfile::tempdir().unwrap();
-    let data = relay_core::paths::DataDir::at(tmp.path()).unwrap();
-    let ws = Workspace::open(
-        data.clone(),
-        Arc::new(relay_core::secrets::MemoryStore::new()),
-        Box::new(JsonFileBackend::new(&data.settings_file())),
-    )
-    .unwrap();
-    let i = sb.info().clone();
-    ws.connect_sandbox(&relay_core::workspace::SandboxConnection {
-        base_url: i.base_url,
-        sunshine_url: i.sunshine_url,
-        subdomain: i.subdomain,
-        zendesk_email: i.zendesk_email,
-        zendesk_token: i.zendesk_token,
-        app_id: i.app_id,
-        key_id: i.key_id,
-        key_secret: i.key_secret,
-    })
-    .unwrap();
+    let (ws, _tmp) = support::workspace_on(&sb);
     ws.verify_access()
         .await
         .expect("no restriction: the admin may send");

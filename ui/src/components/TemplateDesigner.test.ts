@@ -49,3 +49,87 @@ describe('template list', () => {
     await waitFor(() => expect(backend.calls.some((c) => c.cmd === 'delete_template')).toBe(true));
   });
 });
+
+describe('submission and sync', () => {
+  function connected() {
+    const backend = fakeBackend(defaultSettings({ first_run_done: true, language: 'en' }));
+    backend.view = { ...backend.view, configured: true };
+    setView(backend.view);
+    return backend;
+  }
+  const base = { category: 'UTILITY' as const, language: 'en_US', header: { kind: 'none' as const, text: '', url: '' }, footer: '', buttons: [] };
+
+  it('submits from the designer, then sync shows the review moving on', async () => {
+    setLocale('en');
+    const backend = connected();
+    backend.drafts = [{ id: 'd1', template: { ...base, name: 'spring', integrations: ['wa1', 'tw1'], body: 'Hi {{Ann}}, thanks.' }, created_at: '1', updated_at: '2' }];
+    render(TemplatesScreen);
+    const user = userEvent.setup();
+    expect((await screen.findByTestId('last-synced')).textContent).toContain('not synced yet');
+    await user.click(await screen.findByText('Edit'));
+    const submit = await screen.findByRole('button', { name: 'Submit' });
+    await waitFor(() => expect((submit as HTMLButtonElement).disabled).toBe(false));
+    await user.click(submit);
+    await waitFor(() => expect(screen.getByTestId('template-states').textContent).toContain('WhatsApp Support: in review'));
+    expect(screen.getByTestId('template-states').textContent).toContain('Twilio SMS: ready');
+    expect(backend.calls.find((c) => c.cmd === 'submit_template')?.args).toEqual({ id: 'd1', integrations: [] });
+    await user.click(screen.getByText(/All templates/));
+    await screen.findByText('WhatsApp Support: in review');
+    await user.click(screen.getByText('Sync WhatsApp templates'));
+    await screen.findByText('WhatsApp Support: approved');
+    expect(screen.getByTestId('last-synced').textContent).toContain('last synced');
+  });
+
+  it('cannot submit with errors or without an integration', async () => {
+    setLocale('en');
+    const backend = connected();
+    backend.drafts = [{ id: 'd1', template: { ...base, name: 'empty', integrations: ['wa1'], body: '' }, created_at: '1', updated_at: '2' }];
+    render(TemplatesScreen);
+    const user = userEvent.setup();
+    await user.click(await screen.findByText('Edit'));
+    await waitFor(() => expect(document.querySelector('[data-issue=body_required]')).toBeTruthy());
+    expect((screen.getByRole('button', { name: 'Submit' }) as HTMLButtonElement).disabled).toBe(true);
+    expect(screen.getByText('Fix the errors below before submitting.')).toBeTruthy();
+  });
+
+  it('filters the list, and warns of the 30-day block before deleting on WhatsApp', async () => {
+    setLocale('en');
+    const backend = connected();
+    backend.drafts = [
+      { id: 'd1', template: { ...base, name: 'approved_one', integrations: ['wa1'], body: 'a' }, created_at: '1', updated_at: '2' },
+      { id: 'd2', template: { ...base, name: 'plain_draft', integrations: [], body: 'b' }, created_at: '1', updated_at: '2' },
+    ];
+    backend.states = { d1: [{ integration_id: 'wa1', integration_name: 'WhatsApp Support', kind: 'whatsapp', status: 'APPROVED', reason: null, edited_since_submitted: true }] };
+    backend.remote = [{ integration_id: 'wa1', integration_name: 'WhatsApp Support', name: 'free_money', language: 'en', category: 'MARKETING', status: 'REJECTED', reason: 'INVALID_FORMAT', body: 'Free {{1}}' }];
+    render(TemplatesScreen);
+    const user = userEvent.setup();
+    await screen.findByText('approved_one');
+    expect(screen.getAllByText(/edited since it was submitted/)).toHaveLength(1);
+    expect(screen.getByText('free_money')).toBeTruthy();
+    expect(screen.getAllByText('Reason: INVALID_FORMAT').length).toBeGreaterThan(0);
+
+    await user.selectOptions(document.querySelector('[data-filter=status]') as HTMLSelectElement, 'not_submitted');
+    expect(screen.queryByText('approved_one')).toBeNull();
+    expect(screen.getByText('plain_draft')).toBeTruthy();
+    await user.selectOptions(document.querySelector('[data-filter=status]') as HTMLSelectElement, 'all');
+    await user.type(screen.getByLabelText('Search templates'), 'nothing like this');
+    expect(screen.getByText('No template matches this search.')).toBeTruthy();
+    await user.clear(screen.getByLabelText('Search templates'));
+
+    // Delete the approved one: the page offers local only or everywhere, naming the 30 days.
+    const card = document.querySelector('[data-template=approved_one]') as HTMLElement;
+    await user.click(card.querySelector('[data-action=delete]') as HTMLElement);
+    expect(card.textContent).toContain('blocks the name approved_one for 30 days');
+    await user.click(card.querySelector('[data-action=confirm-delete-everywhere]') as HTMLElement);
+    await waitFor(() => expect(screen.queryByText('approved_one')).toBeNull());
+    const cmds = backend.calls.map((c) => c.cmd);
+    expect(cmds.indexOf('delete_remote_template')).toBeLessThan(cmds.indexOf('delete_template'));
+
+    // A WhatsApp-only template.
+    const remoteCard = document.querySelector('[data-remote-template=free_money]') as HTMLElement;
+    await user.click(remoteCard.querySelector('[data-action=delete-remote]') as HTMLElement);
+    expect(remoteCard.textContent).toContain('30 days');
+    await user.click(remoteCard.querySelector('[data-action=confirm-delete-remote]') as HTMLElement);
+    await waitFor(() => expect(screen.queryByText('free_money')).toBeNull());
+  });
+});

@@ -6,6 +6,10 @@ import {
   type AppInfo,
   type ConnectionReport,
   type Draft_Serialize,
+  type Library_Serialize,
+  type LocalEntry_Serialize,
+  type RemoteEntry_Serialize,
+  type TemplateState_Serialize,
   type Template_Serialize,
   type TemplateCheck,
   type GroupView,
@@ -20,6 +24,10 @@ export type Settings = Settings_Serialize;
 export type SettingsView = SettingsView_Serialize;
 export type Template = Template_Serialize;
 export type Draft = Draft_Serialize;
+export type Library = Library_Serialize;
+export type LocalEntry = LocalEntry_Serialize;
+export type RemoteEntry = RemoteEntry_Serialize;
+export type TemplateState = TemplateState_Serialize;
 export type { AppInfo, ConnectionReport, ErrorCode, GroupView, IntegrationView, SecretKind, TemplateCheck };
 
 export interface ErrorPayload {
@@ -77,7 +85,10 @@ export const api = {
   testConnection: (): Promise<ConnectionReport> => call(commands.testConnection()),
   listIntegrations: (): Promise<IntegrationView[]> => call(commands.listIntegrations()),
   zendeskGroups: (): Promise<GroupView[]> => call(commands.zendeskGroups()),
-  listTemplates: (): Promise<Draft[]> => call(commands.listTemplates()),
+  templateLibrary: (): Promise<Library> => call(commands.templateLibrary()),
+  syncTemplates: (): Promise<Library> => call(commands.syncTemplates()),
+  submitTemplate: (id: string, integrations: string[]): Promise<LocalEntry> => call(commands.submitTemplate(id, integrations)),
+  deleteRemoteTemplate: (integrationId: string, name: string): Promise<Library> => call(commands.deleteRemoteTemplate(integrationId, name)),
   saveTemplate: (id: string | null, template: Template): Promise<Draft> => call(commands.saveTemplate(id, template)),
   deleteTemplate: (id: string): Promise<null> => call(commands.deleteTemplate(id)),
   duplicateTemplate: (id: string): Promise<Draft> => call(commands.duplicateTemplate(id)),

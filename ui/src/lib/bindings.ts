@@ -32,8 +32,17 @@ export const commands = {
 	listIntegrations: () => __TAURI_INVOKE<IntegrationView[]>("list_integrations"),
 	/**  Zendesk's groups, to choose who may send. */
 	zendeskGroups: () => __TAURI_INVOKE<GroupView[]>("zendesk_groups"),
-	/**  The local templates (drafts), most recently edited first. */
-	listTemplates: () => __TAURI_INVOKE<Draft_Serialize[]>("list_templates"),
+	/**
+	 *  The template list: local templates (most recently edited first) with their state on each
+	 *  integration, and WhatsApp templates made elsewhere, as last synced. Works offline.
+	 */
+	templateLibrary: () => __TAURI_INVOKE<Library_Serialize>("template_library"),
+	/**  Fetches the WhatsApp templates of every WhatsApp integration (statuses, rejection reasons). */
+	syncTemplates: () => __TAURI_INVOKE<Library_Serialize>("sync_templates"),
+	/**  Submits a local template to integrations (none given: the ones it is for). */
+	submitTemplate: (id: string, integrations: string[]) => __TAURI_INVOKE<LocalEntry_Serialize>("submit_template", { id, integrations }),
+	/**  Deletes a WhatsApp template name on an integration (Meta blocks the name for 30 days). */
+	deleteRemoteTemplate: (integrationId: string, name: string) => __TAURI_INVOKE<Library_Serialize>("delete_remote_template", { integrationId, name }),
 	/**  Saves a draft as the designer types (a new one when `id` is null). Works offline. */
 	saveTemplate: (id: string | null, template: Template_Deserialize) => __TAURI_INVOKE<Draft_Serialize>("save_template", { id, template }),
 	deleteTemplate: (id: string) => __TAURI_INVOKE<null>("delete_template", { id }),
@@ -300,6 +309,37 @@ export type Language =
 /**  Follow the system language (English unless it is French). */
 "system" | "en" | "fr";
 
+/**  Everything the template list shows. */
+export type Library = Library_Serialize | Library_Deserialize;
+
+/**  Everything the template list shows. */
+export type Library_Deserialize = {
+	local: LocalEntry_Deserialize[],
+	remote: RemoteEntry_Deserialize[],
+	/**  One per known WhatsApp integration. */
+	syncs: SyncInfo_Deserialize[],
+};
+
+/**  Everything the template list shows. */
+export type Library_Serialize = {
+	local: LocalEntry_Serialize[],
+	remote: RemoteEntry_Serialize[],
+	/**  One per known WhatsApp integration. */
+	syncs: SyncInfo_Serialize[],
+};
+
+export type LocalEntry = LocalEntry_Serialize | LocalEntry_Deserialize;
+
+export type LocalEntry_Deserialize = {
+	draft: Draft_Deserialize,
+	states: TemplateState_Deserialize[],
+};
+
+export type LocalEntry_Serialize = {
+	draft: Draft_Serialize,
+	states: TemplateState_Serialize[],
+};
+
 /**  A character that forces UCS-2, with what to write instead to stay in GSM-7, if anything. */
 export type NonGsmChar = NonGsmChar_Serialize | NonGsmChar_Deserialize;
 
@@ -330,6 +370,35 @@ export type Preview_Deserialize = {
 export type Preview_Serialize = {
 	whatsapp: WhatsAppPreview,
 	sms: SmsPreview_Serialize,
+};
+
+/**  A WhatsApp template found on an integration with no local template of that name and language. */
+export type RemoteEntry = RemoteEntry_Serialize | RemoteEntry_Deserialize;
+
+/**  A WhatsApp template found on an integration with no local template of that name and language. */
+export type RemoteEntry_Deserialize = {
+	integration_id: string,
+	integration_name: string,
+	name: string,
+	language: string,
+	category: string,
+	status: string,
+	reason?: string | null,
+	/**  The body text as Meta holds it (positional `{{1}}` values). */
+	body: string,
+};
+
+/**  A WhatsApp template found on an integration with no local template of that name and language. */
+export type RemoteEntry_Serialize = {
+	integration_id: string,
+	integration_name: string,
+	name: string,
+	language: string,
+	category: string,
+	status: string,
+	reason: string | null,
+	/**  The body text as Meta holds it (positional `{{1}}` values). */
+	body: string,
 };
 
 /**  The secrets Relay knows. */
@@ -498,6 +567,22 @@ export type SunshineHost =
 /**  Any other base URL; accepted only on loopback (the local sandbox). */
 "custom";
 
+export type SyncInfo = SyncInfo_Serialize | SyncInfo_Deserialize;
+
+export type SyncInfo_Deserialize = {
+	integration_id: string,
+	integration_name: string,
+	/**  Milliseconds since the Unix epoch, as text; None if never synced. */
+	synced_at?: string | null,
+};
+
+export type SyncInfo_Serialize = {
+	integration_id: string,
+	integration_name: string,
+	/**  Milliseconds since the Unix epoch, as text; None if never synced. */
+	synced_at: string | null,
+};
+
 /**  A template as the designer edits it (and as the JSON template file holds it). */
 export type Template = Template_Serialize | Template_Deserialize;
 
@@ -518,6 +603,49 @@ export type TemplateCheck_Serialize = {
 	preview: Preview_Serialize,
 	sanitized_name: string,
 	name_changes: string[],
+};
+
+/**  A local template's state on one integration. */
+export type TemplateState = TemplateState_Serialize | TemplateState_Deserialize;
+
+/**  A local template's state on one integration. */
+export type TemplateState_Deserialize = {
+	integration_id: string,
+	integration_name: string,
+	/**
+	 *  `whatsapp`, `twilio`, `messagebird`, or empty when the integration is unknown here
+	 *  (never listed: connect and sync).
+	 */
+	kind: string,
+	/**
+	 *  `NOT_SUBMITTED`, `READY` (SMS), `MISSING`, or Meta's status as last synced: `PENDING`,
+	 *  `APPROVED`, `REJECTED`, `PAUSED`, `DISABLED`…
+	 */
+	status: string,
+	/**  Meta's reason for a rejection, when it gives one. */
+	reason?: string | null,
+	/**  The template was edited after it was submitted: what Meta reviewed is the older version. */
+	edited_since_submitted: boolean,
+};
+
+/**  A local template's state on one integration. */
+export type TemplateState_Serialize = {
+	integration_id: string,
+	integration_name: string,
+	/**
+	 *  `whatsapp`, `twilio`, `messagebird`, or empty when the integration is unknown here
+	 *  (never listed: connect and sync).
+	 */
+	kind: string,
+	/**
+	 *  `NOT_SUBMITTED`, `READY` (SMS), `MISSING`, or Meta's status as last synced: `PENDING`,
+	 *  `APPROVED`, `REJECTED`, `PAUSED`, `DISABLED`…
+	 */
+	status: string,
+	/**  Meta's reason for a rejection, when it gives one. */
+	reason: string | null,
+	/**  The template was edited after it was submitted: what Meta reviewed is the older version. */
+	edited_since_submitted: boolean,
 };
 
 /**  A template as the designer edits it (and as the JSON template file holds it). */

@@ -1,6 +1,6 @@
 // Shared fixtures for component tests: a fake Rust side behind Tauri's mockIPC.
 import { mockIPC } from '@tauri-apps/api/mocks';
-import type { AppInfo, Settings, SettingsView, Template } from '../lib/api';
+import type { AppInfo, Library, RemoteEntry, Settings, SettingsView, Template, TemplateState } from '../lib/api';
 
 export function defaultSettings(patch: Partial<Settings> = {}): Settings {
   return {
@@ -44,6 +44,23 @@ export interface FakeBackend {
   demo: boolean;
   main: SettingsView | null;
   drafts: { id: string; template: Template; created_at: string; updated_at: string }[];
+  /** Local template id → its states; WhatsApp-only templates; last sync time. */
+  states: Record<string, TemplateState[]>;
+  remote: RemoteEntry[];
+  syncedAt: string | null;
+}
+
+const INTEGRATIONS: Record<string, { name: string; kind: string }> = {
+  wa1: { name: 'WhatsApp Support', kind: 'whatsapp' },
+  tw1: { name: 'Twilio SMS', kind: 'twilio' },
+};
+
+function library(state: FakeBackend): Library {
+  return {
+    local: state.drafts.map((draft) => ({ draft, states: state.states[draft.id] ?? [] })),
+    remote: state.remote,
+    syncs: [{ integration_id: 'wa1', integration_name: 'WhatsApp Support', synced_at: state.syncedAt }],
+  };
 }
 
 /** Installs a fake Rust side that keeps settings in memory, as the core would. */
@@ -55,6 +72,9 @@ export function fakeBackend(settings: Settings = defaultSettings()): FakeBackend
     demo: false,
     main: null,
     drafts: [],
+    states: {},
+    remote: [],
+    syncedAt: null,
   };
   mockIPC((cmd, payload) => {
     const args = (payload ?? {}) as Record<string, unknown>;
@@ -124,8 +144,34 @@ export function fakeBackend(settings: Settings = defaultSettings()): FakeBackend
           { id: '11', name: 'Support' },
           { id: '22', name: 'Marketing' },
         ];
-      case 'list_templates':
-        return state.drafts;
+      case 'template_library':
+        return library(state);
+      case 'sync_templates':
+        state.syncedAt = '1700000000000';
+        for (const list of Object.values(state.states)) {
+          for (const s of list) if (s.status === 'PENDING') s.status = 'APPROVED';
+        }
+        return library(state);
+      case 'submit_template': {
+        const draft = state.drafts.find((d) => d.id === args.id);
+        if (!draft) throw { code: 'not_found', message: `There is no local template ${String(args.id)}.` };
+        state.states[draft.id] = draft.template.integrations.map((id) => ({
+          integration_id: id,
+          integration_name: INTEGRATIONS[id]?.name ?? id,
+          kind: INTEGRATIONS[id]?.kind ?? '',
+          status: INTEGRATIONS[id]?.kind === 'whatsapp' ? 'PENDING' : 'READY',
+          reason: null,
+          edited_since_submitted: false,
+        }));
+        return { draft, states: state.states[draft.id] };
+      }
+      case 'delete_remote_template':
+        state.remote = state.remote.filter((r) => !(r.integration_id === args.integrationId && r.name === args.name));
+        for (const d of state.drafts) {
+          if (d.template.name !== args.name) continue;
+          for (const s of state.states[d.id] ?? []) if (s.integration_id === args.integrationId) s.status = 'NOT_SUBMITTED';
+        }
+        return library(state);
       case 'delete_template':
         state.drafts = state.drafts.filter((d) => d.id !== args.id);
         return null;

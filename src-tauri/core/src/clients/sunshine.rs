@@ -140,6 +140,19 @@ impl SunshineClient {
         body: Option<&Value>,
         idempotency: Idempotency,
     ) -> AppResult<Value> {
+        self.call_or(method, path, body, idempotency, |_| None)
+            .await
+    }
+
+    /// Like `call`, with `special` giving a more precise error for some answers first.
+    async fn call_or(
+        &self,
+        method: Method,
+        path: &str,
+        body: Option<&Value>,
+        idempotency: Idempotency,
+        special: impl Fn(&Failure) -> Option<AppError>,
+    ) -> AppResult<Value> {
         let url = format!("{}{path}", self.base);
         let resp = self
             .http
@@ -154,7 +167,7 @@ impl SunshineClient {
                 r
             })
             .await
-            .map_err(|f| self.error(f))?;
+            .map_err(|f| special(&f).unwrap_or_else(|| self.error(f)))?;
         let text = resp.text().await.unwrap_or_default();
         if text.trim().is_empty() {
             return Ok(Value::Null);
@@ -242,8 +255,24 @@ impl SunshineClient {
             "/v1.1/apps/{}/integrations/{integration_id}/messageTemplates",
             self.app_id
         );
+        let name = body["name"].as_str().unwrap_or_default();
+        let language = body["language"].as_str().unwrap_or_default();
         let v = self
-            .call(Method::POST, &path, Some(body), Idempotency::Once)
+            .call_or(Method::POST, &path, Some(body), Idempotency::Once, |f| match f {
+                Failure::Status { status, .. } if *status == StatusCode::CONFLICT => Some(AppError::new(
+                    ErrorCode::Rejected,
+                    format!("The integration already has a template {name} in {language}. Sync to see its status; to change it, submit under another name (Meta keeps a deleted name blocked for 30 days)."),
+                )),
+                Failure::Status { status, body, .. } if *status == StatusCode::BAD_REQUEST => Some(AppError::new(
+                    ErrorCode::Rejected,
+                    format!("Meta refused the template {name}: {}. Fix it in the designer and submit again.", super::provider_message(body)),
+                )),
+                Failure::Status { status, .. } if *status == StatusCode::NOT_FOUND => Some(AppError::new(
+                    ErrorCode::NotFound,
+                    format!("The integration {integration_id} is not a WhatsApp integration of this app (404). Refresh the integrations and choose another."),
+                )),
+                _ => None,
+            })
             .await?;
         serde_json::from_value(v["messageTemplate"].clone()).map_err(|e| {
             AppError::new(
@@ -259,9 +288,15 @@ impl SunshineClient {
             "/v1.1/apps/{}/integrations/{integration_id}/messageTemplates/{name}",
             self.app_id
         );
-        self.call(Method::DELETE, &path, None, Idempotency::Safe)
-            .await
-            .map(|_| ())
+        self.call_or(Method::DELETE, &path, None, Idempotency::Safe, |f| match f {
+            Failure::Status { status, .. } if *status == StatusCode::NOT_FOUND => Some(AppError::new(
+                ErrorCode::NotFound,
+                format!("The integration {integration_id} has no template named {name}: it was already deleted, or the integration is not WhatsApp. Sync to refresh the list."),
+            )),
+            _ => None,
+        })
+        .await
+        .map(|_| ())
     }
 
     /// Sends a notification (v1.1); returns its id. Never retried where it may have been sent.

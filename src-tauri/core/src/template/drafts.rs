@@ -113,6 +113,7 @@ pub fn delete(db: &Database, id: &str) -> AppResult<()> {
         .connection()
         .execute("DELETE FROM templates WHERE id = ?1", [id])
         .map_err(sql)?;
+    super::library::forget_submissions(db, id)?;
     if n == 0 {
         return Err(AppError::new(
             ErrorCode::NotFound,

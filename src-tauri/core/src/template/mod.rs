@@ -7,6 +7,7 @@
 
 pub mod convert;
 pub mod drafts;
+pub mod library;
 pub mod preview;
 pub mod validate;
 

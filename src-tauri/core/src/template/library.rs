@@ -1,0 +1,540 @@
+//! The template library: local templates with their status on each integration, and the WhatsApp
+//! templates synced from Sunshine Conversations (the ones made elsewhere included).
+//!
+//! The WhatsApp status of a local template is Meta's, as last synced: a local template matches
+//! a synced one by name and language on the same integration. SMS has no review: a template
+//! submitted to an SMS integration is ready at once. Each submission keeps a fingerprint of what
+//! was submitted, so the list can say when a template was edited since (Meta never sees edits:
+//! an approved template cannot be changed, only deleted and submitted under a new name).
+
+use super::drafts::{self, Draft};
+use super::Template;
+use crate::clients::sunshine::Template as RemoteTemplate;
+use crate::connect::IntegrationView;
+use crate::error::{AppError, AppResult};
+use crate::storage::{Database, StorageError};
+use rusqlite::{params, OptionalExtension};
+use serde::{Deserialize, Serialize};
+use sha2::{Digest, Sha256};
+use specta::Type;
+use std::collections::HashMap;
+
+/// Status of a template that was never submitted to an integration it is meant for.
+pub const NOT_SUBMITTED: &str = "NOT_SUBMITTED";
+/// Status of a template submitted to an SMS integration (no review).
+pub const READY: &str = "READY";
+/// Status of a template submitted to WhatsApp that the last sync did not find (deleted elsewhere).
+pub const MISSING: &str = "MISSING";
+
+/// A local template's state on one integration.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, Type)]
+pub struct TemplateState {
+    pub integration_id: String,
+    pub integration_name: String,
+    /// `whatsapp`, `twilio`, `messagebird`, or empty when the integration is unknown here
+    /// (never listed: connect and sync).
+    pub kind: String,
+    /// `NOT_SUBMITTED`, `READY` (SMS), `MISSING`, or Meta's status as last synced: `PENDING`,
+    /// `APPROVED`, `REJECTED`, `PAUSED`, `DISABLED`…
+    pub status: String,
+    /// Meta's reason for a rejection, when it gives one.
+    pub reason: Option<String>,
+    /// The template was edited after it was submitted: what Meta reviewed is the older version.
+    pub edited_since_submitted: bool,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, Type)]
+pub struct LocalEntry {
+    pub draft: Draft,
+    pub states: Vec<TemplateState>,
+}
+
+/// A WhatsApp template found on an integration with no local template of that name and language.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, Type)]
+pub struct RemoteEntry {
+    pub integration_id: String,
+    pub integration_name: String,
+    pub name: String,
+    pub language: String,
+    pub category: String,
+    pub status: String,
+    pub reason: Option<String>,
+    /// The body text as Meta holds it (positional `{{1}}` values).
+    pub body: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, Type)]
+pub struct SyncInfo {
+    pub integration_id: String,
+    pub integration_name: String,
+    /// Milliseconds since the Unix epoch, as text; None if never synced.
+    pub synced_at: Option<String>,
+}
+
+/// Everything the template list shows.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, Type)]
+pub struct Library {
+    pub local: Vec<LocalEntry>,
+    pub remote: Vec<RemoteEntry>,
+    /// One per known WhatsApp integration.
+    pub syncs: Vec<SyncInfo>,
+}
+
+fn sql(e: rusqlite::Error) -> AppError {
+    StorageError::Sql(e).into()
+}
+
+/// What a submission is judged against: the template without the list of integrations it is for.
+pub fn fingerprint(t: &Template) -> String {
+    let content = Template {
+        integrations: Vec::new(),
+        ..t.clone()
+    };
+    let json = serde_json::to_vec(&content).unwrap_or_default();
+    format!("{:x}", Sha256::digest(&json))
+}
+
+/// Remembers the app's messaging integrations (names and kinds, for the list offline).
+pub fn remember_integrations(db: &Database, list: &[IntegrationView]) -> AppResult<()> {
+    let tx = db.connection().unchecked_transaction().map_err(sql)?;
+    for i in list {
+        tx.execute(
+            "INSERT INTO integrations (id, kind, name) VALUES (?1, ?2, ?3)
+             ON CONFLICT (id) DO UPDATE SET kind = excluded.kind, name = excluded.name",
+            params![i.id, i.kind, i.name],
+        )
+        .map_err(sql)?;
+    }
+    tx.commit().map_err(sql)
+}
+
+/// Replaces what is known of an integration's WhatsApp templates with a fresh list.
+pub fn store_sync(
+    db: &Database,
+    integration_id: &str,
+    templates: &[RemoteTemplate],
+    now_ms: i64,
+) -> AppResult<()> {
+    let tx = db.connection().unchecked_transaction().map_err(sql)?;
+    tx.execute(
+        "DELETE FROM remote_templates WHERE integration_id = ?1",
+        [integration_id],
+    )
+    .map_err(sql)?;
+    for t in templates {
+        upsert_remote(&tx, integration_id, t, now_ms)?;
+    }
+    tx.execute(
+        "UPDATE integrations SET templates_synced_at = ?2 WHERE id = ?1",
+        params![integration_id, now_ms],
+    )
+    .map_err(sql)?;
+    tx.commit().map_err(sql)
+}
+
+fn upsert_remote(
+    conn: &rusqlite::Connection,
+    integration_id: &str,
+    t: &RemoteTemplate,
+    now_ms: i64,
+) -> AppResult<()> {
+    conn.execute(
+        "INSERT INTO remote_templates
+           (integration_id, name, language, remote_id, category, status, rejected_reason, components, synced_at)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)
+         ON CONFLICT (integration_id, name, language) DO UPDATE SET
+           remote_id = excluded.remote_id, category = excluded.category, status = excluded.status,
+           rejected_reason = excluded.rejected_reason, components = excluded.components,
+           synced_at = excluded.synced_at",
+        params![
+            integration_id,
+            t.name,
+            t.language,
+            t.id,
+            t.category,
+            t.status.to_uppercase(),
+            t.rejected_reason.as_deref().filter(|r| !r.is_empty() && *r != "NONE"),
+            t.components.to_string(),
+            now_ms
+        ],
+    )
+    .map_err(sql)?;
+    Ok(())
+}
+
+/// Records a submission: the created WhatsApp template (if any) and the fingerprint.
+pub fn record_submission(
+    db: &Database,
+    draft: &Draft,
+    integration_id: &str,
+    created: Option<&RemoteTemplate>,
+    now_ms: i64,
+) -> AppResult<()> {
+    let tx = db.connection().unchecked_transaction().map_err(sql)?;
+    if let Some(t) = created {
+        upsert_remote(&tx, integration_id, t, now_ms)?;
+    }
+    tx.execute(
+        "INSERT INTO template_submissions (template_id, integration_id, fingerprint, submitted_at)
+         VALUES (?1, ?2, ?3, ?4)
+         ON CONFLICT (template_id, integration_id) DO UPDATE SET
+           fingerprint = excluded.fingerprint, submitted_at = excluded.submitted_at",
+        params![
+            draft.id,
+            integration_id,
+            fingerprint(&draft.template),
+            now_ms
+        ],
+    )
+    .map_err(sql)?;
+    tx.commit().map_err(sql)
+}
+
+/// Forgets a WhatsApp template name on an integration after it was deleted there.
+pub fn forget_remote(db: &Database, integration_id: &str, name: &str) -> AppResult<()> {
+    let tx = db.connection().unchecked_transaction().map_err(sql)?;
+    tx.execute(
+        "DELETE FROM remote_templates WHERE integration_id = ?1 AND name = ?2",
+        params![integration_id, name],
+    )
+    .map_err(sql)?;
+    tx.execute(
+        "DELETE FROM template_submissions WHERE integration_id = ?1
+           AND template_id IN (SELECT id FROM templates WHERE name = ?2)",
+        params![integration_id, name],
+    )
+    .map_err(sql)?;
+    tx.commit().map_err(sql)
+}
+
+/// Forgets the submissions of a deleted local template.
+pub fn forget_submissions(db: &Database, template_id: &str) -> AppResult<()> {
+    db.connection()
+        .execute(
+            "DELETE FROM template_submissions WHERE template_id = ?1",
+            [template_id],
+        )
+        .map_err(sql)?;
+    Ok(())
+}
+
+/// A synced WhatsApp template, by integration, name and language.
+pub fn remote(
+    db: &Database,
+    integration_id: &str,
+    name: &str,
+    language: &str,
+) -> AppResult<Option<RemoteTemplate>> {
+    db.connection()
+        .query_row(
+            "SELECT remote_id, name, language, category, status, rejected_reason, components
+             FROM remote_templates WHERE integration_id = ?1 AND name = ?2 AND language = ?3",
+            params![integration_id, name, language],
+            row_to_remote,
+        )
+        .optional()
+        .map_err(sql)
+}
+
+fn row_to_remote(r: &rusqlite::Row<'_>) -> rusqlite::Result<RemoteTemplate> {
+    let components: String = r.get(6)?;
+    Ok(RemoteTemplate {
+        id: r.get(0)?,
+        name: r.get(1)?,
+        language: r.get(2)?,
+        category: r.get(3)?,
+        status: r.get(4)?,
+        rejected_reason: r.get(5)?,
+        components: serde_json::from_str(&components).unwrap_or_default(),
+    })
+}
+
+struct Known {
+    kind: String,
+    name: String,
+    synced_at: Option<i64>,
+}
+
+/// The whole list: local templates with their states, then WhatsApp-only templates.
+pub fn library(db: &Database) -> AppResult<Library> {
+    let conn = db.connection();
+    let mut known: HashMap<String, Known> = HashMap::new();
+    let mut order: Vec<String> = Vec::new();
+    {
+        let mut stmt = conn
+            .prepare(
+                "SELECT id, kind, name, templates_synced_at FROM integrations ORDER BY name, id",
+            )
+            .map_err(sql)?;
+        let rows = stmt
+            .query_map([], |r| {
+                Ok((
+                    r.get::<_, String>(0)?,
+                    Known {
+                        kind: r.get(1)?,
+                        name: r.get(2)?,
+                        synced_at: r.get(3)?,
+                    },
+                ))
+            })
+            .map_err(sql)?;
+        for row in rows {
+            let (id, k) = row.map_err(sql)?;
+            order.push(id.clone());
+            known.insert(id, k);
+        }
+    }
+    // (integration, name, language) → remote template
+    let mut remotes: Vec<(String, RemoteTemplate)> = Vec::new();
+    {
+        let mut stmt = conn
+            .prepare(
+                "SELECT remote_id, name, language, category, status, rejected_reason, components, integration_id
+                 FROM remote_templates ORDER BY name, language, integration_id",
+            )
+            .map_err(sql)?;
+        let rows = stmt
+            .query_map([], |r| Ok((r.get::<_, String>(7)?, row_to_remote(r)?)))
+            .map_err(sql)?;
+        for row in rows {
+            remotes.push(row.map_err(sql)?);
+        }
+    }
+    let mut submissions: HashMap<(String, String), String> = HashMap::new();
+    {
+        let mut stmt = conn
+            .prepare("SELECT template_id, integration_id, fingerprint FROM template_submissions")
+            .map_err(sql)?;
+        let rows = stmt
+            .query_map([], |r| Ok(((r.get(0)?, r.get(1)?), r.get(2)?)))
+            .map_err(sql)?;
+        for row in rows {
+            let (k, v) = row.map_err(sql)?;
+            submissions.insert(k, v);
+        }
+    }
+    let name_of = |id: &str| {
+        known
+            .get(id)
+            .map(|k| k.name.clone())
+            .unwrap_or_else(|| id.to_string())
+    };
+    let drafts = drafts::list(db)?;
+    let mut matched = std::collections::HashSet::new();
+    let mut local = Vec::with_capacity(drafts.len());
+    for draft in drafts {
+        let t = &draft.template;
+        let print = fingerprint(t);
+        // The integrations it is for, then any other where it was submitted or found.
+        let mut ids: Vec<String> = t.integrations.clone();
+        for (i, r) in &remotes {
+            if r.name == t.name && r.language == t.language && !ids.contains(i) {
+                ids.push(i.clone());
+            }
+        }
+        for (tid, i) in submissions.keys() {
+            if *tid == draft.id && !ids.contains(i) {
+                ids.push(i.clone());
+            }
+        }
+        let mut states = Vec::with_capacity(ids.len());
+        for id in ids {
+            let kind = known.get(&id).map(|k| k.kind.clone()).unwrap_or_default();
+            let submitted = submissions.get(&(draft.id.clone(), id.clone()));
+            let found = remotes
+                .iter()
+                .find(|(i, r)| *i == id && r.name == t.name && r.language == t.language);
+            if found.is_some() {
+                matched.insert((id.clone(), t.name.clone(), t.language.clone()));
+            }
+            let (status, reason) = match (found, submitted, kind.as_str()) {
+                (Some((_, r)), _, _) => (r.status.clone(), r.rejected_reason.clone()),
+                (None, Some(_), "whatsapp") => (MISSING.to_string(), None),
+                (None, Some(_), _) => (READY.to_string(), None),
+                (None, None, _) => (NOT_SUBMITTED.to_string(), None),
+            };
+            states.push(TemplateState {
+                integration_name: name_of(&id),
+                integration_id: id,
+                kind,
+                status,
+                reason,
+                edited_since_submitted: submitted.is_some_and(|f| *f != print),
+            });
+        }
+        local.push(LocalEntry { draft, states });
+    }
+    let remote = remotes
+        .into_iter()
+        .filter(|(i, r)| !matched.contains(&(i.clone(), r.name.clone(), r.language.clone())))
+        .map(|(i, r)| RemoteEntry {
+            integration_name: name_of(&i),
+            integration_id: i,
+            body: body_text(&r.components),
+            name: r.name,
+            language: r.language,
+            category: r.category.unwrap_or_default(),
+            status: r.status,
+            reason: r.rejected_reason,
+        })
+        .collect();
+    let syncs = order
+        .iter()
+        .filter(|id| known[*id].kind == "whatsapp")
+        .map(|id| SyncInfo {
+            integration_id: id.clone(),
+            integration_name: known[id].name.clone(),
+            synced_at: known[id].synced_at.map(|t| t.to_string()),
+        })
+        .collect();
+    Ok(Library {
+        local,
+        remote,
+        syncs,
+    })
+}
+
+/// The BODY text of Meta components.
+pub fn body_text(components: &serde_json::Value) -> String {
+    components
+        .as_array()
+        .and_then(|cs| {
+            cs.iter().find(|c| {
+                c["type"]
+                    .as_str()
+                    .is_some_and(|t| t.eq_ignore_ascii_case("body"))
+            })
+        })
+        .and_then(|c| c["text"].as_str())
+        .unwrap_or_default()
+        .to_string()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    fn db(tmp: &tempfile::TempDir) -> Database {
+        Database::open(&tmp.path().join("t.sqlite3")).unwrap()
+    }
+
+    fn view(id: &str, kind: &str, name: &str) -> IntegrationView {
+        IntegrationView {
+            id: id.into(),
+            kind: kind.into(),
+            name: name.into(),
+            sender: String::new(),
+            status: "active".into(),
+            rate: 8,
+        }
+    }
+
+    fn remote_tpl(name: &str, lang: &str, status: &str, reason: Option<&str>) -> RemoteTemplate {
+        RemoteTemplate {
+            id: Some(format!("id-{name}")),
+            name: name.into(),
+            language: lang.into(),
+            category: Some("UTILITY".into()),
+            status: status.into(),
+            rejected_reason: reason.map(str::to_string),
+            components: json!([{"type": "BODY", "text": "Hi {{1}}"}]),
+        }
+    }
+
+    #[test]
+    fn states_follow_sync_submission_and_edits() {
+        let tmp = tempfile::tempdir().unwrap();
+        let db = db(&tmp);
+        remember_integrations(
+            &db,
+            &[
+                view("wa", "whatsapp", "Support"),
+                view("tw", "twilio", "SMS"),
+            ],
+        )
+        .unwrap();
+        let t = Template {
+            name: "order_shipped".into(),
+            language: "en_US".into(),
+            body: "Hi {{Ann}}".into(),
+            integrations: vec!["wa".into(), "tw".into()],
+            ..Template::default()
+        };
+        let d = drafts::save(&db, None, &t, 1).unwrap();
+        let lib = library(&db).unwrap();
+        let states = &lib.local[0].states;
+        assert_eq!(states.len(), 2);
+        assert!(states.iter().all(|s| s.status == NOT_SUBMITTED));
+        assert_eq!(lib.syncs.len(), 1, "only WhatsApp integrations sync");
+        assert_eq!(lib.syncs[0].synced_at, None);
+
+        let created = remote_tpl("order_shipped", "en_US", "PENDING", None);
+        record_submission(&db, &d, "wa", Some(&created), 2).unwrap();
+        record_submission(&db, &d, "tw", None, 2).unwrap();
+        let lib = library(&db).unwrap();
+        let by_id = |lib: &Library, id: &str| {
+            lib.local[0]
+                .states
+                .iter()
+                .find(|s| s.integration_id == id)
+                .unwrap()
+                .clone()
+        };
+        assert_eq!(by_id(&lib, "wa").status, "PENDING");
+        assert_eq!(by_id(&lib, "tw").status, READY);
+        assert_eq!(by_id(&lib, "wa").integration_name, "Support");
+        assert!(
+            lib.remote.is_empty(),
+            "a matched template is not listed twice"
+        );
+
+        // A sync that finds it rejected, with another template made elsewhere.
+        store_sync(
+            &db,
+            "wa",
+            &[
+                remote_tpl("order_shipped", "en_US", "rejected", Some("INVALID_FORMAT")),
+                remote_tpl("made_elsewhere", "fr", "APPROVED", Some("NONE")),
+            ],
+            3,
+        )
+        .unwrap();
+        let lib = library(&db).unwrap();
+        let wa = by_id(&lib, "wa");
+        assert_eq!(
+            (wa.status.as_str(), wa.reason.as_deref()),
+            ("REJECTED", Some("INVALID_FORMAT"))
+        );
+        assert!(!wa.edited_since_submitted);
+        assert_eq!(lib.remote.len(), 1);
+        assert_eq!(lib.remote[0].name, "made_elsewhere");
+        assert_eq!(lib.remote[0].reason, None, "Meta's NONE is no reason");
+        assert_eq!(lib.remote[0].body, "Hi {{1}}");
+        assert_eq!(lib.syncs[0].synced_at.as_deref(), Some("3"));
+
+        // Edited after submission.
+        let edited = Template {
+            body: "Hello {{Ann}}".into(),
+            ..t.clone()
+        };
+        drafts::save(&db, Some(&d.id), &edited, 4).unwrap();
+        assert!(by_id(&library(&db).unwrap(), "wa").edited_since_submitted);
+        // Only the list of integrations changed: not an edit.
+        let moved = Template {
+            integrations: vec!["wa".into()],
+            ..edited.clone()
+        };
+        assert_eq!(fingerprint(&moved), fingerprint(&edited));
+
+        // A sync that no longer finds it: missing, not silently "not submitted".
+        store_sync(&db, "wa", &[], 5).unwrap();
+        assert_eq!(by_id(&library(&db).unwrap(), "wa").status, MISSING);
+
+        // Deleted on WhatsApp: forgotten on that integration only.
+        forget_remote(&db, "wa", "order_shipped").unwrap();
+        let lib = library(&db).unwrap();
+        assert_eq!(by_id(&lib, "wa").status, NOT_SUBMITTED);
+        assert_eq!(by_id(&lib, "tw").status, READY);
+    }
+}

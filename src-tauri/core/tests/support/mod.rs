@@ -1,0 +1,31 @@
+//! Shared by the integration tests: a workspace in a temporary folder, connected to a sandbox,
+//! its secrets in an in-memory store.
+
+use relay_core::settings::JsonFileBackend;
+use relay_core::workspace::{SandboxConnection, Workspace};
+use relay_sandbox::Sandbox;
+use std::sync::Arc;
+
+pub fn workspace_on(sb: &Sandbox) -> (Workspace, tempfile::TempDir) {
+    let tmp = tempfile::tempdir().unwrap();
+    let data = relay_core::paths::DataDir::at(tmp.path()).unwrap();
+    let ws = Workspace::open(
+        data.clone(),
+        Arc::new(relay_core::secrets::MemoryStore::new()),
+        Box::new(JsonFileBackend::new(&data.settings_file())),
+    )
+    .unwrap();
+    let i = sb.info().clone();
+    ws.connect_sandbox(&SandboxConnection {
+        base_url: i.base_url,
+        sunshine_url: i.sunshine_url,
+        subdomain: i.subdomain,
+        zendesk_email: i.zendesk_email,
+        zendesk_token: i.zendesk_token,
+        app_id: i.app_id,
+        key_id: i.key_id,
+        key_secret: i.key_secret,
+    })
+    .unwrap();
+    (ws, tmp)
+}
