@@ -257,6 +257,8 @@ pub struct SeedUser {
     pub signup_date: Option<String>,
     pub loyalty_points: Option<i64>,
     pub city: Option<&'static str>,
+    /// A multi-line text field: some notes have a line break (WhatsApp refuses those as values).
+    pub delivery_note: Option<&'static str>,
     pub verified: bool,
     pub suspended: bool,
 }
@@ -331,6 +333,14 @@ pub fn mobile(country: &Country, h: u64) -> (String, String) {
 }
 
 const INVALID_PHONES: [&str; 5] = ["12345", "n/a", "+33 1", "call me", "000"];
+/// One in five has a line break.
+const DELIVERY_NOTES: [&str; 5] = [
+    "Leave it with the neighbour",
+    "Ring twice",
+    "Back door",
+    "Call on arrival",
+    "Ring twice\nLeave at the door",
+];
 
 impl Population {
     pub fn new(seed: u64, count: u64) -> Self {
@@ -437,6 +447,7 @@ impl Population {
         });
         let loyalty_points = (h(22) % 6 != 0).then(|| (h(23) % 10_000) as i64);
         let city = (h(24) % 7 != 0).then(|| country.cities[(h(25) % 5) as usize]);
+        let delivery_note = (h(28) % 4 == 0).then(|| DELIVERY_NOTES[(h(29) % 5) as usize]);
         SeedUser {
             index,
             id: self.id_of(index),
@@ -455,6 +466,7 @@ impl Population {
             signup_date,
             loyalty_points,
             city,
+            delivery_note,
             verified: h(26) % 10 != 0,
             suspended: h(27) % 100 == 0,
         }
@@ -510,6 +522,10 @@ impl SeedUser {
         user_fields.insert(
             "city".into(),
             self.city.map(Value::from).unwrap_or(Value::Null),
+        );
+        user_fields.insert(
+            "delivery_note".into(),
+            self.delivery_note.map(Value::from).unwrap_or(Value::Null),
         );
         let created = ts(&self.created_at);
         let mut v = json!({
@@ -650,6 +666,13 @@ pub fn user_fields(base_url: &str) -> Vec<Value> {
             None,
         ),
         field(360_400_000_004, "city", "City", "text", None),
+        field(
+            360_400_000_005,
+            "delivery_note",
+            "Delivery note",
+            "textarea",
+            None,
+        ),
     ]
 }
 

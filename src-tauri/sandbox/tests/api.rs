@@ -110,7 +110,16 @@ async fn groups_memberships_and_user_fields() {
         .iter()
         .map(|x| x["key"].as_str().unwrap())
         .collect();
-    assert_eq!(keys, ["plan", "signup_date", "loyalty_points", "city"]);
+    assert_eq!(
+        keys,
+        [
+            "plan",
+            "signup_date",
+            "loyalty_points",
+            "city",
+            "delivery_note"
+        ]
+    );
     assert_eq!(
         f["user_fields"][0]["custom_field_options"][2]["value"],
         "gold"
