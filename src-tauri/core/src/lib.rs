@@ -4,6 +4,7 @@
 //! [`storage`] (SQLite, migrations), [`secrets`] (OS keychain), [`settings`] (non-secret workspace
 //! settings), [`logging`] (redacted log file), [`workspace`] (what a user can do, as functions).
 
+pub mod audience;
 pub mod clients;
 pub mod connect;
 pub mod error;

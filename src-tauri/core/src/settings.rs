@@ -76,6 +76,9 @@ pub struct Settings {
     pub blackout_days: u16,
     /// ISO 3166 country (`FR`, `US`…) for phone numbers written without `+`; empty = none.
     pub default_country: String,
+    /// Also read the users' phone identities (one extra request per 100 users without a usable
+    /// `user.phone`), not only the user's phone field.
+    pub phone_identities: bool,
     /// Messages per second for integrations without their own rate.
     pub default_send_rate: u32,
     /// Integration id → messages per second.
@@ -105,6 +108,7 @@ impl Default for Settings {
             whatsapp_namespace: String::new(),
             blackout_days: DEFAULT_BLACKOUT_DAYS,
             default_country: String::new(),
+            phone_identities: false,
             default_send_rate: DEFAULT_SEND_RATE,
             send_rates: BTreeMap::new(),
             allowed_roles: Vec::new(),

@@ -96,6 +96,17 @@ pub struct Workspace {
     db: Mutex<Database>,
     secrets: Secrets,
     backend: Box<dyn SettingsBackend>,
+    clock: Clock,
+}
+
+/// Where a workspace reads the time (milliseconds since the Unix epoch).
+pub type Clock = Arc<dyn Fn() -> i64 + Send + Sync>;
+
+fn system_clock() -> i64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.as_millis() as i64)
+        .unwrap_or(0)
 }
 
 impl Workspace {
@@ -113,6 +124,7 @@ impl Workspace {
             db: Mutex::new(db),
             secrets: Secrets::new(store, workspace_id),
             backend,
+            clock: Arc::new(system_clock),
         })
     }
 
@@ -232,7 +244,7 @@ impl Workspace {
         self.settings_view()
     }
 
-    fn http() -> crate::clients::http::Http {
+    pub(crate) fn http() -> crate::clients::http::Http {
         crate::clients::http::Http::new(
             crate::clients::http::RetryPolicy::default(),
             Arc::new(crate::clients::http::TokioSleeper),
@@ -245,11 +257,15 @@ impl Workspace {
         Ok(crate::connect::test_connection(&settings, &self.secrets, Self::http()).await)
     }
 
-    fn now_ms() -> i64 {
-        std::time::SystemTime::now()
-            .duration_since(std::time::UNIX_EPOCH)
-            .map(|d| d.as_millis() as i64)
-            .unwrap_or(0)
+    /// Milliseconds since the Unix epoch, from the workspace's clock.
+    pub fn now_ms(&self) -> i64 {
+        (self.clock)()
+    }
+
+    /// Replaces the clock (tests: blackout at a day boundary, campaigns over days).
+    pub fn with_clock(mut self, clock: Clock) -> Workspace {
+        self.clock = clock;
+        self
     }
 
     pub fn save_template(
@@ -257,7 +273,7 @@ impl Workspace {
         id: Option<&str>,
         t: &crate::template::Template,
     ) -> AppResult<crate::template::drafts::Draft> {
-        crate::template::drafts::save(&self.db(), id, t, Self::now_ms())
+        crate::template::drafts::save(&self.db(), id, t, self.now_ms())
     }
 
     pub fn delete_template(&self, id: &str) -> AppResult<()> {
@@ -265,11 +281,13 @@ impl Workspace {
     }
 
     pub fn duplicate_template(&self, id: &str) -> AppResult<crate::template::drafts::Draft> {
-        crate::template::drafts::duplicate(&self.db(), id, Self::now_ms())
+        crate::template::drafts::duplicate(&self.db(), id, self.now_ms())
     }
 
     /// The settings and a Zendesk client signed in with the keychain's token.
-    fn zendesk_client(&self) -> AppResult<(Settings, crate::clients::zendesk::ZendeskClient)> {
+    pub(crate) fn zendesk_client(
+        &self,
+    ) -> AppResult<(Settings, crate::clients::zendesk::ZendeskClient)> {
         let settings = self.settings()?;
         let token = self.secrets.require(SecretKind::ZendeskApiToken)?;
         let client = crate::clients::zendesk::ZendeskClient::new(Self::http(), &settings, &token)?;
@@ -328,7 +346,7 @@ impl Workspace {
                     format!("Syncing the templates of {}: {}", i.name, e.message),
                 )
             })?;
-            library::store_sync(&self.db(), &i.id, &templates, Self::now_ms())?;
+            library::store_sync(&self.db(), &i.id, &templates, self.now_ms())?;
             tracing::info!(integration = %i.id, count = templates.len(), "templates synced");
         }
         self.template_library()
@@ -426,10 +444,10 @@ impl Workspace {
                     &draft,
                     &i.id,
                     Some(&created),
-                    Self::now_ms(),
+                    self.now_ms(),
                 )?;
             } else {
-                library::record_submission(&self.db(), &draft, &i.id, None, Self::now_ms())?;
+                library::record_submission(&self.db(), &draft, &i.id, None, self.now_ms())?;
             }
             tracing::info!(template = %draft.template.name, integration = %i.id, "template submitted");
         }

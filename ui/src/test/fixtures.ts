@@ -14,6 +14,7 @@ export function defaultSettings(patch: Partial<Settings> = {}): Settings {
     whatsapp_namespace: '',
     blackout_days: 7,
     default_country: '',
+    phone_identities: false,
     default_send_rate: 8,
     send_rates: {},
     allowed_roles: [],

@@ -108,6 +108,16 @@ pub fn remember_integrations(db: &Database, list: &[IntegrationView]) -> AppResu
     tx.commit().map_err(sql)
 }
 
+/// The kind of a known integration (`whatsapp`, `twilio`, `messagebird`).
+pub fn integration_kind(db: &Database, id: &str) -> AppResult<Option<String>> {
+    db.connection()
+        .query_row("SELECT kind FROM integrations WHERE id = ?1", [id], |r| {
+            r.get(0)
+        })
+        .optional()
+        .map_err(sql)
+}
+
 /// Replaces what is known of an integration's WhatsApp templates with a fresh list.
 pub fn store_sync(
     db: &Database,

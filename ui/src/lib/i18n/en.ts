@@ -218,6 +218,8 @@ export const en = {
   'settings.sending.blackout': 'Blackout days',
   'settings.sending.blackout.help':
     'Nobody receives the same message twice within this many days. 0 turns the blackout off; at most 365.',
+  'settings.sending.identities': 'Also use the users\' phone identities',
+  'settings.sending.identities.help': 'When a user has no usable phone field, use a phone number from their identities (one extra request per 100 such users).',
   'settings.sending.country': 'Default country for phone numbers',
   'settings.sending.country.help': 'Two-letter code (FR, US, BR…) used for numbers written without +. Leave empty to require +.',
   'settings.sending.rate': 'Default send rate (messages per second)',

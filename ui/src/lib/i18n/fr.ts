@@ -225,6 +225,8 @@ export const fr: Record<MessageKey, string> = {
   'settings.sending.blackout': 'Jours de blackout',
   'settings.sending.blackout.help':
     'Personne ne reçoit deux fois le même message pendant ce nombre de jours. 0 désactive le blackout ; 365 au maximum.',
+  'settings.sending.identities': 'Utiliser aussi les identités téléphone des utilisateurs',
+  'settings.sending.identities.help': 'Quand un utilisateur n\'a pas de numéro de téléphone utilisable, prendre celui de ses identités (une requête de plus pour 100 de ces utilisateurs).',
   'settings.sending.country': 'Pays par défaut des numéros de téléphone',
   'settings.sending.country.help':
     'Code à deux lettres (FR, US, BR…) utilisé pour les numéros écrits sans +. Laissez vide pour exiger le +.',

@@ -1,0 +1,517 @@
+//! Audiences against the sandbox: a 10,000-user audience in which every exclusion reason occurs,
+//! each count checked against what the sandbox's generator says about its users (computed here
+//! from the generator, not from Relay's code); overrides and removals; the blackout window at
+//! its day boundary with an injected clock; cancel.
+
+use relay_core::audience::mapping::{self, ValueMapping, ValueSource};
+use relay_core::audience::run::MessageSpec;
+use relay_core::audience::{MemberAction, MemberFilter, Reason};
+use relay_core::template::Template;
+use relay_core::workspace::Workspace;
+use relay_core::ErrorCode;
+use relay_sandbox::data::{PhoneKind, Population, AGENTS};
+use relay_sandbox::{Sandbox, SandboxConfig};
+use std::collections::{BTreeMap, HashMap, HashSet};
+use std::sync::atomic::{AtomicBool, AtomicI64, Ordering};
+use std::sync::Arc;
+
+mod support;
+
+const USERS: u64 = 10_000;
+const SEED: u64 = 42;
+const WA: &str = "5f1e0c3a9b8d7e6f5a4b3c31";
+const DAY: i64 = 86_400_000;
+
+async fn sandbox() -> Sandbox {
+    Sandbox::start(SandboxConfig {
+        users: USERS,
+        seed: SEED,
+        zendesk_rate_per_minute: 100_000,
+        ..SandboxConfig::default()
+    })
+    .await
+    .unwrap()
+}
+
+fn template() -> Template {
+    Template {
+        name: "plan_notice".into(),
+        language: "en_US".into(),
+        body: "Hi {{Ann}}, your {{Gold}} plan is ready. Note: {{Back door}} — thanks.".into(),
+        integrations: vec![WA.into()],
+        ..Template::default()
+    }
+}
+
+fn field(key: &str, fallback: &str) -> ValueMapping {
+    ValueMapping {
+        source: ValueSource::Field {
+            key: key.into(),
+            date_format: String::new(),
+        },
+        fallback: fallback.into(),
+    }
+}
+
+/// first_name; plan (no fallback: missing_value when empty); delivery_note (fallback: a line
+/// break in it is a render_error for WhatsApp).
+fn mapping() -> Vec<ValueMapping> {
+    vec![
+        field("first_name", ""),
+        field("plan", ""),
+        field("delivery_note", "none"),
+    ]
+}
+
+/// What the generator says one end user should become, in Relay's order of reasons, given
+/// the suppressed numbers, removed users, blacked-out users and numbers, and numbers already
+/// taken by an earlier user.
+struct Expect {
+    pop: Population,
+    suppressed: HashSet<String>,
+    removed: HashSet<u64>,
+    blackout_users: HashSet<u64>,
+    blackout_phones: HashSet<String>,
+    overridden: HashSet<u64>,
+}
+
+impl Expect {
+    /// The E.164 number Relay should read for a user, with identities on and France as the
+    /// default country: national numbers are those of French users — except that a Spanish
+    /// mobile written nationally (`6xx xx xx xx`, nine digits) is also a French mobile written
+    /// without its leading 0, so it is read as one (what any phone library does; the reason to
+    /// store numbers with their +) — unless it falls in 639, 690–694, 696 or 697, French
+    /// numbering of the overseas departments, not valid as +33 (libphonenumber's French mobile
+    /// pattern: `6(?:[0-24-8]\d|3[0-8]|9[589])\d{6}`).
+    fn phone(&self, index: u64) -> Result<String, Reason> {
+        let u = self.pop.user(index);
+        match u.phone_kind {
+            PhoneKind::Missing => Err(Reason::NoPhone),
+            PhoneKind::Invalid => Err(Reason::InvalidPhone),
+            PhoneKind::National if u.country.code == "ES" => {
+                let digits: String = u
+                    .phone
+                    .unwrap()
+                    .chars()
+                    .filter(char::is_ascii_digit)
+                    .collect();
+                let overseas = ["639", "690", "691", "692", "693", "694", "696", "697"];
+                if overseas.iter().any(|p| digits.starts_with(p)) {
+                    Err(Reason::InvalidPhone)
+                } else {
+                    Ok(format!("+33{digits}"))
+                }
+            }
+            PhoneKind::National if u.country.code != "FR" => Err(Reason::InvalidPhone),
+            _ => Ok(u.e164.unwrap()),
+        }
+    }
+
+    fn counts(&self) -> (BTreeMap<Reason, u32>, u32) {
+        let mut counts = BTreeMap::new();
+        let mut eligible = 0;
+        let mut taken = HashSet::new();
+        for index in (AGENTS + 1)..USERS {
+            let u = self.pop.user(index);
+            let reason = if self.removed.contains(&u.id) {
+                Some(Reason::Removed)
+            } else {
+                match self.phone(index) {
+                    Err(r) => Some(r),
+                    Ok(p) if self.suppressed.contains(&p) => Some(Reason::Suppressed),
+                    Ok(p) if !taken.insert(p.clone()) => Some(Reason::DuplicatePhone),
+                    Ok(p)
+                        if !self.overridden.contains(&u.id)
+                            && (self.blackout_users.contains(&u.id)
+                                || self.blackout_phones.contains(&p)) =>
+                    {
+                        Some(Reason::Blackout)
+                    }
+                    Ok(_) if u.plan.is_none() => Some(Reason::MissingValue),
+                    Ok(_) if u.delivery_note.is_some_and(|n| n.contains('\n')) => {
+                        Some(Reason::RenderError)
+                    }
+                    Ok(_) => None,
+                }
+            };
+            match reason {
+                Some(r) => *counts.entry(r).or_insert(0) += 1,
+                None => eligible += 1,
+            }
+        }
+        (counts, eligible)
+    }
+}
+
+fn reasons(s: &relay_core::audience::AudienceSummary) -> BTreeMap<Reason, u32> {
+    s.excluded
+        .iter()
+        .filter(|c| c.count > 0)
+        .map(|c| (c.reason, c.count))
+        .collect()
+}
+
+async fn setup(sb: &Sandbox, clock: Option<Arc<AtomicI64>>) -> (Workspace, tempfile::TempDir) {
+    let (ws, tmp) = support::workspace_on(sb);
+    let ws = match clock {
+        Some(c) => ws.with_clock(Arc::new(move || c.load(Ordering::Relaxed))),
+        None => ws,
+    };
+    ws.set_key("default_country", "FR").unwrap();
+    ws.set_key("phone_identities", "true").unwrap();
+    (ws, tmp)
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn every_exclusion_reason_with_exact_counts() {
+    let sb = sandbox().await;
+    let (ws, _tmp) = setup(&sb, None).await;
+    let pop = Population::new(SEED, USERS);
+    let query = "role:end-user";
+
+    // Count and sample before fetching.
+    let end_users = (USERS - AGENTS - 1) as u32;
+    assert_eq!(ws.audience_count(query).await.unwrap(), end_users);
+    let sample = ws.audience_sample(query).await.unwrap();
+    assert_eq!(sample.len(), 10);
+    let err = ws.audience_count("created>tomorrowish").await.unwrap_err();
+    assert_eq!(err.code, ErrorCode::InvalidInput, "{}", err.message);
+    assert_eq!(
+        ws.audience_count("  ").await.unwrap_err().code,
+        ErrorCode::InvalidInput
+    );
+
+    // Fetch, with progress after every page.
+    let mut seen = Vec::new();
+    let summary = ws
+        .fetch_audience(query, &AtomicBool::new(false), |p| seen.push(p.clone()))
+        .await
+        .unwrap();
+    assert_eq!(summary.status, "complete");
+    assert_eq!(summary.users, end_users);
+    assert_eq!(summary.pages, 10, "1,000 users per page");
+    assert_eq!(seen.last().unwrap().users, end_users);
+    assert_eq!(seen[0].expected, Some(end_users));
+    assert!(seen.windows(2).all(|w| w[0].users <= w[1].users));
+    let id = summary.id.clone();
+
+    // Without a message: the phone reasons only.
+    let mut expect = Expect {
+        pop,
+        suppressed: HashSet::new(),
+        removed: HashSet::new(),
+        blackout_users: HashSet::new(),
+        blackout_phones: HashSet::new(),
+        overridden: HashSet::new(),
+    };
+    let no_phone = reasons(&summary)[&Reason::NoPhone];
+    let invalid = reasons(&summary)[&Reason::InvalidPhone];
+    let dupes = reasons(&summary)[&Reason::DuplicatePhone];
+    assert!(no_phone > 0 && invalid > 0 && dupes > 0);
+
+    // Suppress a few numbers, remove a few users by hand, and record earlier sends.
+    let e164_users: Vec<u64> = ((AGENTS + 1)..USERS)
+        .filter(|i| expect.pop.phone_kind(*i) == PhoneKind::E164)
+        .collect();
+    let user = |i: u64| expect.pop.user(i);
+    let suppressed: Vec<String> = e164_users[0..5]
+        .iter()
+        .map(|i| user(*i).e164.unwrap())
+        .collect();
+    // National format on input: normalized with the default country.
+    assert_eq!(
+        ws.suppress_numbers(&suppressed, "asked to stop").unwrap(),
+        5
+    );
+    let removed: Vec<u64> = e164_users[5..9].iter().map(|i| user(*i).id).collect();
+    let t = template();
+    let draft = ws.save_template(None, &t).unwrap();
+    let fp = mapping::fingerprint(&t, "whatsapp", &mapping());
+    let now = ws.now_ms();
+    {
+        let db = ws.db();
+        let conn = db.connection();
+        for i in &e164_users[10..16] {
+            let u = user(*i);
+            // By user id, from another number: still the same user.
+            relay_core::audience::record_blackout(
+                conn,
+                u.id,
+                "+15550000000",
+                fp,
+                now - 2 * DAY,
+                None,
+            )
+            .unwrap();
+            expect.blackout_users.insert(u.id);
+        }
+        for i in &e164_users[16..19] {
+            let u = user(*i);
+            // By number, from another user id.
+            relay_core::audience::record_blackout(
+                conn,
+                1,
+                &u.e164.clone().unwrap(),
+                fp,
+                now - 3 * DAY,
+                None,
+            )
+            .unwrap();
+            expect.blackout_phones.insert(u.e164.unwrap());
+        }
+        // Too old, or another message: no blackout.
+        let old = user(e164_users[19]);
+        relay_core::audience::record_blackout(
+            conn,
+            old.id,
+            "+15550000000",
+            fp,
+            now - 8 * DAY,
+            None,
+        )
+        .unwrap();
+        let other = user(e164_users[20]);
+        relay_core::audience::record_blackout(conn, other.id, "+15550000000", fp ^ 1, now, None)
+            .unwrap();
+    }
+    expect.suppressed = suppressed.into_iter().collect();
+    let removed_text: Vec<String> = removed.iter().map(u64::to_string).collect();
+    ws.set_members(&id, &removed_text, MemberAction::Remove)
+        .await
+        .unwrap();
+    expect.removed = removed.into_iter().collect();
+
+    // Check with the message: every reason occurs, each count as the generator says.
+    let spec = MessageSpec {
+        template_id: draft.id.clone(),
+        integration_id: WA.into(),
+        mapping: mapping(),
+    };
+    let summary = ws.check_audience(&id, Some(spec.clone())).await.unwrap();
+    let (want, eligible) = expect.counts();
+    assert_eq!(reasons(&summary), want);
+    assert_eq!(summary.eligible, eligible);
+    assert_eq!(want.len(), 8, "every reason occurs: {want:?}");
+    assert_eq!(
+        summary.eligible + summary.excluded.iter().map(|c| c.count).sum::<u32>(),
+        end_users
+    );
+    assert_eq!(want[&Reason::Blackout], 9);
+    assert_eq!(want[&Reason::Removed], 4);
+    assert_eq!(want[&Reason::Suppressed], 5);
+
+    // The tables: filtered by reason, with what exactly is wrong.
+    let page = ws
+        .audience_members(&id, MemberFilter::Excluded(Reason::MissingValue), 0, 50)
+        .unwrap();
+    assert_eq!(page.total, want[&Reason::MissingValue]);
+    assert!(page.rows[0].detail.as_deref().unwrap().contains("plan"));
+    let errors = ws
+        .audience_members(&id, MemberFilter::Excluded(Reason::RenderError), 0, 5)
+        .unwrap();
+    assert!(errors.rows[0]
+        .detail
+        .as_deref()
+        .unwrap()
+        .contains("line break"));
+    let all = ws
+        .audience_members(&id, MemberFilter::All, 100, 100)
+        .unwrap();
+    assert_eq!((all.total, all.rows.len()), (end_users, 100));
+
+    // Override two blacked-out users: they move to the allowed list, recorded.
+    let blacked = ws
+        .audience_members(&id, MemberFilter::Excluded(Reason::Blackout), 0, 100)
+        .unwrap();
+    let chosen: Vec<String> = blacked.rows[..2]
+        .iter()
+        .map(|m| m.user_id.clone())
+        .collect();
+    let summary = ws
+        .set_members(&id, &chosen, MemberAction::Override)
+        .await
+        .unwrap();
+    for c in &chosen {
+        expect.overridden.insert(c.parse().unwrap());
+    }
+    let (want, eligible) = expect.counts();
+    assert_eq!(reasons(&summary), want);
+    assert_eq!(summary.eligible, eligible);
+    assert_eq!(summary.overrides, 2);
+    let moved = ws
+        .audience_members(&id, MemberFilter::Eligible, 0, 10_000)
+        .unwrap();
+    assert!(moved.rows.iter().filter(|m| m.overridden).count() <= 2);
+    // And back.
+    let summary = ws
+        .set_members(&id, &chosen, MemberAction::Unoverride)
+        .await
+        .unwrap();
+    assert_eq!(summary.count(Reason::Blackout), 9);
+
+    // A recipient's message, and a skipped one's reason.
+    let ok = &moved.rows.iter().find(|m| !m.overridden).unwrap().user_id;
+    let p = ws.preview_recipient(&id, ok).await.unwrap();
+    assert!(p.problem.is_none());
+    assert!(p.preview.unwrap().whatsapp.body_text.starts_with("Hi "));
+    let bad = &errors.rows[0].user_id;
+    let p = ws.preview_recipient(&id, bad).await.unwrap();
+    assert_eq!(p.reason, Some(Reason::RenderError));
+
+    // Bad input changes nothing.
+    let before = ws.audience_summary(&id).unwrap();
+    let err = ws
+        .set_members(&id, &["12".into()], MemberAction::Remove)
+        .await
+        .unwrap_err();
+    assert_eq!(err.code, ErrorCode::InvalidInput);
+    let mut wrong = spec.clone();
+    wrong.mapping.pop();
+    let err = ws.check_audience(&id, Some(wrong)).await.unwrap_err();
+    assert!(
+        err.message.contains("3 dynamic value(s) and the mapping 2"),
+        "{}",
+        err.message
+    );
+    assert_eq!(ws.audience_summary(&id).unwrap(), before);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn blackout_ends_exactly_at_the_day_boundary() {
+    let sb = Sandbox::start(SandboxConfig {
+        users: 200,
+        seed: SEED,
+        ..SandboxConfig::default()
+    })
+    .await
+    .unwrap();
+    let clock = Arc::new(AtomicI64::new(1_800_000_000_000));
+    let (ws, _tmp) = setup(&sb, Some(clock.clone())).await;
+    ws.set_key("blackout_days", "7").unwrap();
+    let t = template();
+    let draft = ws.save_template(None, &t).unwrap();
+    let audience = ws
+        .fetch_audience("role:end-user", &AtomicBool::new(false), |_| {})
+        .await
+        .unwrap();
+    let first = ws
+        .audience_members(&audience.id, MemberFilter::Eligible, 0, 1)
+        .unwrap()
+        .rows[0]
+        .clone();
+    let sent_at = clock.load(Ordering::Relaxed);
+    let fp = mapping::fingerprint(&t, "whatsapp", &mapping());
+    relay_core::audience::record_blackout(
+        ws.db().connection(),
+        first.user_id.parse().unwrap(),
+        first.phone.as_deref().unwrap(),
+        fp,
+        sent_at,
+        None,
+    )
+    .unwrap();
+    let spec = MessageSpec {
+        template_id: draft.id,
+        integration_id: WA.into(),
+        mapping: mapping(),
+    };
+    let at = |ms: i64| {
+        clock.store(sent_at + ms, Ordering::Relaxed);
+    };
+    at(7 * DAY);
+    let s = ws.check_audience(&audience.id, Some(spec)).await.unwrap();
+    assert_eq!(
+        s.count(Reason::Blackout),
+        1,
+        "7 days later to the millisecond: still blacked out"
+    );
+    at(7 * DAY + 1);
+    assert_eq!(
+        ws.recheck(&audience.id)
+            .await
+            .unwrap()
+            .count(Reason::Blackout),
+        0
+    );
+    at(DAY);
+    assert_eq!(
+        ws.recheck(&audience.id)
+            .await
+            .unwrap()
+            .count(Reason::Blackout),
+        1
+    );
+    ws.set_key("blackout_days", "0").unwrap();
+    assert_eq!(
+        ws.recheck(&audience.id)
+            .await
+            .unwrap()
+            .count(Reason::Blackout),
+        0,
+        "0 days turns blackout off"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_cancelled_fetch_keeps_what_it_fetched() {
+    let sb = sandbox().await;
+    let (ws, _tmp) = setup(&sb, None).await;
+    let cancel = AtomicBool::new(false);
+    let s = ws
+        .fetch_audience("role:end-user", &cancel, |p| {
+            if p.pages == 2 {
+                cancel.store(true, Ordering::Relaxed);
+            }
+        })
+        .await
+        .unwrap();
+    assert_eq!(
+        (s.status.as_str(), s.pages, s.users),
+        ("cancelled", 2, 2000)
+    );
+}
+
+#[tokio::test]
+async fn the_suppression_list_takes_numbers_and_csv() {
+    let sb = Sandbox::start(SandboxConfig {
+        users: 10,
+        ..SandboxConfig::default()
+    })
+    .await
+    .unwrap();
+    let (ws, _tmp) = setup(&sb, None).await;
+    assert_eq!(
+        ws.suppress_numbers(&["06 12 34 56 78".into()], "").unwrap(),
+        1
+    );
+    let err = ws
+        .suppress_numbers(&["+33612345679".into(), "call me".into()], "")
+        .unwrap_err();
+    assert_eq!(err.code, ErrorCode::InvalidInput);
+    assert_eq!(
+        ws.suppressed_numbers().unwrap().len(),
+        1,
+        "nothing added on error"
+    );
+    let report = ws
+        .import_suppressed(
+            "name,phone\nAnn,+33612345678\nBob,07 98 76 54 32\nCyd,n/a\n\nDee,+1 514 555 0100\n",
+            "import",
+        )
+        .unwrap();
+    assert_eq!((report.added, report.already), (2, 1));
+    assert_eq!(report.invalid, vec![(4, "n/a".to_string())]);
+    let list: HashMap<String, String> = ws
+        .suppressed_numbers()
+        .unwrap()
+        .into_iter()
+        .map(|s| (s.phone, s.note))
+        .collect();
+    assert_eq!(list.len(), 3);
+    assert_eq!(list["+33798765432"], "import");
+    ws.unsuppress_number("+33612345678").unwrap();
+    assert_eq!(
+        ws.unsuppress_number("+33612345678").unwrap_err().code,
+        ErrorCode::NotFound
+    );
+}
