@@ -102,7 +102,7 @@ async fn settings_and_secret_survive_a_restart_and_the_secret_stays_in_the_keych
     until_text(&client, "[data-testid=workspace-indicator]", "acme").await;
     screenshot(&client, "06-templates-empty").await;
     click(&client, "[data-nav=campaigns]").await;
-    until_text(&client, "h1", "Campaigns").await;
+    until_text(&client, "h1", "New campaign").await;
     screenshot(&client, "07-campaigns-empty").await;
     client.close().await.unwrap();
 
@@ -199,7 +199,7 @@ async fn dark_theme_and_keyboard_navigation() {
     screenshot(&client, "09-settings-dark-fr").await;
     let body = css(&client, "body").await;
     body.send_keys(&format!("{}2", '\u{E009}')).await.unwrap();
-    until_text(&client, "h1", "Campagnes").await;
+    until_text(&client, "h1", "Nouvelle campagne").await;
     client.close().await.unwrap();
 }
 
@@ -363,6 +363,163 @@ async fn the_demo_workspace_opens_in_the_window_and_keeps_its_secrets_in_the_key
     )
     .await;
     screenshot(&client, "17-templates-synced").await;
+
+    // ---- The campaign wizard, steps 1 to 4 ------------------------------------------------
+    // 1. The approved template, through WhatsApp Support (Twilio is ready too; the template that
+    //    is only in review cannot be chosen).
+    click(&client, "[data-nav=campaigns]").await;
+    until_text(&client, "h1", "New campaign").await;
+    click(&client, "[data-template-option=delivery_update]").await;
+    click(
+        &client,
+        "[data-integration-choice='5f1e0c3a9b8d7e6f5a4b3c31']",
+    )
+    .await;
+    screenshot(&client, "18-campaign-template").await;
+    click(&client, "[data-action=wizard-next]").await;
+
+    // 2. The audience: Zendesk's error for a bad query, then a live count and a sample.
+    fill(&client, "#audience-query", "created>someday").await;
+    until(
+        &client,
+        "the query refused",
+        "document.querySelector('#audience-query').getAttribute('aria-invalid') === 'true'",
+    )
+    .await;
+    until_text(&client, "[data-testid=audience-count]", "someday").await;
+    fill(&client, "#audience-query", "role:end-user").await;
+    until_text(&client, "[data-testid=audience-count]", "users match").await;
+    until(
+        &client,
+        "the sample",
+        "document.querySelectorAll('[data-testid=audience-sample] tbody tr').length > 0",
+    )
+    .await;
+    let matched: u32 = text_of(&client, "[data-testid=audience-count]")
+        .await
+        .split_whitespace()
+        .next()
+        .unwrap()
+        .replace([',', '\u{a0}', '\u{202f}'], "")
+        .parse()
+        .unwrap();
+    assert!(
+        matched > 900,
+        "the demo has about a thousand end users: {matched}"
+    );
+    screenshot(&client, "19-campaign-audience").await;
+    click(&client, "[data-action=fetch-audience]").await;
+
+    // 3. Exclusions: counts by reason, lists, and removing someone by hand.
+    until(
+        &client,
+        "the exclusions step",
+        "!!document.querySelector('[data-testid=eligible-count]')",
+    )
+    .await;
+    let count = |reason: &str| number_in(&client, format!("[data-count={reason}]"));
+    let eligible_before = number_in(&client, "[data-testid=eligible-count]".into()).await;
+    assert!(count("no_phone").await > 0 && count("invalid_phone").await > 0);
+    assert!(count("duplicate_phone").await > 0);
+    until(
+        &client,
+        "the allowed list",
+        "document.querySelectorAll('[data-testid=member-table] [data-user]').length > 5",
+    )
+    .await;
+    screenshot(&client, "20-campaign-exclusions").await;
+    click(
+        &client,
+        "[data-testid=member-table] [data-user] input[type=checkbox]",
+    )
+    .await;
+    click(&client, "[data-member-action=remove]").await;
+    until_text(&client, "[data-count=removed]", "1").await;
+    let eligible_after = number_in(&client, "[data-testid=eligible-count]".into()).await;
+    assert_eq!(
+        eligible_after,
+        eligible_before - 1,
+        "the count follows at once"
+    );
+    click(&client, "[data-filter-reason=invalid_phone]").await;
+    until(
+        &client,
+        "invalid numbers listed",
+        "!!document.querySelector('[data-testid=member-table] [data-reason=invalid_phone]')",
+    )
+    .await;
+
+    // 4. Field mapping: a user field and a static value, and a recipient's message.
+    click(&client, "[data-step='4']").await;
+    until(
+        &client,
+        "the mapping step",
+        "!!document.querySelector('[data-source-for=Clarice]')",
+    )
+    .await;
+    client
+        .execute(
+            "const s = document.querySelector('[data-source-for=Clarice]'); s.value = 'field:first_name'; s.dispatchEvent(new Event('change', { bubbles: true }));\
+             const m = document.querySelector('[data-source-for=Monday]'); m.value = 'static'; m.dispatchEvent(new Event('change', { bubbles: true }));",
+            vec![],
+        )
+        .await
+        .unwrap();
+    fill(&client, "[data-static-for=Monday]", "on Monday").await;
+    until_text(
+        &client,
+        "[data-testid=ready-count]",
+        "recipients will receive",
+    )
+    .await;
+    until_text(&client, "[data-testid=whatsapp-bubble]", "on Monday").await;
+    let who = text_of(&client, "[data-testid=preview-who]").await;
+    let first = who
+        .trim_start_matches("Preview for ")
+        .split_whitespace()
+        .next()
+        .unwrap()
+        .to_string();
+    until_text(&client, "[data-testid=whatsapp-bubble]", &first).await;
+    screenshot(&client, "21-campaign-mapping").await;
+
+    // A number never to message (Settings), then "Check again": the audience leaves it out.
+    click(&client, "[data-step='3']").await;
+    click(&client, "[data-filter-reason=eligible]").await;
+    until(
+        &client,
+        "the allowed list",
+        "!!document.querySelector('[data-testid=member-table] [data-user]')",
+    )
+    .await;
+    let phone = client
+        .execute(
+            "return document.querySelector('[data-testid=member-table] [data-user] [role=cell]:nth-child(4)').textContent.trim();",
+            vec![],
+        )
+        .await
+        .unwrap()
+        .as_str()
+        .unwrap()
+        .to_string();
+    assert!(phone.starts_with('+'), "{phone}");
+    click(&client, "[data-nav=settings]").await;
+    fill(&client, "[data-testid=suppress-numbers]", &phone).await;
+    fill(&client, "[data-testid=suppress-note]", "asked by phone").await;
+    click(&client, "[data-action=suppress-add]").await;
+    until_text(&client, "[data-testid=suppressed-list]", &phone).await;
+    client
+        .execute(
+            "const m = document.querySelector('#main'); const el = document.querySelector('#s-suppressed');\
+             m.scrollTop += el.getBoundingClientRect().top - m.getBoundingClientRect().top - 16;",
+            vec![],
+        )
+        .await
+        .unwrap();
+    screenshot(&client, "22-suppression-list").await;
+    click(&client, "[data-nav=campaigns]").await;
+    click(&client, "[data-action=recheck]").await;
+    until_text(&client, "[data-count=suppressed]", "1").await;
 
     // The demo's own data folder points at a live sandbox; its secrets are in the keychain only.
     let demo_settings: serde_json::Value =

@@ -145,6 +145,27 @@ fn sandbox(args: &[&str]) -> (std::process::Child, serde_json::Value) {
     (child, serde_json::from_str(&line).unwrap())
 }
 
+/// `relay setup --sandbox URL`, which must succeed.
+fn connect(data: &std::path::Path, info: &serde_json::Value) {
+    let setup = relay(
+        data,
+        &["setup", "--sandbox", info["base_url"].as_str().unwrap()],
+        None,
+    );
+    assert!(
+        setup.status.success(),
+        "{}",
+        String::from_utf8_lossy(&setup.stderr)
+    );
+}
+
+/// Takes the workspace's secrets out of the keychain again.
+fn forget_secrets(data: &std::path::Path) {
+    for name in ["zendesk_api_token", "sunshine_key_secret"] {
+        relay(data, &["settings", "clear-secret", name], None);
+    }
+}
+
 fn base64_encode(s: &str) -> String {
     use base64::Engine;
     base64::engine::general_purpose::STANDARD.encode(s)
@@ -174,16 +195,7 @@ fn setup_sandbox_connects_the_workspace_with_secrets_in_the_keychain() {
     assert_eq!(shown["settings"]["sunshine_host"], "custom");
     common::assert_secret_absent(&data, info["zendesk_token"].as_str().unwrap());
     common::assert_secret_absent(&data, info["key_secret"].as_str().unwrap());
-    relay(
-        &data,
-        &["settings", "clear-secret", "zendesk_api_token"],
-        None,
-    );
-    relay(
-        &data,
-        &["settings", "clear-secret", "sunshine_key_secret"],
-        None,
-    );
+    forget_secrets(&data);
 }
 
 #[test]
@@ -191,16 +203,7 @@ fn cli_template_submit_then_sync_sees_meta_review() {
     let (mut child, info) = sandbox(&["--users", "50", "--approve-after", "1"]);
     let tmp = tempfile::tempdir().unwrap();
     let data = tmp.path().join("data");
-    let setup = relay(
-        &data,
-        &["setup", "--sandbox", info["base_url"].as_str().unwrap()],
-        None,
-    );
-    assert!(
-        setup.status.success(),
-        "{}",
-        String::from_utf8_lossy(&setup.stderr)
-    );
+    connect(&data, &info);
     let file = tmp.path().join("delivery_notice.json");
     std::fs::write(
         &file,
@@ -267,14 +270,147 @@ fn cli_template_submit_then_sync_sees_meta_review() {
     );
     assert_eq!(unknown.status.code(), Some(2));
     common::assert_secret_absent(&data, info["key_secret"].as_str().unwrap());
-    relay(
+    forget_secrets(&data);
+}
+
+#[test]
+fn cli_audience_count_fetch_map_and_suppress() {
+    let (mut child, info) = sandbox(&["--users", "400"]);
+    let tmp = tempfile::tempdir().unwrap();
+    let data = tmp.path().join("data");
+    connect(&data, &info);
+    let json = |out: &Output| -> serde_json::Value {
+        serde_json::from_slice(&out.stdout).unwrap_or_else(|_| {
+            panic!(
+                "not JSON: {} {}",
+                String::from_utf8_lossy(&out.stdout),
+                String::from_utf8_lossy(&out.stderr)
+            )
+        })
+    };
+    let count = relay(
         &data,
-        &["settings", "clear-secret", "zendesk_api_token"],
+        &["--json", "audience", "count", "role:end-user"],
         None,
     );
-    relay(
+    let bad = relay(&data, &["audience", "fetch", "created>someday"], None);
+    let plain = relay(
         &data,
-        &["settings", "clear-secret", "sunshine_key_secret"],
+        &["--json", "audience", "fetch", "role:end-user"],
         None,
     );
+    let file = tmp.path().join("t.json");
+    std::fs::write(
+        &file,
+        r#"{"name": "plan_notice", "language": "en_US", "body": "Hi {{Ann}}, your {{Gold}} plan renews.",
+            "integrations": ["5f1e0c3a9b8d7e6f5a4b3c31"]}"#,
+    )
+    .unwrap();
+    relay(&data, &["template", "save", file.to_str().unwrap()], None);
+    let wa = "5f1e0c3a9b8d7e6f5a4b3c31";
+    let unmapped = relay(
+        &data,
+        &[
+            "audience",
+            "fetch",
+            "role:end-user",
+            "--template",
+            "plan_notice",
+            "--integration",
+            wa,
+            "--map",
+            "Ann=field:first_name",
+        ],
+        None,
+    );
+    let mapped = relay(
+        &data,
+        &[
+            "--json",
+            "audience",
+            "fetch",
+            "role:end-user",
+            "--template",
+            "plan_notice",
+            "--integration",
+            wa,
+            "--map",
+            "Ann=field:first_name",
+            "--map",
+            "2=field:plan",
+        ],
+        None,
+    );
+    let csv = tmp.path().join("optout.csv");
+    std::fs::write(&csv, "phone,why\n+33612345678,asked\nnot a number,x\n").unwrap();
+    let added = relay(
+        &data,
+        &["suppress", "add", "+14155550100", "--note", "by phone"],
+        None,
+    );
+    let imported = relay(&data, &["suppress", "import", csv.to_str().unwrap()], None);
+    let listed = relay(&data, &["--json", "suppress", "list"], None);
+    let removed = relay(&data, &["suppress", "remove", "+14155550100"], None);
+    let after = relay(&data, &["--json", "suppress", "list"], None);
+    let refused = relay(&data, &["suppress", "add", "12"], None);
+    let _ = child.kill();
+    let _ = child.wait();
+
+    let n = json(&count)["count"].as_u64().unwrap();
+    assert!(n > 300, "{n}");
+    assert_eq!(bad.status.code(), Some(2), "an invalid query is bad input");
+    assert!(String::from_utf8_lossy(&bad.stderr).contains("someday"));
+    let plain = json(&plain);
+    assert_eq!(
+        plain["users"].as_u64(),
+        Some(n),
+        "fetch takes everyone counted"
+    );
+    assert_eq!(plain["message_checked"], false);
+    let total = |s: &serde_json::Value| {
+        s["eligible"].as_u64().unwrap()
+            + s["excluded"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .map(|c| c["count"].as_u64().unwrap())
+                .sum::<u64>()
+    };
+    assert_eq!(total(&plain), n, "every user is counted once");
+    assert_eq!(unmapped.status.code(), Some(2));
+    assert!(
+        String::from_utf8_lossy(&unmapped.stderr).contains("not mapped yet: Gold."),
+        "{}",
+        String::from_utf8_lossy(&unmapped.stderr)
+    );
+    let mapped = json(&mapped);
+    assert_eq!(mapped["message_checked"], true);
+    assert_eq!(total(&mapped), n);
+    let missing = mapped["excluded"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|c| c["reason"] == "missing_value")
+        .unwrap()["count"]
+        .as_u64()
+        .unwrap();
+    assert!(
+        missing > 0,
+        "some users have no plan and there is no fallback"
+    );
+    assert!(added.status.success());
+    let imported = String::from_utf8_lossy(&imported.stdout).into_owned();
+    assert!(imported.contains("1 number(s) added"), "{imported}");
+    assert!(imported.contains("line 3"), "{imported}");
+    let phones: Vec<String> = json(&listed)
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|s| s["phone"].as_str().unwrap().to_string())
+        .collect();
+    assert_eq!(phones.len(), 2, "{phones:?}");
+    assert!(removed.status.success());
+    assert_eq!(json(&after).as_array().unwrap().len(), 1);
+    assert_eq!(refused.status.code(), Some(2), "not a number");
+    forget_secrets(&data);
 }

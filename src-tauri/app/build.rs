@@ -22,6 +22,23 @@ const COMMANDS: &[&str] = &[
     "delete_template",
     "duplicate_template",
     "check_template",
+    "template_slots",
+    "user_fields",
+    "audience_fields",
+    "audience_count",
+    "audience_sample",
+    "fetch_audience",
+    "cancel_fetch",
+    "check_audience",
+    "recheck_audience",
+    "audience_message",
+    "audience_members",
+    "set_members",
+    "preview_recipient",
+    "suppressed_numbers",
+    "suppress_numbers",
+    "unsuppress_number",
+    "import_suppressed",
 ];
 
 fn main() {

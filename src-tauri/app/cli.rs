@@ -68,6 +68,16 @@ pub enum Command {
         /// The message text.
         text: String,
     },
+    /// Who a Zendesk user search reaches: count it, or fetch it and see who is excluded and why.
+    Audience {
+        #[command(subcommand)]
+        action: AudienceCommand,
+    },
+    /// The local list of numbers never to message.
+    Suppress {
+        #[command(subcommand)]
+        action: SuppressCommand,
+    },
     /// The Sunshine Conversations integrations Relay can send through.
     Integrations {
         #[command(subcommand)]
@@ -114,6 +124,62 @@ pub enum TemplateCommand {
         /// template is for.
         #[arg(long = "integration", value_name = "ID")]
         integrations: Vec<String>,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum AudienceCommand {
+    /// How many users a Zendesk user search matches (`tags:vip -tags:opt_out`, `role:end-user`…).
+    Count { query: String },
+    /// Fetch every user a search matches and count them by exclusion reason. With a template and
+    /// an integration, also checks the blackout and renders each recipient's message.
+    Fetch {
+        query: String,
+        #[command(flatten)]
+        message: MessageArgs,
+    },
+}
+
+/// The message an audience is checked for (all or nothing).
+#[derive(Debug, clap::Args)]
+pub struct MessageArgs {
+    /// A local template's name (`relay template list`).
+    #[arg(long, requires = "integration")]
+    pub template: Option<String>,
+    /// The integration it goes through (`relay integrations list`).
+    #[arg(long, requires = "template")]
+    pub integration: Option<String>,
+    /// A dynamic value's source: VAR=field:KEY or VAR=static:TEXT. VAR is the value's name as
+    /// written in the template, or its position (1, 2…). Repeat for each value.
+    #[arg(long = "map", value_name = "VAR=SOURCE")]
+    pub map: Vec<String>,
+    /// The text used when a mapped field is empty: VAR=TEXT (else that recipient is skipped).
+    #[arg(long = "fallback", value_name = "VAR=TEXT")]
+    pub fallback: Vec<String>,
+    /// How a date field is written: VAR=FORMAT (strftime: %d/%m/%Y, %B %-d, %Y…).
+    #[arg(long = "date-format", value_name = "VAR=FORMAT")]
+    pub date_format: Vec<String>,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum SuppressCommand {
+    /// The suppressed numbers.
+    List,
+    /// Add numbers (E.164, or national in the workspace's default country).
+    Add {
+        #[arg(required = true)]
+        phones: Vec<String>,
+        /// Why (shown in the list).
+        #[arg(long, default_value = "")]
+        note: String,
+    },
+    /// Take a number off the list.
+    Remove { phone: String },
+    /// Import a CSV file: the `phone` column, or the first one.
+    Import {
+        file: PathBuf,
+        #[arg(long, default_value = "")]
+        note: String,
     },
 }
 
@@ -235,6 +301,8 @@ fn run(cli: Cli) -> AppResult<()> {
     match command {
         Command::Sandbox(args) => sandbox(args, cli.json),
         Command::Template { action } => template(action, data, cli.json),
+        Command::Audience { action } => audience(action, data, cli.json),
+        Command::Suppress { action } => suppress(action, data, cli.json),
         Command::SmsSegments { text } => {
             let info = relay_core::sms::analyze(&text);
             if cli.json {
@@ -726,6 +794,150 @@ fn template(action: TemplateCommand, data: DataDir, json: bool) -> AppResult<()>
             Ok(())
         }
     }
+}
+
+/// The message spec of `--template/--integration/--map…`, if given.
+pub fn message_spec(
+    ws: &Workspace,
+    args: &MessageArgs,
+) -> AppResult<Option<relay_core::audience::run::MessageSpec>> {
+    let (Some(name), Some(integration)) = (&args.template, &args.integration) else {
+        return Ok(None);
+    };
+    let draft = ws.template_by_name(name)?;
+    let slots = relay_core::audience::mapping::slots(&draft.template);
+    let mapping = relay_core::audience::mapping::mapping_from_args(
+        &slots,
+        &args.map,
+        &args.fallback,
+        &args.date_format,
+    )
+    .map_err(|e| AppError::invalid_field("map", e))?;
+    Ok(Some(relay_core::audience::run::MessageSpec {
+        template_id: draft.id,
+        integration_id: integration.clone(),
+        mapping,
+    }))
+}
+
+fn audience(action: AudienceCommand, data: DataDir, json: bool) -> AppResult<()> {
+    use relay_core::audience::Reason;
+    let ws = open_workspace(data)?;
+    let rt = runtime()?;
+    match action {
+        AudienceCommand::Count { query } => {
+            let n = rt.block_on(ws.audience_count(&query))?;
+            if json {
+                println!("{}", json!({ "query": query, "count": n }));
+            } else {
+                println!("{n} users match {query}");
+            }
+            Ok(())
+        }
+        AudienceCommand::Fetch { query, message } => {
+            // Checked before fetching: a bad mapping is refused with nothing fetched.
+            let spec = message_spec(&ws, &message)?;
+            let tty = !json && std::io::stderr().is_terminal();
+            let cancel = std::sync::atomic::AtomicBool::new(false);
+            let mut summary = rt.block_on(ws.fetch_audience(&query, &cancel, |p| {
+                if tty {
+                    let of = p.expected.map(|e| format!(" of {e}")).unwrap_or_default();
+                    eprint!("\r  fetched {}{of} users ({} pages)", p.users, p.pages);
+                }
+            }))?;
+            if tty {
+                eprintln!();
+            }
+            if let Some(spec) = spec {
+                summary = rt.block_on(ws.check_audience(&summary.id, Some(spec)))?;
+            }
+            if json {
+                println!("{}", json!(summary));
+                return Ok(());
+            }
+            println!(
+                "Audience {} ({}): {} users, {} pages",
+                summary.id, summary.status, summary.users, summary.pages
+            );
+            println!("  will receive the message: {}", summary.eligible);
+            for c in &summary.excluded {
+                let label = match c.reason {
+                    Reason::Removed => "removed by hand",
+                    Reason::NoPhone => "no phone number",
+                    Reason::InvalidPhone => "invalid phone number",
+                    Reason::Suppressed => "suppressed number",
+                    Reason::DuplicatePhone => "duplicate phone number",
+                    Reason::Blackout => "blackout (same message lately)",
+                    Reason::MissingValue => "missing value, no fallback",
+                    Reason::RenderError => "message breaks a channel rule",
+                };
+                println!("  {:<32} {}", label, c.count);
+            }
+            if summary.overrides > 0 {
+                println!("  blackout overridden by hand: {}", summary.overrides);
+            }
+            Ok(())
+        }
+    }
+}
+
+fn suppress(action: SuppressCommand, data: DataDir, json: bool) -> AppResult<()> {
+    let ws = open_workspace(data)?;
+    match action {
+        SuppressCommand::List => {
+            let list = ws.suppressed_numbers()?;
+            if json {
+                println!("{}", json!(list));
+            } else if list.is_empty() {
+                println!("No suppressed numbers.");
+            } else {
+                for s in &list {
+                    println!("{:<18} {}", s.phone, s.note);
+                }
+            }
+        }
+        SuppressCommand::Add { phones, note } => {
+            let n = ws.suppress_numbers(&phones, &note)?;
+            if json {
+                println!("{}", json!({ "added": n }));
+            } else {
+                println!("{n} number(s) added to the suppression list.");
+            }
+        }
+        SuppressCommand::Remove { phone } => {
+            ws.unsuppress_number(&phone)?;
+            if !json {
+                println!("{phone} taken off the suppression list.");
+            } else {
+                println!("{}", json!({ "removed": phone }));
+            }
+        }
+        SuppressCommand::Import { file, note } => {
+            let text = std::fs::read_to_string(&file).map_err(|e| {
+                AppError::new(
+                    ErrorCode::InvalidInput,
+                    format!("Could not read {}: {e}.", file.display()),
+                )
+                .with_path(&file)
+            })?;
+            let r = ws.import_suppressed(&text, &note)?;
+            if json {
+                println!("{}", json!(r));
+            } else {
+                println!(
+                    "{} number(s) added, {} already on the list.",
+                    r.added, r.already
+                );
+                if !r.invalid.is_empty() {
+                    println!("Lines without a valid number (left out):");
+                    for (line, text) in &r.invalid {
+                        println!("  line {line}: {text}");
+                    }
+                }
+            }
+        }
+    }
+    Ok(())
 }
 
 fn runtime() -> AppResult<tokio::runtime::Runtime> {

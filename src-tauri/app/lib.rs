@@ -65,6 +65,23 @@ pub fn specta_builder<R: Runtime>() -> tauri_specta::Builder<R> {
             commands::delete_template,
             commands::duplicate_template,
             commands::check_template,
+            commands::template_slots,
+            commands::user_fields,
+            commands::audience_fields,
+            commands::audience_count,
+            commands::audience_sample,
+            commands::fetch_audience,
+            commands::cancel_fetch,
+            commands::check_audience,
+            commands::recheck_audience,
+            commands::audience_message,
+            commands::audience_members,
+            commands::set_members,
+            commands::preview_recipient,
+            commands::suppressed_numbers,
+            commands::suppress_numbers,
+            commands::unsuppress_number,
+            commands::import_suppressed,
         ])
         .typ::<relay_core::ErrorCode>()
         .constant("ERROR_CODES", relay_core::ErrorCode::ALL)

@@ -7,6 +7,7 @@ use relay_core::workspace::{SandboxConnection, Workspace};
 use relay_core::{AppError, AppResult, ErrorCode};
 use serde_json::{Map, Value};
 use std::path::PathBuf;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
 use tauri::{AppHandle, Runtime};
 use tauri_plugin_store::StoreExt;
@@ -28,6 +29,8 @@ pub struct AppState {
     data: DataDir,
     secret_store: Arc<dyn SecretStore>,
     backend_for: BackendFactory,
+    /// The running audience fetch's cancel flag (one fetch at a time per window).
+    fetch_cancel: Mutex<Arc<AtomicBool>>,
 }
 
 impl AppState {
@@ -50,7 +53,22 @@ impl AppState {
             data,
             secret_store,
             backend_for,
+            fetch_cancel: Mutex::new(Arc::new(AtomicBool::new(false))),
         }
+    }
+
+    /// A fresh cancel flag for a new fetch (a cancel meant for an earlier fetch does not stop it).
+    pub fn begin_fetch(&self) -> Arc<AtomicBool> {
+        let flag = Arc::new(AtomicBool::new(false));
+        *self.fetch_cancel.lock().unwrap_or_else(|e| e.into_inner()) = flag.clone();
+        flag
+    }
+
+    pub fn cancel_fetch(&self) {
+        self.fetch_cancel
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .store(true, Ordering::Relaxed);
     }
 
     /// The active workspace: the demo while it is open, else the user's own.

@@ -162,6 +162,21 @@ pub async fn click(client: &Client, selector: &str) {
     css(client, selector).await.click().await.unwrap();
 }
 
+/// The number shown in `selector` (digits only: thousands separators dropped).
+pub async fn number_in(client: &Client, selector: String) -> u64 {
+    client
+        .execute(
+            &format!(
+                "return Number(document.querySelector({selector:?}).textContent.replace(/\\D/g, ''));"
+            ),
+            vec![],
+        )
+        .await
+        .unwrap()
+        .as_u64()
+        .unwrap_or_else(|| panic!("no number in {selector}"))
+}
+
 /// Waits until the text of `selector` contains `needle`.
 pub async fn until_text(client: &Client, selector: &str, needle: &str) {
     until(

@@ -31,7 +31,7 @@ describe('App', () => {
     expect(screen.getByTestId('workspace-indicator').textContent).toContain('acme');
     const user = userEvent.setup();
     await user.click(screen.getByRole('button', { name: /Campaigns/ }));
-    await screen.findByRole('heading', { level: 1, name: 'Campaigns' });
+    await screen.findByRole('heading', { level: 1, name: 'New campaign' });
     await user.keyboard('{Control>}4{/Control}');
     await screen.findByRole('heading', { level: 1, name: 'Settings' });
     expect(screen.getByRole('button', { name: /Settings/ }).getAttribute('aria-current')).toBe('page');

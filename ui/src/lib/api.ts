@@ -18,7 +18,25 @@ import {
   type SecretKind,
   type Settings_Serialize,
   type SettingsView_Serialize,
+  type AudienceSummary_Serialize,
+  type FetchProgress_Serialize,
+  type FetchProgress_Deserialize,
+  type FieldInfo,
+  type ImportReport,
+  type MemberAction,
+  type MemberFilter,
+  type MemberPage_Serialize,
+  type Member_Serialize,
+  type MessageSpec_Serialize,
+  type Reason,
+  type RecipientPreview_Serialize,
+  type SampleUser_Serialize,
+  type Slot,
+  type Suppressed,
+  type ValueMapping_Serialize,
+  type ValueSource_Serialize,
 } from './bindings';
+import { Channel } from '@tauri-apps/api/core';
 
 export type Settings = Settings_Serialize;
 export type SettingsView = SettingsView_Serialize;
@@ -28,6 +46,16 @@ export type Library = Library_Serialize;
 export type LocalEntry = LocalEntry_Serialize;
 export type RemoteEntry = RemoteEntry_Serialize;
 export type TemplateState = TemplateState_Serialize;
+export type AudienceSummary = AudienceSummary_Serialize;
+export type FetchProgress = FetchProgress_Serialize;
+export type MemberPage = MemberPage_Serialize;
+export type Member = Member_Serialize;
+export type MessageSpec = MessageSpec_Serialize;
+export type RecipientPreview = RecipientPreview_Serialize;
+export type SampleUser = SampleUser_Serialize;
+export type ValueMapping = ValueMapping_Serialize;
+export type ValueSource = ValueSource_Serialize;
+export type { FieldInfo, ImportReport, MemberAction, MemberFilter, Reason, Slot, Suppressed };
 export type { AppInfo, ConnectionReport, ErrorCode, GroupView, IntegrationView, SecretKind, TemplateCheck };
 
 export interface ErrorPayload {
@@ -93,4 +121,29 @@ export const api = {
   deleteTemplate: (id: string): Promise<null> => call(commands.deleteTemplate(id)),
   duplicateTemplate: (id: string): Promise<Draft> => call(commands.duplicateTemplate(id)),
   checkTemplate: (template: Template): Promise<TemplateCheck> => call(commands.checkTemplate(template)),
+  templateSlots: (template: Template): Promise<Slot[]> => call(commands.templateSlots(template)),
+  userFields: (): Promise<FieldInfo[]> => call(commands.userFields()),
+  audienceFields: (audienceId: string): Promise<FieldInfo[]> => call(commands.audienceFields(audienceId)),
+  audienceCount: (query: string): Promise<number> => call(commands.audienceCount(query)),
+  audienceSample: (query: string): Promise<SampleUser[]> => call(commands.audienceSample(query)),
+  /** Fetches a whole audience; `onProgress` gets every page. */
+  fetchAudience: (query: string, onProgress: (p: FetchProgress) => void): Promise<AudienceSummary> => {
+    // Specta types a channel as command input: the Deserialize shape of what Rust sends.
+    const channel = new Channel<FetchProgress_Deserialize>();
+    channel.onmessage = (p) => onProgress({ ...p, expected: p.expected ?? null });
+    return call(commands.fetchAudience(query, channel));
+  },
+  cancelFetch: (): Promise<null> => call(commands.cancelFetch()),
+  checkAudience: (audienceId: string, message: MessageSpec | null): Promise<AudienceSummary> => call(commands.checkAudience(audienceId, message)),
+  recheckAudience: (audienceId: string): Promise<AudienceSummary> => call(commands.recheckAudience(audienceId)),
+  audienceMessage: (audienceId: string): Promise<MessageSpec | null> => call(commands.audienceMessage(audienceId)),
+  audienceMembers: (audienceId: string, filter: MemberFilter, offset: number, limit: number): Promise<MemberPage> =>
+    call(commands.audienceMembers(audienceId, filter, offset, limit)),
+  setMembers: (audienceId: string, userIds: string[], action: MemberAction): Promise<AudienceSummary> =>
+    call(commands.setMembers(audienceId, userIds, action)),
+  previewRecipient: (audienceId: string, userId: string): Promise<RecipientPreview> => call(commands.previewRecipient(audienceId, userId)),
+  suppressedNumbers: (): Promise<Suppressed[]> => call(commands.suppressedNumbers()),
+  suppressNumbers: (phones: string[], note: string): Promise<Suppressed[]> => call(commands.suppressNumbers(phones, note)),
+  unsuppressNumber: (phone: string): Promise<Suppressed[]> => call(commands.unsuppressNumber(phone)),
+  importSuppressed: (csv: string, note: string): Promise<ImportReport> => call(commands.importSuppressed(csv, note)),
 };

@@ -222,6 +222,95 @@ pub fn check_mapping(
     Ok(())
 }
 
+/// Builds a mapping from command-line arguments: `VAR=field:KEY` or `VAR=static:TEXT` for each
+/// dynamic value, optional `VAR=TEXT` fallbacks and `VAR=FORMAT` date formats. VAR is the dynamic
+/// value's name as written in the template (`{{First name}}` → `First name`, case-insensitive)
+/// or its position in mapping order (`1`, `2`…).
+pub fn mapping_from_args(
+    slots: &[Slot],
+    maps: &[String],
+    fallbacks: &[String],
+    date_formats: &[String],
+) -> Result<Vec<ValueMapping>, String> {
+    let names = || {
+        slots
+            .iter()
+            .enumerate()
+            .map(|(i, s)| format!("{} ({})", s.example, i + 1))
+            .collect::<Vec<_>>()
+            .join(", ")
+    };
+    let find = |arg: &str| -> Result<(usize, String), String> {
+        let (var, rest) = arg.split_once('=').ok_or_else(|| {
+            format!("\"{arg}\" is not VAR=VALUE (for example --map 'First name=field:first_name').")
+        })?;
+        let var = var.trim();
+        let index = match var.parse::<usize>() {
+            Ok(n) if (1..=slots.len()).contains(&n) => Some(n - 1),
+            _ => slots
+                .iter()
+                .position(|s| s.example.eq_ignore_ascii_case(var)),
+        };
+        index.map(|i| (i, rest.to_string())).ok_or_else(|| {
+            format!(
+                "The template has no dynamic value \"{var}\". Its values: {}.",
+                names()
+            )
+        })
+    };
+    let mut out: Vec<Option<ValueMapping>> = vec![None; slots.len()];
+    for arg in maps {
+        let (i, rest) = find(arg)?;
+        let source = match rest.split_once(':') {
+            Some(("field", key)) if !key.trim().is_empty() => ValueSource::Field {
+                key: key.trim().to_string(),
+                date_format: String::new(),
+            },
+            Some(("static", value)) => ValueSource::Static {
+                value: value.to_string(),
+            },
+            _ => {
+                return Err(format!(
+                    "\"{arg}\": write field:KEY (a user field) or static:TEXT (the same text for everyone)."
+                ))
+            }
+        };
+        out[i] = Some(ValueMapping {
+            source,
+            fallback: String::new(),
+        });
+    }
+    let missing: Vec<String> = slots
+        .iter()
+        .zip(&out)
+        .filter(|(_, m)| m.is_none())
+        .map(|(s, _)| s.example.clone())
+        .collect();
+    if !missing.is_empty() {
+        return Err(format!(
+            "Map every dynamic value with --map (field:KEY or static:TEXT); not mapped yet: {}.",
+            missing.join(", ")
+        ));
+    }
+    let mut out: Vec<ValueMapping> = out.into_iter().flatten().collect();
+    for arg in fallbacks {
+        let (i, rest) = find(arg)?;
+        out[i].fallback = rest;
+    }
+    for arg in date_formats {
+        let (i, rest) = find(arg)?;
+        match &mut out[i].source {
+            ValueSource::Field { date_format, .. } => *date_format = rest,
+            ValueSource::Static { .. } => {
+                return Err(format!(
+                    "\"{arg}\": a date format applies to a field, and this value is static."
+                ))
+            }
+        }
+    }
+    Ok(out)
+}
+
 impl Renderer {
     /// `channel`: `whatsapp`, or an SMS kind (`twilio`, `messagebird`).
     pub fn new(
@@ -423,6 +512,46 @@ mod tests {
     use super::*;
     use crate::clients::zendesk::FieldOption;
     use crate::template::{Button, Header};
+
+    #[test]
+    fn mapping_from_args_by_name_or_position_with_fallbacks() {
+        let slots = vec![
+            Slot {
+                component: "body".into(),
+                position: 1,
+                example: "First name".into(),
+            },
+            Slot {
+                component: "body".into(),
+                position: 2,
+                example: "Date".into(),
+            },
+        ];
+        let m = mapping_from_args(
+            &slots,
+            &[
+                "first NAME=field:first_name".into(),
+                "2=field:renewal".into(),
+            ],
+            &["1=there".into()],
+            &["Date=%d/%m/%Y".into()],
+        )
+        .unwrap();
+        assert_eq!(m[0].fallback, "there");
+        assert_eq!(
+            m[1].source,
+            ValueSource::Field {
+                key: "renewal".into(),
+                date_format: "%d/%m/%Y".into()
+            }
+        );
+        let e = mapping_from_args(&slots, &["1=static:Hi".into()], &[], &[]).unwrap_err();
+        assert!(e.contains("not mapped yet: Date."), "{e}");
+        let e = mapping_from_args(&slots, &["3=static:x".into()], &[], &[]).unwrap_err();
+        assert!(e.contains("First name (1), Date (2)"), "{e}");
+        let e = mapping_from_args(&slots, &["1=name".into()], &[], &[]).unwrap_err();
+        assert!(e.contains("field:KEY"), "{e}");
+    }
 
     fn t() -> Template {
         Template {

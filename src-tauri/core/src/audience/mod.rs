@@ -97,6 +97,8 @@ pub struct AudienceSummary {
     pub error: Option<String>,
     /// Milliseconds since the Unix epoch, as text.
     pub created_at: String,
+    /// Checked for a message (blackout, mapping, rendering), not only for contacts.
+    pub message_checked: bool,
 }
 
 impl AudienceSummary {
@@ -247,17 +249,36 @@ pub fn pick_phone(
 }
 
 /// Stores one export page. `identities` holds the identities fetched for this page's users.
-pub fn insert_page(
-    db: &Database,
-    audience_id: &str,
+/// The numbers of a page of users: each user's phone field, else (when given) their phone
+/// identities. Pure: the fetch runs it while the previous page is being stored.
+pub fn page_phones(
     users: &[User],
     identities: &[Identity],
     country: Option<phonenumber::country::Id>,
-) -> AppResult<()> {
+) -> Vec<PhoneFound> {
     let mut by_user: HashMap<u64, Vec<&Identity>> = HashMap::new();
     for i in identities {
         by_user.entry(i.user_id).or_default().push(i);
     }
+    users
+        .iter()
+        .map(|u| {
+            pick_phone(
+                u,
+                by_user.get(&u.id).map_or(&[][..], Vec::as_slice),
+                country,
+            )
+        })
+        .collect()
+}
+
+/// Stores a page of users with their numbers (`page_phones`, in the same order).
+pub fn insert_page(
+    db: &Database,
+    audience_id: &str,
+    users: &[User],
+    phones: &[PhoneFound],
+) -> AppResult<()> {
     let tx = db.connection().unchecked_transaction().map_err(sql)?;
     {
         let seq: i64 = tx
@@ -276,18 +297,13 @@ pub fn insert_page(
             )
             .map_err(sql)?;
         let mut added = 0i64;
-        for u in users {
-            let found = pick_phone(
-                u,
-                by_user.get(&u.id).map_or(&[][..], Vec::as_slice),
-                country,
-            );
+        for (u, found) in users.iter().zip(phones) {
             let state = match (&found.e164, &found.raw) {
                 (Some(_), _) => "ok",
                 (None, Some(_)) => "invalid",
                 (None, None) => "missing",
             };
-            let fields = serde_json::Value::Object(u.user_fields.clone()).to_string();
+            let fields = serde_json::to_string(&u.user_fields).map_err(AppError::internal)?;
             added += stmt
                 .execute(params![
                     audience_id,
@@ -368,7 +384,7 @@ pub fn summary(db: &Database, audience_id: &str) -> AppResult<AudienceSummary> {
     let conn = db.connection();
     let row = conn
         .query_row(
-            "SELECT query, status, users, pages, error, created_at FROM audiences WHERE id = ?1",
+            "SELECT query, status, users, pages, error, created_at, message IS NOT NULL FROM audiences WHERE id = ?1",
             [audience_id],
             |r| {
                 Ok((
@@ -378,6 +394,7 @@ pub fn summary(db: &Database, audience_id: &str) -> AppResult<AudienceSummary> {
                     r.get::<_, i64>(3)?,
                     r.get::<_, Option<String>>(4)?,
                     r.get::<_, i64>(5)?,
+                    r.get::<_, bool>(6)?,
                 ))
             },
         )
@@ -426,6 +443,7 @@ pub fn summary(db: &Database, audience_id: &str) -> AppResult<AudienceSummary> {
         overrides: overrides as u32,
         error: row.4,
         created_at: row.5.to_string(),
+        message_checked: row.6,
     })
 }
 

@@ -61,6 +61,20 @@ impl Workspace {
         Ok(mapping::fields(&client.user_fields().await?))
     }
 
+    /// The fields a mapping may use on a fetched audience (the custom fields as they were when
+    /// it was fetched: works offline).
+    pub fn audience_fields(&self, audience_id: &str) -> AppResult<Vec<FieldInfo>> {
+        let (fields, _) = super::stored(&self.db(), audience_id)?;
+        let custom: Vec<UserField> = serde_json::from_str(&fields).unwrap_or_default();
+        Ok(mapping::fields(&custom))
+    }
+
+    /// The message an audience was last checked for, if any.
+    pub fn audience_message(&self, audience_id: &str) -> AppResult<Option<MessageSpec>> {
+        let (_, stored) = super::stored(&self.db(), audience_id)?;
+        Ok(stored.and_then(|j| serde_json::from_str(&j).ok()))
+    }
+
     /// How many users a query matches (Zendesk's count).
     pub async fn audience_count(&self, query: &str) -> AppResult<u32> {
         check_query(query)?;
@@ -124,41 +138,29 @@ impl Workspace {
             expected: Some(expected),
         };
         progress(&p);
-        let pages = client.export_users(query, PAGE_SIZE);
-        futures_util::pin_mut!(pages);
+        // A pipeline: a task fetches the pages (and the identities they need) and reads their
+        // numbers while this one stores the previous page, so the network, JSON, phone parsing
+        // and SQLite overlap. Two pages in flight at most: memory stays flat.
+        let (tx, mut rx) = tokio::sync::mpsc::channel::<AppResult<Page>>(2);
+        let producer = tokio::spawn(produce_pages(
+            client,
+            query.to_string(),
+            settings.phone_identities,
+            country,
+            tx,
+        ));
         let mut status = "complete";
-        while let Some(page) = pages.next().await {
-            let users = match page {
-                Ok(u) => u,
+        while let Some(page) = rx.recv().await {
+            let page = match page {
+                Ok(p) => p,
                 Err(e) => {
+                    producer.abort();
                     super::finish(&self.db(), &id, "failed", Some(&e.message), self.now_ms())?;
                     return Err(e);
                 }
             };
-            let identities = if settings.phone_identities {
-                // Only users whose phone field is not a usable number need their identities.
-                let ids: Vec<u64> = users
-                    .iter()
-                    .filter(|u| {
-                        u.phone
-                            .as_deref()
-                            .and_then(|p| super::normalize_phone(p, country))
-                            .is_none()
-                    })
-                    .map(|u| u.id)
-                    .collect();
-                match client.show_many(&ids).await {
-                    Ok((_, identities)) => identities,
-                    Err(e) => {
-                        super::finish(&self.db(), &id, "failed", Some(&e.message), self.now_ms())?;
-                        return Err(e);
-                    }
-                }
-            } else {
-                Vec::new()
-            };
-            super::insert_page(&self.db(), &id, &users, &identities, country)?;
-            p.users += users.len() as u32;
+            super::insert_page(&self.db(), &id, &page.users, &page.phones)?;
+            p.users += page.users.len() as u32;
             p.pages += 1;
             progress(&p);
             if cancel.load(Ordering::Relaxed) {
@@ -166,24 +168,30 @@ impl Workspace {
                 break;
             }
         }
+        producer.abort();
         super::finish(&self.db(), &id, status, None, self.now_ms())?;
         tracing::info!(audience = %id, users = p.users, pages = p.pages, status, "audience fetch ended");
         self.check_audience(&id, None).await
     }
 
     /// Checks an audience: exclusions, and with a message its blackout and field mapping. The
-    /// message is remembered, so later changes (overrides, removals) are checked the same way.
+    /// message is remembered, so later changes (overrides, removals) are checked the same way;
+    /// without one, the audience is checked for its contacts only (a message kept from before is
+    /// forgotten: the template or integration changed).
     pub async fn check_audience(
         &self,
         audience_id: &str,
         message: Option<MessageSpec>,
     ) -> AppResult<AudienceSummary> {
-        if let Some(m) = &message {
-            // Refuse a mapping that cannot work for anyone, before changing anything.
-            self.renderer(audience_id, m).await?;
-            let json = serde_json::to_string(m).map_err(AppError::internal)?;
-            super::store_message(&self.db(), audience_id, Some(&json))?;
-        }
+        let json = match &message {
+            Some(m) => {
+                // Refuse a mapping that cannot work for anyone, before changing anything.
+                self.renderer(audience_id, m).await?;
+                Some(serde_json::to_string(m).map_err(AppError::internal)?)
+            }
+            None => None,
+        };
+        super::store_message(&self.db(), audience_id, json.as_deref())?;
         self.recheck(audience_id).await
     }
 
@@ -362,6 +370,58 @@ impl Workspace {
         let country = super::default_country(&self.settings()?.default_country);
         super::import_suppressed(&self.db(), csv_text, note, country, self.now_ms())
     }
+}
+
+/// A page of users with their numbers read.
+struct Page {
+    users: Vec<crate::clients::zendesk::User>,
+    phones: Vec<super::PhoneFound>,
+}
+
+/// Fetches the pages of a search export, with the identities of the users whose phone field is
+/// not a usable number (when enabled), and reads every number; stops at the first error or when
+/// the receiver is gone.
+async fn produce_pages(
+    client: crate::clients::zendesk::ZendeskClient,
+    query: String,
+    identities: bool,
+    country: Option<phonenumber::country::Id>,
+    tx: tokio::sync::mpsc::Sender<AppResult<Page>>,
+) {
+    let pages = client.export_users(&query, PAGE_SIZE);
+    futures_util::pin_mut!(pages);
+    while let Some(page) = pages.next().await {
+        let page = match page {
+            Ok(users) => with_phones(&client, users, identities, country).await,
+            Err(e) => Err(e),
+        };
+        let failed = page.is_err();
+        if tx.send(page).await.is_err() || failed {
+            return;
+        }
+    }
+}
+
+async fn with_phones(
+    client: &crate::clients::zendesk::ZendeskClient,
+    users: Vec<crate::clients::zendesk::User>,
+    identities: bool,
+    country: Option<phonenumber::country::Id>,
+) -> AppResult<Page> {
+    let mut phones = super::page_phones(&users, &[], country);
+    if identities {
+        let ids: Vec<u64> = users
+            .iter()
+            .zip(&phones)
+            .filter(|(_, f)| f.e164.is_none())
+            .map(|(u, _)| u.id)
+            .collect();
+        if !ids.is_empty() {
+            let (_, found) = client.show_many(&ids).await?;
+            phones = super::page_phones(&users, &found, country);
+        }
+    }
+    Ok(Page { users, phones })
 }
 
 /// Zendesk refusing a search is bad input: the query field, with Zendesk's own description.

@@ -55,6 +55,63 @@ pub struct User {
     pub suspended: bool,
 }
 
+/// A page of the search export.
+#[derive(Debug, Default, Deserialize)]
+struct ExportPage {
+    #[serde(default)]
+    results: Vec<User>,
+    #[serde(default)]
+    meta: ExportMeta,
+    #[serde(default)]
+    links: ExportLinks,
+}
+
+#[derive(Debug, Default, Deserialize)]
+struct ExportMeta {
+    #[serde(default)]
+    has_more: bool,
+}
+
+#[derive(Debug, Default, Deserialize)]
+struct ExportLinks {
+    #[serde(default)]
+    next: Option<String>,
+}
+
+impl ExportPage {
+    /// Parsed straight into users (no intermediate JSON tree: a million users go through here).
+    /// A page with a result that is not a user (an unexpected shape) is read again leniently,
+    /// skipping what does not parse.
+    fn parse(bytes: &[u8]) -> AppResult<ExportPage> {
+        if let Ok(page) = serde_json::from_slice::<ExportPage>(bytes) {
+            return Ok(page);
+        }
+        let mut v: Value = serde_json::from_slice(bytes).map_err(|e| {
+            AppError::new(
+                ErrorCode::Unreachable,
+                format!("Zendesk's export page has an unexpected shape ({e})."),
+            )
+        })?;
+        let results = v["results"]
+            .as_array_mut()
+            .map(|a| {
+                a.iter_mut()
+                    .filter_map(|r| serde_json::from_value::<User>(r.take()).ok())
+                    .collect()
+            })
+            .unwrap_or_default();
+        Ok(ExportPage {
+            results,
+            meta: ExportMeta {
+                has_more: v["meta"]["has_more"].as_bool().unwrap_or(false),
+            },
+            links: ExportLinks {
+                next: v["links"]["next"].as_str().map(str::to_string),
+            },
+        })
+    }
+}
+
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Identity {
     pub id: u64,
@@ -416,11 +473,11 @@ impl ZendeskClient {
                             .header("authorization", &self.auth)
                     })
                     .await;
-                let page: Value = match resp {
-                    Ok(r) => r.json().await.map_err(|e| {
+                let bytes = match resp {
+                    Ok(r) => r.bytes().await.map_err(|e| {
                         AppError::new(
                             ErrorCode::Unreachable,
-                            format!("Zendesk's export page has an unexpected shape ({e})."),
+                            format!("Zendesk's export page could not be read ({e})."),
                         )
                     })?,
                     Err(Failure::Status { status, .. })
@@ -437,11 +494,9 @@ impl ZendeskClient {
                     }
                     Err(f) => return Err(self.error("export users", Purpose::Search, f)),
                 };
-                let mut users = Vec::new();
-                for r in page["results"].as_array().into_iter().flatten() {
-                    let Ok(u) = serde_json::from_value::<User>(r.clone()) else {
-                        continue;
-                    };
+                let page = ExportPage::parse(&bytes)?;
+                let mut users = Vec::with_capacity(page.results.len());
+                for u in page.results {
                     let key = (u.created_at.clone().unwrap_or_default(), u.id);
                     if let Some(w) = &st.watermark {
                         if key.0 < w.0 || (key.0 == w.0 && st.seen_at_watermark.contains(&u.id)) {
@@ -460,9 +515,8 @@ impl ZendeskClient {
                     st.watermark = Some(key);
                     users.push(u);
                 }
-                let more = page["meta"]["has_more"].as_bool().unwrap_or(false);
-                st.next = if more {
-                    page["links"]["next"].as_str().map(str::to_string)
+                st.next = if page.meta.has_more {
+                    page.links.next
                 } else {
                     None
                 };
@@ -507,5 +561,32 @@ impl ZendeskClient {
             );
         }
         Ok((users, identities))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn an_export_page_with_an_odd_result_keeps_the_users_around_it() {
+        let fine = br#"{"results": [{"id": 1, "name": "Ann"}, {"id": 2, "name": "Bob"}],
+            "meta": {"has_more": true}, "links": {"next": "https://x/next"}}"#;
+        let page = ExportPage::parse(fine).unwrap();
+        assert_eq!(page.results.len(), 2);
+        assert!(page.meta.has_more);
+        assert_eq!(page.links.next.as_deref(), Some("https://x/next"));
+        // The second result is not a user (no id): the typed parse fails, the lenient one skips it.
+        let odd =
+            br#"{"results": [{"id": 1, "name": "Ann"}, {"name": "?"}, {"id": 3, "name": "Cy"}],
+            "meta": {"has_more": false}, "links": {"next": null}}"#;
+        let page = ExportPage::parse(odd).unwrap();
+        assert_eq!(
+            page.results.iter().map(|u| u.id).collect::<Vec<_>>(),
+            vec![1, 3]
+        );
+        assert!(!page.meta.has_more);
+        let err = ExportPage::parse(b"<html>").unwrap_err();
+        assert!(err.message.contains("unexpected shape"));
     }
 }
