@@ -2,6 +2,7 @@
 import { api, toRelayError, type AppInfo, type RelayError, type Settings, type SettingsView } from './api';
 import { setLocale, systemLocale } from './i18n/index.svelte';
 import { applyTheme } from './theme';
+import { resetWizard } from './wizard.svelte';
 
 export type Screen = 'templates' | 'campaigns' | 'integrations' | 'settings';
 
@@ -64,6 +65,7 @@ export function savePreferences(patch: Partial<Pick<Settings, 'language' | 'them
 /** Opens the demo workspace (a local sandbox) and shows it. */
 export async function startDemo(): Promise<void> {
   await api.startDemo();
+  resetWizard(); // its template and audience belong to the other workspace
   app.screen = 'templates';
   await load();
 }
@@ -71,6 +73,7 @@ export async function startDemo(): Promise<void> {
 /** Leaves the demo and returns to one's own workspace (the first-run screen if none). */
 export async function leaveDemo(): Promise<void> {
   await api.leaveDemo();
+  resetWizard();
   app.screen = 'templates';
   await load();
 }

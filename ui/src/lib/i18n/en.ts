@@ -387,6 +387,7 @@ export const en = {
   'suppress.empty': 'No numbers on the list.',
   'exclusions.recheck': 'Check again',
   'exclusions.recheckHelp': 'Apply the list of numbers never to message and the latest sends (blackout) as they are now.',
+  'suppress.unreadable': 'Could not read {name}: choose a CSV or text file.',
 } as const;
 
 export type MessageKey = keyof typeof en;

@@ -398,4 +398,5 @@ export const fr: Record<MessageKey, string> = {
   'suppress.empty': 'Aucun numéro dans la liste.',
   'exclusions.recheck': 'Vérifier à nouveau',
   'exclusions.recheckHelp': 'Appliquer la liste des numéros à ne jamais contacter et les derniers envois (période de blocage) tels qu\'ils sont maintenant.',
+  'suppress.unreadable': 'Impossible de lire {name} : choisissez un fichier CSV ou texte.',
 };
