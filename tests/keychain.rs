@@ -3,29 +3,10 @@
 
 mod common;
 
+use common::{connect, forget_secrets, relay, sandbox};
 use relay_core::secrets::{KeyringStore, SecretKind, Secrets};
-use std::io::Write;
-use std::process::{Command, Output, Stdio};
+use std::process::Output;
 use std::sync::Arc;
-
-fn relay(data: &std::path::Path, args: &[&str], stdin: Option<&str>) -> Output {
-    let mut child = Command::new(common::APP)
-        .arg("--data-dir")
-        .arg(data)
-        .args(args)
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
-    {
-        let mut input = child.stdin.take().unwrap();
-        if let Some(s) = stdin {
-            input.write_all(s.as_bytes()).unwrap();
-        }
-    }
-    child.wait_with_output().unwrap()
-}
 
 #[test]
 fn keyring_store_round_trip_in_the_secret_service() {
@@ -126,44 +107,6 @@ fn cli_secrets_come_from_stdin_only_and_never_reach_a_file() {
         &["settings", "clear-secret", "sunshine_key_secret"],
         None,
     );
-}
-
-/// Starts `relay sandbox --json ARGS`; returns the process and what it printed.
-fn sandbox(args: &[&str]) -> (std::process::Child, serde_json::Value) {
-    let mut child = Command::new(common::APP)
-        .args(["sandbox", "--json"])
-        .args(args)
-        .stdout(Stdio::piped())
-        .spawn()
-        .unwrap();
-    let mut line = String::new();
-    std::io::BufRead::read_line(
-        &mut std::io::BufReader::new(child.stdout.take().unwrap()),
-        &mut line,
-    )
-    .unwrap();
-    (child, serde_json::from_str(&line).unwrap())
-}
-
-/// `relay setup --sandbox URL`, which must succeed.
-fn connect(data: &std::path::Path, info: &serde_json::Value) {
-    let setup = relay(
-        data,
-        &["setup", "--sandbox", info["base_url"].as_str().unwrap()],
-        None,
-    );
-    assert!(
-        setup.status.success(),
-        "{}",
-        String::from_utf8_lossy(&setup.stderr)
-    );
-}
-
-/// Takes the workspace's secrets out of the keychain again.
-fn forget_secrets(data: &std::path::Path) {
-    for name in ["zendesk_api_token", "sunshine_key_secret"] {
-        relay(data, &["settings", "clear-secret", name], None);
-    }
 }
 
 fn base64_encode(s: &str) -> String {

@@ -73,6 +73,15 @@ pub enum Command {
         #[command(subcommand)]
         action: AudienceCommand,
     },
+    /// Send a campaign from the command line: fetch the audience of a Zendesk user search,
+    /// check it for the message, confirm, then send at the chosen rate (Ctrl+C pauses;
+    /// `relay campaigns resume ID` goes on). With --json, prints JSON events, one per line.
+    Send(SendArgs),
+    /// The campaigns of this workspace: list, show, resume, retry, export.
+    Campaigns {
+        #[command(subcommand)]
+        action: CampaignsCommand,
+    },
     /// The local list of numbers never to message.
     Suppress {
         #[command(subcommand)]
@@ -159,6 +168,57 @@ pub struct MessageArgs {
     /// How a date field is written: VAR=FORMAT (strftime: %d/%m/%Y, %B %-d, %Y…).
     #[arg(long = "date-format", value_name = "VAR=FORMAT")]
     pub date_format: Vec<String>,
+}
+
+#[derive(Debug, clap::Args)]
+pub struct SendArgs {
+    /// The Zendesk user search (`role:end-user tags:vip`…).
+    #[arg(long)]
+    pub query: String,
+    #[command(flatten)]
+    pub message: MessageArgs,
+    /// Messages per second (1–1,000). Default: the integration's rate in the settings.
+    #[arg(long)]
+    pub rate: Option<u32>,
+    /// Pause after this many failures in a row (default: the `auto_pause_after` setting, 10).
+    #[arg(long, value_name = "N")]
+    pub auto_pause_after: Option<u32>,
+    /// Render every message and write them as CSV (to --csv, else standard output); send
+    /// nothing.
+    #[arg(long)]
+    pub dry_run: bool,
+    /// Where --dry-run writes its CSV.
+    #[arg(long, value_name = "FILE", requires = "dry_run")]
+    pub csv: Option<PathBuf>,
+    /// Send without asking (needed when standard input is not a terminal).
+    #[arg(long)]
+    pub yes: bool,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum CampaignsCommand {
+    /// Every campaign, newest first, with its counts.
+    List,
+    /// One campaign: status and counts by state.
+    Show { id: String },
+    /// Go on sending a paused or interrupted campaign (recipients left in flight by a crash
+    /// stay `unknown`).
+    Resume { id: String },
+    /// Send again to the failed recipients (with --unknown, also to those that may have been
+    /// delivered: only when you are sure they were not).
+    Retry {
+        id: String,
+        #[arg(long)]
+        unknown: bool,
+    },
+    /// Stop a campaign for good: those not sent yet are skipped (reason `cancelled`).
+    Cancel { id: String },
+    /// Write the per-recipient report as CSV.
+    Export {
+        id: String,
+        #[arg(long, value_name = "FILE")]
+        csv: PathBuf,
+    },
 }
 
 #[derive(Debug, Subcommand)]
@@ -303,6 +363,8 @@ fn run(cli: Cli) -> AppResult<()> {
         Command::Template { action } => template(action, data, cli.json),
         Command::Audience { action } => audience(action, data, cli.json),
         Command::Suppress { action } => suppress(action, data, cli.json),
+        Command::Send(args) => send(args, data, cli.json),
+        Command::Campaigns { action } => campaigns(action, data, cli.json),
         Command::SmsSegments { text } => {
             let info = relay_core::sms::analyze(&text);
             if cli.json {
@@ -879,6 +941,283 @@ fn audience(action: AudienceCommand, data: DataDir, json: bool) -> AppResult<()>
             Ok(())
         }
     }
+}
+
+fn print_campaign(c: &relay_core::campaign::CampaignSummary) {
+    let k = &c.counts;
+    println!(
+        "{}  {}  {} via {} ({})  {}",
+        c.id,
+        c.status,
+        c.template_name,
+        c.integration_id,
+        c.channel,
+        if c.running { "running now" } else { "" }
+    );
+    println!(
+        "    sent {}  failed {}  unknown {}  skipped {}  pending {}  of {}   rate {}/s",
+        k.sent,
+        k.failed,
+        k.unknown,
+        k.skipped,
+        k.pending + k.sending,
+        k.total(),
+        c.rate
+    );
+    if let Some(r) = &c.pause_reason {
+        println!("    {r}");
+    }
+}
+
+/// Runs a campaign: a progress line on a terminal, JSON events otherwise; Ctrl+C pauses.
+fn run_campaign(
+    ws: &Workspace,
+    rt: &tokio::runtime::Runtime,
+    id: &str,
+    json: bool,
+) -> AppResult<relay_core::campaign::CampaignSummary> {
+    use relay_core::campaign::engine::CampaignControl;
+    let control = Arc::new(CampaignControl::default());
+    let tty = !json && std::io::stderr().is_terminal();
+    let summary = rt.block_on(async {
+        let c = control.clone();
+        let ctrl_c = tokio::spawn(async move {
+            if tokio::signal::ctrl_c().await.is_ok() {
+                c.pause();
+            }
+        });
+        let r = ws
+            .run_campaign(id, &control, |p| {
+                let k = &p.counts;
+                if json {
+                    println!("{}", json!({ "event": "progress", "progress": p }));
+                } else if tty {
+                    let done = k.sent + k.failed + k.unknown + k.skipped;
+                    let total = k.total().max(1);
+                    let width = 30;
+                    let filled = (done as usize * width) / total as usize;
+                    let eta = p
+                        .eta_secs
+                        .map(|s| format!("{}m{:02}s", s / 60, s % 60))
+                        .unwrap_or_default();
+                    eprint!(
+                        "\r  [{}{}] {done}/{total}  sent {} failed {} unknown {}  {:.1}/s  ETA {eta}   ",
+                        "#".repeat(filled),
+                        "-".repeat(width - filled),
+                        k.sent,
+                        k.failed,
+                        k.unknown,
+                        p.rate
+                    );
+                }
+            })
+            .await;
+        ctrl_c.abort();
+        r
+    })?;
+    if tty {
+        eprintln!();
+    }
+    if json {
+        println!("{}", json!({ "event": "done", "campaign": summary }));
+    } else {
+        print_campaign(&summary);
+        match summary.status.as_str() {
+            "paused" => println!(
+                "Paused. `relay campaigns resume {}` goes on where it stopped.",
+                summary.id
+            ),
+            "completed" if summary.counts.failed > 0 => println!(
+                "Done. `relay campaigns retry {}` sends again to the failed recipients.",
+                summary.id
+            ),
+            _ => {}
+        }
+        if summary.counts.unknown > 0 {
+            println!("{} message(s) may or may not have been delivered (unknown): see `relay campaigns export {} --csv FILE`.", summary.counts.unknown, summary.id);
+        }
+    }
+    Ok(summary)
+}
+
+fn send(args: SendArgs, data: DataDir, json: bool) -> AppResult<()> {
+    let ws = open_workspace(data)?;
+    let rt = runtime()?;
+    let spec = message_spec(&ws, &args.message)?.ok_or_else(|| {
+        AppError::invalid_field(
+            "template",
+            "Say what to send: --template NAME --integration ID (and --map for each dynamic value).",
+        )
+    })?;
+    if args
+        .rate
+        .is_some_and(|r| !(1..=relay_core::campaign::engine::MAX_RATE).contains(&r))
+    {
+        return Err(AppError::invalid_field(
+            "rate",
+            "Send between 1 and 1000 messages per second.",
+        ));
+    }
+    let tty = !json && std::io::stderr().is_terminal();
+    let cancel = std::sync::atomic::AtomicBool::new(false);
+    let fetched = rt.block_on(ws.fetch_audience(&args.query, &cancel, |p| {
+        if tty {
+            let of = p.expected.map(|e| format!(" of {e}")).unwrap_or_default();
+            eprint!("\r  fetching the audience: {}{of} users", p.users);
+        }
+    }))?;
+    if tty {
+        eprintln!();
+    }
+    if args.dry_run {
+        let n = match &args.csv {
+            Some(path) => {
+                let file = std::fs::File::create(path).map_err(|e| {
+                    AppError::new(
+                        ErrorCode::Io,
+                        format!("Could not create {}: {e}.", path.display()),
+                    )
+                    .with_path(path)
+                })?;
+                rt.block_on(ws.dry_run_csv(&fetched.id, spec, file))?
+            }
+            None => rt.block_on(ws.dry_run_csv(&fetched.id, spec, std::io::stdout()))?,
+        };
+        if args.csv.is_some() {
+            if json {
+                println!("{}", json!({ "event": "dry_run", "messages": n }));
+            } else {
+                println!("Dry run: {n} message(s) rendered, nothing sent.");
+            }
+        }
+        return Ok(());
+    }
+    let checked = rt.block_on(ws.check_audience(&fetched.id, Some(spec.clone())))?;
+    let rate = match args.rate {
+        Some(r) => r,
+        None => ws.settings()?.rate_for(&spec.integration_id),
+    };
+    if !json {
+        println!(
+            "{} users match; {} will receive the message, {} are left out ({}).",
+            checked.users,
+            checked.eligible,
+            checked.users - checked.eligible,
+            checked
+                .excluded
+                .iter()
+                .filter(|c| c.count > 0)
+                .map(|c| format!("{} {}", c.reason.as_str(), c.count))
+                .collect::<Vec<_>>()
+                .join(", ")
+        );
+        let secs = checked.eligible.div_ceil(rate.max(1));
+        println!(
+            "At {rate}/s that takes about {}m{:02}s.",
+            secs / 60,
+            secs % 60
+        );
+    }
+    if checked.eligible == 0 {
+        return Err(AppError::new(
+            ErrorCode::InvalidInput,
+            "Nobody would receive this message: nothing to send.",
+        ));
+    }
+    if !args.yes {
+        if !std::io::stdin().is_terminal() {
+            return Err(AppError::invalid_field(
+                "yes",
+                "Add --yes to send without a terminal to confirm on.",
+            ));
+        }
+        eprint!("Send {} message(s)? [y/N] ", checked.eligible);
+        let mut answer = String::new();
+        std::io::stdin().read_line(&mut answer).map_err(|e| {
+            AppError::new(ErrorCode::Io, format!("Could not read the answer: {e}."))
+        })?;
+        if !matches!(answer.trim(), "y" | "Y" | "yes") {
+            println!("Nothing was sent.");
+            return Ok(());
+        }
+    }
+    let campaign =
+        rt.block_on(ws.create_campaign(&fetched.id, spec, Some(rate), args.auto_pause_after))?;
+    if json {
+        println!("{}", json!({ "event": "created", "campaign": campaign }));
+    } else {
+        println!("Campaign {} created.", campaign.id);
+    }
+    run_campaign(&ws, &rt, &campaign.id, json).map(|_| ())
+}
+
+fn campaigns(action: CampaignsCommand, data: DataDir, json: bool) -> AppResult<()> {
+    let ws = open_workspace(data)?;
+    match action {
+        CampaignsCommand::List => {
+            let list = ws.campaigns()?;
+            if json {
+                println!("{}", json!(list));
+            } else if list.is_empty() {
+                println!("No campaigns yet. `relay send --help` shows how to send one.");
+            } else {
+                for c in &list {
+                    print_campaign(c);
+                }
+            }
+        }
+        CampaignsCommand::Show { id } => {
+            let c = ws.campaign(&id)?;
+            if json {
+                println!("{}", json!(c));
+            } else {
+                print_campaign(&c);
+            }
+        }
+        CampaignsCommand::Resume { id } => {
+            run_campaign(&ws, &runtime()?, &id, json)?;
+        }
+        CampaignsCommand::Retry { id, unknown } => {
+            let n = ws.requeue_recipients(&id, unknown)?;
+            if n == 0 {
+                let what = if unknown {
+                    "failed or unknown"
+                } else {
+                    "failed"
+                };
+                println!("No {what} recipients to send again.");
+                return Ok(());
+            }
+            if !json {
+                println!("{n} recipient(s) queued again.");
+            }
+            run_campaign(&ws, &runtime()?, &id, json)?;
+        }
+        CampaignsCommand::Cancel { id } => {
+            let c = ws.cancel_campaign(&id)?;
+            if json {
+                println!("{}", json!(c));
+            } else {
+                print_campaign(&c);
+            }
+        }
+        CampaignsCommand::Export { id, csv } => {
+            let file = std::fs::File::create(&csv).map_err(|e| {
+                AppError::new(
+                    ErrorCode::Io,
+                    format!("Could not create {}: {e}.", csv.display()),
+                )
+                .with_path(&csv)
+            })?;
+            let n = ws.export_campaign_csv(&id, file)?;
+            if json {
+                println!("{}", json!({ "rows": n, "path": csv }));
+            } else {
+                println!("{n} recipient(s) written to {}.", csv.display());
+            }
+        }
+    }
+    Ok(())
 }
 
 fn suppress(action: SuppressCommand, data: DataDir, json: bool) -> AppResult<()> {

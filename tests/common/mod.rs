@@ -6,9 +6,10 @@
 use fantoccini::elements::Element;
 use fantoccini::{Client, ClientBuilder, Locator};
 use serde_json::{json, Value};
+use std::io::Write;
 use std::net::{SocketAddr, TcpListener, TcpStream};
 use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Stdio};
+use std::process::{Child, Command, Output, Stdio};
 use std::time::{Duration, Instant};
 
 pub const APP: &str = env!("CARGO_BIN_EXE_relay");
@@ -259,4 +260,87 @@ pub fn secret_service_dump() -> String {
         String::from_utf8_lossy(&out.stdout),
         String::from_utf8_lossy(&out.stderr)
     )
+}
+
+// ---- the `relay` command line, as a child process ----------------------------------------
+
+/// Runs `relay --data-dir DATA ARGS…`, feeding `stdin` (closed right after).
+pub fn relay(data: &std::path::Path, args: &[&str], stdin: Option<&str>) -> Output {
+    let mut child = Command::new(APP)
+        .arg("--data-dir")
+        .arg(data)
+        .args(args)
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    {
+        let mut input = child.stdin.take().unwrap();
+        if let Some(s) = stdin {
+            input.write_all(s.as_bytes()).unwrap();
+        }
+    }
+    child.wait_with_output().unwrap()
+}
+
+/// Starts `relay sandbox --json ARGS`; returns the process and what it printed.
+/// A `relay sandbox` child process, stopped when dropped (also when a test panics).
+pub struct SandboxChild(pub std::process::Child);
+
+impl std::ops::Deref for SandboxChild {
+    type Target = std::process::Child;
+    fn deref(&self) -> &std::process::Child {
+        &self.0
+    }
+}
+
+impl std::ops::DerefMut for SandboxChild {
+    fn deref_mut(&mut self) -> &mut std::process::Child {
+        &mut self.0
+    }
+}
+
+impl Drop for SandboxChild {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
+pub fn sandbox(args: &[&str]) -> (SandboxChild, serde_json::Value) {
+    let mut child = Command::new(APP)
+        .args(["sandbox", "--json"])
+        .args(args)
+        .stdout(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut line = String::new();
+    std::io::BufRead::read_line(
+        &mut std::io::BufReader::new(child.stdout.take().unwrap()),
+        &mut line,
+    )
+    .unwrap();
+    (SandboxChild(child), serde_json::from_str(&line).unwrap())
+}
+
+/// `relay setup --sandbox URL`, which must succeed.
+pub fn connect(data: &std::path::Path, info: &serde_json::Value) {
+    let setup = relay(
+        data,
+        &["setup", "--sandbox", info["base_url"].as_str().unwrap()],
+        None,
+    );
+    assert!(
+        setup.status.success(),
+        "{}",
+        String::from_utf8_lossy(&setup.stderr)
+    );
+}
+
+/// Takes the workspace's secrets out of the keychain again.
+pub fn forget_secrets(data: &std::path::Path) {
+    for name in ["zendesk_api_token", "sunshine_key_secret"] {
+        relay(data, &["settings", "clear-secret", name], None);
+    }
 }

@@ -143,11 +143,7 @@ pub fn integration_view(i: &Integration, settings: &Settings) -> IntegrationView
         name: i.display_name.clone().unwrap_or_else(|| i.kind.clone()),
         sender: sender.unwrap_or_default(),
         status: i.status.clone().unwrap_or_else(|| "active".into()),
-        rate: settings
-            .send_rates
-            .get(&i.id)
-            .copied()
-            .unwrap_or(settings.default_send_rate),
+        rate: settings.rate_for(&i.id),
     }
 }
 

@@ -5,6 +5,7 @@
 //! settings), [`logging`] (redacted log file), [`workspace`] (what a user can do, as functions).
 
 pub mod audience;
+pub mod campaign;
 pub mod clients;
 pub mod connect;
 pub mod error;

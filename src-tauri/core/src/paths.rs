@@ -91,6 +91,10 @@ impl DataDir {
     pub fn log_dir(&self) -> PathBuf {
         self.root.join(LOG_DIR)
     }
+    /// Lock files: one per campaign, held by the process sending it.
+    pub fn lock_dir(&self) -> PathBuf {
+        self.root.join("locks")
+    }
 }
 
 #[cfg(test)]

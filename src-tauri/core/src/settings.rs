@@ -18,6 +18,8 @@ pub const DEFAULT_BLACKOUT_DAYS: u16 = 7;
 pub const MAX_BLACKOUT_DAYS: u16 = 365;
 pub const DEFAULT_SEND_RATE: u32 = 8;
 pub const MAX_SEND_RATE: u32 = 1000;
+pub const DEFAULT_AUTO_PAUSE: u32 = 10;
+pub const MAX_AUTO_PAUSE: u32 = 10_000;
 
 /// Where the Sunshine Conversations API is reached.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize, Type)]
@@ -83,6 +85,8 @@ pub struct Settings {
     pub default_send_rate: u32,
     /// Integration id → messages per second.
     pub send_rates: BTreeMap<String, u32>,
+    /// A campaign pauses itself after this many failures in a row.
+    pub auto_pause_after: u32,
     /// Zendesk roles allowed to send: `admin`, `agent`, or a custom role id. Empty = no restriction.
     pub allowed_roles: Vec<String>,
     /// Zendesk group ids whose members may send. Empty = no restriction.
@@ -111,6 +115,7 @@ impl Default for Settings {
             phone_identities: false,
             default_send_rate: DEFAULT_SEND_RATE,
             send_rates: BTreeMap::new(),
+            auto_pause_after: DEFAULT_AUTO_PAUSE,
             allowed_roles: Vec::new(),
             allowed_groups: Vec::new(),
             language: Language::System,
@@ -125,6 +130,13 @@ impl Default for Settings {
 pub const SECRET_KEYS: [&str; 3] = ["zendesk_api_token", "sunshine_key_secret", "sunshine_token"];
 
 impl Settings {
+    /// The send rate of an integration: its own, else the default (messages per second).
+    pub fn rate_for(&self, integration_id: &str) -> u32 {
+        self.send_rates
+            .get(integration_id)
+            .copied()
+            .unwrap_or(self.default_send_rate)
+    }
     /// The keys of the settings file, in display order.
     pub fn keys() -> Vec<String> {
         match serde_json::to_value(Settings::default()) {
@@ -280,6 +292,12 @@ impl Settings {
             bad(
                 "default_send_rate",
                 format!("Choose a rate between 1 and {MAX_SEND_RATE} messages per second."),
+            );
+        }
+        if !(1..=MAX_AUTO_PAUSE).contains(&self.auto_pause_after) {
+            bad(
+                "auto_pause_after",
+                format!("Choose between 1 and {MAX_AUTO_PAUSE} failures in a row."),
             );
         }
         for (id, rate) in &self.send_rates {

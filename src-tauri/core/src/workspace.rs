@@ -324,7 +324,7 @@ impl Workspace {
         Ok(list)
     }
 
-    fn sunshine_client(&self) -> AppResult<crate::clients::sunshine::SunshineClient> {
+    pub(crate) fn sunshine_client(&self) -> AppResult<crate::clients::sunshine::SunshineClient> {
         let settings = self.settings()?;
         let secret = self.secrets.require(SecretKind::SunshineKeySecret)?;
         crate::clients::sunshine::SunshineClient::new(Self::http(), &settings, &secret)

@@ -232,7 +232,11 @@ impl Workspace {
     }
 
     /// The renderer and the blackout fingerprint of a message on an audience.
-    async fn renderer(&self, audience_id: &str, spec: &MessageSpec) -> AppResult<(Renderer, i64)> {
+    pub(crate) async fn renderer(
+        &self,
+        audience_id: &str,
+        spec: &MessageSpec,
+    ) -> AppResult<(Renderer, i64)> {
         let (fields, _) = super::stored(&self.db(), audience_id)?;
         let custom: Vec<UserField> = serde_json::from_str(&fields).unwrap_or_default();
         let draft = crate::template::drafts::get(&self.db(), &spec.template_id)?;

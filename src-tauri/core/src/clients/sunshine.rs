@@ -315,4 +315,35 @@ impl SunshineClient {
                 )
             })
     }
+
+    /// Sends one notification of a campaign. Unlike `notify`, says whether a failure may still
+    /// have delivered it (a timeout, a dropped connection or a 5xx after the request left): the
+    /// engine records those as `unknown` and never sends them again on its own.
+    pub async fn send_notification(&self, body: &Value) -> Result<Option<String>, NotifyFailure> {
+        let url = format!("{}/v1.1/apps/{}/notifications", self.base, self.app_id);
+        let resp = self
+            .http
+            .send(Idempotency::Once, || {
+                self.http
+                    .request(Method::POST, &url)
+                    .header("authorization", &self.auth)
+                    .json(body)
+            })
+            .await
+            .map_err(|f| NotifyFailure {
+                maybe_sent: matches!(&f, Failure::Timeout | Failure::Dropped(_))
+                    || matches!(&f, Failure::Status { status, .. } if status.is_server_error()),
+                error: self.error(f),
+            })?;
+        // Accepted (2xx): sent, with the id to match delivery webhooks when there is one.
+        let v: Value = resp.json().await.unwrap_or(Value::Null);
+        Ok(v["notification"]["_id"].as_str().map(str::to_string))
+    }
+}
+
+/// Why a notification was not accepted, and whether it may have gone out anyway.
+#[derive(Debug)]
+pub struct NotifyFailure {
+    pub error: AppError,
+    pub maybe_sent: bool,
 }

@@ -1,0 +1,475 @@
+//! The send engine against the sandbox: everyone sent once, the rate held, faults that end as
+//! failed or unknown (never a duplicate), one runner per campaign, pause / resume / cancel,
+//! recovery of rows a dead runner left in flight, and the blackout of a second send.
+
+mod support;
+
+use relay_core::audience::mapping::{ValueMapping, ValueSource};
+use relay_core::audience::run::MessageSpec;
+use relay_core::campaign::engine::CampaignControl;
+use relay_core::campaign::RecipientState;
+use relay_core::template::Template;
+use relay_core::workspace::Workspace;
+use relay_sandbox::{Faults, Sandbox, SandboxConfig};
+use serde_json::Value;
+use std::collections::HashMap;
+use std::sync::atomic::AtomicBool;
+use std::time::Duration;
+
+const WA: &str = "5f1e0c3a9b8d7e6f5a4b3c31";
+const TWILIO: &str = "5f1e0c3a9b8d7e6f5a4b3c33";
+
+async fn sandbox(users: u64) -> Sandbox {
+    Sandbox::start(SandboxConfig {
+        users,
+        approve_after: Duration::ZERO,
+        zendesk_rate_per_minute: 100_000,
+        export_rate_per_minute: 100_000,
+        ..SandboxConfig::default()
+    })
+    .await
+    .unwrap()
+}
+
+fn mapping() -> Vec<ValueMapping> {
+    vec![
+        ValueMapping {
+            source: ValueSource::Field {
+                key: "first_name".into(),
+                date_format: String::new(),
+            },
+            fallback: "there".into(),
+        },
+        ValueMapping {
+            source: ValueSource::Static {
+                value: "Monday".into(),
+            },
+            fallback: String::new(),
+        },
+    ]
+}
+
+/// A workspace with an approved WhatsApp template, an SMS one, and a fetched audience.
+async fn ready(
+    sb: &Sandbox,
+    integration: &str,
+) -> (Workspace, tempfile::TempDir, MessageSpec, String) {
+    let (ws, tmp) = support::workspace_on(sb);
+    ws.set_key("default_country", "GB").unwrap();
+    let t = Template {
+        name: "parcel_notice".into(),
+        language: "en_US".into(),
+        body: "Hi {{Ann}}, your parcel arrives on {{Friday}} before noon.".into(),
+        integrations: vec![integration.into()],
+        ..Template::default()
+    };
+    let draft = ws.save_template(None, &t).unwrap();
+    ws.submit_template(&draft.id, &[integration.to_string()])
+        .await
+        .unwrap();
+    let audience = ws
+        .fetch_audience("role:end-user", &AtomicBool::new(false), |_| {})
+        .await
+        .unwrap();
+    let spec = MessageSpec {
+        template_id: draft.id,
+        integration_id: integration.into(),
+        mapping: mapping(),
+    };
+    (ws, tmp, spec, audience.id)
+}
+
+async fn sandbox_log(sb: &Sandbox) -> Vec<Value> {
+    let v: Value = reqwest::get(format!("{}/_sandbox/notifications", sb.base_url()))
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    v["notifications"].as_array().unwrap().clone()
+}
+
+fn duplicates(log: &[Value]) -> Vec<String> {
+    let mut per: HashMap<String, u32> = HashMap::new();
+    for n in log {
+        *per.entry(n["destination_id"].as_str().unwrap().to_string())
+            .or_default() += 1;
+    }
+    per.into_iter()
+        .filter(|(_, n)| *n > 1)
+        .map(|(d, _)| d)
+        .collect()
+}
+
+async fn set_faults(sb: &Sandbox, faults: &Faults) {
+    reqwest::Client::new()
+        .put(format!("{}/_sandbox/faults", sb.base_url()))
+        .json(faults)
+        .send()
+        .await
+        .unwrap()
+        .error_for_status()
+        .unwrap();
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn everyone_is_sent_once_and_a_second_send_is_blacked_out() {
+    let sb = sandbox(300).await;
+    let (ws, _tmp, spec, audience) = ready(&sb, WA).await;
+    let c = ws
+        .create_campaign(&audience, spec.clone(), Some(500), None)
+        .await
+        .unwrap();
+    let eligible = ws.audience_summary(&audience).unwrap().eligible;
+    assert!(eligible > 100);
+    assert_eq!(c.counts.pending, eligible);
+    assert_eq!(
+        c.counts.total(),
+        ws.audience_summary(&audience).unwrap().users
+    );
+    assert_eq!(c.status, "ready");
+    let mut updates = 0;
+    let done = ws
+        .run_campaign(&c.id, &CampaignControl::default(), |_| updates += 1)
+        .await
+        .unwrap();
+    assert_eq!(done.status, "completed");
+    assert_eq!(done.counts.sent, eligible);
+    assert_eq!(
+        done.counts.pending + done.counts.sending + done.counts.failed,
+        0
+    );
+    assert!(updates >= 1);
+    let log = sandbox_log(&sb).await;
+    assert_eq!(log.len() as u32, eligible, "one notification per recipient");
+    assert!(duplicates(&log).is_empty());
+    // What went out is what was rendered: the recipient's first name and the static value.
+    let sent = ws
+        .campaign_recipients(&c.id, Some(RecipientState::Sent), 0, 1)
+        .unwrap()
+        .rows
+        .remove(0);
+    let first = sent.name.split(' ').next().unwrap();
+    let body = log
+        .iter()
+        .find(|n| n["destination_id"].as_str() == sent.phone.as_deref())
+        .unwrap();
+    assert_eq!(
+        body["body"]["message"]["template"]["components"][0]["parameters"][0]["text"],
+        first
+    );
+    assert_eq!(
+        body["body"]["message"]["template"]["components"][0]["parameters"][1]["text"],
+        "Monday"
+    );
+    assert_eq!(sent.notification_id.as_deref(), body["id"].as_str());
+    // Running it again sends nothing more.
+    let again = ws
+        .run_campaign(&c.id, &CampaignControl::default(), |_| {})
+        .await
+        .unwrap_err();
+    assert!(
+        again.message.contains("nothing is left to send"),
+        "{}",
+        again.message
+    );
+    // The same message again: everyone who received it is now blacked out.
+    let checked = ws.check_audience(&audience, Some(spec)).await.unwrap();
+    assert_eq!(checked.eligible, 0);
+    assert_eq!(
+        checked.count(relay_core::audience::Reason::Blackout),
+        eligible
+    );
+    // The report as CSV: a header and one line per recipient.
+    let mut csv = Vec::new();
+    let n = ws.export_campaign_csv(&c.id, &mut csv).unwrap();
+    let text = String::from_utf8(csv).unwrap();
+    assert_eq!(n, done.counts.total());
+    assert_eq!(text.lines().count() as u32, n + 1);
+    assert!(text
+        .lines()
+        .next()
+        .unwrap()
+        .starts_with("seq,user_id,name,phone,state"));
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_rate_is_held() {
+    let sb = sandbox(300).await;
+    let (ws, _tmp, spec, audience) = ready(&sb, TWILIO).await;
+    // 40 messages at 20/s take about 2 s; an unthrottled sender needs a few ms.
+    let c = ws
+        .create_campaign(&audience, spec, Some(20), None)
+        .await
+        .unwrap();
+    // Only 41 to send: the rest are cancelled after 41 accepted.
+    let control = CampaignControl::default();
+    let started = std::time::Instant::now();
+    let done = ws
+        .run_campaign(&c.id, &control, |p| {
+            if p.counts.sent + p.counts.sending >= 41 {
+                control.cancel();
+            }
+        })
+        .await
+        .unwrap();
+    let elapsed = started.elapsed();
+    let log = sandbox_log(&sb).await;
+    assert!(log.len() >= 41, "{}", log.len());
+    let times: Vec<chrono::DateTime<chrono::FixedOffset>> = log
+        .iter()
+        .map(|n| chrono::DateTime::parse_from_rfc3339(n["received_at"].as_str().unwrap()).unwrap())
+        .collect();
+    let span = (times[40] - times[0]).num_milliseconds() as f64 / 1000.0;
+    // 40 intervals at 20/s: 2.0 s. Within 10 % (an unthrottled sender: ~0.05 s).
+    assert!((1.8..=2.2).contains(&span), "41 messages took {span} s");
+    assert_eq!(done.status, "cancelled");
+    assert!(done.counts.skipped > 0);
+    assert!(elapsed < Duration::from_secs(10));
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn faults_end_as_failed_or_unknown_never_as_duplicates() {
+    let sb = sandbox(400).await;
+    let (ws, _tmp, spec, audience) = ready(&sb, WA).await;
+    let c = ws
+        .create_campaign(&audience, spec, Some(400), Some(1000))
+        .await
+        .unwrap();
+    set_faults(
+        &sb,
+        &Faults {
+            rate_429: 0.1,
+            rate_5xx: 0.1,
+            rate_drop: 0.1,
+            retry_after_secs: 1,
+            ..Faults::default()
+        },
+    )
+    .await;
+    let done = ws
+        .run_campaign(&c.id, &CampaignControl::default(), |_| {})
+        .await
+        .unwrap();
+    set_faults(&sb, &Faults::default()).await;
+    assert_eq!(done.status, "completed");
+    let n = done.counts.sent + done.counts.failed + done.counts.unknown;
+    assert_eq!(n, c.counts.pending, "every recipient ended somewhere");
+    assert!(done.counts.sent > 0 && done.counts.failed + done.counts.unknown > 0);
+    let log = sandbox_log(&sb).await;
+    assert!(duplicates(&log).is_empty(), "no number got two messages");
+    // Every `sent` is in the sandbox's log under its notification id; every failure says why.
+    let ids: std::collections::HashSet<&str> =
+        log.iter().map(|n| n["id"].as_str().unwrap()).collect();
+    let all = ws.campaign_recipients(&c.id, None, 0, 1000).unwrap().rows;
+    for r in &all {
+        match r.state {
+            RecipientState::Sent => {
+                assert!(ids.contains(r.notification_id.as_deref().unwrap()))
+            }
+            RecipientState::Failed | RecipientState::Unknown => {
+                assert!(r.error.as_deref().is_some_and(|e| !e.is_empty()))
+            }
+            _ => {}
+        }
+    }
+    // "Retry failed" sends only the failed ones; unknown ones stay as they are.
+    let (failed, unknown) = (done.counts.failed, done.counts.unknown);
+    assert!(
+        unknown > 0,
+        "dropped connections and 5xx may have delivered: unknown"
+    );
+    assert_eq!(ws.requeue_recipients(&c.id, false).unwrap(), failed);
+    let mut sent = done.counts.sent;
+    if failed > 0 {
+        let again = ws
+            .run_campaign(&c.id, &CampaignControl::default(), |_| {})
+            .await
+            .unwrap();
+        assert_eq!(again.counts.sent, sent + failed);
+        assert_eq!(again.counts.unknown, unknown);
+        sent = again.counts.sent;
+    }
+    // Re-sending the unknown ones is the user's explicit decision (the sandbox dropped those
+    // requests before recording them, so here nobody gets two).
+    assert_eq!(ws.requeue_recipients(&c.id, true).unwrap(), unknown);
+    let last = ws
+        .run_campaign(&c.id, &CampaignControl::default(), |_| {})
+        .await
+        .unwrap();
+    assert_eq!(last.counts.sent, sent + unknown);
+    assert_eq!(last.status, "completed");
+    assert!(duplicates(&sandbox_log(&sb).await).is_empty());
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn one_runner_pause_resume_cancel_and_recovery() {
+    let sb = sandbox(200).await;
+    let (ws, tmp, spec, audience) = ready(&sb, TWILIO).await;
+    let c = ws
+        .create_campaign(&audience, spec, Some(50), None)
+        .await
+        .unwrap();
+    // A second workspace on the same data folder (another window or process) is refused while
+    // the first runs.
+    let data = relay_core::paths::DataDir::at(tmp.path()).unwrap();
+    let other = Workspace::open(
+        data.clone(),
+        std::sync::Arc::new(relay_core::secrets::MemoryStore::new()),
+        Box::new(relay_core::settings::JsonFileBackend::new(
+            &data.settings_file(),
+        )),
+    )
+    .unwrap();
+    let control = CampaignControl::default();
+    let mut seen_running = None;
+    let paused = ws
+        .run_campaign(&c.id, &control, |p| {
+            if p.counts.sent >= 10 && seen_running.is_none() {
+                seen_running = Some(other.campaigns().unwrap()[0].running);
+                control.pause();
+            }
+        })
+        .await
+        .unwrap();
+    assert_eq!(seen_running, Some(true), "another process sees it running");
+    assert_eq!(paused.status, "paused");
+    assert!(paused.counts.pending > 0 && paused.counts.sent >= 10);
+    assert!(!paused.running, "the lease is released");
+
+    // Another runner (a process) holds the campaign's lock, with rows in flight.
+    let held = std::fs::OpenOptions::new()
+        .write(true)
+        .open(
+            tmp.path()
+                .join("locks")
+                .join(format!("campaign-{}.lock", c.id)),
+        )
+        .unwrap();
+    held.lock().unwrap();
+    {
+        let db = ws.db();
+        let conn = db.connection();
+        conn.execute(
+            "UPDATE campaign_recipients SET state = 'sending' WHERE campaign_id = ?1 AND seq IN
+                (SELECT seq FROM campaign_recipients WHERE campaign_id = ?1 AND state = 'pending' ORDER BY seq LIMIT 3)",
+            [&c.id],
+        )
+        .unwrap();
+        conn.execute(
+            "UPDATE campaigns SET status = 'running', runner = 'other', lease_until = ?2 WHERE id = ?1",
+            rusqlite::params![&c.id, ws.now_ms() + 60_000],
+        )
+        .unwrap();
+    }
+    for refused in [
+        ws.run_campaign(&c.id, &CampaignControl::default(), |_| {})
+            .await
+            .unwrap_err(),
+        ws.cancel_campaign(&c.id).unwrap_err(),
+    ] {
+        assert!(
+            refused.message.contains("another Relay window or process"),
+            "{}",
+            refused.message
+        );
+    }
+    assert!(ws.campaign(&c.id).unwrap().running);
+    assert_eq!(ws.interrupted_campaigns().unwrap().len(), 0);
+    // That process dies mid-call: the OS frees its lock at once, though its lease has not
+    // run out; the campaign is interrupted, its rows still `sending`.
+    drop(held);
+    assert_eq!(ws.interrupted_campaigns().unwrap().len(), 1);
+    // Resume: the 3 in flight become unknown (never re-sent on their own); cancel after a few.
+    let control = CampaignControl::default();
+    let cancelled = ws
+        .run_campaign(&c.id, &control, |p| {
+            if p.counts.sent >= paused.counts.sent + 5 {
+                control.cancel();
+            }
+        })
+        .await
+        .unwrap();
+    assert_eq!(cancelled.status, "cancelled");
+    assert_eq!(cancelled.counts.unknown, 3);
+    assert_eq!(cancelled.counts.pending, 0);
+    let skipped = ws
+        .campaign_recipients(&c.id, Some(RecipientState::Skipped), 0, 1000)
+        .unwrap()
+        .rows;
+    assert!(skipped
+        .iter()
+        .any(|r| r.reason.as_deref() == Some("cancelled")));
+    let log = sandbox_log(&sb).await;
+    assert!(duplicates(&log).is_empty());
+    assert_eq!(log.len() as u32, cancelled.counts.sent);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_test_message_goes_to_the_typed_number_and_leaves_no_blackout() {
+    let sb = sandbox(120).await;
+    let (ws, _tmp, spec, audience) = ready(&sb, WA).await;
+    let bad = ws
+        .send_test(&audience, spec.clone(), "call me maybe")
+        .await
+        .unwrap_err();
+    assert_eq!(bad.code.as_str(), "invalid_input");
+    assert!(
+        bad.message.contains("international form"),
+        "{}",
+        bad.message
+    );
+    assert!(
+        ws.campaigns().unwrap().is_empty(),
+        "bad input changes nothing"
+    );
+
+    // A national number is read in the workspace's country (GB here).
+    let test = ws
+        .send_test(&audience, spec.clone(), "07400 123456")
+        .await
+        .unwrap();
+    assert!(test.test);
+    assert_eq!(test.status, "completed");
+    assert_eq!(test.counts.sent, 1);
+    let log = sandbox_log(&sb).await;
+    assert_eq!(log.len(), 1);
+    assert_eq!(log[0]["destination_id"], "+447400123456");
+    // Filled with a real recipient's values: not the template's examples.
+    let sent = ws.campaign_recipients(&test.id, None, 0, 10).unwrap();
+    assert!(sent.rows[0].notification_id.is_some());
+    assert_eq!(sent.rows[0].phone.as_deref(), Some("+447400123456"));
+
+    // Nobody is blacked out by a test: the real campaign still has everyone.
+    let eligible = ws.audience_summary(&audience).unwrap().eligible;
+    let c = ws
+        .create_campaign(&audience, spec, Some(200), None)
+        .await
+        .unwrap();
+    assert_eq!(c.counts.pending, eligible);
+
+    // Cancelled before it starts: everyone skipped as cancelled, and it cannot run any more.
+    let cancelled = ws.cancel_campaign(&c.id).unwrap();
+    assert_eq!(cancelled.status, "cancelled");
+    assert_eq!(cancelled.counts.pending, 0);
+    let skipped = ws
+        .campaign_recipients(&c.id, Some(RecipientState::Skipped), 0, 1000)
+        .unwrap();
+    assert!(
+        skipped
+            .rows
+            .iter()
+            .filter(|r| r.reason.as_deref() == Some("cancelled"))
+            .count()
+            >= eligible as usize
+    );
+    let refused = ws
+        .run_campaign(&c.id, &CampaignControl::default(), |_| {})
+        .await
+        .unwrap_err();
+    assert!(refused.message.contains("nothing is left to send"));
+    assert_eq!(sandbox_log(&sb).await.len(), 1);
+    let listed = ws.campaigns().unwrap();
+    assert_eq!(listed.len(), 2);
+    assert_eq!(listed.iter().filter(|c| c.test).count(), 1);
+}
