@@ -551,3 +551,236 @@ async fn the_demo_workspace_opens_in_the_window_and_keeps_its_secrets_in_the_key
         "leaving stops the demo's sandbox"
     );
 }
+
+/// The whole journey of a campaign in the window, on the demo: template → audience → mapping →
+/// review (a test message, a dry run) → send at 50/s → progress → report → CSV; then the same
+/// message again: everyone is blacked out.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_campaign_is_sent_from_the_window_and_the_same_message_again_is_blacked_out() {
+    let tmp = tempfile::tempdir().unwrap();
+    let data = tmp.path().join("data");
+    let driver = Driver::start(&[("RELAY_DATA_DIR", &data)]);
+    let client = driver.open_app().await;
+    until_text(&client, "h1", "Welcome to Relay").await;
+    click(&client, "[data-action=demo]").await;
+    until_text(&client, "[data-testid=demo-badge]", "Demo").await;
+
+    // An approved WhatsApp template, made with the CLI on the demo's own data folder (the
+    // designer has its own journey above).
+    let demo = data.join("demo");
+    let file = tmp.path().join("parcel.json");
+    std::fs::write(
+        &file,
+        r#"{"name": "parcel_ready", "language": "en_US", "body": "Hi {{Ann}}, your parcel is ready for pickup {{on Friday}} until 6 pm.",
+            "integrations": ["5f1e0c3a9b8d7e6f5a4b3c31"]}"#,
+    )
+    .unwrap();
+    let submitted = relay(&demo, &["template", "submit", file.to_str().unwrap()], None);
+    assert!(
+        submitted.status.success(),
+        "{}",
+        String::from_utf8_lossy(&submitted.stderr)
+    );
+    // The demo's Meta approves after 5 seconds.
+    tokio::time::sleep(std::time::Duration::from_millis(5500)).await;
+    let synced = relay(&demo, &["template", "list", "--sync"], None);
+    assert!(String::from_utf8_lossy(&synced.stdout).contains("APPROVED"));
+
+    // Steps 1 to 4, as a user goes through them.
+    let query = "role:end-user tags:whatsapp_optin -tags:sms_optin";
+    let through_mapping = |client: fantoccini::Client| async move {
+        click(&client, "[data-nav=campaigns]").await;
+        click(&client, "[data-tab=new]").await;
+        click(&client, "[data-template-option=parcel_ready]").await;
+        click(
+            &client,
+            "[data-integration-choice='5f1e0c3a9b8d7e6f5a4b3c31']",
+        )
+        .await;
+        click(&client, "[data-action=wizard-next]").await;
+        fill(&client, "#audience-query", query).await;
+        until_text(&client, "[data-testid=audience-count]", "users match").await;
+        click(&client, "[data-action=fetch-audience]").await;
+        until(
+            &client,
+            "the exclusions step",
+            "!!document.querySelector('[data-testid=eligible-count]')",
+        )
+        .await;
+        click(&client, "[data-step='4']").await;
+        until(
+            &client,
+            "the mapping step",
+            "!!document.querySelector('[data-source-for=Ann]')",
+        )
+        .await;
+        client
+            .execute(
+                "const s = document.querySelector('[data-source-for=Ann]'); s.value = 'field:first_name'; s.dispatchEvent(new Event('change', { bubbles: true }));\
+                 const m = document.querySelector('[data-source-for=\"on Friday\"]'); m.value = 'static'; m.dispatchEvent(new Event('change', { bubbles: true }));",
+                vec![],
+            )
+            .await
+            .unwrap();
+        fill(
+            &client,
+            "[data-static-for=\"on Friday\"]",
+            "at the Main Street shop",
+        )
+        .await;
+        client
+    };
+    let client = through_mapping(client).await;
+    until_text(
+        &client,
+        "[data-testid=ready-count]",
+        "recipients will receive",
+    )
+    .await;
+    let eligible = number_in(&client, "[data-testid=ready-count]".into()).await;
+    assert!(
+        (100..=300).contains(&eligible),
+        "about 150 recipients: {eligible}"
+    );
+
+    // 5. Review: the count, the duration at 50/s, a test to a typed number, a dry run.
+    until(
+        &client,
+        "the review step reachable",
+        "!document.querySelector('[data-step=\"5\"]').disabled",
+    )
+    .await;
+    click(&client, "[data-action=wizard-next]").await;
+    until_text(&client, "[data-testid=review-template]", "parcel_ready").await;
+    assert_eq!(
+        number_in(&client, "[data-testid=review-count]".into()).await,
+        eligible
+    );
+    fill(&client, "#review-rate", "50").await;
+    fill(&client, "#test-phone", "not a number").await;
+    click(&client, "[data-action=send-test]").await;
+    until_text(&client, "[data-testid=test-error]", "international form").await;
+    fill(&client, "#test-phone", "+447400123456").await;
+    click(&client, "[data-action=send-test]").await;
+    until_text(&client, "[data-testid=test-result]", "Test sent").await;
+    click(&client, "[data-action=dry-run]").await;
+    until_text(&client, "[data-testid=dry-run-result]", "messages written").await;
+    let dry_path = text_of(&client, "[data-testid=dry-run-result] code").await;
+    let dry = std::fs::read_to_string(&dry_path).unwrap();
+    assert_eq!(
+        dry.lines().count() as u64,
+        eligible + 1,
+        "a header and a line each"
+    );
+    assert!(dry.contains("at the Main Street shop"));
+    screenshot(&client, "23-campaign-review").await;
+
+    // Send: one click, then a confirmation with the count.
+    click(&client, "[data-action=send]").await;
+    until_text(
+        &client,
+        "#confirm-text",
+        &format!("Send {eligible} messages"),
+    )
+    .await;
+    click(&client, "[data-action=confirm-send]").await;
+    until(
+        &client,
+        "the send under way",
+        "Number((document.querySelector('[data-count=sent]') || {}).textContent || 0) >= 40",
+    )
+    .await;
+    assert_eq!(
+        attr(&client, "[data-testid=campaign-status]", "data-status").await,
+        "running"
+    );
+    screenshot(&client, "24-campaign-progress").await;
+    until(
+        &client,
+        "the campaign completed",
+        "(document.querySelector('[data-testid=campaign-status]') || {}).dataset?.status === 'completed'",
+    )
+    .await;
+    assert_eq!(
+        number_in(&client, "[data-count=sent]".into()).await,
+        eligible
+    );
+    assert_eq!(number_in(&client, "[data-count=failed]".into()).await, 0);
+    assert_eq!(number_in(&client, "[data-count=remaining]".into()).await, 0);
+
+    // The report: filters, then the CSV.
+    click(&client, "[data-filter=skipped]").await;
+    until(
+        &client,
+        "skipped recipients listed",
+        "!!document.querySelector('[data-testid=recipient-table] [data-state=skipped]')",
+    )
+    .await;
+    click(&client, "[data-filter=sent]").await;
+    until(
+        &client,
+        "sent recipients listed",
+        "!!document.querySelector('[data-testid=recipient-table] [data-state=sent]') && !document.querySelector('[data-testid=recipient-table] [data-state=skipped]')",
+    )
+    .await;
+    click(&client, "[data-action=export-csv]").await;
+    until_text(&client, "[data-testid=export-result]", "recipients written").await;
+    screenshot(&client, "25-campaign-report").await;
+    let csv_path = text_of(&client, "[data-testid=export-result] code").await;
+    let report = std::fs::read_to_string(&csv_path).unwrap();
+    assert_eq!(
+        report.lines().filter(|l| l.contains(",sent,")).count() as u64,
+        eligible
+    );
+
+    // The sandbox got each message once, plus the test.
+    let settings: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(demo.join("settings.json")).unwrap())
+            .unwrap();
+    let base = settings["zendesk_custom_url"].as_str().unwrap().to_string();
+    let log: serde_json::Value = reqwest::get(format!("{base}/_sandbox/notifications"))
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let log = log["notifications"].as_array().unwrap();
+    assert_eq!(log.len() as u64, eligible + 1);
+    let distinct: std::collections::HashSet<_> =
+        log.iter().map(|n| n["destination_id"].as_str()).collect();
+    assert_eq!(distinct.len(), log.len(), "nobody got two messages");
+
+    // The history: the campaign and the test.
+    click(&client, "[data-tab=history]").await;
+    until(
+        &client,
+        "the history",
+        "document.querySelectorAll('[data-testid=campaign-history] tbody tr').length === 2",
+    )
+    .await;
+    screenshot(&client, "26-campaign-history").await;
+
+    // The same message again: everyone it just reached is blacked out.
+    let client = through_mapping(client).await;
+    until_text(
+        &client,
+        "#main",
+        &format!("blackout (same message lately): {eligible}"),
+    )
+    .await;
+    click(&client, "[data-step='3']").await;
+    until(
+        &client,
+        "the blackout counted",
+        &format!("Number((document.querySelector('[data-count=blackout]') || {{}}).textContent?.replace(/\\D/g, '') || 0) === {eligible}"),
+    )
+    .await;
+    assert_eq!(
+        number_in(&client, "[data-testid=eligible-count]".into()).await,
+        0
+    );
+    screenshot(&client, "27-campaign-blacked-out").await;
+    click(&client, "[data-action=leave-demo]").await;
+    until_text(&client, "h1", "Welcome to Relay").await;
+    client.close().await.unwrap();
+}

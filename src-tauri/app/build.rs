@@ -39,6 +39,20 @@ const COMMANDS: &[&str] = &[
     "suppress_numbers",
     "unsuppress_number",
     "import_suppressed",
+    "create_campaign",
+    "run_campaign",
+    "pause_campaign",
+    "cancel_campaign",
+    "list_campaigns",
+    "get_campaign",
+    "interrupted_campaigns",
+    "campaign_recipients",
+    "requeue_recipients",
+    "export_campaign",
+    "dry_run",
+    "send_test",
+    "close_while_sending",
+    "watch_close",
 ];
 
 fn main() {

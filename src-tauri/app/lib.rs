@@ -4,8 +4,11 @@ pub mod cli;
 pub mod commands;
 pub mod state;
 
+use relay_core::campaign::CampaignSummary;
 use relay_core::paths::DataDir;
 use relay_core::secrets::SecretStore;
+use relay_core::workspace::Workspace;
+use relay_core::{AppError, AppResult, ErrorCode};
 pub use state::BackendFactory;
 use state::{AppState, StoreBackend};
 use std::path::Path;
@@ -82,6 +85,20 @@ pub fn specta_builder<R: Runtime>() -> tauri_specta::Builder<R> {
             commands::suppress_numbers,
             commands::unsuppress_number,
             commands::import_suppressed,
+            commands::create_campaign,
+            commands::run_campaign,
+            commands::pause_campaign,
+            commands::cancel_campaign,
+            commands::list_campaigns,
+            commands::get_campaign,
+            commands::interrupted_campaigns,
+            commands::campaign_recipients,
+            commands::requeue_recipients,
+            commands::export_campaign,
+            commands::dry_run,
+            commands::send_test,
+            commands::close_while_sending,
+            commands::watch_close,
         ])
         .typ::<relay_core::ErrorCode>()
         .constant("ERROR_CODES", relay_core::ErrorCode::ALL)
@@ -110,6 +127,96 @@ pub fn export_bindings(path: &Path) -> Result<(), String> {
     export_bindings_with(&specta_builder::<tauri::Wry>(), path)
 }
 
+/// The desktop notification at the end of a send (when the system has a notification service).
+pub(crate) fn notify_campaign_end(
+    shell: &state::Shell,
+    ws: &Workspace,
+    id: &str,
+    result: &AppResult<CampaignSummary>,
+) {
+    let french = match ws.settings().map(|s| s.language) {
+        Ok(relay_core::settings::Language::Fr) => true,
+        Ok(relay_core::settings::Language::System) => ["LC_ALL", "LC_MESSAGES", "LANG"]
+            .iter()
+            .find_map(|k| std::env::var(k).ok().filter(|v| !v.is_empty()))
+            .is_some_and(|v| v.starts_with("fr")),
+        _ => false,
+    };
+    let (title, body) = match (result, french) {
+        (Ok(c), false) => (
+            format!("Campaign {}: {}", c.template_name, c.status),
+            format!(
+                "{} sent, {} failed, {} skipped, {} unknown, {} left.",
+                c.counts.sent,
+                c.counts.failed,
+                c.counts.skipped,
+                c.counts.unknown,
+                c.counts.pending
+            ),
+        ),
+        (Ok(c), true) => (
+            format!(
+                "Campagne {} : {}",
+                c.template_name,
+                match c.status.as_str() {
+                    "completed" => "terminée",
+                    "paused" => "en pause",
+                    "cancelled" => "annulée",
+                    other => other,
+                }
+            ),
+            format!(
+                "{} envoyés, {} en échec, {} ignorés, {} incertains, {} restants.",
+                c.counts.sent,
+                c.counts.failed,
+                c.counts.skipped,
+                c.counts.unknown,
+                c.counts.pending
+            ),
+        ),
+        (Err(e), false) => (format!("Campaign {id} stopped"), e.message.clone()),
+        (Err(e), true) => (format!("Campagne {id} arrêtée"), e.message.clone()),
+    };
+    (shell.notify)(&title, &body);
+}
+
+/// A new CSV file in the Downloads folder (else the data folder's `exports/`), named after
+/// `stem` and the time; returns its path and the open file.
+pub(crate) fn export_file(
+    shell: &state::Shell,
+    ws: &Workspace,
+    stem: &str,
+) -> AppResult<(String, std::fs::File)> {
+    let dir = (shell.downloads)()
+        .filter(|d| d.is_dir())
+        .unwrap_or_else(|| ws.data_dir().root().join("exports"));
+    let io = |e: std::io::Error, p: &Path| {
+        AppError::new(
+            ErrorCode::Io,
+            format!(
+                "Could not write {}: {e}. Check that the folder is writable.",
+                p.display()
+            ),
+        )
+        .with_path(p)
+    };
+    std::fs::create_dir_all(&dir).map_err(|e| io(e, &dir))?;
+    let safe: String = stem
+        .chars()
+        .map(|c| {
+            if c.is_alphanumeric() || c == '-' || c == '_' {
+                c
+            } else {
+                '_'
+            }
+        })
+        .collect();
+    let when = chrono::Local::now().format("%Y-%m-%d-%H%M%S");
+    let path = dir.join(format!("relay-{safe}-{when}.csv"));
+    let file = std::fs::File::create(&path).map_err(|e| io(e, &path))?;
+    Ok((path.display().to_string(), file))
+}
+
 /// How the window should open.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 pub enum DemoMode {
@@ -130,13 +237,44 @@ pub fn build_app<R: Runtime>(
     let specta = specta_builder::<R>();
     builder
         .plugin(tauri_plugin_store::Builder::new().build())
+        .plugin(tauri_plugin_notification::init())
         .invoke_handler(specta.invoke_handler())
+        .on_window_event(|window, event| {
+            // Closing the window while campaigns are sending never stops them: the page asks
+            // what to do (and answers with `close_while_sending`).
+            if let tauri::WindowEvent::CloseRequested { api, .. } = event {
+                if !window.app_handle().state::<AppState>().may_close() {
+                    api.prevent_close();
+                }
+            }
+        })
         .setup(move |app| {
             let handle = app.handle().clone();
             let backend_for: state::BackendFactory = Box::new(move |dir: &DataDir| {
                 Box::new(StoreBackend::new(handle.clone(), dir.settings_file()))
             });
-            let state = AppState::new(data, secret_store, backend_for);
+            let (a, b, c, d) = (
+                app.handle().clone(),
+                app.handle().clone(),
+                app.handle().clone(),
+                app.handle().clone(),
+            );
+            let shell = state::Shell {
+                notify: Box::new(move |title, body| {
+                    use tauri_plugin_notification::NotificationExt;
+                    if let Err(e) = a.notification().builder().title(title).body(body).show() {
+                        tracing::warn!("could not show the desktop notification: {e}");
+                    }
+                }),
+                hide: Box::new(move || {
+                    for w in b.webview_windows().values() {
+                        let _ = w.hide();
+                    }
+                }),
+                exit: Box::new(move || c.exit(0)),
+                downloads: Box::new(move || d.path().download_dir().ok()),
+            };
+            let state = AppState::new(data, secret_store, backend_for, shell);
             let open_demo = match (state.main().and_then(|m| m.settings_view()), demo) {
                 (Ok(view), DemoMode::Remember) => view.settings.demo_active,
                 (Ok(view), DemoMode::IfUnconfigured) => {

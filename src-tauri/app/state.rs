@@ -1,11 +1,13 @@
 //! The state the Tauri shell manages, and the settings backend over `tauri-plugin-store`.
 
+use relay_core::campaign::engine::CampaignControl;
 use relay_core::paths::DataDir;
 use relay_core::secrets::SecretStore;
 use relay_core::settings::SettingsBackend;
 use relay_core::workspace::{SandboxConnection, Workspace};
 use relay_core::{AppError, AppResult, ErrorCode};
 use serde_json::{Map, Value};
+use std::collections::HashMap;
 use std::path::PathBuf;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
@@ -14,6 +16,21 @@ use tauri_plugin_store::StoreExt;
 
 /// Makes the settings backend of a data folder (the store plugin in the app, a JSON file in tests).
 pub type BackendFactory = Box<dyn Fn(&DataDir) -> Box<dyn SettingsBackend> + Send + Sync>;
+
+/// Shows a desktop notification (title, body).
+pub type Notify = Box<dyn Fn(&str, &str) + Send + Sync>;
+
+/// What the commands need of the window system, captured at setup so that the commands stay
+/// free of the runtime type (tauri-specta cannot list generic commands).
+pub struct Shell {
+    /// A desktop notification (title, body).
+    pub notify: Notify,
+    /// Hides every window (the app keeps running).
+    pub hide: Box<dyn Fn() + Send + Sync>,
+    pub exit: Box<dyn Fn() + Send + Sync>,
+    /// The user's Downloads folder, if there is one.
+    pub downloads: Box<dyn Fn() -> Option<PathBuf> + Send + Sync>,
+}
 
 /// The demo workspace: its own data folder, served by an in-process sandbox.
 struct Demo {
@@ -31,6 +48,30 @@ pub struct AppState {
     backend_for: BackendFactory,
     /// The running audience fetch's cancel flag (one fetch at a time per window).
     fetch_cancel: Mutex<Arc<AtomicBool>>,
+    /// The campaigns this process is sending, by id.
+    runs: Mutex<HashMap<String, Arc<CampaignControl>>>,
+    /// The window was closed while sending, with "quit when the sends end".
+    pub quit_when_idle: AtomicBool,
+    pub shell: Shell,
+    /// Where the window listens for "closing while sending" (it asks the user what to do).
+    pub close_listener: Mutex<Option<tauri::ipc::Channel<u32>>>,
+}
+
+/// Unregisters a run when its command ends, however it ends.
+pub struct RunGuard<'a> {
+    state: &'a AppState,
+    id: String,
+    pub control: Arc<CampaignControl>,
+}
+
+impl Drop for RunGuard<'_> {
+    fn drop(&mut self) {
+        self.state
+            .runs
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .remove(&self.id);
+    }
 }
 
 impl AppState {
@@ -38,6 +79,7 @@ impl AppState {
         data: DataDir,
         secret_store: Arc<dyn SecretStore>,
         backend_for: BackendFactory,
+        shell: Shell,
     ) -> Self {
         let main = Workspace::open(data.clone(), secret_store.clone(), backend_for(&data));
         if let Err(e) = &main {
@@ -54,6 +96,75 @@ impl AppState {
             secret_store,
             backend_for,
             fetch_cancel: Mutex::new(Arc::new(AtomicBool::new(false))),
+            runs: Mutex::new(HashMap::new()),
+            quit_when_idle: AtomicBool::new(false),
+            shell,
+            close_listener: Mutex::new(None),
+        }
+    }
+
+    /// Registers a run of campaign `id` in this process (the lock file keeps other processes
+    /// out; this keeps a second window of this one from starting it twice).
+    pub fn begin_run(&self, id: &str) -> AppResult<RunGuard<'_>> {
+        let mut runs = self.runs.lock().unwrap_or_else(|e| e.into_inner());
+        if runs.contains_key(id) {
+            return Err(AppError::new(
+                ErrorCode::InvalidInput,
+                format!("The campaign {id} is already being sent in this window. Follow its progress there."),
+            ));
+        }
+        let control = Arc::new(CampaignControl::default());
+        runs.insert(id.to_string(), control.clone());
+        Ok(RunGuard {
+            state: self,
+            id: id.to_string(),
+            control,
+        })
+    }
+
+    /// The control of a campaign this process sends.
+    pub fn run_control(&self, id: &str) -> Option<Arc<CampaignControl>> {
+        self.runs
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .get(id)
+            .cloned()
+    }
+
+    /// How many campaigns this process is sending.
+    pub fn active_runs(&self) -> usize {
+        self.runs.lock().unwrap_or_else(|e| e.into_inner()).len()
+    }
+
+    /// The window was asked to close: true when it may. While campaigns are sending it stays
+    /// open and the page asks what to do; with no page listening, the window hides and the app
+    /// quits when the sends end (a send is never dropped by a close).
+    pub fn may_close(&self) -> bool {
+        let sending = self.active_runs();
+        if sending == 0 || self.quit_when_idle.load(Ordering::Relaxed) {
+            return true;
+        }
+        let asked = self
+            .close_listener
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .as_ref()
+            .is_some_and(|c| c.send(sending as u32).is_ok());
+        if !asked {
+            tracing::info!(
+                sending,
+                "window closed while sending: hidden until the sends end"
+            );
+            self.quit_when_idle.store(true, Ordering::Relaxed);
+            (self.shell.hide)();
+        }
+        false
+    }
+
+    /// Pauses every campaign this process sends (before quitting).
+    pub fn pause_all(&self) {
+        for c in self.runs.lock().unwrap_or_else(|e| e.into_inner()).values() {
+            c.pause();
         }
     }
 
@@ -127,6 +238,12 @@ impl AppState {
 
     /// Closes the demo (its sandbox stops) and returns to the user's own workspace.
     pub fn leave_demo(&self) -> AppResult<()> {
+        if self.active_runs() > 0 {
+            return Err(AppError::new(
+                ErrorCode::InvalidInput,
+                "A campaign is being sent from the demo workspace: pause or cancel it first (Campaigns), then leave the demo.",
+            ));
+        }
         let demo = self.demo.lock().unwrap_or_else(|e| e.into_inner()).take();
         self.main()?.set_key("demo_active", "false")?;
         if demo.is_some() {
@@ -190,5 +307,72 @@ impl<R: Runtime> SettingsBackend for StoreBackend<R> {
 
     fn location(&self) -> String {
         self.path.display().to_string()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::sync::atomic::AtomicUsize;
+
+    fn state(dir: &std::path::Path, hides: Arc<AtomicUsize>) -> AppState {
+        let data = DataDir::at(dir).unwrap();
+        AppState::new(
+            data,
+            Arc::new(relay_core::secrets::MemoryStore::new()),
+            Box::new(|d: &DataDir| {
+                Box::new(relay_core::settings::JsonFileBackend::new(
+                    &d.settings_file(),
+                ))
+            }),
+            Shell {
+                notify: Box::new(|_, _| {}),
+                hide: Box::new(move || {
+                    hides.fetch_add(1, Ordering::Relaxed);
+                }),
+                exit: Box::new(|| {}),
+                downloads: Box::new(|| None),
+            },
+        )
+    }
+
+    #[test]
+    fn closing_while_sending_asks_the_page_or_hides_and_never_drops_the_send() {
+        let tmp = tempfile::tempdir().unwrap();
+        let hides = Arc::new(AtomicUsize::new(0));
+        let s = state(tmp.path(), hides.clone());
+        assert!(s.may_close(), "nothing sending: close at once");
+
+        let run = s.begin_run("c1").unwrap();
+        assert!(
+            s.begin_run("c1").is_err(),
+            "one run of a campaign per window"
+        );
+        // The page listens: it is told how many are sending, and the window stays.
+        let asked = Arc::new(Mutex::new(Vec::new()));
+        let seen = asked.clone();
+        *s.close_listener.lock().unwrap() = Some(tauri::ipc::Channel::new(move |body| {
+            if let tauri::ipc::InvokeResponseBody::Json(j) = body {
+                seen.lock().unwrap().push(j);
+            }
+            Ok(())
+        }));
+        assert!(!s.may_close());
+        assert_eq!(asked.lock().unwrap().as_slice(), ["1".to_string()]);
+        assert_eq!(hides.load(Ordering::Relaxed), 0);
+
+        // No page to ask: the window hides, and the app quits when the send ends.
+        *s.close_listener.lock().unwrap() = None;
+        assert!(!s.may_close());
+        assert_eq!(hides.load(Ordering::Relaxed), 1);
+        assert!(s.quit_when_idle.load(Ordering::Relaxed));
+        assert!(s.may_close(), "a second close goes through");
+
+        // Pause-and-quit reaches the run; the run ends and unregisters.
+        s.pause_all();
+        assert_eq!(s.active_runs(), 1);
+        drop(run);
+        assert_eq!(s.active_runs(), 0);
+        assert!(s.run_control("c1").is_none());
     }
 }

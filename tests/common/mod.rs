@@ -163,6 +163,20 @@ pub async fn click(client: &Client, selector: &str) {
     css(client, selector).await.click().await.unwrap();
 }
 
+/// An attribute of the first element `selector` matches ("" when absent).
+pub async fn attr(client: &Client, selector: &str, name: &str) -> String {
+    client
+        .execute(
+            &format!("return document.querySelector({selector:?}).getAttribute({name:?}) || '';"),
+            vec![],
+        )
+        .await
+        .unwrap()
+        .as_str()
+        .unwrap_or_default()
+        .to_string()
+}
+
 /// The number shown in `selector` (digits only: thousands separators dropped).
 pub async fn number_in(client: &Client, selector: String) -> u64 {
     client
@@ -284,7 +298,6 @@ pub fn relay(data: &std::path::Path, args: &[&str], stdin: Option<&str>) -> Outp
     child.wait_with_output().unwrap()
 }
 
-/// Starts `relay sandbox --json ARGS`; returns the process and what it printed.
 /// A `relay sandbox` child process, stopped when dropped (also when a test panics).
 pub struct SandboxChild(pub std::process::Child);
 
@@ -308,6 +321,7 @@ impl Drop for SandboxChild {
     }
 }
 
+/// Starts `relay sandbox --json ARGS`; returns the process and what it printed.
 pub fn sandbox(args: &[&str]) -> (SandboxChild, serde_json::Value) {
     let mut child = Command::new(APP)
         .args(["sandbox", "--json"])

@@ -206,6 +206,8 @@ const MIGRATION_SQL: &[&str] = &[
         PRIMARY KEY (campaign_id, seq)
     ) STRICT;
     CREATE INDEX campaign_recipients_by_state ON campaign_recipients (campaign_id, state, seq);",
+    // 6: the SMS segments an audience's messages add up to, counted when it is checked.
+    "ALTER TABLE audiences ADD COLUMN segments INTEGER NOT NULL DEFAULT 0;",
 ];
 
 static MIGRATIONS: LazyLock<Migrations<'static>> =

@@ -310,6 +310,10 @@ async fn one_runner_pause_resume_cancel_and_recovery() {
         .create_campaign(&audience, spec, Some(50), None)
         .await
         .unwrap();
+    // The review's segment total (counted at the check) is what the campaign froze.
+    let checked = ws.audience_summary(&audience).unwrap();
+    assert!(c.segments >= c.counts.pending && c.counts.pending == checked.eligible);
+    assert_eq!(c.segments, checked.segments);
     // A second workspace on the same data folder (another window or process) is refused while
     // the first runs.
     let data = relay_core::paths::DataDir::at(tmp.path()).unwrap();

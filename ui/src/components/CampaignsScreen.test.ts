@@ -45,6 +45,7 @@ function fakeCore() {
     error: null,
     created_at: '1',
     message_checked: message,
+    segments: 0,
   });
   mockIPC((cmd, payload) => {
     const args = (payload ?? {}) as Record<string, unknown>;

@@ -35,6 +35,15 @@ import {
   type Suppressed,
   type ValueMapping_Serialize,
   type ValueSource_Serialize,
+  type CampaignSummary_Serialize,
+  type CampaignProgress_Serialize,
+  type CampaignProgress_Deserialize,
+  type CampaignRecipient_Serialize,
+  type RecipientPage_Serialize,
+  type RecipientState,
+  type StateCounts,
+  type SavedFile,
+  type CloseChoice,
 } from './bindings';
 import { Channel } from '@tauri-apps/api/core';
 
@@ -55,6 +64,11 @@ export type RecipientPreview = RecipientPreview_Serialize;
 export type SampleUser = SampleUser_Serialize;
 export type ValueMapping = ValueMapping_Serialize;
 export type ValueSource = ValueSource_Serialize;
+export type CampaignSummary = CampaignSummary_Serialize;
+export type CampaignProgress = CampaignProgress_Serialize;
+export type CampaignRecipient = CampaignRecipient_Serialize;
+export type RecipientPage = RecipientPage_Serialize;
+export type { CloseChoice, RecipientState, SavedFile, StateCounts };
 export type { FieldInfo, ImportReport, MemberAction, MemberFilter, Reason, Slot, Suppressed };
 export type { AppInfo, ConnectionReport, ErrorCode, GroupView, IntegrationView, SecretKind, TemplateCheck };
 
@@ -146,4 +160,30 @@ export const api = {
   suppressNumbers: (phones: string[], note: string): Promise<Suppressed[]> => call(commands.suppressNumbers(phones, note)),
   unsuppressNumber: (phone: string): Promise<Suppressed[]> => call(commands.unsuppressNumber(phone)),
   importSuppressed: (csv: string, note: string): Promise<ImportReport> => call(commands.importSuppressed(csv, note)),
+  createCampaign: (audienceId: string, message: MessageSpec, rate: number | null): Promise<CampaignSummary> =>
+    call(commands.createCampaign(audienceId, message, rate)),
+  /** Sends a campaign until it ends or is paused; `onProgress` gets its counts a few times a second. */
+  runCampaign: (id: string, onProgress: (p: CampaignProgress) => void): Promise<CampaignSummary> => {
+    const channel = new Channel<CampaignProgress_Deserialize>();
+    channel.onmessage = (p) => onProgress({ ...p, rate: p.rate ?? 0, eta_secs: p.eta_secs ?? null });
+    return call(commands.runCampaign(id, channel));
+  },
+  pauseCampaign: (id: string): Promise<null> => call(commands.pauseCampaign(id)),
+  cancelCampaign: (id: string): Promise<CampaignSummary> => call(commands.cancelCampaign(id)),
+  listCampaigns: (): Promise<CampaignSummary[]> => call(commands.listCampaigns()),
+  getCampaign: (id: string): Promise<CampaignSummary> => call(commands.getCampaign(id)),
+  interruptedCampaigns: (): Promise<CampaignSummary[]> => call(commands.interruptedCampaigns()),
+  campaignRecipients: (id: string, filter: RecipientState | null, offset: number, limit: number): Promise<RecipientPage> =>
+    call(commands.campaignRecipients(id, filter, offset, limit)),
+  requeueRecipients: (id: string, unknownToo: boolean): Promise<number> => call(commands.requeueRecipients(id, unknownToo)),
+  exportCampaign: (id: string): Promise<SavedFile> => call(commands.exportCampaign(id)),
+  dryRun: (audienceId: string, message: MessageSpec): Promise<SavedFile> => call(commands.dryRun(audienceId, message)),
+  sendTest: (audienceId: string, message: MessageSpec, phone: string): Promise<CampaignSummary> => call(commands.sendTest(audienceId, message, phone)),
+  closeWhileSending: (choice: CloseChoice): Promise<null> => call(commands.closeWhileSending(choice)),
+  /** `onClose` gets how many campaigns are sending when the user closes the window. */
+  watchClose: (onClose: (sending: number) => void): Promise<null> => {
+    const channel = new Channel<number>();
+    channel.onmessage = onClose;
+    return call(commands.watchClose(channel));
+  },
 };

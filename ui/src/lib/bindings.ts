@@ -86,6 +86,49 @@ export const commands = {
 	unsuppressNumber: (phone: string) => __TAURI_INVOKE<Suppressed[]>("unsuppress_number", { phone }),
 	/**  Imports numbers from CSV text (the first column, or a `phone` column). */
 	importSuppressed: (csv: string, note: string) => __TAURI_INVOKE<ImportReport>("import_suppressed", { csv, note }),
+	/**
+	 *  Freezes a campaign from a checked audience (nothing is sent yet). `rate` defaults to the
+	 *  integration's rate in the settings.
+	 */
+	createCampaign: (audienceId: string, message: MessageSpec_Deserialize, rate: number | null) => __TAURI_INVOKE<CampaignSummary_Serialize>("create_campaign", { audienceId, message, rate }),
+	/**
+	 *  Sends a campaign (new, paused or interrupted) until it ends, is paused or cancelled,
+	 *  reporting on `on_progress`. The send goes on if the window is closed or reloaded; a desktop
+	 *  notification says when it ends.
+	 */
+	runCampaign: (id: string, onProgress: Channel<CampaignProgress_Deserialize>) => __TAURI_INVOKE<CampaignSummary_Serialize>("run_campaign", { id, onProgress }),
+	/**  Pauses a campaign this app is sending (it stops after the messages in flight land). */
+	pauseCampaign: (id: string) => __TAURI_INVOKE<null>("pause_campaign", { id }),
+	/**  Cancels a campaign: the ones not sent yet are skipped (reason `cancelled`). */
+	cancelCampaign: (id: string) => __TAURI_INVOKE<CampaignSummary_Serialize>("cancel_campaign", { id }),
+	/**  Every campaign, newest first (the history). */
+	listCampaigns: () => __TAURI_INVOKE<CampaignSummary_Serialize[]>("list_campaigns"),
+	getCampaign: (id: string) => __TAURI_INVOKE<CampaignSummary_Serialize>("get_campaign", { id }),
+	/**  Campaigns left running by a crash or a closed app, to offer to resume. */
+	interruptedCampaigns: () => __TAURI_INVOKE<CampaignSummary_Serialize[]>("interrupted_campaigns"),
+	/**  A page of a campaign's recipients, optionally in one state. */
+	campaignRecipients: (id: string, filter: RecipientState | null, offset: number, limit: number) => __TAURI_INVOKE<RecipientPage_Serialize>("campaign_recipients", { id, filter, offset, limit }),
+	/**
+	 *  Puts the failed recipients (and, when asked, the unknown ones) back in the queue; returns
+	 *  how many. Run the campaign again to send them.
+	 */
+	requeueRecipients: (id: string, unknownToo: boolean) => __TAURI_INVOKE<number>("requeue_recipients", { id, unknownToo }),
+	/**  Writes a campaign's per-recipient report as CSV in the Downloads folder. */
+	exportCampaign: (id: string) => __TAURI_INVOKE<SavedFile>("export_campaign", { id }),
+	/**  A dry run: every recipient's rendered message as CSV in the Downloads folder; nothing sent. */
+	dryRun: (audienceId: string, message: MessageSpec_Deserialize) => __TAURI_INVOKE<SavedFile>("dry_run", { audienceId, message }),
+	/**
+	 *  Sends the message once to a typed number, with the first recipient's values (a test
+	 *  campaign: outside the blackout window, and leaving none).
+	 */
+	sendTest: (audienceId: string, message: MessageSpec_Deserialize, phone: string) => __TAURI_INVOKE<CampaignSummary_Serialize>("send_test", { audienceId, message, phone }),
+	/**  The answer to the "campaigns are sending" question asked when the window closes. */
+	closeWhileSending: (choice: CloseChoice) => __TAURI_INVOKE<null>("close_while_sending", { choice }),
+	/**
+	 *  The page listens here for a close while campaigns are sending (it gets how many are); it
+	 *  then asks the user and answers with `close_while_sending`.
+	 */
+	watchClose: (onClose: Channel<number>) => __TAURI_INVOKE<null>("watch_close", { onClose }),
 };
 
 /* Constants */
@@ -149,6 +192,8 @@ export type AudienceSummary_Deserialize = {
 	created_at: string,
 	/**  Checked for a message (blackout, mapping, rendering), not only for contacts. */
 	message_checked: boolean,
+	/**  SMS segments the messages to send add up to (0 for WhatsApp, or before a message check). */
+	segments: number,
 };
 
 /**  An audience and its counts. */
@@ -170,6 +215,8 @@ export type AudienceSummary_Serialize = {
 	created_at: string,
 	/**  Checked for a message (blackout, mapping, rendering), not only for contacts. */
 	message_checked: boolean,
+	/**  SMS segments the messages to send add up to (0 for WhatsApp, or before a message check). */
+	segments: number,
 };
 
 export type Button = Button_Serialize | Button_Deserialize;
@@ -192,6 +239,127 @@ export type Button_Serialize = {
 	text: string,
 	/**  URL buttons: the https URL; phone buttons: the number in E.164. */
 	value: string,
+};
+
+/**  Where a running campaign stands, sent after every few results. */
+export type CampaignProgress = CampaignProgress_Serialize | CampaignProgress_Deserialize;
+
+/**  Where a running campaign stands, sent after every few results. */
+export type CampaignProgress_Deserialize = {
+	campaign_id: string,
+	counts: StateCounts,
+	/**  Messages accepted per second over the last 5 seconds. */
+	rate: number | null,
+	/**  Seconds left at the configured rate. */
+	eta_secs?: number | null,
+	status: string,
+};
+
+/**  Where a running campaign stands, sent after every few results. */
+export type CampaignProgress_Serialize = {
+	campaign_id: string,
+	counts: StateCounts,
+	/**  Messages accepted per second over the last 5 seconds. */
+	rate: number | null,
+	/**  Seconds left at the configured rate. */
+	eta_secs: number | null,
+	status: string,
+};
+
+/**  One recipient of a campaign, for the report. */
+export type CampaignRecipient = CampaignRecipient_Serialize | CampaignRecipient_Deserialize;
+
+/**  One recipient of a campaign, for the report. */
+export type CampaignRecipient_Deserialize = {
+	seq: number,
+	user_id: string,
+	name: string,
+	phone?: string | null,
+	state: RecipientState,
+	/**  Why it was skipped (an audience reason, or `cancelled`). */
+	reason?: string | null,
+	error?: string | null,
+	notification_id?: string | null,
+	attempts: number,
+	/**  Milliseconds since the Unix epoch, as text. */
+	updated_at?: string | null,
+};
+
+/**  One recipient of a campaign, for the report. */
+export type CampaignRecipient_Serialize = {
+	seq: number,
+	user_id: string,
+	name: string,
+	phone: string | null,
+	state: RecipientState,
+	/**  Why it was skipped (an audience reason, or `cancelled`). */
+	reason: string | null,
+	error: string | null,
+	notification_id: string | null,
+	attempts: number,
+	/**  Milliseconds since the Unix epoch, as text. */
+	updated_at: string | null,
+};
+
+/**  A campaign as the history and the report show it. */
+export type CampaignSummary = CampaignSummary_Serialize | CampaignSummary_Deserialize;
+
+/**  A campaign as the history and the report show it. */
+export type CampaignSummary_Deserialize = {
+	id: string,
+	template_id: string,
+	template_name: string,
+	language: string,
+	integration_id: string,
+	/**  `whatsapp`, `twilio` or `messagebird`. */
+	channel: string,
+	query: string,
+	/**  Messages per second. */
+	rate: number,
+	auto_pause_after: number,
+	test: boolean,
+	/**  `ready`, `running`, `paused`, `cancelled` or `completed`. */
+	status: string,
+	/**  Why it paused on its own (consecutive failures), if it did. */
+	pause_reason?: string | null,
+	counts: StateCounts,
+	/**  SMS segments of every message to send or sent (0 for WhatsApp). */
+	segments: number,
+	/**  Milliseconds since the Unix epoch, as text. */
+	created_at: string,
+	started_at?: string | null,
+	finished_at?: string | null,
+	/**  A runner holds it now (this or another window or process). */
+	running: boolean,
+};
+
+/**  A campaign as the history and the report show it. */
+export type CampaignSummary_Serialize = {
+	id: string,
+	template_id: string,
+	template_name: string,
+	language: string,
+	integration_id: string,
+	/**  `whatsapp`, `twilio` or `messagebird`. */
+	channel: string,
+	query: string,
+	/**  Messages per second. */
+	rate: number,
+	auto_pause_after: number,
+	test: boolean,
+	/**  `ready`, `running`, `paused`, `cancelled` or `completed`. */
+	status: string,
+	/**  Why it paused on its own (consecutive failures), if it did. */
+	pause_reason: string | null,
+	counts: StateCounts,
+	/**  SMS segments of every message to send or sent (0 for WhatsApp). */
+	segments: number,
+	/**  Milliseconds since the Unix epoch, as text. */
+	created_at: string,
+	started_at: string | null,
+	finished_at: string | null,
+	/**  A runner holds it now (this or another window or process). */
+	running: boolean,
 };
 
 export type Category = "UTILITY" | "MARKETING" | "AUTHENTICATION";
@@ -219,6 +387,13 @@ export type Check_Serialize = {
 	detail: string,
 	code?: ErrorCode,
 };
+
+/**  What to do with a window closed while campaigns are sending. */
+export type CloseChoice = 
+/**  Hide the window; quit when the last send ends. */
+"keep_sending" | 
+/**  Pause the sends (they resume later from where they stopped) and quit. */
+"pause_and_quit";
 
 export type ConnectionReport = ConnectionReport_Serialize | ConnectionReport_Deserialize;
 
@@ -590,6 +765,18 @@ export type ReasonCount = {
 	count: number,
 };
 
+export type RecipientPage = RecipientPage_Serialize | RecipientPage_Deserialize;
+
+export type RecipientPage_Deserialize = {
+	total: number,
+	rows: CampaignRecipient_Deserialize[],
+};
+
+export type RecipientPage_Serialize = {
+	total: number,
+	rows: CampaignRecipient_Serialize[],
+};
+
 /**  A recipient's message as the previews show it, or why they are skipped. */
 export type RecipientPreview = RecipientPreview_Serialize | RecipientPreview_Deserialize;
 
@@ -616,6 +803,8 @@ export type RecipientPreview_Serialize = {
 	problem: string | null,
 	reason: Reason | null,
 };
+
+export type RecipientState = "pending" | "sending" | "sent" | "failed" | "skipped" | "unknown";
 
 /**  A WhatsApp template found on an integration with no local template of that name and language. */
 export type RemoteEntry = RemoteEntry_Serialize | RemoteEntry_Deserialize;
@@ -667,6 +856,12 @@ export type SampleUser_Serialize = {
 	phone_raw: string | null,
 	/**  E.164 when `phone_raw` is a valid number. */
 	phone: string | null,
+};
+
+/**  A CSV file written by Relay. */
+export type SavedFile = {
+	path: string,
+	rows: number,
 };
 
 /**  The secrets Relay knows. */
@@ -734,6 +929,8 @@ export type Settings_Deserialize = {
 	default_send_rate?: number,
 	/**  Integration id → messages per second. */
 	send_rates?: { [key in string]: number },
+	/**  A campaign pauses itself after this many failures in a row. */
+	auto_pause_after?: number,
 	/**  Zendesk roles allowed to send: `admin`, `agent`, or a custom role id. Empty = no restriction. */
 	allowed_roles?: string[],
 	/**  Zendesk group ids whose members may send. Empty = no restriction. */
@@ -776,6 +973,8 @@ export type Settings_Serialize = {
 	default_send_rate: number,
 	/**  Integration id → messages per second. */
 	send_rates: { [key in string]: number },
+	/**  A campaign pauses itself after this many failures in a row. */
+	auto_pause_after: number,
 	/**  Zendesk roles allowed to send: `admin`, `agent`, or a custom role id. Empty = no restriction. */
 	allowed_roles: string[],
 	/**  Zendesk group ids whose members may send. Empty = no restriction. */
@@ -844,6 +1043,16 @@ export type SmsPreview_Deserialize = {
 export type SmsPreview_Serialize = {
 	text: string,
 	info: SmsInfo_Serialize,
+};
+
+/**  How many recipients are in each state. */
+export type StateCounts = {
+	pending: number,
+	sending: number,
+	sent: number,
+	failed: number,
+	skipped: number,
+	unknown: number,
 };
 
 /**  Where the Sunshine Conversations API is reached. */

@@ -1,7 +1,8 @@
 // The campaign wizard's state: kept while the user visits other screens.
 import type { AudienceSummary, Reason, ValueMapping } from './api';
+import { mappingComplete } from './campaign';
 
-export type Step = 1 | 2 | 3 | 4;
+export type Step = 1 | 2 | 3 | 4 | 5;
 
 export const wizard = $state<{
   step: Step;
@@ -29,7 +30,10 @@ export const wizard = $state<{
 export function reachable(step: Step): boolean {
   if (step === 1) return true;
   if (!wizard.templateId || !wizard.integrationId) return false;
-  return step === 2 || wizard.audience !== null;
+  if (step === 2) return true;
+  if (wizard.audience === null) return false;
+  if (step === 5) return wizard.audience.message_checked && mappingComplete(wizard.mapping);
+  return true;
 }
 
 /** Starts over (a new campaign). */

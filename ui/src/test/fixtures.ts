@@ -16,6 +16,7 @@ export function defaultSettings(patch: Partial<Settings> = {}): Settings {
     default_country: '',
     phone_identities: false,
     default_send_rate: 8,
+    auto_pause_after: 10,
     send_rates: {},
     allowed_roles: [],
     allowed_groups: [],

@@ -99,6 +99,8 @@ pub struct AudienceSummary {
     pub created_at: String,
     /// Checked for a message (blackout, mapping, rendering), not only for contacts.
     pub message_checked: bool,
+    /// SMS segments the messages to send add up to (0 for WhatsApp, or before a message check).
+    pub segments: u32,
 }
 
 impl AudienceSummary {
@@ -380,11 +382,21 @@ fn not_found(id: &str) -> AppError {
     )
 }
 
+pub fn set_segments(db: &Database, audience_id: &str, segments: u64) -> AppResult<()> {
+    db.connection()
+        .execute(
+            "UPDATE audiences SET segments = ?2 WHERE id = ?1",
+            params![audience_id, segments.min(u32::MAX as u64) as i64],
+        )
+        .map_err(sql)?;
+    Ok(())
+}
+
 pub fn summary(db: &Database, audience_id: &str) -> AppResult<AudienceSummary> {
     let conn = db.connection();
     let row = conn
         .query_row(
-            "SELECT query, status, users, pages, error, created_at, message IS NOT NULL FROM audiences WHERE id = ?1",
+            "SELECT query, status, users, pages, error, created_at, message IS NOT NULL, segments FROM audiences WHERE id = ?1",
             [audience_id],
             |r| {
                 Ok((
@@ -395,6 +407,7 @@ pub fn summary(db: &Database, audience_id: &str) -> AppResult<AudienceSummary> {
                     r.get::<_, Option<String>>(4)?,
                     r.get::<_, i64>(5)?,
                     r.get::<_, bool>(6)?,
+                    r.get::<_, i64>(7)?,
                 ))
             },
         )
@@ -444,6 +457,7 @@ pub fn summary(db: &Database, audience_id: &str) -> AppResult<AudienceSummary> {
         error: row.4,
         created_at: row.5.to_string(),
         message_checked: row.6,
+        segments: row.7 as u32,
     })
 }
 

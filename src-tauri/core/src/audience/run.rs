@@ -200,6 +200,7 @@ impl Workspace {
         let (_, stored) = super::stored(&self.db(), audience_id)?;
         let Some(json) = stored else {
             super::classify(&self.db(), audience_id, None)?;
+            super::set_segments(&self.db(), audience_id, 0)?;
             return super::summary(&self.db(), audience_id);
         };
         let spec: MessageSpec = serde_json::from_str(&json).map_err(AppError::internal)?;
@@ -210,24 +211,24 @@ impl Workspace {
             audience_id,
             BlackoutCheck::new(fingerprint, days, self.now_ms()),
         )?;
-        let mut after = 0;
+        // Members are numbered from 0.
+        let (mut after, mut segments) = (-1, 0u64);
         loop {
             let chunk = super::eligible_chunk(&self.db(), audience_id, after, RENDER_CHUNK)?;
             let Some((last, _)) = chunk.last() else {
                 break;
             };
             after = *last;
-            let failures: Vec<(u64, Reason, String)> = chunk
-                .iter()
-                .filter_map(|(_, r)| {
-                    renderer
-                        .render(r)
-                        .err()
-                        .map(|(reason, detail)| (r.user_id, reason, detail))
-                })
-                .collect();
+            let mut failures: Vec<(u64, Reason, String)> = Vec::new();
+            for (_, r) in &chunk {
+                match renderer.render(r) {
+                    Ok(out) => segments += u64::from(out.segments),
+                    Err((reason, detail)) => failures.push((r.user_id, reason, detail)),
+                }
+            }
             super::set_failures(&self.db(), audience_id, &failures)?;
         }
+        super::set_segments(&self.db(), audience_id, segments)?;
         super::summary(&self.db(), audience_id)
     }
 

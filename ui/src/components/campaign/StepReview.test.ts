@@ -1,0 +1,180 @@
+import { describe, expect, it } from 'vitest';
+import { render, screen, waitFor } from '@testing-library/svelte';
+import userEvent from '@testing-library/user-event';
+import { mockIPC } from '@tauri-apps/api/mocks';
+import StepReview from './StepReview.svelte';
+import CampaignView from './CampaignView.svelte';
+import { setLocale } from '../../lib/i18n/index.svelte';
+import { resetWizard, wizard } from '../../lib/wizard.svelte';
+import { campaigns } from '../../lib/runs.svelte';
+import type { AudienceSummary, CampaignSummary, StateCounts } from '../../lib/api';
+
+const audience: AudienceSummary = {
+  id: 'aud1',
+  query: 'role:end-user',
+  status: 'complete',
+  users: 1300,
+  pages: 2,
+  eligible: 1200,
+  excluded: [{ reason: 'no_phone', count: 100 }],
+  overrides: 0,
+  error: null,
+  created_at: '1',
+  message_checked: true,
+  segments: 2400,
+};
+
+function campaign(status: string, counts: Partial<StateCounts>, test = false): CampaignSummary {
+  return {
+    id: test ? 'test1' : 'c1',
+    template_id: 't1',
+    template_name: 'renewal',
+    language: 'en_US',
+    integration_id: 'tw1',
+    channel: 'twilio',
+    query: 'role:end-user',
+    rate: 40,
+    auto_pause_after: 10,
+    test,
+    status,
+    pause_reason: null,
+    counts: { pending: 0, sending: 0, sent: 0, failed: 0, skipped: 0, unknown: 0, ...counts },
+    segments: 2400,
+    created_at: '1',
+    started_at: null,
+    finished_at: null,
+    running: false,
+  };
+}
+
+describe('review and send', () => {
+  it('shows counts, duration and segments; refuses a bad test number; sends a test, a dry run, then the campaign after a confirmation', async () => {
+    setLocale('en');
+    resetWizard();
+    Object.assign(wizard, { step: 5, templateId: 't1', integrationId: 'tw1', audience, mapping: [] });
+    const calls: { cmd: string; args: Record<string, unknown> }[] = [];
+    mockIPC((cmd, payload) => {
+      const args = (payload ?? {}) as Record<string, unknown>;
+      calls.push({ cmd, args });
+      switch (cmd) {
+        case 'list_integrations':
+          return [{ id: 'tw1', kind: 'twilio', name: 'Twilio SMS', sender: '', status: 'active', rate: 20 }];
+        case 'template_library':
+          return { local: [{ draft: { id: 't1', template: { name: 'renewal' }, created_at: '1', updated_at: '1' }, states: [] }], remote: [], syncs: [] };
+        case 'send_test':
+          if (args.phone === 'nope') throw { code: 'invalid_input', message: 'phone: "nope" is not a phone number Relay can read. Type it in international form.', details: { fields: { phone: 'x' } } };
+          return campaign('completed', { sent: 1 }, true);
+        case 'dry_run':
+          return { path: '/home/me/Downloads/relay-renewal-dry-run.csv', rows: 1200 };
+        case 'create_campaign':
+          return campaign('ready', { pending: 1200, skipped: 100 });
+        case 'run_campaign':
+          return campaign('completed', { sent: 1200, skipped: 100 });
+        default:
+          throw `unknown command ${cmd}`;
+      }
+    });
+    render(StepReview);
+    const user = userEvent.setup();
+
+    await waitFor(() => expect(screen.getByTestId('review-template').textContent).toBe('renewal'));
+    expect(screen.getByTestId('review-count').textContent).toBe('1,200');
+    expect(screen.getByTestId('review-segments').textContent).toBe('2,400');
+    // The integration's own rate: 1,200 messages at 20/s.
+    await waitFor(() => expect(screen.getByTestId('review-duration').textContent).toBe('1 min 00 s'));
+    const rate = screen.getByLabelText('Rate');
+    await user.clear(rate);
+    await user.type(rate, '2000');
+    expect(screen.getByText('Between 1 and 1,000.')).toBeTruthy();
+    expect((document.querySelector('[data-action=send]') as HTMLButtonElement).disabled).toBe(true);
+    await user.clear(rate);
+    await user.type(rate, '40');
+    expect(screen.getByTestId('review-duration').textContent).toBe('30 s');
+
+    // A test: a bad number is refused with the reason; a good one is sent.
+    const phone = screen.getByLabelText('Phone number for the test');
+    await user.type(phone, 'nope');
+    await user.click(screen.getByRole('button', { name: 'Send test' }));
+    await waitFor(() => expect(screen.getByTestId('test-error').textContent).toContain('international form'));
+    await user.clear(phone);
+    await user.type(phone, '+447400123456');
+    await user.click(screen.getByRole('button', { name: 'Send test' }));
+    await waitFor(() => expect(screen.getByTestId('test-result').textContent).toContain('Test sent'));
+
+    await user.click(screen.getByRole('button', { name: 'Write the messages to CSV' }));
+    await waitFor(() => expect(screen.getByTestId('dry-run-result').textContent).toContain('1,200 messages written to /home/me/Downloads/relay-renewal-dry-run.csv'));
+    expect(calls.some((c) => c.cmd === 'create_campaign')).toBe(false);
+
+    // Send: nothing happens before the confirmation, which says how many.
+    await user.click(screen.getByRole('button', { name: 'Send to 1,200 recipients' }));
+    expect(screen.getByRole('alertdialog').textContent).toContain('Send 1,200 messages now? It takes about 30 s.');
+    expect(calls.some((c) => c.cmd === 'create_campaign')).toBe(false);
+    await user.click(screen.getByRole('button', { name: 'Yes, send' }));
+    await waitFor(() => expect(calls.some((c) => c.cmd === 'run_campaign' && c.args.id === 'c1')).toBe(true));
+    const created = calls.find((c) => c.cmd === 'create_campaign');
+    expect(created?.args).toMatchObject({ audienceId: 'aud1', rate: 40, message: { template_id: 't1', integration_id: 'tw1' } });
+    expect(campaigns.view).toEqual({ kind: 'campaign', id: 'c1' });
+    expect(wizard.audience).toBeNull();
+  });
+});
+
+describe('campaign report', () => {
+  it('filters by state, exports, retries the failed and asks before re-sending the unknown', async () => {
+    setLocale('en');
+    const calls: { cmd: string; args: Record<string, unknown> }[] = [];
+    let summary = campaign('completed', { sent: 3, failed: 1, unknown: 1, skipped: 1 });
+    const rows = [
+      { seq: 0, user_id: '1', name: 'Ann Lee', phone: '+33612345678', state: 'sent', reason: null, error: null, notification_id: 'n-1', attempts: 1, updated_at: '1700000000000' },
+      { seq: 1, user_id: '2', name: 'Bob Ray', phone: '+33612345679', state: 'failed', reason: null, error: 'The integration refused the number.', notification_id: null, attempts: 1, updated_at: '1700000000000' },
+      { seq: 2, user_id: '3', name: 'Cy Moe', phone: null, state: 'skipped', reason: 'no_phone', error: null, notification_id: null, attempts: 0, updated_at: '1700000000000' },
+      { seq: 3, user_id: '4', name: 'Di Fox', phone: '+33612345670', state: 'unknown', reason: null, error: 'The connection dropped. It may have been delivered.', notification_id: null, attempts: 1, updated_at: '1700000000000' },
+    ];
+    mockIPC((cmd, payload) => {
+      const args = (payload ?? {}) as Record<string, unknown>;
+      calls.push({ cmd, args });
+      switch (cmd) {
+        case 'get_campaign':
+          return summary;
+        case 'campaign_recipients': {
+          const r = rows.filter((x) => args.filter === null || x.state === args.filter);
+          return { total: r.length, rows: r };
+        }
+        case 'export_campaign':
+          return { path: '/tmp/report.csv', rows: 4 };
+        case 'requeue_recipients':
+          summary = campaign('paused', { sent: 3, pending: args.unknownToo ? 2 : 1, skipped: 1, unknown: args.unknownToo ? 0 : 1 });
+          return args.unknownToo ? 2 : 1;
+        case 'run_campaign':
+          summary = campaign('completed', { sent: 4, skipped: 1, unknown: 1 });
+          return summary;
+        default:
+          throw `unknown command ${cmd}`;
+      }
+    });
+    render(CampaignView, { id: 'c1' });
+    const user = userEvent.setup();
+    await waitFor(() => expect(document.querySelector('[data-status=completed]')).toBeTruthy());
+    expect(document.querySelector('[data-count=sent]')?.textContent).toBe('3');
+    expect(document.querySelector('[data-count=unknown]')?.textContent).toBe('1');
+    await waitFor(() => expect(document.querySelector('[data-user="2"]')?.textContent).toContain('The integration refused the number.'));
+    expect(document.querySelector('[data-user="3"]')?.textContent).toContain('no phone number');
+
+    await user.click(document.querySelector('[data-filter=failed]') as HTMLElement);
+    await waitFor(() => expect(document.querySelector('[data-user="1"]')).toBeNull());
+    expect(document.querySelector('[data-user="2"]')).toBeTruthy();
+
+    await user.click(screen.getByRole('button', { name: 'Export CSV' }));
+    await waitFor(() => expect(screen.getByTestId('export-result').textContent).toContain('4 recipients written to /tmp/report.csv'));
+
+    // The unknown ones: a warning first, and nothing is queued until it is confirmed.
+    await user.click(screen.getByRole('button', { name: 'Re-send 1 unknown' }));
+    expect(screen.getByRole('alertdialog').textContent).toContain('may have been delivered');
+    expect(calls.some((c) => c.cmd === 'requeue_recipients')).toBe(false);
+    await user.click(screen.getByRole('button', { name: 'Back' }));
+
+    await user.click(screen.getByRole('button', { name: 'Retry 1 failed' }));
+    await waitFor(() => expect(calls.some((c) => c.cmd === 'run_campaign')).toBe(true));
+    expect(calls.find((c) => c.cmd === 'requeue_recipients')?.args).toEqual({ id: 'c1', unknownToo: false });
+    await waitFor(() => expect(document.querySelector('[data-count=sent]')?.textContent).toBe('4'));
+  });
+});
