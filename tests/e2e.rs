@@ -701,10 +701,12 @@ async fn a_campaign_is_sent_from_the_window_and_the_same_message_again_is_blacke
         "(document.querySelector('[data-testid=campaign-status]') || {}).dataset?.status === 'completed'",
     )
     .await;
-    assert_eq!(
-        number_in(&client, "[data-count=sent]".into()).await,
-        eligible
-    );
+    until(
+        &client,
+        "everyone sent",
+        &format!("Number(document.querySelector('[data-count=sent]').textContent.replace(/\\D/g, '')) === {eligible}"),
+    )
+    .await;
     assert_eq!(number_in(&client, "[data-count=failed]".into()).await, 0);
     assert_eq!(number_in(&client, "[data-count=remaining]".into()).await, 0);
 

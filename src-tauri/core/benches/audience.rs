@@ -12,6 +12,10 @@
 #[path = "../tests/support/mod.rs"]
 mod support;
 
+mod common;
+
+use common::{arg, memory, reset_peak};
+
 use relay_core::audience::mapping::{self, ValueMapping, ValueSource};
 use relay_core::audience::run::MessageSpec;
 use relay_core::template::Template;
@@ -21,34 +25,6 @@ use std::time::Instant;
 
 const WA: &str = "5f1e0c3a9b8d7e6f5a4b3c31";
 const DAY: i64 = 86_400_000;
-
-fn arg(i: usize, default: u64) -> u64 {
-    std::env::args()
-        .filter(|a| !a.starts_with('-'))
-        .nth(i)
-        .and_then(|a| a.parse().ok())
-        .unwrap_or(default)
-}
-
-/// (current, peak) resident memory in MiB, from /proc/self/status (Linux only).
-fn memory() -> Option<(f64, f64)> {
-    let status = std::fs::read_to_string("/proc/self/status").ok()?;
-    let kb = |key: &str| -> Option<f64> {
-        status
-            .lines()
-            .find(|l| l.starts_with(key))?
-            .split_whitespace()
-            .nth(1)?
-            .parse::<f64>()
-            .ok()
-    };
-    Some((kb("VmRSS:")? / 1024.0, kb("VmHWM:")? / 1024.0))
-}
-
-fn reset_peak() {
-    // "5" resets the peak resident set size (Linux ≥ 4.0).
-    let _ = std::fs::write("/proc/self/clear_refs", "5");
-}
 
 #[tokio::main(flavor = "multi_thread", worker_threads = 2)]
 async fn main() {

@@ -67,6 +67,9 @@ pub struct SandboxConfig {
     pub export_rate_per_minute: u32,
     pub faults: Faults,
     pub clock: Arc<dyn Clock>,
+    /// Keep each accepted notification's body in the log (`/_sandbox/notifications`); off, only
+    /// its id, time, destination and kind (benchmarks of hundreds of thousands of sends).
+    pub keep_bodies: bool,
 }
 
 impl Default for SandboxConfig {
@@ -89,6 +92,7 @@ impl Default for SandboxConfig {
                 ..Faults::default()
             },
             clock: Arc::new(SystemClock),
+            keep_bodies: true,
         }
     }
 }
@@ -132,6 +136,7 @@ pub(crate) struct AppState {
     pub info: SandboxInfo,
     pub pop: Population,
     pub clock: Arc<dyn Clock>,
+    pub keep_bodies: bool,
     pub approve_after: chrono::Duration,
     pub cursor_ttl: chrono::Duration,
     zendesk_rate: u32,
@@ -258,6 +263,7 @@ impl Sandbox {
             count_cache: Mutex::new(HashMap::new()),
             requests: Mutex::new(HashMap::new()),
             clock: config.clock.clone(),
+            keep_bodies: config.keep_bodies,
         });
         let app = router(state);
         let (tx, rx) = oneshot::channel::<()>();

@@ -776,7 +776,7 @@ async fn notify(
             integration_id,
             destination_id: destination,
             kind,
-            body,
+            body: if s.keep_bodies { body } else { Value::Null },
         });
     }
     if s.should_drop_after() {

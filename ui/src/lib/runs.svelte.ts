@@ -16,6 +16,8 @@ export const campaigns = $state<{
 export const live = new SvelteMap<string, CampaignProgress>();
 /** Why a send stopped with an error, by id. */
 export const runErrors = new SvelteMap<string, string>();
+/** How each send from this window ended, until the campaign's page has read it again. */
+export const finals = new SvelteMap<string, CampaignSummary>();
 
 /** Whether this window is sending campaign `id`. */
 export function sending(id: string): boolean {
@@ -34,14 +36,19 @@ export async function startRun(id: string): Promise<CampaignSummary | null> {
     eta_secs: null,
     status: 'running',
   });
+  // A progress message may arrive after the send's answer: it is then ignored.
+  let ended = false;
   try {
-    return await api.runCampaign(id, (p) => {
-      live.set(id, p);
+    const result = await api.runCampaign(id, (p) => {
+      if (!ended) live.set(id, p);
     });
+    finals.set(id, result);
+    return result;
   } catch (e) {
     runErrors.set(id, toRelayError(e).message);
     return null;
   } finally {
+    ended = true;
     live.delete(id);
     campaigns.version += 1;
   }

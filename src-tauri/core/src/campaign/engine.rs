@@ -28,15 +28,27 @@ const INTERRUPTED: &str = "Relay stopped while this message was being sent: it m
 pub const MAX_RATE: u32 = crate::settings::MAX_SEND_RATE;
 /// Pending recipients read per database round trip.
 const QUEUE_CHUNK: u32 = 500;
+/// The most messages marked `sending` in one transaction and sent together.
+const BATCH: usize = 64;
 
 /// Pause and cancel, from the UI or a signal, read by the runner between sends.
 #[derive(Debug, Default)]
 pub struct CampaignControl {
     pause: AtomicBool,
     cancel: AtomicBool,
+    unthrottled: bool,
 }
 
 impl CampaignControl {
+    /// Sends as fast as the server answers, ignoring the campaign's rate: only to measure the
+    /// engine against a local server (the send benchmark). Never offered to users.
+    pub fn unthrottled() -> Self {
+        CampaignControl {
+            unthrottled: true,
+            ..CampaignControl::default()
+        }
+    }
+
     pub fn pause(&self) {
         self.pause.store(true, Ordering::Relaxed);
     }
@@ -150,33 +162,38 @@ impl Workspace {
                 .collect();
             insert_recipients(&self.db(), &id, &rows, now)?;
         }
-        // Those left out, with their reason.
-        let excluded: Vec<Frozen> = {
-            let db = self.db();
-            let conn = db.connection();
-            let mut stmt = conn
-                .prepare(
-                    "SELECT seq, user_id, name, phone, reason FROM audience_members
-                     WHERE audience_id = ?1 AND reason IS NOT NULL ORDER BY seq",
-                )
-                .map_err(sql)?;
-            let rows = stmt
-                .query_map([audience_id], |r| {
-                    Ok(Frozen {
-                        seq: r.get::<_, i64>(0)? as u32,
-                        user_id: r.get::<_, i64>(1)? as u64,
-                        name: r.get(2)?,
-                        phone: r.get(3)?,
-                        payload: None,
-                        segments: 0,
-                        reason: r.get(4)?,
+        // Those left out, with their reason, a chunk at a time.
+        let mut after = -1i64;
+        loop {
+            let chunk: Vec<Frozen> = {
+                let db = self.db();
+                let mut stmt = db
+                    .connection()
+                    .prepare_cached(
+                        "SELECT seq, user_id, name, phone, reason FROM audience_members
+                         WHERE audience_id = ?1 AND reason IS NOT NULL AND seq > ?2 ORDER BY seq LIMIT ?3",
+                    )
+                    .map_err(sql)?;
+                let rows = stmt
+                    .query_map(params![audience_id, after, FREEZE_CHUNK], |r| {
+                        Ok(Frozen {
+                            seq: r.get::<_, i64>(0)? as u32,
+                            user_id: r.get::<_, i64>(1)? as u64,
+                            name: r.get(2)?,
+                            phone: r.get(3)?,
+                            payload: None,
+                            segments: 0,
+                            reason: r.get(4)?,
+                        })
                     })
-                })
-                .map_err(sql)?;
-            rows.collect::<rusqlite::Result<_>>().map_err(sql)?
-        };
-        for chunk in excluded.chunks(FREEZE_CHUNK as usize) {
-            insert_recipients(&self.db(), &id, chunk, now)?;
+                    .map_err(sql)?;
+                rows.collect::<rusqlite::Result<_>>().map_err(sql)?
+            };
+            let Some(last) = chunk.last() else {
+                break;
+            };
+            after = i64::from(last.seq);
+            insert_recipients(&self.db(), &id, &chunk, now)?;
         }
         tracing::info!(campaign = %id, rate, "campaign created");
         self.campaign(&id)
@@ -426,7 +443,7 @@ impl Workspace {
             return Err(e);
         }
         self.verify_access().await?;
-        let client = self.sunshine_client()?;
+        let client = std::sync::Arc::new(self.sunshine_client()?);
         let runner = uuid::Uuid::new_v4().simple().to_string();
         // Held until this function returns; the OS releases it if the process dies.
         let _lock = self.campaign_lock(id)?;
@@ -459,7 +476,7 @@ impl Workspace {
         &self,
         campaign: &CampaignSummary,
         runner: &str,
-        client: &SunshineClient,
+        client: &std::sync::Arc<SunshineClient>,
         control: &CampaignControl,
         progress: &mut impl FnMut(&CampaignProgress),
     ) -> AppResult<Stop> {
@@ -469,7 +486,11 @@ impl Workspace {
         // 1,000 messages a second.
         let burst = NonZeroU32::new((campaign.rate / 50).max(1)).unwrap_or(NonZeroU32::MIN);
         let limiter = RateLimiter::direct(Quota::per_second(rate).allow_burst(burst));
-        let max_in_flight = (campaign.rate / 2).clamp(4, 256) as usize;
+        let max_in_flight = if control.unthrottled {
+            256
+        } else {
+            (campaign.rate / 2).clamp(4, 256) as usize
+        };
         let fingerprint: i64 = self
             .db()
             .connection()
@@ -492,10 +513,8 @@ impl Workspace {
             stop: None,
         };
         loop {
-            while let Some(done) = inflight.try_join_next() {
-                let outcome = done.map_err(AppError::internal)?;
-                self.apply(campaign, fingerprint, outcome, &mut counts, &mut state)?;
-            }
+            let ready = landed(&mut inflight, None)?;
+            self.apply(campaign, fingerprint, ready, &mut counts, &mut state)?;
             state.report(id, campaign.rate, &counts, progress, false);
             if state.stop.is_none() {
                 if control.cancel.load(Ordering::Relaxed) {
@@ -517,18 +536,19 @@ impl Workspace {
             if inflight.len() >= max_in_flight {
                 tokio::select! {
                     Some(done) = inflight.join_next() => {
-                        let outcome = done.map_err(AppError::internal)?;
-                        self.apply(campaign, fingerprint, outcome, &mut counts, &mut state)?;
+                        let ready = landed(&mut inflight, Some(done))?;
+                        self.apply(campaign, fingerprint, ready, &mut counts, &mut state)?;
                     }
                     _ = heartbeat.tick() => renew(self, id, runner)?,
                 }
                 continue;
             }
             tokio::select! {
-                _ = limiter.until_ready() => {}
+                _ = limiter.until_ready(), if !control.unthrottled => {}
+                _ = std::future::ready(()), if control.unthrottled => {}
                 Some(done) = inflight.join_next() => {
-                    let outcome = done.map_err(AppError::internal)?;
-                    self.apply(campaign, fingerprint, outcome, &mut counts, &mut state)?;
+                    let ready = landed(&mut inflight, Some(done))?;
+                    self.apply(campaign, fingerprint, ready, &mut counts, &mut state)?;
                     continue;
                 }
                 _ = heartbeat.tick() => {
@@ -536,100 +556,126 @@ impl Workspace {
                     continue;
                 }
             }
-            let Some((seq, user_id, phone, payload)) = queue.pop_front() else {
-                continue;
-            };
-            // Written before the call: a crash from here on leaves it `sending` → `unknown`.
-            mark_sending(self, id, seq)?;
-            counts.pending = counts.pending.saturating_sub(1);
-            counts.sending += 1;
-            let client = client.clone();
-            inflight.spawn(async move {
-                let body: serde_json::Value =
-                    serde_json::from_str(&payload).unwrap_or(serde_json::Value::Null);
-                let result = client.send_notification(&body).await;
-                Outcome {
-                    seq,
-                    user_id,
-                    phone,
-                    result,
+            // The limiter allowed one message; take any others it allows at once (a burst
+            // is 20 ms of messages), up to the free slots.
+            let room = max_in_flight.saturating_sub(inflight.len()).clamp(1, BATCH);
+            let mut batch = Vec::with_capacity(room);
+            while batch.len() < room {
+                if !batch.is_empty() && !control.unthrottled && limiter.check().is_err() {
+                    break;
                 }
-            });
+                match queue.pop_front() {
+                    Some(next) => batch.push(next),
+                    None => break,
+                }
+            }
+            if batch.is_empty() {
+                continue;
+            }
+            // Written before the calls, which leave right after: a crash from here on leaves
+            // them `sending`, then `unknown`.
+            mark_sending(self, id, batch.iter().map(|b| b.0))?;
+            counts.pending = counts.pending.saturating_sub(batch.len() as u32);
+            counts.sending += batch.len() as u32;
+            for (seq, user_id, phone, payload) in batch {
+                let client = client.clone();
+                inflight.spawn(async move {
+                    let result = client.send_notification(&payload).await;
+                    Outcome {
+                        seq,
+                        user_id,
+                        phone,
+                        result,
+                    }
+                });
+            }
         }
         // Let what is in flight land (it was sent, or may have been).
         while let Some(done) = inflight.join_next().await {
-            let outcome = done.map_err(AppError::internal)?;
-            self.apply(campaign, fingerprint, outcome, &mut counts, &mut state)?;
+            let ready = landed(&mut inflight, Some(done))?;
+            self.apply(campaign, fingerprint, ready, &mut counts, &mut state)?;
         }
         state.report(id, campaign.rate, &counts, progress, true);
         Ok(state.stop.unwrap_or(Stop::Done))
     }
 
-    /// Records one call's outcome: `sent` with its blackout entry in one transaction, or
-    /// `failed` / `unknown` with the reason.
+    /// Records the outcomes of the calls that have landed, in one transaction: `sent` with its
+    /// blackout entry, or `failed` / `unknown` with the reason.
     fn apply(
         &self,
         campaign: &CampaignSummary,
         fingerprint: i64,
-        o: Outcome,
+        outcomes: Vec<Outcome>,
         counts: &mut StateCounts,
         state: &mut LoopState,
     ) -> AppResult<()> {
+        if outcomes.is_empty() {
+            return Ok(());
+        }
         let now = self.now_ms();
         let db = self.db();
         let tx = db.connection().unchecked_transaction().map_err(sql)?;
-        counts.sending = counts.sending.saturating_sub(1);
-        match &o.result {
-            Ok(notification_id) => {
-                tx.execute(
+        {
+            let mut sent = tx
+                .prepare_cached(
                     "UPDATE campaign_recipients SET state = 'sent', notification_id = ?3, error = NULL, updated_at = ?4
                      WHERE campaign_id = ?1 AND seq = ?2",
-                    params![campaign.id, o.seq, notification_id, now],
                 )
                 .map_err(sql)?;
-                if !campaign.test {
-                    crate::audience::record_blackout(
-                        &tx,
-                        o.user_id,
-                        &o.phone,
-                        fingerprint,
-                        now,
-                        Some(&campaign.id),
-                    )?;
-                }
-                counts.sent += 1;
-                state.consecutive = 0;
-                state.accepted.push_back(Instant::now());
-            }
-            Err(f) => {
-                let (st, message) = if f.maybe_sent {
-                    (
-                        "unknown",
-                        format!(
-                            "{} It may have been delivered: re-send only if you are sure it was not.",
-                            f.error.message
-                        ),
-                    )
-                } else {
-                    ("failed", f.error.message.clone())
-                };
-                tx.execute(
+            let mut not_sent = tx
+                .prepare_cached(
                     "UPDATE campaign_recipients SET state = ?3, error = ?4, updated_at = ?5
                      WHERE campaign_id = ?1 AND seq = ?2",
-                    params![campaign.id, o.seq, st, message, now],
                 )
                 .map_err(sql)?;
-                if f.maybe_sent {
-                    counts.unknown += 1;
-                } else {
-                    counts.failed += 1;
-                }
-                state.consecutive += 1;
-                if state.consecutive >= campaign.auto_pause_after && state.stop.is_none() {
-                    state.stop = Some(Stop::Paused(Some(format!(
-                        "Paused after {} failures in a row. The last one: {}",
-                        state.consecutive, f.error.message
-                    ))));
+            for o in outcomes {
+                counts.sending = counts.sending.saturating_sub(1);
+                match &o.result {
+                    Ok(notification_id) => {
+                        sent.execute(params![campaign.id, o.seq, notification_id, now])
+                            .map_err(sql)?;
+                        if !campaign.test {
+                            crate::audience::record_blackout(
+                                &tx,
+                                o.user_id,
+                                &o.phone,
+                                fingerprint,
+                                now,
+                                Some(&campaign.id),
+                            )?;
+                        }
+                        counts.sent += 1;
+                        state.consecutive = 0;
+                        state.accepted.push_back(Instant::now());
+                    }
+                    Err(f) => {
+                        let (st, message) = if f.maybe_sent {
+                            (
+                                "unknown",
+                                format!(
+                                    "{} It may have been delivered: re-send only if you are sure it was not.",
+                                    f.error.message
+                                ),
+                            )
+                        } else {
+                            ("failed", f.error.message.clone())
+                        };
+                        not_sent
+                            .execute(params![campaign.id, o.seq, st, message, now])
+                            .map_err(sql)?;
+                        if f.maybe_sent {
+                            counts.unknown += 1;
+                        } else {
+                            counts.failed += 1;
+                        }
+                        state.consecutive += 1;
+                        if state.consecutive >= campaign.auto_pause_after && state.stop.is_none() {
+                            state.stop = Some(Stop::Paused(Some(format!(
+                                "Paused after {} failures in a row. The last one: {}",
+                                state.consecutive, f.error.message
+                            ))));
+                        }
+                    }
                 }
             }
         }
@@ -860,14 +906,36 @@ fn next_pending(
     rows.collect::<rusqlite::Result<_>>().map_err(sql)
 }
 
-fn mark_sending(ws: &Workspace, id: &str, seq: u32) -> AppResult<()> {
-    ws.db()
-        .connection()
-        .execute(
-            "UPDATE campaign_recipients SET state = 'sending', attempts = attempts + 1, updated_at = ?3
-             WHERE campaign_id = ?1 AND seq = ?2",
-            params![id, seq, ws.now_ms()],
-        )
-        .map_err(sql)?;
-    Ok(())
+/// Marks recipients `sending`, in one transaction.
+fn mark_sending(ws: &Workspace, id: &str, seqs: impl Iterator<Item = u32>) -> AppResult<()> {
+    let now = ws.now_ms();
+    let db = ws.db();
+    let tx = db.connection().unchecked_transaction().map_err(sql)?;
+    {
+        let mut stmt = tx
+            .prepare_cached(
+                "UPDATE campaign_recipients SET state = 'sending', attempts = attempts + 1, updated_at = ?3
+                 WHERE campaign_id = ?1 AND seq = ?2",
+            )
+            .map_err(sql)?;
+        for seq in seqs {
+            stmt.execute(params![id, seq, now]).map_err(sql)?;
+        }
+    }
+    tx.commit().map_err(sql)
+}
+
+/// The calls that have landed: `first` (if given) and every other one already finished.
+fn landed(
+    inflight: &mut tokio::task::JoinSet<Outcome>,
+    first: Option<Result<Outcome, tokio::task::JoinError>>,
+) -> AppResult<Vec<Outcome>> {
+    let mut out = Vec::new();
+    if let Some(done) = first {
+        out.push(done.map_err(AppError::internal)?);
+    }
+    while let Some(done) = inflight.try_join_next() {
+        out.push(done.map_err(AppError::internal)?);
+    }
+    Ok(out)
 }

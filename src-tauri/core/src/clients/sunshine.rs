@@ -319,7 +319,8 @@ impl SunshineClient {
     /// Sends one notification of a campaign. Unlike `notify`, says whether a failure may still
     /// have delivered it (a timeout, a dropped connection or a 5xx after the request left): the
     /// engine records those as `unknown` and never sends them again on its own.
-    pub async fn send_notification(&self, body: &Value) -> Result<Option<String>, NotifyFailure> {
+    /// `body` is the notification's JSON, as frozen when the campaign was created.
+    pub async fn send_notification(&self, body: &str) -> Result<Option<String>, NotifyFailure> {
         let url = format!("{}/v1.1/apps/{}/notifications", self.base, self.app_id);
         let resp = self
             .http
@@ -327,7 +328,8 @@ impl SunshineClient {
                 self.http
                     .request(Method::POST, &url)
                     .header("authorization", &self.auth)
-                    .json(body)
+                    .header("content-type", "application/json")
+                    .body(body.to_owned())
             })
             .await
             .map_err(|f| NotifyFailure {
@@ -336,8 +338,21 @@ impl SunshineClient {
                 error: self.error(f),
             })?;
         // Accepted (2xx): sent, with the id to match delivery webhooks when there is one.
-        let v: Value = resp.json().await.unwrap_or(Value::Null);
-        Ok(v["notification"]["_id"].as_str().map(str::to_string))
+        #[derive(serde::Deserialize)]
+        struct Accepted {
+            notification: Option<Created>,
+        }
+        #[derive(serde::Deserialize)]
+        struct Created {
+            #[serde(rename = "_id")]
+            id: Option<String>,
+        }
+        Ok(resp
+            .json::<Accepted>()
+            .await
+            .ok()
+            .and_then(|a| a.notification)
+            .and_then(|n| n.id))
     }
 }
 

@@ -6,7 +6,7 @@ import StepReview from './StepReview.svelte';
 import CampaignView from './CampaignView.svelte';
 import { setLocale } from '../../lib/i18n/index.svelte';
 import { resetWizard, wizard } from '../../lib/wizard.svelte';
-import { campaigns } from '../../lib/runs.svelte';
+import { campaigns, finals } from '../../lib/runs.svelte';
 import type { AudienceSummary, CampaignSummary, StateCounts } from '../../lib/api';
 
 const audience: AudienceSummary = {
@@ -121,6 +121,7 @@ describe('review and send', () => {
 describe('campaign report', () => {
   it('filters by state, exports, retries the failed and asks before re-sending the unknown', async () => {
     setLocale('en');
+    finals.clear();
     const calls: { cmd: string; args: Record<string, unknown> }[] = [];
     let summary = campaign('completed', { sent: 3, failed: 1, unknown: 1, skipped: 1 });
     const rows = [
