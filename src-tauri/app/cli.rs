@@ -978,7 +978,14 @@ fn run_campaign(
 ) -> AppResult<relay_core::campaign::CampaignSummary> {
     use relay_core::campaign::engine::CampaignControl;
     let control = Arc::new(CampaignControl::default());
-    let tty = !json && std::io::stderr().is_terminal();
+    // Drawn on a terminal only (indicatif hides it otherwise); JSON events replace it.
+    let bar = (!json).then(|| {
+        indicatif::ProgressBar::new(0).with_style(
+            indicatif::ProgressStyle::with_template("  [{bar:30}] {pos}/{len}  {msg}")
+                .unwrap_or_else(|_| indicatif::ProgressStyle::default_bar())
+                .progress_chars("#>-"),
+        )
+    });
     let summary = rt.block_on(async {
         let c = control.clone();
         let ctrl_c = tokio::spawn(async move {
@@ -991,32 +998,25 @@ fn run_campaign(
                 let k = &p.counts;
                 if json {
                     println!("{}", json!({ "event": "progress", "progress": p }));
-                } else if tty {
-                    let done = k.sent + k.failed + k.unknown + k.skipped;
-                    let total = k.total().max(1);
-                    let width = 30;
-                    let filled = (done as usize * width) / total as usize;
+                } else if let Some(bar) = &bar {
                     let eta = p
                         .eta_secs
-                        .map(|s| format!("{}m{:02}s", s / 60, s % 60))
+                        .map(|s| format!("ETA {}m{:02}s", s / 60, s % 60))
                         .unwrap_or_default();
-                    eprint!(
-                        "\r  [{}{}] {done}/{total}  sent {} failed {} unknown {}  {:.1}/s  ETA {eta}   ",
-                        "#".repeat(filled),
-                        "-".repeat(width - filled),
-                        k.sent,
-                        k.failed,
-                        k.unknown,
-                        p.rate
-                    );
+                    bar.set_length(u64::from(k.total()));
+                    bar.set_position(u64::from(k.sent + k.failed + k.unknown + k.skipped));
+                    bar.set_message(format!(
+                        "sent {} failed {} unknown {}  {:.1}/s  {eta}",
+                        k.sent, k.failed, k.unknown, p.rate
+                    ));
                 }
             })
             .await;
         ctrl_c.abort();
         r
     })?;
-    if tty {
-        eprintln!();
+    if let Some(bar) = bar {
+        bar.finish_and_clear();
     }
     if json {
         println!("{}", json!({ "event": "done", "campaign": summary }));
@@ -1049,25 +1049,26 @@ fn send(args: SendArgs, data: DataDir, json: bool) -> AppResult<()> {
             "Say what to send: --template NAME --integration ID (and --map for each dynamic value).",
         )
     })?;
-    if args
-        .rate
-        .is_some_and(|r| !(1..=relay_core::campaign::engine::MAX_RATE).contains(&r))
-    {
-        return Err(AppError::invalid_field(
-            "rate",
-            "Send between 1 and 1000 messages per second.",
-        ));
+    // Before anything is fetched: bad input changes nothing.
+    if let Some(r) = args.rate {
+        relay_core::campaign::engine::check_rate(r)?;
     }
-    let tty = !json && std::io::stderr().is_terminal();
     let cancel = std::sync::atomic::AtomicBool::new(false);
+    let spinner = (!json).then(|| {
+        indicatif::ProgressBar::new_spinner().with_style(
+            indicatif::ProgressStyle::with_template("  {spinner} fetching the audience: {msg}")
+                .unwrap_or_else(|_| indicatif::ProgressStyle::default_spinner()),
+        )
+    });
     let fetched = rt.block_on(ws.fetch_audience(&args.query, &cancel, |p| {
-        if tty {
+        if let Some(s) = &spinner {
             let of = p.expected.map(|e| format!(" of {e}")).unwrap_or_default();
-            eprint!("\r  fetching the audience: {}{of} users", p.users);
+            s.set_message(format!("{}{of} users", p.users));
+            s.tick();
         }
     }))?;
-    if tty {
-        eprintln!();
+    if let Some(s) = spinner {
+        s.finish_and_clear();
     }
     if args.dry_run {
         let n = match &args.csv {
@@ -1121,7 +1122,7 @@ fn send(args: SendArgs, data: DataDir, json: bool) -> AppResult<()> {
     if checked.eligible == 0 {
         return Err(AppError::new(
             ErrorCode::InvalidInput,
-            "Nobody would receive this message: nothing to send.",
+            "Nobody would receive this message: `relay audience fetch` with the same options shows who is left out and why; change the query or the mapping.",
         ));
     }
     if !args.yes {

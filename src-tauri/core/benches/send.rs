@@ -16,7 +16,6 @@ mod support;
 mod common;
 
 use common::{arg, cpu_seconds, memory, reset_peak};
-use relay_core::audience::mapping::{ValueMapping, ValueSource};
 use relay_core::audience::run::MessageSpec;
 use relay_core::campaign::engine::CampaignControl;
 use relay_core::template::Template;
@@ -32,21 +31,7 @@ fn spec(template_id: &str) -> MessageSpec {
     MessageSpec {
         template_id: template_id.into(),
         integration_id: WA.into(),
-        mapping: vec![
-            ValueMapping {
-                source: ValueSource::Field {
-                    key: "first_name".into(),
-                    date_format: String::new(),
-                },
-                fallback: "there".into(),
-            },
-            ValueMapping {
-                source: ValueSource::Static {
-                    value: "Monday".into(),
-                },
-                fallback: String::new(),
-            },
-        ],
+        mapping: support::parcel_mapping(),
     }
 }
 

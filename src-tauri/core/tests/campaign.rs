@@ -4,7 +4,6 @@
 
 mod support;
 
-use relay_core::audience::mapping::{ValueMapping, ValueSource};
 use relay_core::audience::run::MessageSpec;
 use relay_core::campaign::engine::CampaignControl;
 use relay_core::campaign::RecipientState;
@@ -29,24 +28,6 @@ async fn sandbox(users: u64) -> Sandbox {
     })
     .await
     .unwrap()
-}
-
-fn mapping() -> Vec<ValueMapping> {
-    vec![
-        ValueMapping {
-            source: ValueSource::Field {
-                key: "first_name".into(),
-                date_format: String::new(),
-            },
-            fallback: "there".into(),
-        },
-        ValueMapping {
-            source: ValueSource::Static {
-                value: "Monday".into(),
-            },
-            fallback: String::new(),
-        },
-    ]
 }
 
 /// A workspace with an approved WhatsApp template, an SMS one, and a fetched audience.
@@ -74,7 +55,7 @@ async fn ready(
     let spec = MessageSpec {
         template_id: draft.id,
         integration_id: integration.into(),
-        mapping: mapping(),
+        mapping: support::parcel_mapping(),
     };
     (ws, tmp, spec, audience.id)
 }

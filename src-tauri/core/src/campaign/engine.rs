@@ -99,28 +99,18 @@ impl Workspace {
             .max(1);
         let checked = self.check_audience(audience_id, Some(spec.clone())).await?;
         let (renderer, fingerprint) = self.renderer(audience_id, &spec).await?;
-        let draft = crate::template::drafts::get(&self.db(), &spec.template_id)?;
-        let channel = self.integration_kind(&spec.integration_id).await?;
         let namespace = self.settings()?.whatsapp_namespace;
-        let id = uuid::Uuid::new_v4().simple().to_string();
         let now = self.now_ms();
-        insert_campaign(
-            &self.db(),
-            &NewCampaign {
-                id: &id,
-                spec: &spec,
-                template_name: &draft.template.name,
-                language: &draft.template.language,
-                channel: &channel,
+        let id = self
+            .new_campaign(
+                audience_id,
+                &spec,
                 fingerprint,
-                audience_id: Some(audience_id),
-                query: &checked.query,
-                rate,
-                auto_pause_after,
-                test: false,
-                now_ms: now,
-            },
-        )?;
+                &checked.query,
+                (rate, auto_pause_after),
+                false,
+            )
+            .await?;
         // Those who will receive it, rendered once, now: a resume sends exactly this.
         let mut after = -1;
         loop {
@@ -199,6 +189,40 @@ impl Workspace {
         self.campaign(&id)
     }
 
+    /// Stores a new campaign's row (status `ready`, no recipients yet); returns its id.
+    /// `limits` is (messages per second, failures in a row before it pauses itself).
+    async fn new_campaign(
+        &self,
+        audience_id: &str,
+        spec: &MessageSpec,
+        fingerprint: i64,
+        query: &str,
+        limits: (u32, u32),
+        test: bool,
+    ) -> AppResult<String> {
+        let draft = crate::template::drafts::get(&self.db(), &spec.template_id)?;
+        let channel = self.integration_kind(&spec.integration_id).await?;
+        let id = uuid::Uuid::new_v4().simple().to_string();
+        insert_campaign(
+            &self.db(),
+            &NewCampaign {
+                id: &id,
+                spec,
+                template_name: &draft.template.name,
+                language: &draft.template.language,
+                channel: &channel,
+                fingerprint,
+                audience_id: Some(audience_id),
+                query,
+                rate: limits.0,
+                auto_pause_after: limits.1,
+                test,
+                now_ms: self.now_ms(),
+            },
+        )?;
+        Ok(id)
+    }
+
     /// Sends one message to a typed number, filled with the first eligible recipient's values:
     /// recorded as a test campaign (outside the blackout window, kept out of it too).
     pub async fn send_test(
@@ -226,28 +250,11 @@ impl Workspace {
                 "A test takes its values from the first recipient who can receive the message, and there is none: check the exclusions and the mapping.",
             ));
         };
-        let draft = crate::template::drafts::get(&self.db(), &spec.template_id)?;
-        let channel = self.integration_kind(&spec.integration_id).await?;
         let query = self.audience_summary(audience_id)?.query;
-        let id = uuid::Uuid::new_v4().simple().to_string();
         let now = self.now_ms();
-        insert_campaign(
-            &self.db(),
-            &NewCampaign {
-                id: &id,
-                spec: &spec,
-                template_name: &draft.template.name,
-                language: &draft.template.language,
-                channel: &channel,
-                fingerprint,
-                audience_id: Some(audience_id),
-                query: &query,
-                rate: 1,
-                auto_pause_after: 1,
-                test: true,
-                now_ms: now,
-            },
-        )?;
+        let id = self
+            .new_campaign(audience_id, &spec, fingerprint, &query, (1, 1), true)
+            .await?;
         let payload = renderer
             .notification(
                 &spec.integration_id,
@@ -776,7 +783,8 @@ impl LoopState {
     }
 }
 
-fn check_rate(rate: u32) -> AppResult<()> {
+/// Refuses a rate outside 1..=[`MAX_RATE`] messages per second, saying what to choose.
+pub fn check_rate(rate: u32) -> AppResult<()> {
     if !(1..=MAX_RATE).contains(&rate) {
         return Err(AppError::invalid_field(
             "rate",

@@ -29,3 +29,25 @@ pub fn workspace_on(sb: &Sandbox) -> (Workspace, tempfile::TempDir) {
     .unwrap();
     (ws, tmp)
 }
+
+/// The mapping of the parcel template used by the send tests and benchmark: `{{Ann}}` from the
+/// first name (fallback "there"), `{{Friday}}` the static text "Monday".
+#[allow(dead_code)] // not every test crate that includes this module sends
+pub fn parcel_mapping() -> Vec<relay_core::audience::mapping::ValueMapping> {
+    use relay_core::audience::mapping::{ValueMapping, ValueSource};
+    vec![
+        ValueMapping {
+            source: ValueSource::Field {
+                key: "first_name".into(),
+                date_format: String::new(),
+            },
+            fallback: "there".into(),
+        },
+        ValueMapping {
+            source: ValueSource::Static {
+                value: "Monday".into(),
+            },
+            fallback: String::new(),
+        },
+    ]
+}
