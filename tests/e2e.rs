@@ -786,3 +786,123 @@ async fn a_campaign_is_sent_from_the_window_and_the_same_message_again_is_blacke
     until_text(&client, "h1", "Welcome to Relay").await;
     client.close().await.unwrap();
 }
+
+/// The process whose environment holds `RELAY_DATA_DIR=dir`: the app tauri-driver started.
+fn app_pid(dir: &std::path::Path) -> Option<u32> {
+    let needle = format!("RELAY_DATA_DIR={}", dir.display());
+    std::fs::read_dir("/proc").ok()?.flatten().find_map(|e| {
+        let pid: u32 = e.file_name().to_str()?.parse().ok()?;
+        let exe = std::fs::read_link(e.path().join("exe")).ok()?;
+        let env = std::fs::read(e.path().join("environ")).ok()?;
+        (exe.file_name()? == "relay" && env.split(|b| *b == 0).any(|v| v == needle.as_bytes()))
+            .then_some(pid)
+    })
+}
+
+/// Asked to stop by the system (SIGTERM: a shutdown, a logout) while a campaign sends, the app
+/// pauses it — the requests in flight land and are recorded — then quits: nothing is left
+/// `sending`, nobody `unknown`.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_app_stopped_by_the_system_mid_send_pauses_first() {
+    let tmp = tempfile::tempdir().unwrap();
+    let data = tmp.path().join("data");
+    let driver = Driver::start(&[("RELAY_DATA_DIR", &data)]);
+    let client = driver.open_app().await;
+    until_text(&client, "h1", "Welcome to Relay").await;
+    click(&client, "[data-action=demo]").await;
+    until_text(&client, "[data-testid=demo-badge]", "Demo").await;
+    // A campaign started from the command line on the demo's data folder, paused with Ctrl+C.
+    let demo = data.join("demo");
+    let file = tmp.path().join("parcel.json");
+    std::fs::write(
+        &file,
+        r#"{"name": "parcel_stop", "language": "en_US", "body": "Hi {{Ann}}, your parcel is ready {{on Friday}} at the shop.",
+            "integrations": ["5f1e0c3a9b8d7e6f5a4b3c31"]}"#,
+    )
+    .unwrap();
+    let submitted = relay(&demo, &["template", "submit", file.to_str().unwrap()], None);
+    assert!(
+        submitted.status.success(),
+        "{}",
+        String::from_utf8_lossy(&submitted.stderr)
+    );
+    tokio::time::sleep(std::time::Duration::from_millis(5500)).await; // the demo's review
+    let mut send = std::process::Command::new(APP)
+        .arg("--data-dir")
+        .arg(&demo)
+        .args([
+            "--json",
+            "send",
+            "--query",
+            "role:end-user",
+            "--template",
+            "parcel_stop",
+            "--integration",
+            "5f1e0c3a9b8d7e6f5a4b3c31",
+            "--map",
+            "Ann=field:first_name",
+            "--map",
+            "2=static:on Friday",
+            "--rate",
+            "10",
+            "--yes",
+        ])
+        .stdout(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut lines = std::io::BufRead::lines(std::io::BufReader::new(send.stdout.take().unwrap()));
+    let id = loop {
+        let v: serde_json::Value =
+            serde_json::from_str(&lines.next().expect("relay send ended").unwrap()).unwrap();
+        if v["event"] == "created" {
+            break v["campaign"]["id"].as_str().unwrap().to_string();
+        }
+    };
+    std::process::Command::new("kill")
+        .args(["-INT", &send.id().to_string()])
+        .status()
+        .unwrap();
+    lines.for_each(drop);
+    send.wait().unwrap();
+    // Resumed in the window.
+    click(&client, "[data-nav=campaigns]").await;
+    click(&client, "[data-tab=history]").await;
+    click(
+        &client,
+        &format!("[data-campaign='{id}'] [data-action=open-campaign]"),
+    )
+    .await;
+    click(&client, "[data-action=resume]").await;
+    until(
+        &client,
+        "the send under way in the window",
+        "(document.querySelector('[data-testid=campaign-status]') || {}).dataset?.status === 'running' && Number((document.querySelector('[data-count=sent]') || {}).textContent || 0) >= 3",
+    )
+    .await;
+    let pid = app_pid(&data).expect("the app's process");
+    std::process::Command::new("kill")
+        .args(["-TERM", &pid.to_string()])
+        .status()
+        .unwrap();
+    let start = std::time::Instant::now();
+    while std::path::Path::new(&format!("/proc/{pid}")).exists() {
+        assert!(
+            start.elapsed() < std::time::Duration::from_secs(30),
+            "the app did not quit after SIGTERM"
+        );
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
+    let shown = relay(&demo, &["--json", "campaigns", "show", &id], None);
+    let c: serde_json::Value = serde_json::from_slice(&shown.stdout).unwrap();
+    assert_eq!(c["status"], "paused", "{c}");
+    assert_eq!(c["counts"]["sending"], 0, "nothing left in flight");
+    assert_eq!(
+        c["counts"]["unknown"], 0,
+        "every request in flight was recorded"
+    );
+    assert!(
+        c["counts"]["pending"].as_u64().unwrap() > 0,
+        "stopped mid-send"
+    );
+    drop(client);
+}

@@ -930,6 +930,7 @@ fn audience(action: AudienceCommand, data: DataDir, json: bool) -> AppResult<()>
                     Reason::Suppressed => "suppressed number",
                     Reason::DuplicatePhone => "duplicate phone number",
                     Reason::Blackout => "blackout (same message lately)",
+                    Reason::InOtherCampaign => "left to an unfinished campaign",
                     Reason::MissingValue => "missing value, no fallback",
                     Reason::RenderError => "message breaks a channel rule",
                 };
@@ -969,7 +970,8 @@ fn print_campaign(c: &relay_core::campaign::CampaignSummary) {
     }
 }
 
-/// Runs a campaign: a progress line on a terminal, JSON events otherwise; Ctrl+C pauses.
+/// Runs a campaign: a progress line on a terminal, JSON events otherwise; Ctrl+C (or SIGTERM)
+/// pauses.
 fn run_campaign(
     ws: &Workspace,
     rt: &tokio::runtime::Runtime,
@@ -988,10 +990,10 @@ fn run_campaign(
     });
     let summary = rt.block_on(async {
         let c = control.clone();
+        // Ctrl+C, SIGTERM, a closed terminal: pause (the requests in flight land first).
         let ctrl_c = tokio::spawn(async move {
-            if tokio::signal::ctrl_c().await.is_ok() {
-                c.pause();
-            }
+            crate::quit_signal().await;
+            c.pause();
         });
         let r = ws
             .run_campaign(id, &control, |p| {

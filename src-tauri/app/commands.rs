@@ -566,10 +566,19 @@ pub async fn send_test(
     message: MessageSpec,
     phone: String,
 ) -> Result<CampaignSummary, AppError> {
-    state
-        .workspace()?
-        .send_test(&audience_id, message, &phone)
-        .await
+    let workspace = state.workspace()?;
+    let test = workspace
+        .prepare_test(&audience_id, message, &phone)
+        .await?;
+    // Among the app's sends: closing the window or quitting during it waits for it to land.
+    let result = {
+        let run = state.begin_run(&test.id)?;
+        workspace.run_campaign(&test.id, &run.control, |_| {}).await
+    };
+    if state.active_runs() == 0 && state.quit_when_idle.load(Ordering::Relaxed) {
+        (state.shell.exit)();
+    }
+    result
 }
 
 /// What to do with a window closed while campaigns are sending.

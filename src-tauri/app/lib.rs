@@ -102,6 +102,7 @@ pub fn specta_builder<R: Runtime>() -> tauri_specta::Builder<R> {
         ])
         .typ::<relay_core::ErrorCode>()
         .constant("ERROR_CODES", relay_core::ErrorCode::ALL)
+        .constant("REASONS", relay_core::audience::Reason::ALL)
         .constant(
             "WHATSAPP_LANGUAGES",
             relay_core::template::languages().collect::<Vec<_>>(),
@@ -296,11 +297,78 @@ pub fn build_app<R: Runtime>(
         })
 }
 
+/// Resolves when the process is asked to stop from outside: Ctrl+C; SIGTERM (a shutdown, a
+/// logout, `kill`) and SIGHUP (its terminal closed) on Unix; on Windows, Ctrl+Break, the console
+/// closing, logoff and shutdown.
+pub(crate) async fn quit_signal() {
+    #[cfg(unix)]
+    {
+        use tokio::signal::unix::{signal, SignalKind};
+        match (
+            signal(SignalKind::terminate()),
+            signal(SignalKind::hangup()),
+        ) {
+            (Ok(mut term), Ok(mut hup)) => {
+                tokio::select! {
+                    _ = tokio::signal::ctrl_c() => {}
+                    _ = term.recv() => {}
+                    _ = hup.recv() => {}
+                }
+            }
+            _ => {
+                let _ = tokio::signal::ctrl_c().await;
+            }
+        }
+    }
+    #[cfg(windows)]
+    {
+        use tokio::signal::windows;
+        match (
+            windows::ctrl_break(),
+            windows::ctrl_close(),
+            windows::ctrl_logoff(),
+            windows::ctrl_shutdown(),
+        ) {
+            (Ok(mut brk), Ok(mut close), Ok(mut logoff), Ok(mut shutdown)) => {
+                tokio::select! {
+                    _ = tokio::signal::ctrl_c() => {}
+                    _ = brk.recv() => {}
+                    _ = close.recv() => {}
+                    _ = logoff.recv() => {}
+                    _ = shutdown.recv() => {}
+                }
+            }
+            _ => {
+                let _ = tokio::signal::ctrl_c().await;
+            }
+        }
+    }
+    #[cfg(not(any(unix, windows)))]
+    {
+        let _ = tokio::signal::ctrl_c().await;
+    }
+}
+
 /// Opens the window (what `relay` with no subcommand does).
 pub fn run_gui(data: DataDir, demo: DemoMode) -> Result<(), relay_core::AppError> {
     let log = relay_core::logging::init(&data.log_dir())?;
     tracing::info!(version = relay_core::VERSION, data_dir = %data.root().display(), log = %log.display(), "starting Relay");
-    build_app(tauri::Builder::default(), data, Arc::new(relay_core::secrets::KeyringStore), demo)
-        .run(tauri::generate_context!())
-        .map_err(|e| relay_core::AppError::new(relay_core::ErrorCode::Internal, format!("The window could not be opened: {e}. On Linux, check that a display is available (DISPLAY or WAYLAND_DISPLAY).")))
+    let app = build_app(tauri::Builder::default(), data, Arc::new(relay_core::secrets::KeyringStore), demo)
+        .build(tauri::generate_context!())
+        .map_err(|e| relay_core::AppError::new(relay_core::ErrorCode::Internal, format!("The window could not be opened: {e}. On Linux, check that a display is available (DISPLAY or WAYLAND_DISPLAY).")))?;
+    // A signal asks the app to quit like its menu does (sends pause first, see below).
+    let handle = app.handle().clone();
+    tauri::async_runtime::spawn(async move {
+        quit_signal().await;
+        tracing::info!("asked to stop by a signal");
+        handle.exit(0);
+    });
+    app.run(|app, event| {
+        if let tauri::RunEvent::ExitRequested { api, .. } = event {
+            if app.try_state::<AppState>().is_some_and(|s| !s.may_exit()) {
+                api.prevent_exit();
+            }
+        }
+    });
+    Ok(())
 }

@@ -161,6 +161,25 @@ impl AppState {
         false
     }
 
+    /// The app was asked to quit — Cmd+Q, the app menu, SIGTERM, the session logging out.
+    /// With campaigns sending, it gets the care a closed window gets: each pauses after the
+    /// requests in flight land and are recorded, and the app quits when the last one has
+    /// stopped (nothing is left `sending`). Returns whether it may quit now.
+    pub fn may_exit(&self) -> bool {
+        let sending = self.active_runs();
+        if sending == 0 {
+            return true;
+        }
+        tracing::info!(
+            sending,
+            "quit requested while sending: pausing, then quitting"
+        );
+        self.quit_when_idle.store(true, Ordering::Relaxed);
+        self.pause_all();
+        (self.shell.hide)();
+        false
+    }
+
     /// Pauses every campaign this process sends (before quitting).
     pub fn pause_all(&self) {
         for c in self.runs.lock().unwrap_or_else(|e| e.into_inner()).values() {
@@ -374,5 +393,30 @@ mod tests {
         drop(run);
         assert_eq!(s.active_runs(), 0);
         assert!(s.run_control("c1").is_none());
+    }
+
+    #[test]
+    fn quitting_while_sending_pauses_first_then_quits() {
+        let tmp = tempfile::tempdir().unwrap();
+        let hides = Arc::new(AtomicUsize::new(0));
+        let s = state(tmp.path(), hides.clone());
+        assert!(s.may_exit(), "nothing sending: quit at once");
+        let run = s.begin_run("c1").unwrap();
+        assert!(!s.may_exit(), "a send is under way: not yet");
+        assert!(
+            s.run_control("c1").unwrap().is_paused(),
+            "the run is told to pause (its requests in flight land first)"
+        );
+        assert!(
+            s.quit_when_idle.load(Ordering::Relaxed),
+            "then the app quits"
+        );
+        assert_eq!(
+            hides.load(Ordering::Relaxed),
+            1,
+            "the window goes meanwhile"
+        );
+        drop(run);
+        assert!(s.may_exit(), "once it has stopped");
     }
 }

@@ -93,6 +93,7 @@ async fn main() {
                 fp,
                 sent_at,
                 None,
+                "sent",
             )
             .unwrap();
         }

@@ -27,6 +27,18 @@ use std::time::{Duration, Instant};
 
 const WA: &str = "5f1e0c3a9b8d7e6f5a4b3c31";
 
+/// The message with its static value made unique by `tag`: another message for the blackout,
+/// so that each campaign of the benchmark has everyone to send to (the blackout is checked for
+/// each of them, as in real use).
+fn variant(m: &MessageSpec, tag: &str) -> MessageSpec {
+    use relay_core::audience::mapping::ValueSource;
+    let mut m = m.clone();
+    m.mapping[1].source = ValueSource::Static {
+        value: format!("Monday {tag}"),
+    };
+    m
+}
+
 fn spec(template_id: &str) -> MessageSpec {
     MessageSpec {
         template_id: template_id.into(),
@@ -162,7 +174,6 @@ async fn main() {
     .expect("start the sandbox");
     let (ws, _tmp) = support::workspace_on(&sb);
     ws.set_key("default_country", "FR").unwrap();
-    ws.set_key("blackout_days", "0").unwrap();
 
     // 1. Throughput with no rate limit, against raw capacity.
     let (audience, message, eligible) = prepare(&ws, "parcel_a", "role:end-user tags:vip").await;
@@ -174,7 +185,12 @@ async fn main() {
         let mut ratios = Vec::new();
         for round in 1..=5 {
             let c = ws
-                .create_campaign(&audience, message.clone(), Some(1000), None)
+                .create_campaign(
+                    &audience,
+                    variant(&message, &format!("round {round}")),
+                    Some(1000),
+                    None,
+                )
                 .await
                 .unwrap();
             let bodies = payloads(&ws, &c.id);
@@ -216,7 +232,12 @@ async fn main() {
             break;
         }
         let c = ws
-            .create_campaign(&audience, message.clone(), Some(rate), None)
+            .create_campaign(
+                &audience,
+                variant(&message, &format!("at {rate}/s")),
+                Some(rate),
+                None,
+            )
             .await
             .unwrap();
         let want = rate * secs + 1;
@@ -272,6 +293,14 @@ async fn main() {
         done.counts.sent,
         done.counts.failed
     );
+    let t = received(&sb).await;
+    if let (Some(first), Some(last)) = (t.first(), t.last()) {
+        let span = (*last - *first).num_microseconds().unwrap_or(1) as f64 / 1e6;
+        println!(
+            "  the sandbox received them over {span:.1} s: {:.1}/s between the first and the last",
+            (t.len() - 1) as f64 / span
+        );
+    }
     if let (Some(c0), Some(c1)) = (cpu0, cpu_seconds()) {
         println!(
             "  CPU {:.1} s for {:.1} s of wall time: {:.0} % of one core (Relay and the sandbox together)",

@@ -478,7 +478,11 @@ pub fn check_loopback_url(raw: &str) -> Result<url::Url, String> {
         return Err("Only http:// and https:// URLs are accepted.".into());
     }
     let loopback = match url.host() {
-        Some(url::Host::Domain(d)) => d.eq_ignore_ascii_case("localhost"),
+        // `localhost` and its subdomains are loopback names (RFC 6761 §6.3).
+        Some(url::Host::Domain(d)) => {
+            let d = d.to_ascii_lowercase();
+            d == "localhost" || d.ends_with(".localhost")
+        }
         Some(url::Host::Ipv4(ip)) => IpAddr::V4(ip).is_loopback(),
         Some(url::Host::Ipv6(ip)) => IpAddr::V6(ip).is_loopback(),
         None => false,

@@ -97,6 +97,10 @@ pub struct Workspace {
     secrets: Secrets,
     backend: Box<dyn SettingsBackend>,
     clock: Clock,
+    /// Host names resolved without the system's resolver (see [`Workspace::resolve_host`]).
+    hosts: Mutex<Vec<(String, std::net::SocketAddr)>>,
+    /// The database thread, started on first use (see `storage::Writer`).
+    writer: Mutex<Option<Arc<crate::storage::Writer>>>,
 }
 
 /// Where a workspace reads the time (milliseconds since the Unix epoch).
@@ -125,6 +129,8 @@ impl Workspace {
             secrets: Secrets::new(store, workspace_id),
             backend,
             clock: Arc::new(system_clock),
+            hosts: Mutex::new(Vec::new()),
+            writer: Mutex::new(None),
         })
     }
 
@@ -144,6 +150,37 @@ impl Workspace {
 
     pub fn db(&self) -> MutexGuard<'_, Database> {
         self.db.lock().unwrap_or_else(|p| p.into_inner())
+    }
+
+    /// The database thread, started on first use.
+    pub(crate) fn writer_or_open(&self) -> AppResult<Arc<crate::storage::Writer>> {
+        let mut slot = self.writer.lock().unwrap_or_else(|p| p.into_inner());
+        if let Some(w) = slot.as_ref() {
+            return Ok(w.clone());
+        }
+        let w = Arc::new(crate::storage::Writer::open(&self.data.database())?);
+        *slot = Some(w.clone());
+        Ok(w)
+    }
+
+    /// How each connection that writes the database is set for durability: (which connection,
+    /// `synchronous` — 2 is FULL —, `fullfsync`). The send engine's is the database thread's.
+    pub async fn durability(&self) -> AppResult<Vec<(String, i64, bool)>> {
+        let read = |c: &rusqlite::Connection| -> AppResult<(i64, bool)> {
+            let sync = c
+                .pragma_query_value(None, "synchronous", |r| r.get(0))
+                .map_err(crate::storage::StorageError::Sql)?;
+            let full: i64 = c
+                .pragma_query_value(None, "fullfsync", |r| r.get(0))
+                .map_err(crate::storage::StorageError::Sql)?;
+            Ok((sync, full != 0))
+        };
+        let main = read(self.db().connection())?;
+        let engine = self.writer()?.run(move |c| read(c)).await?;
+        Ok(vec![
+            ("workspace".into(), main.0, main.1),
+            ("send engine".into(), engine.0, engine.1),
+        ])
     }
 
     pub fn secrets(&self) -> &Secrets {
@@ -244,17 +281,27 @@ impl Workspace {
         self.settings_view()
     }
 
-    pub(crate) fn http() -> crate::clients::http::Http {
-        crate::clients::http::Http::new(
+    pub(crate) fn http(&self) -> crate::clients::http::Http {
+        crate::clients::http::Http::with_hosts(
             crate::clients::http::RetryPolicy::default(),
             Arc::new(crate::clients::http::TokioSleeper),
+            &self.hosts.lock().unwrap_or_else(|p| p.into_inner()),
         )
+    }
+
+    /// Resolves `host` to `addr` for every request of this workspace, instead of asking the
+    /// system's resolver: a `*.localhost` name for a local server, in tests.
+    pub fn resolve_host(&self, host: &str, addr: std::net::SocketAddr) {
+        self.hosts
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .push((host.to_string(), addr));
     }
 
     /// Checks each side of the connection (see `connect::test_connection`).
     pub async fn test_connection(&self) -> AppResult<crate::connect::ConnectionReport> {
         let settings = self.settings()?;
-        Ok(crate::connect::test_connection(&settings, &self.secrets, Self::http()).await)
+        Ok(crate::connect::test_connection(&settings, &self.secrets, self.http()).await)
     }
 
     /// Milliseconds since the Unix epoch, from the workspace's clock.
@@ -290,7 +337,7 @@ impl Workspace {
     ) -> AppResult<(Settings, crate::clients::zendesk::ZendeskClient)> {
         let settings = self.settings()?;
         let token = self.secrets.require(SecretKind::ZendeskApiToken)?;
-        let client = crate::clients::zendesk::ZendeskClient::new(Self::http(), &settings, &token)?;
+        let client = crate::clients::zendesk::ZendeskClient::new(self.http(), &settings, &token)?;
         Ok((settings, client))
     }
 
@@ -313,7 +360,7 @@ impl Workspace {
         let settings = self.settings()?;
         let secret = self.secrets.require(SecretKind::SunshineKeySecret)?;
         let client =
-            crate::clients::sunshine::SunshineClient::new(Self::http(), &settings, &secret)?;
+            crate::clients::sunshine::SunshineClient::new(self.http(), &settings, &secret)?;
         let list: Vec<_> = client
             .integrations()
             .await?
@@ -327,7 +374,7 @@ impl Workspace {
     pub(crate) fn sunshine_client(&self) -> AppResult<crate::clients::sunshine::SunshineClient> {
         let settings = self.settings()?;
         let secret = self.secrets.require(SecretKind::SunshineKeySecret)?;
-        crate::clients::sunshine::SunshineClient::new(Self::http(), &settings, &secret)
+        crate::clients::sunshine::SunshineClient::new(self.http(), &settings, &secret)
     }
 
     /// Local templates with their states, and WhatsApp-only templates, as last synced (offline).

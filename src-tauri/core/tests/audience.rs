@@ -241,6 +241,7 @@ async fn every_exclusion_reason_with_exact_counts() {
                 fp,
                 now - 2 * DAY,
                 None,
+                "sent",
             )
             .unwrap();
             expect.blackout_users.insert(u.id);
@@ -255,6 +256,7 @@ async fn every_exclusion_reason_with_exact_counts() {
                 fp,
                 now - 3 * DAY,
                 None,
+                "sent",
             )
             .unwrap();
             expect.blackout_phones.insert(u.e164.unwrap());
@@ -268,11 +270,20 @@ async fn every_exclusion_reason_with_exact_counts() {
             fp,
             now - 8 * DAY,
             None,
+            "sent",
         )
         .unwrap();
         let other = user(e164_users[20]);
-        relay_core::audience::record_blackout(conn, other.id, "+15550000000", fp ^ 1, now, None)
-            .unwrap();
+        relay_core::audience::record_blackout(
+            conn,
+            other.id,
+            "+15550000000",
+            fp ^ 1,
+            now,
+            None,
+            "sent",
+        )
+        .unwrap();
     }
     expect.suppressed = suppressed.into_iter().collect();
     let removed_text: Vec<String> = removed.iter().map(u64::to_string).collect();
@@ -408,6 +419,7 @@ async fn blackout_ends_exactly_at_the_day_boundary() {
         fp,
         sent_at,
         None,
+        "sent",
     )
     .unwrap();
     let spec = MessageSpec {

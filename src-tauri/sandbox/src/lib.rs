@@ -14,6 +14,7 @@
 // cold paths, and boxing every response would only obscure the handlers.
 #![allow(clippy::result_large_err)]
 
+mod conn;
 pub mod data;
 pub mod search;
 mod server;

@@ -1,10 +1,10 @@
 //! The HTTP server: configuration, shared state, authentication, rate limits, fault injection and
 //! the `/_sandbox` observability endpoints.
 
+use crate::conn::{Connection, KillableListener};
 use crate::data::{Population, ADMIN_EMAIL};
 use crate::{sunshine, zendesk, Clock, SystemClock};
-use axum::body::Body;
-use axum::extract::{Request, State};
+use axum::extract::{ConnectInfo, Request, State};
 use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
 use axum::middleware::{self, Next};
 use axum::response::{IntoResponse, Response};
@@ -30,11 +30,15 @@ pub struct Faults {
     pub rate_429: f64,
     /// Probability that an API request gets `500` or `503`.
     pub rate_5xx: f64,
-    /// Probability that the connection is dropped without a response (before processing).
+    /// Probability that the connection is dropped, after the request was read, without a byte
+    /// of response (before processing: nothing was done).
     pub rate_drop: f64,
     /// Probability that a notification is accepted and recorded, then the connection dropped
     /// before the response: the case where the sender cannot know it was sent.
     pub rate_drop_after: f64,
+    /// Probability that a notification is refused with `400` (as for a number the channel does
+    /// not know): certainly not sent.
+    pub rate_refused: f64,
     /// Added latency per API request, in milliseconds.
     pub latency_ms: u64,
     /// The `Retry-After` value of injected 429s, in seconds.
@@ -212,6 +216,10 @@ impl AppState {
     pub fn should_drop_after(&self) -> bool {
         self.roll(self.faults().rate_drop_after)
     }
+
+    pub fn should_refuse(&self) -> bool {
+        self.roll(self.faults().rate_refused)
+    }
 }
 
 /// A running sandbox. Dropping it stops the server.
@@ -268,7 +276,8 @@ impl Sandbox {
         let app = router(state);
         let (tx, rx) = oneshot::channel::<()>();
         let task = tokio::spawn(async move {
-            let _ = axum::serve(listener, app)
+            let app = app.into_make_service_with_connect_info::<Connection>();
+            let _ = axum::serve(KillableListener(listener), app)
                 .with_graceful_shutdown(async {
                     let _ = rx.await;
                 })
@@ -335,23 +344,19 @@ fn router(state: Shared) -> Router {
         .with_state(state)
 }
 
-/// A response whose body fails at once: the client sees the connection end without a
-/// complete response, as when a connection drops.
-pub(crate) fn dropped_connection() -> Response {
-    let stream = futures_util::stream::once(async {
-        Err::<axum::body::Bytes, std::io::Error>(std::io::Error::new(
-            std::io::ErrorKind::ConnectionReset,
-            "sandbox fault: connection dropped",
-        ))
-    });
-    Response::builder()
-        .status(StatusCode::OK)
-        .header(header::CONTENT_TYPE, "application/json")
-        .body(Body::from_stream(stream))
-        .unwrap_or_default()
+/// Cuts the connection the request came on: the client, which wrote its whole request, gets no
+/// byte of response (the returned value is never written).
+pub(crate) fn dropped_connection(conn: &Connection) -> Response {
+    conn.kill();
+    StatusCode::INTERNAL_SERVER_ERROR.into_response()
 }
 
-async fn faults_layer(State(s): State<Shared>, req: Request, next: Next) -> Response {
+async fn faults_layer(
+    State(s): State<Shared>,
+    ConnectInfo(conn): ConnectInfo<Connection>,
+    req: Request,
+    next: Next,
+) -> Response {
     let path = req.uri().path().to_string();
     {
         let mut r = s.requests.lock().unwrap_or_else(|e| e.into_inner());
@@ -367,7 +372,7 @@ async fn faults_layer(State(s): State<Shared>, req: Request, next: Next) -> Resp
         tokio::time::sleep(Duration::from_millis(f.latency_ms)).await;
     }
     if s.roll(f.rate_drop) {
-        return dropped_connection();
+        return dropped_connection(&conn);
     }
     if s.roll(f.rate_429) {
         let retry = f.retry_after_secs.max(1);

@@ -1,8 +1,9 @@
 //! The Sunshine Conversations subset: integrations (v2), WhatsApp message templates (v1.1) with
 //! Meta-like review, and the Notification API (v1.1).
 
+use crate::conn::Connection;
 use crate::server::{dropped_connection, error_for, Recorded, SandboxConfig, Shared};
-use axum::extract::{Path, Query, State};
+use axum::extract::{ConnectInfo, Path, Query, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use axum::routing::{delete, get, post};
@@ -687,6 +688,7 @@ fn check_template_message(
 
 async fn notify(
     State(s): State<Shared>,
+    ConnectInfo(conn): ConnectInfo<Connection>,
     Path(_app): Path<String>,
     body: Option<Json<Value>>,
 ) -> Response {
@@ -765,6 +767,11 @@ async fn notify(
         );
         return resp;
     }
+    if s.should_refuse() {
+        return bad(format!(
+            "destinationId {destination} cannot receive messages on this channel (sandbox fault)"
+        ));
+    }
     let id = uuid::Uuid::new_v4().to_string();
     {
         let mut log = s.notifications.lock().unwrap_or_else(|e| e.into_inner());
@@ -780,7 +787,7 @@ async fn notify(
         });
     }
     if s.should_drop_after() {
-        return dropped_connection();
+        return dropped_connection(&conn);
     }
     (
         StatusCode::CREATED,

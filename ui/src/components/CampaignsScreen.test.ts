@@ -20,7 +20,7 @@ const template = (name: string, body: string): Template => ({
   buttons: [],
 });
 
-const REASONS = ['removed', 'no_phone', 'invalid_phone', 'suppressed', 'duplicate_phone', 'blackout', 'missing_value', 'render_error'] as const;
+import { REASONS } from '../lib/bindings';
 
 /** A fake core with one audience of four users: two reachable, one without a phone, one
  * blacked out once a message is checked. */
@@ -54,8 +54,8 @@ function fakeCore() {
       case 'template_library':
         return {
           local: [
-            { draft: { id: 't1', template: template('in_review', 'Hello'), created_at: '1', updated_at: '1' }, states: [{ integration_id: 'wa1', integration_name: 'WhatsApp Support', kind: 'whatsapp', status: 'PENDING', reason: null, edited_since_submitted: false }] },
-            { draft: { id: 't2', template: template('renewal', 'Hi {{Ann}}, your {{Gold}} plan renews.'), created_at: '1', updated_at: '1' }, states: [{ integration_id: 'wa1', integration_name: 'WhatsApp Support', kind: 'whatsapp', status: 'APPROVED', reason: null, edited_since_submitted: false }] },
+            { draft: { id: 't1', template: template('in_review', 'Hello'), created_at: '1', updated_at: '1' }, states: [{ integration_id: 'wa1', integration_name: 'WhatsApp Support', kind: 'whatsapp', status: 'PENDING', reason: null, edited_since_submitted: false, sendable: false }] },
+            { draft: { id: 't2', template: template('renewal', 'Hi {{Ann}}, your {{Gold}} plan renews.'), created_at: '1', updated_at: '1' }, states: [{ integration_id: 'wa1', integration_name: 'WhatsApp Support', kind: 'whatsapp', status: 'APPROVED', reason: null, edited_since_submitted: false, sendable: true }] },
           ],
           remote: [],
           syncs: [],

@@ -99,7 +99,7 @@ describe('submission and sync', () => {
       { id: 'd1', template: { ...base, name: 'approved_one', integrations: ['wa1'], body: 'a' }, created_at: '1', updated_at: '2' },
       { id: 'd2', template: { ...base, name: 'plain_draft', integrations: [], body: 'b' }, created_at: '1', updated_at: '2' },
     ];
-    backend.states = { d1: [{ integration_id: 'wa1', integration_name: 'WhatsApp Support', kind: 'whatsapp', status: 'APPROVED', reason: null, edited_since_submitted: true }] };
+    backend.states = { d1: [{ integration_id: 'wa1', integration_name: 'WhatsApp Support', kind: 'whatsapp', status: 'APPROVED', reason: null, edited_since_submitted: true, sendable: true }] };
     backend.remote = [{ integration_id: 'wa1', integration_name: 'WhatsApp Support', name: 'free_money', language: 'en', category: 'MARKETING', status: 'REJECTED', reason: 'INVALID_FORMAT', body: 'Free {{1}}' }];
     render(TemplatesScreen);
     const user = userEvent.setup();

@@ -134,6 +134,8 @@ export const commands = {
 /* Constants */
 export const ERROR_CODES = ["invalid_input","not_configured","not_found","keychain_unavailable","storage","io","internal","auth_failed","forbidden","rejected","rate_limited","unreachable"] as const;
 
+export const REASONS = ["removed","no_phone","invalid_phone","suppressed","duplicate_phone","blackout","in_other_campaign","missing_value","render_error"] as const;
+
 export const WHATSAPP_LANGUAGES = ["af","sq","ar","ar_EG","ar_AE","ar_LB","ar_MA","ar_QA","az","be_BY","bn","bn_IN","bg","ca","zh_CN","zh_HK","zh_TW","hr","cs","da","prs_AF","nl","nl_BE","en","en_GB","en_US","en_AE","en_AU","en_CA","en_GH","en_IE","en_IN","en_JM","en_MY","en_NZ","en_QA","en_SG","en_UG","en_ZA","et","fil","fi","fr","fr_BE","fr_CA","fr_CH","fr_CI","fr_MA","ka","de","de_AT","de_CH","el","gu","ha","he","hi","hu","id","ga","it","ja","kn","kk","rw_RW","ko","ky_KG","lo","lv","lt","mk","ms","ml","mr","nb","ps_AF","fa","pl","pt_BR","pt_PT","pa","ro","ru","sr","si_LK","sk","sl","es","es_AR","es_CL","es_CO","es_CR","es_DO","es_EC","es_HN","es_MX","es_PA","es_PE","es_ES","es_UY","sw","sv","ta","te","th","tr","uk","ur","uz","vi","zu"] as const;
 
 /* Types */
@@ -758,7 +760,7 @@ export type Preview_Serialize = {
 	sms: SmsPreview_Serialize,
 };
 
-export type Reason = "removed" | "no_phone" | "invalid_phone" | "suppressed" | "duplicate_phone" | "blackout" | "missing_value" | "render_error";
+export type Reason = "removed" | "no_phone" | "invalid_phone" | "suppressed" | "duplicate_phone" | "blackout" | "in_other_campaign" | "missing_value" | "render_error";
 
 export type ReasonCount = {
 	reason: Reason,
@@ -1132,6 +1134,8 @@ export type TemplateState_Deserialize = {
 	reason?: string | null,
 	/**  The template was edited after it was submitted: what Meta reviewed is the older version. */
 	edited_since_submitted: boolean,
+	/**  A campaign of it may go through this integration (see [`sendable`]). */
+	sendable: boolean,
 };
 
 /**  A local template's state on one integration. */
@@ -1152,6 +1156,8 @@ export type TemplateState_Serialize = {
 	reason: string | null,
 	/**  The template was edited after it was submitted: what Meta reviewed is the older version. */
 	edited_since_submitted: boolean,
+	/**  A campaign of it may go through this integration (see [`sendable`]). */
+	sendable: boolean,
 };
 
 /**  A template as the designer edits it (and as the JSON template file holds it). */

@@ -5,7 +5,8 @@ import type { Library } from './api';
 describe('campaign wizard rules', () => {
   it('offers the templates that can be sent first, and only their approved or ready integrations', () => {
     const tpl = (name: string) => ({ name, integrations: [], category: 'UTILITY' as const, language: 'en', header: { kind: 'none' as const, text: '', url: '' }, body: 'x', footer: '', buttons: [] });
-    const state = (id: string, kind: string, status: string) => ({ integration_id: id, integration_name: id, kind, status, reason: null, edited_since_submitted: false });
+    // `sendable` is the core's verdict: the list follows it.
+    const state = (id: string, kind: string, status: string) => ({ integration_id: id, integration_name: id, kind, status, reason: null, edited_since_submitted: false, sendable: status === 'APPROVED' || status === 'READY' });
     const lib: Library = {
       local: [
         { draft: { id: 'a', template: tpl('draft_only'), created_at: '1', updated_at: '1' }, states: [state('wa', 'whatsapp', 'PENDING')] },

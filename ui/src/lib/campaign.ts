@@ -1,30 +1,18 @@
 // The campaign wizard's rules, kept pure so they are tested on their own.
 import type { AudienceSummary, FieldInfo, Library, LocalEntry, Reason, Slot, TemplateState, ValueMapping } from './api';
+import { REASONS as ALL_REASONS } from './bindings';
 import type { MessageKey } from './i18n/index.svelte';
 
-/** A template can go out through an integration once Meta approved it (WhatsApp) or it was
- * submitted to the SMS integration ("ready"). */
-export function sendable(state: TemplateState): boolean {
-  return state.status === 'APPROVED' || state.status === 'READY';
-}
-
-/** The local templates, those with an integration they can be sent through first. */
+/** The local templates, those with an integration they can be sent through (the core says
+ * which: `sendable`) first. */
 export function templateChoices(lib: Library): { entry: LocalEntry; ready: TemplateState[] }[] {
   return lib.local
-    .map((entry) => ({ entry, ready: entry.states.filter(sendable) }))
+    .map((entry) => ({ entry, ready: entry.states.filter((s) => s.sendable) }))
     .sort((a, b) => Number(b.ready.length > 0) - Number(a.ready.length > 0));
 }
 
-export const REASONS: Reason[] = [
-  'removed',
-  'no_phone',
-  'invalid_phone',
-  'suppressed',
-  'duplicate_phone',
-  'blackout',
-  'missing_value',
-  'render_error',
-];
+/** Every exclusion reason, in the core's order. */
+export const REASONS: readonly Reason[] = ALL_REASONS;
 
 export function reasonKey(r: Reason): MessageKey {
   return `reason.${r}` as MessageKey;

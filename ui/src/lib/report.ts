@@ -23,7 +23,7 @@ export function stateTone(state: RecipientState): string {
 /** Why a recipient was skipped: an audience reason, or `cancelled`. */
 export function reasonLabel(reason: string, t: (key: MessageKey) => string): string {
   if (reason === 'cancelled') return t('report.cancelled');
-  return (REASONS as string[]).includes(reason) ? t(reasonKey(reason as Reason)) : reason;
+  return (REASONS as readonly string[]).includes(reason) ? t(reasonKey(reason as Reason)) : reason;
 }
 
 /** A time in milliseconds since the epoch (as text), in the user's locale. */

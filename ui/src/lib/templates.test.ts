@@ -9,7 +9,7 @@ function tpl(name: string, body: string): Template {
 function entry(name: string, body: string, states: [string, string][]): LocalEntry {
   return {
     draft: { id: name, template: tpl(name, body), created_at: '1', updated_at: '1' },
-    states: states.map(([kind, status]) => ({ integration_id: kind + status, integration_name: kind, kind, status, reason: null, edited_since_submitted: false })),
+    states: states.map(([kind, status]) => ({ integration_id: kind + status, integration_name: kind, kind, status, reason: null, edited_since_submitted: false, sendable: false })),
   };
 }
 

@@ -164,6 +164,7 @@ export function fakeBackend(settings: Settings = defaultSettings()): FakeBackend
           status: INTEGRATIONS[id]?.kind === 'whatsapp' ? 'PENDING' : 'READY',
           reason: null,
           edited_since_submitted: false,
+          sendable: INTEGRATIONS[id]?.kind !== 'whatsapp',
         }));
         return { draft, states: state.states[draft.id] };
       }

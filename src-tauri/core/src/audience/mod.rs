@@ -5,7 +5,8 @@
 //! Reasons, first that applies: `removed` (by hand), `no_phone`, `invalid_phone`, `suppressed`
 //! (the local list), `duplicate_phone` (one message per number: the first user keeps it),
 //! `blackout` (the same message reached the user or the number within the blackout days, unless
-//! overridden), then from the field mapping `missing_value` and `render_error`.
+//! overridden), `in_other_campaign` (an unfinished campaign of the same message still has to send
+//! to them), then from the field mapping `missing_value` and `render_error`.
 
 pub mod mapping;
 pub mod run;
@@ -29,18 +30,20 @@ pub enum Reason {
     Suppressed,
     DuplicatePhone,
     Blackout,
+    InOtherCampaign,
     MissingValue,
     RenderError,
 }
 
 impl Reason {
-    pub const ALL: [Reason; 8] = [
+    pub const ALL: [Reason; 9] = [
         Reason::Removed,
         Reason::NoPhone,
         Reason::InvalidPhone,
         Reason::Suppressed,
         Reason::DuplicatePhone,
         Reason::Blackout,
+        Reason::InOtherCampaign,
         Reason::MissingValue,
         Reason::RenderError,
     ];
@@ -53,6 +56,7 @@ impl Reason {
             Reason::Suppressed => "suppressed",
             Reason::DuplicatePhone => "duplicate_phone",
             Reason::Blackout => "blackout",
+            Reason::InOtherCampaign => "in_other_campaign",
             Reason::MissingValue => "missing_value",
             Reason::RenderError => "render_error",
         }
@@ -281,7 +285,7 @@ pub fn insert_page(
     users: &[User],
     phones: &[PhoneFound],
 ) -> AppResult<()> {
-    let tx = db.connection().unchecked_transaction().map_err(sql)?;
+    db.write(|tx| {
     {
         let seq: i64 = tx
             .query_row(
@@ -332,7 +336,8 @@ pub fn insert_page(
         )
         .map_err(sql)?;
     }
-    tx.commit().map_err(sql)
+    Ok(())
+    })
 }
 
 /// Marks the end of a fetch: `complete`, `cancelled` or `failed` (with the error).
@@ -479,14 +484,22 @@ impl BlackoutCheck {
     }
 }
 
-/// Sets every member's reason from the phone, the suppression list, duplicates and the blackout
-/// ledger (the mapping's reasons are set afterwards by `set_failures`).
+/// Sets every member's reason from the phone, the suppression list, duplicates, the blackout
+/// ledger and the unfinished campaigns of the message (the mapping's reasons are set afterwards by
+/// `set_failures`).
 pub fn classify(
     db: &Database,
     audience_id: &str,
     blackout: Option<BlackoutCheck>,
 ) -> AppResult<()> {
-    let tx = db.connection().unchecked_transaction().map_err(sql)?;
+    db.write(|tx| classify_in(tx, audience_id, blackout))
+}
+
+fn classify_in(
+    tx: &rusqlite::Connection,
+    audience_id: &str,
+    blackout: Option<BlackoutCheck>,
+) -> AppResult<()> {
     tx.execute(
         "UPDATE audience_members SET detail = NULL, reason = CASE
             WHEN removed = 1 THEN 'removed'
@@ -520,8 +533,20 @@ pub fn classify(
             params![audience_id, b.fingerprint, b.since_ms],
         )
         .map_err(sql)?;
+        // Those an unfinished campaign of the message still has to send are left to it.
+        crate::campaign::ledger::fill_elsewhere(tx, b.fingerprint)?;
+        tx.execute(
+            "UPDATE audience_members SET reason = 'in_other_campaign',
+                detail = (SELECT e.campaign_id FROM temp.elsewhere e
+                          WHERE e.phone = audience_members.phone OR e.user_id = audience_members.user_id LIMIT 1)
+             WHERE audience_id = ?1 AND reason IS NULL AND (
+                phone IN (SELECT phone FROM temp.elsewhere)
+                OR user_id IN (SELECT user_id FROM temp.elsewhere))",
+            [audience_id],
+        )
+        .map_err(sql)?;
     }
-    tx.commit().map_err(sql)
+    Ok(())
 }
 
 /// The data of the eligible members, in fetch order, a chunk at a time (for the mapping check).
@@ -590,20 +615,21 @@ pub fn set_failures(
     audience_id: &str,
     failures: &[(u64, Reason, String)],
 ) -> AppResult<()> {
-    let tx = db.connection().unchecked_transaction().map_err(sql)?;
-    {
-        let mut stmt = tx
-            .prepare_cached(
-                "UPDATE audience_members SET reason = ?3, detail = ?4
+    db.write(|tx| {
+        {
+            let mut stmt = tx
+                .prepare_cached(
+                    "UPDATE audience_members SET reason = ?3, detail = ?4
                  WHERE audience_id = ?1 AND user_id = ?2",
-            )
-            .map_err(sql)?;
-        for (id, reason, detail) in failures {
-            stmt.execute(params![audience_id, *id as i64, reason.as_str(), detail])
+                )
                 .map_err(sql)?;
+            for (id, reason, detail) in failures {
+                stmt.execute(params![audience_id, *id as i64, reason.as_str(), detail])
+                    .map_err(sql)?;
+            }
         }
-    }
-    tx.commit().map_err(sql)
+        Ok(())
+    })
 }
 
 /// A page of members, in fetch order.
@@ -683,23 +709,24 @@ pub fn set_flags(
             "UPDATE audience_members SET removed = 0 WHERE audience_id = ?1 AND user_id = ?2"
         }
     };
-    let tx = db.connection().unchecked_transaction().map_err(sql)?;
-    {
-        let mut stmt = tx.prepare_cached(statement).map_err(sql)?;
-        for id in user_ids {
-            if stmt
-                .execute(params![audience_id, *id as i64])
-                .map_err(sql)?
-                == 0
-            {
-                return Err(AppError::invalid_field(
-                    "user_ids",
-                    format!("User {id} is not in this audience; nothing was changed."),
-                ));
+    db.write(|tx| {
+        {
+            let mut stmt = tx.prepare_cached(statement).map_err(sql)?;
+            for id in user_ids {
+                if stmt
+                    .execute(params![audience_id, *id as i64])
+                    .map_err(sql)?
+                    == 0
+                {
+                    return Err(AppError::invalid_field(
+                        "user_ids",
+                        format!("User {id} is not in this audience; nothing was changed."),
+                    ));
+                }
             }
         }
-    }
-    tx.commit().map_err(sql)
+        Ok(())
+    })
 }
 
 /// A number on the suppression list.
@@ -717,6 +744,17 @@ pub struct ImportReport {
     pub already: u32,
     /// Lines that hold no valid number: (line number, text).
     pub invalid: Vec<(u32, String)>,
+}
+
+/// Whether a number (E.164) is on the list of numbers never to message.
+pub fn is_suppressed(db: &Database, phone: &str) -> AppResult<bool> {
+    db.connection()
+        .query_row(
+            "SELECT EXISTS (SELECT 1 FROM suppressed WHERE phone = ?1)",
+            [phone],
+            |r| r.get(0),
+        )
+        .map_err(sql)
 }
 
 pub fn suppressed(db: &Database) -> AppResult<Vec<Suppressed>> {
@@ -760,20 +798,20 @@ pub fn suppress(
 }
 
 fn insert_suppressed(db: &Database, phones: &[String], note: &str, now_ms: i64) -> AppResult<u32> {
-    let tx = db.connection().unchecked_transaction().map_err(sql)?;
-    let mut added = 0;
-    {
-        let mut stmt = tx
-            .prepare_cached(
-                "INSERT OR IGNORE INTO suppressed (phone, note, added_at) VALUES (?1, ?2, ?3)",
-            )
-            .map_err(sql)?;
-        for p in phones {
-            added += stmt.execute(params![p, note, now_ms]).map_err(sql)? as u32;
+    db.write(|tx| {
+        let mut added = 0;
+        {
+            let mut stmt = tx
+                .prepare_cached(
+                    "INSERT OR IGNORE INTO suppressed (phone, note, added_at) VALUES (?1, ?2, ?3)",
+                )
+                .map_err(sql)?;
+            for p in phones {
+                added += stmt.execute(params![p, note, now_ms]).map_err(sql)? as u32;
+            }
         }
-    }
-    tx.commit().map_err(sql)?;
-    Ok(added)
+        Ok(added)
+    })
 }
 
 pub fn unsuppress(db: &Database, phone: &str) -> AppResult<()> {
@@ -844,8 +882,8 @@ pub fn import_suppressed(
     })
 }
 
-/// Writes a blackout ledger entry (the send engine does it in the transaction that marks a
-/// message sent).
+/// Writes a blackout ledger entry: the message reached the user's number (`state` `sent`) or
+/// may have (`unknown`). The send engine does it in the transaction that records the outcome.
 pub fn record_blackout(
     conn: &rusqlite::Connection,
     user_id: u64,
@@ -853,13 +891,73 @@ pub fn record_blackout(
     fingerprint: i64,
     sent_at_ms: i64,
     campaign_id: Option<&str>,
+    state: &str,
 ) -> AppResult<()> {
     conn.prepare_cached(
-        "INSERT INTO blackout (user_id, phone, fingerprint, sent_at, campaign_id) VALUES (?1, ?2, ?3, ?4, ?5)",
+        "INSERT INTO blackout (user_id, phone, fingerprint, sent_at, campaign_id, state) VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
     )
-    .and_then(|mut s| s.execute(params![user_id as i64, phone, fingerprint, sent_at_ms, campaign_id]))
+    .and_then(|mut s| s.execute(params![user_id as i64, phone, fingerprint, sent_at_ms, campaign_id, state]))
     .map_err(sql)?;
     Ok(())
+}
+
+/// The latest time a message reached a recipient (by user or by number), from the ledger.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Reached {
+    pub campaign_id: Option<String>,
+    pub sent_at_ms: i64,
+    /// `sent` or `unknown`.
+    pub state: String,
+}
+
+impl Reached {
+    /// The latest entry of `fingerprint` for the user or the number since `since_ms`, leaving
+    /// out the entries of campaign `except` (its own re-sends are the user's decision).
+    pub fn find(
+        conn: &rusqlite::Connection,
+        fingerprint: i64,
+        user_id: u64,
+        phone: &str,
+        since_ms: i64,
+        except: &str,
+    ) -> AppResult<Option<Reached>> {
+        conn.prepare_cached(
+            "SELECT campaign_id, sent_at, state FROM (
+                SELECT campaign_id, sent_at, state FROM blackout
+                WHERE fingerprint = ?1 AND user_id = ?2 AND sent_at >= ?4 AND campaign_id IS NOT ?5
+                UNION ALL
+                SELECT campaign_id, sent_at, state FROM blackout
+                WHERE fingerprint = ?1 AND phone = ?3 AND sent_at >= ?4 AND campaign_id IS NOT ?5)
+             ORDER BY sent_at DESC LIMIT 1",
+        )
+        .and_then(|mut s| {
+            s.query_row(
+                params![fingerprint, user_id as i64, phone, since_ms, except],
+                |r| {
+                    Ok(Reached {
+                        campaign_id: r.get(0)?,
+                        sent_at_ms: r.get(1)?,
+                        state: r.get(2)?,
+                    })
+                },
+            )
+            .optional()
+        })
+        .map_err(sql)
+    }
+
+    /// Why a recipient it names is skipped.
+    pub fn describe(&self) -> String {
+        let when = chrono::DateTime::from_timestamp_millis(self.sent_at_ms)
+            .map(|d| d.to_rfc3339_opts(chrono::SecondsFormat::Secs, true))
+            .unwrap_or_default();
+        let campaign = self.campaign_id.as_deref().unwrap_or("?");
+        if self.state == "unknown" {
+            format!("The same message may have reached this recipient on {when} (campaign {campaign}, outcome unknown): blacked out.")
+        } else {
+            format!("The same message reached this recipient on {when} (campaign {campaign}): blacked out.")
+        }
+    }
 }
 
 #[cfg(test)]

@@ -151,17 +151,28 @@ impl Workspace {
         ));
         let mut status = "complete";
         while let Some(page) = rx.recv().await {
-            let page = match page {
-                Ok(p) => p,
+            let stored = page.and_then(|page| {
+                crate::storage::blocking(|| {
+                    super::insert_page(&self.db(), &id, &page.users, &page.phones)
+                })?;
+                Ok(page.users.len() as u32)
+            });
+            match stored {
+                Ok(n) => {
+                    p.users += n;
+                    p.pages += 1;
+                }
                 Err(e) => {
+                    // A fetch that fails ends `failed` (with why), never stays `fetching`.
                     producer.abort();
-                    super::finish(&self.db(), &id, "failed", Some(&e.message), self.now_ms())?;
+                    if let Err(also) =
+                        super::finish(&self.db(), &id, "failed", Some(&e.message), self.now_ms())
+                    {
+                        tracing::error!(audience = %id, "could not mark the fetch failed: {}", also.message);
+                    }
                     return Err(e);
                 }
-            };
-            super::insert_page(&self.db(), &id, &page.users, &page.phones)?;
-            p.users += page.users.len() as u32;
-            p.pages += 1;
+            }
             progress(&p);
             if cancel.load(Ordering::Relaxed) {
                 status = "cancelled";
@@ -199,37 +210,38 @@ impl Workspace {
     pub async fn recheck(&self, audience_id: &str) -> AppResult<AudienceSummary> {
         let (_, stored) = super::stored(&self.db(), audience_id)?;
         let Some(json) = stored else {
-            super::classify(&self.db(), audience_id, None)?;
-            super::set_segments(&self.db(), audience_id, 0)?;
-            return super::summary(&self.db(), audience_id);
+            return crate::storage::blocking(|| {
+                super::classify(&self.db(), audience_id, None)?;
+                super::set_segments(&self.db(), audience_id, 0)?;
+                super::summary(&self.db(), audience_id)
+            });
         };
         let spec: MessageSpec = serde_json::from_str(&json).map_err(AppError::internal)?;
         let (renderer, fingerprint) = self.renderer(audience_id, &spec).await?;
         let days = self.settings()?.blackout_days;
-        super::classify(
-            &self.db(),
-            audience_id,
-            BlackoutCheck::new(fingerprint, days, self.now_ms()),
-        )?;
-        // Members are numbered from 0.
-        let (mut after, mut segments) = (-1, 0u64);
-        loop {
-            let chunk = super::eligible_chunk(&self.db(), audience_id, after, RENDER_CHUNK)?;
-            let Some((last, _)) = chunk.last() else {
-                break;
-            };
-            after = *last;
-            let mut failures: Vec<(u64, Reason, String)> = Vec::new();
-            for (_, r) in &chunk {
-                match renderer.render(r) {
-                    Ok(out) => segments += u64::from(out.segments),
-                    Err((reason, detail)) => failures.push((r.user_id, reason, detail)),
+        let check = BlackoutCheck::new(fingerprint, days, self.now_ms());
+        crate::storage::blocking(|| {
+            super::classify(&self.db(), audience_id, check)?;
+            // Members are numbered from 0.
+            let (mut after, mut segments) = (-1, 0u64);
+            loop {
+                let chunk = super::eligible_chunk(&self.db(), audience_id, after, RENDER_CHUNK)?;
+                let Some((last, _)) = chunk.last() else {
+                    break;
+                };
+                after = *last;
+                let mut failures: Vec<(u64, Reason, String)> = Vec::new();
+                for (_, r) in &chunk {
+                    match renderer.render(r) {
+                        Ok(out) => segments += u64::from(out.segments),
+                        Err((reason, detail)) => failures.push((r.user_id, reason, detail)),
+                    }
                 }
+                super::set_failures(&self.db(), audience_id, &failures)?;
             }
-            super::set_failures(&self.db(), audience_id, &failures)?;
-        }
-        super::set_segments(&self.db(), audience_id, segments)?;
-        super::summary(&self.db(), audience_id)
+            super::set_segments(&self.db(), audience_id, segments)?;
+            super::summary(&self.db(), audience_id)
+        })
     }
 
     /// The renderer and the blackout fingerprint of a message on an audience.

@@ -1,35 +1,42 @@
-//! The send engine: one runner per campaign (a lease in SQLite with a heartbeat), a real rate
-//! limiter (`governor`), bounded concurrency, each state written before and after the call, the
-//! blackout entry in the same transaction as `sent`, auto-pause after consecutive failures,
-//! pause / resume / cancel, and recovery of rows left `sending` by a runner that died.
+//! The send engine: a campaign's pending recipients sent at its rate (a `governor` limiter),
+//! with bounded concurrency, under one runner (`runner.rs`).
+//!
+//! Every state is written before and after the call (`ledger.rs`): the claim (`pending →
+//! sending`, with the blackout checked in the same transaction) is committed — durably — before
+//! the request leaves; the outcome and its blackout entry after it lands. The database work runs
+//! on the database thread (`storage::Writer`), never on the async runtime: a busy disk or another
+//! writer holding the lock stalls new claims, not the requests in flight, whose outcomes wait in
+//! memory until they are written. When the run must stop — paused, cancelled, auto-paused after
+//! consecutive failures, or on a database error — the requests in flight land first and their
+//! outcomes are recorded; only a run killed mid-call leaves rows `sending`, which the next run
+//! turns `unknown`.
 
-use super::{
-    insert_campaign, insert_recipients, not_found, sql, CampaignSummary, Frozen, NewCampaign,
-    RecipientState, StateCounts, FREEZE_CHUNK,
-};
-use crate::audience::run::MessageSpec;
-use crate::clients::sunshine::{NotifyFailure, SunshineClient};
+use super::ledger::{self, Claims, Landed, Outcome, Queued};
+use super::{runner, CampaignSummary, StateCounts};
+use crate::clients::sunshine::SunshineClient;
 use crate::error::{AppError, AppResult, ErrorCode};
+use crate::storage::{Writer, WRITE_PATIENCE};
 use crate::workspace::Workspace;
 use governor::{Quota, RateLimiter};
-use rusqlite::params;
+use rusqlite::Connection;
 use serde::{Deserialize, Serialize};
 use specta::Type;
 use std::collections::VecDeque;
 use std::num::NonZeroU32;
 use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::Arc;
 use std::time::{Duration, Instant};
+use tokio::sync::oneshot;
 
-/// A runner holds a campaign this long without a heartbeat; it renews every third of it.
-pub const LEASE_MS: i64 = 15_000;
-/// Why a row left `sending` by a runner that stopped is `unknown`.
-const INTERRUPTED: &str = "Relay stopped while this message was being sent: it may have been delivered. Re-send it only if you are sure it was not.";
 /// The fastest a campaign may send (messages per second).
 pub const MAX_RATE: u32 = crate::settings::MAX_SEND_RATE;
 /// Pending recipients read per database round trip.
 const QUEUE_CHUNK: u32 = 500;
-/// The most messages marked `sending` in one transaction and sent together.
-const BATCH: usize = 64;
+/// The most messages claimed in one transaction and sent together.
+const BATCH: usize = 256;
+/// Times the last outcomes of a run are written again (each after [`WRITE_PATIENCE`]) before
+/// the run gives up on them (they are then `sending`, and `unknown` at the next run).
+const FLUSH_ATTEMPTS: u32 = 5;
 
 /// Pause and cancel, from the UI or a signal, read by the runner between sends.
 #[derive(Debug, Default)]
@@ -56,6 +63,10 @@ impl CampaignControl {
     pub fn cancel(&self) {
         self.cancel.store(true, Ordering::Relaxed);
     }
+
+    pub fn is_paused(&self) -> bool {
+        self.pause.load(Ordering::Relaxed)
+    }
 }
 
 /// Where a running campaign stands, sent after every few results.
@@ -70,363 +81,20 @@ pub struct CampaignProgress {
     pub status: String,
 }
 
-/// What one call ended as.
-struct Outcome {
-    seq: u32,
-    user_id: u64,
-    phone: String,
-    result: Result<Option<String>, NotifyFailure>,
+/// Why the loop stopped.
+enum Stop {
+    Done,
+    Paused(Option<String>),
+    Cancelled,
+    /// The database (or the lease) failed: paused, resumable.
+    Failed(AppError),
 }
 
+/// What a job on the database thread gives back when it fails: the error, and the outcomes it
+/// was to record (kept, to be written again).
+type JobResult<T> = Result<T, (AppError, Vec<Outcome>)>;
+
 impl Workspace {
-    /// Freezes a campaign from a fetched audience: the audience is checked again for the
-    /// message, then each recipient's notification is rendered and stored (`pending`), and each
-    /// excluded member stored as `skipped` with its reason. Nothing is sent.
-    pub async fn create_campaign(
-        &self,
-        audience_id: &str,
-        spec: MessageSpec,
-        rate: Option<u32>,
-        auto_pause_after: Option<u32>,
-    ) -> AppResult<CampaignSummary> {
-        let rate = match rate {
-            Some(r) => r,
-            None => self.settings()?.rate_for(&spec.integration_id),
-        };
-        check_rate(rate)?;
-        let auto_pause_after = auto_pause_after
-            .unwrap_or(self.settings()?.auto_pause_after)
-            .max(1);
-        let checked = self.check_audience(audience_id, Some(spec.clone())).await?;
-        let (renderer, fingerprint) = self.renderer(audience_id, &spec).await?;
-        let namespace = self.settings()?.whatsapp_namespace;
-        let now = self.now_ms();
-        let id = self
-            .new_campaign(
-                audience_id,
-                &spec,
-                fingerprint,
-                &checked.query,
-                (rate, auto_pause_after),
-                false,
-            )
-            .await?;
-        // Those who will receive it, rendered once, now: a resume sends exactly this.
-        let mut after = -1;
-        loop {
-            let chunk =
-                crate::audience::eligible_chunk(&self.db(), audience_id, after, FREEZE_CHUNK)?;
-            let Some((last, _)) = chunk.last() else {
-                break;
-            };
-            after = *last;
-            let rows: Vec<Frozen> = chunk
-                .into_iter()
-                .map(|(seq, r)| {
-                    let phone = r.phone.clone().unwrap_or_default();
-                    match renderer.render(&r) {
-                        Ok(out) => Frozen {
-                            seq: seq as u32,
-                            user_id: r.user_id,
-                            name: r.name.clone(),
-                            payload: Some(
-                                renderer
-                                    .notification(&spec.integration_id, &namespace, &phone, &out)
-                                    .to_string(),
-                            ),
-                            phone: Some(phone),
-                            segments: out.segments,
-                            reason: None,
-                        },
-                        Err((reason, _)) => Frozen {
-                            seq: seq as u32,
-                            user_id: r.user_id,
-                            name: r.name.clone(),
-                            phone: Some(phone),
-                            payload: None,
-                            segments: 0,
-                            reason: Some(reason.as_str().to_string()),
-                        },
-                    }
-                })
-                .collect();
-            insert_recipients(&self.db(), &id, &rows, now)?;
-        }
-        // Those left out, with their reason, a chunk at a time.
-        let mut after = -1i64;
-        loop {
-            let chunk: Vec<Frozen> = {
-                let db = self.db();
-                let mut stmt = db
-                    .connection()
-                    .prepare_cached(
-                        "SELECT seq, user_id, name, phone, reason FROM audience_members
-                         WHERE audience_id = ?1 AND reason IS NOT NULL AND seq > ?2 ORDER BY seq LIMIT ?3",
-                    )
-                    .map_err(sql)?;
-                let rows = stmt
-                    .query_map(params![audience_id, after, FREEZE_CHUNK], |r| {
-                        Ok(Frozen {
-                            seq: r.get::<_, i64>(0)? as u32,
-                            user_id: r.get::<_, i64>(1)? as u64,
-                            name: r.get(2)?,
-                            phone: r.get(3)?,
-                            payload: None,
-                            segments: 0,
-                            reason: r.get(4)?,
-                        })
-                    })
-                    .map_err(sql)?;
-                rows.collect::<rusqlite::Result<_>>().map_err(sql)?
-            };
-            let Some(last) = chunk.last() else {
-                break;
-            };
-            after = i64::from(last.seq);
-            insert_recipients(&self.db(), &id, &chunk, now)?;
-        }
-        tracing::info!(campaign = %id, rate, "campaign created");
-        self.campaign(&id)
-    }
-
-    /// Stores a new campaign's row (status `ready`, no recipients yet); returns its id.
-    /// `limits` is (messages per second, failures in a row before it pauses itself).
-    async fn new_campaign(
-        &self,
-        audience_id: &str,
-        spec: &MessageSpec,
-        fingerprint: i64,
-        query: &str,
-        limits: (u32, u32),
-        test: bool,
-    ) -> AppResult<String> {
-        let draft = crate::template::drafts::get(&self.db(), &spec.template_id)?;
-        let channel = self.integration_kind(&spec.integration_id).await?;
-        let id = uuid::Uuid::new_v4().simple().to_string();
-        insert_campaign(
-            &self.db(),
-            &NewCampaign {
-                id: &id,
-                spec,
-                template_name: &draft.template.name,
-                language: &draft.template.language,
-                channel: &channel,
-                fingerprint,
-                audience_id: Some(audience_id),
-                query,
-                rate: limits.0,
-                auto_pause_after: limits.1,
-                test,
-                now_ms: self.now_ms(),
-            },
-        )?;
-        Ok(id)
-    }
-
-    /// Sends one message to a typed number, filled with the first eligible recipient's values:
-    /// recorded as a test campaign (outside the blackout window, kept out of it too).
-    pub async fn send_test(
-        &self,
-        audience_id: &str,
-        spec: MessageSpec,
-        phone: &str,
-    ) -> AppResult<CampaignSummary> {
-        let settings = self.settings()?;
-        let country = crate::audience::default_country(&settings.default_country);
-        let Some(phone) = crate::audience::normalize_phone(phone, country) else {
-            return Err(AppError::invalid_field(
-                "phone",
-                format!("\"{}\" is not a phone number Relay can read. Type it in international form, like +447400123456.", phone.trim()),
-            ));
-        };
-        let (renderer, fingerprint) = self.renderer(audience_id, &spec).await?;
-        let chunk = crate::audience::eligible_chunk(&self.db(), audience_id, -1, 50)?;
-        let Some((recipient, out)) = chunk
-            .into_iter()
-            .find_map(|(_, r)| renderer.render(&r).ok().map(|out| (r, out)))
-        else {
-            return Err(AppError::new(
-                ErrorCode::InvalidInput,
-                "A test takes its values from the first recipient who can receive the message, and there is none: check the exclusions and the mapping.",
-            ));
-        };
-        let query = self.audience_summary(audience_id)?.query;
-        let now = self.now_ms();
-        let id = self
-            .new_campaign(audience_id, &spec, fingerprint, &query, (1, 1), true)
-            .await?;
-        let payload = renderer
-            .notification(
-                &spec.integration_id,
-                &settings.whatsapp_namespace,
-                &phone,
-                &out,
-            )
-            .to_string();
-        insert_recipients(
-            &self.db(),
-            &id,
-            &[Frozen {
-                seq: 0,
-                user_id: recipient.user_id,
-                name: recipient.name.clone(),
-                phone: Some(phone),
-                payload: Some(payload),
-                segments: out.segments,
-                reason: None,
-            }],
-            now,
-        )?;
-        tracing::info!(campaign = %id, "test message");
-        self.run_campaign(&id, &CampaignControl::default(), |_| {})
-            .await
-    }
-
-    /// A dry run: the audience checked for the message and every recipient's rendered message
-    /// written as CSV (user id, name, phone, the values, the text, SMS segments). Nothing is
-    /// sent or stored besides the check. Returns how many messages would go out.
-    pub async fn dry_run_csv(
-        &self,
-        audience_id: &str,
-        spec: MessageSpec,
-        out: impl std::io::Write,
-    ) -> AppResult<u32> {
-        self.check_audience(audience_id, Some(spec.clone())).await?;
-        let (renderer, _) = self.renderer(audience_id, &spec).await?;
-        let mut w = csv::Writer::from_writer(out);
-        let io =
-            |e: csv::Error| AppError::new(ErrorCode::Io, format!("Could not write the CSV: {e}."));
-        w.write_record([
-            "user_id",
-            "name",
-            "phone",
-            "values",
-            "message",
-            "sms_segments",
-        ])
-        .map_err(io)?;
-        let (mut after, mut n) = (-1, 0);
-        loop {
-            let chunk =
-                crate::audience::eligible_chunk(&self.db(), audience_id, after, FREEZE_CHUNK)?;
-            let Some((last, _)) = chunk.last() else {
-                break;
-            };
-            after = *last;
-            for (_, r) in chunk {
-                // Checked just above: every eligible recipient renders.
-                let Ok(out) = renderer.render(&r) else {
-                    continue;
-                };
-                w.write_record([
-                    r.user_id.to_string(),
-                    r.name.clone(),
-                    r.phone.clone().unwrap_or_default(),
-                    out.values.join(" | "),
-                    out.text.clone(),
-                    out.segments.to_string(),
-                ])
-                .map_err(io)?;
-                n += 1;
-            }
-        }
-        w.flush()
-            .map_err(|e| AppError::new(ErrorCode::Io, format!("Could not write the CSV: {e}.")))?;
-        Ok(n)
-    }
-
-    pub fn campaign(&self, id: &str) -> AppResult<CampaignSummary> {
-        let mut c = super::summary(&self.db(), id, self.now_ms())?;
-        c.running = c.running && self.campaign_locked(id);
-        Ok(c)
-    }
-
-    /// Every campaign, newest first.
-    pub fn campaigns(&self) -> AppResult<Vec<CampaignSummary>> {
-        let mut all = super::list(&self.db(), self.now_ms())?;
-        for c in all.iter_mut().filter(|c| c.running) {
-            c.running = self.campaign_locked(&c.id);
-        }
-        Ok(all)
-    }
-
-    pub fn campaign_recipients(
-        &self,
-        id: &str,
-        state: Option<RecipientState>,
-        offset: u32,
-        limit: u32,
-    ) -> AppResult<super::RecipientPage> {
-        super::recipients(&self.db(), id, state, offset, limit.min(1000))
-    }
-
-    /// Campaigns a runner left behind (a crash, a closed app): running, with no live lease.
-    pub fn interrupted_campaigns(&self) -> AppResult<Vec<CampaignSummary>> {
-        Ok(self
-            .campaigns()?
-            .into_iter()
-            .filter(|c| c.status == "running" && !c.running)
-            .collect())
-    }
-
-    /// Cancels a campaign that no runner holds (ready, paused, or interrupted): its pending
-    /// recipients become `skipped` (cancelled). A running one is cancelled through its
-    /// [`CampaignControl`] instead.
-    pub fn cancel_campaign(&self, id: &str) -> AppResult<CampaignSummary> {
-        let campaign = self.campaign(id)?;
-        if matches!(campaign.status.as_str(), "completed" | "cancelled") {
-            return Ok(campaign);
-        }
-        let _lock = self.campaign_lock(id).map_err(|e| {
-            if e.code == ErrorCode::InvalidInput {
-                AppError::new(
-                    ErrorCode::InvalidInput,
-                    format!("The campaign {id} is being sent by another Relay window or process: cancel it there."),
-                )
-            } else {
-                e
-            }
-        })?;
-        let now = self.now_ms();
-        let db = self.db();
-        let tx = db.connection().unchecked_transaction().map_err(sql)?;
-        tx.execute(
-            "UPDATE campaigns SET status = 'cancelled', finished_at = ?2, pause_reason = NULL,
-                 runner = NULL, lease_until = NULL
-             WHERE id = ?1",
-            params![id, now],
-        )
-        .map_err(sql)?;
-        tx.execute(
-            "UPDATE campaign_recipients SET state = 'unknown', updated_at = ?2, error = ?3
-             WHERE campaign_id = ?1 AND state = 'sending'",
-            params![id, now, INTERRUPTED],
-        )
-        .map_err(sql)?;
-        tx.execute(
-            "UPDATE campaign_recipients SET state = 'skipped', reason = 'cancelled', updated_at = ?2
-             WHERE campaign_id = ?1 AND state = 'pending'",
-            params![id, now],
-        )
-        .map_err(sql)?;
-        tx.commit().map_err(sql)?;
-        drop(db);
-        tracing::info!(campaign = %id, "campaign cancelled");
-        self.campaign(id)
-    }
-
-    /// Puts failed recipients (and unknown ones only when `unknown_too`: they may have been
-    /// delivered) back in the queue; the campaign can then be resumed.
-    pub fn requeue_recipients(&self, id: &str, unknown_too: bool) -> AppResult<u32> {
-        self.campaign(id)?;
-        super::requeue(&self.db(), id, unknown_too, self.now_ms())
-    }
-
-    pub fn export_campaign_csv(&self, id: &str, out: impl std::io::Write) -> AppResult<u32> {
-        self.campaign(id)?;
-        super::export_csv(&self.db(), id, out)
-    }
-
     /// Sends a campaign until every recipient is done, or it is paused or cancelled. Refused
     /// while another window or process runs it.
     pub async fn run_campaign(
@@ -450,24 +118,46 @@ impl Workspace {
             return Err(e);
         }
         self.verify_access().await?;
-        let client = std::sync::Arc::new(self.sunshine_client()?);
-        let runner = uuid::Uuid::new_v4().simple().to_string();
+        let client = Arc::new(self.sunshine_client()?);
+        let runner_id = uuid::Uuid::new_v4().simple().to_string();
         // Held until this function returns; the OS releases it if the process dies.
-        let _lock = self.campaign_lock(id)?;
+        let _lock = runner::lock(self, id)?;
         // Read again under the lock: another process may have ended it meanwhile.
         let campaign = self.campaign(id)?;
         if let Some(e) = finished(&campaign) {
             return Err(e);
         }
-        let recovered = acquire(self, id, &runner)?;
+        let writer = self.writer()?;
+        let (cid, rid, host, now) = (
+            id.to_string(),
+            runner_id.clone(),
+            runner::this_host(),
+            self.now_ms(),
+        );
+        let (claims, recovered) = writer
+            .run(move |conn| {
+                crate::storage::write(conn, WRITE_PATIENCE, |tx| {
+                    let recovered = runner::acquire(tx, &cid, &rid, &host, now)?;
+                    Ok((Claims::read(tx, &cid)?, recovered))
+                })
+            })
+            .await?;
         if recovered > 0 {
             tracing::warn!(campaign = %id, recovered, "rows left sending by an earlier runner are now unknown");
         }
         tracing::info!(campaign = %id, rate = campaign.rate, "campaign sending");
-        let result = self
-            .send_loop(&campaign, &runner, &client, control, &mut progress)
+        let stop = self
+            .send_loop(
+                &campaign,
+                claims,
+                &runner_id,
+                &client,
+                &writer,
+                control,
+                &mut progress,
+            )
             .await;
-        let end = self.finish(id, &runner, result);
+        let end = self.finish(&writer, id, &runner_id, stop).await;
         let summary = self.campaign(id)?;
         progress(&CampaignProgress {
             campaign_id: id.to_string(),
@@ -479,40 +169,48 @@ impl Workspace {
         end.map(|_| summary)
     }
 
+    #[allow(clippy::too_many_arguments)]
     async fn send_loop(
         &self,
         campaign: &CampaignSummary,
+        claims: Claims,
         runner: &str,
-        client: &std::sync::Arc<SunshineClient>,
+        client: &Arc<SunshineClient>,
+        writer: &Writer,
         control: &CampaignControl,
         progress: &mut impl FnMut(&CampaignProgress),
-    ) -> AppResult<Stop> {
-        let id = campaign.id.as_str();
+    ) -> Stop {
+        let claims = Arc::new(claims);
+        let id = campaign.id.clone();
         let rate = NonZeroU32::new(campaign.rate.clamp(1, MAX_RATE)).unwrap_or(NonZeroU32::MIN);
-        // A burst of 20 ms worth (at least 1): precise pacing, yet timers of 1 ms suffice at
-        // 1,000 messages a second.
-        let burst = NonZeroU32::new((campaign.rate / 50).max(1)).unwrap_or(NonZeroU32::MIN);
+        // A burst of 100 ms worth (at least 1): timers of 1 ms suffice at 1,000 messages a
+        // second, and a commit that stalls for a moment (the disk syncing) is caught up on, so the
+        // rate holds over the campaign.
+        let burst = NonZeroU32::new((campaign.rate / 10).max(1)).unwrap_or(NonZeroU32::MIN);
         let limiter = RateLimiter::direct(Quota::per_second(rate).allow_burst(burst));
         let max_in_flight = if control.unthrottled {
             256
         } else {
             (campaign.rate / 2).clamp(4, 256) as usize
         };
-        let fingerprint: i64 = self
-            .db()
-            .connection()
-            .query_row(
-                "SELECT fingerprint FROM campaigns WHERE id = ?1",
-                [id],
-                |r| r.get(0),
-            )
-            .map_err(sql)?;
-        let mut counts = super::counts(&self.db(), id)?;
+        let counts = {
+            let id = id.clone();
+            writer.run(move |c| super::counts(c, &id)).await
+        };
+        let mut counts = match counts {
+            Ok(c) => c,
+            Err(e) => return Stop::Failed(e),
+        };
         let mut inflight = tokio::task::JoinSet::new();
-        let mut queue: VecDeque<(u32, u64, String, String)> = VecDeque::new();
+        let mut queue: VecDeque<Queued> = VecDeque::new();
         let mut after: i64 = -1;
-        let mut heartbeat = tokio::time::interval(Duration::from_millis((LEASE_MS / 3) as u64));
+        // Nobody is left pending: the run ends once the calls in flight have landed.
+        let mut exhausted = false;
+        let mut heartbeat =
+            tokio::time::interval(Duration::from_millis((runner::LEASE_MS / 3) as u64));
         heartbeat.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+        heartbeat.tick().await; // the first tick is immediate: the lease was just taken
+        let mut book = Book::new(claims.clone(), runner.to_string());
         let mut state = LoopState {
             consecutive: 0,
             accepted: VecDeque::new(),
@@ -520,9 +218,16 @@ impl Workspace {
             stop: None,
         };
         loop {
-            let ready = landed(&mut inflight, None)?;
-            self.apply(campaign, fingerprint, ready, &mut counts, &mut state)?;
-            state.report(id, campaign.rate, &counts, progress, false);
+            for o in landed(&mut inflight, None) {
+                state.tally(campaign, &o, &mut counts);
+                book.landed(o);
+            }
+            if book.renew_due && book.job.is_none() {
+                if let Err(e) = book.record(writer, self.now_ms()) {
+                    state.stop.get_or_insert(Stop::Failed(e));
+                }
+            }
+            state.report(&id, campaign.rate, &counts, progress, false);
             if state.stop.is_none() {
                 if control.cancel.load(Ordering::Relaxed) {
                     state.stop = Some(Stop::Cancelled);
@@ -533,38 +238,76 @@ impl Workspace {
             if state.stop.is_some() {
                 break;
             }
-            if queue.is_empty() {
-                queue = next_pending(self, id, after)?;
-                match queue.back() {
-                    Some(last) => after = last.0 as i64,
-                    None => break,
-                }
-            }
-            if inflight.len() >= max_in_flight {
-                tokio::select! {
-                    Some(done) = inflight.join_next() => {
-                        let ready = landed(&mut inflight, Some(done))?;
-                        self.apply(campaign, fingerprint, ready, &mut counts, &mut state)?;
+            if queue.is_empty() && book.job.is_none() && !exhausted {
+                let next = {
+                    let id = id.clone();
+                    writer
+                        .run(move |c| ledger::next_pending(c, &id, after, QUEUE_CHUNK))
+                        .await
+                };
+                queue = match next {
+                    Ok(q) => q,
+                    Err(e) => {
+                        state.stop = Some(Stop::Failed(e));
+                        break;
                     }
-                    _ = heartbeat.tick() => renew(self, id, runner)?,
+                };
+                match queue.back() {
+                    Some(last) => after = i64::from(last.seq),
+                    None => exhausted = true,
                 }
-                continue;
             }
+            if exhausted && inflight.is_empty() && book.job.is_none() {
+                break;
+            }
+            // A claim starts when the database thread is free: while one commits, the calls
+            // that land make room, and the next claim takes all of it (one commit for many).
+            let can_claim =
+                book.job.is_none() && !queue.is_empty() && inflight.len() < max_in_flight;
             tokio::select! {
-                _ = limiter.until_ready(), if !control.unthrottled => {}
-                _ = std::future::ready(()), if control.unthrottled => {}
+                done = wait(&mut book.job) => {
+                    book.job = None;
+                    match book.settled(done) {
+                        Ok(claimed) => {
+                            let (send, skipped) = claimed;
+                            counts.pending = counts
+                                .pending
+                                .saturating_sub(send.len() as u32 + skipped);
+                            counts.skipped += skipped;
+                            counts.sending += send.len() as u32;
+                            for q in send {
+                                inflight.spawn(send_one(client.clone(), q));
+                            }
+                        }
+                        Err(e) => {
+                            state.stop.get_or_insert(Stop::Failed(e));
+                        }
+                    }
+                    continue;
+                }
                 Some(done) = inflight.join_next() => {
-                    let ready = landed(&mut inflight, Some(done))?;
-                    self.apply(campaign, fingerprint, ready, &mut counts, &mut state)?;
+                    for o in landed(&mut inflight, Some(done)) {
+                        state.tally(campaign, &o, &mut counts);
+                        book.landed(o);
+                    }
                     continue;
                 }
                 _ = heartbeat.tick() => {
-                    renew(self, id, runner)?;
+                    book.renew_due = true;
                     continue;
                 }
+                // Outcomes are written with the next claim, or alone after a moment.
+                _ = sleep_until(book.record_by), if book.job.is_none() && book.record_by.is_some() => {
+                    if let Err(e) = book.record(writer, self.now_ms()) {
+                        state.stop.get_or_insert(Stop::Failed(e));
+                    }
+                    continue;
+                }
+                _ = limiter.until_ready(), if can_claim && !control.unthrottled => {}
+                _ = std::future::ready(()), if can_claim && control.unthrottled => {}
             }
-            // The limiter allowed one message; take any others it allows at once (a burst
-            // is 20 ms of messages), up to the free slots.
+            // The limiter allowed one message; take any others it allows at once (a burst is
+            // 100 ms of messages), up to the free slots.
             let room = max_in_flight.saturating_sub(inflight.len()).clamp(1, BATCH);
             let mut batch = Vec::with_capacity(room);
             while batch.len() < room {
@@ -576,169 +319,265 @@ impl Workspace {
                     None => break,
                 }
             }
-            if batch.is_empty() {
-                continue;
-            }
-            // Written before the calls, which leave right after: a crash from here on leaves
-            // them `sending`, then `unknown`.
-            mark_sending(self, id, batch.iter().map(|b| b.0))?;
-            counts.pending = counts.pending.saturating_sub(batch.len() as u32);
-            counts.sending += batch.len() as u32;
-            for (seq, user_id, phone, payload) in batch {
-                let client = client.clone();
-                inflight.spawn(async move {
-                    let result = client.send_notification(&payload).await;
-                    Outcome {
-                        seq,
-                        user_id,
-                        phone,
-                        result,
-                    }
-                });
+            // Claimed — durably — before the calls, which leave once it has committed: a crash
+            // from then on leaves them `sending`, then `unknown`. The same transaction records
+            // what has landed since the last one.
+            if let Err(e) = book.claim(writer, batch, self.now_ms()) {
+                state.stop = Some(Stop::Failed(e));
+                break;
             }
         }
-        // Let what is in flight land (it was sent, or may have been).
+        // The claim being committed, if any, and the calls in flight land (they were sent, or
+        // may have been); then everything is written.
+        if let Err(e) = book.settle_claim(&mut counts, &mut inflight, client).await {
+            state.stop.get_or_insert(Stop::Failed(e));
+        }
         while let Some(done) = inflight.join_next().await {
-            let ready = landed(&mut inflight, Some(done))?;
-            self.apply(campaign, fingerprint, ready, &mut counts, &mut state)?;
+            for o in landed(&mut inflight, Some(done)) {
+                state.tally(campaign, &o, &mut counts);
+                book.landed(o);
+            }
         }
-        state.report(id, campaign.rate, &counts, progress, true);
-        Ok(state.stop.unwrap_or(Stop::Done))
+        if let Err(e) = book.flush(writer, self.now_ms()).await {
+            tracing::error!(campaign = %id, left = book.unrecorded.len(), "could not record the last outcomes: {}", e.message);
+            state.stop.get_or_insert(Stop::Failed(e));
+        }
+        state.report(&id, campaign.rate, &counts, progress, true);
+        state.stop.unwrap_or(Stop::Done)
     }
 
-    /// Records the outcomes of the calls that have landed, in one transaction: `sent` with its
-    /// blackout entry, or `failed` / `unknown` with the reason.
-    fn apply(
-        &self,
-        campaign: &CampaignSummary,
-        fingerprint: i64,
-        outcomes: Vec<Outcome>,
-        counts: &mut StateCounts,
-        state: &mut LoopState,
-    ) -> AppResult<()> {
-        if outcomes.is_empty() {
-            return Ok(());
-        }
-        let now = self.now_ms();
-        let db = self.db();
-        let tx = db.connection().unchecked_transaction().map_err(sql)?;
-        {
-            let mut sent = tx
-                .prepare_cached(
-                    "UPDATE campaign_recipients SET state = 'sent', notification_id = ?3, error = NULL, updated_at = ?4
-                     WHERE campaign_id = ?1 AND seq = ?2",
-                )
-                .map_err(sql)?;
-            let mut not_sent = tx
-                .prepare_cached(
-                    "UPDATE campaign_recipients SET state = ?3, error = ?4, updated_at = ?5
-                     WHERE campaign_id = ?1 AND seq = ?2",
-                )
-                .map_err(sql)?;
-            for o in outcomes {
-                counts.sending = counts.sending.saturating_sub(1);
-                match &o.result {
-                    Ok(notification_id) => {
-                        sent.execute(params![campaign.id, o.seq, notification_id, now])
-                            .map_err(sql)?;
-                        if !campaign.test {
-                            crate::audience::record_blackout(
-                                &tx,
-                                o.user_id,
-                                &o.phone,
-                                fingerprint,
-                                now,
-                                Some(&campaign.id),
-                            )?;
-                        }
-                        counts.sent += 1;
-                        state.consecutive = 0;
-                        state.accepted.push_back(Instant::now());
-                    }
-                    Err(f) => {
-                        let (st, message) = if f.maybe_sent {
-                            (
-                                "unknown",
-                                format!(
-                                    "{} It may have been delivered: re-send only if you are sure it was not.",
-                                    f.error.message
-                                ),
-                            )
-                        } else {
-                            ("failed", f.error.message.clone())
-                        };
-                        not_sent
-                            .execute(params![campaign.id, o.seq, st, message, now])
-                            .map_err(sql)?;
-                        if f.maybe_sent {
-                            counts.unknown += 1;
-                        } else {
-                            counts.failed += 1;
-                        }
-                        state.consecutive += 1;
-                        if state.consecutive >= campaign.auto_pause_after && state.stop.is_none() {
-                            state.stop = Some(Stop::Paused(Some(format!(
-                                "Paused after {} failures in a row. The last one: {}",
-                                state.consecutive, f.error.message
-                            ))));
-                        }
-                    }
-                }
-            }
-        }
-        tx.commit().map_err(sql)
-    }
-
-    /// Ends a run: the campaign's status, the lease released.
-    fn finish(&self, id: &str, runner: &str, result: AppResult<Stop>) -> AppResult<()> {
-        let now = self.now_ms();
-        let db = self.db();
-        let conn = db.connection();
-        let (status, reason) = match &result {
-            Ok(Stop::Done) => {
-                let pending: i64 = conn
-                    .query_row(
-                        "SELECT COUNT(*) FROM campaign_recipients WHERE campaign_id = ?1 AND state IN ('pending', 'sending')",
-                        [id],
-                        |r| r.get(0),
-                    )
-                    .map_err(sql)?;
-                if pending == 0 {
-                    ("completed", None)
-                } else {
-                    ("paused", None)
-                }
-            }
-            Ok(Stop::Paused(reason)) => ("paused", reason.clone()),
-            Ok(Stop::Cancelled) => {
-                conn.execute(
-                    "UPDATE campaign_recipients SET state = 'skipped', reason = 'cancelled', updated_at = ?2
-                     WHERE campaign_id = ?1 AND state = 'pending'",
-                    params![id, now],
-                )
-                .map_err(sql)?;
-                ("cancelled", None)
-            }
-            // An error mid-run (the database, a lost lease): paused, resumable.
-            Err(e) => ("paused", Some(e.message.clone())),
+    /// Ends a run: the campaign's status (cancelled ones' pending recipients skipped), the
+    /// lease released. A run stopped by an error is paused, with the error as its reason.
+    async fn finish(&self, writer: &Writer, id: &str, runner: &str, stop: Stop) -> AppResult<()> {
+        let (status, reason, error) = match stop {
+            Stop::Done => ("done", None, None),
+            Stop::Paused(reason) => ("paused", reason, None),
+            Stop::Cancelled => ("cancelled", None, None),
+            Stop::Failed(e) => ("paused", Some(e.message.clone()), Some(e)),
         };
-        let finished = matches!(status, "completed" | "cancelled").then_some(now);
-        conn.execute(
-            "UPDATE campaigns SET status = ?3, pause_reason = ?4, finished_at = ?5, runner = NULL, lease_until = NULL
-             WHERE id = ?1 AND runner = ?2",
-            params![id, runner, status, reason, finished],
-        )
-        .map_err(sql)?;
+        let (cid, rid, now) = (id.to_string(), runner.to_string(), self.now_ms());
+        let status = writer
+            .run(move |conn| {
+                crate::storage::write(conn, WRITE_PATIENCE, |tx| {
+                    let status = match status {
+                        "done" if left(tx, &cid)? == 0 => "completed",
+                        "done" => "paused",
+                        "cancelled" => {
+                            ledger::cancel_pending(tx, &cid, now)?;
+                            "cancelled"
+                        }
+                        other => other,
+                    };
+                    runner::release(tx, &cid, &rid, status, reason.as_deref(), now)?;
+                    Ok(status)
+                })
+            })
+            .await?;
         tracing::info!(campaign = %id, status, "campaign run ended");
-        result.map(|_| ())
+        match error {
+            Some(e) => Err(e),
+            None => Ok(()),
+        }
+    }
+
+    /// The database thread of this workspace (started on first use).
+    pub(crate) fn writer(&self) -> AppResult<Arc<Writer>> {
+        self.writer_or_open()
     }
 }
 
-/// Why the loop stopped.
-enum Stop {
-    Done,
-    Paused(Option<String>),
-    Cancelled,
+/// Recipients still pending or in flight.
+fn left(conn: &Connection, id: &str) -> AppResult<i64> {
+    conn.query_row(
+        "SELECT COUNT(*) FROM campaign_recipients WHERE campaign_id = ?1 AND state IN ('pending', 'sending')",
+        [id],
+        |r| r.get(0),
+    )
+    .map_err(|e| crate::storage::StorageError::Sql(e).into())
+}
+
+/// How long a landed outcome may wait in memory for a claim to carry it before it is written
+/// alone.
+const RECORD_WITHIN: Duration = Duration::from_millis(50);
+
+/// Sends one claimed recipient's notification.
+async fn send_one(client: Arc<SunshineClient>, q: Queued) -> Outcome {
+    let landed = match client.send_notification(&q.payload).await {
+        Ok(id) => Landed::Sent(id),
+        Err(f) if f.maybe_sent => Landed::Unknown(format!(
+            "{} It may have been delivered: re-send only if you are sure it was not.",
+            f.error.message
+        )),
+        Err(f) => Landed::Failed(f.error.message),
+    };
+    Outcome {
+        seq: q.seq,
+        user_id: q.user_id,
+        phone: q.phone,
+        landed,
+    }
+}
+
+async fn sleep_until(at: Option<Instant>) {
+    match at {
+        Some(at) => tokio::time::sleep_until(at.into()).await,
+        None => std::future::pending().await,
+    }
+}
+
+/// The rows a claim gave to send, and how many it skipped.
+type Claimed = (Vec<Queued>, u32);
+
+/// The outcomes not yet written, and the one job on the database thread (a claim, or outcomes
+/// written alone): one at a time, so that what lands meanwhile goes with the next one.
+struct Book {
+    claims: Arc<Claims>,
+    runner: String,
+    unrecorded: Vec<Outcome>,
+    /// When the oldest unrecorded outcome must be written at the latest.
+    record_by: Option<Instant>,
+    job: Option<oneshot::Receiver<JobResult<Claimed>>>,
+    /// The heartbeat is due: the next job renews the lease.
+    renew_due: bool,
+}
+
+async fn wait<T>(job: &mut Option<oneshot::Receiver<T>>) -> Result<T, oneshot::error::RecvError> {
+    match job {
+        Some(rx) => rx.await,
+        None => std::future::pending().await,
+    }
+}
+
+impl Book {
+    fn new(claims: Arc<Claims>, runner: String) -> Book {
+        Book {
+            claims,
+            runner,
+            unrecorded: Vec::new(),
+            record_by: None,
+            job: None,
+            renew_due: false,
+        }
+    }
+
+    fn landed(&mut self, o: Outcome) {
+        self.record_by
+            .get_or_insert_with(|| Instant::now() + RECORD_WITHIN);
+        self.unrecorded.push(o);
+    }
+
+    /// One transaction: the unrecorded outcomes written, the lease renewed if due, then `then`
+    /// (a claim). The outcomes are facts whoever holds the lease: a lost lease still commits them
+    /// (and fails the job, without running `then`).
+    fn job(
+        &mut self,
+        now: i64,
+        then: impl FnOnce(&Connection, &Claims) -> AppResult<Claimed> + Send + 'static,
+    ) -> impl FnOnce(&Connection) -> JobResult<Claimed> + Send + 'static {
+        let outcomes = std::mem::take(&mut self.unrecorded);
+        self.record_by = None;
+        let renew = std::mem::take(&mut self.renew_due);
+        let (claims, runner) = (self.claims.clone(), self.runner.clone());
+        move |conn| {
+            let mut lost = None;
+            let done = crate::storage::write(conn, WRITE_PATIENCE, |tx| {
+                ledger::record(tx, &claims, &outcomes, now)?;
+                if renew {
+                    if let Err(e) = runner::renew(tx, &claims.campaign_id, &runner, now) {
+                        lost = Some(e);
+                        return Ok(None);
+                    }
+                }
+                then(tx, &claims).map(Some)
+            });
+            match (done, lost) {
+                (Ok(Some(t)), _) => Ok(t),
+                (Ok(None), Some(e)) => Err((e, Vec::new())),
+                (Ok(None), None) => Err((
+                    AppError::internal("the job ended without a result"),
+                    Vec::new(),
+                )),
+                (Err(e), _) => Err((e, outcomes)),
+            }
+        }
+    }
+
+    /// Starts writing what has landed (and renewing the lease if due); a job must not be running.
+    fn record(&mut self, writer: &Writer, now: i64) -> AppResult<()> {
+        let job = self.job(now, |_, _| Ok((Vec::new(), 0)));
+        self.job = Some(writer.submit(job)?);
+        Ok(())
+    }
+
+    /// Starts claiming `batch`, with what has landed; a job must not be running.
+    fn claim(&mut self, writer: &Writer, batch: Vec<Queued>, now: i64) -> AppResult<()> {
+        let job = self.job(now, move |tx, claims| ledger::claim(tx, claims, batch, now));
+        self.job = Some(writer.submit(job)?);
+        Ok(())
+    }
+
+    /// Takes the result of the job that ended: the rows to send (none for a record job); a
+    /// failed job's outcomes are kept, to be written again.
+    fn settled(
+        &mut self,
+        done: Result<JobResult<Claimed>, oneshot::error::RecvError>,
+    ) -> AppResult<Claimed> {
+        match done {
+            Ok(Ok(claimed)) => Ok(claimed),
+            Ok(Err((e, outcomes))) => {
+                if !outcomes.is_empty() {
+                    self.record_by.get_or_insert_with(Instant::now);
+                }
+                self.unrecorded.splice(0..0, outcomes);
+                Err(e)
+            }
+            Err(_) => Err(AppError::internal("the database thread stopped")),
+        }
+    }
+
+    /// Waits for the running job; the rows a claim committed are sent (they are `sending`
+    /// now: not sending them would leave them `unknown` for nothing).
+    async fn settle_claim(
+        &mut self,
+        counts: &mut StateCounts,
+        inflight: &mut tokio::task::JoinSet<Outcome>,
+        client: &Arc<SunshineClient>,
+    ) -> AppResult<()> {
+        let Some(rx) = self.job.take() else {
+            return Ok(());
+        };
+        let (send, skipped) = self.settled(rx.await)?;
+        counts.pending = counts.pending.saturating_sub(send.len() as u32 + skipped);
+        counts.skipped += skipped;
+        counts.sending += send.len() as u32;
+        for q in send {
+            inflight.spawn(send_one(client.clone(), q));
+        }
+        Ok(())
+    }
+
+    /// Writes every outcome left, trying again after a failure (a lock held past the patience).
+    async fn flush(&mut self, writer: &Writer, now: i64) -> AppResult<()> {
+        let mut last = Ok(());
+        for _ in 0..FLUSH_ATTEMPTS {
+            if self.unrecorded.is_empty() {
+                return last;
+            }
+            self.record(writer, now)?;
+            if let Some(rx) = self.job.take() {
+                if let Err(e) = self.settled(rx.await) {
+                    last = Err(e);
+                }
+            }
+        }
+        if self.unrecorded.is_empty() {
+            last
+        } else {
+            Err(last
+                .err()
+                .unwrap_or_else(|| AppError::internal("outcomes left unrecorded")))
+        }
+    }
 }
 
 struct LoopState {
@@ -750,6 +589,34 @@ struct LoopState {
 }
 
 impl LoopState {
+    /// Counts an outcome; pauses the run after too many failures in a row.
+    fn tally(&mut self, campaign: &CampaignSummary, o: &Outcome, counts: &mut StateCounts) {
+        counts.sending = counts.sending.saturating_sub(1);
+        let why = match &o.landed {
+            Landed::Sent(_) => {
+                counts.sent += 1;
+                self.consecutive = 0;
+                self.accepted.push_back(Instant::now());
+                return;
+            }
+            Landed::Failed(why) => {
+                counts.failed += 1;
+                why
+            }
+            Landed::Unknown(why) => {
+                counts.unknown += 1;
+                why
+            }
+        };
+        self.consecutive += 1;
+        if self.consecutive >= campaign.auto_pause_after && self.stop.is_none() {
+            self.stop = Some(Stop::Paused(Some(format!(
+                "Paused after {} failures in a row. The last one: {why}",
+                self.consecutive
+            ))));
+        }
+    }
+
     fn report(
         &mut self,
         id: &str,
@@ -794,156 +661,22 @@ pub fn check_rate(rate: u32) -> AppResult<()> {
     Ok(())
 }
 
-fn busy(id: &str) -> AppError {
-    AppError::new(
-        ErrorCode::InvalidInput,
-        format!("The campaign {id} is being sent by another Relay window or process. Follow it there, or wait until it ends."),
-    )
-}
-
-impl Workspace {
-    /// The campaign's lock file, held exclusively while it is sent or changed: the one runner
-    /// across windows and processes. The OS drops it when its process dies, so a crash frees
-    /// the campaign at once (the lease in the database only says who runs it, for display).
-    fn campaign_lock(&self, id: &str) -> AppResult<std::fs::File> {
-        let dir = self.data_dir().lock_dir();
-        let io = |e: std::io::Error| {
-            AppError::new(
-                ErrorCode::Io,
-                format!("Could not lock the campaign in {}: {e}. Check that the data folder is writable.", dir.display()),
-            )
-            .with_path(&dir)
-        };
-        std::fs::create_dir_all(&dir).map_err(io)?;
-        let file = std::fs::OpenOptions::new()
-            .create(true)
-            .truncate(false)
-            .write(true)
-            .open(dir.join(format!("campaign-{id}.lock")))
-            .map_err(io)?;
-        match file.try_lock() {
-            Ok(()) => Ok(file),
-            Err(std::fs::TryLockError::WouldBlock) => Err(busy(id)),
-            Err(std::fs::TryLockError::Error(e)) => Err(io(e)),
-        }
-    }
-
-    /// Whether a live process holds the campaign's lock (this one included).
-    pub(crate) fn campaign_locked(&self, id: &str) -> bool {
-        let path = self
-            .data_dir()
-            .lock_dir()
-            .join(format!("campaign-{id}.lock"));
-        match std::fs::OpenOptions::new().write(true).open(path) {
-            Ok(f) => matches!(f.try_lock(), Err(std::fs::TryLockError::WouldBlock)),
-            Err(_) => false,
-        }
-    }
-}
-
-/// Takes the campaign's lease (the caller holds its lock). Rows a dead runner left `sending`
-/// become `unknown`; returns how many.
-fn acquire(ws: &Workspace, id: &str, runner: &str) -> AppResult<u32> {
-    let now = ws.now_ms();
-    let db = ws.db();
-    let tx = db.connection().unchecked_transaction().map_err(sql)?;
-    let taken = tx
-        .execute(
-            "UPDATE campaigns SET runner = ?2, lease_until = ?3, status = 'running', pause_reason = NULL,
-                 started_at = COALESCE(started_at, ?4)
-             WHERE id = ?1",
-            params![id, runner, now + LEASE_MS, now],
-        )
-        .map_err(sql)?;
-    if taken == 0 {
-        return Err(not_found(id));
-    }
-    let recovered = tx
-        .execute(
-            "UPDATE campaign_recipients SET state = 'unknown', updated_at = ?2, error = ?3
-             WHERE campaign_id = ?1 AND state = 'sending'",
-            params![id, now, INTERRUPTED],
-        )
-        .map_err(sql)?;
-    tx.commit().map_err(sql)?;
-    Ok(recovered as u32)
-}
-
-/// The heartbeat: extends the lease, or stops the run if another runner took it over.
-fn renew(ws: &Workspace, id: &str, runner: &str) -> AppResult<()> {
-    let n = ws
-        .db()
-        .connection()
-        .execute(
-            "UPDATE campaigns SET lease_until = ?3 WHERE id = ?1 AND runner = ?2",
-            params![id, runner, ws.now_ms() + LEASE_MS],
-        )
-        .map_err(sql)?;
-    if n == 0 {
-        return Err(AppError::new(
-            ErrorCode::Internal,
-            "Another runner took this campaign over while this one was stalled: stopping here.",
-        ));
-    }
-    Ok(())
-}
-
-fn next_pending(
-    ws: &Workspace,
-    id: &str,
-    after: i64,
-) -> AppResult<VecDeque<(u32, u64, String, String)>> {
-    let db = ws.db();
-    let conn = db.connection();
-    let mut stmt = conn
-        .prepare_cached(
-            "SELECT seq, user_id, phone, payload FROM campaign_recipients
-             WHERE campaign_id = ?1 AND state = 'pending' AND seq > ?2 ORDER BY seq LIMIT ?3",
-        )
-        .map_err(sql)?;
-    let rows = stmt
-        .query_map(params![id, after, QUEUE_CHUNK], |r| {
-            Ok((
-                r.get::<_, i64>(0)? as u32,
-                r.get::<_, i64>(1)? as u64,
-                r.get::<_, Option<String>>(2)?.unwrap_or_default(),
-                r.get::<_, Option<String>>(3)?.unwrap_or_default(),
-            ))
-        })
-        .map_err(sql)?;
-    rows.collect::<rusqlite::Result<_>>().map_err(sql)
-}
-
-/// Marks recipients `sending`, in one transaction.
-fn mark_sending(ws: &Workspace, id: &str, seqs: impl Iterator<Item = u32>) -> AppResult<()> {
-    let now = ws.now_ms();
-    let db = ws.db();
-    let tx = db.connection().unchecked_transaction().map_err(sql)?;
-    {
-        let mut stmt = tx
-            .prepare_cached(
-                "UPDATE campaign_recipients SET state = 'sending', attempts = attempts + 1, updated_at = ?3
-                 WHERE campaign_id = ?1 AND seq = ?2",
-            )
-            .map_err(sql)?;
-        for seq in seqs {
-            stmt.execute(params![id, seq, now]).map_err(sql)?;
-        }
-    }
-    tx.commit().map_err(sql)
-}
-
-/// The calls that have landed: `first` (if given) and every other one already finished.
+/// The calls that have landed: `first` (if given) and every other one already finished. A send
+/// task that panicked (a bug) leaves its row `sending`: the next run makes it `unknown`.
 fn landed(
     inflight: &mut tokio::task::JoinSet<Outcome>,
     first: Option<Result<Outcome, tokio::task::JoinError>>,
-) -> AppResult<Vec<Outcome>> {
+) -> Vec<Outcome> {
     let mut out = Vec::new();
+    let mut take = |done: Result<Outcome, tokio::task::JoinError>| match done {
+        Ok(o) => out.push(o),
+        Err(e) => tracing::error!("a send task failed: {e}"),
+    };
     if let Some(done) = first {
-        out.push(done.map_err(AppError::internal)?);
+        take(done);
     }
     while let Some(done) = inflight.try_join_next() {
-        out.push(done.map_err(AppError::internal)?);
+        take(done);
     }
-    Ok(out)
+    out
 }

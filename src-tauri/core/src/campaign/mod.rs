@@ -1,22 +1,26 @@
-//! Campaigns: an audience checked for a message, frozen into a per-recipient ledger, then sent by
-//! the engine (`engine.rs`).
+//! Campaigns: an audience checked for a message, frozen into a per-recipient ledger
+//! (`freeze.rs`), then sent by the engine (`engine.rs`) under one runner (`runner.rs`), each
+//! recipient's transitions kept by `ledger.rs`. This file: the read side (the history, the report,
+//! its CSV).
 //!
 //! Recipient states: `pending` → `sending` → `sent` | `failed`; `skipped` (excluded, with the
-//! audience's reason, or cancelled); `unknown` (the call may have delivered it: a timeout, a
-//! dropped connection, a 5xx, or a runner that died while the call was in flight). `unknown` is
-//! never sent again on its own: the report shows it and the user decides.
+//! audience's reason, blacked out when it came to be sent, or cancelled); `unknown` (the call may
+//! have delivered it: a timeout, a dropped connection, a 5xx, or a runner that died while the call
+//! was in flight). `unknown` counts as reached — it writes a blackout entry — and is never sent
+//! again on its own: the report shows it and the user decides.
 
 pub mod engine;
+pub mod freeze;
+pub(crate) mod ledger;
+pub(crate) mod runner;
 
 use crate::audience::run::MessageSpec;
 use crate::error::{AppError, AppResult, ErrorCode};
 use crate::storage::{Database, StorageError};
-use rusqlite::{params, OptionalExtension, Row};
+use crate::workspace::Workspace;
+use rusqlite::{params, Connection, OptionalExtension, Row};
 use serde::{Deserialize, Serialize};
 use specta::Type;
-
-/// Members frozen per database round trip.
-const FREEZE_CHUNK: u32 = 5000;
 
 fn sql(e: rusqlite::Error) -> AppError {
     StorageError::Sql(e).into()
@@ -147,8 +151,7 @@ fn not_found(id: &str) -> AppError {
     )
 }
 
-pub(crate) fn counts(db: &Database, id: &str) -> AppResult<StateCounts> {
-    let conn = db.connection();
+pub(crate) fn counts(conn: &Connection, id: &str) -> AppResult<StateCounts> {
     let mut stmt = conn
         .prepare_cached(
             "SELECT state, COUNT(*) FROM campaign_recipients WHERE campaign_id = ?1 GROUP BY state",
@@ -202,7 +205,7 @@ pub(crate) fn summary(db: &Database, id: &str, now_ms: i64) -> AppResult<Campaig
         .optional()
         .map_err(sql)?
         .ok_or_else(|| not_found(id))?;
-    s.counts = counts(db, id)?;
+    s.counts = counts(db.connection(), id)?;
     s.segments = db
         .connection()
         .query_row(
@@ -252,26 +255,48 @@ pub(crate) fn recipients(
         )
         .map_err(sql)?;
     let rows = stmt
-        .query_map(params![id, filter, limit, offset], |r| {
-            Ok(CampaignRecipient {
-                seq: r.get::<_, i64>(0)? as u32,
-                user_id: r.get::<_, i64>(1)?.to_string(),
-                name: r.get(2)?,
-                phone: r.get(3)?,
-                state: RecipientState::parse(&r.get::<_, String>(4)?)
-                    .unwrap_or(RecipientState::Unknown),
-                reason: r.get(5)?,
-                error: r.get(6)?,
-                notification_id: r.get(7)?,
-                attempts: r.get::<_, i64>(8)? as u32,
-                updated_at: r.get::<_, Option<i64>>(9)?.map(|v| v.to_string()),
-            })
-        })
+        .query_map(params![id, filter, limit, offset], recipient_from_row)
         .map_err(sql)?;
     Ok(RecipientPage {
         total: total as u32,
         rows: rows.collect::<rusqlite::Result<_>>().map_err(sql)?,
     })
+}
+
+fn recipient_from_row(r: &Row) -> rusqlite::Result<CampaignRecipient> {
+    Ok(CampaignRecipient {
+        seq: r.get::<_, i64>(0)? as u32,
+        user_id: r.get::<_, i64>(1)?.to_string(),
+        name: r.get(2)?,
+        phone: r.get(3)?,
+        state: RecipientState::parse(&r.get::<_, String>(4)?).unwrap_or(RecipientState::Unknown),
+        reason: r.get(5)?,
+        error: r.get(6)?,
+        notification_id: r.get(7)?,
+        attempts: r.get::<_, i64>(8)? as u32,
+        updated_at: r.get::<_, Option<i64>>(9)?.map(|v| v.to_string()),
+    })
+}
+
+/// The recipients after `after` (seq), in order, by key (a report of a million rows is read in
+/// pages without counting past the rows before each).
+fn recipients_after(
+    db: &Database,
+    id: &str,
+    after: i64,
+    limit: u32,
+) -> AppResult<Vec<CampaignRecipient>> {
+    let conn = db.connection();
+    let mut stmt = conn
+        .prepare_cached(
+            "SELECT seq, user_id, name, phone, state, reason, error, notification_id, attempts, updated_at
+             FROM campaign_recipients WHERE campaign_id = ?1 AND seq > ?2 ORDER BY seq LIMIT ?3",
+        )
+        .map_err(sql)?;
+    let rows = stmt
+        .query_map(params![id, after, limit], recipient_from_row)
+        .map_err(sql)?;
+    rows.collect::<rusqlite::Result<_>>().map_err(sql)
 }
 
 /// What a new campaign is made of.
@@ -287,6 +312,8 @@ pub(crate) struct NewCampaign<'a> {
     pub rate: u32,
     pub auto_pause_after: u32,
     pub test: bool,
+    /// The workspace's blackout days when it was created: the window its claims are checked in.
+    pub blackout_days: u16,
     pub now_ms: i64,
 }
 
@@ -294,8 +321,8 @@ pub(crate) fn insert_campaign(db: &Database, c: &NewCampaign) -> AppResult<()> {
     db.connection()
         .execute(
             "INSERT INTO campaigns (id, template_id, template_name, language, integration_id, channel,
-                fingerprint, audience_id, query, rate, auto_pause_after, test, status, created_at)
-             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, 'ready', ?13)",
+                fingerprint, audience_id, query, rate, auto_pause_after, test, status, created_at, blackout_days)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, 'ready', ?13, ?14)",
             params![
                 c.id,
                 c.spec.template_id,
@@ -309,7 +336,8 @@ pub(crate) fn insert_campaign(db: &Database, c: &NewCampaign) -> AppResult<()> {
                 c.rate,
                 c.auto_pause_after,
                 c.test as i64,
-                c.now_ms
+                c.now_ms,
+                c.blackout_days
             ],
         )
         .map_err(sql)?;
@@ -333,8 +361,7 @@ pub(crate) fn insert_recipients(
     rows: &[Frozen],
     now_ms: i64,
 ) -> AppResult<()> {
-    let tx = db.connection().unchecked_transaction().map_err(sql)?;
-    {
+    db.write(|tx| {
         let mut stmt = tx
             .prepare_cached(
                 "INSERT INTO campaign_recipients
@@ -362,30 +389,30 @@ pub(crate) fn insert_recipients(
             ])
             .map_err(sql)?;
         }
-    }
-    tx.commit().map_err(sql)
+        Ok(())
+    })
 }
 
 /// Failed recipients (and, when asked, unknown ones) back to `pending`; returns how many.
 pub(crate) fn requeue(db: &Database, id: &str, unknown_too: bool, now_ms: i64) -> AppResult<u32> {
-    let n = db
-        .connection()
-        .execute(
-            "UPDATE campaign_recipients SET state = 'pending', error = NULL, updated_at = ?3
-             WHERE campaign_id = ?1 AND (state = 'failed' OR (?2 AND state = 'unknown'))",
-            params![id, unknown_too, now_ms],
-        )
-        .map_err(sql)?;
-    if n > 0 {
-        db.connection()
+    db.write(|tx| {
+        let n = tx
             .execute(
+                "UPDATE campaign_recipients SET state = 'pending', error = NULL, updated_at = ?3
+                 WHERE campaign_id = ?1 AND (state = 'failed' OR (?2 AND state = 'unknown'))",
+                params![id, unknown_too, now_ms],
+            )
+            .map_err(sql)?;
+        if n > 0 {
+            tx.execute(
                 "UPDATE campaigns SET status = 'paused', finished_at = NULL, pause_reason = NULL
                  WHERE id = ?1 AND status IN ('completed', 'cancelled')",
                 [id],
             )
             .map_err(sql)?;
-    }
-    Ok(n as u32)
+        }
+        Ok(n as u32)
+    })
 }
 
 /// Writes the per-recipient report as CSV.
@@ -405,15 +432,15 @@ pub(crate) fn export_csv(db: &Database, id: &str, out: impl std::io::Write) -> A
         "updated_at",
     ])
     .map_err(io)?;
-    let mut offset = 0;
+    let mut after = -1i64;
     let mut n = 0;
     loop {
-        let page = recipients(db, id, None, offset, 5000)?;
-        if page.rows.is_empty() {
+        let rows = recipients_after(db, id, after, 5000)?;
+        let Some(last) = rows.last() else {
             break;
-        }
-        offset += page.rows.len() as u32;
-        for r in page.rows {
+        };
+        after = i64::from(last.seq);
+        for r in rows {
             let when = r
                 .updated_at
                 .as_deref()
@@ -440,4 +467,53 @@ pub(crate) fn export_csv(db: &Database, id: &str, out: impl std::io::Write) -> A
     w.flush()
         .map_err(|e| AppError::new(ErrorCode::Io, format!("Could not write the CSV: {e}.")))?;
     Ok(n)
+}
+
+impl Workspace {
+    pub fn campaign(&self, id: &str) -> AppResult<CampaignSummary> {
+        let mut c = summary(&self.db(), id, self.now_ms())?;
+        c.running = c.running && runner::held(self, id);
+        Ok(c)
+    }
+
+    /// Every campaign, newest first.
+    pub fn campaigns(&self) -> AppResult<Vec<CampaignSummary>> {
+        let mut all = list(&self.db(), self.now_ms())?;
+        for c in all.iter_mut().filter(|c| c.running) {
+            c.running = runner::held(self, &c.id);
+        }
+        Ok(all)
+    }
+
+    pub fn campaign_recipients(
+        &self,
+        id: &str,
+        state: Option<RecipientState>,
+        offset: u32,
+        limit: u32,
+    ) -> AppResult<RecipientPage> {
+        recipients(&self.db(), id, state, offset, limit.min(1000))
+    }
+
+    /// Campaigns a runner left behind (a crash, a closed app): running, with no live runner.
+    pub fn interrupted_campaigns(&self) -> AppResult<Vec<CampaignSummary>> {
+        Ok(self
+            .campaigns()?
+            .into_iter()
+            .filter(|c| c.status == "running" && !c.running)
+            .collect())
+    }
+
+    /// Puts failed recipients (and unknown ones only when `unknown_too`: they may have been
+    /// delivered) back in the queue; the campaign can then be resumed. Each is checked against
+    /// the blackout again when it comes to be sent.
+    pub fn requeue_recipients(&self, id: &str, unknown_too: bool) -> AppResult<u32> {
+        self.campaign(id)?;
+        requeue(&self.db(), id, unknown_too, self.now_ms())
+    }
+
+    pub fn export_campaign_csv(&self, id: &str, out: impl std::io::Write) -> AppResult<u32> {
+        self.campaign(id)?;
+        crate::storage::blocking(|| export_csv(&self.db(), id, out))
+    }
 }

@@ -96,9 +96,11 @@ pub enum Failure {
         body: String,
         retry_after: Option<Duration>,
     },
+    /// No answer in time after the connection was made: it may have been processed.
     Timeout,
-    /// Could not connect (DNS, refused) — nothing was sent.
+    /// Could not connect (DNS, refused, a connect timeout) — nothing was sent.
     Connect(String),
+    /// The TLS handshake failed — nothing was sent.
     Tls(String),
     /// The connection broke after the request was sent: it may have been processed.
     Dropped(String),
@@ -135,38 +137,89 @@ fn describe(e: &reqwest::Error) -> String {
     text
 }
 
-/// Whether a transport error is a TLS failure, from rustls' and OpenSSL's wording (reqwest
-/// does not expose the TLS error type).
-fn is_tls(text: &str) -> bool {
-    let t = text.to_ascii_lowercase();
-    [
-        "certificate",
-        "tls",
-        "ssl",
-        "handshake",
-        "corrupt message",
-        "invalidcontenttype",
-        "fatal alert",
-        "unknownissuer",
-    ]
-    .iter()
-    .any(|k| t.contains(k))
+/// What a transport error means for the request, decided from the error's kind and its source
+/// chain — never from its text, which holds the URL (a host named `classlink` contains "ssl")
+/// and the peer's wording ("peer closed connection without sending TLS close_notify" comes from a
+/// server that read the whole request first).
+///
+/// - The connection was never made (`is_connect`: DNS, refused, unreachable, a connect timeout,
+///   a TLS handshake refused): nothing of the request reached the server. A `rustls` error in the
+///   chain makes it a TLS failure, for the message.
+/// - Anything after the connection was made — a timeout waiting for the answer, a connection
+///   reset or closed before the answer ended — may have been processed.
+fn classify(e: &reqwest::Error) -> Failure {
+    let text = describe(e);
+    if e.is_connect() {
+        if has_tls_cause(e) {
+            Failure::Tls(text)
+        } else {
+            Failure::Connect(text)
+        }
+    } else if e.is_timeout() {
+        Failure::Timeout
+    } else {
+        Failure::Dropped(text)
+    }
+}
+
+/// Whether a TLS error (rustls') is among the causes of `e`. An I/O error hides what it wraps
+/// from `source()` (it reports the wrapped error's own source), so each one is opened too.
+fn has_tls_cause(e: &reqwest::Error) -> bool {
+    fn is_tls(mut e: &(dyn std::error::Error + 'static)) -> bool {
+        loop {
+            if e.downcast_ref::<rustls::Error>().is_some() {
+                return true;
+            }
+            match e
+                .downcast_ref::<std::io::Error>()
+                .and_then(|io| io.get_ref())
+            {
+                Some(inner) => e = inner,
+                None => return false,
+            }
+        }
+    }
+    let mut source = std::error::Error::source(e);
+    while let Some(s) = source {
+        if is_tls(s) {
+            return true;
+        }
+        source = s.source();
+    }
+    false
 }
 
 impl Http {
     pub fn new(policy: RetryPolicy, sleeper: Arc<dyn Sleeper>) -> Self {
-        let client = reqwest::Client::builder()
+        Self::with_hosts(policy, sleeper, &[])
+    }
+
+    /// Like [`Http::new`], with host names resolved to fixed addresses instead of through the
+    /// system's resolver (a test's `*.localhost` host, a diagnosis behind a broken DNS).
+    pub fn with_hosts(
+        policy: RetryPolicy,
+        sleeper: Arc<dyn Sleeper>,
+        hosts: &[(String, std::net::SocketAddr)],
+    ) -> Self {
+        let mut builder = reqwest::Client::builder()
             .timeout(policy.timeout)
             .connect_timeout(Duration::from_secs(10))
-            .user_agent(concat!("Relay/", env!("CARGO_PKG_VERSION")))
-            .build()
-            .unwrap_or_else(|_| reqwest::Client::new());
+            .user_agent(concat!("Relay/", env!("CARGO_PKG_VERSION")));
+        for (host, addr) in hosts {
+            builder = builder.resolve(host, *addr);
+        }
+        let client = builder.build().unwrap_or_else(|_| reqwest::Client::new());
         Http {
             client,
             policy,
             sleeper,
             remaining: Arc::new(Mutex::new(None)),
         }
+    }
+
+    /// The underlying client (for a request built from a parsed URL).
+    pub fn client(&self) -> &reqwest::Client {
+        &self.client
     }
 
     pub fn request(&self, method: Method, url: &str) -> RequestBuilder {
@@ -249,20 +302,7 @@ impl Http {
                     }
                 }
                 Err(e) => {
-                    let text = describe(&e);
-                    let failure = if e.is_timeout() {
-                        Failure::Timeout
-                    } else if e.is_connect() {
-                        if is_tls(&text) {
-                            Failure::Tls(text)
-                        } else {
-                            Failure::Connect(text)
-                        }
-                    } else if is_tls(&text) {
-                        Failure::Tls(text)
-                    } else {
-                        Failure::Dropped(text)
-                    };
+                    let failure = classify(&e);
                     let retryable = match (&failure, idempotency) {
                         (Failure::Tls(_), _) => false,
                         (Failure::Connect(_), _) => true,

@@ -6,6 +6,7 @@ use super::transport_error;
 use crate::error::{AppError, AppResult, ErrorCode};
 use crate::settings::{Settings, SunshineHost};
 use base64::Engine;
+use bytes::Bytes;
 use reqwest::{Method, StatusCode};
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
@@ -79,6 +80,8 @@ pub struct SunshineClient {
     key_id: String,
     auth: String,
     page_size: u32,
+    /// `{base}/v1.1/apps/{app}/notifications`, parsed once: a campaign posts to it per message.
+    notifications: reqwest::Url,
 }
 
 impl SunshineClient {
@@ -101,7 +104,18 @@ impl SunshineClient {
         );
         crate::logging::redact_secret(&auth);
         crate::logging::redact_secret(auth.trim_start_matches("Basic "));
+        let notifications = reqwest::Url::parse(&format!(
+            "{base}/v1.1/apps/{}/notifications",
+            settings.sunshine_app_id
+        ))
+        .map_err(|e| {
+            AppError::invalid_field(
+                "sunshine_app_id",
+                format!("The app id makes no valid URL ({e}): check it in Settings."),
+            )
+        })?;
         Ok(SunshineClient {
+            notifications,
             http,
             base,
             host,
@@ -319,17 +333,19 @@ impl SunshineClient {
     /// Sends one notification of a campaign. Unlike `notify`, says whether a failure may still
     /// have delivered it (a timeout, a dropped connection or a 5xx after the request left): the
     /// engine records those as `unknown` and never sends them again on its own.
-    /// `body` is the notification's JSON, as frozen when the campaign was created.
-    pub async fn send_notification(&self, body: &str) -> Result<Option<String>, NotifyFailure> {
-        let url = format!("{}/v1.1/apps/{}/notifications", self.base, self.app_id);
+    /// `body` is the notification's JSON, as frozen when the campaign was created (shared, not
+    /// copied, by each attempt).
+    pub async fn send_notification(&self, body: &Bytes) -> Result<Option<String>, NotifyFailure> {
         let resp = self
             .http
             .send(Idempotency::Once, || {
                 self.http
-                    .request(Method::POST, &url)
+                    .client()
+                    .request(Method::POST, self.notifications.clone())
+                    .header(reqwest::header::ACCEPT, "application/json")
                     .header("authorization", &self.auth)
                     .header("content-type", "application/json")
-                    .body(body.to_owned())
+                    .body(body.clone())
             })
             .await
             .map_err(|f| NotifyFailure {

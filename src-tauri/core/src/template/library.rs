@@ -41,6 +41,18 @@ pub struct TemplateState {
     pub reason: Option<String>,
     /// The template was edited after it was submitted: what Meta reviewed is the older version.
     pub edited_since_submitted: bool,
+    /// A campaign of it may go through this integration (see [`sendable`]).
+    pub sendable: bool,
+}
+
+/// The one rule for what can be sent: on WhatsApp, a template Meta approved on that
+/// integration; on SMS, a template submitted to that integration.
+pub fn sendable(kind: &str, status: &str) -> bool {
+    match kind {
+        "whatsapp" => status == "APPROVED",
+        "twilio" | "messagebird" => status == READY,
+        _ => false,
+    }
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, Type)]
@@ -96,16 +108,17 @@ pub fn fingerprint(t: &Template) -> String {
 
 /// Remembers the app's messaging integrations (names and kinds, for the list offline).
 pub fn remember_integrations(db: &Database, list: &[IntegrationView]) -> AppResult<()> {
-    let tx = db.connection().unchecked_transaction().map_err(sql)?;
-    for i in list {
-        tx.execute(
-            "INSERT INTO integrations (id, kind, name) VALUES (?1, ?2, ?3)
+    db.write(|tx| {
+        for i in list {
+            tx.execute(
+                "INSERT INTO integrations (id, kind, name) VALUES (?1, ?2, ?3)
              ON CONFLICT (id) DO UPDATE SET kind = excluded.kind, name = excluded.name",
-            params![i.id, i.kind, i.name],
-        )
-        .map_err(sql)?;
-    }
-    tx.commit().map_err(sql)
+                params![i.id, i.kind, i.name],
+            )
+            .map_err(sql)?;
+        }
+        Ok(())
+    })
 }
 
 /// The kind of a known integration (`whatsapp`, `twilio`, `messagebird`).
@@ -125,21 +138,22 @@ pub fn store_sync(
     templates: &[RemoteTemplate],
     now_ms: i64,
 ) -> AppResult<()> {
-    let tx = db.connection().unchecked_transaction().map_err(sql)?;
-    tx.execute(
-        "DELETE FROM remote_templates WHERE integration_id = ?1",
-        [integration_id],
-    )
-    .map_err(sql)?;
-    for t in templates {
-        upsert_remote(&tx, integration_id, t, now_ms)?;
-    }
-    tx.execute(
-        "UPDATE integrations SET templates_synced_at = ?2 WHERE id = ?1",
-        params![integration_id, now_ms],
-    )
-    .map_err(sql)?;
-    tx.commit().map_err(sql)
+    db.write(|tx| {
+        tx.execute(
+            "DELETE FROM remote_templates WHERE integration_id = ?1",
+            [integration_id],
+        )
+        .map_err(sql)?;
+        for t in templates {
+            upsert_remote(tx, integration_id, t, now_ms)?;
+        }
+        tx.execute(
+            "UPDATE integrations SET templates_synced_at = ?2 WHERE id = ?1",
+            params![integration_id, now_ms],
+        )
+        .map_err(sql)?;
+        Ok(())
+    })
 }
 
 fn upsert_remote(
@@ -180,11 +194,11 @@ pub fn record_submission(
     created: Option<&RemoteTemplate>,
     now_ms: i64,
 ) -> AppResult<()> {
-    let tx = db.connection().unchecked_transaction().map_err(sql)?;
-    if let Some(t) = created {
-        upsert_remote(&tx, integration_id, t, now_ms)?;
-    }
-    tx.execute(
+    db.write(|tx| {
+        if let Some(t) = created {
+            upsert_remote(tx, integration_id, t, now_ms)?;
+        }
+        tx.execute(
         "INSERT INTO template_submissions (template_id, integration_id, fingerprint, submitted_at)
          VALUES (?1, ?2, ?3, ?4)
          ON CONFLICT (template_id, integration_id) DO UPDATE SET
@@ -197,24 +211,26 @@ pub fn record_submission(
         ],
     )
     .map_err(sql)?;
-    tx.commit().map_err(sql)
+        Ok(())
+    })
 }
 
 /// Forgets a WhatsApp template name on an integration after it was deleted there.
 pub fn forget_remote(db: &Database, integration_id: &str, name: &str) -> AppResult<()> {
-    let tx = db.connection().unchecked_transaction().map_err(sql)?;
-    tx.execute(
-        "DELETE FROM remote_templates WHERE integration_id = ?1 AND name = ?2",
-        params![integration_id, name],
-    )
-    .map_err(sql)?;
-    tx.execute(
-        "DELETE FROM template_submissions WHERE integration_id = ?1
+    db.write(|tx| {
+        tx.execute(
+            "DELETE FROM remote_templates WHERE integration_id = ?1 AND name = ?2",
+            params![integration_id, name],
+        )
+        .map_err(sql)?;
+        tx.execute(
+            "DELETE FROM template_submissions WHERE integration_id = ?1
            AND template_id IN (SELECT id FROM templates WHERE name = ?2)",
-        params![integration_id, name],
-    )
-    .map_err(sql)?;
-    tx.commit().map_err(sql)
+            params![integration_id, name],
+        )
+        .map_err(sql)?;
+        Ok(())
+    })
 }
 
 /// Forgets the submissions of a deleted local template.
@@ -366,6 +382,7 @@ pub fn library(db: &Database) -> AppResult<Library> {
             states.push(TemplateState {
                 integration_name: name_of(&id),
                 integration_id: id,
+                sendable: sendable(&kind, &status),
                 kind,
                 status,
                 reason,

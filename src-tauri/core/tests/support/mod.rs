@@ -1,6 +1,9 @@
 //! Shared by the integration tests: a workspace in a temporary folder, connected to a sandbox,
 //! its secrets in an in-memory store.
 
+#[allow(dead_code)] // not every test crate that includes this module sends
+pub mod send;
+
 use relay_core::settings::JsonFileBackend;
 use relay_core::workspace::{SandboxConnection, Workspace};
 use relay_sandbox::Sandbox;

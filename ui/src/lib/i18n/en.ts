@@ -346,6 +346,7 @@ export const en = {
   'reason.suppressed': 'suppressed number',
   'reason.duplicate_phone': 'duplicate phone number',
   'reason.blackout': 'blackout (same message lately)',
+  'reason.in_other_campaign': 'left to an unfinished campaign',
   'reason.missing_value': 'missing value',
   'reason.render_error': 'breaks a message rule',
   'mapping.lead': 'Where each dynamic value comes from: a text that is the same for everyone, or a user field. A recipient whose field is empty gets the fallback, or is skipped.',

@@ -357,6 +357,7 @@ export const fr: Record<MessageKey, string> = {
   'reason.suppressed': 'numéro exclu',
   'reason.duplicate_phone': 'numéro en double',
   'reason.blackout': 'période de blocage (même message récent)',
+  'reason.in_other_campaign': 'laissé à une campagne en cours',
   'reason.missing_value': 'valeur manquante',
   'reason.render_error': 'enfreint une règle du message',
   'mapping.lead': 'D\'où vient chaque valeur dynamique : un texte identique pour tous, ou un champ utilisateur. Un destinataire dont le champ est vide reçoit la valeur de repli, ou est écarté.',

@@ -4,12 +4,22 @@
 //! `user_version`). They are never edited once released: a change is a new migration appended to
 //! [`MIGRATIONS`]. A database written by a newer Relay is refused rather than downgraded.
 
-use crate::error::{AppError, ErrorCode};
-use rusqlite::{Connection, OptionalExtension};
+use crate::error::{AppError, AppResult, ErrorCode};
+use rusqlite::{Connection, OptionalExtension, Transaction, TransactionBehavior};
 use rusqlite_migration::{Migrations, M};
 use std::path::{Path, PathBuf};
 use std::sync::LazyLock;
-use std::time::Duration;
+use std::time::{Duration, Instant};
+
+mod writer;
+pub use writer::Writer;
+
+/// How long SQLite itself waits for another writer before a statement fails as busy.
+pub const BUSY_TIMEOUT: Duration = Duration::from_secs(5);
+/// How long a write keeps trying (busy timeout after busy timeout, with a pause between) before
+/// it gives up: the app and the CLI on one data folder, or a large audience check in another
+/// window, hold the write lock for seconds, not minutes.
+pub const WRITE_PATIENCE: Duration = Duration::from_secs(60);
 
 /// Failures of the storage layer.
 #[derive(Debug, thiserror::Error)]
@@ -212,6 +222,16 @@ const MIGRATION_SQL: &[&str] = &[
     // updates one index entry instead of four; reports filter the campaign's rows by key.
     "DROP INDEX campaign_recipients_by_state;
     CREATE INDEX campaign_recipients_pending ON campaign_recipients (campaign_id, seq) WHERE state = 'pending';",
+    // 8: nobody twice. The ledger records `unknown` outcomes too (they may have been delivered);
+    // a campaign keeps the blackout days it was created with and the host of its runner; a
+    // recipient, whether its blackout was overridden by hand. The rows in flight are indexed by
+    // number: a claim sees at once whether another campaign is sending the same message to it
+    // (only a few hundred rows are ever `sending`).
+    "ALTER TABLE blackout ADD COLUMN state TEXT NOT NULL DEFAULT 'sent';
+    ALTER TABLE campaigns ADD COLUMN blackout_days INTEGER NOT NULL DEFAULT 7;
+    ALTER TABLE campaigns ADD COLUMN runner_host TEXT;
+    ALTER TABLE campaign_recipients ADD COLUMN override INTEGER NOT NULL DEFAULT 0;
+    CREATE INDEX campaign_recipients_sending ON campaign_recipients (phone) WHERE state = 'sending';",
 ];
 
 static MIGRATIONS: LazyLock<Migrations<'static>> =
@@ -231,14 +251,7 @@ pub struct Database {
 impl Database {
     /// Opens (creating if needed) and migrates the database at `path`.
     pub fn open(path: &Path) -> Result<Self, StorageError> {
-        let mut conn = Connection::open(path).map_err(|source| StorageError::Open {
-            path: path.to_path_buf(),
-            source,
-        })?;
-        Self::configure(&conn).map_err(|source| StorageError::Open {
-            path: path.to_path_buf(),
-            source,
-        })?;
+        let mut conn = Self::open_connection(path)?;
         let found = user_version(&conn)?;
         let known = latest_schema_version();
         if found > known {
@@ -260,6 +273,21 @@ impl Database {
         })
     }
 
+    /// Opens a connection to the database at `path`, configured (WAL, durable commits, busy
+    /// timeout) but not migrated: [`Database::open`] migrates; the database thread's connection
+    /// comes after it.
+    pub fn open_connection(path: &Path) -> Result<Connection, StorageError> {
+        let conn = Connection::open(path).map_err(|source| StorageError::Open {
+            path: path.to_path_buf(),
+            source,
+        })?;
+        Self::configure(&conn).map_err(|source| StorageError::Open {
+            path: path.to_path_buf(),
+            source,
+        })?;
+        Ok(conn)
+    }
+
     fn configure(conn: &Connection) -> rusqlite::Result<()> {
         // WAL: readers never block the writer, and a crash mid-write leaves the last commit intact.
         let mode: String =
@@ -267,12 +295,11 @@ impl Database {
         if !mode.eq_ignore_ascii_case("wal") {
             tracing::warn!(mode, "SQLite refused WAL mode");
         }
-        conn.pragma_update(None, "synchronous", "NORMAL")?;
+        configure_durable(conn)?;
         conn.pragma_update(None, "foreign_keys", "ON")?;
         // 32 MiB of page cache (the default is 2): audiences of a million users are written and
         // indexed without rereading their pages from the OS at every insert.
         conn.pragma_update(None, "cache_size", -32768)?;
-        conn.busy_timeout(Duration::from_secs(5))?;
         Ok(())
     }
 
@@ -282,6 +309,11 @@ impl Database {
 
     pub fn connection(&self) -> &Connection {
         &self.conn
+    }
+
+    /// Runs `f` in a write transaction (see [`write`]).
+    pub fn write<R>(&self, f: impl FnOnce(&Transaction) -> AppResult<R>) -> AppResult<R> {
+        write(&self.conn, WRITE_PATIENCE, f)
     }
 
     /// The schema version (`user_version`) of this database.
@@ -319,6 +351,72 @@ impl Database {
         )?;
         Ok(self.meta("workspace_id")?.unwrap_or(id))
     }
+}
+
+/// What makes a commit survive a power loss or an OS crash: with `synchronous = NORMAL` a WAL
+/// commit can roll back after one, and a recipient committed `sending` (its request already
+/// accepted) would come back `pending` and be sent again. FULL syncs the WAL at every commit;
+/// macOS's fsync does not reach the disk's own cache, F_FULLFSYNC does (both pragmas are no-ops
+/// elsewhere). The busy timeout makes a second writer wait instead of failing at once.
+fn configure_durable(conn: &Connection) -> rusqlite::Result<()> {
+    conn.pragma_update(None, "synchronous", "FULL")?;
+    conn.pragma_update(None, "fullfsync", "ON")?;
+    conn.pragma_update(None, "checkpoint_fullfsync", "ON")?;
+    conn.busy_timeout(BUSY_TIMEOUT)
+}
+
+/// Runs database work that may take seconds (an audience check of a million members, a CSV
+/// export) without holding up the async runtime: on a multi-threaded runtime the worker thread
+/// hands its other tasks (a send loop, responses being read) to the others first.
+pub fn blocking<R>(f: impl FnOnce() -> R) -> R {
+    match tokio::runtime::Handle::try_current() {
+        Ok(h) if h.runtime_flavor() == tokio::runtime::RuntimeFlavor::MultiThread => {
+            tokio::task::block_in_place(f)
+        }
+        _ => f(),
+    }
+}
+
+/// Whether SQLite failed because another connection holds the lock it needs.
+pub fn is_busy(e: &rusqlite::Error) -> bool {
+    matches!(
+        e.sqlite_error_code(),
+        Some(rusqlite::ErrorCode::DatabaseBusy | rusqlite::ErrorCode::DatabaseLocked)
+    )
+}
+
+/// Runs `f` in a write transaction taken at once (`BEGIN IMMEDIATE`), committed when `f` returns
+/// Ok and rolled back otherwise. Taking the write lock first means a transaction that reads then
+/// writes never meets another writer halfway (a deferred one then fails at once, whatever the busy
+/// timeout); while another connection holds the lock, SQLite waits up to [`BUSY_TIMEOUT`], then
+/// this tries again after a pause, until `patience` is spent.
+pub fn write<R>(
+    conn: &Connection,
+    patience: Duration,
+    f: impl FnOnce(&Transaction) -> AppResult<R>,
+) -> AppResult<R> {
+    let start = Instant::now();
+    let mut pause = Duration::from_millis(50);
+    let tx = loop {
+        match Transaction::new_unchecked(conn, TransactionBehavior::Immediate) {
+            Ok(tx) => break tx,
+            Err(e) if is_busy(&e) && start.elapsed() < patience => {
+                tracing::warn!(waited_ms = start.elapsed().as_millis() as u64, "the database is busy (another Relay is writing): waiting");
+                std::thread::sleep(pause);
+                pause = (pause * 2).min(Duration::from_secs(1));
+            }
+            Err(e) if is_busy(&e) => {
+                return Err(AppError::new(
+                    ErrorCode::Storage,
+                    format!("The local database stayed locked by another program for {} s: nothing was changed. Close the other Relay window or command using this data folder, then try again.", start.elapsed().as_secs()),
+                ))
+            }
+            Err(e) => return Err(StorageError::Sql(e).into()),
+        }
+    };
+    let out = f(&tx)?;
+    tx.commit().map_err(StorageError::Sql)?;
+    Ok(out)
 }
 
 fn user_version(conn: &Connection) -> Result<u32, StorageError> {

@@ -1,0 +1,383 @@
+//! Creating campaigns: the template checked as sendable through the integration, the audience
+//! checked again for the message, then every recipient's finished notification stored
+//! (`pending`) and every excluded member stored as `skipped` with the reason. What is sent, and
+//! what a resume sends, is exactly that. Also the test send (one message to a typed number) and
+//! the dry run (every message rendered to CSV, nothing stored).
+
+use super::{insert_campaign, insert_recipients, CampaignSummary, Frozen, NewCampaign};
+use crate::audience::run::MessageSpec;
+use crate::error::{AppError, AppResult, ErrorCode};
+use crate::storage::StorageError;
+use crate::template::library;
+use crate::workspace::Workspace;
+use rusqlite::params;
+
+/// Members frozen per database round trip.
+const FREEZE_CHUNK: u32 = 5000;
+
+fn sql(e: rusqlite::Error) -> AppError {
+    StorageError::Sql(e).into()
+}
+
+impl Workspace {
+    /// Freezes a campaign from a fetched audience: the template must be sendable through the
+    /// integration, the audience is checked again for the message, then each recipient's
+    /// notification is rendered and stored (`pending`), and each excluded member stored as
+    /// `skipped` with its reason. Nothing is sent.
+    pub async fn create_campaign(
+        &self,
+        audience_id: &str,
+        spec: MessageSpec,
+        rate: Option<u32>,
+        auto_pause_after: Option<u32>,
+    ) -> AppResult<CampaignSummary> {
+        let settings = self.settings()?;
+        let rate = rate.unwrap_or_else(|| settings.rate_for(&spec.integration_id));
+        super::engine::check_rate(rate)?;
+        let auto_pause_after = auto_pause_after.unwrap_or(settings.auto_pause_after).max(1);
+        self.check_sendable(&spec).await?;
+        let checked = self.check_audience(audience_id, Some(spec.clone())).await?;
+        let (renderer, fingerprint) = self.renderer(audience_id, &spec).await?;
+        let namespace = settings.whatsapp_namespace;
+        let now = self.now_ms();
+        let id = self
+            .new_campaign(
+                audience_id,
+                &spec,
+                fingerprint,
+                &checked.query,
+                (rate, auto_pause_after),
+                false,
+            )
+            .await?;
+        crate::storage::blocking(|| -> AppResult<()> {
+            // Those who will receive it, rendered once, now: a resume sends exactly this.
+            let mut after = -1;
+            loop {
+                let chunk =
+                    crate::audience::eligible_chunk(&self.db(), audience_id, after, FREEZE_CHUNK)?;
+                let Some((last, _)) = chunk.last() else {
+                    break;
+                };
+                after = *last;
+                let rows: Vec<Frozen> = chunk
+                    .into_iter()
+                    .map(|(seq, r)| {
+                        let phone = r.phone.clone().unwrap_or_default();
+                        match renderer.render(&r) {
+                            Ok(out) => Frozen {
+                                seq: seq as u32,
+                                user_id: r.user_id,
+                                name: r.name.clone(),
+                                payload: Some(
+                                    renderer
+                                        .notification(
+                                            &spec.integration_id,
+                                            &namespace,
+                                            &phone,
+                                            &out,
+                                        )
+                                        .to_string(),
+                                ),
+                                phone: Some(phone),
+                                segments: out.segments,
+                                reason: None,
+                            },
+                            Err((reason, _)) => Frozen {
+                                seq: seq as u32,
+                                user_id: r.user_id,
+                                name: r.name.clone(),
+                                phone: Some(phone),
+                                payload: None,
+                                segments: 0,
+                                reason: Some(reason.as_str().to_string()),
+                            },
+                        }
+                    })
+                    .collect();
+                insert_recipients(&self.db(), &id, &rows, now)?;
+            }
+            // Those left out, with their reason, a chunk at a time.
+            let mut after = -1i64;
+            loop {
+                let chunk = excluded_chunk(self, audience_id, after)?;
+                let Some(last) = chunk.last() else {
+                    break;
+                };
+                after = i64::from(last.seq);
+                insert_recipients(&self.db(), &id, &chunk, now)?;
+            }
+            // The overrides made by hand go with the recipients: their claim lets them through
+            // a blackout.
+            self.db().write(|tx| {
+                tx.execute(
+                    "UPDATE campaign_recipients SET override = 1 WHERE campaign_id = ?1 AND user_id IN
+                        (SELECT user_id FROM audience_members WHERE audience_id = ?2 AND override = 1)",
+                    params![id, audience_id],
+                )
+                .map_err(sql)?;
+                Ok(())
+            })
+        })?;
+        tracing::info!(campaign = %id, rate, "campaign created");
+        self.campaign(&id)
+    }
+
+    /// Refuses, changing nothing, a template that cannot be sent through the integration: on
+    /// WhatsApp until Meta approved it there (its status is refreshed from Sunshine
+    /// Conversations first; offline, the last synced status decides), on SMS until it was
+    /// submitted to that integration.
+    pub(crate) async fn check_sendable(&self, spec: &MessageSpec) -> AppResult<()> {
+        let kind = self.integration_kind(&spec.integration_id).await?;
+        if kind == "whatsapp" {
+            let fresh = match self.sunshine_client() {
+                Ok(client) => client.templates(&spec.integration_id).await,
+                Err(e) => Err(e),
+            };
+            match fresh {
+                Ok(list) => {
+                    library::store_sync(&self.db(), &spec.integration_id, &list, self.now_ms())?
+                }
+                Err(e) if matches!(e.code, ErrorCode::Unreachable | ErrorCode::RateLimited) => {
+                    tracing::warn!(
+                        code = e.code.as_str(),
+                        "could not refresh the template's status: using the last synced one"
+                    );
+                }
+                Err(e) => return Err(e),
+            }
+        }
+        let lib = library::library(&self.db())?;
+        let Some(entry) = lib.local.iter().find(|e| e.draft.id == spec.template_id) else {
+            return Err(AppError::new(
+                ErrorCode::NotFound,
+                format!(
+                    "There is no local template {}. `relay template list` shows them.",
+                    spec.template_id
+                ),
+            ));
+        };
+        let name = &entry.draft.template.name;
+        let state = entry
+            .states
+            .iter()
+            .find(|s| s.integration_id == spec.integration_id);
+        let integration = state.map_or(spec.integration_id.as_str(), |s| {
+            s.integration_name.as_str()
+        });
+        let status = state.map_or(library::NOT_SUBMITTED, |s| s.status.as_str());
+        if library::sendable(&kind, status) {
+            return Ok(());
+        }
+        let whatsapp = kind == "whatsapp";
+        let why = match status {
+            library::NOT_SUBMITTED if whatsapp => format!("The template {name} was never submitted to {integration}: submit it for Meta's review, then send it once Meta approves it."),
+            library::NOT_SUBMITTED => format!("The template {name} was never submitted to {integration}: submit it there first (SMS has no review: it is ready at once)."),
+            "PENDING" | "IN_APPEAL" => format!("The template {name} is still in Meta's review on {integration}: it can be sent once Meta approves it (usually within minutes, at most 24 hours). Sync the templates to see its status."),
+            "REJECTED" => format!(
+                "Meta rejected the template {name} on {integration}{}. Fix it in the designer and submit it under a new name.",
+                state.and_then(|s| s.reason.as_deref()).map(|r| format!(" ({r})")).unwrap_or_default()
+            ),
+            library::MISSING => format!("The template {name} is no longer on {integration} (deleted in WhatsApp Manager?): submit it again."),
+            other => format!("The template {name} is {other} on {integration}: WhatsApp does not send it in that state. Check it in WhatsApp Manager."),
+        };
+        Err(AppError::invalid_field("template", why))
+    }
+
+    /// Stores a new campaign's row (status `ready`, no recipients yet); returns its id.
+    /// `limits` is (messages per second, failures in a row before it pauses itself).
+    async fn new_campaign(
+        &self,
+        audience_id: &str,
+        spec: &MessageSpec,
+        fingerprint: i64,
+        query: &str,
+        limits: (u32, u32),
+        test: bool,
+    ) -> AppResult<String> {
+        let draft = crate::template::drafts::get(&self.db(), &spec.template_id)?;
+        let channel = self.integration_kind(&spec.integration_id).await?;
+        let blackout_days = self.settings()?.blackout_days;
+        let id = uuid::Uuid::new_v4().simple().to_string();
+        insert_campaign(
+            &self.db(),
+            &NewCampaign {
+                id: &id,
+                spec,
+                template_name: &draft.template.name,
+                language: &draft.template.language,
+                channel: &channel,
+                fingerprint,
+                audience_id: Some(audience_id),
+                query,
+                rate: limits.0,
+                auto_pause_after: limits.1,
+                test,
+                blackout_days,
+                now_ms: self.now_ms(),
+            },
+        )?;
+        Ok(id)
+    }
+
+    /// Records a test campaign: one message to a typed number, filled with the first eligible
+    /// recipient's values (outside the blackout window, and kept out of it too). A number on
+    /// the list of numbers never to message is refused. [`Workspace::run_campaign`] sends it.
+    pub async fn prepare_test(
+        &self,
+        audience_id: &str,
+        spec: MessageSpec,
+        phone: &str,
+    ) -> AppResult<CampaignSummary> {
+        let settings = self.settings()?;
+        let country = crate::audience::default_country(&settings.default_country);
+        let Some(phone) = crate::audience::normalize_phone(phone, country) else {
+            return Err(AppError::invalid_field(
+                "phone",
+                format!("\"{}\" is not a phone number Relay can read. Type it in international form, like +447400123456.", phone.trim()),
+            ));
+        };
+        if crate::audience::is_suppressed(&self.db(), &phone)? {
+            return Err(AppError::invalid_field(
+                "phone",
+                format!("{phone} is on the list of numbers never to message (Settings → Numbers never to message): remove it there first if it is yours."),
+            ));
+        }
+        self.check_sendable(&spec).await?;
+        let (renderer, fingerprint) = self.renderer(audience_id, &spec).await?;
+        let chunk = crate::audience::eligible_chunk(&self.db(), audience_id, -1, 50)?;
+        let Some((recipient, out)) = chunk
+            .into_iter()
+            .find_map(|(_, r)| renderer.render(&r).ok().map(|out| (r, out)))
+        else {
+            return Err(AppError::new(
+                ErrorCode::InvalidInput,
+                "A test takes its values from the first recipient who can receive the message, and there is none: check the exclusions and the mapping.",
+            ));
+        };
+        let query = self.audience_summary(audience_id)?.query;
+        let now = self.now_ms();
+        let id = self
+            .new_campaign(audience_id, &spec, fingerprint, &query, (1, 1), true)
+            .await?;
+        let payload = renderer
+            .notification(
+                &spec.integration_id,
+                &settings.whatsapp_namespace,
+                &phone,
+                &out,
+            )
+            .to_string();
+        insert_recipients(
+            &self.db(),
+            &id,
+            &[Frozen {
+                seq: 0,
+                user_id: recipient.user_id,
+                name: recipient.name.clone(),
+                phone: Some(phone),
+                payload: Some(payload),
+                segments: out.segments,
+                reason: None,
+            }],
+            now,
+        )?;
+        tracing::info!(campaign = %id, "test message");
+        self.campaign(&id)
+    }
+
+    /// [`Workspace::prepare_test`], then sends it.
+    pub async fn send_test(
+        &self,
+        audience_id: &str,
+        spec: MessageSpec,
+        phone: &str,
+    ) -> AppResult<CampaignSummary> {
+        let test = self.prepare_test(audience_id, spec, phone).await?;
+        self.run_campaign(&test.id, &super::engine::CampaignControl::default(), |_| {})
+            .await
+    }
+
+    /// A dry run: the audience checked for the message and every recipient's rendered message
+    /// written as CSV (user id, name, phone, the values, the text, SMS segments). Nothing is
+    /// sent or stored besides the check. Returns how many messages would go out.
+    pub async fn dry_run_csv(
+        &self,
+        audience_id: &str,
+        spec: MessageSpec,
+        out: impl std::io::Write,
+    ) -> AppResult<u32> {
+        self.check_audience(audience_id, Some(spec.clone())).await?;
+        let (renderer, _) = self.renderer(audience_id, &spec).await?;
+        crate::storage::blocking(|| {
+            let mut w = csv::Writer::from_writer(out);
+            let io = |e: csv::Error| {
+                AppError::new(ErrorCode::Io, format!("Could not write the CSV: {e}."))
+            };
+            w.write_record([
+                "user_id",
+                "name",
+                "phone",
+                "values",
+                "message",
+                "sms_segments",
+            ])
+            .map_err(io)?;
+            let (mut after, mut n) = (-1, 0);
+            loop {
+                let chunk =
+                    crate::audience::eligible_chunk(&self.db(), audience_id, after, FREEZE_CHUNK)?;
+                let Some((last, _)) = chunk.last() else {
+                    break;
+                };
+                after = *last;
+                for (_, r) in chunk {
+                    // Checked just above: every eligible recipient renders.
+                    let Ok(out) = renderer.render(&r) else {
+                        continue;
+                    };
+                    w.write_record([
+                        r.user_id.to_string(),
+                        r.name.clone(),
+                        r.phone.clone().unwrap_or_default(),
+                        out.values.join(" | "),
+                        out.text.clone(),
+                        out.segments.to_string(),
+                    ])
+                    .map_err(io)?;
+                    n += 1;
+                }
+            }
+            w.flush().map_err(|e| {
+                AppError::new(ErrorCode::Io, format!("Could not write the CSV: {e}."))
+            })?;
+            Ok(n)
+        })
+    }
+}
+
+/// The members an audience leaves out, with their reason, after `after` (seq).
+fn excluded_chunk(ws: &Workspace, audience_id: &str, after: i64) -> AppResult<Vec<Frozen>> {
+    let db = ws.db();
+    let mut stmt = db
+        .connection()
+        .prepare_cached(
+            "SELECT seq, user_id, name, phone, reason FROM audience_members
+             WHERE audience_id = ?1 AND reason IS NOT NULL AND seq > ?2 ORDER BY seq LIMIT ?3",
+        )
+        .map_err(sql)?;
+    let rows = stmt
+        .query_map(params![audience_id, after, FREEZE_CHUNK], |r| {
+            Ok(Frozen {
+                seq: r.get::<_, i64>(0)? as u32,
+                user_id: r.get::<_, i64>(1)? as u64,
+                name: r.get(2)?,
+                phone: r.get(3)?,
+                payload: None,
+                segments: 0,
+                reason: r.get(4)?,
+            })
+        })
+        .map_err(sql)?;
+    rows.collect::<rusqlite::Result<_>>().map_err(sql)
+}

@@ -1,0 +1,450 @@
+//! Nobody twice: across campaigns of the same message (a paused one and a new one, a retry after
+//! another campaign reached them), after `unknown` outcomes, with a busy database, and with
+//! runners and lock probes racing. Every test counts what the sandbox received.
+
+mod support;
+
+use relay_core::campaign::engine::CampaignControl;
+use relay_core::campaign::RecipientState;
+use relay_core::ErrorCode;
+use relay_sandbox::Faults;
+use std::sync::atomic::AtomicBool;
+use std::sync::Arc;
+use std::time::Duration;
+use support::send::{duplicates, ready, sandbox, sandbox_log, set_faults, TWILIO, WA};
+
+/// How many members of an audience summary are excluded for `reason` (by its wire name, so the
+/// test reads what the UI reads).
+fn excluded(summary: &relay_core::audience::AudienceSummary, reason: &str) -> u32 {
+    summary
+        .excluded
+        .iter()
+        .find(|c| serde_json::to_value(c.reason).unwrap() == reason)
+        .map_or(0, |c| c.count)
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn unknown_counts_as_reached_for_the_next_campaign() {
+    let sb = sandbox(300).await;
+    let (ws, _tmp, spec, audience) = ready(&sb, WA).await;
+    let first = ws
+        .create_campaign(&audience, spec.clone(), Some(400), Some(1000))
+        .await
+        .unwrap();
+    // A third of the notifications are accepted, then the connection drops before the answer:
+    // delivered, but Relay cannot know.
+    set_faults(
+        &sb,
+        &Faults {
+            rate_drop_after: 0.3,
+            ..Faults::default()
+        },
+    )
+    .await;
+    let done = ws
+        .run_campaign(&first.id, &CampaignControl::default(), |_| {})
+        .await
+        .unwrap();
+    set_faults(&sb, &Faults::default()).await;
+    assert!(done.counts.unknown > 0, "some outcomes are unknown");
+    // The same message again: unknown means "may have been delivered", so it counts as reached.
+    let again = ws
+        .fetch_audience("role:end-user", &AtomicBool::new(false), |_| {})
+        .await
+        .unwrap();
+    let second = ws.create_campaign(&again.id, spec, Some(400), None).await;
+    if let Ok(c) = second {
+        ws.run_campaign(&c.id, &CampaignControl::default(), |_| {})
+            .await
+            .ok();
+    }
+    let log = sandbox_log(&sb).await;
+    assert_eq!(
+        duplicates(&log),
+        Vec::<String>::new(),
+        "a number left unknown is never messaged again by a new campaign"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_paused_campaign_and_a_second_one_of_the_same_message_reach_nobody_twice() {
+    let sb = sandbox(300).await;
+    let (ws, _tmp, spec, audience) = ready(&sb, TWILIO).await;
+    let first = ws
+        .create_campaign(&audience, spec.clone(), Some(200), None)
+        .await
+        .unwrap();
+    let control = CampaignControl::default();
+    let paused = ws
+        .run_campaign(&first.id, &control, |p| {
+            if p.counts.sent >= 30 {
+                control.pause();
+            }
+        })
+        .await
+        .unwrap();
+    assert_eq!(paused.status, "paused");
+    assert!(paused.counts.pending > 0);
+    // The same send again while the first is paused: those it reached are blacked out, and
+    // those it still has to send are left to it.
+    let again = ws
+        .fetch_audience("role:end-user", &AtomicBool::new(false), |_| {})
+        .await
+        .unwrap();
+    let checked = ws
+        .check_audience(&again.id, Some(spec.clone()))
+        .await
+        .unwrap();
+    assert_eq!(
+        excluded(&checked, "in_other_campaign"),
+        paused.counts.pending,
+        "everyone the paused campaign still has to send is left to it"
+    );
+    assert_eq!(checked.eligible, 0);
+    let second = ws.create_campaign(&again.id, spec, Some(200), None).await;
+    if let Ok(c) = second {
+        ws.run_campaign(&c.id, &CampaignControl::default(), |_| {})
+            .await
+            .ok();
+    }
+    let resumed = ws
+        .run_campaign(&first.id, &CampaignControl::default(), |_| {})
+        .await
+        .unwrap();
+    assert_eq!(resumed.status, "completed");
+    let log = sandbox_log(&sb).await;
+    assert_eq!(duplicates(&log), Vec::<String>::new());
+    assert_eq!(log.len() as u32, resumed.counts.sent);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn retrying_failures_skips_those_another_campaign_reached_meanwhile() {
+    let sb = sandbox(300).await;
+    let (ws, _tmp, spec, audience) = ready(&sb, TWILIO).await;
+    let first = ws
+        .create_campaign(&audience, spec.clone(), Some(400), Some(1000))
+        .await
+        .unwrap();
+    set_faults(
+        &sb,
+        &Faults {
+            rate_refused: 0.3,
+            ..Faults::default()
+        },
+    )
+    .await;
+    let done = ws
+        .run_campaign(&first.id, &CampaignControl::default(), |_| {})
+        .await
+        .unwrap();
+    set_faults(&sb, &Faults::default()).await;
+    let failed = done.counts.failed;
+    assert!(failed > 0, "some numbers were refused");
+    // A second campaign of the same message reaches the ones the first could not.
+    let again = ws
+        .fetch_audience("role:end-user", &AtomicBool::new(false), |_| {})
+        .await
+        .unwrap();
+    let second = ws
+        .create_campaign(&again.id, spec, Some(400), None)
+        .await
+        .unwrap();
+    assert_eq!(second.counts.pending, failed);
+    let second = ws
+        .run_campaign(&second.id, &CampaignControl::default(), |_| {})
+        .await
+        .unwrap();
+    assert_eq!(second.counts.sent, failed);
+    // Then the first one's "Retry failed": each of them was reached meanwhile.
+    assert_eq!(ws.requeue_recipients(&first.id, false).unwrap(), failed);
+    let retried = ws
+        .run_campaign(&first.id, &CampaignControl::default(), |_| {})
+        .await
+        .unwrap();
+    let log = sandbox_log(&sb).await;
+    assert_eq!(duplicates(&log), Vec::<String>::new());
+    assert_eq!(retried.counts.sent, done.counts.sent, "nobody more sent");
+    let skipped = ws
+        .campaign_recipients(&first.id, Some(RecipientState::Skipped), 0, 1000)
+        .unwrap()
+        .rows;
+    assert_eq!(
+        skipped
+            .iter()
+            .filter(|r| r.reason.as_deref() == Some("blackout"))
+            .count() as u32,
+        failed,
+        "each is skipped as blacked out when it comes to be sent"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn every_connection_that_writes_the_ledger_survives_a_power_loss() {
+    let sb = sandbox(50).await;
+    let (ws, _tmp, _spec, _audience) = ready(&sb, WA).await;
+    let synchronous: i64 = ws
+        .db()
+        .connection()
+        .pragma_query_value(None, "synchronous", |r| r.get(0))
+        .unwrap();
+    assert_eq!(
+        synchronous, 2,
+        "synchronous = FULL on the workspace's connection"
+    );
+    // Read from the connections themselves: the send engine's is the database thread's.
+    let all = ws.durability().await.unwrap();
+    assert!(
+        all.iter().any(|(name, _, _)| name == "send engine"),
+        "{all:?}"
+    );
+    for (name, synchronous, fullfsync) in all {
+        assert_eq!(synchronous, 2, "{name}: a commit survives a power loss");
+        assert!(fullfsync, "{name}: F_FULLFSYNC where the OS has it (macOS)");
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn two_runners_in_one_process_send_once_and_probes_keep_the_lock() {
+    let sb = sandbox(200).await;
+    let (ws, _tmp, spec, audience) = ready(&sb, TWILIO).await;
+    let ws = Arc::new(ws);
+    let c = ws
+        .create_campaign(&audience, spec, Some(100), None)
+        .await
+        .unwrap();
+    let (a, b) = (ws.clone(), ws.clone());
+    let (id_a, id_b) = (c.id.clone(), c.id.clone());
+    // Two runners at once (two windows of one app), while the window probes all along.
+    let probing = Arc::new(AtomicBool::new(true));
+    let probe = {
+        let (ws, id, probing) = (ws.clone(), c.id.clone(), probing.clone());
+        std::thread::spawn(move || {
+            let mut seen_running = 0;
+            while probing.load(std::sync::atomic::Ordering::Relaxed) {
+                seen_running += ws.campaign(&id).unwrap().running as u32;
+            }
+            seen_running
+        })
+    };
+    let first = tokio::spawn(async move {
+        a.run_campaign(&id_a, &CampaignControl::default(), |_| {})
+            .await
+    });
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    let second = tokio::spawn(async move {
+        b.run_campaign(&id_b, &CampaignControl::default(), |_| {})
+            .await
+    });
+    let (first, second) = (first.await.unwrap(), second.await.unwrap());
+    probing.store(false, std::sync::atomic::Ordering::Relaxed);
+    assert!(probe.join().unwrap() > 0, "the probe saw it running");
+    let refused = second.unwrap_err();
+    assert_eq!(refused.code, ErrorCode::InvalidInput, "{}", refused.message);
+    assert_eq!(first.unwrap().status, "completed");
+    let log = sandbox_log(&sb).await;
+    assert_eq!(duplicates(&log), Vec::<String>::new());
+    assert_eq!(log.len() as u32, c.counts.pending);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_writer_holding_the_database_past_the_busy_timeout_loses_no_outcome() {
+    let sb = sandbox(300).await;
+    let (ws, _tmp, spec, audience) = ready(&sb, TWILIO).await;
+    let c = ws
+        .create_campaign(&audience, spec, Some(100), None)
+        .await
+        .unwrap();
+    let path = ws.data_dir().database();
+    let holder: std::sync::Mutex<Option<std::thread::JoinHandle<()>>> = Default::default();
+    let done = ws
+        .run_campaign(&c.id, &CampaignControl::default(), |p| {
+            let mut h = holder.lock().unwrap();
+            if p.counts.sent >= 20 && h.is_none() {
+                // Another process (the app and the CLI on one data folder) takes the write
+                // lock and keeps it past SQLite's busy timeout (5 s).
+                let path = path.clone();
+                let (tx, rx) = std::sync::mpsc::channel();
+                *h = Some(std::thread::spawn(move || {
+                    let conn = rusqlite::Connection::open(&path).unwrap();
+                    conn.execute_batch("BEGIN IMMEDIATE").unwrap();
+                    tx.send(()).unwrap();
+                    std::thread::sleep(Duration::from_secs(7));
+                    conn.execute_batch("COMMIT").unwrap();
+                }));
+                rx.recv().unwrap();
+            }
+        })
+        .await;
+    if let Some(h) = holder.lock().unwrap().take() {
+        h.join().unwrap();
+    }
+    let done = match done {
+        Ok(d) => d,
+        Err(_) => ws.campaign(&c.id).unwrap(),
+    };
+    let log = sandbox_log(&sb).await;
+    assert_eq!(duplicates(&log), Vec::<String>::new());
+    assert_eq!(done.status, "completed", "{:?}", done.pause_reason);
+    assert_eq!(
+        done.counts.unknown, 0,
+        "nobody is unknown because the disk was busy"
+    );
+    assert_eq!(done.counts.sending + done.counts.pending, 0);
+    assert_eq!(done.counts.sent, log.len() as u32, "every outcome recorded");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn campaigns_of_templates_that_cannot_be_sent_are_refused_and_change_nothing() {
+    let sb = relay_sandbox::Sandbox::start(relay_sandbox::SandboxConfig {
+        users: 60,
+        // Meta takes its time: the template stays in review.
+        approve_after: Duration::from_secs(3600),
+        ..relay_sandbox::SandboxConfig::default()
+    })
+    .await
+    .unwrap();
+    let (ws, _tmp) = support::workspace_on(&sb);
+    ws.set_key("default_country", "GB").unwrap();
+    let audience = ws
+        .fetch_audience("role:end-user", &AtomicBool::new(false), |_| {})
+        .await
+        .unwrap();
+    let template = |name: &str, integration: &str| relay_core::template::Template {
+        name: name.into(),
+        language: "en_US".into(),
+        body: "Hi {{Ann}}, your parcel arrives on {{Friday}} before noon.".into(),
+        integrations: vec![integration.into()],
+        ..relay_core::template::Template::default()
+    };
+    let spec = |id: &str, integration: &str| relay_core::audience::run::MessageSpec {
+        template_id: id.into(),
+        integration_id: integration.into(),
+        mapping: support::parcel_mapping(),
+    };
+    // Never submitted: not on WhatsApp at all, nor on the SMS integration.
+    let draft = ws.save_template(None, &template("never_sent", WA)).unwrap();
+    let sms = ws
+        .save_template(None, &template("never_sms", TWILIO))
+        .unwrap();
+    // Submitted, still in Meta's review.
+    let pending = ws.save_template(None, &template("in_review", WA)).unwrap();
+    ws.submit_template(&pending.id, &[WA.to_string()])
+        .await
+        .unwrap();
+    for (id, integration) in [(&draft.id, WA), (&sms.id, TWILIO), (&pending.id, WA)] {
+        let err = ws
+            .create_campaign(&audience.id, spec(id, integration), Some(50), None)
+            .await
+            .unwrap_err();
+        assert_eq!(err.code, ErrorCode::InvalidInput, "{}", err.message);
+    }
+    assert!(ws.campaigns().unwrap().is_empty(), "no campaign created");
+    assert!(sandbox_log(&sb).await.is_empty(), "nothing sent");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_test_message_to_a_suppressed_number_is_refused() {
+    let sb = sandbox(60).await;
+    let (ws, _tmp, spec, audience) = ready(&sb, WA).await;
+    ws.suppress_numbers(&["+447400123456".to_string()], "asked us to stop")
+        .unwrap();
+    let err = ws
+        .send_test(&audience, spec, "07400 123456")
+        .await
+        .unwrap_err();
+    assert_eq!(err.code, ErrorCode::InvalidInput);
+    assert!(ws.campaigns().unwrap().is_empty(), "nothing recorded");
+    assert!(sandbox_log(&sb).await.is_empty(), "nothing sent");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_lock_probe_never_makes_a_cancel_or_a_resume_fail() {
+    let sb = sandbox(60).await;
+    let (ws, _tmp, spec, audience) = ready(&sb, TWILIO).await;
+    let ws = Arc::new(ws);
+    // A runner died a moment ago: its lease still runs, its lock is free.
+    let fake_dead_runner = |id: &str| {
+        ws.db()
+            .connection()
+            .execute(
+                "UPDATE campaigns SET status = 'running', runner = 'gone', lease_until = ?2 WHERE id = ?1",
+                rusqlite::params![id, ws.now_ms() + 60_000],
+            )
+            .unwrap();
+    };
+    let stop = Arc::new(AtomicBool::new(false));
+    let current = Arc::new(std::sync::Mutex::new(String::new()));
+    // The window asks, again and again, whether the campaign is being sent.
+    let probe = {
+        let (ws, stop, current) = (ws.clone(), stop.clone(), current.clone());
+        std::thread::spawn(move || {
+            let mut probes = 0u64;
+            while !stop.load(std::sync::atomic::Ordering::Relaxed) {
+                let id = current.lock().unwrap().clone();
+                if !id.is_empty() {
+                    let _ = ws.campaign(&id);
+                    probes += 1;
+                }
+            }
+            probes
+        })
+    };
+    let mut refused = Vec::new();
+    for _ in 0..100 {
+        let c = ws
+            .create_campaign(&audience, spec.clone(), Some(50), None)
+            .await
+            .unwrap();
+        fake_dead_runner(&c.id);
+        *current.lock().unwrap() = c.id.clone();
+        if let Err(e) = ws.cancel_campaign(&c.id) {
+            refused.push(e.message);
+        }
+    }
+    stop.store(true, std::sync::atomic::Ordering::Relaxed);
+    assert!(probe.join().unwrap() > 100, "the probe ran all along");
+    assert_eq!(
+        refused,
+        Vec::<String>::new(),
+        "no cancel refused because of a probe"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_request_read_then_dropped_on_a_host_named_ssl_is_unknown_never_failed() {
+    let sb = sandbox(40).await;
+    let (ws, _tmp, spec, audience) = ready(&sb, WA).await;
+    // The same server under a name with "ssl" in it (as `classlink` has): what the failure's
+    // text says of the host must not decide what became of the message.
+    let addr: std::net::SocketAddr = sb.base_url().trim_start_matches("http://").parse().unwrap();
+    ws.resolve_host("classlink-ssl.localhost", addr);
+    ws.set_key(
+        "sunshine_custom_url",
+        &format!("http://classlink-ssl.localhost:{}/sc", addr.port()),
+    )
+    .unwrap();
+    let c = ws
+        .create_campaign(&audience, spec, Some(100), Some(1000))
+        .await
+        .unwrap();
+    // Every notification is read and recorded, then the connection closes without an answer.
+    set_faults(
+        &sb,
+        &Faults {
+            rate_drop_after: 1.0,
+            ..Faults::default()
+        },
+    )
+    .await;
+    let done = ws
+        .run_campaign(&c.id, &CampaignControl::default(), |_| {})
+        .await
+        .unwrap();
+    set_faults(&sb, &Faults::default()).await;
+    assert_eq!(
+        done.counts.failed, 0,
+        "none may be retried as failed: each was delivered"
+    );
+    assert_eq!(done.counts.unknown, c.counts.pending);
+    assert_eq!(sandbox_log(&sb).await.len() as u32, c.counts.pending);
+}

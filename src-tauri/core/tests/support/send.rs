@@ -1,0 +1,89 @@
+//! What the send tests share: a sandbox that approves at once, a workspace with a template
+//! submitted and an audience fetched, the sandbox's log and its fault knobs.
+
+use relay_core::audience::run::MessageSpec;
+use relay_core::template::Template;
+use relay_core::workspace::Workspace;
+use relay_sandbox::{Faults, Sandbox, SandboxConfig};
+use serde_json::Value;
+use std::collections::HashMap;
+use std::sync::atomic::AtomicBool;
+use std::time::Duration;
+
+pub const WA: &str = "5f1e0c3a9b8d7e6f5a4b3c31";
+pub const TWILIO: &str = "5f1e0c3a9b8d7e6f5a4b3c33";
+
+pub async fn sandbox(users: u64) -> Sandbox {
+    Sandbox::start(SandboxConfig {
+        users,
+        approve_after: Duration::ZERO,
+        zendesk_rate_per_minute: 100_000,
+        export_rate_per_minute: 100_000,
+        ..SandboxConfig::default()
+    })
+    .await
+    .unwrap()
+}
+
+/// A workspace with an approved WhatsApp template, an SMS one, and a fetched audience.
+pub async fn ready(
+    sb: &Sandbox,
+    integration: &str,
+) -> (Workspace, tempfile::TempDir, MessageSpec, String) {
+    let (ws, tmp) = super::workspace_on(sb);
+    ws.set_key("default_country", "GB").unwrap();
+    let t = Template {
+        name: "parcel_notice".into(),
+        language: "en_US".into(),
+        body: "Hi {{Ann}}, your parcel arrives on {{Friday}} before noon.".into(),
+        integrations: vec![integration.into()],
+        ..Template::default()
+    };
+    let draft = ws.save_template(None, &t).unwrap();
+    ws.submit_template(&draft.id, &[integration.to_string()])
+        .await
+        .unwrap();
+    let audience = ws
+        .fetch_audience("role:end-user", &AtomicBool::new(false), |_| {})
+        .await
+        .unwrap();
+    let spec = MessageSpec {
+        template_id: draft.id,
+        integration_id: integration.into(),
+        mapping: super::parcel_mapping(),
+    };
+    (ws, tmp, spec, audience.id)
+}
+
+pub async fn sandbox_log(sb: &Sandbox) -> Vec<Value> {
+    let v: Value = reqwest::get(format!("{}/_sandbox/notifications", sb.base_url()))
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    v["notifications"].as_array().unwrap().clone()
+}
+
+pub fn duplicates(log: &[Value]) -> Vec<String> {
+    let mut per: HashMap<String, u32> = HashMap::new();
+    for n in log {
+        *per.entry(n["destination_id"].as_str().unwrap().to_string())
+            .or_default() += 1;
+    }
+    per.into_iter()
+        .filter(|(_, n)| *n > 1)
+        .map(|(d, _)| d)
+        .collect()
+}
+
+pub async fn set_faults(sb: &Sandbox, faults: &Faults) {
+    reqwest::Client::new()
+        .put(format!("{}/_sandbox/faults", sb.base_url()))
+        .json(faults)
+        .send()
+        .await
+        .unwrap()
+        .error_for_status()
+        .unwrap();
+}
