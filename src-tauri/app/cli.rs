@@ -284,6 +284,10 @@ pub struct SandboxArgs {
     /// At most this many notifications accepted per second.
     #[arg(long)]
     pub max_notifications_per_second: Option<u32>,
+    /// The search export's order: asc (oldest first), desc (newest first) or unordered — Zendesk
+    /// documents the export as ordered by created_at without saying which way.
+    #[arg(long, default_value = "asc")]
+    pub export_order: relay_sandbox::ExportOrder,
 }
 
 #[derive(Debug, Subcommand)]
@@ -518,6 +522,7 @@ fn sandbox(args: SandboxArgs, json: bool) -> AppResult<()> {
             latency_ms: args.latency_ms,
             retry_after_secs: 1,
             notifications_per_second: args.max_notifications_per_second,
+            export_order: args.export_order,
             ..Default::default()
         },
         ..Default::default()

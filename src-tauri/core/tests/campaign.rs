@@ -377,3 +377,48 @@ async fn a_test_message_goes_to_the_typed_number_and_leaves_no_blackout() {
     assert_eq!(listed.len(), 2);
     assert_eq!(listed.iter().filter(|c| c.test).count(), 1);
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_429_holds_every_send_of_the_client_until_its_window_ends() {
+    let sb = sandbox(2700).await;
+    let (ws, _tmp, spec, audience) = ready(&sb, WA).await;
+    let c = ws
+        .create_campaign(&audience, spec, Some(400), Some(10_000))
+        .await
+        .unwrap();
+    assert!(c.counts.pending > 1000);
+    // Now and then a 429 with `Retry-After: 1`: the app's limit, not the request's.
+    set_faults(
+        &sb,
+        &Faults {
+            rate_429: 0.01,
+            retry_after_secs: 1,
+            latency_ms: 10,
+            ..Faults::default()
+        },
+    )
+    .await;
+    let done = ws
+        .run_campaign(&c.id, &CampaignControl::default(), |_| {})
+        .await
+        .unwrap();
+    set_faults(&sb, &Faults::default()).await;
+    let stats: serde_json::Value = reqwest::get(format!("{}/_sandbox/stats", sb.base_url()))
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let w = &stats["rate_windows"]["sunshine"];
+    assert!(w["issued"].as_u64().unwrap() >= 1, "{stats}");
+    assert!(
+        w["inside"].as_u64().unwrap() <= w["in_flight_at_issue"].as_u64().unwrap(),
+        "inside a Retry-After only what was already in flight may arrive: {w}"
+    );
+    assert_eq!(done.status, "completed");
+    assert_eq!(
+        done.counts.sent + done.counts.failed + done.counts.unknown,
+        c.counts.pending
+    );
+    assert!(duplicates(&sandbox_log(&sb).await).is_empty());
+}

@@ -21,7 +21,7 @@ mod server;
 mod sunshine;
 mod zendesk;
 
-pub use server::{Faults, Sandbox, SandboxConfig, SandboxInfo};
+pub use server::{ExportOrder, Faults, Sandbox, SandboxConfig, SandboxInfo};
 
 use chrono::{DateTime, Utc};
 use std::sync::{Arc, Mutex};

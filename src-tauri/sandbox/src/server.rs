@@ -22,6 +22,60 @@ use std::time::Duration;
 use tokio::net::TcpListener;
 use tokio::sync::oneshot;
 
+/// The order the search export returns users in. Zendesk documents the export as "ordered only
+/// by the `created_at` attribute", without saying which way, and promises nothing about ties:
+/// each reading is a variant a client must work with.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ExportOrder {
+    /// Oldest first.
+    #[default]
+    Asc,
+    /// Newest first.
+    Desc,
+    /// No order at all (a fixed shuffle of the users).
+    Unordered,
+}
+
+impl ExportOrder {
+    /// The user at `position` of the export, out of `count`: a bijection of 0..count.
+    pub fn index(self, position: u64, count: u64) -> u64 {
+        match self {
+            ExportOrder::Asc => position,
+            ExportOrder::Desc => count - 1 - position,
+            ExportOrder::Unordered => {
+                // position × a (mod count), with a coprime with count: every user once.
+                let mut a = 0x9E37_79B9 % count.max(1);
+                while gcd(a, count) != 1 {
+                    a += 1;
+                }
+                (position % count).wrapping_mul(a) % count
+            }
+        }
+    }
+}
+
+fn gcd(mut a: u64, mut b: u64) -> u64 {
+    while b != 0 {
+        (a, b) = (b, a % b);
+    }
+    a
+}
+
+impl std::str::FromStr for ExportOrder {
+    type Err = String;
+    fn from_str(s: &str) -> Result<Self, String> {
+        match s {
+            "asc" => Ok(ExportOrder::Asc),
+            "desc" => Ok(ExportOrder::Desc),
+            "unordered" => Ok(ExportOrder::Unordered),
+            other => Err(format!(
+                "\"{other}\" is not an export order: asc, desc or unordered"
+            )),
+        }
+    }
+}
+
 /// Fault knobs, settable at start and at run time (`PUT /_sandbox/faults`).
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 #[serde(default)]
@@ -45,6 +99,12 @@ pub struct Faults {
     pub retry_after_secs: u64,
     /// At most this many notifications accepted per second (429 beyond); None = no cap.
     pub notifications_per_second: Option<u32>,
+    /// The order of the search export (see [`ExportOrder`]).
+    pub export_order: ExportOrder,
+    /// Share (0..1) of the matching users the search export leaves out while `search/count`
+    /// still counts them (Zendesk's search index lags by up to a few minutes): the same users
+    /// every time.
+    pub export_missing: f64,
 }
 
 /// How to start a sandbox.
@@ -154,6 +214,61 @@ pub(crate) struct AppState {
     pub notifications: Mutex<Vec<Recorded>>,
     pub count_cache: Mutex<HashMap<String, u64>>,
     requests: Mutex<HashMap<String, u64>>,
+    /// The `Retry-After` windows issued, per limit (`zendesk`, `sunshine`): see [`RateWindow`].
+    windows: Mutex<HashMap<String, RateWindow>>,
+    /// Requests being handled now, per limit.
+    in_flight: Mutex<HashMap<String, u64>>,
+}
+
+/// A `Retry-After` the sandbox issued, and what arrived while it ran. Sunshine Conversations and
+/// Zendesk limit the app or the account, not the request: while a window is open every request of
+/// that limit is refused (429, with what is left of the window), and counted. A client that
+/// honours `Retry-After` sends nothing inside a window, but for what it had in flight when the
+/// 429 left (a request on its way cannot be called back).
+#[derive(Debug, Clone, Default)]
+struct RateWindow {
+    until: Option<chrono::DateTime<chrono::Utc>>,
+    stats: WindowStats,
+}
+
+/// What `/_sandbox/stats` reports of a limit's windows.
+#[derive(Debug, Clone, Default, PartialEq, Serialize)]
+pub struct WindowStats {
+    /// 429s that opened a window.
+    pub issued: u64,
+    /// Requests that arrived while a window was open.
+    pub inside: u64,
+    /// Requests being handled when each window opened, summed: the most that could arrive inside
+    /// from a client that stopped at the 429.
+    pub in_flight_at_issue: u64,
+}
+
+/// The limit a request counts against: the Sunshine Conversations app, or the Zendesk account.
+fn limit_of(path: &str) -> &'static str {
+    if path.starts_with("/sc/") {
+        "sunshine"
+    } else {
+        "zendesk"
+    }
+}
+
+/// Counts a request as being handled until dropped.
+pub(crate) struct InFlight<'a> {
+    state: &'a AppState,
+    limit: &'static str,
+}
+
+impl Drop for InFlight<'_> {
+    fn drop(&mut self) {
+        let mut m = self
+            .state
+            .in_flight
+            .lock()
+            .unwrap_or_else(|e| e.into_inner());
+        if let Some(n) = m.get_mut(self.limit) {
+            *n = n.saturating_sub(1);
+        }
+    }
 }
 
 pub(crate) type Shared = Arc<AppState>;
@@ -213,6 +328,53 @@ impl AppState {
         true
     }
 
+    fn enter(&self, limit: &'static str) -> InFlight<'_> {
+        *self
+            .in_flight
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .entry(limit.into())
+            .or_insert(0) += 1;
+        InFlight { state: self, limit }
+    }
+
+    /// Seconds left of the open window of `limit`, counting the request as arrived inside it.
+    fn inside_window(&self, limit: &str) -> Option<u64> {
+        let now = self.now();
+        let mut w = self.windows.lock().unwrap_or_else(|e| e.into_inner());
+        let win = w.entry(limit.into()).or_default();
+        let until = win.until.filter(|u| *u > now)?;
+        win.stats.inside += 1;
+        Some(((until - now).num_milliseconds().max(1) as u64).div_ceil(1000))
+    }
+
+    /// Opens (or extends) a window of `limit` for `secs`; the 429 that does so is being handled.
+    pub(crate) fn open_window(&self, limit: &str, secs: u64) {
+        let now = self.now();
+        let in_flight = self
+            .in_flight
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .get(limit)
+            .copied()
+            .unwrap_or(1);
+        let mut w = self.windows.lock().unwrap_or_else(|e| e.into_inner());
+        let win = w.entry(limit.into()).or_default();
+        let until = now + chrono::Duration::seconds(secs as i64);
+        win.until = Some(win.until.map_or(until, |u| u.max(until)));
+        win.stats.issued += 1;
+        win.stats.in_flight_at_issue += in_flight.saturating_sub(1);
+    }
+
+    fn window_stats(&self) -> HashMap<String, WindowStats> {
+        self.windows
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .iter()
+            .map(|(k, v)| (k.clone(), v.stats.clone()))
+            .collect()
+    }
+
     pub fn should_drop_after(&self) -> bool {
         self.roll(self.faults().rate_drop_after)
     }
@@ -270,6 +432,8 @@ impl Sandbox {
             notifications: Mutex::new(Vec::new()),
             count_cache: Mutex::new(HashMap::new()),
             requests: Mutex::new(HashMap::new()),
+            windows: Mutex::new(HashMap::new()),
+            in_flight: Mutex::new(HashMap::new()),
             clock: config.clock.clone(),
             keep_bodies: config.keep_bodies,
         });
@@ -358,14 +522,15 @@ async fn faults_layer(
     next: Next,
 ) -> Response {
     let path = req.uri().path().to_string();
-    {
-        let mut r = s.requests.lock().unwrap_or_else(|e| e.into_inner());
-        let bucket = if path.starts_with("/sc/") {
-            "sunshine"
-        } else {
-            "zendesk"
-        };
-        *r.entry(bucket.into()).or_insert(0) += 1;
+    let limit = limit_of(&path);
+    *s.requests
+        .lock()
+        .unwrap_or_else(|e| e.into_inner())
+        .entry(limit.into())
+        .or_insert(0) += 1;
+    let _in_flight = s.enter(limit);
+    if let Some(left) = s.inside_window(limit) {
+        return too_many(&path, left);
     }
     let f = s.faults();
     if f.latency_ms > 0 {
@@ -376,15 +541,8 @@ async fn faults_layer(
     }
     if s.roll(f.rate_429) {
         let retry = f.retry_after_secs.max(1);
-        let mut resp = error_for(
-            &path,
-            StatusCode::TOO_MANY_REQUESTS,
-            "too_many_requests",
-            "Too many requests (sandbox fault)",
-        );
-        resp.headers_mut()
-            .insert(header::RETRY_AFTER, HeaderValue::from(retry));
-        return resp;
+        s.open_window(limit, retry);
+        return too_many(&path, retry);
     }
     if s.roll(f.rate_5xx) {
         let status = if s.roll(0.5) {
@@ -400,6 +558,19 @@ async fn faults_layer(
         );
     }
     next.run(req).await
+}
+
+/// A 429 with `Retry-After`, in the shape of the API the path belongs to.
+pub(crate) fn too_many(path: &str, retry_after_secs: u64) -> Response {
+    let mut resp = error_for(
+        path,
+        StatusCode::TOO_MANY_REQUESTS,
+        "too_many_requests",
+        "Too many requests (sandbox)",
+    );
+    resp.headers_mut()
+        .insert(header::RETRY_AFTER, HeaderValue::from(retry_after_secs));
+    resp
 }
 
 /// An error in the shape of the API the path belongs to.
@@ -463,6 +634,7 @@ async fn zendesk_gate(
     let (limit, remaining) = match budget {
         Ok(remaining) => (s.zendesk_rate, remaining),
         Err(wait) => {
+            s.open_window("zendesk", wait);
             let mut resp = (
                 StatusCode::TOO_MANY_REQUESTS,
                 Json(
@@ -568,7 +740,9 @@ async fn stats(State(s): State<Shared>) -> Json<Value> {
         .collect();
     duplicates.sort_by_key(|v| v["destination_id"].as_str().unwrap_or_default().to_string());
     let requests = s.requests.lock().unwrap_or_else(|e| e.into_inner()).clone();
+    let windows = s.window_stats();
     Json(json!({
+        "rate_windows": windows,
         "notifications": all.len(),
         "by_integration": by_integration,
         "distinct_destinations": per.keys().map(|(_, d, _)| d).collect::<std::collections::HashSet<_>>().len(),
@@ -581,4 +755,28 @@ async fn stats(State(s): State<Shared>) -> Json<Value> {
 /// How to connect: the demo credentials of this local sandbox (it only listens on loopback).
 async fn sandbox_info(State(s): State<Shared>) -> Json<SandboxInfo> {
     Json(s.info.clone())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::ExportOrder;
+
+    #[test]
+    fn every_export_order_returns_every_user_once() {
+        for count in [1u64, 2, 7, 1000, 1001, 9995] {
+            for order in [ExportOrder::Asc, ExportOrder::Desc, ExportOrder::Unordered] {
+                let mut seen: Vec<u64> = (0..count).map(|p| order.index(p, count)).collect();
+                seen.sort();
+                assert_eq!(seen, (0..count).collect::<Vec<_>>(), "{order:?} of {count}");
+            }
+        }
+        let shuffled: Vec<u64> = (0..10)
+            .map(|p| ExportOrder::Unordered.index(p, 1000))
+            .collect();
+        assert!(
+            shuffled.windows(2).any(|w| w[0] > w[1]),
+            "unordered is neither ascending {shuffled:?}"
+        );
+        assert!(shuffled.windows(2).any(|w| w[0] < w[1]), "nor descending");
+    }
 }

@@ -756,16 +756,8 @@ async fn notify(
         }
     };
     if !s.take_notification_slot() {
-        let mut resp = v1_error(
-            StatusCode::TOO_MANY_REQUESTS,
-            "too_many_requests",
-            "Too many notifications per second",
-        );
-        resp.headers_mut().insert(
-            axum::http::header::RETRY_AFTER,
-            axum::http::HeaderValue::from(1),
-        );
-        return resp;
+        s.open_window("sunshine", 1);
+        return crate::server::too_many("/sc/v1.1", 1);
     }
     if s.should_refuse() {
         return bad(format!(

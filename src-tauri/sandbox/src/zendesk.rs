@@ -235,7 +235,8 @@ fn hash(text: &str) -> u64 {
     })
 }
 
-/// `GET /api/v2/search/export`: cursor pages of up to 1,000 users, ordered by created_at.
+/// `GET /api/v2/search/export`: cursor pages of up to 1,000 users, by created_at oldest first,
+/// newest first, or in no order (`Faults::export_order`).
 async fn search_export(State(s): State<Shared>, Query(q): Params) -> Response {
     match q.get("filter[type]").map(String::as_str) {
         Some("user") => {}
@@ -304,12 +305,15 @@ async fn search_export(State(s): State<Shared>, Query(q): Params) -> Response {
         return Json(json!({"results": [], "facets": null, "meta": {"has_more": false, "after_cursor": null, "before_cursor": null}, "links": {"next": null, "prev": null}})).into_response();
     }
     let base = s.info.base_url.clone();
+    let order = s.faults().export_order;
+    let missing = s.faults().export_missing;
     tokio::task::spawn_blocking(move || {
         let mut results = Vec::with_capacity(size as usize);
+        // `i` is a position in the export's order; the cursor carries it.
         let mut i = start;
         while i < s.pop.count && (results.len() as u64) < size {
-            let u = s.pop.user(i);
-            if query.matches(&u) {
+            let u = s.pop.user(order.index(i, s.pop.count));
+            if query.matches(&u) && !lagging(u.id, missing) {
                 results.push(result(&u, &base));
             }
             i += 1;
@@ -345,6 +349,11 @@ async fn search_export(State(s): State<Shared>, Query(q): Params) -> Response {
     })
     .await
     .unwrap_or_else(|_| invalid(StatusCode::INTERNAL_SERVER_ERROR, "export failed"))
+}
+
+/// Whether the export leaves this user out (not indexed yet), for a share `missing` of users.
+fn lagging(id: u64, missing: f64) -> bool {
+    missing > 0.0 && (hash(&id.to_string()) % 10_000) < (missing * 10_000.0) as u64
 }
 
 fn user_by_id(s: &Shared, id: &str) -> Option<SeedUser> {

@@ -712,7 +712,12 @@ async fn notifications_are_validated_recorded_and_counted() {
 
 #[tokio::test]
 async fn fault_knobs_at_run_time() {
-    let t = T::start(SandboxConfig::default()).await;
+    let clock = relay_sandbox::ManualClock::new(chrono::Utc::now());
+    let t = T::start(SandboxConfig {
+        clock: std::sync::Arc::new(clock.clone()),
+        ..SandboxConfig::default()
+    })
+    .await;
     let set = |f: Faults| t.http.put(t.url("/_sandbox/faults")).json(&f).send();
     set(Faults {
         rate_429: 1.0,
@@ -724,6 +729,28 @@ async fn fault_knobs_at_run_time() {
     let r = t.zd("/api/v2/groups").send().await.unwrap();
     assert_eq!(r.status(), StatusCode::TOO_MANY_REQUESTS);
     assert_eq!(r.headers()["retry-after"], "7");
+    // The limit is the account's: inside the window every request is refused, and counted.
+    set(Faults::default()).await.unwrap();
+    clock.advance(std::time::Duration::from_secs(3));
+    let r = t.zd("/api/v2/users/me").send().await.unwrap();
+    assert_eq!(r.status(), StatusCode::TOO_MANY_REQUESTS);
+    assert_eq!(
+        r.headers()["retry-after"],
+        "4",
+        "what is left of the window"
+    );
+    let stats: serde_json::Value = t
+        .http
+        .get(t.url("/_sandbox/stats"))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(stats["rate_windows"]["zendesk"]["issued"], 1);
+    assert_eq!(stats["rate_windows"]["zendesk"]["inside"], 1);
+    clock.advance(std::time::Duration::from_secs(4));
     set(Faults {
         rate_5xx: 1.0,
         ..Faults::default()

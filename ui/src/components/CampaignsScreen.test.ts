@@ -46,6 +46,8 @@ function fakeCore() {
     created_at: '1',
     message_checked: message,
     segments: 0,
+    expected: null,
+    unreadable: 0,
   });
   mockIPC((cmd, payload) => {
     const args = (payload ?? {}) as Record<string, unknown>;
@@ -106,6 +108,8 @@ function fakeCore() {
           name: 'Bob Ray',
           values: ['Bob', 'Gold'],
           segments: 0,
+          expected: null,
+          unreadable: 0,
           problem: null,
           reason: null,
           preview: {

@@ -179,10 +179,17 @@ export type AudienceSummary = AudienceSummary_Serialize | AudienceSummary_Deseri
 export type AudienceSummary_Deserialize = {
 	id: string,
 	query: string,
-	/**  `fetching`, `complete`, `cancelled` or `failed`. */
+	/**
+	 *  `fetching`, `complete`, `incomplete` (the export returned fewer users than Zendesk
+	 *  counted, beyond its indexing lag: see `expected`), `cancelled` or `failed`.
+	 */
 	status: string,
 	users: number,
 	pages: number,
+	/**  How many users Zendesk counted for the search when it was fetched. */
+	expected?: number | null,
+	/**  Results Zendesk returned that were not readable users (no id): left out, and counted. */
+	unreadable: number,
 	/**  Users who will receive the message. */
 	eligible: number,
 	/**  Excluded users by reason (every reason, zeros included, in order). */
@@ -202,10 +209,17 @@ export type AudienceSummary_Deserialize = {
 export type AudienceSummary_Serialize = {
 	id: string,
 	query: string,
-	/**  `fetching`, `complete`, `cancelled` or `failed`. */
+	/**
+	 *  `fetching`, `complete`, `incomplete` (the export returned fewer users than Zendesk
+	 *  counted, beyond its indexing lag: see `expected`), `cancelled` or `failed`.
+	 */
 	status: string,
 	users: number,
 	pages: number,
+	/**  How many users Zendesk counted for the search when it was fetched. */
+	expected: number | null,
+	/**  Results Zendesk returned that were not readable users (no id): left out, and counted. */
+	unreadable: number,
 	/**  Users who will receive the message. */
 	eligible: number,
 	/**  Excluded users by reason (every reason, zeros included, in order). */

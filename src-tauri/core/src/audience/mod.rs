@@ -3,7 +3,7 @@
 //! E.164 and, once checked, the reason it is excluded (or none: it will receive the message).
 //!
 //! Reasons, first that applies: `removed` (by hand), `no_phone`, `invalid_phone`, `suppressed`
-//! (the local list), `duplicate_phone` (one message per number: the first user keeps it),
+//! (the local list), `duplicate_phone` (one message per number: the oldest account keeps it),
 //! `blackout` (the same message reached the user or the number within the blackout days, unless
 //! overridden), `in_other_campaign` (an unfinished campaign of the same message still has to send
 //! to them), then from the field mapping `missing_value` and `render_error`.
@@ -88,10 +88,15 @@ pub struct ReasonCount {
 pub struct AudienceSummary {
     pub id: String,
     pub query: String,
-    /// `fetching`, `complete`, `cancelled` or `failed`.
+    /// `fetching`, `complete`, `incomplete` (the export returned fewer users than Zendesk
+    /// counted, beyond its indexing lag: see `expected`), `cancelled` or `failed`.
     pub status: String,
     pub users: u32,
     pub pages: u32,
+    /// How many users Zendesk counted for the search when it was fetched.
+    pub expected: Option<u32>,
+    /// Results Zendesk returned that were not readable users (no id): left out, and counted.
+    pub unreadable: u32,
     /// Users who will receive the message.
     pub eligible: u32,
     /// Excluded users by reason (every reason, zeros included, in order).
@@ -192,14 +197,15 @@ pub fn create(
     country: &str,
     identities: bool,
     fields: &str,
+    expected: u32,
     now_ms: i64,
 ) -> AppResult<String> {
     let id = uuid::Uuid::new_v4().simple().to_string();
     db.connection()
         .execute(
-            "INSERT INTO audiences (id, query, status, default_country, identities, fields, created_at)
-             VALUES (?1, ?2, 'fetching', ?3, ?4, ?5, ?6)",
-            params![id, query, country, identities, fields, now_ms],
+            "INSERT INTO audiences (id, query, status, default_country, identities, fields, created_at, expected)
+             VALUES (?1, ?2, 'fetching', ?3, ?4, ?5, ?6, ?7)",
+            params![id, query, country, identities, fields, now_ms, expected],
         )
         .map_err(sql)?;
     Ok(id)
@@ -278,13 +284,17 @@ pub fn page_phones(
         .collect()
 }
 
-/// Stores a page of users with their numbers (`page_phones`, in the same order).
+/// Stores a page of users with their numbers (`page_phones`, in the same order), skipping those
+/// the audience already has (the export may give a user twice: its order and ties are not
+/// documented, and an expired cursor starts it again); `unreadable` results are counted. Returns
+/// how many users were added.
 pub fn insert_page(
     db: &Database,
     audience_id: &str,
     users: &[User],
     phones: &[PhoneFound],
-) -> AppResult<()> {
+    unreadable: u32,
+) -> AppResult<u32> {
     db.write(|tx| {
     {
         let seq: i64 = tx
@@ -331,12 +341,13 @@ pub fn insert_page(
                 .map_err(sql)? as i64;
         }
         tx.execute(
-            "UPDATE audiences SET users = users + ?2, pages = pages + 1 WHERE id = ?1",
-            params![audience_id, added],
+            "UPDATE audiences SET users = users + ?2, pages = pages + 1, unreadable = unreadable + ?3
+             WHERE id = ?1",
+            params![audience_id, added, unreadable],
         )
         .map_err(sql)?;
+        Ok(added as u32)
     }
-    Ok(())
     })
 }
 
@@ -401,7 +412,8 @@ pub fn summary(db: &Database, audience_id: &str) -> AppResult<AudienceSummary> {
     let conn = db.connection();
     let row = conn
         .query_row(
-            "SELECT query, status, users, pages, error, created_at, message IS NOT NULL, segments FROM audiences WHERE id = ?1",
+            "SELECT query, status, users, pages, error, created_at, message IS NOT NULL, segments, expected, unreadable
+             FROM audiences WHERE id = ?1",
             [audience_id],
             |r| {
                 Ok((
@@ -413,6 +425,8 @@ pub fn summary(db: &Database, audience_id: &str) -> AppResult<AudienceSummary> {
                     r.get::<_, i64>(5)?,
                     r.get::<_, bool>(6)?,
                     r.get::<_, i64>(7)?,
+                    r.get::<_, Option<i64>>(8)?,
+                    r.get::<_, i64>(9)?,
                 ))
             },
         )
@@ -447,6 +461,8 @@ pub fn summary(db: &Database, audience_id: &str) -> AppResult<AudienceSummary> {
         status: row.1,
         users: row.2 as u32,
         pages: row.3 as u32,
+        expected: row.8.map(|e| e as u32),
+        unreadable: row.9 as u32,
         eligible: counts.get(&None).copied().unwrap_or(0),
         excluded: Reason::ALL
             .into_iter()
@@ -511,12 +527,13 @@ fn classify_in(
         [audience_id],
     )
     .map_err(sql)?;
-    // One message per number: the first user fetched with it keeps it.
+    // One message per number: the user with the lowest id (the oldest account) keeps it — the
+    // same one whatever order the export came in.
     tx.execute(
         "UPDATE audience_members SET reason = 'duplicate_phone'
          WHERE audience_id = ?1 AND rowid IN (
             SELECT rowid FROM (
-                SELECT rowid, ROW_NUMBER() OVER (PARTITION BY phone ORDER BY seq) AS n
+                SELECT rowid, ROW_NUMBER() OVER (PARTITION BY phone ORDER BY user_id) AS n
                 FROM audience_members WHERE audience_id = ?1 AND reason IS NULL
             ) WHERE n > 1)",
         [audience_id],

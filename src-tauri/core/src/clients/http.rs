@@ -1,25 +1,36 @@
 //! One HTTP layer and one retry policy for both services.
 //!
-//! - 429: wait `Retry-After` (seconds or an HTTP date), else exponential backoff with full jitter;
+//! - A **rate gate** per service and credential ([`gate_for`]), shared by every client built for
+//!   it in the process: Sunshine Conversations and Zendesk limit the app or the account, not the
+//!   request, and neither says which limit a 429 belongs to — so a 429 closes the gate for every
+//!   request of that client until its `Retry-After` (seconds or an HTTP date; else exponential
+//!   backoff with full jitter) has passed, and an `X-Rate-Limit-Remaining` running low closes it
+//!   for a moment. Requests wait at the gate before they leave (those already in flight land).
 //! - 5xx and connection errors: bounded retries with the same backoff — but only for requests
 //!   that are safe to repeat. A notification (`Idempotency::Once`) is retried only when it
-//!   certainly was not processed (429, connection refused), never after a timeout, a dropped
-//!   connection or a 5xx, where it may have been sent: a duplicate WhatsApp message costs the
-//!   sender its quality rating, so the caller decides;
-//! - before a request, slow down when the last `X-Rate-Limit-Remaining` was low;
-//! - a timeout on every request.
+//!   certainly was not processed (429, the connection never made), never after a timeout, a
+//!   dropped connection or a 5xx, where it may have been sent: a duplicate WhatsApp message costs
+//!   the sender its quality rating, so the caller decides;
+//! - a timeout on every request, and a size limit on every response body.
 //!
-//! Waiting goes through a [`Sleeper`], so tests assert the waits instead of sleeping them.
+//! Waiting goes through a [`Sleeper`], which also keeps the time the gate is measured in, so tests
+//! assert the waits instead of sleeping them.
 
 use futures_util::future::BoxFuture;
 use rand::Rng;
 use reqwest::{header, Method, RequestBuilder, Response, StatusCode};
-use std::sync::{Arc, Mutex};
-use std::time::{Duration, SystemTime};
+use std::collections::HashMap;
+use std::sync::{Arc, LazyLock, Mutex};
+use std::time::{Duration, Instant, SystemTime};
 
-/// Waits; the real one sleeps, the test one records.
+/// Waits, and tells the time waits are measured in; the real one sleeps, the test ones record
+/// (and move their own time by what they were asked to wait).
 pub trait Sleeper: Send + Sync {
     fn sleep(&self, d: Duration) -> BoxFuture<'static, ()>;
+
+    fn now(&self) -> Instant {
+        Instant::now()
+    }
 }
 
 #[derive(Debug, Default, Clone, Copy)]
@@ -31,10 +42,20 @@ impl Sleeper for TokioSleeper {
     }
 }
 
-/// Records every wait and returns at once (for tests).
-#[derive(Debug, Default, Clone)]
+/// Records every wait and returns at once; its time moves by the waits (for tests).
+#[derive(Debug, Clone)]
 pub struct RecordingSleeper {
     pub waits: Arc<Mutex<Vec<Duration>>>,
+    origin: Instant,
+}
+
+impl Default for RecordingSleeper {
+    fn default() -> Self {
+        RecordingSleeper {
+            waits: Arc::default(),
+            origin: Instant::now(),
+        }
+    }
 }
 
 impl RecordingSleeper {
@@ -48,6 +69,77 @@ impl Sleeper for RecordingSleeper {
         self.waits.lock().unwrap_or_else(|e| e.into_inner()).push(d);
         Box::pin(async {})
     }
+
+    fn now(&self) -> Instant {
+        self.origin + self.waits().iter().sum::<Duration>()
+    }
+}
+
+/// Where the requests of one service and credential wait together (see the module's doc).
+#[derive(Debug, Default)]
+pub struct RateGate {
+    /// Closed until then.
+    open_at: Mutex<Option<Instant>>,
+}
+
+impl RateGate {
+    fn open_at(&self) -> Option<Instant> {
+        *self.open_at.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
+    /// How long it stays closed after `now`, if it is closed.
+    pub fn closed_for(&self, now: Instant) -> Option<Duration> {
+        self.open_at()
+            .and_then(|t| t.checked_duration_since(now))
+            .filter(|d| !d.is_zero())
+    }
+
+    /// Closes it until `now + d` (a later time already set wins).
+    pub fn close_until(&self, now: Instant, d: Duration) {
+        let until = now + d;
+        let mut open_at = self.open_at.lock().unwrap_or_else(|e| e.into_inner());
+        if open_at.is_none_or(|t| t < until) {
+            *open_at = Some(until);
+        }
+    }
+
+    /// Waits until it is open (again, if a later 429 closed it meanwhile).
+    async fn pass(&self, sleeper: &dyn Sleeper) {
+        let mut waited_for = None;
+        while let Some(until) = self.open_at() {
+            let now = sleeper.now();
+            if until <= now || waited_for == Some(until) {
+                return;
+            }
+            waited_for = Some(until);
+            sleeper.sleep(until - now).await;
+        }
+    }
+}
+
+/// The gates of this process, by service and credential.
+static GATES: LazyLock<Mutex<HashMap<String, Arc<RateGate>>>> = LazyLock::new(Default::default);
+
+/// The one gate of `key` (a service, its base URL and the credential it limits: the Zendesk
+/// account, the Sunshine Conversations app).
+pub fn gate_for(key: &str) -> Arc<RateGate> {
+    GATES
+        .lock()
+        .unwrap_or_else(|e| e.into_inner())
+        .entry(key.to_string())
+        .or_default()
+        .clone()
+}
+
+/// Why a response's body was not taken.
+#[derive(Debug)]
+pub enum BodyFailure {
+    /// Larger than the policy's `max_body` (bytes).
+    TooLarge(u64),
+    /// A web page (`text/html`), not data: a proxy's or a login page, a wrong address.
+    Html,
+    /// The connection broke while it was read.
+    Read(String),
 }
 
 #[derive(Debug, Clone)]
@@ -59,9 +151,12 @@ pub struct RetryPolicy {
     /// Longest `Retry-After` honoured; beyond it the request fails as rate limited.
     pub max_retry_after: Duration,
     pub timeout: Duration,
-    /// Pause before a request when fewer requests than this remain in the provider's window.
+    /// Close the gate for `low_remaining_pause` when fewer requests than this remain in the
+    /// provider's window.
     pub low_remaining: u32,
     pub low_remaining_pause: Duration,
+    /// The largest response body read, in bytes (a page of 1,000 users is about 2 MB).
+    pub max_body: u64,
 }
 
 impl Default for RetryPolicy {
@@ -74,6 +169,7 @@ impl Default for RetryPolicy {
             timeout: Duration::from_secs(30),
             low_remaining: 3,
             low_remaining_pause: Duration::from_secs(2),
+            max_body: 64 * 1024 * 1024,
         }
     }
 }
@@ -106,13 +202,13 @@ pub enum Failure {
     Dropped(String),
 }
 
-/// A client for one service: base URL, auth, policy, sleeper.
+/// A client for one service: base URL, auth, policy, sleeper, rate gate.
 #[derive(Clone)]
 pub struct Http {
     client: reqwest::Client,
     pub policy: RetryPolicy,
     sleeper: Arc<dyn Sleeper>,
-    remaining: Arc<Mutex<Option<u32>>>,
+    gate: Arc<RateGate>,
 }
 
 /// Parses `Retry-After`: delta-seconds or an HTTP date.
@@ -213,7 +309,48 @@ impl Http {
             client,
             policy,
             sleeper,
-            remaining: Arc::new(Mutex::new(None)),
+            gate: Arc::default(),
+        }
+    }
+
+    /// The same client, its requests waiting at the shared gate of `key` (see [`gate_for`]).
+    pub fn gated(mut self, key: &str) -> Self {
+        self.gate = gate_for(key);
+        self
+    }
+
+    /// How long the rate gate stays closed, if it is (a 429's window): for "waiting for the
+    /// provider (N s)".
+    pub fn waiting_for(&self) -> Option<Duration> {
+        self.gate.closed_for(self.sleeper.now())
+    }
+
+    /// The body of a successful response, at most `max_body` bytes, refused if it is a web page.
+    pub async fn body(&self, mut resp: Response) -> Result<bytes::Bytes, BodyFailure> {
+        let html = resp
+            .headers()
+            .get(header::CONTENT_TYPE)
+            .and_then(|v| v.to_str().ok())
+            .is_some_and(|v| v.trim_start().to_ascii_lowercase().starts_with("text/html"));
+        if html {
+            return Err(BodyFailure::Html);
+        }
+        let max = self.policy.max_body;
+        if resp.content_length().is_some_and(|n| n > max) {
+            return Err(BodyFailure::TooLarge(max));
+        }
+        let mut out = bytes::BytesMut::new();
+        loop {
+            match resp.chunk().await {
+                Ok(Some(chunk)) => {
+                    if out.len() as u64 + chunk.len() as u64 > max {
+                        return Err(BodyFailure::TooLarge(max));
+                    }
+                    out.extend_from_slice(&chunk);
+                }
+                Ok(None) => return Ok(out.freeze()),
+                Err(e) => return Err(BodyFailure::Read(describe(&e))),
+            }
         }
     }
 
@@ -247,26 +384,11 @@ impl Http {
     ) -> Result<Response, Failure> {
         let mut attempt = 0u32;
         loop {
-            let low = self
-                .remaining
-                .lock()
-                .unwrap_or_else(|e| e.into_inner())
-                .is_some_and(|r| r < self.policy.low_remaining);
-            if low {
-                tracing::debug!("few requests left in the provider's window: slowing down");
-                self.sleeper.sleep(self.policy.low_remaining_pause).await;
-            }
+            self.gate.pass(&*self.sleeper).await;
             let result = build().send().await;
             let retry_in = match result {
                 Ok(resp) => {
-                    if let Some(r) = resp
-                        .headers()
-                        .get("x-rate-limit-remaining")
-                        .and_then(|v| v.to_str().ok())
-                        .and_then(|v| v.parse::<u32>().ok())
-                    {
-                        *self.remaining.lock().unwrap_or_else(|e| e.into_inner()) = Some(r);
-                    }
+                    self.observe_remaining(&resp);
                     let status = resp.status();
                     if status.is_success() {
                         return Ok(resp);
@@ -276,8 +398,28 @@ impl Http {
                         .get(header::RETRY_AFTER)
                         .and_then(|v| v.to_str().ok())
                         .and_then(|v| parse_retry_after(v, SystemTime::now()));
-                    let retryable = status == StatusCode::TOO_MANY_REQUESTS
-                        || (status.is_server_error() && idempotency == Idempotency::Safe);
+                    if status == StatusCode::TOO_MANY_REQUESTS {
+                        // The limit is the app's or the account's: everyone waits, at the gate.
+                        let wait = retry_after.unwrap_or_else(|| self.backoff(attempt));
+                        self.gate.close_until(self.sleeper.now(), wait);
+                        if wait > self.policy.max_retry_after || attempt >= self.policy.max_retries
+                        {
+                            let body = resp.text().await.unwrap_or_default();
+                            return Err(Failure::Status {
+                                status,
+                                body,
+                                retry_after,
+                            });
+                        }
+                        tracing::debug!(
+                            attempt,
+                            wait_ms = wait.as_millis() as u64,
+                            "429: the gate is closed"
+                        );
+                        attempt += 1;
+                        continue;
+                    }
+                    let retryable = status.is_server_error() && idempotency == Idempotency::Safe;
                     if !retryable || attempt >= self.policy.max_retries {
                         let body = resp.text().await.unwrap_or_default();
                         return Err(Failure::Status {
@@ -286,20 +428,7 @@ impl Http {
                             retry_after,
                         });
                     }
-                    match retry_after {
-                        Some(wait) if status == StatusCode::TOO_MANY_REQUESTS => {
-                            if wait > self.policy.max_retry_after {
-                                let body = resp.text().await.unwrap_or_default();
-                                return Err(Failure::Status {
-                                    status,
-                                    body,
-                                    retry_after: Some(wait),
-                                });
-                            }
-                            wait
-                        }
-                        _ => self.backoff(attempt),
-                    }
+                    self.backoff(attempt)
                 }
                 Err(e) => {
                     let failure = classify(&e);
@@ -319,6 +448,38 @@ impl Http {
             self.sleeper.sleep(retry_in).await;
             attempt += 1;
         }
+    }
+
+    /// Few requests left in the provider's window (`X-Rate-Limit-Remaining`): the whole client
+    /// slows down — the gate closes for a moment, or until the window resets when none is left
+    /// and the provider says when (`ratelimit-reset`, seconds).
+    fn observe_remaining(&self, resp: &Response) {
+        let number = |name: &str| {
+            resp.headers()
+                .get(name)
+                .and_then(|v| v.to_str().ok())
+                .and_then(|v| v.trim().parse::<u64>().ok())
+        };
+        let Some(remaining) =
+            number("x-rate-limit-remaining").or_else(|| number("ratelimit-remaining"))
+        else {
+            return;
+        };
+        if remaining >= u64::from(self.policy.low_remaining) {
+            return;
+        }
+        let pause = match number("ratelimit-reset") {
+            Some(reset) if remaining == 0 => {
+                Duration::from_secs(reset).min(self.policy.max_retry_after)
+            }
+            _ => self.policy.low_remaining_pause,
+        };
+        tracing::debug!(
+            remaining,
+            pause_ms = pause.as_millis() as u64,
+            "few requests left in the provider's window: slowing down"
+        );
+        self.gate.close_until(self.sleeper.now(), pause);
     }
 }
 

@@ -7,7 +7,7 @@ pub mod sunshine;
 pub mod zendesk;
 
 use crate::error::{AppError, ErrorCode};
-use http::Failure;
+use http::{BodyFailure, Failure};
 use reqwest::StatusCode;
 use serde_json::Value;
 
@@ -50,6 +50,24 @@ pub fn provider_message(body: &str) -> String {
         };
     }
     body.trim().to_string()
+}
+
+/// Turns a body that could not be taken into the app's error, naming the service.
+pub(crate) fn body_error(service: &str, host: &str, failure: BodyFailure) -> AppError {
+    match failure {
+        BodyFailure::TooLarge(max) => AppError::new(
+            ErrorCode::Unreachable,
+            format!("{service} ({host}) sent an answer larger than {} MB, far more than any page: Relay stopped reading it. Check the address in Settings; if it is right, report this with the log file.", max / (1024 * 1024)),
+        ),
+        BodyFailure::Html => AppError::new(
+            ErrorCode::Unreachable,
+            format!("{host} answered with a web page instead of {service}'s data: a proxy, a captive portal or a sign-in page may be in the way, or the address is not {service}'s. Check the address in Settings and your network."),
+        ),
+        BodyFailure::Read(detail) => AppError::new(
+            ErrorCode::Unreachable,
+            format!("The connection to {service} broke while its answer was read ({detail}). Try again."),
+        ),
+    }
 }
 
 /// Turns a transport failure into the app's error, naming the service and saying what to do.

@@ -116,7 +116,7 @@ impl SunshineClient {
         })?;
         Ok(SunshineClient {
             notifications,
-            http,
+            http: http.gated(&format!("sunshine {base} {}", settings.sunshine_app_id)),
             base,
             host,
             app_id: settings.sunshine_app_id.clone(),
@@ -124,6 +124,11 @@ impl SunshineClient {
             auth,
             page_size: 100,
         })
+    }
+
+    /// How long its rate gate stays closed (a 429's window), if it is.
+    pub fn waiting_for(&self) -> Option<std::time::Duration> {
+        self.http.waiting_for()
     }
 
     fn error(&self, failure: Failure) -> AppError {
@@ -182,11 +187,15 @@ impl SunshineClient {
             })
             .await
             .map_err(|f| special(&f).unwrap_or_else(|| self.error(f)))?;
-        let text = resp.text().await.unwrap_or_default();
-        if text.trim().is_empty() {
+        let bytes = self
+            .http
+            .body(resp)
+            .await
+            .map_err(|f| super::body_error(SERVICE, &self.host, f))?;
+        if bytes.iter().all(u8::is_ascii_whitespace) {
             return Ok(Value::Null);
         }
-        serde_json::from_str(&text).map_err(|e| {
+        serde_json::from_slice(&bytes).map_err(|e| {
             AppError::new(ErrorCode::Unreachable, format!("{} answered with something that is not JSON ({e}). Check the API host in Settings.", self.host))
         })
     }

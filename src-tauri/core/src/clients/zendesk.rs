@@ -10,7 +10,6 @@ use reqwest::{Method, StatusCode};
 use serde::de::DeserializeOwned;
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
-use std::collections::HashSet;
 
 const SERVICE: &str = "Zendesk";
 /// Offset pages followed at most (list endpoints are small: groups, fields, memberships).
@@ -31,7 +30,9 @@ pub struct User {
     pub role_type: Option<i64>,
     #[serde(default)]
     pub custom_role_id: Option<u64>,
-    #[serde(default)]
+    /// Text, as Zendesk documents it; a number or anything else some integration wrote there is
+    /// kept as its JSON text (then read as an invalid number: the user is not lost).
+    #[serde(default, deserialize_with = "lenient_text")]
     pub phone: Option<String>,
     #[serde(default)]
     pub locale: Option<String>,
@@ -39,7 +40,7 @@ pub struct User {
     pub time_zone: Option<String>,
     #[serde(default)]
     pub iana_time_zone: Option<String>,
-    #[serde(default)]
+    #[serde(default, deserialize_with = "lenient_text")]
     pub external_id: Option<String>,
     #[serde(default)]
     pub organization_id: Option<u64>,
@@ -55,6 +56,16 @@ pub struct User {
     pub suspended: bool,
 }
 
+/// A text field as text, whatever JSON some integration put there: a string as is, null as
+/// nothing, a number or an array as its JSON text.
+fn lenient_text<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Option<String>, D::Error> {
+    Ok(match Option::<Value>::deserialize(d)? {
+        None | Some(Value::Null) => None,
+        Some(Value::String(s)) => Some(s),
+        Some(other) => Some(other.to_string()),
+    })
+}
+
 /// A page of the search export.
 #[derive(Debug, Default, Deserialize)]
 struct ExportPage {
@@ -64,6 +75,16 @@ struct ExportPage {
     meta: ExportMeta,
     #[serde(default)]
     links: ExportLinks,
+    /// Results that were not readable users (no id): left out, and counted.
+    #[serde(skip)]
+    unreadable: u32,
+}
+
+/// A page of users the export gave, and how many of its results were not readable as users.
+#[derive(Debug, Default)]
+pub struct UserPage {
+    pub users: Vec<User>,
+    pub unreadable: u32,
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -80,8 +101,9 @@ struct ExportLinks {
 
 impl ExportPage {
     /// Parsed straight into users (no intermediate JSON tree: a million users go through here).
-    /// A page with a result that is not a user (an unexpected shape) is read again leniently,
-    /// skipping what does not parse.
+    /// A page with a result that is not a user (an unexpected shape, no id) is read again
+    /// leniently: what does not parse is counted as unreadable, never silently dropped. A body
+    /// that is not JSON at all is an error.
     fn parse(bytes: &[u8]) -> AppResult<ExportPage> {
         if let Ok(page) = serde_json::from_slice::<ExportPage>(bytes) {
             return Ok(page);
@@ -89,17 +111,24 @@ impl ExportPage {
         let mut v: Value = serde_json::from_slice(bytes).map_err(|e| {
             AppError::new(
                 ErrorCode::Unreachable,
-                format!("Zendesk's export page has an unexpected shape ({e})."),
+                format!("Zendesk's export page is not JSON ({e}): try the fetch again; if it persists, check the address in Settings (a proxy may be answering)."),
             )
         })?;
-        let results = v["results"]
-            .as_array_mut()
-            .map(|a| {
-                a.iter_mut()
-                    .filter_map(|r| serde_json::from_value::<User>(r.take()).ok())
-                    .collect()
+        let Some(results) = v["results"].as_array_mut() else {
+            return Err(AppError::new(
+                ErrorCode::Unreachable,
+                "Zendesk's export page has no list of results: try the fetch again; if it persists, report it with the log file.",
+            ));
+        };
+        let mut unreadable = 0;
+        let results = results
+            .iter_mut()
+            .filter_map(|r| {
+                let user = serde_json::from_value::<User>(r.take()).ok();
+                unreadable += u32::from(user.is_none());
+                user
             })
-            .unwrap_or_default();
+            .collect();
         Ok(ExportPage {
             results,
             meta: ExportMeta {
@@ -108,6 +137,7 @@ impl ExportPage {
             links: ExportLinks {
                 next: v["links"]["next"].as_str().map(str::to_string),
             },
+            unreadable,
         })
     }
 }
@@ -176,6 +206,8 @@ enum Purpose {
 pub struct ZendeskClient {
     http: Http,
     base: String,
+    /// Scheme, host and port of `base`: links Zendesk gives are followed only there.
+    origin: url::Origin,
     host: String,
     email: String,
     auth: String,
@@ -241,8 +273,17 @@ impl ZendeskClient {
         );
         crate::logging::redact_secret(&auth);
         crate::logging::redact_secret(auth.trim_start_matches("Basic "));
+        let origin = url::Url::parse(&base)
+            .map_err(|e| {
+                AppError::invalid_field(
+                    "zendesk_subdomain",
+                    format!("\"{base}\" is not a URL ({e}): check the subdomain in Settings."),
+                )
+            })?
+            .origin();
         Ok(ZendeskClient {
-            http,
+            http: http.gated(&format!("zendesk {base}")),
+            origin,
             base,
             host,
             email: settings.zendesk_email.clone(),
@@ -303,12 +344,29 @@ impl ZendeskClient {
             })
             .await
             .map_err(|f| self.error(what, purpose, f))?;
-        resp.json::<T>().await.map_err(|e| {
+        let bytes = self
+            .http
+            .body(resp)
+            .await
+            .map_err(|f| super::body_error(SERVICE, &self.host, f))?;
+        serde_json::from_slice::<T>(&bytes).map_err(|e| {
             AppError::new(
                 ErrorCode::Unreachable,
                 format!("Zendesk answered {what} with something Relay does not understand ({e}). Check that {} is a Zendesk account.", self.host),
             )
         })
+    }
+
+    /// A link Zendesk gave (`next_page`, `links.next`), if it stays on the configured service:
+    /// Relay sends its credentials with each request, so it never follows one elsewhere.
+    fn follow(&self, link: &str) -> AppResult<String> {
+        match url::Url::parse(link) {
+            Ok(u) if u.origin() == self.origin => Ok(link.to_string()),
+            _ => Err(AppError::new(
+                ErrorCode::Unreachable,
+                format!("Zendesk gave a link to the next page outside {} ({link}): Relay stopped there rather than send your credentials elsewhere. Check the address in Settings; if it is right, report this with the log file.", self.host),
+            )),
+        }
     }
 
     fn url(&self, path: &str) -> String {
@@ -361,10 +419,10 @@ impl ZendeskClient {
             })?;
             out.extend(items);
             pages += 1;
-            url = page["next_page"]
-                .as_str()
-                .map(str::to_string)
-                .filter(|_| pages < MAX_PAGES);
+            url = match page["next_page"].as_str() {
+                Some(next) if pages < MAX_PAGES => Some(self.follow(next)?),
+                _ => None,
+            };
         }
         Ok(out)
     }
@@ -425,13 +483,16 @@ impl ZendeskClient {
     }
 
     /// Every user a query matches, page by page (`GET /api/v2/search/export`, cursor pages of
-    /// `page_size` ≤ 1,000). When a cursor expires the export restarts from the first page and
-    /// skips what it already returned (it is ordered by `created_at`), so no user comes twice.
+    /// `page_size` ≤ 1,000), with how many results of each page could not be read. Nothing here
+    /// depends on the export's order — Zendesk documents it as "ordered only by the `created_at`
+    /// attribute" without saying which way, nor how ties fall: when a cursor expires the export
+    /// starts again from the first page, and the caller skips by id the users it already has
+    /// (the audience's key does it).
     pub fn export_users(
         &self,
         query: &str,
         page_size: u32,
-    ) -> impl Stream<Item = AppResult<Vec<User>>> + '_ {
+    ) -> impl Stream<Item = AppResult<UserPage>> + '_ {
         let first = strip_type_user(query).and_then(|q| {
             reqwest::Url::parse_with_params(
                 &self.url("/api/v2/search/export.json"),
@@ -447,16 +508,12 @@ impl ZendeskClient {
         struct State {
             next: Option<String>,
             first: String,
-            watermark: Option<(String, u64)>,
             restarts: u32,
-            seen_at_watermark: HashSet<u64>,
         }
         let init = first.map(|f| State {
             next: Some(f.clone()),
             first: f,
-            watermark: None,
             restarts: 0,
-            seen_at_watermark: HashSet::new(),
         });
         stream::try_unfold(init, move |state| async move {
             let mut st = state?;
@@ -474,12 +531,11 @@ impl ZendeskClient {
                     })
                     .await;
                 let bytes = match resp {
-                    Ok(r) => r.bytes().await.map_err(|e| {
-                        AppError::new(
-                            ErrorCode::Unreachable,
-                            format!("Zendesk's export page could not be read ({e})."),
-                        )
-                    })?,
+                    Ok(r) => self
+                        .http
+                        .body(r)
+                        .await
+                        .map_err(|f| super::body_error(SERVICE, &self.host, f))?,
                     Err(Failure::Status { status, .. })
                         if is_cursor_page
                             && status.is_client_error()
@@ -495,39 +551,21 @@ impl ZendeskClient {
                     Err(f) => return Err(self.error("export users", Purpose::Search, f)),
                 };
                 let page = ExportPage::parse(&bytes)?;
-                let mut users = Vec::with_capacity(page.results.len());
-                for u in page.results {
-                    let key = (u.created_at.clone().unwrap_or_default(), u.id);
-                    if let Some(w) = &st.watermark {
-                        if key.0 < w.0 || (key.0 == w.0 && st.seen_at_watermark.contains(&u.id)) {
-                            continue; // returned before a restart
-                        }
-                    }
-                    match &st.watermark {
-                        Some(w) if w.0 == key.0 => {
-                            st.seen_at_watermark.insert(u.id);
-                        }
-                        _ => {
-                            st.seen_at_watermark.clear();
-                            st.seen_at_watermark.insert(u.id);
-                        }
-                    }
-                    st.watermark = Some(key);
-                    users.push(u);
-                }
-                st.next = if page.meta.has_more {
-                    page.links.next
-                } else {
-                    None
+                st.next = match (page.meta.has_more, page.links.next.as_deref()) {
+                    (true, Some(next)) => Some(self.follow(next)?),
+                    _ => None,
                 };
-                if users.is_empty() && st.next.is_some() {
-                    continue;
+                if page.results.is_empty() && page.unreadable == 0 {
+                    if st.next.is_some() {
+                        continue;
+                    }
+                    return Ok(None);
                 }
-                return Ok(if users.is_empty() && st.next.is_none() {
-                    None
-                } else {
-                    Some((users, Ok(st)))
-                });
+                let out = UserPage {
+                    users: page.results,
+                    unreadable: page.unreadable,
+                };
+                return Ok(Some((out, Ok(st))));
             }
         })
     }
@@ -576,7 +614,7 @@ mod tests {
         assert_eq!(page.results.len(), 2);
         assert!(page.meta.has_more);
         assert_eq!(page.links.next.as_deref(), Some("https://x/next"));
-        // The second result is not a user (no id): the typed parse fails, the lenient one skips it.
+        // The second result is not a user (no id): the typed parse fails, the lenient one counts it.
         let odd =
             br#"{"results": [{"id": 1, "name": "Ann"}, {"name": "?"}, {"id": 3, "name": "Cy"}],
             "meta": {"has_more": false}, "links": {"next": null}}"#;
@@ -586,7 +624,8 @@ mod tests {
             vec![1, 3]
         );
         assert!(!page.meta.has_more);
+        assert_eq!(page.unreadable, 1, "counted, not silently dropped");
         let err = ExportPage::parse(b"<html>").unwrap_err();
-        assert!(err.message.contains("unexpected shape"));
+        assert!(err.message.contains("not JSON"), "{}", err.message);
     }
 }

@@ -232,6 +232,10 @@ const MIGRATION_SQL: &[&str] = &[
     ALTER TABLE campaigns ADD COLUMN runner_host TEXT;
     ALTER TABLE campaign_recipients ADD COLUMN override INTEGER NOT NULL DEFAULT 0;
     CREATE INDEX campaign_recipients_sending ON campaign_recipients (phone) WHERE state = 'sending';",
+    // 9: nobody lost. An audience keeps Zendesk's count of its search (to say when the export
+    // returned fewer) and how many results Zendesk returned that could not be read as users.
+    "ALTER TABLE audiences ADD COLUMN expected INTEGER;
+    ALTER TABLE audiences ADD COLUMN unreadable INTEGER NOT NULL DEFAULT 0;",
 ];
 
 static MIGRATIONS: LazyLock<Migrations<'static>> =

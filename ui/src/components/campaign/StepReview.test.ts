@@ -21,6 +21,8 @@ const audience: AudienceSummary = {
   error: null,
   created_at: '1',
   message_checked: true,
+  expected: null,
+  unreadable: 0,
   segments: 2400,
 };
 
