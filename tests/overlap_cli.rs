@@ -253,3 +253,31 @@ fn two_resumes_racing_send_once() {
     assert_eq!(twice(&base), vec![]);
     forget_secrets(&data);
 }
+
+#[test]
+fn a_reader_that_goes_away_does_not_stop_the_send() {
+    let tmp = tempfile::tempdir().unwrap();
+    let (_sb, base, data) = workspace(tmp.path(), &["--users", "300"]);
+    // `relay send --json … | head -1`: the pipe closes after the first event.
+    let mut child = Command::new(common::APP)
+        .arg("--data-dir")
+        .arg(&data)
+        .args(SEND)
+        .args(["--rate", "200"])
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    let mut first = String::new();
+    std::io::BufReader::new(child.stdout.take().unwrap())
+        .read_line(&mut first)
+        .unwrap();
+    let v: Value = serde_json::from_str(&first).unwrap();
+    let id = v["campaign"]["id"].as_str().unwrap().to_string();
+    let status = child.wait().unwrap();
+    assert!(status.success(), "the send went on to the end: {status}");
+    let c = show(&data, &id);
+    assert_eq!(c["status"], "completed", "{c}");
+    assert_eq!(received(&base), c["counts"]["sent"].as_u64().unwrap());
+    forget_secrets(&data);
+}

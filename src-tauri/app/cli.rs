@@ -975,6 +975,14 @@ fn print_campaign(c: &relay_core::campaign::CampaignSummary) {
     }
 }
 
+/// One JSON event on its own line, ignoring a reader that went away (`| head`, a closed
+/// terminal): a send never stops, nor panics, because its output cannot be written.
+fn emit(event: &Value) {
+    let mut out = std::io::stdout().lock();
+    let _ = writeln!(out, "{event}");
+    let _ = out.flush();
+}
+
 /// Runs a campaign: a progress line on a terminal, JSON events otherwise; Ctrl+C (or SIGTERM)
 /// pauses.
 fn run_campaign(
@@ -995,16 +1003,22 @@ fn run_campaign(
     });
     let summary = rt.block_on(async {
         let c = control.clone();
-        // Ctrl+C, SIGTERM, a closed terminal: pause (the requests in flight land first).
+        // Ctrl+C, SIGTERM, a closed terminal: pause (the requests in flight land first); a
+        // second one stops at once.
         let ctrl_c = tokio::spawn(async move {
             crate::quit_signal().await;
             c.pause();
+            eprintln!("Pausing: the messages in flight land and are recorded first. Press Ctrl+C again to stop at once (those still in flight would then be unknown).");
+            crate::quit_signal().await;
+            eprintln!("Stopped at once: `relay campaigns show` says what became of each message.");
+            std::process::exit(130);
         });
         let r = ws
             .run_campaign(id, &control, |p| {
                 let k = &p.counts;
                 if json {
-                    println!("{}", json!({ "event": "progress", "progress": p }));
+                    // A reader that went away (a closed pipe) must not stop the send.
+                    emit(&json!({ "event": "progress", "progress": p }));
                 } else if let Some(bar) = &bar {
                     let eta = p
                         .eta_secs
@@ -1012,8 +1026,12 @@ fn run_campaign(
                         .unwrap_or_default();
                     bar.set_length(u64::from(k.total()));
                     bar.set_position(u64::from(k.sent + k.failed + k.unknown + k.skipped));
+                    let waiting = p
+                        .provider_wait_secs
+                        .map(|s| format!("  waiting for the provider ({s} s)"))
+                        .unwrap_or_default();
                     bar.set_message(format!(
-                        "sent {} failed {} unknown {}  {:.1}/s  {eta}",
+                        "sent {} failed {} unknown {}  {:.1}/s  {eta}{waiting}",
                         k.sent, k.failed, k.unknown, p.rate
                     ));
                 }
@@ -1026,7 +1044,7 @@ fn run_campaign(
         bar.finish_and_clear();
     }
     if json {
-        println!("{}", json!({ "event": "done", "campaign": summary }));
+        emit(&json!({ "event": "done", "campaign": summary }));
     } else {
         print_campaign(&summary);
         match summary.status.as_str() {
@@ -1152,7 +1170,7 @@ fn send(args: SendArgs, data: DataDir, json: bool) -> AppResult<()> {
     let campaign =
         rt.block_on(ws.create_campaign(&fetched.id, spec, Some(rate), args.auto_pause_after))?;
     if json {
-        println!("{}", json!({ "event": "created", "campaign": campaign }));
+        emit(&json!({ "event": "created", "campaign": campaign }));
     } else {
         println!("Campaign {} created.", campaign.id);
     }

@@ -249,7 +249,17 @@ pub fn build_app<R: Runtime>(
                 }
             }
         })
+        .on_menu_event(|app, event| {
+            if event.id() == QUIT_ITEM {
+                app.exit(0);
+            }
+        })
         .setup(move |app| {
+            #[cfg(target_os = "macos")]
+            {
+                let menu = app_menu(app.handle())?;
+                app.set_menu(menu)?;
+            }
             let handle = app.handle().clone();
             let backend_for: state::BackendFactory = Box::new(move |dir: &DataDir| {
                 Box::new(StoreBackend::new(handle.clone(), dir.settings_file()))
@@ -363,12 +373,81 @@ pub fn run_gui(data: DataDir, demo: DemoMode) -> Result<(), relay_core::AppError
         tracing::info!("asked to stop by a signal");
         handle.exit(0);
     });
-    app.run(|app, event| {
-        if let tauri::RunEvent::ExitRequested { api, .. } = event {
-            if app.try_state::<AppState>().is_some_and(|s| !s.may_exit()) {
-                api.prevent_exit();
+    app.run(|app, event| match event {
+        tauri::RunEvent::ExitRequested { api, .. }
+            if app.try_state::<AppState>().is_some_and(|s| !s.may_exit()) =>
+        {
+            api.prevent_exit();
+        }
+        // An exit that could not be asked first (a quit the system forces): the sends still pause
+        // and land before the process goes, for as long as a request can take.
+        tauri::RunEvent::Exit => {
+            if let Some(s) = app.try_state::<AppState>() {
+                s.pause_and_wait(std::time::Duration::from_secs(35));
             }
         }
+        _ => {}
     });
     Ok(())
+}
+
+/// The id of the app menu's Quit, which asks like any quit does (see `AppState::may_exit`).
+const QUIT_ITEM: &str = "relay-quit";
+
+/// The macOS app menu, as Tauri's default one but for Quit (⌘Q): the predefined item ends the
+/// process at once, this one asks the app to quit, so a send pauses first.
+#[cfg_attr(not(target_os = "macos"), allow(dead_code))]
+fn app_menu<R: Runtime>(app: &tauri::AppHandle<R>) -> tauri::Result<tauri::menu::Menu<R>> {
+    use tauri::menu::{Menu, MenuItem, PredefinedMenuItem, Submenu};
+    let name = app.package_info().name.clone();
+    Menu::with_items(
+        app,
+        &[
+            &Submenu::with_items(
+                app,
+                &name,
+                true,
+                &[
+                    &PredefinedMenuItem::about(app, None, None)?,
+                    &PredefinedMenuItem::separator(app)?,
+                    &PredefinedMenuItem::services(app, None)?,
+                    &PredefinedMenuItem::separator(app)?,
+                    &PredefinedMenuItem::hide(app, None)?,
+                    &PredefinedMenuItem::hide_others(app, None)?,
+                    &PredefinedMenuItem::show_all(app, None)?,
+                    &PredefinedMenuItem::separator(app)?,
+                    &MenuItem::with_id(
+                        app,
+                        QUIT_ITEM,
+                        format!("Quit {name}"),
+                        true,
+                        Some("CmdOrCtrl+Q"),
+                    )?,
+                ],
+            )?,
+            &Submenu::with_items(
+                app,
+                "Edit",
+                true,
+                &[
+                    &PredefinedMenuItem::undo(app, None)?,
+                    &PredefinedMenuItem::redo(app, None)?,
+                    &PredefinedMenuItem::separator(app)?,
+                    &PredefinedMenuItem::cut(app, None)?,
+                    &PredefinedMenuItem::copy(app, None)?,
+                    &PredefinedMenuItem::paste(app, None)?,
+                    &PredefinedMenuItem::select_all(app, None)?,
+                ],
+            )?,
+            &Submenu::with_items(
+                app,
+                "Window",
+                true,
+                &[
+                    &PredefinedMenuItem::minimize(app, None)?,
+                    &PredefinedMenuItem::close_window(app, None)?,
+                ],
+            )?,
+        ],
+    )
 }

@@ -180,6 +180,20 @@ impl AppState {
         false
     }
 
+    /// Pauses every send and waits, at most `limit`, for them to have stopped (their requests in
+    /// flight landed and recorded): the last resort of an exit that could not be asked first.
+    pub fn pause_and_wait(&self, limit: std::time::Duration) {
+        if self.active_runs() == 0 {
+            return;
+        }
+        tracing::warn!("exiting while sending: pausing the sends first");
+        self.pause_all();
+        let start = std::time::Instant::now();
+        while self.active_runs() > 0 && start.elapsed() < limit {
+            std::thread::sleep(std::time::Duration::from_millis(50));
+        }
+    }
+
     /// Pauses every campaign this process sends (before quitting).
     pub fn pause_all(&self) {
         for c in self.runs.lock().unwrap_or_else(|e| e.into_inner()).values() {

@@ -122,7 +122,7 @@ impl Workspace {
     ) -> AppResult<Workspace> {
         let db = Database::open(&data.database())?;
         let workspace_id = db.workspace_id()?;
-        Ok(Workspace {
+        let ws = Workspace {
             data,
             demo: false,
             db: Mutex::new(db),
@@ -131,7 +131,11 @@ impl Workspace {
             clock: Arc::new(system_clock),
             hosts: Mutex::new(Vec::new()),
             writer: Mutex::new(None),
-        })
+        };
+        if let Err(e) = ws.discard_abandoned_campaigns() {
+            tracing::warn!("could not look for half-built campaigns: {}", e.message);
+        }
+        Ok(ws)
     }
 
     /// Marks this workspace as the demo one (shown as "Demo" in the app).
@@ -153,7 +157,7 @@ impl Workspace {
     }
 
     /// The database thread, started on first use.
-    pub(crate) fn writer_or_open(&self) -> AppResult<Arc<crate::storage::Writer>> {
+    pub(crate) fn writer(&self) -> AppResult<Arc<crate::storage::Writer>> {
         let mut slot = self.writer.lock().unwrap_or_else(|p| p.into_inner());
         if let Some(w) = slot.as_ref() {
             return Ok(w.clone());

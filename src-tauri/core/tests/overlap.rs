@@ -448,3 +448,190 @@ async fn a_request_read_then_dropped_on_a_host_named_ssl_is_unknown_never_failed
     assert_eq!(done.counts.unknown, c.counts.pending);
     assert_eq!(sandbox_log(&sb).await.len() as u32, c.counts.pending);
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_pause_does_not_wait_for_calls_held_by_a_429() {
+    let sb = sandbox(200).await;
+    let (ws, _tmp, spec, audience) = ready(&sb, TWILIO).await;
+    let c = ws
+        .create_campaign(&audience, spec, Some(50), Some(1000))
+        .await
+        .unwrap();
+    // Every notification is refused for the next 30 s: the calls wait at the rate gate.
+    set_faults(
+        &sb,
+        &Faults {
+            notifications_per_second: Some(0),
+            retry_after_secs: 30,
+            ..Faults::default()
+        },
+    )
+    .await;
+    let control = CampaignControl::default();
+    let started = std::time::Instant::now();
+    let mut waiting = None;
+    let paused = ws
+        .run_campaign(&c.id, &control, |p| {
+            if let Some(w) = p.provider_wait_secs {
+                waiting.get_or_insert(w);
+                control.pause();
+            }
+        })
+        .await
+        .unwrap();
+    set_faults(&sb, &Faults::default()).await;
+    assert!(
+        waiting.is_some_and(|w| (25..=30).contains(&w)),
+        "the progress said it waits for the provider: {waiting:?}"
+    );
+    assert!(
+        started.elapsed() < Duration::from_secs(10),
+        "the pause did not wait out the 429 ({:?})",
+        started.elapsed()
+    );
+    assert_eq!(paused.status, "paused");
+    assert_eq!(paused.counts.sending + paused.counts.unknown, 0);
+    assert_eq!(
+        paused.counts.pending, c.counts.pending,
+        "refused with a 429, nobody was sent: everyone is to send still"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_campaign_left_half_built_is_never_sent_and_goes_at_the_next_start() {
+    let sb = sandbox(60).await;
+    let (ws, tmp, spec, audience) = ready(&sb, TWILIO).await;
+    let c = ws
+        .create_campaign(&audience, spec, Some(50), None)
+        .await
+        .unwrap();
+    // As a Relay killed while freezing leaves it: `creating`, some of its rows, no lock held.
+    ws.db()
+        .connection()
+        .execute(
+            "UPDATE campaigns SET status = 'creating' WHERE id = ?1",
+            [&c.id],
+        )
+        .unwrap();
+    assert!(ws.campaigns().unwrap().is_empty(), "not in the history");
+    let refused = ws
+        .run_campaign(&c.id, &CampaignControl::default(), |_| {})
+        .await
+        .unwrap_err();
+    assert_eq!(refused.code, ErrorCode::InvalidInput);
+    drop(ws);
+    let data = relay_core::paths::DataDir::at(tmp.path()).unwrap();
+    let reopened = relay_core::workspace::Workspace::open(
+        data.clone(),
+        Arc::new(relay_core::secrets::MemoryStore::new()),
+        Box::new(relay_core::settings::JsonFileBackend::new(
+            &data.settings_file(),
+        )),
+    )
+    .unwrap();
+    assert_eq!(
+        reopened.campaign(&c.id).unwrap_err().code,
+        ErrorCode::NotFound,
+        "removed, with its rows"
+    );
+    assert!(sandbox_log(&sb).await.is_empty());
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_campaign_sent_from_another_computer_shows_running_and_is_not_taken_over() {
+    let sb = sandbox(60).await;
+    let (ws, _tmp, spec, audience) = ready(&sb, TWILIO).await;
+    let c = ws
+        .create_campaign(&audience, spec, Some(50), None)
+        .await
+        .unwrap();
+    ws.db()
+        .connection()
+        .execute(
+            "UPDATE campaigns SET status = 'running', runner = 'far', runner_host = 'the-other-desk',
+                 lease_until = ?2 WHERE id = ?1",
+            rusqlite::params![c.id, ws.now_ms() + 60_000],
+        )
+        .unwrap();
+    assert!(
+        ws.campaign(&c.id).unwrap().running,
+        "its lease is taken at its word"
+    );
+    assert!(
+        ws.interrupted_campaigns().unwrap().is_empty(),
+        "no Resume offered"
+    );
+    for refused in [
+        ws.run_campaign(&c.id, &CampaignControl::default(), |_| {})
+            .await
+            .unwrap_err(),
+        ws.cancel_campaign(&c.id).unwrap_err(),
+    ] {
+        assert!(
+            refused.message.contains("the-other-desk"),
+            "{}",
+            refused.message
+        );
+    }
+    assert!(sandbox_log(&sb).await.is_empty());
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_override_does_not_outlive_the_campaign_it_was_made_for() {
+    let sb = sandbox(200).await;
+    let (ws, _tmp, spec, audience) = ready(&sb, TWILIO).await;
+    // A first campaign reaches everyone.
+    let first = ws
+        .create_campaign(&audience, spec.clone(), Some(200), None)
+        .await
+        .unwrap();
+    ws.run_campaign(&first.id, &CampaignControl::default(), |_| {})
+        .await
+        .unwrap();
+    let reached = sandbox_log(&sb).await.len();
+    // Checked again, everyone is blacked out; some are moved to the allowed list by hand and
+    // sent again, on purpose.
+    ws.recheck(&audience).await.unwrap();
+    let blacked: Vec<String> = ws
+        .audience_members(
+            &audience,
+            relay_core::audience::MemberFilter::Excluded(relay_core::audience::Reason::Blackout),
+            0,
+            5,
+        )
+        .unwrap()
+        .rows
+        .into_iter()
+        .map(|m| m.user_id)
+        .collect();
+    assert_eq!(blacked.len(), 5);
+    ws.set_members(
+        &audience,
+        &blacked,
+        relay_core::audience::MemberAction::Override,
+    )
+    .await
+    .unwrap();
+    let again = ws
+        .create_campaign(&audience, spec.clone(), Some(200), None)
+        .await
+        .unwrap();
+    assert_eq!(again.counts.pending, 5);
+    ws.run_campaign(&again.id, &CampaignControl::default(), |_| {})
+        .await
+        .unwrap();
+    assert_eq!(sandbox_log(&sb).await.len(), reached + 5);
+    // Then a third campaign from the same audience: the override was for the second one.
+    let third = ws.create_campaign(&audience, spec, Some(200), None).await;
+    if let Ok(c) = third {
+        assert_eq!(c.counts.pending, 0, "blacked out by the second campaign");
+        ws.run_campaign(&c.id, &CampaignControl::default(), |_| {})
+            .await
+            .ok();
+    }
+    assert_eq!(
+        sandbox_log(&sb).await.len(),
+        reached + 5,
+        "nobody a third time"
+    );
+}

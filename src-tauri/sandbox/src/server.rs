@@ -95,7 +95,7 @@ pub struct Faults {
     pub rate_refused: f64,
     /// Added latency per API request, in milliseconds.
     pub latency_ms: u64,
-    /// The `Retry-After` value of injected 429s, in seconds.
+    /// The `Retry-After` value of injected 429s and of the notification cap's, in seconds.
     pub retry_after_secs: u64,
     /// At most this many notifications accepted per second (429 beyond); None = no cap.
     pub notifications_per_second: Option<u32>,

@@ -756,8 +756,9 @@ async fn notify(
         }
     };
     if !s.take_notification_slot() {
-        s.open_window("sunshine", 1);
-        return crate::server::too_many("/sc/v1.1", 1);
+        let retry = s.faults().retry_after_secs.max(1);
+        s.open_window("sunshine", retry);
+        return crate::server::too_many("/sc/v1.1", retry);
     }
     if s.should_refuse() {
         return bad(format!(

@@ -165,7 +165,7 @@ export const api = {
   /** Sends a campaign until it ends or is paused; `onProgress` gets its counts a few times a second. */
   runCampaign: (id: string, onProgress: (p: CampaignProgress) => void): Promise<CampaignSummary> => {
     const channel = new Channel<CampaignProgress_Deserialize>();
-    channel.onmessage = (p) => onProgress({ ...p, rate: p.rate ?? 0, eta_secs: p.eta_secs ?? null });
+    channel.onmessage = (p) => onProgress({ ...p, rate: p.rate ?? 0, eta_secs: p.eta_secs ?? null, provider_wait_secs: p.provider_wait_secs ?? null });
     return call(commands.runCampaign(id, channel));
   },
   pauseCampaign: (id: string): Promise<null> => call(commands.pauseCampaign(id)),

@@ -269,6 +269,11 @@ export type CampaignProgress_Deserialize = {
 	/**  Seconds left at the configured rate. */
 	eta_secs?: number | null,
 	status: string,
+	/**
+	 *  The provider asked to wait (a 429's `Retry-After`): nothing is sent for this many more
+	 *  seconds ("waiting for the provider").
+	 */
+	provider_wait_secs?: number | null,
 };
 
 /**  Where a running campaign stands, sent after every few results. */
@@ -280,6 +285,11 @@ export type CampaignProgress_Serialize = {
 	/**  Seconds left at the configured rate. */
 	eta_secs: number | null,
 	status: string,
+	/**
+	 *  The provider asked to wait (a 429's `Retry-After`): nothing is sent for this many more
+	 *  seconds ("waiting for the provider").
+	 */
+	provider_wait_secs: number | null,
 };
 
 /**  One recipient of a campaign, for the report. */
@@ -347,6 +357,8 @@ export type CampaignSummary_Deserialize = {
 	finished_at?: string | null,
 	/**  A runner holds it now (this or another window or process). */
 	running: boolean,
+	/**  The computer its runner is on, while one holds it. */
+	runner_host?: string | null,
 };
 
 /**  A campaign as the history and the report show it. */
@@ -376,6 +388,8 @@ export type CampaignSummary_Serialize = {
 	finished_at: string | null,
 	/**  A runner holds it now (this or another window or process). */
 	running: boolean,
+	/**  The computer its runner is on, while one holds it. */
+	runner_host: string | null,
 };
 
 export type Category = "UTILITY" | "MARKETING" | "AUTHENTICATION";

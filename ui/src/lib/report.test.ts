@@ -22,6 +22,7 @@ const base: CampaignSummary = {
   started_at: null,
   finished_at: null,
   running: false,
+  runner_host: null,
 };
 
 describe('report rules', () => {

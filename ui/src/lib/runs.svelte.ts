@@ -35,6 +35,7 @@ export async function startRun(id: string): Promise<CampaignSummary | null> {
     rate: 0,
     eta_secs: null,
     status: 'running',
+    provider_wait_secs: null,
   });
   // A progress message may arrive after the send's answer: it is then ignored.
   let ended = false;

@@ -450,7 +450,7 @@ pub fn summary(db: &Database, audience_id: &str) -> AppResult<AudienceSummary> {
     }
     let overrides: i64 = conn
         .query_row(
-            "SELECT COUNT(*) FROM audience_members WHERE audience_id = ?1 AND override = 1",
+            "SELECT COUNT(*) FROM audience_members WHERE audience_id = ?1 AND override > 0",
             [audience_id],
             |r| r.get(0),
         )
@@ -540,13 +540,15 @@ fn classify_in(
     )
     .map_err(sql)?;
     if let Some(b) = blackout {
+        // An override (its time in `override`) lets through the sends made before it, not the
+        // ones after: a campaign sent from this audience blacks them out again.
         tx.execute(
             "UPDATE audience_members SET reason = 'blackout'
-             WHERE audience_id = ?1 AND reason IS NULL AND override = 0 AND (
+             WHERE audience_id = ?1 AND reason IS NULL AND (
                 EXISTS (SELECT 1 FROM blackout b WHERE b.fingerprint = ?2
-                        AND b.user_id = audience_members.user_id AND b.sent_at >= ?3)
+                        AND b.user_id = audience_members.user_id AND b.sent_at >= MAX(?3, audience_members.override))
                 OR EXISTS (SELECT 1 FROM blackout b WHERE b.fingerprint = ?2
-                        AND b.phone = audience_members.phone AND b.sent_at >= ?3))",
+                        AND b.phone = audience_members.phone AND b.sent_at >= MAX(?3, audience_members.override)))",
             params![audience_id, b.fingerprint, b.since_ms],
         )
         .map_err(sql)?;
@@ -690,7 +692,7 @@ pub fn members(
                 .as_deref()
                 .and_then(Reason::parse),
             detail: r.get(7)?,
-            overridden: r.get::<_, i64>(8)? == 1,
+            overridden: r.get::<_, i64>(8)? > 0,
         })
     };
     // ?2 is always bound (unused without a reason) so that one statement serves every filter.
@@ -705,16 +707,18 @@ pub fn members(
     })
 }
 
-/// Overrides, removals and their undoing. Refuses ids that are not members (nothing changed).
+/// Overrides (recorded with their time, `now_ms`: they let through the sends made before
+/// them), removals and their undoing. Refuses ids that are not members (nothing changed).
 pub fn set_flags(
     db: &Database,
     audience_id: &str,
     user_ids: &[u64],
     action: MemberAction,
+    now_ms: i64,
 ) -> AppResult<()> {
     let statement = match action {
         MemberAction::Override => {
-            "UPDATE audience_members SET override = 1 WHERE audience_id = ?1 AND user_id = ?2"
+            "UPDATE audience_members SET override = ?3 WHERE audience_id = ?1 AND user_id = ?2"
         }
         MemberAction::Unoverride => {
             "UPDATE audience_members SET override = 0 WHERE audience_id = ?1 AND user_id = ?2"
@@ -729,12 +733,14 @@ pub fn set_flags(
     db.write(|tx| {
         {
             let mut stmt = tx.prepare_cached(statement).map_err(sql)?;
+            let with_time = matches!(action, MemberAction::Override);
             for id in user_ids {
-                if stmt
-                    .execute(params![audience_id, *id as i64])
-                    .map_err(sql)?
-                    == 0
-                {
+                let changed = if with_time {
+                    stmt.execute(params![audience_id, *id as i64, now_ms.max(1)])
+                } else {
+                    stmt.execute(params![audience_id, *id as i64])
+                };
+                if changed.map_err(sql)? == 0 {
                     return Err(AppError::invalid_field(
                         "user_ids",
                         format!("User {id} is not in this audience; nothing was changed."),

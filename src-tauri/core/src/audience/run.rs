@@ -360,7 +360,7 @@ impl Workspace {
                 })
             })
             .collect::<AppResult<Vec<u64>>>()?;
-        super::set_flags(&self.db(), audience_id, &ids, action)?;
+        super::set_flags(&self.db(), audience_id, &ids, action, self.now_ms())?;
         tracing::info!(audience = %audience_id, count = ids.len(), ?action, "audience members changed by hand");
         self.recheck(audience_id).await
     }

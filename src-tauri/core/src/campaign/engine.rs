@@ -13,6 +13,7 @@
 
 use super::ledger::{self, Claims, Landed, Outcome, Queued};
 use super::{runner, CampaignSummary, StateCounts};
+use crate::clients::http::StopSignal;
 use crate::clients::sunshine::SunshineClient;
 use crate::error::{AppError, AppResult, ErrorCode};
 use crate::storage::{Writer, WRITE_PATIENCE};
@@ -79,6 +80,9 @@ pub struct CampaignProgress {
     /// Seconds left at the configured rate.
     pub eta_secs: Option<u32>,
     pub status: String,
+    /// The provider asked to wait (a 429's `Retry-After`): nothing is sent for this many more
+    /// seconds ("waiting for the provider").
+    pub provider_wait_secs: Option<u32>,
 }
 
 /// Why the loop stopped.
@@ -114,8 +118,15 @@ impl Workspace {
                 )
             })
         };
-        if let Some(e) = finished(&self.campaign(id)?) {
+        let before = self.campaign(id)?;
+        if let Some(e) = finished(&before) {
             return Err(e);
+        }
+        if before.status == "creating" {
+            return Err(AppError::new(
+                ErrorCode::InvalidInput,
+                format!("The campaign {id} is still being created: wait until it is ready."),
+            ));
         }
         self.verify_access().await?;
         let client = Arc::new(self.sunshine_client()?);
@@ -165,6 +176,7 @@ impl Workspace {
             rate: 0.0,
             eta_secs: None,
             status: summary.status.clone(),
+            provider_wait_secs: None,
         });
         end.map(|_| summary)
     }
@@ -201,7 +213,12 @@ impl Workspace {
             Ok(c) => c,
             Err(e) => return Stop::Failed(e),
         };
-        let mut inflight = tokio::task::JoinSet::new();
+        let (raise_stop, stop_signal) = StopSignal::channel();
+        let mut sends = Sends {
+            inflight: tokio::task::JoinSet::new(),
+            client: client.clone(),
+            stop: stop_signal,
+        };
         let mut queue: VecDeque<Queued> = VecDeque::new();
         let mut after: i64 = -1;
         // Nobody is left pending: the run ends once the calls in flight have landed.
@@ -216,9 +233,10 @@ impl Workspace {
             accepted: VecDeque::new(),
             last_progress: Instant::now(),
             stop: None,
+            provider_wait: None,
         };
         loop {
-            for o in landed(&mut inflight, None) {
+            for o in landed(&mut sends.inflight, None) {
                 state.tally(campaign, &o, &mut counts);
                 book.landed(o);
             }
@@ -227,7 +245,12 @@ impl Workspace {
                     state.stop.get_or_insert(Stop::Failed(e));
                 }
             }
-            state.report(&id, campaign.rate, &counts, progress, false);
+            // After a 429 nothing of this client leaves until its window ends (see the rate gate
+            // in `clients::http`); then the limiter resumes its pace.
+            let provider_wait = client.waiting_for();
+            let wait_began = provider_wait.is_some() && state.provider_wait.is_none();
+            state.provider_wait = provider_wait;
+            state.report(&id, campaign.rate, &counts, progress, wait_began);
             if state.stop.is_none() {
                 if control.cancel.load(Ordering::Relaxed) {
                     state.stop = Some(Stop::Cancelled);
@@ -257,36 +280,28 @@ impl Workspace {
                     None => exhausted = true,
                 }
             }
-            if exhausted && inflight.is_empty() && book.job.is_none() {
+            if exhausted && sends.inflight.is_empty() && book.job.is_none() {
                 break;
             }
             // A claim starts when the database thread is free: while one commits, the calls
             // that land make room, and the next claim takes all of it (one commit for many).
-            let can_claim =
-                book.job.is_none() && !queue.is_empty() && inflight.len() < max_in_flight;
+            let can_claim = book.job.is_none()
+                && !queue.is_empty()
+                && sends.inflight.len() < max_in_flight
+                && provider_wait.is_none();
             tokio::select! {
                 done = wait(&mut book.job) => {
                     book.job = None;
                     match book.settled(done) {
-                        Ok(claimed) => {
-                            let (send, skipped) = claimed;
-                            counts.pending = counts
-                                .pending
-                                .saturating_sub(send.len() as u32 + skipped);
-                            counts.skipped += skipped;
-                            counts.sending += send.len() as u32;
-                            for q in send {
-                                inflight.spawn(send_one(client.clone(), q));
-                            }
-                        }
+                        Ok(claimed) => sends.start(claimed, &mut counts),
                         Err(e) => {
                             state.stop.get_or_insert(Stop::Failed(e));
                         }
                     }
                     continue;
                 }
-                Some(done) = inflight.join_next() => {
-                    for o in landed(&mut inflight, Some(done)) {
+                Some(done) = sends.inflight.join_next() => {
+                    for o in landed(&mut sends.inflight, Some(done)) {
                         state.tally(campaign, &o, &mut counts);
                         book.landed(o);
                     }
@@ -303,12 +318,17 @@ impl Workspace {
                     }
                     continue;
                 }
+                _ = tokio::time::sleep(provider_wait.unwrap_or_default()), if provider_wait.is_some() => {
+                    continue;
+                }
                 _ = limiter.until_ready(), if can_claim && !control.unthrottled => {}
                 _ = std::future::ready(()), if can_claim && control.unthrottled => {}
             }
             // The limiter allowed one message; take any others it allows at once (a burst is
             // 100 ms of messages), up to the free slots.
-            let room = max_in_flight.saturating_sub(inflight.len()).clamp(1, BATCH);
+            let room = max_in_flight
+                .saturating_sub(sends.inflight.len())
+                .clamp(1, BATCH);
             let mut batch = Vec::with_capacity(room);
             while batch.len() < room {
                 if !batch.is_empty() && !control.unthrottled && limiter.check().is_err() {
@@ -327,27 +347,49 @@ impl Workspace {
                 break;
             }
         }
-        // The claim being committed, if any, and the calls in flight land (they were sent, or
-        // may have been); then everything is written.
-        if let Err(e) = book.settle_claim(&mut counts, &mut inflight, client).await {
-            state.stop.get_or_insert(Stop::Failed(e));
-        }
-        while let Some(done) = inflight.join_next().await {
-            for o in landed(&mut inflight, Some(done)) {
-                state.tally(campaign, &o, &mut counts);
-                book.landed(o);
+        // Stopping: the calls still waiting to leave give up (pending again), those on the wire
+        // land (they were sent, or may have been); outcomes keep being written meanwhile, and a
+        // claim being committed hands its rows back.
+        let _ = raise_stop.send(true);
+        while !sends.inflight.is_empty() || book.job.is_some() {
+            tokio::select! {
+                done = wait(&mut book.job) => {
+                    book.job = None;
+                    match book.settled(done) {
+                        Ok((rows, _)) => book.hand_back(rows),
+                        Err(e) => {
+                            state.stop.get_or_insert(Stop::Failed(e));
+                        }
+                    }
+                }
+                Some(done) = sends.inflight.join_next() => {
+                    for o in landed(&mut sends.inflight, Some(done)) {
+                        state.tally(campaign, &o, &mut counts);
+                        book.landed(o);
+                    }
+                }
+                _ = sleep_until(book.record_by), if book.job.is_none() && book.record_by.is_some() => {
+                    if let Err(e) = book.record(writer, self.now_ms()) {
+                        state.stop.get_or_insert(Stop::Failed(e));
+                        break;
+                    }
+                }
             }
+            state.report(&id, campaign.rate, &counts, progress, false);
         }
         if let Err(e) = book.flush(writer, self.now_ms()).await {
             tracing::error!(campaign = %id, left = book.unrecorded.len(), "could not record the last outcomes: {}", e.message);
             state.stop.get_or_insert(Stop::Failed(e));
         }
+        state.provider_wait = None;
         state.report(&id, campaign.rate, &counts, progress, true);
         state.stop.unwrap_or(Stop::Done)
     }
 
-    /// Ends a run: the campaign's status (cancelled ones' pending recipients skipped), the
-    /// lease released. A run stopped by an error is paused, with the error as its reason.
+    /// Ends a run: the campaign's status, the lease released; a cancelled one's rows still in
+    /// flight (their outcome could not be written) become `unknown` and its pending ones
+    /// `skipped` — only while this runner still holds it. A run stopped by an error is paused,
+    /// with the error as its reason.
     async fn finish(&self, writer: &Writer, id: &str, runner: &str, stop: Stop) -> AppResult<()> {
         let (status, reason, error) = match stop {
             Stop::Done => ("done", None, None),
@@ -362,13 +404,15 @@ impl Workspace {
                     let status = match status {
                         "done" if left(tx, &cid)? == 0 => "completed",
                         "done" => "paused",
-                        "cancelled" => {
-                            ledger::cancel_pending(tx, &cid, now)?;
-                            "cancelled"
-                        }
                         other => other,
                     };
-                    runner::release(tx, &cid, &rid, status, reason.as_deref(), now)?;
+                    if !runner::release(tx, &cid, &rid, status, reason.as_deref(), now)? {
+                        return Ok("taken over");
+                    }
+                    if status == "cancelled" {
+                        ledger::recover_in_flight(tx, &cid, now)?;
+                        ledger::cancel_pending(tx, &cid, now)?;
+                    }
                     Ok(status)
                 })
             })
@@ -378,11 +422,6 @@ impl Workspace {
             Some(e) => Err(e),
             None => Ok(()),
         }
-    }
-
-    /// The database thread of this workspace (started on first use).
-    pub(crate) fn writer(&self) -> AppResult<Arc<Writer>> {
-        self.writer_or_open()
     }
 }
 
@@ -400,10 +439,31 @@ fn left(conn: &Connection, id: &str) -> AppResult<i64> {
 /// alone.
 const RECORD_WITHIN: Duration = Duration::from_millis(50);
 
+/// The calls in flight, and what they need.
+struct Sends {
+    inflight: tokio::task::JoinSet<Outcome>,
+    client: Arc<SunshineClient>,
+    stop: StopSignal,
+}
+
+impl Sends {
+    /// Sends the rows a claim gave (they are `sending` now).
+    fn start(&mut self, (send, skipped): Claimed, counts: &mut StateCounts) {
+        counts.pending = counts.pending.saturating_sub(send.len() as u32 + skipped);
+        counts.skipped += skipped;
+        counts.sending += send.len() as u32;
+        for q in send {
+            self.inflight
+                .spawn(send_one(self.client.clone(), q, self.stop.clone()));
+        }
+    }
+}
+
 /// Sends one claimed recipient's notification.
-async fn send_one(client: Arc<SunshineClient>, q: Queued) -> Outcome {
-    let landed = match client.send_notification(&q.payload).await {
+async fn send_one(client: Arc<SunshineClient>, q: Queued, stop: StopSignal) -> Outcome {
+    let landed = match client.send_notification(&q.payload, Some(&stop)).await {
         Ok(id) => Landed::Sent(id),
+        Err(f) if f.stopped => Landed::NotSent,
         Err(f) if f.maybe_sent => Landed::Unknown(format!(
             "{} It may have been delivered: re-send only if you are sure it was not.",
             f.error.message
@@ -535,25 +595,17 @@ impl Book {
         }
     }
 
-    /// Waits for the running job; the rows a claim committed are sent (they are `sending`
-    /// now: not sending them would leave them `unknown` for nothing).
-    async fn settle_claim(
-        &mut self,
-        counts: &mut StateCounts,
-        inflight: &mut tokio::task::JoinSet<Outcome>,
-        client: &Arc<SunshineClient>,
-    ) -> AppResult<()> {
-        let Some(rx) = self.job.take() else {
-            return Ok(());
-        };
-        let (send, skipped) = self.settled(rx.await)?;
-        counts.pending = counts.pending.saturating_sub(send.len() as u32 + skipped);
-        counts.skipped += skipped;
-        counts.sending += send.len() as u32;
-        for q in send {
-            inflight.spawn(send_one(client.clone(), q));
+    /// Rows a claim committed after the run stopped go back to `pending` (never sent; the
+    /// counts never saw them leave).
+    fn hand_back(&mut self, rows: Vec<Queued>) {
+        for q in rows {
+            self.landed(Outcome {
+                seq: q.seq,
+                user_id: q.user_id,
+                phone: q.phone,
+                landed: Landed::NotSent,
+            });
         }
-        Ok(())
     }
 
     /// Writes every outcome left, trying again after a failure (a lock held past the patience).
@@ -581,6 +633,8 @@ impl Book {
 }
 
 struct LoopState {
+    /// How long the provider asked to wait (a 429's window), while it does.
+    provider_wait: Option<Duration>,
     consecutive: u32,
     /// When each of the recent messages was accepted (for the live rate).
     accepted: VecDeque<Instant>,
@@ -593,6 +647,10 @@ impl LoopState {
     fn tally(&mut self, campaign: &CampaignSummary, o: &Outcome, counts: &mut StateCounts) {
         counts.sending = counts.sending.saturating_sub(1);
         let why = match &o.landed {
+            Landed::NotSent => {
+                counts.pending += 1;
+                return;
+            }
             Landed::Sent(_) => {
                 counts.sent += 1;
                 self.consecutive = 0;
@@ -646,6 +704,7 @@ impl LoopState {
             rate: live,
             eta_secs: (rate > 0).then(|| left.div_ceil(rate)),
             status: "running".into(),
+            provider_wait_secs: self.provider_wait.map(|d| d.as_secs_f64().ceil() as u32),
         });
     }
 }

@@ -40,17 +40,21 @@ impl Workspace {
         let (renderer, fingerprint) = self.renderer(audience_id, &spec).await?;
         let namespace = settings.whatsapp_namespace;
         let now = self.now_ms();
-        let id = self
-            .new_campaign(
-                audience_id,
-                &spec,
-                fingerprint,
-                &checked.query,
-                (rate, auto_pause_after),
-                false,
-            )
-            .await?;
-        crate::storage::blocking(|| -> AppResult<()> {
+        // Held while it is built (`creating`: nobody may run it yet), so a resume elsewhere is
+        // refused and a Relay opening meanwhile does not take it for abandoned.
+        let id = uuid::Uuid::new_v4().simple().to_string();
+        let _lock = super::runner::lock(self, &id)?;
+        self.new_campaign(
+            &id,
+            audience_id,
+            &spec,
+            fingerprint,
+            &checked.query,
+            (rate, auto_pause_after),
+            false,
+        )
+        .await?;
+        let built = crate::storage::blocking(|| -> AppResult<()> {
             // Those who will receive it, rendered once, now: a resume sends exactly this.
             let mut after = -1;
             loop {
@@ -107,20 +111,68 @@ impl Workspace {
                 after = i64::from(last.seq);
                 insert_recipients(&self.db(), &id, &chunk, now)?;
             }
-            // The overrides made by hand go with the recipients: their claim lets them through
-            // a blackout.
+            // The overrides made by hand go with the recipients (with their time): a claim lets
+            // them through the sends made before the override.
             self.db().write(|tx| {
                 tx.execute(
-                    "UPDATE campaign_recipients SET override = 1 WHERE campaign_id = ?1 AND user_id IN
-                        (SELECT user_id FROM audience_members WHERE audience_id = ?2 AND override = 1)",
+                    "UPDATE campaign_recipients SET override = (SELECT m.override FROM audience_members m
+                        WHERE m.audience_id = ?2 AND m.user_id = campaign_recipients.user_id)
+                     WHERE campaign_id = ?1 AND user_id IN
+                        (SELECT user_id FROM audience_members WHERE audience_id = ?2 AND override > 0)",
                     params![id, audience_id],
                 )
                 .map_err(sql)?;
                 Ok(())
             })
-        })?;
+        });
+        self.finish_creating(&id, built)?;
         tracing::info!(campaign = %id, rate, "campaign created");
         self.campaign(&id)
+    }
+
+    /// A campaign built in full becomes `ready`; one whose building failed is removed, with
+    /// whatever of it was stored: a campaign is there whole, or not at all.
+    fn finish_creating(&self, id: &str, built: AppResult<()>) -> AppResult<()> {
+        let outcome = self.db().write(|tx| match &built {
+            Ok(()) => {
+                tx.execute(
+                    "UPDATE campaigns SET status = 'ready' WHERE id = ?1 AND status = 'creating'",
+                    [id],
+                )
+                .map_err(sql)?;
+                Ok(())
+            }
+            Err(_) => discard(tx, id),
+        });
+        built.and(outcome)
+    }
+
+    /// Removes the campaigns a Relay stopped while it was building them (still `creating`, with
+    /// nobody holding them): never sent, never whole.
+    pub(crate) fn discard_abandoned_campaigns(&self) -> AppResult<u32> {
+        let ids: Vec<String> = {
+            let db = self.db();
+            let mut stmt = db
+                .connection()
+                .prepare("SELECT id FROM campaigns WHERE status = 'creating'")
+                .map_err(sql)?;
+            let rows = stmt.query_map([], |r| r.get(0)).map_err(sql)?;
+            rows.collect::<rusqlite::Result<_>>().map_err(sql)?
+        };
+        let mut n = 0;
+        for id in ids {
+            if let Ok(_lock) = super::runner::lock(self, &id) {
+                self.db().write(|tx| discard(tx, &id))?;
+                n += 1;
+            }
+        }
+        if n > 0 {
+            tracing::warn!(
+                campaigns = n,
+                "campaigns left half-built by a stopped Relay were removed"
+            );
+        }
+        Ok(n)
     }
 
     /// Refuses, changing nothing, a template that cannot be sent through the integration: on
@@ -184,25 +236,26 @@ impl Workspace {
         Err(AppError::invalid_field("template", why))
     }
 
-    /// Stores a new campaign's row (status `ready`, no recipients yet); returns its id.
-    /// `limits` is (messages per second, failures in a row before it pauses itself).
+    /// Stores a new campaign's row (status `creating`, no recipients yet) under `id`. `limits`
+    /// is (messages per second, failures in a row before it pauses itself).
+    #[allow(clippy::too_many_arguments)]
     async fn new_campaign(
         &self,
+        id: &str,
         audience_id: &str,
         spec: &MessageSpec,
         fingerprint: i64,
         query: &str,
         limits: (u32, u32),
         test: bool,
-    ) -> AppResult<String> {
+    ) -> AppResult<()> {
         let draft = crate::template::drafts::get(&self.db(), &spec.template_id)?;
         let channel = self.integration_kind(&spec.integration_id).await?;
         let blackout_days = self.settings()?.blackout_days;
-        let id = uuid::Uuid::new_v4().simple().to_string();
         insert_campaign(
             &self.db(),
             &NewCampaign {
-                id: &id,
+                id,
                 spec,
                 template_name: &draft.template.name,
                 language: &draft.template.language,
@@ -216,8 +269,7 @@ impl Workspace {
                 blackout_days,
                 now_ms: self.now_ms(),
             },
-        )?;
-        Ok(id)
+        )
     }
 
     /// Records a test campaign: one message to a typed number, filled with the first eligible
@@ -257,8 +309,9 @@ impl Workspace {
         };
         let query = self.audience_summary(audience_id)?.query;
         let now = self.now_ms();
-        let id = self
-            .new_campaign(audience_id, &spec, fingerprint, &query, (1, 1), true)
+        let id = uuid::Uuid::new_v4().simple().to_string();
+        let _lock = super::runner::lock(self, &id)?;
+        self.new_campaign(&id, audience_id, &spec, fingerprint, &query, (1, 1), true)
             .await?;
         let payload = renderer
             .notification(
@@ -268,7 +321,7 @@ impl Workspace {
                 &out,
             )
             .to_string();
-        insert_recipients(
+        let built = insert_recipients(
             &self.db(),
             &id,
             &[Frozen {
@@ -281,7 +334,8 @@ impl Workspace {
                 reason: None,
             }],
             now,
-        )?;
+        );
+        self.finish_creating(&id, built)?;
         tracing::info!(campaign = %id, "test message");
         self.campaign(&id)
     }
@@ -380,4 +434,16 @@ fn excluded_chunk(ws: &Workspace, audience_id: &str, after: i64) -> AppResult<Ve
         })
         .map_err(sql)?;
     rows.collect::<rusqlite::Result<_>>().map_err(sql)
+}
+
+/// Deletes a campaign and its recipients.
+fn discard(tx: &rusqlite::Connection, id: &str) -> AppResult<()> {
+    tx.execute(
+        "DELETE FROM campaign_recipients WHERE campaign_id = ?1",
+        [id],
+    )
+    .map_err(sql)?;
+    tx.execute("DELETE FROM campaigns WHERE id = ?1", [id])
+        .map_err(sql)?;
+    Ok(())
 }

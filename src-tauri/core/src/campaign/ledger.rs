@@ -6,14 +6,17 @@
 //!   within the campaign's blackout days — and is not being sent to them by another campaign
 //!   right now. Otherwise it is `skipped` with reason `blackout`. The check runs inside the
 //!   transaction that claims, so two runners (two windows, two processes) cannot both claim one
-//!   number: the second sees the first's `sending`. An override recorded on the member lets a
-//!   reached recipient through (not one in flight elsewhere); blackout days 0 turns it all off.
-//!   A row skipped this way may cost its campaign a tick of the rate limiter: it was let go.
+//!   user or number: the second sees the first's `sending`. An override recorded on the member
+//!   (with its time) lets through the sends made before it, not those after, nor one in flight
+//!   elsewhere; blackout days 0 turns it all off. A row skipped this way may cost its campaign a
+//!   tick of the rate limiter: it was let go.
 //! - **record**: `sent` (with the notification id), `failed` (certainly not sent) or `unknown`
 //!   (may have been delivered). `sent` and `unknown` write the recipient's blackout entry in the
 //!   same transaction: a message that may have been delivered counts as reached.
 //! - **recover**: rows a runner left `sending` (it died, or was cancelled mid-call) become
 //!   `unknown`, with their blackout entry.
+//! - **requeue**: a claimed row whose call never left (the run stopped while it waited for a
+//!   429's window) goes back to `pending`.
 
 use crate::audience::Reached;
 use crate::error::AppResult;
@@ -76,6 +79,9 @@ pub(crate) enum Landed {
     Failed(String),
     /// May have been delivered (a timeout, a dropped connection, a 5xx), with why.
     Unknown(String),
+    /// Never sent: the run stopped while the call waited to leave (a 429's window). Pending
+    /// again.
+    NotSent,
 }
 
 #[derive(Debug, Clone)]
@@ -145,12 +151,17 @@ pub(crate) fn claim(
         return Ok((send, skipped));
     }
     let since = now_ms - i64::from(c.blackout_days) * 86_400_000;
-    // Another campaign of the message has this number in flight (one message per number: the
-    // number is what a claim in flight is matched on).
+    // Another campaign of the message has this user or this number in flight (claimed within the
+    // window: a row left `sending` longer ago blacks out no longer than a send would).
     let mut in_flight = conn
         .prepare_cached(
             "SELECT r.campaign_id FROM campaign_recipients r JOIN campaigns k ON k.id = r.campaign_id
-             WHERE r.state = 'sending' AND r.phone = ?1 AND k.fingerprint = ?2 AND k.id <> ?3 AND k.test = 0
+             WHERE r.state = 'sending' AND r.phone = ?1 AND r.updated_at >= ?5
+               AND k.fingerprint = ?2 AND k.id <> ?3 AND k.test = 0
+             UNION ALL
+             SELECT r.campaign_id FROM campaign_recipients r JOIN campaigns k ON k.id = r.campaign_id
+             WHERE r.state = 'sending' AND r.user_id = ?4 AND r.updated_at >= ?5
+               AND k.fingerprint = ?2 AND k.id <> ?3 AND k.test = 0
              LIMIT 1",
         )
         .map_err(sql)?;
@@ -171,12 +182,21 @@ pub(crate) fn claim(
         .map_err(sql)?;
     for q in batch {
         let other: Option<String> = in_flight
-            .query_row(params![q.phone, c.fingerprint, c.campaign_id], |r| r.get(0))
+            .query_row(
+                params![
+                    q.phone,
+                    c.fingerprint,
+                    c.campaign_id,
+                    q.user_id as i64,
+                    since
+                ],
+                |r| r.get(0),
+            )
             .optional()
             .map_err(sql)?;
         let why = match other {
             Some(other) => Some(format!(
-                "The campaign {other} is sending the same message to this number right now: blacked out."
+                "The campaign {other} is sending the same message to this recipient right now: blacked out."
             )),
             None if reached
                 .query_row(
@@ -185,19 +205,23 @@ pub(crate) fn claim(
                 )
                 .map_err(sql)? =>
             {
-                // Rare: reached. An override made by hand lets them through.
-                let overridden: bool = conn
+                // Rare: reached. An override made by hand lets through what was sent before it.
+                let overridden_at: i64 = conn
                     .query_row(
                         "SELECT override FROM campaign_recipients WHERE campaign_id = ?1 AND seq = ?2",
                         params![c.campaign_id, q.seq],
-                        |r| Ok(r.get::<_, i64>(0)? != 0),
+                        |r| r.get(0),
                     )
                     .map_err(sql)?;
-                match overridden {
-                    true => None,
-                    false => Reached::find(conn, c.fingerprint, q.user_id, &q.phone, since, &c.campaign_id)?
-                        .map(|r| r.describe()),
-                }
+                Reached::find(
+                    conn,
+                    c.fingerprint,
+                    q.user_id,
+                    &q.phone,
+                    since.max(overridden_at),
+                    &c.campaign_id,
+                )?
+                .map(|r| r.describe())
             }
             None => None,
         };
@@ -263,6 +287,18 @@ pub(crate) fn record(
                     .map_err(sql)?,
                 Some("unknown"),
             ),
+            Landed::NotSent => {
+                not_sent
+                    .execute(params![
+                        c.campaign_id,
+                        o.seq,
+                        "pending",
+                        None::<String>,
+                        now_ms
+                    ])
+                    .map_err(sql)?;
+                continue;
+            }
         };
         if let (1, Some(state), false) = (changed, reached, c.test) {
             ledger
@@ -337,4 +373,165 @@ pub(crate) fn cancel_pending(conn: &Connection, campaign_id: &str, now_ms: i64) 
     )
     .map_err(sql)?;
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::storage::Database;
+
+    /// A database with two campaigns of one message (`a` and `b`), each with rows given as
+    /// (seq, user id, phone, state).
+    fn two_campaigns(rows: &[(&str, u32, u64, &str, &str)]) -> (tempfile::TempDir, Database) {
+        let tmp = tempfile::tempdir().unwrap();
+        let db = Database::open(&tmp.path().join("relay.sqlite3")).unwrap();
+        for id in ["a", "b"] {
+            db.connection()
+                .execute(
+                    "INSERT INTO campaigns (id, template_id, template_name, language, integration_id, channel,
+                        fingerprint, query, rate, auto_pause_after, status, created_at, blackout_days)
+                     VALUES (?1, 't', 'n', 'en', 'i', 'whatsapp', 7, 'q', 10, 10, 'running', 0, 7)",
+                    [id],
+                )
+                .unwrap();
+        }
+        for (campaign, seq, user, phone, state) in rows {
+            db.connection()
+                .execute(
+                    "INSERT INTO campaign_recipients (campaign_id, seq, user_id, name, phone, payload, state, updated_at)
+                     VALUES (?1, ?2, ?3, 'x', ?4, '{}', ?5, ?6)",
+                    params![campaign, seq, *user as i64, phone, state, NOW],
+                )
+                .unwrap();
+        }
+        (tmp, db)
+    }
+
+    const NOW: i64 = 1_800_000_000_000;
+
+    fn queued(seq: u32, user_id: u64, phone: &str) -> Queued {
+        Queued {
+            seq,
+            user_id,
+            phone: phone.into(),
+            payload: bytes::Bytes::from_static(b"{}"),
+        }
+    }
+
+    fn claims_of(db: &Database, id: &str) -> Claims {
+        Claims::read(db.connection(), id).unwrap()
+    }
+
+    #[test]
+    fn a_recipient_in_flight_elsewhere_is_skipped_by_user_or_by_number() {
+        // Campaign a is sending to user 1 (old number) and to +2 (user 2).
+        let (_tmp, db) = two_campaigns(&[
+            ("a", 0, 1, "+33600000001", "sending"),
+            ("a", 1, 2, "+33600000002", "sending"),
+            ("b", 0, 1, "+33600000009", "pending"),
+            ("b", 1, 5, "+33600000002", "pending"),
+            ("b", 2, 6, "+33600000006", "pending"),
+        ]);
+        let (send, skipped) = claim(
+            db.connection(),
+            &claims_of(&db, "b"),
+            vec![
+                queued(0, 1, "+33600000009"),
+                queued(1, 5, "+33600000002"),
+                queued(2, 6, "+33600000006"),
+            ],
+            NOW,
+        )
+        .unwrap();
+        assert_eq!(
+            skipped, 2,
+            "the same user (new number), and the same number (other user)"
+        );
+        assert_eq!(send.iter().map(|q| q.seq).collect::<Vec<_>>(), vec![2]);
+    }
+
+    #[test]
+    fn only_rows_still_pending_are_claimed() {
+        let (_tmp, db) = two_campaigns(&[
+            ("b", 0, 1, "+33600000001", "pending"),
+            ("b", 1, 2, "+33600000002", "skipped"),
+        ]);
+        let (send, skipped) = claim(
+            db.connection(),
+            &claims_of(&db, "b"),
+            vec![queued(0, 1, "+33600000001"), queued(1, 2, "+33600000002")],
+            NOW,
+        )
+        .unwrap();
+        assert_eq!((send.len(), skipped), (1, 0));
+        // Claimed again by a second runner: nothing to send.
+        let (again, _) = claim(
+            db.connection(),
+            &claims_of(&db, "b"),
+            vec![queued(0, 1, "+33600000001")],
+            NOW,
+        )
+        .unwrap();
+        assert!(again.is_empty());
+    }
+
+    #[test]
+    fn an_override_lets_through_what_was_sent_before_it_only() {
+        let (_tmp, db) = two_campaigns(&[("b", 0, 1, "+33600000001", "pending")]);
+        let conn = db.connection();
+        // Reached by campaign a at NOW − 2 days; overridden at NOW − 1 day.
+        record_blackout_for(conn, 1, "+33600000001", NOW - 2 * 86_400_000, "a");
+        conn.execute(
+            "UPDATE campaign_recipients SET override = ?1 WHERE campaign_id = 'b'",
+            [NOW - 86_400_000],
+        )
+        .unwrap();
+        let c = claims_of(&db, "b");
+        let (send, _) = claim(conn, &c, vec![queued(0, 1, "+33600000001")], NOW).unwrap();
+        assert_eq!(send.len(), 1, "the send before the override does not block");
+        // Then reached again, after the override: blacked out.
+        conn.execute(
+            "UPDATE campaign_recipients SET state = 'pending' WHERE campaign_id = 'b'",
+            [],
+        )
+        .unwrap();
+        record_blackout_for(conn, 1, "+33600000001", NOW - 3_600_000, "a");
+        let (send, skipped) = claim(conn, &c, vec![queued(0, 1, "+33600000001")], NOW).unwrap();
+        assert_eq!((send.len(), skipped), (0, 1));
+    }
+
+    fn record_blackout_for(conn: &Connection, user: u64, phone: &str, at: i64, campaign: &str) {
+        crate::audience::record_blackout(conn, user, phone, 7, at, Some(campaign), "sent").unwrap();
+    }
+
+    #[test]
+    fn a_row_stopped_before_it_left_is_pending_again() {
+        let (_tmp, db) = two_campaigns(&[("b", 0, 1, "+33600000001", "sending")]);
+        let c = claims_of(&db, "b");
+        record(
+            db.connection(),
+            &c,
+            &[Outcome {
+                seq: 0,
+                user_id: 1,
+                phone: "+33600000001".into(),
+                landed: Landed::NotSent,
+            }],
+            NOW,
+        )
+        .unwrap();
+        let (state, entries): (String, i64) = db
+            .connection()
+            .query_row(
+                "SELECT state, (SELECT COUNT(*) FROM blackout) FROM campaign_recipients WHERE campaign_id = 'b'",
+                [],
+                |r| Ok((r.get(0)?, r.get(1)?)),
+            )
+            .unwrap();
+        assert_eq!(
+            (state.as_str(), entries),
+            ("pending", 0),
+            "never sent: no blackout entry"
+        );
+    }
 }

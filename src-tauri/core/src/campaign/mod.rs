@@ -119,6 +119,8 @@ pub struct CampaignSummary {
     pub finished_at: Option<String>,
     /// A runner holds it now (this or another window or process).
     pub running: bool,
+    /// The computer its runner is on, while one holds it.
+    pub runner_host: Option<String>,
 }
 
 /// One recipient of a campaign, for the report.
@@ -193,6 +195,7 @@ fn summary_from_row(r: &Row, now_ms: i64) -> rusqlite::Result<CampaignSummary> {
         finished_at: ms(r.get("finished_at")?),
         running: r.get::<_, Option<String>>("runner")?.is_some()
             && lease.is_some_and(|l| l > now_ms),
+        runner_host: r.get("runner_host")?,
     })
 }
 
@@ -223,7 +226,9 @@ pub(crate) fn list(db: &Database, now_ms: i64) -> AppResult<Vec<CampaignSummary>
     let ids: Vec<String> = {
         let conn = db.connection();
         let mut stmt = conn
-            .prepare("SELECT id FROM campaigns ORDER BY created_at DESC, id")
+            .prepare(
+                "SELECT id FROM campaigns WHERE status <> 'creating' ORDER BY created_at DESC, id",
+            )
             .map_err(sql)?;
         let rows = stmt.query_map([], |r| r.get(0)).map_err(sql)?;
         rows.collect::<rusqlite::Result<_>>().map_err(sql)?
@@ -322,7 +327,7 @@ pub(crate) fn insert_campaign(db: &Database, c: &NewCampaign) -> AppResult<()> {
         .execute(
             "INSERT INTO campaigns (id, template_id, template_name, language, integration_id, channel,
                 fingerprint, audience_id, query, rate, auto_pause_after, test, status, created_at, blackout_days)
-             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, 'ready', ?13, ?14)",
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, 'creating', ?13, ?14)",
             params![
                 c.id,
                 c.spec.template_id,
@@ -472,7 +477,7 @@ pub(crate) fn export_csv(db: &Database, id: &str, out: impl std::io::Write) -> A
 impl Workspace {
     pub fn campaign(&self, id: &str) -> AppResult<CampaignSummary> {
         let mut c = summary(&self.db(), id, self.now_ms())?;
-        c.running = c.running && runner::held(self, id);
+        c.running = c.running && runner::held(self, id, c.runner_host.as_deref());
         Ok(c)
     }
 
@@ -480,7 +485,7 @@ impl Workspace {
     pub fn campaigns(&self) -> AppResult<Vec<CampaignSummary>> {
         let mut all = list(&self.db(), self.now_ms())?;
         for c in all.iter_mut().filter(|c| c.running) {
-            c.running = runner::held(self, &c.id);
+            c.running = runner::held(self, &c.id, c.runner_host.as_deref());
         }
         Ok(all)
     }

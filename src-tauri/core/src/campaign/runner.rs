@@ -53,11 +53,14 @@ pub(crate) fn busy(id: &str) -> AppError {
 /// A campaign held by this process; dropping it releases the lock.
 pub(crate) struct RunLock {
     path: PathBuf,
-    _file: std::fs::File,
+    file: Option<std::fs::File>,
 }
 
 impl Drop for RunLock {
     fn drop(&mut self) {
+        // The file first: a run starting here right after must not open it while this one
+        // still holds it (with locks per process, closing this one would release the other's).
+        drop(self.file.take());
         held_here().remove(&self.path);
     }
 }
@@ -73,7 +76,10 @@ pub(crate) fn lock(ws: &Workspace, id: &str) -> AppResult<RunLock> {
         return Err(busy(id));
     }
     match open_exclusive(ws, id, &path) {
-        Ok(file) => Ok(RunLock { path, _file: file }),
+        Ok(file) => Ok(RunLock {
+            path,
+            file: Some(file),
+        }),
         Err(e) => {
             held_here().remove(&path);
             Err(e)
@@ -111,9 +117,13 @@ fn open_exclusive(ws: &Workspace, id: &str, path: &PathBuf) -> AppResult<std::fs
     Err(busy(id))
 }
 
-/// Whether a live runner holds the campaign's lock (this process included). Call it only when
-/// the lease is alive: it then looks at the file, with a shared lock taken for an instant.
-pub(crate) fn held(ws: &Workspace, id: &str) -> bool {
+/// Whether a live runner holds the campaign (this process included). Call it only when the lease
+/// is alive: a lease from another computer is taken at its word (its lock is not visible from
+/// here); on this one the file tells, with a shared lock taken for an instant.
+pub(crate) fn held(ws: &Workspace, id: &str, lease_host: Option<&str>) -> bool {
+    if lease_host.is_some_and(|h| h != this_host()) {
+        return true;
+    }
     let path = lock_path(ws, id);
     if held_here().contains(&path) {
         return true;
@@ -208,8 +218,9 @@ pub(crate) fn renew(conn: &Connection, id: &str, runner: &str, now_ms: i64) -> A
     Ok(())
 }
 
-/// Ends a run: the campaign's status and pause reason, the lease released. `finished` says
-/// whether it completed or was cancelled (its finish time is set).
+/// Ends a run: the campaign's status and pause reason, the lease released (a completed or
+/// cancelled one gets its finish time). False when `runner` no longer held it (taken over):
+/// nothing changed.
 pub(crate) fn release(
     conn: &Connection,
     id: &str,
@@ -217,16 +228,17 @@ pub(crate) fn release(
     status: &str,
     reason: Option<&str>,
     now_ms: i64,
-) -> AppResult<()> {
+) -> AppResult<bool> {
     let finished = matches!(status, "completed" | "cancelled").then_some(now_ms);
-    conn.execute(
-        "UPDATE campaigns SET status = ?3, pause_reason = ?4, finished_at = ?5, runner = NULL,
-             runner_host = NULL, lease_until = NULL
-         WHERE id = ?1 AND runner = ?2",
-        params![id, runner, status, reason, finished],
-    )
-    .map_err(sql)?;
-    Ok(())
+    let n = conn
+        .execute(
+            "UPDATE campaigns SET status = ?3, pause_reason = ?4, finished_at = ?5, runner = NULL,
+                 runner_host = NULL, lease_until = NULL
+             WHERE id = ?1 AND runner = ?2",
+            params![id, runner, status, reason, finished],
+        )
+        .map_err(sql)?;
+    Ok(n == 1)
 }
 
 impl Workspace {

@@ -183,9 +183,30 @@ pub enum Idempotency {
     Once,
 }
 
+/// Tells the requests of a run that it stopped: a request still waiting to leave — at the rate
+/// gate, or to try again after a 429 or a connection never made — gives up (certainly not
+/// sent) instead of holding the stop for minutes.
+#[derive(Debug, Clone)]
+pub struct StopSignal(tokio::sync::watch::Receiver<bool>);
+
+impl StopSignal {
+    /// The signal, and what raises it (`send(true)`).
+    pub fn channel() -> (tokio::sync::watch::Sender<bool>, StopSignal) {
+        let (tx, rx) = tokio::sync::watch::channel(false);
+        (tx, StopSignal(rx))
+    }
+
+    async fn raised(&self) {
+        let mut rx = self.0.clone();
+        let _ = rx.wait_for(|stopped| *stopped).await;
+    }
+}
+
 /// What went wrong at the transport level, after the retries.
 #[derive(Debug)]
 pub enum Failure {
+    /// The run stopped while the request waited to leave: it was not sent.
+    Stopped,
     /// The service answered with this status and body (4xx, or 5xx/429 after the retries).
     Status {
         status: StatusCode,
@@ -382,9 +403,43 @@ impl Http {
         idempotency: Idempotency,
         build: impl Fn() -> RequestBuilder,
     ) -> Result<Response, Failure> {
+        self.send_until(idempotency, build, None).await
+    }
+
+    /// Waits for `wait`, unless `stop` is raised first (then true).
+    async fn stopped_while(
+        &self,
+        wait: impl std::future::Future<Output = ()>,
+        stop: Option<&StopSignal>,
+    ) -> bool {
+        match stop {
+            None => {
+                wait.await;
+                false
+            }
+            Some(stop) => tokio::select! {
+                _ = wait => false,
+                _ = stop.raised() => true,
+            },
+        }
+    }
+
+    /// [`Http::send`], giving up with [`Failure::Stopped`] when `stop` is raised while the
+    /// request waits to leave (the gate, a retry's wait): it was then certainly not sent.
+    pub async fn send_until(
+        &self,
+        idempotency: Idempotency,
+        build: impl Fn() -> RequestBuilder,
+        stop: Option<&StopSignal>,
+    ) -> Result<Response, Failure> {
         let mut attempt = 0u32;
         loop {
-            self.gate.pass(&*self.sleeper).await;
+            if self
+                .stopped_while(self.gate.pass(&*self.sleeper), stop)
+                .await
+            {
+                return Err(Failure::Stopped);
+            }
             let result = build().send().await;
             let retry_in = match result {
                 Ok(resp) => {
@@ -445,7 +500,10 @@ impl Http {
                 }
             };
             tracing::debug!(attempt, wait_ms = retry_in.as_millis() as u64, "retrying");
-            self.sleeper.sleep(retry_in).await;
+            // Only what certainly was not processed is retried: giving up is safe.
+            if self.stopped_while(self.sleeper.sleep(retry_in), stop).await {
+                return Err(Failure::Stopped);
+            }
             attempt += 1;
         }
     }

@@ -73,6 +73,10 @@ pub(crate) fn body_error(service: &str, host: &str, failure: BodyFailure) -> App
 /// Turns a transport failure into the app's error, naming the service and saying what to do.
 pub(crate) fn transport_error(service: &str, host: &str, failure: Failure) -> AppError {
     match failure {
+        Failure::Stopped => AppError::new(
+            ErrorCode::Internal,
+            format!("The request to {service} was not sent: the run stopped first."),
+        ),
         Failure::Timeout => AppError::new(
             ErrorCode::Unreachable,
             format!("{service} ({host}) did not answer in time. Check your internet connection and try again."),

@@ -1,7 +1,7 @@
 //! The Sunshine Conversations client: integrations (v2), WhatsApp message templates (v1.1) and
 //! the Notification API (v1.1). Basic auth with the API key id and secret.
 
-use super::http::{Failure, Http, Idempotency};
+use super::http::{Failure, Http, Idempotency, StopSignal};
 use super::transport_error;
 use crate::error::{AppError, AppResult, ErrorCode};
 use crate::settings::{Settings, SunshineHost};
@@ -344,22 +344,31 @@ impl SunshineClient {
     /// engine records those as `unknown` and never sends them again on its own.
     /// `body` is the notification's JSON, as frozen when the campaign was created (shared, not
     /// copied, by each attempt).
-    pub async fn send_notification(&self, body: &Bytes) -> Result<Option<String>, NotifyFailure> {
+    pub async fn send_notification(
+        &self,
+        body: &Bytes,
+        stop: Option<&StopSignal>,
+    ) -> Result<Option<String>, NotifyFailure> {
         let resp = self
             .http
-            .send(Idempotency::Once, || {
-                self.http
-                    .client()
-                    .request(Method::POST, self.notifications.clone())
-                    .header(reqwest::header::ACCEPT, "application/json")
-                    .header("authorization", &self.auth)
-                    .header("content-type", "application/json")
-                    .body(body.clone())
-            })
+            .send_until(
+                Idempotency::Once,
+                || {
+                    self.http
+                        .client()
+                        .request(Method::POST, self.notifications.clone())
+                        .header(reqwest::header::ACCEPT, "application/json")
+                        .header("authorization", &self.auth)
+                        .header("content-type", "application/json")
+                        .body(body.clone())
+                },
+                stop,
+            )
             .await
             .map_err(|f| NotifyFailure {
                 maybe_sent: matches!(&f, Failure::Timeout | Failure::Dropped(_))
                     || matches!(&f, Failure::Status { status, .. } if status.is_server_error()),
+                stopped: matches!(&f, Failure::Stopped),
                 error: self.error(f),
             })?;
         // Accepted (2xx): sent, with the id to match delivery webhooks when there is one.
@@ -386,4 +395,6 @@ impl SunshineClient {
 pub struct NotifyFailure {
     pub error: AppError,
     pub maybe_sent: bool,
+    /// The run stopped before it left: certainly not sent, still to send.
+    pub stopped: bool,
 }

@@ -224,14 +224,22 @@ const MIGRATION_SQL: &[&str] = &[
     CREATE INDEX campaign_recipients_pending ON campaign_recipients (campaign_id, seq) WHERE state = 'pending';",
     // 8: nobody twice. The ledger records `unknown` outcomes too (they may have been delivered);
     // a campaign keeps the blackout days it was created with and the host of its runner; a
-    // recipient, whether its blackout was overridden by hand. The rows in flight are indexed by
-    // number: a claim sees at once whether another campaign is sending the same message to it
-    // (only a few hundred rows are ever `sending`).
+    // recipient, when its blackout was overridden by hand (ms; 0: it was not), as a member's
+    // `override` now is too. The rows in flight are indexed by number and by user: a claim sees at
+    // once whether another campaign is sending the same message to them (only a few hundred rows
+    // are ever `sending`). The `unknown` outcomes of earlier versions get their blackout entry;
+    // their campaigns, the default blackout days (the setting they were made with is not known).
     "ALTER TABLE blackout ADD COLUMN state TEXT NOT NULL DEFAULT 'sent';
     ALTER TABLE campaigns ADD COLUMN blackout_days INTEGER NOT NULL DEFAULT 7;
     ALTER TABLE campaigns ADD COLUMN runner_host TEXT;
     ALTER TABLE campaign_recipients ADD COLUMN override INTEGER NOT NULL DEFAULT 0;
-    CREATE INDEX campaign_recipients_sending ON campaign_recipients (phone) WHERE state = 'sending';",
+    CREATE INDEX campaign_recipients_sending ON campaign_recipients (phone) WHERE state = 'sending';
+    CREATE INDEX campaign_recipients_sending_user ON campaign_recipients (user_id) WHERE state = 'sending';
+    INSERT INTO blackout (user_id, phone, fingerprint, sent_at, campaign_id, state)
+        SELECT r.user_id, r.phone, k.fingerprint, COALESCE(r.updated_at, k.created_at), r.campaign_id, 'unknown'
+        FROM campaign_recipients r JOIN campaigns k ON k.id = r.campaign_id
+        WHERE r.state = 'unknown' AND k.test = 0 AND r.phone IS NOT NULL;
+    UPDATE audience_members SET override = CAST(strftime('%s', 'now') AS INTEGER) * 1000 WHERE override = 1;",
     // 9: nobody lost. An audience keeps Zendesk's count of its search (to say when the export
     // returned fewer) and how many results Zendesk returned that could not be read as users.
     "ALTER TABLE audiences ADD COLUMN expected INTEGER;
@@ -439,6 +447,40 @@ mod tests {
         let tmp = tempfile::tempdir().unwrap();
         let db = Database::open(&tmp.path().join("a.sqlite3")).unwrap();
         assert_eq!(db.schema_version().unwrap(), latest_schema_version());
+    }
+
+    #[test]
+    fn an_unknown_outcome_from_before_the_upgrade_is_blacked_out() {
+        // A data folder of schema 7: the engine then wrote `unknown` without a blackout entry.
+        let tmp = tempfile::tempdir().unwrap();
+        let path = tmp.path().join("a.sqlite3");
+        {
+            let mut conn = Connection::open(&path).unwrap();
+            MIGRATIONS.to_version(&mut conn, 7).unwrap();
+            conn.execute_batch(
+                "INSERT INTO campaigns (id, template_id, template_name, language, integration_id, channel,
+                     fingerprint, query, rate, auto_pause_after, status, created_at)
+                 VALUES ('c', 't', 'n', 'en', 'i', 'whatsapp', 42, 'q', 8, 10, 'completed', 1000);
+                 INSERT INTO campaign_recipients (campaign_id, seq, user_id, name, phone, state, updated_at)
+                 VALUES ('c', 0, 7, 'x', '+33600000007', 'unknown', 2000),
+                        ('c', 1, 8, 'y', '+33600000008', 'failed', 2000);",
+            )
+            .unwrap();
+        }
+        let db = Database::open(&path).unwrap();
+        let entries: Vec<(i64, String, i64, String)> = db
+            .connection()
+            .prepare("SELECT user_id, phone, sent_at, state FROM blackout")
+            .unwrap()
+            .query_map([], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?)))
+            .unwrap()
+            .collect::<Result<_, _>>()
+            .unwrap();
+        assert_eq!(
+            entries,
+            vec![(7, "+33600000007".to_string(), 2000, "unknown".to_string())],
+            "the one that may have been delivered, at the time it was sent; not the failed one"
+        );
     }
 
     #[test]

@@ -46,6 +46,7 @@ function campaign(status: string, counts: Partial<StateCounts>, test = false): C
     started_at: null,
     finished_at: null,
     running: false,
+    runner_host: null,
   };
 }
 

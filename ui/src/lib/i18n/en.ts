@@ -449,6 +449,8 @@ export const en = {
   'campaign.cancel': 'Cancel the campaign',
   'campaign.cancelConfirm': 'Those not sent yet will be skipped for good.',
   'campaign.elsewhere': 'Another Relay window or process is sending this campaign: its progress shows here every second.',
+  'campaign.elsewhereHost': 'This campaign is being sent from {host} (another Relay window, process or computer): its progress shows here every second.',
+  'campaign.providerWait': 'Waiting for the provider ({secs} s): it asked Relay to slow down; nothing is sent until then.',
   'report.title': 'Report',
   'report.col.status': 'Status',
   'report.col.time': 'Time',

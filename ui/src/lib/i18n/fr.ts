@@ -460,6 +460,8 @@ export const fr: Record<MessageKey, string> = {
   'campaign.cancel': 'Annuler la campagne',
   'campaign.cancelConfirm': 'Ceux qui n\'ont pas encore reçu le message seront écartés pour de bon.',
   'campaign.elsewhere': 'Une autre fenêtre ou un autre processus Relay envoie cette campagne : sa progression s\'affiche ici chaque seconde.',
+  'campaign.elsewhereHost': 'Cette campagne est envoyée depuis {host} (une autre fenêtre, un autre processus ou un autre ordinateur) : sa progression s’affiche ici chaque seconde.',
+  'campaign.providerWait': 'En attente du fournisseur ({secs} s) : il a demandé à Relay de ralentir ; rien n’est envoyé d’ici là.',
   'report.title': 'Rapport',
   'report.col.status': 'Statut',
   'report.col.time': 'Heure',
