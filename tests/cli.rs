@@ -243,17 +243,17 @@ fn template_validate_and_preview_a_file() {
     ] {
         assert!(text.contains(needle), "{needle} in {text}");
     }
-    let json: serde_json::Value = serde_json::from_str(
-        stdout(&relay(
+    // Under --json, one document: the error, carrying what was found.
+    let json: serde_json::Value = serde_json::from_slice(
+        &relay(
             tmp.path(),
             &["--json", "template", "validate", bad.to_str().unwrap()],
-        ))
-        .lines()
-        .next()
-        .unwrap(),
+        )
+        .stdout,
     )
     .unwrap();
-    assert_eq!(json["valid"], false);
+    assert_eq!(json["found"]["valid"], false);
+    assert_eq!(json["error"]["code"], "invalid_input");
     std::fs::write(&bad, "not json").unwrap();
     let out = relay(tmp.path(), &["template", "validate", bad.to_str().unwrap()]);
     assert_eq!(out.status.code(), Some(2));
@@ -305,4 +305,96 @@ fn template_save_and_list_offline() {
     let out = relay(&data, &["--json", "template", "list"]);
     let lib: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
     assert_eq!(lib["local"].as_array().unwrap().len(), 1);
+}
+
+/// Every command's failure under `--json` prints exactly one JSON document — the error object,
+/// with what the command found when it found something — and nothing else.
+#[test]
+fn every_failure_under_json_is_one_document() {
+    let tmp = tempfile::tempdir().unwrap();
+    let data = tmp.path().join("data");
+    let bad = tmp.path().join("bad.json");
+    std::fs::write(&bad, r#"{"name": "Bad Name!", "body": "{{only a value}}"}"#).unwrap();
+    let broken = tmp.path().join("broken.json");
+    std::fs::write(&broken, "{ not json").unwrap();
+    let missing = tmp.path().join("missing.json");
+    let out = tmp.path().join("out.csv");
+    let cases: Vec<Vec<&str>> = vec![
+        vec!["settings", "set", "no_such_key", "x"],
+        vec!["settings", "set", "blackout_days", "999"],
+        vec!["settings", "set-secret", "no_such_secret"],
+        vec!["settings", "clear-secret", "no_such_secret"],
+        vec!["setup", "--test"],
+        vec!["setup", "--sandbox", "https://example.com"],
+        vec!["integrations", "list"],
+        vec!["template", "validate", bad.to_str().unwrap()],
+        vec!["template", "validate", missing.to_str().unwrap()],
+        vec![
+            "template",
+            "preview",
+            broken.to_str().unwrap(),
+            "--channel",
+            "both",
+        ],
+        vec!["template", "save", broken.to_str().unwrap()],
+        vec!["template", "submit", "no_such_template"],
+        vec!["template", "list", "--sync"],
+        vec!["audience", "count", " "],
+        vec!["audience", "fetch", " "],
+        vec!["suppress", "add", "not a number"],
+        vec!["suppress", "remove", "+33612345678"],
+        vec!["suppress", "import", missing.to_str().unwrap()],
+        vec!["send"],
+        vec![
+            "send",
+            "--query",
+            "tags:vip",
+            "--template",
+            "nope",
+            "--integration",
+            "x",
+            "--yes",
+        ],
+        vec!["campaigns", "show", "nope"],
+        vec!["campaigns", "resume", "nope"],
+        vec!["campaigns", "retry", "nope"],
+        vec!["campaigns", "cancel", "nope"],
+        vec![
+            "campaigns",
+            "export",
+            "nope",
+            "--csv",
+            out.to_str().unwrap(),
+        ],
+        vec!["sandbox", "--fault-429", "2"],
+        vec!["no-such-command"],
+    ];
+    for args in cases {
+        let mut all = vec!["--json"];
+        all.extend(args.iter());
+        let o = relay(&data, &all);
+        assert!(!o.status.success(), "{args:?} should fail");
+        let doc: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap_or_else(|e| {
+            panic!(
+                "{args:?}: stdout is not one JSON document ({e}): {}",
+                stdout(&o)
+            )
+        });
+        assert!(
+            doc["error"]["code"].is_string() && doc["error"]["message"].is_string(),
+            "{args:?}: {doc}"
+        );
+    }
+    // What the command found travels with the error.
+    let o = relay(
+        &data,
+        &["--json", "template", "validate", bad.to_str().unwrap()],
+    );
+    let doc: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
+    assert!(
+        doc["found"]["issues"]
+            .as_array()
+            .is_some_and(|i| !i.is_empty()),
+        "{doc}"
+    );
 }

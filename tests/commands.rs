@@ -80,7 +80,52 @@ fn a_fresh_workspace_has_the_product_defaults_and_no_secrets() {
 }
 
 #[test]
-fn saving_goes_through_the_store_plugin_into_the_data_folder() {
+fn the_app_and_the_cli_never_overwrite_each_others_change() {
+    let tmp = tempfile::tempdir().unwrap();
+    let h = harness(tmp.path());
+    // The window shows the settings…
+    let base = h.invoke("get_settings", json!({})).unwrap()["settings"].clone();
+    // …meanwhile the CLI changes one…
+    let cli = std::process::Command::new(env!("CARGO_BIN_EXE_relay"))
+        .arg("--data-dir")
+        .arg(tmp.path())
+        .args(["settings", "set", "default_country", "FR"])
+        .output()
+        .unwrap();
+    assert!(
+        cli.status.success(),
+        "{}",
+        String::from_utf8_lossy(&cli.stderr)
+    );
+    // …then the user saves the page, having changed another.
+    let mut edited = base.clone();
+    edited["blackout_days"] = json!(30);
+    let view = h
+        .invoke("save_settings", json!({ "settings": edited, "base": base }))
+        .unwrap();
+    assert_eq!(view["settings"]["blackout_days"], 30);
+    assert_eq!(
+        view["settings"]["default_country"], "FR",
+        "the CLI's change is kept: only what the page changed is written"
+    );
+    let file: Value =
+        serde_json::from_str(&std::fs::read_to_string(tmp.path().join("settings.json")).unwrap())
+            .unwrap();
+    assert_eq!(
+        (
+            file["blackout_days"].clone(),
+            file["default_country"].clone()
+        ),
+        (json!(30), json!("FR"))
+    );
+    assert!(
+        !tmp.path().join("settings.json.tmp").exists(),
+        "written whole, then renamed"
+    );
+}
+
+#[test]
+fn saving_goes_into_the_data_folder() {
     let tmp = tempfile::tempdir().unwrap();
     let h = harness(tmp.path());
     let mut settings = h.invoke("get_settings", json!({})).unwrap()["settings"].clone();

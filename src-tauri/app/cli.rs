@@ -316,16 +316,55 @@ pub enum SettingsCommand {
     },
 }
 
+/// A command's failure and what it found (the issues of a template, a connection test's
+/// checks): under `--json` both go out as the one document the command prints.
+pub struct Failed {
+    pub error: AppError,
+    pub found: Option<Value>,
+}
+
+impl From<AppError> for Failed {
+    fn from(error: AppError) -> Self {
+        Failed { error, found: None }
+    }
+}
+
+type CliResult = Result<(), Failed>;
+
+/// A failure with what the command found.
+fn failed(error: AppError, found: Value) -> Failed {
+    Failed {
+        error,
+        found: Some(found),
+    }
+}
+
 /// Entry point of the binary; returns the process exit code.
 pub fn main() -> i32 {
     crate::mark_process_start();
-    let cli = Cli::parse();
+    let cli = match Cli::try_parse() {
+        Ok(cli) => cli,
+        // Under --json a bad command line is an error object too; else clap's own message.
+        Err(e) if std::env::args().any(|a| a == "--json") && e.use_stderr() => {
+            let error = AppError::new(
+                ErrorCode::InvalidInput,
+                e.render().to_string().trim().to_string(),
+            );
+            println!("{}", json!({ "error": error }));
+            return 2;
+        }
+        Err(e) => e.exit(),
+    };
     let json = cli.json;
     match run(cli) {
         Ok(()) => 0,
-        Err(e) => {
+        Err(Failed { error: e, found }) => {
             if json {
-                println!("{}", json!({ "error": e }));
+                let mut doc = json!({ "error": e });
+                if let Some(found) = found {
+                    doc["found"] = found;
+                }
+                println!("{doc}");
             } else {
                 eprintln!("error: {}", e.message);
                 if let Some(details) = &e.details {
@@ -352,7 +391,7 @@ fn open_workspace(data: DataDir) -> AppResult<Workspace> {
     Workspace::open(data, Arc::new(KeyringStore), backend)
 }
 
-fn run(cli: Cli) -> AppResult<()> {
+fn run(cli: Cli) -> CliResult {
     let data = DataDir::resolve(cli.data_dir.as_deref())?;
     let Some(command) = cli.command else {
         let demo = if cli.demo_if_unconfigured {
@@ -360,15 +399,15 @@ fn run(cli: Cli) -> AppResult<()> {
         } else {
             crate::DemoMode::Remember
         };
-        return crate::run_gui(data, demo);
+        return Ok(crate::run_gui(data, demo)?);
     };
     match command {
-        Command::Sandbox(args) => sandbox(args, cli.json),
+        Command::Sandbox(args) => Ok(sandbox(args, cli.json)?),
         Command::Template { action } => template(action, data, cli.json),
-        Command::Audience { action } => audience(action, data, cli.json),
-        Command::Suppress { action } => suppress(action, data, cli.json),
-        Command::Send(args) => send(args, data, cli.json),
-        Command::Campaigns { action } => campaigns(action, data, cli.json),
+        Command::Audience { action } => Ok(audience(action, data, cli.json)?),
+        Command::Suppress { action } => Ok(suppress(action, data, cli.json)?),
+        Command::Send(args) => Ok(send(args, data, cli.json)?),
+        Command::Campaigns { action } => Ok(campaigns(action, data, cli.json)?),
         Command::SmsSegments { text } => {
             let info = relay_core::sms::analyze(&text);
             if cli.json {
@@ -418,7 +457,8 @@ fn run(cli: Cli) -> AppResult<()> {
                     return Err(AppError::invalid_field(
                         "setup",
                         "relay setup asks its questions in a terminal. In a script, use `relay settings set` and `relay settings set-secret`, then `relay setup --test`.",
-                    ));
+                    )
+                    .into());
                 }
                 let stdin = std::io::stdin();
                 let mut lines = stdin.lock();
@@ -429,12 +469,7 @@ fn run(cli: Cli) -> AppResult<()> {
                     .unwrap_or_default()
                 })?;
                 let report = rt.block_on(ws.test_connection())?;
-                print_report(&report, cli.json);
-                return if report.ok {
-                    Ok(())
-                } else {
-                    Err(AppError::new(ErrorCode::NotConfigured, "The connection test failed: fix what is marked ✗ above, then run `relay setup` again."))
-                };
+                return reported(&report, cli.json, "relay setup");
             }
             if let Some(url) = sandbox {
                 let conn = rt.block_on(relay_core::workspace::SandboxConnection::fetch(&url))?;
@@ -445,10 +480,7 @@ fn run(cli: Cli) -> AppResult<()> {
             }
             if test {
                 let report = rt.block_on(ws.test_connection())?;
-                print_report(&report, cli.json);
-                if !report.ok {
-                    return Err(AppError::new(ErrorCode::NotConfigured, "The connection test failed: fix what is marked ✗ above, then run `relay setup --test` again."));
-                }
+                return reported(&report, cli.json, "relay setup --test");
             } else if cli.json {
                 println!(
                     "{}",
@@ -490,7 +522,7 @@ fn run(cli: Cli) -> AppResult<()> {
         }
         Command::Settings { action } => {
             let ws = open_workspace(data)?;
-            settings(&ws, action, cli.json)
+            Ok(settings(&ws, action, cli.json)?)
         }
     }
 }
@@ -605,19 +637,51 @@ fn interactive_setup(
         ws.set_secret(SecretKind::ZendeskApiToken, &token)?;
     }
     ask("sunshine_app_id", "Sunshine Conversations app id")?;
-    let key = read_secret("Sunshine key id, or the base64 keyId:secret token");
-    if !key.trim().is_empty() {
-        if relay_core::secrets::parse_sunshine_token(&key).is_ok() {
-            ws.set_sunshine_token(&key)?;
-            return Ok(());
+    // The key id is public and asked visibly (a value that decodes as the token is refused, never
+    // saved: see `key_id_problem`); the secret, or the base64 token that holds it, hidden.
+    let had_key = !ws.settings()?.sunshine_key_id.is_empty();
+    ask(
+        "sunshine_key_id",
+        "Sunshine key id (app_…; Enter to paste the base64 keyId:secret token instead)",
+    )?;
+    if ws.settings()?.sunshine_key_id.is_empty() {
+        let token = read_secret("Sunshine base64 keyId:secret token");
+        if !token.trim().is_empty() {
+            ws.set_sunshine_token(&token)?;
         }
-        ws.set_key("sunshine_key_id", key.trim())?;
+        return Ok(());
     }
-    let secret = read_secret("Sunshine key secret");
+    let secret = read_secret(if had_key {
+        "Sunshine key secret"
+    } else {
+        "Sunshine key secret (for that key id)"
+    });
     if !secret.trim().is_empty() {
         ws.set_secret(SecretKind::SunshineKeySecret, &secret)?;
     }
     Ok(())
+}
+
+/// A connection test's outcome: printed, and a failure when a check failed (under `--json`,
+/// the report goes with the error, as its one document).
+fn reported(report: &relay_core::connect::ConnectionReport, json: bool, again: &str) -> CliResult {
+    let error = || {
+        AppError::new(
+            ErrorCode::NotConfigured,
+            format!("The connection test failed: fix what is marked ✗, then run `{again}` again."),
+        )
+    };
+    match (report.ok, json) {
+        (false, true) => Err(failed(error(), json!(report))),
+        (false, false) => {
+            print_report(report, false);
+            Err(error().into())
+        }
+        (true, _) => {
+            print_report(report, json);
+            Ok(())
+        }
+    }
 }
 
 fn print_report(report: &relay_core::connect::ConnectionReport, json: bool) {
@@ -706,7 +770,7 @@ fn print_states(states: &[relay_core::template::library::TemplateState]) {
     }
 }
 
-fn template(action: TemplateCommand, data: DataDir, json: bool) -> AppResult<()> {
+fn template(action: TemplateCommand, data: DataDir, json: bool) -> CliResult {
     use relay_core::template::validate::{has_errors, validate, Severity};
     match action {
         TemplateCommand::Save { file } => {
@@ -796,8 +860,18 @@ fn template(action: TemplateCommand, data: DataDir, json: bool) -> AppResult<()>
             };
             let issues = validate(&t, wa, sms);
             let errors = has_errors(&issues);
+            let error = || {
+                AppError::invalid_field(
+                    "file",
+                    format!("{} has errors: fix them before submitting.", file.display()),
+                )
+            };
             if json {
-                println!("{}", json!({ "valid": !errors, "issues": issues }));
+                let found = json!({ "valid": !errors, "issues": issues });
+                if errors {
+                    return Err(failed(error(), found));
+                }
+                println!("{found}");
             } else if issues.is_empty() {
                 println!("{}: valid.", file.display());
             } else {
@@ -816,10 +890,7 @@ fn template(action: TemplateCommand, data: DataDir, json: bool) -> AppResult<()>
                 }
             }
             if errors {
-                return Err(AppError::invalid_field(
-                    "file",
-                    format!("{} has errors: fix them before submitting.", file.display()),
-                ));
+                return Err(error().into());
             }
             Ok(())
         }
@@ -926,6 +997,9 @@ fn audience(action: AudienceCommand, data: DataDir, json: bool) -> AppResult<()>
                 "Audience {} ({}): {} users, {} pages",
                 summary.id, summary.status, summary.users, summary.pages
             );
+            if let Some(warning) = summary.shortfall() {
+                println!("  warning: {warning}");
+            }
             println!("  will receive the message: {}", summary.eligible);
             for c in &summary.excluded {
                 let label = match c.reason {
@@ -1123,6 +1197,9 @@ fn send(args: SendArgs, data: DataDir, json: bool) -> AppResult<()> {
         Some(r) => r,
         None => ws.settings()?.rate_for(&spec.integration_id),
     };
+    if let Some(warning) = checked.shortfall() {
+        eprintln!("warning: {warning}");
+    }
     if !json {
         println!(
             "{} users match; {} will receive the message, {} are left out ({}).",
@@ -1211,7 +1288,14 @@ fn campaigns(action: CampaignsCommand, data: DataDir, json: bool) -> AppResult<(
                 } else {
                     "failed"
                 };
-                println!("No {what} recipients to send again.");
+                if json {
+                    println!(
+                        "{}",
+                        json!({ "requeued": 0, "campaign": ws.campaign(&id)? })
+                    );
+                } else {
+                    println!("No {what} recipients to send again.");
+                }
                 return Ok(());
             }
             if !json {
@@ -1477,15 +1561,21 @@ mod tests {
     fn interactive_setup_asks_again_after_a_bad_answer_and_accepts_the_token() {
         let tmp = tempfile::tempdir().unwrap();
         let ws = workspace(tmp.path());
-        // A bad subdomain is refused and asked again; Enter keeps the (empty) email; an app id.
+        // A bad subdomain is refused and asked again; an email; an app id; Enter at the key id:
+        // the token is asked for, hidden.
         let mut input =
-            std::io::Cursor::new("ac me!\nacme\nadmin@acme.com\n5e4af71a81966cfff3ef6550\n");
+            std::io::Cursor::new("ac me!\nacme\nadmin@acme.com\n5e4af71a81966cfff3ef6550\n\n");
+        let mut asked = Vec::new();
         let mut secrets = vec![
             "zd-token-1".to_string(),
             "YXBwX2tleTE6czNjcmV0LXZhbHVl".to_string(),
         ]
         .into_iter();
-        interactive_setup(&ws, &mut input, &mut |_| secrets.next().unwrap_or_default()).unwrap();
+        interactive_setup(&ws, &mut input, &mut |label| {
+            asked.push(label.to_string());
+            secrets.next().unwrap_or_default()
+        })
+        .unwrap();
         let view = ws.settings_view().unwrap();
         assert_eq!(view.settings.zendesk_subdomain, "acme");
         assert_eq!(view.settings.zendesk_email, "admin@acme.com");
@@ -1493,7 +1583,45 @@ mod tests {
             view.settings.sunshine_key_id, "app_key1",
             "decoded from base64(app_key1:s3cret-value)"
         );
+        assert!(asked[1].contains("token"), "{asked:?}");
         assert!(view.configured);
+    }
+
+    #[test]
+    fn the_token_typed_where_the_key_id_shows_is_refused_and_never_saved() {
+        let tmp = tempfile::tempdir().unwrap();
+        let ws = workspace(tmp.path());
+        let token = "YXBwX2tleTE6czNjcmV0LXZhbHVl"; // base64("app_key1:s3cret-value")
+                                                    // The token at the visible key id prompt: refused, asked again; then a key id, and its
+                                                    // secret at the hidden prompt.
+        let mut input = std::io::Cursor::new(format!(
+            "acme\nadmin@acme.com\n5e4af71a81966cfff3ef6550\n{token}\napp_5e4af71a81966cfff3ef6551\n"
+        ));
+        let mut asked = Vec::new();
+        let mut secrets = vec!["zd-token-1".to_string(), "the-secret".to_string()].into_iter();
+        interactive_setup(&ws, &mut input, &mut |label| {
+            asked.push(label.to_string());
+            secrets.next().unwrap_or_default()
+        })
+        .unwrap();
+        let view = ws.settings_view().unwrap();
+        assert_eq!(
+            view.settings.sunshine_key_id,
+            "app_5e4af71a81966cfff3ef6551"
+        );
+        assert!(asked[1].contains("secret"), "{asked:?}");
+        assert!(view.configured);
+        let file = std::fs::read_to_string(ws.data_dir().settings_file()).unwrap();
+        assert!(
+            !file.contains(token),
+            "the token never reaches the settings file"
+        );
+        assert!(!file.contains("the-secret"));
+        // Nor by `relay settings set`.
+        assert!(ws.set_key("sunshine_key_id", token).is_err());
+        assert!(!std::fs::read_to_string(ws.data_dir().settings_file())
+            .unwrap()
+            .contains(token));
     }
 
     #[test]

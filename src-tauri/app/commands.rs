@@ -40,14 +40,21 @@ pub async fn get_settings(state: State<'_, AppState>) -> Result<SettingsView, Ap
     state.workspace()?.settings_view()
 }
 
-/// Validates and saves every non-secret setting; invalid input changes nothing.
+/// Validates and saves the non-secret settings; invalid input changes nothing. With `base`
+/// (the settings the page was showing), only what the page changed is written, over what the
+/// settings are now: a change made meanwhile elsewhere (the CLI) is kept.
 #[tauri::command]
 #[specta::specta]
 pub async fn save_settings(
     state: State<'_, AppState>,
     settings: Settings,
+    base: Option<Settings>,
 ) -> Result<SettingsView, AppError> {
-    state.workspace()?.save_settings(settings)
+    let ws = state.workspace()?;
+    match base {
+        Some(base) => ws.save_changes(&base, settings),
+        None => ws.save_settings(settings),
+    }
 }
 
 /// Stores a secret in the OS keychain.

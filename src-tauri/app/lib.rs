@@ -9,8 +9,8 @@ use relay_core::paths::DataDir;
 use relay_core::secrets::SecretStore;
 use relay_core::workspace::Workspace;
 use relay_core::{AppError, AppResult, ErrorCode};
+use state::AppState;
 pub use state::BackendFactory;
-use state::{AppState, StoreBackend};
 use std::path::Path;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, OnceLock};
@@ -237,7 +237,6 @@ pub fn build_app<R: Runtime>(
 ) -> tauri::Builder<R> {
     let specta = specta_builder::<R>();
     builder
-        .plugin(tauri_plugin_store::Builder::new().build())
         .plugin(tauri_plugin_notification::init())
         .invoke_handler(specta.invoke_handler())
         .on_window_event(|window, event| {
@@ -260,9 +259,11 @@ pub fn build_app<R: Runtime>(
                 let menu = app_menu(app.handle())?;
                 app.set_menu(menu)?;
             }
-            let handle = app.handle().clone();
+            // The same settings file the CLI reads and writes, atomically and under a lock.
             let backend_for: state::BackendFactory = Box::new(move |dir: &DataDir| {
-                Box::new(StoreBackend::new(handle.clone(), dir.settings_file()))
+                Box::new(relay_core::settings::JsonFileBackend::new(
+                    &dir.settings_file(),
+                ))
             });
             let (a, b, c, d) = (
                 app.handle().clone(),

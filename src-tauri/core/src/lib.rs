@@ -8,6 +8,7 @@ pub mod audience;
 pub mod campaign;
 pub mod clients;
 pub mod connect;
+pub mod csv_safe;
 pub mod error;
 pub mod logging;
 pub mod paths;

@@ -249,11 +249,10 @@ impl Settings {
                 "The app id is letters and digits only (Admin Center → Apps and integrations → Conversations API).".into(),
             );
         }
-        if !self.sunshine_key_id.is_empty() && !is_token_like(&self.sunshine_key_id, 128) {
-            bad(
-                "sunshine_key_id",
-                "The key id is letters, digits and underscores, like app_5f1a…; copy it again from the Conversations API page.".into(),
-            );
+        if !self.sunshine_key_id.is_empty() {
+            if let Some(why) = key_id_problem(&self.sunshine_key_id) {
+                bad("sunshine_key_id", why.into());
+            }
         }
         if !self.sunshine_custom_url.is_empty() {
             if let Err(e) = check_loopback_url(&self.sunshine_custom_url) {
@@ -461,6 +460,23 @@ fn is_plausible_email(s: &str) -> bool {
         && s.len() <= 254
 }
 
+/// Why a value is not a Sunshine Conversations key id, if it is not one. A key id is public
+/// (it names the key); the secret, and the base64 `keyId:secret` token that holds it, are not:
+/// a value that decodes as a token is refused, so it never lands in the settings file.
+pub fn key_id_problem(value: &str) -> Option<&'static str> {
+    let v = value.trim();
+    if crate::secrets::parse_sunshine_token(v).is_ok() {
+        return Some("This is the base64 keyId:secret token, which holds the secret: it does not go here. Paste it where the token is asked for (hidden, kept in the keychain), or enter the key id alone (app_…).");
+    }
+    let prefixed = ["app_", "act_", "svc_"]
+        .iter()
+        .any(|p| v.strip_prefix(p).is_some_and(|rest| !rest.is_empty()));
+    if !prefixed || !is_token_like(v, 128) {
+        return Some("A key id looks like app_5f1a… (app_, act_ or svc_, then letters and digits): copy it again from Admin Center → Apps and integrations → Conversations API.");
+    }
+    None
+}
+
 fn is_token_like(s: &str, max: usize) -> bool {
     !s.is_empty()
         && s.len() <= max
@@ -508,10 +524,20 @@ pub trait SettingsBackend: Send + Sync {
     fn save(&self, map: &Map<String, Value>) -> AppResult<()>;
     /// A path or name shown to the user.
     fn location(&self) -> String;
+
+    /// Reads, changes with `f`, writes back — with no other writer in between where the
+    /// backend can promise it (the file one locks).
+    fn update(&self, f: &mut dyn FnMut(&mut Map<String, Value>) -> AppResult<()>) -> AppResult<()> {
+        let mut map = self.load()?;
+        f(&mut map)?;
+        self.save(&map)
+    }
 }
 
-/// The settings file read and written directly (the CLI); the same file `tauri-plugin-store`
-/// manages in the GUI.
+/// The settings file, `settings.json` in the data folder, read and written by the app and the
+/// CLI alike: written whole to a temporary file then renamed (a crash never leaves half a file),
+/// and changed under a lock (`settings.json.lock`), so the app and the CLI never write over each
+/// other's change.
 pub struct JsonFileBackend {
     path: PathBuf,
 }
@@ -577,6 +603,31 @@ impl SettingsBackend for JsonFileBackend {
 
     fn location(&self) -> String {
         self.path.display().to_string()
+    }
+
+    fn update(&self, f: &mut dyn FnMut(&mut Map<String, Value>) -> AppResult<()>) -> AppResult<()> {
+        let lock_path = self.path.with_extension("json.lock");
+        let io_err = |e: std::io::Error| {
+            AppError::new(
+                ErrorCode::Io,
+                format!(
+                    "Could not lock the settings file {}: {e}. Check that the data folder is writable.",
+                    lock_path.display()
+                ),
+            )
+            .with_path(&lock_path)
+        };
+        let lock = std::fs::OpenOptions::new()
+            .create(true)
+            .truncate(false)
+            .write(true)
+            .open(&lock_path)
+            .map_err(io_err)?;
+        // Held for a read and a write: milliseconds.
+        lock.lock().map_err(io_err)?;
+        let mut map = self.load()?;
+        f(&mut map)?;
+        self.save(&map)
     }
 }
 

@@ -224,30 +224,61 @@ impl Workspace {
         })
     }
 
-    /// Normalizes and validates, then saves. On any error nothing is written.
+    /// Normalizes and validates, then saves every setting. On any error nothing is written.
     pub fn save_settings(&self, settings: Settings) -> AppResult<SettingsView> {
-        let settings = settings.normalized();
-        settings.validate()?;
-        self.write(&settings)?;
-        tracing::info!(configured = settings.is_configured(), "settings saved");
+        self.change(|_| Ok(settings.clone()))?;
+        tracing::info!("settings saved");
+        self.settings_view()
+    }
+
+    /// Saves what a page changed: the settings it was given (`base`) and what the user made of
+    /// them (`edited`). Only the keys that differ are written, into the settings as they are now:
+    /// a change made meanwhile elsewhere (the CLI, another window) is kept. Validated as merged;
+    /// on any error nothing is written.
+    pub fn save_changes(&self, base: &Settings, edited: Settings) -> AppResult<SettingsView> {
+        let (before, after) = (
+            base.clone().normalized().to_map(),
+            edited.normalized().to_map(),
+        );
+        self.change(|current| {
+            let mut merged = current.to_map();
+            for (k, v) in &after {
+                if before.get(k) != Some(v) {
+                    merged.insert(k.clone(), v.clone());
+                }
+            }
+            Settings::from_map(&merged.into_iter().collect())
+        })?;
+        tracing::info!("settings saved");
         self.settings_view()
     }
 
     /// Sets one key from text (`relay settings set KEY VALUE`). Needs no keychain.
     pub fn set_key(&self, key: &str, value: &str) -> AppResult<Settings> {
-        let settings = self.settings()?.with_key(key, value)?;
-        self.write(&settings)?;
+        let settings = self.change(|current| current.clone().with_key(key, value))?;
         tracing::info!(key, "setting changed");
         Ok(settings)
     }
 
-    fn write(&self, settings: &Settings) -> AppResult<()> {
-        // Keep keys this version does not know (written by a newer Relay) untouched.
-        let mut map = self.backend.load()?;
-        for (k, v) in settings.to_map() {
-            map.insert(k, v);
-        }
-        self.backend.save(&map)
+    /// Changes the settings under the backend's lock: `f` gets them as they are now and returns
+    /// them as they should be (normalized and validated here); only the keys that changed are
+    /// written, and keys this version does not know (from a newer Relay) are kept.
+    fn change(&self, f: impl Fn(&Settings) -> AppResult<Settings>) -> AppResult<Settings> {
+        let mut result = None;
+        self.backend.update(&mut |map| {
+            let current = Settings::from_map(map)?;
+            let new = f(&current)?.normalized();
+            new.validate()?;
+            let before = current.to_map();
+            for (k, v) in new.to_map() {
+                if before.get(&k) != Some(&v) || !map.contains_key(&k) {
+                    map.insert(k, v);
+                }
+            }
+            result = Some(new);
+            Ok(())
+        })?;
+        result.ok_or_else(|| AppError::internal("the settings were not changed"))
     }
 
     pub fn set_secret(&self, kind: SecretKind, value: &str) -> AppResult<SettingsView> {
@@ -263,24 +294,27 @@ impl Workspace {
     /// Points this workspace at a local sandbox: loopback base URLs, its demo account, and its
     /// credentials in the keychain like real ones. Non-loopback URLs are refused.
     pub fn connect_sandbox(&self, conn: &SandboxConnection) -> AppResult<SettingsView> {
-        let settings = Settings {
-            zendesk_subdomain: conn.subdomain.clone(),
-            zendesk_email: conn.zendesk_email.clone(),
-            zendesk_custom_url: conn.base_url.clone(),
-            sunshine_app_id: conn.app_id.clone(),
-            sunshine_key_id: conn.key_id.clone(),
-            sunshine_host: crate::settings::SunshineHost::Custom,
-            sunshine_custom_url: conn.sunshine_url.clone(),
-            first_run_done: true,
-            ..self.settings()?
-        }
-        .normalized();
-        settings.validate()?;
+        let connected = |current: &Settings| {
+            Ok(Settings {
+                zendesk_subdomain: conn.subdomain.clone(),
+                zendesk_email: conn.zendesk_email.clone(),
+                zendesk_custom_url: conn.base_url.clone(),
+                sunshine_app_id: conn.app_id.clone(),
+                sunshine_key_id: conn.key_id.clone(),
+                sunshine_host: crate::settings::SunshineHost::Custom,
+                sunshine_custom_url: conn.sunshine_url.clone(),
+                first_run_done: true,
+                ..current.clone()
+            })
+        };
+        // Checked before any secret is stored: bad input changes nothing.
+        let check = connected(&self.settings()?)?.normalized();
+        check.validate()?;
         self.secrets
             .set(SecretKind::ZendeskApiToken, &conn.zendesk_token)?;
         self.secrets
             .set(SecretKind::SunshineKeySecret, &conn.key_secret)?;
-        self.write(&settings)?;
+        self.change(connected)?;
         tracing::info!(base_url = %conn.base_url, "workspace connected to a local sandbox");
         self.settings_view()
     }
@@ -544,15 +578,16 @@ impl Workspace {
     pub fn set_sunshine_token(&self, token: &str) -> AppResult<SettingsView> {
         let parsed = parse_sunshine_token(token).map_err(AppError::from)?;
         crate::logging::redact_secret(token.trim());
-        let settings = Settings {
-            sunshine_key_id: parsed.key_id.clone(),
-            ..self.settings()?
-        }
-        .normalized();
-        settings.validate()?;
+        let with_key = |current: &Settings| {
+            Ok(Settings {
+                sunshine_key_id: parsed.key_id.clone(),
+                ..current.clone()
+            })
+        };
+        with_key(&self.settings()?)?.normalized().validate()?;
         self.secrets
             .set(SecretKind::SunshineKeySecret, &parsed.secret)?;
-        self.write(&settings)?;
+        self.change(with_key)?;
         self.settings_view()
     }
 }

@@ -422,3 +422,52 @@ async fn a_429_holds_every_send_of_the_client_until_its_window_ends() {
     );
     assert!(duplicates(&sandbox_log(&sb).await).is_empty());
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_report_and_the_dry_run_are_data_never_formulas() {
+    let sb = sandbox(60).await;
+    let (ws, _tmp, spec, audience) = ready(&sb, TWILIO).await;
+    // A user whose name a spreadsheet would run.
+    let evil = "=HYPERLINK(\"https://x.example\",\"click\")";
+    ws.db()
+        .connection()
+        .execute(
+            "UPDATE audience_members SET name = ?2 WHERE audience_id = ?1 AND user_id =
+                (SELECT user_id FROM audience_members WHERE audience_id = ?1 AND phone_state = 'ok' ORDER BY seq LIMIT 1)",
+            rusqlite::params![audience, evil],
+        )
+        .unwrap();
+    let mut dry = Vec::new();
+    ws.dry_run_csv(&audience, spec.clone(), &mut dry)
+        .await
+        .unwrap();
+    let dry = String::from_utf8(dry).unwrap();
+    let c = ws
+        .create_campaign(&audience, spec, Some(50), None)
+        .await
+        .unwrap();
+    let mut report = Vec::new();
+    ws.export_campaign_csv(&c.id, &mut report).unwrap();
+    let report = String::from_utf8(report).unwrap();
+    for (what, csv) in [("dry run", &dry), ("report", &report)] {
+        let mut reader = csv::Reader::from_reader(csv.as_bytes());
+        let cells: Vec<String> = reader
+            .records()
+            .flat_map(|r| r.unwrap().iter().map(str::to_string).collect::<Vec<_>>())
+            .collect();
+        assert!(
+            cells.iter().any(|c| c == &format!("'{evil}")),
+            "{what}: the name is there, quoted"
+        );
+        assert!(
+            !cells
+                .iter()
+                .any(|c| c.starts_with(['=', '@', '-', '\t', '\r'])),
+            "{what}: no cell a spreadsheet would run"
+        );
+        // Numbers keep their +: E.164, written by Relay.
+        assert!(cells
+            .iter()
+            .any(|c| c.starts_with("+") && c[1..].chars().all(|d| d.is_ascii_digit())));
+    }
+}

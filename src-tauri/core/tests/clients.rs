@@ -701,3 +701,147 @@ async fn a_designed_template_is_accepted_like_meta_would_then_approved() {
         "APPROVED"
     );
 }
+
+/// A server that answers each request with the next canned response (status line and headers
+/// given, body after), then closes the connection; `None` for the length sends none (the body
+/// then ends with the connection).
+async fn canned(responses: Vec<(&'static str, String, bool)>) -> String {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let base = format!("http://{}", listener.local_addr().unwrap());
+    tokio::spawn(async move {
+        for (content_type, body, with_length) in responses {
+            let Ok((mut s, _)) = listener.accept().await else {
+                return;
+            };
+            let mut buf = vec![0u8; 16 * 1024];
+            let mut got = Vec::new();
+            while !got.windows(4).any(|w| w == b"\r\n\r\n") {
+                let n = s.read(&mut buf).await.unwrap_or(0);
+                if n == 0 {
+                    break;
+                }
+                got.extend_from_slice(&buf[..n]);
+            }
+            let length = if with_length {
+                format!("content-length: {}\r\n", body.len())
+            } else {
+                String::new()
+            };
+            let head = format!(
+                "HTTP/1.1 200 OK\r\ncontent-type: {content_type}\r\n{length}connection: close\r\n\r\n"
+            );
+            let _ = s.write_all(head.as_bytes()).await;
+            let _ = s.write_all(body.as_bytes()).await;
+            let _ = s.shutdown().await;
+        }
+    });
+    base
+}
+
+fn zendesk_at(base: &str, policy: RetryPolicy) -> ZendeskClient {
+    let settings = Settings {
+        zendesk_subdomain: "acme".into(),
+        zendesk_email: "admin@acme.test".into(),
+        zendesk_custom_url: base.into(),
+        ..Settings::default()
+    };
+    let http = Http::new(policy, Arc::new(RecordingSleeper::default()));
+    ZendeskClient::new(http, &settings, "t").unwrap()
+}
+
+async fn export_all(
+    zd: &ZendeskClient,
+) -> Result<Vec<relay_core::clients::zendesk::UserPage>, relay_core::AppError> {
+    let mut stream = Box::pin(zd.export_users("role:end-user", 100));
+    let mut pages = Vec::new();
+    while let Some(page) = stream.next().await {
+        pages.push(page?);
+    }
+    Ok(pages)
+}
+
+#[tokio::test]
+async fn a_link_off_the_service_is_not_followed() {
+    let page = json!({"results": [{"id": 1, "name": "Ann"}], "meta": {"has_more": true},
+        "links": {"next": "https://collector.example.net/api/v2/search/export.json?page%5Bafter%5D=x"}});
+    let base = canned(vec![("application/json", page.to_string(), true)]).await;
+    let zd = zendesk_at(&base, fast_policy());
+    let err = export_all(&zd).await.unwrap_err();
+    assert_eq!(err.code, ErrorCode::Unreachable);
+    assert!(
+        err.message.contains("collector.example.net"),
+        "{}",
+        err.message
+    );
+    assert!(
+        err.message.contains("credentials"),
+        "says why: {}",
+        err.message
+    );
+}
+
+#[tokio::test]
+async fn answers_too_large_are_refused_with_or_without_a_length() {
+    let big = format!(r#"{{"results": [], "padding": "{}"}}"#, "x".repeat(4096));
+    let policy = RetryPolicy {
+        max_body: 1024,
+        ..fast_policy()
+    };
+    for with_length in [true, false] {
+        let base = canned(vec![("application/json", big.clone(), with_length)]).await;
+        let err = export_all(&zendesk_at(&base, policy.clone()))
+            .await
+            .unwrap_err();
+        assert_eq!(err.code, ErrorCode::Unreachable);
+        assert!(err.message.contains("larger than"), "{}", err.message);
+    }
+}
+
+#[tokio::test]
+async fn bad_data_from_zendesk_gets_a_clear_error_and_loses_nobody() {
+    // A proxy's login page, with a 200.
+    let base = canned(vec![(
+        "text/html; charset=utf-8",
+        "<html><body>Sign in to continue</body></html>".into(),
+        true,
+    )])
+    .await;
+    let err = export_all(&zendesk_at(&base, fast_policy()))
+        .await
+        .unwrap_err();
+    assert!(err.message.contains("web page"), "{}", err.message);
+    // JSON that is not JSON.
+    let base = canned(vec![("application/json", "{\"results\": [".into(), true)]).await;
+    let err = export_all(&zendesk_at(&base, fast_policy()))
+        .await
+        .unwrap_err();
+    assert!(err.message.contains("not JSON"), "{}", err.message);
+    // A user without an id, a phone that is a number, one that is a list.
+    let page = json!({"results": [
+            {"id": 1, "name": "Ann", "phone": 33612345678u64},
+            {"name": "no id at all"},
+            {"id": 3, "name": "Cy", "phone": ["+33612345679", "+33612345670"]},
+            {"id": 4, "name": "Di", "phone": "+33612345671"}],
+        "meta": {"has_more": false}, "links": {"next": null}});
+    let base = canned(vec![("application/json", page.to_string(), true)]).await;
+    let pages = export_all(&zendesk_at(&base, fast_policy())).await.unwrap();
+    let users: Vec<_> = pages.iter().flat_map(|p| p.users.iter()).collect();
+    assert_eq!(
+        users
+            .iter()
+            .map(|u| (u.id, u.phone.clone()))
+            .collect::<Vec<_>>(),
+        vec![
+            (1, Some("33612345678".into())),
+            (3, Some(r#"["+33612345679","+33612345670"]"#.into())),
+            (4, Some("+33612345671".into())),
+        ],
+        "every user kept, their numbers as text"
+    );
+    assert_eq!(
+        pages.iter().map(|p| p.unreadable).sum::<u32>(),
+        1,
+        "the one without an id is counted"
+    );
+}

@@ -93,8 +93,8 @@ function fakeCore() {
         return null;
       case 'template_slots':
         return [
-          { component: 'body', position: 1, example: 'Ann' },
-          { component: 'body', position: 2, example: 'Gold' },
+          { component: 'body', position: 1, example: 'Ann', first: 0 },
+          { component: 'body', position: 2, example: 'Gold', first: 1 },
         ];
       case 'check_audience': {
         message = args.message !== null;
@@ -108,8 +108,6 @@ function fakeCore() {
           name: 'Bob Ray',
           values: ['Bob', 'Gold'],
           segments: 0,
-          expected: null,
-          unreadable: 0,
           problem: null,
           reason: null,
           preview: {

@@ -39,8 +39,11 @@ describe('SettingsScreen', () => {
     expect(screen.getByTestId('unsaved')).toBeTruthy();
     await user.click(screen.getByText('Save settings'));
     await waitFor(() => expect(screen.getByTestId('settings-notice').textContent).toContain('Settings saved'));
-    const saved = backend.calls.find((c) => c.cmd === 'save_settings')?.args.settings as Settings;
+    const call = backend.calls.find((c) => c.cmd === 'save_settings');
+    const saved = call?.args.settings as Settings;
     expect(saved.zendesk_subdomain).toBe('acme');
+    // What the page showed goes with it: the core writes only what changed from it.
+    expect((call?.args.base as Settings).zendesk_subdomain).toBe('');
     expect(saved.allowed_roles).toEqual(['agent']);
     expect(saved.allowed_groups).toEqual(['12', '34']);
     expect(saved.send_rates).toEqual({ wa1: 80 });

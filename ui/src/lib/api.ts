@@ -118,7 +118,9 @@ async function call<T>(promise: Promise<T>): Promise<T> {
 export const api = {
   appInfo: (): Promise<AppInfo> => call(commands.appInfo()),
   getSettings: (): Promise<SettingsView> => call(commands.getSettings()),
-  saveSettings: (settings: Settings): Promise<SettingsView> => call(commands.saveSettings(settings)),
+  /** Saves what changed from `base` (the settings the page shows): a change made meanwhile
+   * elsewhere (the CLI, another window) is kept. */
+  saveSettings: (settings: Settings, base: Settings | null): Promise<SettingsView> => call(commands.saveSettings(settings, base)),
   setSecret: (kind: SecretKind, value: string): Promise<SettingsView> => call(commands.setSecret(kind, value)),
   clearSecret: (kind: SecretKind): Promise<SettingsView> => call(commands.clearSecret(kind)),
   setSunshineToken: (token: string): Promise<SettingsView> => call(commands.setSunshineToken(token)),

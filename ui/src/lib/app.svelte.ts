@@ -56,7 +56,7 @@ export function savePreferences(patch: Partial<Pick<Settings, 'language' | 'them
   if (patch.theme) applyTheme(patch.theme);
   const run = preferenceQueue.then(async () => {
     if (!app.view) return;
-    setView(await api.saveSettings({ ...app.view.settings, ...patch }));
+    setView(await api.saveSettings({ ...app.view.settings, ...patch }, app.view.settings));
   });
   preferenceQueue = run.catch(() => undefined);
   return run;

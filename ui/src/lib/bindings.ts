@@ -11,8 +11,12 @@ export const commands = {
 	appInfo: () => __TAURI_INVOKE<AppInfo>("app_info"),
 	/**  The settings, and whether each secret is set (never the secrets themselves). */
 	getSettings: () => __TAURI_INVOKE<SettingsView_Serialize>("get_settings"),
-	/**  Validates and saves every non-secret setting; invalid input changes nothing. */
-	saveSettings: (settings: Settings_Deserialize) => __TAURI_INVOKE<SettingsView_Serialize>("save_settings", { settings }),
+	/**
+	 *  Validates and saves the non-secret settings; invalid input changes nothing. With `base`
+	 *  (the settings the page was showing), only what the page changed is written, over what the
+	 *  settings are now: a change made meanwhile elsewhere (the CLI) is kept.
+	 */
+	saveSettings: (settings: Settings_Deserialize, base: Settings_Deserialize | null) => __TAURI_INVOKE<SettingsView_Serialize>("save_settings", { settings, base }),
 	/**  Stores a secret in the OS keychain. */
 	setSecret: (kind: SecretKind, value: string) => __TAURI_INVOKE<SettingsView_Serialize>("set_secret", { kind, value }),
 	/**  Removes a secret from the OS keychain. */
@@ -1029,6 +1033,11 @@ export type Slot = {
 	/**  Position within its component, from 1 (Meta's `{{1}}`). */
 	position: number,
 	example: string,
+	/**
+	 *  The first slot of the same name (0-based, in mapping order; itself when it is the first):
+	 *  a name is mapped once, for every slot it names (`{{Clarice}}` in the header and the body).
+	 */
+	first: number,
 };
 
 export type SmsEncoding = "GSM-7" | "UCS-2";

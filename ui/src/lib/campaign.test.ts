@@ -24,8 +24,8 @@ describe('campaign wizard rules', () => {
 
   it('knows when every dynamic value is mapped, and keeps a mapping only for the same slots', () => {
     const slots = [
-      { component: 'body', position: 1, example: 'Ann' },
-      { component: 'body', position: 2, example: 'Gold' },
+      { component: 'body', position: 1, example: 'Ann', first: 0 },
+      { component: 'body', position: 2, example: 'Gold', first: 1 },
     ];
     const fresh = initialMapping(slots, null);
     expect(fresh).toHaveLength(2);

@@ -58,6 +58,9 @@ pub struct Slot {
     /// Position within its component, from 1 (Meta's `{{1}}`).
     pub position: u32,
     pub example: String,
+    /// The first slot of the same name (0-based, in mapping order; itself when it is the first):
+    /// a name is mapped once, for every slot it names (`{{Clarice}}` in the header and the body).
+    pub first: u32,
 }
 
 /// A field that can feed a dynamic value.
@@ -112,10 +115,15 @@ pub fn slots(t: &Template) -> Vec<Slot> {
             .into_iter()
             .enumerate()
         {
+            let first = out
+                .iter()
+                .position(|s: &Slot| s.example.eq_ignore_ascii_case(&p.example))
+                .unwrap_or(out.len()) as u32;
             out.push(Slot {
                 component: component.into(),
                 position: i as u32 + 1,
                 example: p.example,
+                first,
             });
         }
     };
@@ -240,27 +248,32 @@ pub fn mapping_from_args(
             .collect::<Vec<_>>()
             .join(", ")
     };
-    let find = |arg: &str| -> Result<(usize, String), String> {
+    // A position names one slot; a name, every slot of that name.
+    let find = |arg: &str| -> Result<(Vec<usize>, String), String> {
         let (var, rest) = arg.split_once('=').ok_or_else(|| {
             format!("\"{arg}\" is not VAR=VALUE (for example --map 'First name=field:first_name').")
         })?;
         let var = var.trim();
-        let index = match var.parse::<usize>() {
-            Ok(n) if (1..=slots.len()).contains(&n) => Some(n - 1),
+        let indices: Vec<usize> = match var.parse::<usize>() {
+            Ok(n) if (1..=slots.len()).contains(&n) => vec![n - 1],
             _ => slots
                 .iter()
-                .position(|s| s.example.eq_ignore_ascii_case(var)),
+                .enumerate()
+                .filter(|(_, s)| s.example.eq_ignore_ascii_case(var))
+                .map(|(i, _)| i)
+                .collect(),
         };
-        index.map(|i| (i, rest.to_string())).ok_or_else(|| {
-            format!(
+        if indices.is_empty() {
+            return Err(format!(
                 "The template has no dynamic value \"{var}\". Its values: {}.",
                 names()
-            )
-        })
+            ));
+        }
+        Ok((indices, rest.to_string()))
     };
     let mut out: Vec<Option<ValueMapping>> = vec![None; slots.len()];
     for arg in maps {
-        let (i, rest) = find(arg)?;
+        let (indices, rest) = find(arg)?;
         let source = match rest.split_once(':') {
             Some(("field", key)) if !key.trim().is_empty() => ValueSource::Field {
                 key: key.trim().to_string(),
@@ -275,10 +288,12 @@ pub fn mapping_from_args(
                 ))
             }
         };
-        out[i] = Some(ValueMapping {
-            source,
-            fallback: String::new(),
-        });
+        for i in indices {
+            out[i] = Some(ValueMapping {
+                source: source.clone(),
+                fallback: String::new(),
+            });
+        }
     }
     let missing: Vec<String> = slots
         .iter()
@@ -294,17 +309,21 @@ pub fn mapping_from_args(
     }
     let mut out: Vec<ValueMapping> = out.into_iter().flatten().collect();
     for arg in fallbacks {
-        let (i, rest) = find(arg)?;
-        out[i].fallback = rest;
+        let (indices, rest) = find(arg)?;
+        for i in indices {
+            out[i].fallback = rest.clone();
+        }
     }
     for arg in date_formats {
-        let (i, rest) = find(arg)?;
-        match &mut out[i].source {
-            ValueSource::Field { date_format, .. } => *date_format = rest,
-            ValueSource::Static { .. } => {
-                return Err(format!(
-                    "\"{arg}\": a date format applies to a field, and this value is static."
-                ))
+        let (indices, rest) = find(arg)?;
+        for i in indices {
+            match &mut out[i].source {
+                ValueSource::Field { date_format, .. } => *date_format = rest.clone(),
+                ValueSource::Static { .. } => {
+                    return Err(format!(
+                        "\"{arg}\": a date format applies to a field, and this value is static."
+                    ))
+                }
             }
         }
     }
@@ -610,11 +629,13 @@ mod tests {
                 component: "body".into(),
                 position: 1,
                 example: "First name".into(),
+                first: 0,
             },
             Slot {
                 component: "body".into(),
                 position: 2,
                 example: "Date".into(),
+                first: 1,
             },
         ];
         let m = mapping_from_args(
@@ -641,6 +662,49 @@ mod tests {
         assert!(e.contains("First name (1), Date (2)"), "{e}");
         let e = mapping_from_args(&slots, &["1=name".into()], &[], &[]).unwrap_err();
         assert!(e.contains("field:KEY"), "{e}");
+    }
+
+    #[test]
+    fn one_map_by_name_maps_every_slot_of_that_name() {
+        let t = Template {
+            header: crate::template::Header {
+                kind: HeaderKind::Text,
+                text: "For {{Clarice}}".into(),
+                url: String::new(),
+            },
+            body: "Hi {{Clarice}}, your order ships {{Monday}} to you.".into(),
+            buttons: Vec::new(),
+            ..t()
+        };
+        let s = slots(&t);
+        assert_eq!(
+            s.iter()
+                .map(|s| (s.example.as_str(), s.first))
+                .collect::<Vec<_>>(),
+            vec![("Clarice", 0), ("Clarice", 0), ("Monday", 2)],
+            "the body's Clarice is the header's"
+        );
+        let m = mapping_from_args(
+            &s,
+            &[
+                "clarice=field:first_name".into(),
+                "Monday=static:today".into(),
+            ],
+            &["Clarice=there".into()],
+            &[],
+        )
+        .unwrap();
+        assert_eq!(m[0], m[1], "both Clarice slots mapped, with the fallback");
+        assert_eq!(m[1].fallback, "there");
+        // A position still names one slot.
+        let e = mapping_from_args(
+            &s,
+            &["1=field:first_name".into(), "3=static:x".into()],
+            &[],
+            &[],
+        )
+        .unwrap_err();
+        assert!(e.contains("not mapped yet: Clarice"), "{e}");
     }
 
     fn t() -> Template {

@@ -113,6 +113,26 @@ pub struct AudienceSummary {
 }
 
 impl AudienceSummary {
+    /// What the audience is missing, if anything: the export returned fewer users than Zendesk
+    /// counted (beyond its index's lag), or results that were not users.
+    pub fn shortfall(&self) -> Option<String> {
+        let mut parts = Vec::new();
+        if self.status == "incomplete" {
+            parts.push(format!(
+                "Zendesk counted {} users for this search, but its export returned {}: the audience is incomplete. Zendesk's search index can lag a few minutes: fetch again shortly; if it stays short, report it.",
+                self.expected.unwrap_or_default(),
+                self.users
+            ));
+        }
+        if self.unreadable > 0 {
+            parts.push(format!(
+                "{} of the results Zendesk returned were not readable users (no id): left out.",
+                self.unreadable
+            ));
+        }
+        (!parts.is_empty()).then(|| parts.join(" "))
+    }
+
     pub fn count(&self, reason: Reason) -> u32 {
         self.excluded
             .iter()

@@ -6,6 +6,7 @@
 
 use super::{insert_campaign, insert_recipients, CampaignSummary, Frozen, NewCampaign};
 use crate::audience::run::MessageSpec;
+use crate::csv_safe::cell;
 use crate::error::{AppError, AppResult, ErrorCode};
 use crate::storage::StorageError;
 use crate::template::library;
@@ -392,10 +393,10 @@ impl Workspace {
                     };
                     w.write_record([
                         r.user_id.to_string(),
-                        r.name.clone(),
+                        cell(&r.name).into_owned(),
                         r.phone.clone().unwrap_or_default(),
-                        out.values.join(" | "),
-                        out.text.clone(),
+                        cell(&out.values.join(" | ")).into_owned(),
+                        cell(&out.text).into_owned(),
                         out.segments.to_string(),
                     ])
                     .map_err(io)?;

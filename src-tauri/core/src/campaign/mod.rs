@@ -15,6 +15,7 @@ pub(crate) mod ledger;
 pub(crate) mod runner;
 
 use crate::audience::run::MessageSpec;
+use crate::csv_safe::cell;
 use crate::error::{AppError, AppResult, ErrorCode};
 use crate::storage::{Database, StorageError};
 use crate::workspace::Workspace;
@@ -453,15 +454,16 @@ pub(crate) fn export_csv(db: &Database, id: &str, out: impl std::io::Write) -> A
                 .and_then(chrono::DateTime::from_timestamp_millis)
                 .map(|d| d.to_rfc3339_opts(chrono::SecondsFormat::Millis, true))
                 .unwrap_or_default();
+            let cell = |t: Option<String>| cell(&t.unwrap_or_default()).into_owned();
             w.write_record([
                 r.seq.to_string(),
                 r.user_id,
-                r.name,
+                cell(Some(r.name)),
                 r.phone.unwrap_or_default(),
                 r.state.as_str().to_string(),
-                r.reason.unwrap_or_default(),
-                r.error.unwrap_or_default(),
-                r.notification_id.unwrap_or_default(),
+                cell(r.reason),
+                cell(r.error),
+                cell(r.notification_id),
                 r.attempts.to_string(),
                 when,
             ])

@@ -299,6 +299,8 @@ export const en = {
   'audience.refetch': 'Fetch again',
   'audience.fetched': 'Fetched: {users} users for {query}',
   'audience.fetching': 'Fetching… {users} users, {pages} pages',
+  'audience.incomplete': 'Zendesk counted {expected} users for this search, but its export returned {users}: this audience is incomplete. Zendesk\'s search index can lag a few minutes behind: fetch again shortly; if it stays short, the missing users are not reachable through the export — report it.',
+  'audience.unreadable': '{count} of the results Zendesk returned were not readable users (no id): they are left out, and counted here.',
   'audience.cancel': 'Cancel',
   'audience.cancelling': 'Stopping after this page…',
   'audience.sample': 'A few of them',

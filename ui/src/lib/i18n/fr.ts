@@ -310,6 +310,8 @@ export const fr: Record<MessageKey, string> = {
   'audience.refetch': 'Récupérer à nouveau',
   'audience.fetched': 'Récupérés : {users} utilisateurs pour {query}',
   'audience.fetching': 'Récupération… {users} utilisateurs, {pages} pages',
+  'audience.incomplete': 'Zendesk compte {expected} utilisateurs pour cette recherche, mais son export en a renvoyé {users} : cette audience est incomplète. L\'index de recherche de Zendesk peut avoir quelques minutes de retard : relancez la récupération dans un moment ; si l\'écart demeure, les utilisateurs manquants ne sont pas accessibles par l\'export — signalez-le.',
+  'audience.unreadable': '{count} des résultats renvoyés par Zendesk n\'étaient pas des utilisateurs lisibles (sans identifiant) : ils sont laissés de côté, et comptés ici.',
   'audience.cancel': 'Annuler',
   'audience.cancelling': 'Arrêt après cette page…',
   'audience.sample': 'Quelques-uns d\'entre eux',
