@@ -368,6 +368,24 @@ fn every_failure_under_json_is_one_document() {
         ],
         vec!["sandbox", "--fault-429", "2"],
         vec!["no-such-command"],
+        vec!["setup"],
+        vec!["sms-segments"],
+        vec!["template", "list", "--bogus"],
+        vec!["campaigns", "list", "--bogus"],
+        vec!["suppress", "list", "--bogus"],
+        vec!["settings", "show", "--bogus"],
+        vec!["version", "--bogus"],
+        // A dry run's CSV cannot share standard output with the JSON.
+        vec![
+            "send",
+            "--query",
+            "tags:vip",
+            "--template",
+            "nope",
+            "--integration",
+            "x",
+            "--dry-run",
+        ],
     ];
     for args in cases {
         let mut all = vec!["--json"];
@@ -385,6 +403,15 @@ fn every_failure_under_json_is_one_document() {
             "{args:?}: {doc}"
         );
     }
+    // A settings file that is not JSON: `settings show` fails, as one document.
+    let broken_data = tmp.path().join("broken-data");
+    std::fs::create_dir_all(&broken_data).unwrap();
+    std::fs::write(broken_data.join("settings.json"), "{ not json").unwrap();
+    let o = relay(&broken_data, &["--json", "settings", "show"]);
+    assert!(!o.status.success(), "a broken settings file is reported");
+    let doc: serde_json::Value = serde_json::from_slice(&o.stdout)
+        .unwrap_or_else(|e| panic!("settings show: not one document ({e}): {}", stdout(&o)));
+    assert!(doc["error"]["message"].is_string(), "{doc}");
     // What the command found travels with the error.
     let o = relay(
         &data,

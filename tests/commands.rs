@@ -42,8 +42,15 @@ fn harness(data: &Path) -> Harness {
 
 impl Harness {
     fn invoke(&self, cmd: &str, args: Value) -> Result<Value, Value> {
+        invoke_on(&self.window, cmd, args)
+    }
+}
+
+/// Calls a command as the page does, from any thread.
+fn invoke_on(window: &WebviewWindow<MockRuntime>, cmd: &str, args: Value) -> Result<Value, Value> {
+    {
         get_ipc_response(
-            &self.window,
+            window,
             InvokeRequest {
                 cmd: cmd.into(),
                 callback: tauri::ipc::CallbackFn(0),
@@ -121,6 +128,34 @@ fn the_app_and_the_cli_never_overwrite_each_others_change() {
     assert!(
         !tmp.path().join("settings.json.tmp").exists(),
         "written whole, then renamed"
+    );
+}
+
+#[test]
+fn a_rate_changed_by_the_cli_meanwhile_is_kept_beside_the_one_the_page_changed() {
+    let tmp = tempfile::tempdir().unwrap();
+    let set = |value: &str| {
+        let o = std::process::Command::new(env!("CARGO_BIN_EXE_relay"))
+            .arg("--data-dir")
+            .arg(tmp.path())
+            .args(["settings", "set", "send_rates", value])
+            .output()
+            .unwrap();
+        assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    };
+    set("int_a=10");
+    let h = harness(tmp.path());
+    let base = h.invoke("get_settings", json!({})).unwrap()["settings"].clone();
+    set("int_a=10,int_b=50"); // another integration's rate, from a terminal
+    let mut edited = base.clone();
+    edited["send_rates"]["int_a"] = json!(20); // the page changes its own
+    let view = h
+        .invoke("save_settings", json!({ "settings": edited, "base": base }))
+        .unwrap();
+    assert_eq!(
+        view["settings"]["send_rates"],
+        json!({"int_a": 20, "int_b": 50}),
+        "each integration's rate is its own entry: neither change is lost"
     );
 }
 
@@ -278,4 +313,79 @@ fn the_demo_workspace_opens_on_a_live_sandbox_and_closes_back_to_the_main_one() 
     );
     let gone = rt.block_on(async { reqwest::get(format!("{base}/_sandbox/info")).await.is_err() });
     assert!(gone, "leaving the demo stops its sandbox");
+}
+
+#[test]
+fn a_test_send_is_among_the_apps_running_sends_until_it_lands() {
+    use relay_app::state::AppState;
+    use tauri::Manager;
+    let tmp = tempfile::tempdir().unwrap();
+    let h = harness(tmp.path());
+    h.invoke("start_demo", json!({})).unwrap();
+    let state = h._app.state::<AppState>();
+    let ws = state.workspace().unwrap();
+    let rt = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+        .unwrap();
+    // An SMS template, ready at once, and an audience to fill it from.
+    const TWILIO: &str = "5f1e0c3a9b8d7e6f5a4b3c33";
+    let t = relay_core::template::Template {
+        name: "test_ping".into(),
+        language: "en_US".into(),
+        body: "Hello, this is a test.".into(),
+        integrations: vec![TWILIO.into()],
+        ..relay_core::template::Template::default()
+    };
+    let draft = ws.save_template(None, &t).unwrap();
+    let audience = rt.block_on(async {
+        ws.submit_template(&draft.id, &[TWILIO.to_string()])
+            .await
+            .unwrap();
+        ws.fetch_audience(
+            "role:end-user",
+            &std::sync::atomic::AtomicBool::new(false),
+            |_| {},
+        )
+        .await
+        .unwrap()
+    });
+    // The provider takes its time: the test message is on the wire for a second.
+    let base = ws.settings().unwrap().zendesk_custom_url;
+    rt.block_on(async {
+        reqwest::Client::new()
+            .put(format!("{base}/_sandbox/faults"))
+            .json(&json!({"latency_ms": 1000, "only_path": "/sc/"}))
+            .send()
+            .await
+            .unwrap();
+    });
+    assert_eq!(state.active_runs(), 0);
+    let spec = json!({"template_id": draft.id, "integration_id": TWILIO, "mapping": []});
+    std::thread::scope(|s| {
+        let window = h.window.clone();
+        let sending = s.spawn(move || {
+            invoke_on(
+                &window,
+                "send_test",
+                json!({"audienceId": audience.id, "message": spec, "phone": "+447400123456"}),
+            )
+        });
+        // While it is on its way it counts as a send of the app: a close or a quit waits for it
+        // (`state.rs` tests what they do with the running sends).
+        let start = std::time::Instant::now();
+        while state.active_runs() == 0 && !sending.is_finished() {
+            assert!(start.elapsed() < std::time::Duration::from_secs(30));
+            std::thread::sleep(std::time::Duration::from_millis(5));
+        }
+        assert_eq!(
+            state.active_runs(),
+            1,
+            "the test send is among the running sends"
+        );
+        let done = sending.join().unwrap().expect("the test message is sent");
+        assert_eq!(done["counts"]["sent"], 1, "{done}");
+    });
+    assert_eq!(state.active_runs(), 0, "and leaves the list when it lands");
 }

@@ -59,7 +59,15 @@ fn delay(seed: u64, max: u64) -> Duration {
 
 #[test]
 fn a_send_killed_at_any_moment_resumes_without_duplicates_or_losses() {
-    let (mut sb, info) = sandbox(&["--users", "400", "--approve-after", "0"]);
+    // 30 ms per request at 250 a second: several requests are in flight at any moment.
+    let (mut sb, info) = sandbox(&[
+        "--users",
+        "400",
+        "--approve-after",
+        "0",
+        "--latency-ms",
+        "30",
+    ]);
     let base = info["base_url"].as_str().unwrap().to_string();
     let tmp = tempfile::tempdir().unwrap();
     let data = tmp.path().join("data");
@@ -75,6 +83,7 @@ fn a_send_killed_at_any_moment_resumes_without_duplicates_or_losses() {
     assert!(submitted.status.success());
 
     let mut killed_while_sending = 0;
+    let mut left_unknown = 0;
     for seed in 0..SEEDS {
         clear_log(&base);
         // A different static value each time: a different message, so no blackout between runs.
@@ -185,8 +194,17 @@ fn a_send_killed_at_any_moment_resumes_without_duplicates_or_losses() {
         );
         // The same message again: everyone reached (sent, or unknown: maybe delivered) is
         // blacked out, so it reaches nobody.
+        if n("unknown") > 0 {
+            left_unknown += 1;
+        }
         let again = relay(&data, &send, None);
-        let _ = again; // refused (nobody to send to) or sent to nobody: the log says which
+        assert_eq!(
+            again.status.code(),
+            Some(2),
+            "seed {seed}: refused, nobody to send to: {}",
+            String::from_utf8_lossy(&again.stdout)
+        );
+        assert_eq!(json(&again)["found"]["eligible"], 0, "seed {seed}");
         assert_eq!(
             sandbox_log(&base).len(),
             log.len(),
@@ -219,5 +237,9 @@ fn a_send_killed_at_any_moment_resumes_without_duplicates_or_losses() {
     assert!(
         killed_while_sending >= SEEDS / 2,
         "most kills should land while sending ({killed_while_sending} of {SEEDS})"
+    );
+    assert!(
+        left_unknown >= 1,
+        "some kills left requests in flight, whose recipients became unknown — and were not sent again ({left_unknown} of {SEEDS})"
     );
 }

@@ -158,9 +158,25 @@ fn paused_then_sent_again_then_resumed_reaches_nobody_twice() {
     signal(&child, "INT"); // Ctrl+C: the campaign pauses
     assert!(child.wait().unwrap().success());
     assert_eq!(show(&data, &first)["status"], "paused");
-    // The same command again, while the first is paused.
+    // The same command again, while the first is paused: those the first reached are blacked
+    // out, those it still has to send are left to it — nobody is left for the second.
     let again = relay(&data, SEND, None);
-    let _ = again; // it may find nobody left to send to: what counts is the log below
+    assert_eq!(again.status.code(), Some(2), "refused: nobody to send to");
+    let found = &json(&again)["found"];
+    let excluded = |reason: &str| {
+        found["excluded"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|c| c["reason"] == reason)
+            .map_or(0, |c| c["count"].as_u64().unwrap())
+    };
+    assert_eq!(found["eligible"], 0, "{found}");
+    assert!(excluded("blackout") >= 40, "those sent: {found}");
+    assert!(
+        excluded("in_other_campaign") > 0,
+        "those still pending: {found}"
+    );
     let resumed = relay(&data, &["--json", "campaigns", "resume", &first], None);
     assert!(
         resumed.status.success(),
@@ -175,8 +191,8 @@ fn paused_then_sent_again_then_resumed_reaches_nobody_twice() {
 #[test]
 fn killed_resumed_then_sent_again_reaches_nobody_twice() {
     let tmp = tempfile::tempdir().unwrap();
-    // 40 ms per request: a few are always in flight when the process dies.
-    let (_sb, base, data) = workspace(tmp.path(), &["--users", "400", "--latency-ms", "40"]);
+    // 200 ms per request at 100 a second: about 20 are in flight when the process dies.
+    let (_sb, base, data) = workspace(tmp.path(), &["--users", "400", "--latency-ms", "200"]);
     let (mut child, events) = spawn_send(&data, "100");
     let id = until_sent(&events, 30);
     child.kill().unwrap(); // SIGKILL
@@ -189,9 +205,18 @@ fn killed_resumed_then_sent_again_reaches_nobody_twice() {
     );
     let after = show(&data, &id);
     assert_eq!(after["status"], "completed");
+    assert!(
+        after["counts"]["unknown"].as_u64().unwrap() > 0,
+        "the requests in flight at the kill are unknown: {after}"
+    );
     let before = received(&base);
     let again = relay(&data, SEND, None);
-    let _ = again;
+    assert_eq!(
+        again.status.code(),
+        Some(2),
+        "refused: nobody to send to ({})",
+        String::from_utf8_lossy(&again.stdout)
+    );
     assert_eq!(
         received(&base),
         before,
@@ -279,5 +304,34 @@ fn a_reader_that_goes_away_does_not_stop_the_send() {
     let c = show(&data, &id);
     assert_eq!(c["status"], "completed", "{c}");
     assert_eq!(received(&base), c["counts"]["sent"].as_u64().unwrap());
+    forget_secrets(&data);
+}
+
+#[test]
+fn looking_at_a_campaign_from_another_process_never_disturbs_its_send() {
+    let tmp = tempfile::tempdir().unwrap();
+    let (_sb, base, data) = workspace(tmp.path(), &["--users", "400"]);
+    // About 200 recipients at 25 a second: eight seconds of sending.
+    let (mut child, events) = spawn_send(&data, "25");
+    let id = until_sent(&events, 10);
+    // The window (or a script) asks again and again whether it is being sent…
+    for _ in 0..5 {
+        let c = show(&data, &id);
+        assert_eq!(c["status"], "running", "{c}");
+        let list = relay(&data, &["--json", "campaigns", "list"], None);
+        assert!(list.status.success());
+    }
+    // …and a resume from another process is refused while it runs.
+    let resume = relay(&data, &["--json", "campaigns", "resume", &id], None);
+    assert_eq!(resume.status.code(), Some(2), "refused as bad input");
+    assert!(
+        child.wait().unwrap().success(),
+        "the send went on to its end"
+    );
+    let c = show(&data, &id);
+    assert_eq!(c["status"], "completed", "{c}");
+    assert_eq!(received(&base), c["counts"]["sent"].as_u64().unwrap());
+    assert_eq!(twice(&base), vec![]);
+    drop(events);
     forget_secrets(&data);
 }

@@ -406,7 +406,7 @@ fn run(cli: Cli) -> CliResult {
         Command::Template { action } => template(action, data, cli.json),
         Command::Audience { action } => Ok(audience(action, data, cli.json)?),
         Command::Suppress { action } => Ok(suppress(action, data, cli.json)?),
-        Command::Send(args) => Ok(send(args, data, cli.json)?),
+        Command::Send(args) => send(args, data, cli.json),
         Command::Campaigns { action } => Ok(campaigns(action, data, cli.json)?),
         Command::SmsSegments { text } => {
             let info = relay_core::sms::analyze(&text);
@@ -453,10 +453,10 @@ fn run(cli: Cli) -> CliResult {
             let ws = open_workspace(data)?;
             let rt = runtime()?;
             if sandbox.is_none() && !test {
-                if !std::io::stdin().is_terminal() {
+                if !std::io::stdin().is_terminal() || cli.json {
                     return Err(AppError::invalid_field(
                         "setup",
-                        "relay setup asks its questions in a terminal. In a script, use `relay settings set` and `relay settings set-secret`, then `relay setup --test`.",
+                        "relay setup asks its questions in a terminal, without --json. In a script, use `relay settings set` and `relay settings set-secret`, then `relay setup --test`.",
                     )
                     .into());
                 }
@@ -638,26 +638,24 @@ fn interactive_setup(
     }
     ask("sunshine_app_id", "Sunshine Conversations app id")?;
     // The key id is public and asked visibly (a value that decodes as the token is refused, never
-    // saved: see `key_id_problem`); the secret, or the base64 token that holds it, hidden.
-    let had_key = !ws.settings()?.sunshine_key_id.is_empty();
+    // saved: see `key_id_problem`); the secret, or the base64 token that holds both, hidden.
     ask(
         "sunshine_key_id",
-        "Sunshine key id (app_…; Enter to paste the base64 keyId:secret token instead)",
+        "Sunshine key id (app_…; Enter to keep it, or to paste the base64 keyId:secret token next)",
     )?;
-    if ws.settings()?.sunshine_key_id.is_empty() {
-        let token = read_secret("Sunshine base64 keyId:secret token");
-        if !token.trim().is_empty() {
-            ws.set_sunshine_token(&token)?;
-        }
-        return Ok(());
-    }
-    let secret = read_secret(if had_key {
-        "Sunshine key secret"
+    let has_key = !ws.settings()?.sunshine_key_id.is_empty();
+    let answer = read_secret(if has_key {
+        "Sunshine key secret, or the base64 keyId:secret token"
     } else {
-        "Sunshine key secret (for that key id)"
+        "Sunshine base64 keyId:secret token"
     });
-    if !secret.trim().is_empty() {
-        ws.set_secret(SecretKind::SunshineKeySecret, &secret)?;
+    let answer = answer.trim();
+    let is_token = relay_core::secrets::parse_sunshine_token(answer)
+        .is_ok_and(|t| relay_core::settings::key_id_problem(&t.key_id).is_none());
+    if is_token || (!has_key && !answer.is_empty()) {
+        ws.set_sunshine_token(answer)?;
+    } else if !answer.is_empty() {
+        ws.set_secret(SecretKind::SunshineKeySecret, answer)?;
     }
     Ok(())
 }
@@ -1139,7 +1137,14 @@ fn run_campaign(
     Ok(summary)
 }
 
-fn send(args: SendArgs, data: DataDir, json: bool) -> AppResult<()> {
+fn send(args: SendArgs, data: DataDir, json: bool) -> CliResult {
+    if json && args.dry_run && args.csv.is_none() {
+        return Err(AppError::invalid_field(
+            "csv",
+            "With --json, give the dry run a file to write its CSV to (--csv FILE): standard output carries the JSON.",
+        )
+        .into());
+    }
     let ws = open_workspace(data)?;
     let rt = runtime()?;
     let spec = message_spec(&ws, &args.message)?.ok_or_else(|| {
@@ -1151,6 +1156,9 @@ fn send(args: SendArgs, data: DataDir, json: bool) -> AppResult<()> {
     // Before anything is fetched: bad input changes nothing.
     if let Some(r) = args.rate {
         relay_core::campaign::engine::check_rate(r)?;
+    }
+    if !args.dry_run {
+        rt.block_on(ws.check_sendable(&spec))?;
     }
     let cancel = std::sync::atomic::AtomicBool::new(false);
     let spinner = (!json).then(|| {
@@ -1222,9 +1230,12 @@ fn send(args: SendArgs, data: DataDir, json: bool) -> AppResult<()> {
         );
     }
     if checked.eligible == 0 {
-        return Err(AppError::new(
-            ErrorCode::InvalidInput,
-            "Nobody would receive this message: `relay audience fetch` with the same options shows who is left out and why; change the query or the mapping.",
+        return Err(failed(
+            AppError::new(
+                ErrorCode::InvalidInput,
+                "Nobody would receive this message: `relay audience fetch` with the same options shows who is left out and why; change the query or the mapping.",
+            ),
+            json!(checked),
         ));
     }
     if !args.yes {
@@ -1232,7 +1243,8 @@ fn send(args: SendArgs, data: DataDir, json: bool) -> AppResult<()> {
             return Err(AppError::invalid_field(
                 "yes",
                 "Add --yes to send without a terminal to confirm on.",
-            ));
+            )
+            .into());
         }
         eprint!("Send {} message(s)? [y/N] ", checked.eligible);
         let mut answer = String::new();
@@ -1251,7 +1263,8 @@ fn send(args: SendArgs, data: DataDir, json: bool) -> AppResult<()> {
     } else {
         println!("Campaign {} created.", campaign.id);
     }
-    run_campaign(&ws, &rt, &campaign.id, json).map(|_| ())
+    run_campaign(&ws, &rt, &campaign.id, json)?;
+    Ok(())
 }
 
 fn campaigns(action: CampaignsCommand, data: DataDir, json: bool) -> AppResult<()> {
@@ -1622,6 +1635,39 @@ mod tests {
         assert!(!std::fs::read_to_string(ws.data_dir().settings_file())
             .unwrap()
             .contains(token));
+    }
+
+    #[test]
+    fn with_a_key_id_saved_enter_then_the_token_replaces_both() {
+        let tmp = tempfile::tempdir().unwrap();
+        let ws = workspace(tmp.path());
+        ws.set_key("sunshine_key_id", "app_old").unwrap();
+        // Enter everywhere (keeping what is there), then the token at the hidden prompt, as the
+        // key id's label invites.
+        let mut input = std::io::Cursor::new("acme\nadmin@acme.com\n5e4af71a81966cfff3ef6550\n\n");
+        let mut asked = Vec::new();
+        let mut secrets = vec![
+            "zd-token-1".to_string(),
+            "YXBwX2tleTE6czNjcmV0LXZhbHVl".to_string(), // base64("app_key1:s3cret-value")
+        ]
+        .into_iter();
+        interactive_setup(&ws, &mut input, &mut |label| {
+            asked.push(label.to_string());
+            secrets.next().unwrap_or_default()
+        })
+        .unwrap();
+        assert!(asked[1].contains("token"), "{asked:?}");
+        let view = ws.settings_view().unwrap();
+        assert_eq!(
+            view.settings.sunshine_key_id, "app_key1",
+            "the token's key id"
+        );
+        assert!(view.secrets.sunshine_key_secret);
+        let file = std::fs::read_to_string(ws.data_dir().settings_file()).unwrap();
+        assert!(
+            !file.contains("YXBwX2tleTE6"),
+            "the token is never saved as is"
+        );
     }
 
     #[test]

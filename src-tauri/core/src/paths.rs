@@ -1,7 +1,7 @@
 //! Where Relay keeps its files.
 //!
 //! One data folder holds everything that is not secret: the SQLite database, the settings file
-//! (the same JSON file `tauri-plugin-store` writes in the GUI) and the logs. It is, in order:
+//! (`settings.json`, which the app and the CLI share) and the logs. It is, in order:
 //! the `--data-dir` flag, the `RELAY_DATA_DIR` environment variable, or the OS data folder joined
 //! with the app identifier (the same folder Tauri calls `app_data_dir`).
 

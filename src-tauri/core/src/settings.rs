@@ -1,8 +1,8 @@
 //! Non-secret workspace settings (PRODUCT.md §1).
 //!
-//! They are stored as one flat JSON object: in the GUI through `tauri-plugin-store`, from the CLI
-//! through [`JsonFileBackend`]; both read and write the same `settings.json` in the data folder,
-//! whose keys are the field names of [`Settings`]. Secrets are never fields here: they live in the
+//! They are stored as one flat JSON object, `settings.json` in the data folder, read and written
+//! by the app and the CLI alike through [`JsonFileBackend`] (under a lock, written whole then
+//! renamed); its keys are the field names of [`Settings`]. Secrets are never fields here: they live in the
 //! keychain (see `secrets`).
 
 use crate::error::{AppError, AppResult, ErrorCode};
@@ -594,9 +594,13 @@ impl SettingsBackend for JsonFileBackend {
             .with_path(&self.path)
         };
         let text = serde_json::to_vec_pretty(map).map_err(AppError::internal)?;
-        // Write then rename: a crash never leaves a half-written settings file.
+        // Write, sync, then rename: a crash or a power loss never leaves a half-written
+        // settings file (the old one or the new one, whole).
         let tmp = self.path.with_extension("json.tmp");
-        std::fs::write(&tmp, text).map_err(io_err)?;
+        let mut file = std::fs::File::create(&tmp).map_err(io_err)?;
+        std::io::Write::write_all(&mut file, &text).map_err(io_err)?;
+        file.sync_all().map_err(io_err)?;
+        drop(file);
         std::fs::rename(&tmp, &self.path).map_err(io_err)?;
         Ok(())
     }

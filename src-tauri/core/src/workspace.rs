@@ -9,6 +9,7 @@ use crate::settings::{Settings, SettingsBackend};
 use crate::storage::Database;
 use crate::template::library;
 use serde::{Deserialize, Serialize};
+use serde_json::Value;
 use specta::Type;
 use std::sync::{Arc, Mutex, MutexGuard};
 
@@ -101,6 +102,8 @@ pub struct Workspace {
     hosts: Mutex<Vec<(String, std::net::SocketAddr)>>,
     /// The database thread, started on first use (see `storage::Writer`).
     writer: Mutex<Option<Arc<crate::storage::Writer>>>,
+    /// How long the send engine keeps trying a write another program holds the lock for.
+    write_patience: std::time::Duration,
 }
 
 /// Where a workspace reads the time (milliseconds since the Unix epoch).
@@ -111,6 +114,33 @@ fn system_clock() -> i64 {
         .duration_since(std::time::UNIX_EPOCH)
         .map(|d| d.as_millis() as i64)
         .unwrap_or(0)
+}
+
+/// Applies to `current` what changed from `before` to `after`, entry by entry inside objects,
+/// so that a change made meanwhile elsewhere to another entry (another setting, another
+/// integration's rate) is kept.
+fn apply_changes(current: &mut Value, before: &Value, after: &Value) {
+    match (current, before, after) {
+        (Value::Object(cur), Value::Object(b), Value::Object(a)) => {
+            for (k, av) in a {
+                match (cur.get_mut(k), b.get(k)) {
+                    (Some(cv), Some(bv)) => apply_changes(cv, bv, av),
+                    (_, bv) if bv != Some(av) => {
+                        cur.insert(k.clone(), av.clone());
+                    }
+                    _ => {}
+                }
+            }
+            for gone in b.keys().filter(|k| !a.contains_key(*k)) {
+                cur.remove(gone);
+            }
+        }
+        (cur, b, a) => {
+            if b != a {
+                *cur = a.clone();
+            }
+        }
+    }
 }
 
 impl Workspace {
@@ -131,9 +161,13 @@ impl Workspace {
             clock: Arc::new(system_clock),
             hosts: Mutex::new(Vec::new()),
             writer: Mutex::new(None),
+            write_patience: crate::storage::WRITE_PATIENCE,
         };
         if let Err(e) = ws.discard_abandoned_campaigns() {
             tracing::warn!("could not look for half-built campaigns: {}", e.message);
+        }
+        if let Err(e) = ws.fail_interrupted_fetches() {
+            tracing::warn!("could not look for interrupted fetches: {}", e.message);
         }
         Ok(ws)
     }
@@ -152,8 +186,16 @@ impl Workspace {
         &self.data
     }
 
+    /// The workspace's connection. Waiting for it (another task holds it for an audience check,
+    /// say) happens off the async runtime's workers: their other tasks go on meanwhile.
     pub fn db(&self) -> MutexGuard<'_, Database> {
-        self.db.lock().unwrap_or_else(|p| p.into_inner())
+        match self.db.try_lock() {
+            Ok(guard) => guard,
+            Err(std::sync::TryLockError::Poisoned(p)) => p.into_inner(),
+            Err(std::sync::TryLockError::WouldBlock) => {
+                crate::storage::blocking(|| self.db.lock().unwrap_or_else(|p| p.into_inner()))
+            }
+        }
     }
 
     /// The database thread, started on first use.
@@ -240,14 +282,14 @@ impl Workspace {
             base.clone().normalized().to_map(),
             edited.normalized().to_map(),
         );
+        let (before, after) = (Value::Object(before), Value::Object(after));
         self.change(|current| {
-            let mut merged = current.to_map();
-            for (k, v) in &after {
-                if before.get(k) != Some(v) {
-                    merged.insert(k.clone(), v.clone());
-                }
+            let mut merged = Value::Object(current.to_map());
+            apply_changes(&mut merged, &before, &after);
+            match merged {
+                Value::Object(map) => Settings::from_map(&map),
+                _ => Err(AppError::internal("the settings are not an object")),
             }
-            Settings::from_map(&merged.into_iter().collect())
         })?;
         tracing::info!("settings saved");
         self.settings_view()
@@ -351,6 +393,17 @@ impl Workspace {
     pub fn with_clock(mut self, clock: Clock) -> Workspace {
         self.clock = clock;
         self
+    }
+
+    /// How long the send engine keeps trying a write while another program holds the database
+    /// (default [`crate::storage::WRITE_PATIENCE`]); past it the run stops, paused.
+    pub fn with_write_patience(mut self, patience: std::time::Duration) -> Workspace {
+        self.write_patience = patience;
+        self
+    }
+
+    pub(crate) fn write_patience(&self) -> std::time::Duration {
+        self.write_patience
     }
 
     pub fn save_template(

@@ -586,3 +586,178 @@ async fn an_export_short_of_the_count_says_so_with_both_figures() {
         }
     }
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_expired_cursor_mid_fetch_loses_nobody_in_any_order() {
+    use chrono::TimeZone;
+    for order in [ExportOrder::Asc, ExportOrder::Desc, ExportOrder::Unordered] {
+        let clock = relay_sandbox::ManualClock::new(
+            chrono::Utc.with_ymd_and_hms(2026, 1, 1, 0, 0, 0).unwrap(),
+        );
+        let sb = Sandbox::start(SandboxConfig {
+            users: 3_500,
+            seed: SEED,
+            zendesk_rate_per_minute: 100_000,
+            export_rate_per_minute: 100_000,
+            cursor_ttl: std::time::Duration::from_secs(60),
+            clock: Arc::new(clock.clone()),
+            faults: relay_sandbox::Faults {
+                export_order: order,
+                ..relay_sandbox::Faults::default()
+            },
+            ..SandboxConfig::default()
+        })
+        .await
+        .unwrap();
+        let (ws, _tmp) = setup(&sb, None).await;
+        let counted = ws.audience_count("role:end-user").await.unwrap();
+        let mut expired = false;
+        let summary = ws
+            .fetch_audience("role:end-user", &AtomicBool::new(false), |p| {
+                if p.pages == 2 && !expired {
+                    // The cursor of page 3 is now an hour old: Zendesk refuses it, and the
+                    // export starts again from the top.
+                    expired = true;
+                    clock.advance(std::time::Duration::from_secs(61));
+                }
+            })
+            .await
+            .unwrap();
+        assert!(expired, "{order:?}: the fetch went past page 2");
+        assert_eq!(
+            (summary.status.as_str(), summary.users),
+            ("complete", counted),
+            "{order:?}: every user once, none lost, none twice"
+        );
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_fetch_that_fails_or_stops_ends_failed_and_is_never_sent() {
+    let sb = Sandbox::start(SandboxConfig {
+        users: 3_000,
+        seed: SEED,
+        zendesk_rate_per_minute: 100_000,
+        ..SandboxConfig::default()
+    })
+    .await
+    .unwrap();
+    let (ws, tmp) = setup(&sb, None).await;
+    let status = |ws: &Workspace| -> Vec<(String, Option<String>)> {
+        ws.db()
+            .connection()
+            .prepare("SELECT status, error FROM audiences ORDER BY created_at, rowid")
+            .unwrap()
+            .query_map([], |r| Ok((r.get(0)?, r.get(1)?)))
+            .unwrap()
+            .collect::<Result<_, _>>()
+            .unwrap()
+    };
+    // 1. The export answers with a proxy's page after the first one: the fetch fails, and says so.
+    let first_page = Arc::new(AtomicBool::new(false));
+    let flag = first_page.clone();
+    let base = sb.base_url().to_string();
+    let err = ws
+        .fetch_audience("role:end-user", &AtomicBool::new(false), |p| {
+            if p.pages == 1 && !flag.swap(true, Ordering::Relaxed) {
+                let base = base.clone();
+                std::thread::spawn(move || {
+                    tokio::runtime::Runtime::new().unwrap().block_on(async {
+                        reqwest::Client::new()
+                            .put(format!("{base}/_sandbox/faults"))
+                            .json(&serde_json::json!({"rate_html": 1.0, "only_path": "/api/v2/search/export"}))
+                            .send()
+                            .await
+                            .unwrap();
+                    })
+                })
+                .join()
+                .unwrap();
+            }
+        })
+        .await
+        .unwrap_err();
+    assert!(err.message.contains("web page"), "{}", err.message);
+    let s = status(&ws);
+    assert_eq!(s.len(), 1);
+    assert_eq!(s[0].0, "failed");
+    assert!(s[0].1.as_deref().is_some_and(|e| e.contains("web page")));
+    reqwest::Client::new()
+        .put(format!("{}/_sandbox/faults", sb.base_url()))
+        .json(&serde_json::json!({}))
+        .send()
+        .await
+        .unwrap();
+    // 2. The task fetching it is dropped mid-way (a window closed, a command cancelled).
+    let notify = tokio::sync::Notify::new();
+    let never = AtomicBool::new(false);
+    tokio::select! {
+        _ = ws.fetch_audience("role:end-user", &never, |p| {
+            if p.pages == 1 {
+                notify.notify_one();
+            }
+        }) => panic!("the fetch should have been stopped"),
+        _ = notify.notified() => {}
+    }
+    let s = status(&ws);
+    assert_eq!(s[1].0, "failed", "never left fetching: {s:?}");
+    // 3. A Relay killed mid-fetch: the next one to open the folder finds it `fetching`, with
+    //    nobody holding it, and marks it failed.
+    let id = "killedmidfetch";
+    ws.db()
+        .connection()
+        .execute(
+            "INSERT INTO audiences (id, query, status, default_country, identities, fields, created_at)
+             SELECT ?1, query, 'fetching', default_country, identities, fields, 1 FROM audiences LIMIT 1",
+            [id],
+        )
+        .unwrap();
+    drop(ws);
+    let data = relay_core::paths::DataDir::at(tmp.path()).unwrap();
+    let ws = Workspace::open(
+        data.clone(),
+        Arc::new(relay_core::secrets::MemoryStore::new()),
+        Box::new(relay_core::settings::JsonFileBackend::new(
+            &data.settings_file(),
+        )),
+    )
+    .unwrap();
+    assert_eq!(ws.audience_summary(id).unwrap().status, "failed");
+    // None of them can be sent, even with a template ready to go.
+    let i = sb.info().clone();
+    ws.connect_sandbox(&relay_core::workspace::SandboxConnection {
+        base_url: i.base_url,
+        sunshine_url: i.sunshine_url,
+        subdomain: i.subdomain,
+        zendesk_email: i.zendesk_email,
+        zendesk_token: i.zendesk_token,
+        app_id: i.app_id,
+        key_id: i.key_id,
+        key_secret: i.key_secret,
+    })
+    .unwrap();
+    const TWILIO: &str = "5f1e0c3a9b8d7e6f5a4b3c33";
+    let t = Template {
+        integrations: vec![TWILIO.into()],
+        ..template()
+    };
+    let draft = ws.save_template(None, &t).unwrap();
+    ws.submit_template(&draft.id, &[TWILIO.to_string()])
+        .await
+        .unwrap();
+    let spec = MessageSpec {
+        template_id: draft.id,
+        integration_id: TWILIO.into(),
+        mapping: mapping(),
+    };
+    let err = ws
+        .create_campaign(id, spec, Some(10), None)
+        .await
+        .unwrap_err();
+    assert_eq!(err.code, ErrorCode::InvalidInput, "{}", err.message);
+    assert!(
+        err.message.contains("Fetch the audience again"),
+        "{}",
+        err.message
+    );
+}

@@ -411,9 +411,9 @@ async fn a_429_holds_every_send_of_the_client_until_its_window_ends() {
         .unwrap();
     let w = &stats["rate_windows"]["sunshine"];
     assert!(w["issued"].as_u64().unwrap() >= 1, "{stats}");
-    assert!(
-        w["inside"].as_u64().unwrap() <= w["in_flight_at_issue"].as_u64().unwrap(),
-        "inside a Retry-After only what was already in flight may arrive: {w}"
+    assert_eq!(
+        w["late"], 0,
+        "inside a Retry-After window only what was already on its way when it opened may arrive: {w}"
     );
     assert_eq!(done.status, "completed");
     assert_eq!(
@@ -437,6 +437,19 @@ async fn the_report_and_the_dry_run_are_data_never_formulas() {
             rusqlite::params![audience, evil],
         )
         .unwrap();
+    // And names that begin with +, - and @ (a spreadsheet runs those too).
+    let others = ["+SUM(1+1)*cmd|' /C calc'!A0", "-2+3", "@SUM(1)"];
+    for (i, name) in others.iter().enumerate() {
+        ws.db()
+            .connection()
+            .execute(
+                "UPDATE audience_members SET name = ?2 WHERE audience_id = ?1 AND user_id =
+                    (SELECT user_id FROM audience_members WHERE audience_id = ?1 AND phone_state = 'ok'
+                     ORDER BY seq LIMIT 1 OFFSET ?3)",
+                rusqlite::params![audience, name, i as i64 + 1],
+            )
+            .unwrap();
+    }
     let mut dry = Vec::new();
     ws.dry_run_csv(&audience, spec.clone(), &mut dry)
         .await
@@ -455,19 +468,63 @@ async fn the_report_and_the_dry_run_are_data_never_formulas() {
             .records()
             .flat_map(|r| r.unwrap().iter().map(str::to_string).collect::<Vec<_>>())
             .collect();
-        assert!(
-            cells.iter().any(|c| c == &format!("'{evil}")),
-            "{what}: the name is there, quoted"
-        );
+        for name in std::iter::once(evil).chain(others) {
+            assert!(
+                cells.iter().any(|c| c == &format!("'{name}")),
+                "{what}: {name} is there, quoted"
+            );
+        }
         assert!(
             !cells
                 .iter()
                 .any(|c| c.starts_with(['=', '@', '-', '\t', '\r'])),
             "{what}: no cell a spreadsheet would run"
         );
+        assert!(
+            cells
+                .iter()
+                .filter(|c| c.starts_with('+'))
+                .all(|c| c[1..].chars().all(|d| d.is_ascii_digit())),
+            "{what}: only phone numbers (E.164, written by Relay) begin with +"
+        );
         // Numbers keep their +: E.164, written by Relay.
         assert!(cells
             .iter()
             .any(|c| c.starts_with("+") && c[1..].chars().all(|d| d.is_ascii_digit())));
     }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_notification_answered_by_a_web_page_is_unknown_never_sent() {
+    let sb = sandbox(200).await;
+    let (ws, _tmp, spec, audience) = ready(&sb, WA).await;
+    let c = ws
+        .create_campaign(&audience, spec, Some(100), Some(5))
+        .await
+        .unwrap();
+    // A proxy's sign-in page, answered 200, in front of Sunshine Conversations.
+    set_faults(
+        &sb,
+        &Faults {
+            rate_html: 1.0,
+            only_path: "/sc/v1.1/apps/".into(),
+            ..Faults::default()
+        },
+    )
+    .await;
+    let done = ws
+        .run_campaign(&c.id, &CampaignControl::default(), |_| {})
+        .await
+        .unwrap();
+    assert_eq!(done.counts.sent, 0, "a web page is not an acceptance");
+    assert_eq!(done.counts.failed, 0, "nor a certain refusal");
+    assert!(done.counts.unknown >= 5, "{:?}", done.counts);
+    assert_eq!(done.status, "paused", "five in a row: it pauses itself");
+    assert!(
+        done.pause_reason
+            .as_deref()
+            .is_some_and(|r| r.contains("web page")),
+        "{:?}",
+        done.pause_reason
+    );
 }

@@ -845,3 +845,165 @@ async fn bad_data_from_zendesk_gets_a_clear_error_and_loses_nobody() {
         "the one without an id is counted"
     );
 }
+
+#[tokio::test]
+async fn a_link_to_another_port_or_scheme_of_the_same_host_is_not_followed() {
+    // The origin is scheme, host and port: the same host elsewhere is another service.
+    for next in [
+        "http://127.0.0.1:1/api/v2/search/export.json?page%5Bafter%5D=x",
+        "https://127.0.0.1/api/v2/search/export.json?page%5Bafter%5D=x",
+    ] {
+        let page = json!({"results": [{"id": 1, "name": "Ann"}], "meta": {"has_more": true},
+            "links": {"next": next}});
+        let base = canned(vec![("application/json", page.to_string(), true)]).await;
+        let err = export_all(&zendesk_at(&base, fast_policy()))
+            .await
+            .unwrap_err();
+        assert_eq!(err.code, ErrorCode::Unreachable, "{next}");
+        assert!(err.message.contains("credentials"), "{}", err.message);
+    }
+}
+
+#[tokio::test]
+async fn a_web_page_where_the_api_should_answer_is_refused_and_a_notification_may_be_sent() {
+    // The sandbox answering like a proxy's sign-in page, with a 200.
+    let (sb, _, http) = start(SandboxConfig {
+        faults: Faults {
+            rate_html: 1.0,
+            ..Faults::default()
+        },
+        ..SandboxConfig::default()
+    })
+    .await;
+    let err = zendesk(&sb, &http).groups().await.unwrap_err();
+    assert_eq!(err.code, ErrorCode::Unreachable);
+    assert!(
+        err.message.contains("web page"),
+        "says what: {}",
+        err.message
+    );
+    let err = export_all(&zendesk(&sb, &http)).await.unwrap_err();
+    assert!(err.message.contains("web page"), "{}", err.message);
+    // A notification answered so may have reached the API behind it: never taken as sent, never
+    // as certainly not sent.
+    let body = bytes::Bytes::from(json!({"destination": {"integrationId": "x"}}).to_string());
+    let failure = sunshine(&sb, &http)
+        .send_notification(&body, None, None)
+        .await
+        .unwrap_err();
+    assert!(failure.maybe_sent, "{}", failure.error.message);
+    assert!(
+        failure.error.message.contains("web page"),
+        "{}",
+        failure.error.message
+    );
+}
+
+#[tokio::test]
+async fn few_remaining_requests_slow_down_every_client_of_the_account() {
+    // Two clients of one account (the app's audience fetch and its connection test, say) share
+    // the gate: when the first sees few requests left, the second waits too.
+    let (sb, sleeper, first) = rate_limited_sandbox(4, 3).await;
+    let policy = RetryPolicy {
+        low_remaining: 3,
+        ..fast_policy()
+    };
+    let second = zendesk(&sb, &Http::new(policy, Arc::new(sleeper.clone())));
+    first.groups().await.unwrap(); // 3 left
+    first.groups().await.unwrap(); // 2 left: the gate closes
+    assert!(sleeper.waits.lock().unwrap().is_empty());
+    second.groups().await.unwrap();
+    assert_eq!(
+        *sleeper.waits.lock().unwrap(),
+        vec![RetryPolicy::default().low_remaining_pause],
+        "the other client waited at the shared gate"
+    );
+}
+
+#[tokio::test]
+async fn a_window_longer_than_the_policy_waits_fails_at_once_for_every_request() {
+    let (sb, sleeper, http) = start(SandboxConfig {
+        faults: Faults {
+            rate_429: 1.0,
+            retry_after_secs: 3600,
+            ..Faults::default()
+        },
+        ..SandboxConfig::default()
+    })
+    .await;
+    let zd = zendesk(&sb, &http);
+    let err = zd.groups().await.unwrap_err();
+    assert_eq!(err.code, ErrorCode::RateLimited);
+    assert!(err.message.contains("3600"), "{}", err.message);
+    // The next request neither waits an hour nor reaches the server.
+    let requests = |stats: &serde_json::Value| stats["requests"]["zendesk"].as_u64().unwrap();
+    let stats_url = format!("{}/_sandbox/stats", sb.base_url());
+    let before = requests(
+        &reqwest::get(&stats_url)
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap(),
+    );
+    let err = zd.me().await.unwrap_err();
+    assert_eq!(err.code, ErrorCode::RateLimited, "{}", err.message);
+    assert!(sleeper.waits().is_empty(), "{:?}", sleeper.waits());
+    let after = requests(
+        &reqwest::get(&stats_url)
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap(),
+    );
+    assert_eq!(after, before, "nothing sent inside the window");
+}
+
+#[tokio::test]
+async fn a_request_tried_again_after_a_429_waits_for_its_turn_at_the_pace() {
+    use relay_core::clients::http::{Idempotency, Pace, StopSignal};
+    // Retry-After 1; then the pace has no permit left for an hour: the retry must wait there (not
+    // leave when the window ends), until the run stops.
+    let (sb, _, http) = start(SandboxConfig {
+        faults: Faults {
+            rate_429: 1.0,
+            retry_after_secs: 1,
+            ..Faults::default()
+        },
+        ..SandboxConfig::default()
+    })
+    .await;
+    let limiter =
+        governor::RateLimiter::direct(governor::Quota::per_hour(std::num::NonZeroU32::MIN));
+    assert!(
+        limiter.check().is_ok(),
+        "the first message took the only permit"
+    );
+    let pace = Pace(Arc::new(limiter));
+    let (raise, stop) = StopSignal::channel();
+    let url = format!("{}/api/v2/groups.json", sb.base_url());
+    let send = http.send_paced(
+        Idempotency::Once,
+        || http.request(reqwest::Method::GET, &url),
+        Some(&stop),
+        Some(&pace),
+    );
+    let stopper = async {
+        // Well after the 1 s window (the recording sleeper does not wait it).
+        tokio::time::sleep(Duration::from_millis(300)).await;
+        let _ = raise.send(true);
+    };
+    let (result, ()) = tokio::join!(send, stopper);
+    assert!(
+        matches!(result, Err(relay_core::clients::http::Failure::Stopped)),
+        "it waited for the pace, then gave up unsent: {result:?}"
+    );
+    let stats: serde_json::Value = reqwest::get(format!("{}/_sandbox/stats", sb.base_url()))
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(stats["requests"]["zendesk"], 1, "only the first try left");
+}

@@ -101,6 +101,24 @@ async fn a_paused_campaign_and_a_second_one_of_the_same_message_reach_nobody_twi
         "everyone the paused campaign still has to send is left to it"
     );
     assert_eq!(checked.eligible, 0);
+    // Each of them names the campaign it is left to.
+    let left = ws
+        .audience_members(
+            &again.id,
+            relay_core::audience::MemberFilter::Excluded(
+                relay_core::audience::Reason::InOtherCampaign,
+            ),
+            0,
+            1000,
+        )
+        .unwrap();
+    assert_eq!(left.total, paused.counts.pending);
+    assert!(
+        left.rows
+            .iter()
+            .all(|m| m.detail.as_deref() == Some(first.id.as_str())),
+        "the other campaign is named"
+    );
     let second = ws.create_campaign(&again.id, spec, Some(200), None).await;
     if let Ok(c) = second {
         ws.run_campaign(&c.id, &CampaignControl::default(), |_| {})
@@ -294,6 +312,73 @@ async fn a_writer_holding_the_database_past_the_busy_timeout_loses_no_outcome() 
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_database_locked_past_the_patience_pauses_after_the_calls_in_flight_are_recorded() {
+    let sb = sandbox(300).await;
+    let (ws, _tmp, spec, audience) = ready(&sb, TWILIO).await;
+    // Patience of a second (a minute by default): past SQLite's busy timeout (5 s) the run
+    // stops; 300 ms per request, so calls are in flight when it does.
+    let ws = ws.with_write_patience(Duration::from_secs(1));
+    set_faults(
+        &sb,
+        &Faults {
+            latency_ms: 300,
+            ..Faults::default()
+        },
+    )
+    .await;
+    let c = ws
+        .create_campaign(&audience, spec, Some(100), None)
+        .await
+        .unwrap();
+    let path = ws.data_dir().database();
+    let holder: std::sync::Mutex<Option<std::thread::JoinHandle<()>>> = Default::default();
+    let done = ws
+        .run_campaign(&c.id, &CampaignControl::default(), |p| {
+            let mut h = holder.lock().unwrap();
+            if p.counts.sent >= 20 && h.is_none() {
+                let path = path.clone();
+                let (tx, rx) = std::sync::mpsc::channel();
+                *h = Some(std::thread::spawn(move || {
+                    let conn = rusqlite::Connection::open(&path).unwrap();
+                    conn.execute_batch("BEGIN IMMEDIATE").unwrap();
+                    tx.send(()).unwrap();
+                    std::thread::sleep(Duration::from_secs(8));
+                    conn.execute_batch("COMMIT").unwrap();
+                }));
+                rx.recv().unwrap();
+            }
+        })
+        .await;
+    if let Some(h) = holder.lock().unwrap().take() {
+        h.join().unwrap();
+    }
+    let err = done.expect_err("the run stops on the database error");
+    assert_eq!(err.code, ErrorCode::Storage, "{}", err.message);
+    let after = ws.campaign(&c.id).unwrap();
+    assert_eq!(after.status, "paused", "resumable");
+    assert!(
+        after
+            .pause_reason
+            .as_deref()
+            .is_some_and(|r| r.contains("locked")),
+        "{:?}",
+        after.pause_reason
+    );
+    assert_eq!(
+        after.counts.sending, 0,
+        "the calls in flight landed and were recorded"
+    );
+    assert_eq!(after.counts.unknown, 0, "none of them left unknown");
+    let log = sandbox_log(&sb).await;
+    assert_eq!(
+        after.counts.sent,
+        log.len() as u32,
+        "every outcome recorded"
+    );
+    assert!(after.counts.pending > 0, "it stopped before the end");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn campaigns_of_templates_that_cannot_be_sent_are_refused_and_change_nothing() {
     let sb = relay_sandbox::Sandbox::start(relay_sandbox::SandboxConfig {
         users: 60,
@@ -338,7 +423,86 @@ async fn campaigns_of_templates_that_cannot_be_sent_are_refused_and_change_nothi
             .unwrap_err();
         assert_eq!(err.code, ErrorCode::InvalidInput, "{}", err.message);
     }
-    assert!(ws.campaigns().unwrap().is_empty(), "no campaign created");
+    assert_eq!(campaign_rows(&ws), 0, "no campaign created, not even half");
+    assert!(sandbox_log(&sb).await.is_empty(), "nothing sent");
+}
+
+/// Every row of the campaigns table, those being built included (the history hides them).
+fn campaign_rows(ws: &relay_core::workspace::Workspace) -> i64 {
+    ws.db()
+        .connection()
+        .query_row("SELECT COUNT(*) FROM campaigns", [], |r| r.get(0))
+        .unwrap()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_template_status_is_asked_of_sunshine_before_a_campaign_is_made() {
+    use chrono::TimeZone;
+    let clock =
+        relay_sandbox::ManualClock::new(chrono::Utc.with_ymd_and_hms(2026, 1, 1, 9, 0, 0).unwrap());
+    let sb = relay_sandbox::Sandbox::start(relay_sandbox::SandboxConfig {
+        users: 60,
+        approve_after: Duration::from_secs(3600),
+        clock: Arc::new(clock.clone()),
+        ..relay_sandbox::SandboxConfig::default()
+    })
+    .await
+    .unwrap();
+    let (ws, _tmp) = support::workspace_on(&sb);
+    ws.set_key("default_country", "GB").unwrap();
+    let audience = ws
+        .fetch_audience("role:end-user", &AtomicBool::new(false), |_| {})
+        .await
+        .unwrap();
+    let t = relay_core::template::Template {
+        name: "fresh_news".into(),
+        language: "en_US".into(),
+        body: "Hi {{Ann}}, your parcel arrives on {{Friday}} before noon.".into(),
+        integrations: vec![WA.into()],
+        ..relay_core::template::Template::default()
+    };
+    let draft = ws.save_template(None, &t).unwrap();
+    ws.submit_template(&draft.id, &[WA.to_string()])
+        .await
+        .unwrap();
+    let spec = relay_core::audience::run::MessageSpec {
+        template_id: draft.id.clone(),
+        integration_id: WA.into(),
+        mapping: support::parcel_mapping(),
+    };
+    let err = ws
+        .create_campaign(&audience.id, spec.clone(), Some(50), None)
+        .await
+        .unwrap_err();
+    assert!(err.message.contains("review"), "{}", err.message);
+    // Meta approves it; nobody synced the list since: the status is asked anew.
+    clock.advance(Duration::from_secs(3601));
+    let c = ws
+        .create_campaign(&audience.id, spec.clone(), Some(50), None)
+        .await
+        .expect("approved at Sunshine Conversations: sendable");
+    ws.cancel_campaign(&c.id).unwrap();
+    // Then somebody deletes it in WhatsApp Manager: the last sync still says APPROVED, Sunshine
+    // Conversations no longer has it.
+    let i = sb.info();
+    let deleted = reqwest::Client::new()
+        .delete(format!(
+            "{}/v1.1/apps/{}/integrations/{WA}/messageTemplates/fresh_news",
+            i.sunshine_url, i.app_id
+        ))
+        .basic_auth(&i.key_id, Some(&i.key_secret))
+        .send()
+        .await
+        .unwrap();
+    assert!(deleted.status().is_success(), "{}", deleted.status());
+    let before = campaign_rows(&ws);
+    let err = ws
+        .create_campaign(&audience.id, spec, Some(50), None)
+        .await
+        .unwrap_err();
+    assert_eq!(err.code, ErrorCode::InvalidInput);
+    assert!(err.message.contains("no longer"), "{}", err.message);
+    assert_eq!(campaign_rows(&ws), before, "nothing created");
     assert!(sandbox_log(&sb).await.is_empty(), "nothing sent");
 }
 
@@ -353,7 +517,7 @@ async fn a_test_message_to_a_suppressed_number_is_refused() {
         .await
         .unwrap_err();
     assert_eq!(err.code, ErrorCode::InvalidInput);
-    assert!(ws.campaigns().unwrap().is_empty(), "nothing recorded");
+    assert_eq!(campaign_rows(&ws), 0, "nothing recorded");
     assert!(sandbox_log(&sb).await.is_empty(), "nothing sent");
 }
 
@@ -634,4 +798,42 @@ async fn an_override_does_not_outlive_the_campaign_it_was_made_for() {
         reached + 5,
         "nobody a third time"
     );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn blackout_days_0_turns_the_check_off_at_creation_and_at_claim_time() {
+    let sb = sandbox(200).await;
+    let (ws, _tmp, spec, audience) = ready(&sb, TWILIO).await;
+    ws.set_key("blackout_days", "0").unwrap();
+    // Two campaigns of the same message, both made before either sends: with the blackout on,
+    // the second would leave everyone to the first, and skip at claim time whoever it reached.
+    let first = ws
+        .create_campaign(&audience, spec.clone(), Some(500), None)
+        .await
+        .unwrap();
+    let second = ws
+        .create_campaign(&audience, spec, Some(500), None)
+        .await
+        .unwrap();
+    assert_eq!(
+        second.counts.pending, first.counts.pending,
+        "nobody left out"
+    );
+    let a = ws
+        .run_campaign(&first.id, &CampaignControl::default(), |_| {})
+        .await
+        .unwrap();
+    let b = ws
+        .run_campaign(&second.id, &CampaignControl::default(), |_| {})
+        .await
+        .unwrap();
+    assert_eq!(
+        b.counts.sent, a.counts.sent,
+        "0 days: the admin asked for no blackout"
+    );
+    assert_eq!(
+        b.counts.skipped, first.counts.skipped,
+        "nobody skipped at claim time"
+    );
+    assert_eq!(sandbox_log(&sb).await.len() as u32, 2 * a.counts.sent);
 }

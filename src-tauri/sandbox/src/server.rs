@@ -93,6 +93,13 @@ pub struct Faults {
     /// Probability that a notification is refused with `400` (as for a number the channel does
     /// not know): certainly not sent.
     pub rate_refused: f64,
+    /// Probability that an API request is answered `200` with a web page (`text/html`) instead of
+    /// the API's JSON, as a proxy's sign-in page or a captive portal does; the request never
+    /// reaches the API (nothing is done).
+    pub rate_html: f64,
+    /// When not empty, the `rate_*` faults above apply only to requests whose path starts with
+    /// it (`/sc/v1.1/apps/` for Sunshine Conversations' templates and notifications, say).
+    pub only_path: String,
     /// Added latency per API request, in milliseconds.
     pub latency_ms: u64,
     /// The `Retry-After` value of injected 429s and of the notification cap's, in seconds.
@@ -228,19 +235,31 @@ pub(crate) struct AppState {
 #[derive(Debug, Clone, Default)]
 struct RateWindow {
     until: Option<chrono::DateTime<chrono::Utc>>,
+    /// When the window open now (or the last one) opened.
+    opened_at: Option<chrono::DateTime<chrono::Utc>>,
     stats: WindowStats,
 }
+
+/// How long after a window opens a request may still arrive from a client that had sent it before
+/// the 429 reached it, beyond the injected latency: a loopback round trip and a busy scheduler
+/// take far less.
+const IN_FLIGHT_GRACE_MS: i64 = 100;
 
 /// What `/_sandbox/stats` reports of a limit's windows.
 #[derive(Debug, Clone, Default, PartialEq, Serialize)]
 pub struct WindowStats {
-    /// 429s that opened a window.
+    /// 429s that opened a window (or extended the one open).
     pub issued: u64,
     /// Requests that arrived while a window was open.
     pub inside: u64,
-    /// Requests being handled when each window opened, summed: the most that could arrive inside
-    /// from a client that stopped at the 429.
+    /// Requests being handled when each window opened, summed (for comparison with `inside`).
     pub in_flight_at_issue: u64,
+    /// Requests that arrived inside a window later than the injected latency plus
+    /// [`IN_FLIGHT_GRACE_MS`] after it opened: sent by a client that already had the 429. A
+    /// client that honours `Retry-After` for all its requests sends none.
+    pub late: u64,
+    /// The latest arrival inside a window, in milliseconds after it opened.
+    pub latest_inside_ms: u64,
 }
 
 /// The limit a request counts against: the Sunshine Conversations app, or the Zendesk account.
@@ -341,10 +360,18 @@ impl AppState {
     /// Seconds left of the open window of `limit`, counting the request as arrived inside it.
     fn inside_window(&self, limit: &str) -> Option<u64> {
         let now = self.now();
+        let latency = self.faults().latency_ms as i64;
         let mut w = self.windows.lock().unwrap_or_else(|e| e.into_inner());
         let win = w.entry(limit.into()).or_default();
         let until = win.until.filter(|u| *u > now)?;
         win.stats.inside += 1;
+        if let Some(opened) = win.opened_at {
+            let after = (now - opened).num_milliseconds().max(0);
+            win.stats.latest_inside_ms = win.stats.latest_inside_ms.max(after as u64);
+            if after > latency + IN_FLIGHT_GRACE_MS {
+                win.stats.late += 1;
+            }
+        }
         Some(((until - now).num_milliseconds().max(1) as u64).div_ceil(1000))
     }
 
@@ -361,7 +388,13 @@ impl AppState {
         let mut w = self.windows.lock().unwrap_or_else(|e| e.into_inner());
         let win = w.entry(limit.into()).or_default();
         let until = now + chrono::Duration::seconds(secs as i64);
-        win.until = Some(win.until.map_or(until, |u| u.max(until)));
+        match win.until {
+            Some(u) if u > now => win.until = Some(u.max(until)),
+            _ => {
+                win.until = Some(until);
+                win.opened_at = Some(now);
+            }
+        }
         win.stats.issued += 1;
         win.stats.in_flight_at_issue += in_flight.saturating_sub(1);
     }
@@ -529,12 +562,19 @@ async fn faults_layer(
         .entry(limit.into())
         .or_insert(0) += 1;
     let _in_flight = s.enter(limit);
+    let f = s.faults();
+    // The latency is the way there: a request on it was sent, and arrives after it.
+    if f.latency_ms > 0 {
+        tokio::time::sleep(Duration::from_millis(f.latency_ms)).await;
+    }
     if let Some(left) = s.inside_window(limit) {
         return too_many(&path, left);
     }
-    let f = s.faults();
-    if f.latency_ms > 0 {
-        tokio::time::sleep(Duration::from_millis(f.latency_ms)).await;
+    if !path.starts_with(&f.only_path) {
+        return next.run(req).await;
+    }
+    if s.roll(f.rate_html) {
+        return sign_in_page();
     }
     if s.roll(f.rate_drop) {
         return dropped_connection(&conn);
@@ -561,6 +601,16 @@ async fn faults_layer(
 }
 
 /// A 429 with `Retry-After`, in the shape of the API the path belongs to.
+/// A proxy's sign-in page, answered `200` where the API's JSON was expected.
+fn sign_in_page() -> Response {
+    (
+        StatusCode::OK,
+        [(header::CONTENT_TYPE, "text/html; charset=utf-8")],
+        "<!doctype html><html><head><title>Sign in</title></head><body><form action=\"/login\"><input name=\"user\"></form></body></html>",
+    )
+        .into_response()
+}
+
 pub(crate) fn too_many(path: &str, retry_after_secs: u64) -> Response {
     let mut resp = error_for(
         path,

@@ -24,7 +24,7 @@ import { REASONS } from '../lib/bindings';
 
 /** A fake core with one audience of four users: two reachable, one without a phone, one
  * blacked out once a message is checked. */
-function fakeCore() {
+function fakeCore(fetched: Partial<AudienceSummary> = {}) {
   const calls: { cmd: string; args: Record<string, unknown> }[] = [];
   const members: Member[] = [
     { user_id: '1', name: 'Ann Lee', email: 'ann@example.com', phone_raw: '+33612345678', phone: '+33612345678', phone_source: 'field', reason: null, detail: null, overridden: false },
@@ -77,7 +77,7 @@ function fakeCore() {
         if (String(args.query).includes('someday')) throw { code: 'invalid_input', message: 'bad', details: { fields: { query: 'Invalid search: "someday" is not a date.' } } };
         return [{ user_id: '1', name: 'Ann Lee', email: 'ann@example.com', phone_raw: '+33612345678', phone: '+33612345678' }];
       case 'fetch_audience':
-        return summary();
+        return { ...summary(), ...fetched };
       case 'audience_members': {
         const f = args.filter as { kind: string; reason?: string };
         const rows = members.filter((m) => (f.kind === 'all' ? true : f.kind === 'eligible' ? m.reason === null : m.reason === f.reason));
@@ -186,5 +186,26 @@ describe('campaign wizard, steps 1 to 4', () => {
     });
     await waitFor(() => expect(screen.getByTestId('whatsapp-bubble').textContent).toContain('Hi Bob'));
     expect(screen.getByText(/blackout \(same message lately\): 1/)).toBeTruthy();
+  });
+
+  it('says when the export returned fewer users than Zendesk counted, with both figures', async () => {
+    setLocale('en');
+    resetWizard();
+    const settings = defaultSettings({ first_run_done: true, language: 'en' });
+    setView({ settings, secrets: { zendesk_api_token: true, sunshine_key_secret: true }, configured: true });
+    fakeCore({ status: 'incomplete', expected: 1048, unreadable: 2 });
+    render(CampaignsScreen);
+    const user = userEvent.setup();
+    await user.click(await screen.findByText('renewal'));
+    await user.click(screen.getByRole('button', { name: 'Next' }));
+    const query = await screen.findByLabelText('Zendesk user search');
+    await user.clear(query);
+    await user.type(query, 'role:end-user');
+    await waitFor(() => expect(screen.getByTestId('audience-count').textContent).toContain('4 users match'));
+    await user.click(screen.getByRole('button', { name: 'Fetch the audience' }));
+    const warning = await screen.findByTestId('audience-incomplete');
+    expect(warning.textContent).toContain('1,048');
+    expect(warning.textContent).toContain('returned 4');
+    expect(screen.getByTestId('audience-unreadable').textContent).toContain('2 of the results');
   });
 });

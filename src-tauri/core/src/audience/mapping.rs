@@ -137,6 +137,19 @@ pub fn slots(t: &Template) -> Vec<Slot> {
     out
 }
 
+/// The mapping as sent: every slot of a name takes what its first slot says (`{{Clarice}}` in
+/// the header and the body is one value, mapped once), whatever the later slots held.
+pub fn by_name(t: &Template, mapping: &[ValueMapping]) -> Vec<ValueMapping> {
+    let slots = slots(t);
+    if slots.len() != mapping.len() {
+        return mapping.to_vec(); // refused by `check_mapping`, with the counts
+    }
+    slots
+        .iter()
+        .map(|s| mapping[s.first as usize].clone())
+        .collect()
+}
+
 /// "The same message": template name and language, channel kind, and the static values (with
 /// their positions). Per-recipient values do not make a message different.
 pub fn fingerprint(t: &Template, channel: &str, mapping: &[ValueMapping]) -> i64 {
@@ -705,6 +718,20 @@ mod tests {
         )
         .unwrap_err();
         assert!(e.contains("not mapped yet: Clarice"), "{e}");
+        // Whatever a later slot of a name holds (an app that sent it stale), the first decides,
+        // in the rendering and in the blackout's fingerprint alike.
+        let mut stale = m.clone();
+        stale[1] = ValueMapping {
+            source: ValueSource::Static {
+                value: "someone else".into(),
+            },
+            fallback: String::new(),
+        };
+        assert_eq!(by_name(&t, &stale), m);
+        assert_eq!(
+            fingerprint(&t, "whatsapp", &by_name(&t, &stale)),
+            fingerprint(&t, "whatsapp", &m)
+        );
     }
 
     fn t() -> Template {

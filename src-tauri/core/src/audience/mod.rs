@@ -221,13 +221,14 @@ pub fn create(
     now_ms: i64,
 ) -> AppResult<String> {
     let id = uuid::Uuid::new_v4().simple().to_string();
-    db.connection()
-        .execute(
+    db.write(|tx| {
+        tx.execute(
             "INSERT INTO audiences (id, query, status, default_country, identities, fields, created_at, expected)
              VALUES (?1, ?2, 'fetching', ?3, ?4, ?5, ?6, ?7)",
             params![id, query, country, identities, fields, now_ms, expected],
         )
-        .map_err(sql)?;
+        .map_err(sql)
+    })?;
     Ok(id)
 }
 
@@ -379,13 +380,24 @@ pub fn finish(
     error: Option<&str>,
     now_ms: i64,
 ) -> AppResult<()> {
-    db.connection()
-        .execute(
+    db.write(|tx| {
+        tx.execute(
             "UPDATE audiences SET status = ?2, error = ?3, finished_at = ?4 WHERE id = ?1",
             params![audience_id, status, error, now_ms],
         )
-        .map_err(sql)?;
+        .map_err(sql)
+    })?;
     Ok(())
+}
+
+/// The audiences marked as being fetched.
+pub fn fetching(db: &Database) -> AppResult<Vec<String>> {
+    let conn = db.connection();
+    let mut stmt = conn
+        .prepare("SELECT id FROM audiences WHERE status = 'fetching'")
+        .map_err(sql)?;
+    let rows = stmt.query_map([], |r| r.get(0)).map_err(sql)?;
+    rows.collect::<rusqlite::Result<_>>().map_err(sql)
 }
 
 /// The custom user fields kept with an audience (JSON) and its stored message spec, if any.
@@ -402,12 +414,13 @@ pub fn stored(db: &Database, audience_id: &str) -> AppResult<(String, Option<Str
 }
 
 pub fn store_message(db: &Database, audience_id: &str, message: Option<&str>) -> AppResult<()> {
-    db.connection()
-        .execute(
+    db.write(|tx| {
+        tx.execute(
             "UPDATE audiences SET message = ?2 WHERE id = ?1",
             params![audience_id, message],
         )
-        .map_err(sql)?;
+        .map_err(sql)
+    })?;
     Ok(())
 }
 
@@ -419,12 +432,13 @@ fn not_found(id: &str) -> AppError {
 }
 
 pub fn set_segments(db: &Database, audience_id: &str, segments: u64) -> AppResult<()> {
-    db.connection()
-        .execute(
+    db.write(|tx| {
+        tx.execute(
             "UPDATE audiences SET segments = ?2 WHERE id = ?1",
             params![audience_id, segments.min(u32::MAX as u64) as i64],
         )
-        .map_err(sql)?;
+        .map_err(sql)
+    })?;
     Ok(())
 }
 
@@ -858,10 +872,10 @@ fn insert_suppressed(db: &Database, phones: &[String], note: &str, now_ms: i64) 
 }
 
 pub fn unsuppress(db: &Database, phone: &str) -> AppResult<()> {
-    let n = db
-        .connection()
-        .execute("DELETE FROM suppressed WHERE phone = ?1", [phone])
-        .map_err(sql)?;
+    let n = db.write(|tx| {
+        tx.execute("DELETE FROM suppressed WHERE phone = ?1", [phone])
+            .map_err(sql)
+    })?;
     if n == 0 {
         return Err(AppError::new(
             ErrorCode::NotFound,

@@ -131,6 +131,13 @@ impl Workspace {
             expected,
             self.now_ms(),
         )?;
+        // Held while it is fetched: a Relay opening meanwhile leaves it alone; one that finds it
+        // `fetching` and free knows its fetch was stopped.
+        let _lock = crate::campaign::runner::lock_kind(self, "audience", &id)?;
+        let mut unfinished = Unfinished {
+            ws: self,
+            id: Some(id.clone()),
+        };
         tracing::info!(audience = %id, identities = settings.phone_identities, "audience fetch started");
         let mut p = FetchProgress {
             audience_id: id.clone(),
@@ -166,11 +173,7 @@ impl Workspace {
                 Err(e) => {
                     // A fetch that fails ends `failed` (with why), never stays `fetching`.
                     producer.abort();
-                    if let Err(also) =
-                        super::finish(&self.db(), &id, "failed", Some(&e.message), self.now_ms())
-                    {
-                        tracing::error!(audience = %id, "could not mark the fetch failed: {}", also.message);
-                    }
+                    unfinished.fail(&e.message);
                     return Err(e);
                 }
             }
@@ -186,9 +189,30 @@ impl Workspace {
                 .completeness(&client_for_count, query, p.users, expected)
                 .await;
         }
+        unfinished.id = None;
         super::finish(&self.db(), &id, status, None, self.now_ms())?;
         tracing::info!(audience = %id, users = p.users, pages = p.pages, expected, status, "audience fetch ended");
         self.check_audience(&id, None).await
+    }
+
+    /// Marks `failed` the audiences a stopped Relay left `fetching` (nobody holds their lock):
+    /// what they hold is a part of the search, never to be taken for all of it.
+    pub(crate) fn fail_interrupted_fetches(&self) -> AppResult<u32> {
+        let ids = super::fetching(&self.db())?;
+        let mut n = 0;
+        for id in ids {
+            if let Ok(_lock) = crate::campaign::runner::lock_kind(self, "audience", &id) {
+                super::finish(&self.db(), &id, "failed", Some(INTERRUPTED), self.now_ms())?;
+                n += 1;
+            }
+        }
+        if n > 0 {
+            tracing::warn!(
+                audiences = n,
+                "fetches stopped with Relay are marked failed"
+            );
+        }
+        Ok(n)
     }
 
     /// `complete`, or `incomplete` when the export returned fewer users than Zendesk counted,
@@ -295,16 +319,17 @@ impl Workspace {
         let custom: Vec<UserField> = serde_json::from_str(&fields).unwrap_or_default();
         let draft = crate::template::drafts::get(&self.db(), &spec.template_id)?;
         let kind = self.integration_kind(&spec.integration_id).await?;
-        mapping::check_mapping(&draft.template, &spec.mapping, &mapping::fields(&custom))
+        let by_name = mapping::by_name(&draft.template, &spec.mapping);
+        mapping::check_mapping(&draft.template, &by_name, &mapping::fields(&custom))
             .map_err(|e| AppError::invalid_field("mapping", e))?;
         let channel = if kind == "whatsapp" {
             "whatsapp"
         } else {
             "sms"
         };
-        let fingerprint = mapping::fingerprint(&draft.template, channel, &spec.mapping);
+        let fingerprint = mapping::fingerprint(&draft.template, channel, &by_name);
         Ok((
-            Renderer::new(&draft.template, &kind, spec.mapping.clone(), custom),
+            Renderer::new(&draft.template, &kind, by_name, custom),
             fingerprint,
         ))
     }
@@ -491,6 +516,34 @@ async fn with_phones(
         phones,
         unreadable: 0,
     })
+}
+
+const INTERRUPTED: &str =
+    "The fetch stopped before the end (Relay was closed or stopped): fetch the audience again.";
+
+/// An audience being fetched: dropped before the fetch ended (an error, the task dropped), it is
+/// marked `failed`, never left `fetching`.
+struct Unfinished<'a> {
+    ws: &'a Workspace,
+    /// None once the fetch ended.
+    id: Option<String>,
+}
+
+impl Unfinished<'_> {
+    fn fail(&mut self, why: &str) {
+        if let Some(id) = self.id.take() {
+            let db = self.ws.db();
+            if let Err(e) = super::finish(&db, &id, "failed", Some(why), self.ws.now_ms()) {
+                tracing::error!(audience = %id, "could not mark the fetch failed: {}", e.message);
+            }
+        }
+    }
+}
+
+impl Drop for Unfinished<'_> {
+    fn drop(&mut self) {
+        self.fail(INTERRUPTED);
+    }
 }
 
 /// Zendesk refusing a search is bad input: the query field, with Zendesk's own description.

@@ -13,10 +13,10 @@
 
 use super::ledger::{self, Claims, Landed, Outcome, Queued};
 use super::{runner, CampaignSummary, StateCounts};
-use crate::clients::http::StopSignal;
+use crate::clients::http::{Pace, StopSignal};
 use crate::clients::sunshine::SunshineClient;
 use crate::error::{AppError, AppResult, ErrorCode};
-use crate::storage::{Writer, WRITE_PATIENCE};
+use crate::storage::Writer;
 use crate::workspace::Workspace;
 use governor::{Quota, RateLimiter};
 use rusqlite::Connection;
@@ -35,7 +35,7 @@ pub const MAX_RATE: u32 = crate::settings::MAX_SEND_RATE;
 const QUEUE_CHUNK: u32 = 500;
 /// The most messages claimed in one transaction and sent together.
 const BATCH: usize = 256;
-/// Times the last outcomes of a run are written again (each after [`WRITE_PATIENCE`]) before
+/// Times the last outcomes of a run are written again (each after the write patience) before
 /// the run gives up on them (they are then `sending`, and `unknown` at the next run).
 const FLUSH_ATTEMPTS: u32 = 5;
 
@@ -145,9 +145,10 @@ impl Workspace {
             runner::this_host(),
             self.now_ms(),
         );
+        let patience = self.write_patience();
         let (claims, recovered) = writer
             .run(move |conn| {
-                crate::storage::write(conn, WRITE_PATIENCE, |tx| {
+                crate::storage::write(conn, patience, |tx| {
                     let recovered = runner::acquire(tx, &cid, &rid, &host, now)?;
                     Ok((Claims::read(tx, &cid)?, recovered))
                 })
@@ -199,7 +200,9 @@ impl Workspace {
         // second, and a commit that stalls for a moment (the disk syncing) is caught up on, so the
         // rate holds over the campaign.
         let burst = NonZeroU32::new((campaign.rate / 10).max(1)).unwrap_or(NonZeroU32::MIN);
-        let limiter = RateLimiter::direct(Quota::per_second(rate).allow_burst(burst));
+        let limiter = Arc::new(RateLimiter::direct(
+            Quota::per_second(rate).allow_burst(burst),
+        ));
         let max_in_flight = if control.unthrottled {
             256
         } else {
@@ -218,6 +221,9 @@ impl Workspace {
             inflight: tokio::task::JoinSet::new(),
             client: client.clone(),
             stop: stop_signal,
+            // A request tried again (after a 429's window) waits for its turn at the campaign's
+            // rate, as a new one does.
+            pace: (!control.unthrottled).then(|| Pace(limiter.clone())),
         };
         let mut queue: VecDeque<Queued> = VecDeque::new();
         let mut after: i64 = -1;
@@ -227,7 +233,7 @@ impl Workspace {
             tokio::time::interval(Duration::from_millis((runner::LEASE_MS / 3) as u64));
         heartbeat.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
         heartbeat.tick().await; // the first tick is immediate: the lease was just taken
-        let mut book = Book::new(claims.clone(), runner.to_string());
+        let mut book = Book::new(claims.clone(), runner.to_string(), self.write_patience());
         let mut state = LoopState {
             consecutive: 0,
             accepted: VecDeque::new(),
@@ -398,9 +404,10 @@ impl Workspace {
             Stop::Failed(e) => ("paused", Some(e.message.clone()), Some(e)),
         };
         let (cid, rid, now) = (id.to_string(), runner.to_string(), self.now_ms());
+        let patience = self.write_patience();
         let status = writer
             .run(move |conn| {
-                crate::storage::write(conn, WRITE_PATIENCE, |tx| {
+                crate::storage::write(conn, patience, |tx| {
                     let status = match status {
                         "done" if left(tx, &cid)? == 0 => "completed",
                         "done" => "paused",
@@ -444,6 +451,7 @@ struct Sends {
     inflight: tokio::task::JoinSet<Outcome>,
     client: Arc<SunshineClient>,
     stop: StopSignal,
+    pace: Option<Pace>,
 }
 
 impl Sends {
@@ -453,15 +461,27 @@ impl Sends {
         counts.skipped += skipped;
         counts.sending += send.len() as u32;
         for q in send {
-            self.inflight
-                .spawn(send_one(self.client.clone(), q, self.stop.clone()));
+            self.inflight.spawn(send_one(
+                self.client.clone(),
+                q,
+                self.stop.clone(),
+                self.pace.clone(),
+            ));
         }
     }
 }
 
 /// Sends one claimed recipient's notification.
-async fn send_one(client: Arc<SunshineClient>, q: Queued, stop: StopSignal) -> Outcome {
-    let landed = match client.send_notification(&q.payload, Some(&stop)).await {
+async fn send_one(
+    client: Arc<SunshineClient>,
+    q: Queued,
+    stop: StopSignal,
+    pace: Option<Pace>,
+) -> Outcome {
+    let landed = match client
+        .send_notification(&q.payload, Some(&stop), pace.as_ref())
+        .await
+    {
         Ok(id) => Landed::Sent(id),
         Err(f) if f.stopped => Landed::NotSent,
         Err(f) if f.maybe_sent => Landed::Unknown(format!(
@@ -499,6 +519,8 @@ struct Book {
     job: Option<oneshot::Receiver<JobResult<Claimed>>>,
     /// The heartbeat is due: the next job renews the lease.
     renew_due: bool,
+    /// How long a job keeps trying while another program holds the database.
+    patience: Duration,
 }
 
 async fn wait<T>(job: &mut Option<oneshot::Receiver<T>>) -> Result<T, oneshot::error::RecvError> {
@@ -509,7 +531,7 @@ async fn wait<T>(job: &mut Option<oneshot::Receiver<T>>) -> Result<T, oneshot::e
 }
 
 impl Book {
-    fn new(claims: Arc<Claims>, runner: String) -> Book {
+    fn new(claims: Arc<Claims>, runner: String, patience: Duration) -> Book {
         Book {
             claims,
             runner,
@@ -517,6 +539,7 @@ impl Book {
             record_by: None,
             job: None,
             renew_due: false,
+            patience,
         }
     }
 
@@ -537,10 +560,10 @@ impl Book {
         let outcomes = std::mem::take(&mut self.unrecorded);
         self.record_by = None;
         let renew = std::mem::take(&mut self.renew_due);
-        let (claims, runner) = (self.claims.clone(), self.runner.clone());
+        let (claims, runner, patience) = (self.claims.clone(), self.runner.clone(), self.patience);
         move |conn| {
             let mut lost = None;
-            let done = crate::storage::write(conn, WRITE_PATIENCE, |tx| {
+            let done = crate::storage::write(conn, patience, |tx| {
                 ledger::record(tx, &claims, &outcomes, now)?;
                 if renew {
                     if let Err(e) = runner::renew(tx, &claims.campaign_id, &runner, now) {

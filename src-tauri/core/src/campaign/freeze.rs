@@ -38,6 +38,15 @@ impl Workspace {
         let auto_pause_after = auto_pause_after.unwrap_or(settings.auto_pause_after).max(1);
         self.check_sendable(&spec).await?;
         let checked = self.check_audience(audience_id, Some(spec.clone())).await?;
+        if matches!(checked.status.as_str(), "fetching" | "failed") {
+            return Err(AppError::invalid_field(
+                "audience",
+                format!(
+                    "This audience's fetch {}: it holds only a part of the search. Fetch the audience again, then send.",
+                    if checked.status == "failed" { "failed" } else { "has not ended" }
+                ),
+            ));
+        }
         let (renderer, fingerprint) = self.renderer(audience_id, &spec).await?;
         let namespace = settings.whatsapp_namespace;
         let now = self.now_ms();
@@ -180,7 +189,7 @@ impl Workspace {
     /// WhatsApp until Meta approved it there (its status is refreshed from Sunshine
     /// Conversations first; offline, the last synced status decides), on SMS until it was
     /// submitted to that integration.
-    pub(crate) async fn check_sendable(&self, spec: &MessageSpec) -> AppResult<()> {
+    pub async fn check_sendable(&self, spec: &MessageSpec) -> AppResult<()> {
         let kind = self.integration_kind(&spec.integration_id).await?;
         if kind == "whatsapp" {
             let fresh = match self.sunshine_client() {

@@ -73,8 +73,8 @@ impl Claims {
 /// What a call ended as.
 #[derive(Debug, Clone)]
 pub(crate) enum Landed {
-    /// Accepted, with the notification id when the provider gave one.
-    Sent(Option<String>),
+    /// Accepted, with the notification id.
+    Sent(String),
     /// Certainly not sent (a refusal, a connection never made), with why.
     Failed(String),
     /// May have been delivered (a timeout, a dropped connection, a 5xx), with why.

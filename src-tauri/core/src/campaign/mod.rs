@@ -324,8 +324,8 @@ pub(crate) struct NewCampaign<'a> {
 }
 
 pub(crate) fn insert_campaign(db: &Database, c: &NewCampaign) -> AppResult<()> {
-    db.connection()
-        .execute(
+    db.write(|tx| {
+        tx.execute(
             "INSERT INTO campaigns (id, template_id, template_name, language, integration_id, channel,
                 fingerprint, audience_id, query, rate, auto_pause_after, test, status, created_at, blackout_days)
              VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, 'creating', ?13, ?14)",
@@ -346,7 +346,8 @@ pub(crate) fn insert_campaign(db: &Database, c: &NewCampaign) -> AppResult<()> {
                 c.blackout_days
             ],
         )
-        .map_err(sql)?;
+        .map_err(sql)
+    })?;
     Ok(())
 }
 

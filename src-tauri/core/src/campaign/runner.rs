@@ -66,12 +66,22 @@ impl Drop for RunLock {
 }
 
 fn lock_path(ws: &Workspace, id: &str) -> PathBuf {
-    ws.data_dir().lock_dir().join(format!("campaign-{id}.lock"))
+    kind_path(ws, "campaign", id)
+}
+
+fn kind_path(ws: &Workspace, kind: &str, id: &str) -> PathBuf {
+    ws.data_dir().lock_dir().join(format!("{kind}-{id}.lock"))
 }
 
 /// Takes a campaign's lock, exclusively; refused while another runner holds it.
 pub(crate) fn lock(ws: &Workspace, id: &str) -> AppResult<RunLock> {
-    let path = lock_path(ws, id);
+    lock_kind(ws, "campaign", id)
+}
+
+/// Takes the lock of a `kind` of long work (`campaign`, `audience`) on `id`, exclusively: held
+/// while the work goes on, freed by the OS however the process ends.
+pub(crate) fn lock_kind(ws: &Workspace, kind: &str, id: &str) -> AppResult<RunLock> {
+    let path = kind_path(ws, kind, id);
     if !held_here().insert(path.clone()) {
         return Err(busy(id));
     }

@@ -202,6 +202,21 @@ impl StopSignal {
     }
 }
 
+/// The pace a run keeps (its rate limiter). A request tried again — after a 429's window, or a
+/// connection never made — waits for its turn like a new one, so the run's rate holds after the
+/// window too instead of every held request leaving at once.
+#[derive(Clone)]
+pub struct Pace(pub Arc<governor::DefaultDirectRateLimiter>);
+
+impl Pace {
+    async fn ready(&self) {
+        self.0.until_ready().await
+    }
+}
+
+/// The most of an error answer's body kept (for its message).
+const MAX_ERROR_BODY: usize = 64 * 1024;
+
 /// What went wrong at the transport level, after the retries.
 #[derive(Debug)]
 pub enum Failure {
@@ -230,6 +245,20 @@ pub struct Http {
     pub policy: RetryPolicy,
     sleeper: Arc<dyn Sleeper>,
     gate: Arc<RateGate>,
+}
+
+/// The start of an error answer's body, as text (at most [`MAX_ERROR_BODY`] bytes are read: the
+/// message is in the first few hundred).
+async fn error_text(mut resp: Response) -> String {
+    let mut out = Vec::new();
+    while out.len() < MAX_ERROR_BODY {
+        match resp.chunk().await {
+            Ok(Some(chunk)) => out.extend_from_slice(&chunk),
+            _ => break,
+        }
+    }
+    out.truncate(MAX_ERROR_BODY);
+    String::from_utf8_lossy(&out).into_owned()
 }
 
 /// Parses `Retry-After`: delta-seconds or an HTTP date.
@@ -397,6 +426,37 @@ impl Http {
         Duration::from_millis(ms)
     }
 
+    /// Waits for the request's turn to leave: the gate open and, when `pace` is given, a turn in
+    /// it for a try again (`again`) or a request that had to wait at the gate — so that after a
+    /// 429's window the run's rate holds instead of every held request leaving at once. A 429
+    /// that closes the gate meanwhile is waited for again. False when `stop` was raised first.
+    async fn turn(&self, again: bool, stop: Option<&StopSignal>, pace: Option<&Pace>) -> bool {
+        let mut needs_pace = again;
+        loop {
+            if self.gate.closed_for(self.sleeper.now()).is_some() {
+                needs_pace = true;
+                if self
+                    .stopped_while(self.gate.pass(&*self.sleeper), stop)
+                    .await
+                {
+                    return false;
+                }
+            }
+            match pace {
+                Some(pace) if needs_pace => {
+                    if self.stopped_while(pace.ready(), stop).await {
+                        return false;
+                    }
+                    needs_pace = false;
+                    if self.gate.closed_for(self.sleeper.now()).is_none() {
+                        return true;
+                    }
+                }
+                _ => return true,
+            }
+        }
+    }
+
     /// Sends with the retry policy. `build` makes a fresh request for each attempt.
     pub async fn send(
         &self,
@@ -432,12 +492,31 @@ impl Http {
         build: impl Fn() -> RequestBuilder,
         stop: Option<&StopSignal>,
     ) -> Result<Response, Failure> {
+        self.send_paced(idempotency, build, stop, None).await
+    }
+
+    /// [`Http::send_until`], each try after the first also waiting for its turn in `pace`.
+    pub async fn send_paced(
+        &self,
+        idempotency: Idempotency,
+        build: impl Fn() -> RequestBuilder,
+        stop: Option<&StopSignal>,
+        pace: Option<&Pace>,
+    ) -> Result<Response, Failure> {
         let mut attempt = 0u32;
         loop {
-            if self
-                .stopped_while(self.gate.pass(&*self.sleeper), stop)
-                .await
-            {
+            // Closed for longer than the policy waits (a `Retry-After` of an hour): fail now,
+            // rather than hold this request — a test of the connection, a list — that long.
+            if let Some(left) = self.gate.closed_for(self.sleeper.now()) {
+                if left > self.policy.max_retry_after {
+                    return Err(Failure::Status {
+                        status: StatusCode::TOO_MANY_REQUESTS,
+                        body: String::new(),
+                        retry_after: Some(left),
+                    });
+                }
+            }
+            if !self.turn(attempt > 0, stop, pace).await {
                 return Err(Failure::Stopped);
             }
             let result = build().send().await;
@@ -459,7 +538,7 @@ impl Http {
                         self.gate.close_until(self.sleeper.now(), wait);
                         if wait > self.policy.max_retry_after || attempt >= self.policy.max_retries
                         {
-                            let body = resp.text().await.unwrap_or_default();
+                            let body = error_text(resp).await;
                             return Err(Failure::Status {
                                 status,
                                 body,
@@ -476,7 +555,7 @@ impl Http {
                     }
                     let retryable = status.is_server_error() && idempotency == Idempotency::Safe;
                     if !retryable || attempt >= self.policy.max_retries {
-                        let body = resp.text().await.unwrap_or_default();
+                        let body = error_text(resp).await;
                         return Err(Failure::Status {
                             status,
                             body,

@@ -1,7 +1,7 @@
 //! The Sunshine Conversations client: integrations (v2), WhatsApp message templates (v1.1) and
 //! the Notification API (v1.1). Basic auth with the API key id and secret.
 
-use super::http::{Failure, Http, Idempotency, StopSignal};
+use super::http::{Failure, Http, Idempotency, Pace, StopSignal};
 use super::transport_error;
 use crate::error::{AppError, AppResult, ErrorCode};
 use crate::settings::{Settings, SunshineHost};
@@ -339,19 +339,22 @@ impl SunshineClient {
             })
     }
 
-    /// Sends one notification of a campaign. Unlike `notify`, says whether a failure may still
-    /// have delivered it (a timeout, a dropped connection or a 5xx after the request left): the
-    /// engine records those as `unknown` and never sends them again on its own.
-    /// `body` is the notification's JSON, as frozen when the campaign was created (shared, not
-    /// copied, by each attempt).
+    /// Sends one notification of a campaign and returns its id. Unlike `notify`, says whether a
+    /// failure may still have delivered it: a timeout, a dropped connection or a 5xx after the
+    /// request left — or a success answered with something that is not Sunshine Conversations'
+    /// notification (a proxy's web page, a body that breaks off): whoever answered, the request
+    /// may have reached the API. The engine records those as `unknown` and never sends them again
+    /// on its own. `body` is the notification's JSON, as frozen when the campaign was created
+    /// (shared, not copied, by each attempt).
     pub async fn send_notification(
         &self,
         body: &Bytes,
         stop: Option<&StopSignal>,
-    ) -> Result<Option<String>, NotifyFailure> {
+        pace: Option<&Pace>,
+    ) -> Result<String, NotifyFailure> {
         let resp = self
             .http
-            .send_until(
+            .send_paced(
                 Idempotency::Once,
                 || {
                     self.http
@@ -363,6 +366,7 @@ impl SunshineClient {
                         .body(body.clone())
                 },
                 stop,
+                pace,
             )
             .await
             .map_err(|f| NotifyFailure {
@@ -371,22 +375,34 @@ impl SunshineClient {
                 stopped: matches!(&f, Failure::Stopped),
                 error: self.error(f),
             })?;
-        // Accepted (2xx): sent, with the id to match delivery webhooks when there is one.
+        // A success: sent, with the id that matches delivery webhooks — if it is the API's answer.
         #[derive(serde::Deserialize)]
         struct Accepted {
-            notification: Option<Created>,
+            notification: Created,
         }
         #[derive(serde::Deserialize)]
         struct Created {
             #[serde(rename = "_id")]
-            id: Option<String>,
+            id: String,
         }
-        Ok(resp
-            .json::<Accepted>()
+        let maybe = |error: AppError| NotifyFailure {
+            error,
+            maybe_sent: true,
+            stopped: false,
+        };
+        let bytes = self
+            .http
+            .body(resp)
             .await
-            .ok()
-            .and_then(|a| a.notification)
-            .and_then(|n| n.id))
+            .map_err(|f| maybe(super::body_error(SERVICE, &self.host, f)))?;
+        serde_json::from_slice::<Accepted>(&bytes)
+            .map(|a| a.notification.id)
+            .map_err(|_| {
+                maybe(AppError::new(
+                    ErrorCode::Unreachable,
+                    format!("{} answered the notification with success but without a notification id: something other than Sunshine Conversations answered (a proxy?). Check the API host in Settings.", self.host),
+                ))
+            })
     }
 }
 

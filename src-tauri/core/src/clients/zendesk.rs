@@ -66,6 +66,10 @@ fn lenient_text<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Option<String>
     })
 }
 
+fn lenient_value<'de, D: serde::Deserializer<'de>>(d: D) -> Result<String, D::Error> {
+    Ok(lenient_text(d)?.unwrap_or_default())
+}
+
 /// A page of the search export.
 #[derive(Debug, Default, Deserialize)]
 struct ExportPage {
@@ -148,7 +152,8 @@ pub struct Identity {
     pub user_id: u64,
     #[serde(rename = "type")]
     pub kind: String,
-    #[serde(default)]
+    /// Text; a number (or anything else) is kept as its JSON text, as for `User::phone`.
+    #[serde(default, deserialize_with = "lenient_value")]
     pub value: String,
     #[serde(default)]
     pub primary: bool,
@@ -590,13 +595,21 @@ impl ZendeskClient {
                     .flatten()
                     .filter_map(|u| serde_json::from_value(u.clone()).ok()),
             );
+            let all = v["identities"].as_array().map(Vec::as_slice).unwrap_or(&[]);
+            let before = identities.len();
             identities.extend(
-                v["identities"]
-                    .as_array()
-                    .into_iter()
-                    .flatten()
-                    .filter_map(|i| serde_json::from_value(i.clone()).ok()),
+                all.iter()
+                    .filter_map(|i| serde_json::from_value::<Identity>(i.clone()).ok()),
             );
+            let odd = all.len() - (identities.len() - before);
+            if odd > 0 {
+                // Without an id or a user id an identity belongs to nobody: its user keeps the
+                // number of its phone field, or is excluded as having none — listed, not lost.
+                tracing::warn!(
+                    odd,
+                    "identities Zendesk returned without an id or a user id were left out"
+                );
+            }
         }
         Ok((users, identities))
     }

@@ -323,9 +323,10 @@ impl Database {
         &self.conn
     }
 
-    /// Runs `f` in a write transaction (see [`write`]).
+    /// Runs `f` in a write transaction (see [`write`]), off the async runtime's workers: while
+    /// another program holds the database it may wait for up to a minute.
     pub fn write<R>(&self, f: impl FnOnce(&Transaction) -> AppResult<R>) -> AppResult<R> {
-        write(&self.conn, WRITE_PATIENCE, f)
+        blocking(|| write(&self.conn, WRITE_PATIENCE, f))
     }
 
     /// The schema version (`user_version`) of this database.

@@ -40,8 +40,7 @@ fn sql(e: rusqlite::Error) -> AppError {
 /// Saves a draft: a new one when `id` is None, else replaces that draft (its creation time kept).
 pub fn save(db: &Database, id: Option<&str>, template: &Template, now_ms: i64) -> AppResult<Draft> {
     let json = serde_json::to_string(template).map_err(AppError::internal)?;
-    let conn = db.connection();
-    let id = match id {
+    let id = db.write(|conn| match id {
         Some(id) => {
             let changed = conn
                 .execute(
@@ -55,7 +54,7 @@ pub fn save(db: &Database, id: Option<&str>, template: &Template, now_ms: i64) -
                     format!("There is no local template {id}: it may have been deleted."),
                 ));
             }
-            id.to_string()
+            Ok(id.to_string())
         }
         None => {
             let id = uuid::Uuid::new_v4().simple().to_string();
@@ -64,9 +63,9 @@ pub fn save(db: &Database, id: Option<&str>, template: &Template, now_ms: i64) -
                 params![id, template.name, json, now_ms],
             )
             .map_err(sql)?;
-            id
+            Ok(id)
         }
-    };
+    })?;
     get(db, &id)
 }
 
@@ -109,11 +108,13 @@ pub fn list(db: &Database) -> AppResult<Vec<Draft>> {
 }
 
 pub fn delete(db: &Database, id: &str) -> AppResult<()> {
-    let n = db
-        .connection()
-        .execute("DELETE FROM templates WHERE id = ?1", [id])
-        .map_err(sql)?;
-    super::library::forget_submissions(db, id)?;
+    let n = db.write(|tx| {
+        let n = tx
+            .execute("DELETE FROM templates WHERE id = ?1", [id])
+            .map_err(sql)?;
+        super::library::forget_submissions(tx, id)?;
+        Ok(n)
+    })?;
     if n == 0 {
         return Err(AppError::new(
             ErrorCode::NotFound,

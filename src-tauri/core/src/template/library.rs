@@ -13,7 +13,7 @@ use crate::clients::sunshine::Template as RemoteTemplate;
 use crate::connect::IntegrationView;
 use crate::error::{AppError, AppResult};
 use crate::storage::{Database, StorageError};
-use rusqlite::{params, OptionalExtension};
+use rusqlite::{params, Connection, OptionalExtension};
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 use specta::Type;
@@ -233,14 +233,13 @@ pub fn forget_remote(db: &Database, integration_id: &str, name: &str) -> AppResu
     })
 }
 
-/// Forgets the submissions of a deleted local template.
-pub fn forget_submissions(db: &Database, template_id: &str) -> AppResult<()> {
-    db.connection()
-        .execute(
-            "DELETE FROM template_submissions WHERE template_id = ?1",
-            [template_id],
-        )
-        .map_err(sql)?;
+/// Forgets the submissions of a local template being deleted (in its transaction).
+pub(crate) fn forget_submissions(tx: &Connection, template_id: &str) -> AppResult<()> {
+    tx.execute(
+        "DELETE FROM template_submissions WHERE template_id = ?1",
+        [template_id],
+    )
+    .map_err(sql)?;
     Ok(())
 }
 
