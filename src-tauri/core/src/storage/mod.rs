@@ -323,10 +323,19 @@ impl Database {
         &self.conn
     }
 
-    /// Runs `f` in a write transaction (see [`write`]), off the async runtime's workers: while
-    /// another program holds the database it may wait for up to a minute.
+    /// Runs `f` in a write transaction (see [`write`]). When another program holds the database
+    /// (it may then wait for up to a minute), the waiting happens off the async runtime's
+    /// workers; the lock free, it is taken at once, in place.
     pub fn write<R>(&self, f: impl FnOnce(&Transaction) -> AppResult<R>) -> AppResult<R> {
-        blocking(|| write(&self.conn, WRITE_PATIENCE, f))
+        match begin_now(&self.conn) {
+            Ok(Some(tx)) => {
+                let out = f(&tx)?;
+                tx.commit().map_err(StorageError::Sql)?;
+                Ok(out)
+            }
+            Ok(None) => blocking(|| write(&self.conn, WRITE_PATIENCE, f)),
+            Err(e) => Err(e),
+        }
     }
 
     /// The schema version (`user_version`) of this database.
@@ -430,6 +439,20 @@ pub fn write<R>(
     let out = f(&tx)?;
     tx.commit().map_err(StorageError::Sql)?;
     Ok(out)
+}
+
+/// A write transaction taken at once, or None when another connection holds the lock (without
+/// waiting for it).
+fn begin_now(conn: &Connection) -> AppResult<Option<Transaction<'_>>> {
+    conn.busy_timeout(Duration::ZERO)
+        .map_err(StorageError::Sql)?;
+    let tx = Transaction::new_unchecked(conn, TransactionBehavior::Immediate);
+    conn.busy_timeout(BUSY_TIMEOUT).map_err(StorageError::Sql)?;
+    match tx {
+        Ok(tx) => Ok(Some(tx)),
+        Err(e) if is_busy(&e) => Ok(None),
+        Err(e) => Err(StorageError::Sql(e).into()),
+    }
 }
 
 fn user_version(conn: &Connection) -> Result<u32, StorageError> {
