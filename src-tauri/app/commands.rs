@@ -5,21 +5,23 @@
 //! checks the three lists agree.
 
 use crate::state::AppState;
-use relay_core::audience::mapping::{FieldInfo, Slot};
-use relay_core::audience::run::{MessageSpec, RecipientPreview, SampleUser};
 use relay_core::audience::{
-    AudienceSummary, FetchProgress, ImportReport, MemberAction, MemberFilter, MemberPage,
-    Suppressed,
+    AudienceSummary, FetchProgress, MemberAction, MemberFilter, MemberPage, RecipientPreview,
+    SampleUser,
 };
-use relay_core::campaign::engine::CampaignProgress;
+use relay_core::campaign::CampaignProgress;
 use relay_core::campaign::{CampaignSummary, RecipientPage, RecipientState};
+use relay_core::connect::GroupView;
 use relay_core::connect::{ConnectionReport, IntegrationView};
+use relay_core::message::mapping::{FieldInfo, Slot};
+use relay_core::message::MessageSpec;
 use relay_core::secrets::SecretKind;
 use relay_core::settings::Settings;
+use relay_core::suppression::{ImportReport, Suppressed};
 use relay_core::template::drafts::Draft;
 use relay_core::template::library::{Library, LocalEntry};
 use relay_core::template::{Template, TemplateCheck};
-use relay_core::workspace::{AppInfo, GroupView, SettingsView};
+use relay_core::workspace::{AppInfo, SettingsView};
 use relay_core::AppError;
 use std::sync::atomic::Ordering;
 use tauri::ipc::Channel;
@@ -200,7 +202,7 @@ pub async fn check_template(template: Template) -> Result<TemplateCheck, AppErro
 #[tauri::command]
 #[specta::specta]
 pub async fn template_slots(template: Template) -> Result<Vec<Slot>, AppError> {
-    Ok(relay_core::audience::mapping::slots(&template))
+    Ok(relay_core::message::mapping::slots(&template))
 }
 
 /// The fields a query or a mapping may use: system fields and the account's custom user fields.

@@ -1,6 +1,6 @@
 //! The state the Tauri shell manages.
 
-use relay_core::campaign::engine::CampaignControl;
+use relay_core::campaign::CampaignControl;
 use relay_core::paths::DataDir;
 use relay_core::secrets::SecretStore;
 use relay_core::settings::SettingsBackend;

@@ -16,8 +16,8 @@ mod common;
 
 use common::{arg, memory, reset_peak};
 
-use relay_core::audience::mapping::{self, ValueMapping, ValueSource};
-use relay_core::audience::run::MessageSpec;
+use relay_core::message::mapping::{self, ValueMapping, ValueSource};
+use relay_core::message::MessageSpec;
 use relay_core::template::Template;
 use relay_sandbox::{Sandbox, SandboxConfig};
 use std::sync::atomic::AtomicBool;
@@ -86,7 +86,7 @@ async fn main() {
             };
             let phone = format!("+3361{:07}", k % 10_000_000);
             let sent_at = now - ((k % 90) as i64) * DAY - (k % 1000) as i64;
-            relay_core::audience::record_blackout(
+            relay_core::blackout::record_blackout(
                 conn,
                 population.id_of(index),
                 &phone,

@@ -4,9 +4,12 @@
 use crate::clients::http::Http;
 use crate::clients::sunshine::{Integration, SunshineClient};
 use crate::clients::zendesk::{User, ZendeskClient};
+use crate::error::AppResult;
 use crate::error::{AppError, ErrorCode};
 use crate::secrets::{SecretKind, Secrets};
 use crate::settings::Settings;
+use crate::template::library;
+use crate::workspace::Workspace;
 use serde::{Deserialize, Serialize};
 use specta::Type;
 
@@ -270,6 +273,67 @@ pub async fn test_connection(
         checks,
         integrations,
         ok,
+    }
+}
+
+/// A Zendesk group, for the "who may send" picker (ids as text: they exceed JavaScript's
+/// safe integers in large accounts).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, Type)]
+pub struct GroupView {
+    pub id: String,
+    pub name: String,
+}
+
+impl Workspace {
+    /// Checks each side of the connection (see `connect::test_connection`).
+    pub async fn test_connection(&self) -> AppResult<crate::connect::ConnectionReport> {
+        let settings = self.settings()?;
+        Ok(crate::connect::test_connection(&settings, self.secrets(), self.http()).await)
+    }
+
+    /// Checks that the signed-in Zendesk user may send (role/group restriction), from
+    /// `users/me` and the user's group memberships. Called before every send.
+    pub async fn verify_access(&self) -> AppResult<()> {
+        let (settings, client) = self.zendesk_client()?;
+        let me = client.me().await?;
+        let groups: Vec<u64> = client
+            .memberships(me.id)
+            .await?
+            .into_iter()
+            .map(|m| m.group_id)
+            .collect();
+        crate::connect::check_access(&settings, &me, &groups)
+    }
+
+    /// The WhatsApp, Twilio and MessageBird integrations of the Sunshine Conversations app.
+    pub async fn integrations(&self) -> AppResult<Vec<crate::connect::IntegrationView>> {
+        let settings = self.settings()?;
+        let secret = self.secrets().require(SecretKind::SunshineKeySecret)?;
+        let client =
+            crate::clients::sunshine::SunshineClient::new(self.http(), &settings, &secret)?;
+        let list: Vec<_> = client
+            .integrations()
+            .await?
+            .iter()
+            .map(|i| crate::connect::integration_view(i, &settings))
+            .collect();
+        library::remember_integrations(&self.db(), &list)?;
+        Ok(list)
+    }
+
+    /// Zendesk's groups, to choose who may send.
+    pub async fn zendesk_groups(&self) -> AppResult<Vec<GroupView>> {
+        let (_, client) = self.zendesk_client()?;
+        Ok(client
+            .groups()
+            .await?
+            .into_iter()
+            .filter(|g| !g.deleted)
+            .map(|g| GroupView {
+                id: g.id.to_string(),
+                name: g.name,
+            })
+            .collect())
     }
 }
 

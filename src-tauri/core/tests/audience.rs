@@ -3,9 +3,9 @@
 //! from the generator, not from Relay's code); overrides and removals; the blackout window at
 //! its day boundary with an injected clock; cancel.
 
-use relay_core::audience::mapping::{self, ValueMapping, ValueSource};
-use relay_core::audience::run::MessageSpec;
 use relay_core::audience::{MemberAction, MemberFilter, Reason};
+use relay_core::message::mapping::{self, ValueMapping, ValueSource};
+use relay_core::message::MessageSpec;
 use relay_core::template::Template;
 use relay_core::workspace::Workspace;
 use relay_core::ErrorCode;
@@ -259,7 +259,7 @@ async fn every_exclusion_reason_with_exact_counts(order: ExportOrder) {
         for i in &e164_users[10..16] {
             let u = user(*i);
             // By user id, from another number: still the same user.
-            relay_core::audience::record_blackout(
+            relay_core::blackout::record_blackout(
                 conn,
                 u.id,
                 "+15550000000",
@@ -274,7 +274,7 @@ async fn every_exclusion_reason_with_exact_counts(order: ExportOrder) {
         for i in &e164_users[16..19] {
             let u = user(*i);
             // By number, from another user id.
-            relay_core::audience::record_blackout(
+            relay_core::blackout::record_blackout(
                 conn,
                 1,
                 &u.e164.clone().unwrap(),
@@ -288,7 +288,7 @@ async fn every_exclusion_reason_with_exact_counts(order: ExportOrder) {
         }
         // Too old, or another message: no blackout.
         let old = user(e164_users[19]);
-        relay_core::audience::record_blackout(
+        relay_core::blackout::record_blackout(
             conn,
             old.id,
             "+15550000000",
@@ -299,7 +299,7 @@ async fn every_exclusion_reason_with_exact_counts(order: ExportOrder) {
         )
         .unwrap();
         let other = user(e164_users[20]);
-        relay_core::audience::record_blackout(
+        relay_core::blackout::record_blackout(
             conn,
             other.id,
             "+15550000000",
@@ -437,7 +437,7 @@ async fn blackout_ends_exactly_at_the_day_boundary() {
         .clone();
     let sent_at = clock.load(Ordering::Relaxed);
     let fp = mapping::fingerprint(&t, "whatsapp", &mapping());
-    relay_core::audience::record_blackout(
+    relay_core::blackout::record_blackout(
         ws.db().connection(),
         first.user_id.parse().unwrap(),
         first.phone.as_deref().unwrap(),

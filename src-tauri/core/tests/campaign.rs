@@ -4,7 +4,7 @@
 
 mod support;
 
-use relay_core::campaign::engine::CampaignControl;
+use relay_core::campaign::CampaignControl;
 use relay_core::campaign::RecipientState;
 use relay_core::workspace::Workspace;
 use relay_sandbox::Faults;

@@ -963,8 +963,8 @@ async fn a_window_longer_than_the_policy_waits_fails_at_once_for_every_request()
 #[tokio::test]
 async fn a_request_tried_again_after_a_429_waits_for_its_turn_at_the_pace() {
     use relay_core::clients::http::{Idempotency, Pace, StopSignal};
-    // Retry-After 1; then the pace has no permit left for an hour: the retry must wait there (not
-    // leave when the window ends), until the run stops.
+    // Retry-After 1; then the pace has no turn left: the retry must wait there (not leave when
+    // the window ends), until the run stops.
     let (sb, _, http) = start(SandboxConfig {
         faults: Faults {
             rate_429: 1.0,
@@ -974,13 +974,17 @@ async fn a_request_tried_again_after_a_429_waits_for_its_turn_at_the_pace() {
         ..SandboxConfig::default()
     })
     .await;
-    let limiter =
-        governor::RateLimiter::direct(governor::Quota::per_hour(std::num::NonZeroU32::MIN));
-    assert!(
-        limiter.check().is_ok(),
-        "the first message took the only permit"
-    );
-    let pace = Pace(Arc::new(limiter));
+    // A pace with no turn left (the campaign's limiter, its permits spent).
+    struct NoTurnLeft;
+    impl relay_core::clients::http::Pacer for NoTurnLeft {
+        fn ready(&self) -> BoxFuture<'_, ()> {
+            Box::pin(std::future::pending())
+        }
+        fn try_take(&self) -> bool {
+            false
+        }
+    }
+    let pace = Pace(Arc::new(NoTurnLeft));
     let (raise, stop) = StopSignal::channel();
     let url = format!("{}/api/v2/groups.json", sb.base_url());
     let send = http.send_paced(

@@ -4,7 +4,7 @@
 
 mod support;
 
-use relay_core::campaign::engine::CampaignControl;
+use relay_core::campaign::CampaignControl;
 use relay_core::campaign::RecipientState;
 use relay_core::ErrorCode;
 use relay_sandbox::Faults;
@@ -401,7 +401,7 @@ async fn campaigns_of_templates_that_cannot_be_sent_are_refused_and_change_nothi
         integrations: vec![integration.into()],
         ..relay_core::template::Template::default()
     };
-    let spec = |id: &str, integration: &str| relay_core::audience::run::MessageSpec {
+    let spec = |id: &str, integration: &str| relay_core::message::MessageSpec {
         template_id: id.into(),
         integration_id: integration.into(),
         mapping: support::parcel_mapping(),
@@ -465,7 +465,7 @@ async fn the_template_status_is_asked_of_sunshine_before_a_campaign_is_made() {
     ws.submit_template(&draft.id, &[WA.to_string()])
         .await
         .unwrap();
-    let spec = relay_core::audience::run::MessageSpec {
+    let spec = relay_core::message::MessageSpec {
         template_id: draft.id.clone(),
         integration_id: WA.into(),
         mapping: support::parcel_mapping(),

@@ -4,21 +4,16 @@
 //! what a resume sends, is exactly that. Also the test send (one message to a typed number) and
 //! the dry run (every message rendered to CSV, nothing stored).
 
-use super::{insert_campaign, insert_recipients, CampaignSummary, Frozen, NewCampaign};
-use crate::audience::run::MessageSpec;
+use super::store::{insert_campaign, insert_recipients, Frozen, NewCampaign};
+use super::CampaignSummary;
 use crate::csv_safe::cell;
 use crate::error::{AppError, AppResult, ErrorCode};
-use crate::storage::StorageError;
+use crate::message::MessageSpec;
 use crate::template::library;
 use crate::workspace::Workspace;
-use rusqlite::params;
 
 /// Members frozen per database round trip.
 const FREEZE_CHUNK: u32 = 5000;
-
-fn sql(e: rusqlite::Error) -> AppError {
-    StorageError::Sql(e).into()
-}
 
 impl Workspace {
     /// Freezes a campaign from a fetched audience: the template must be sendable through the
@@ -34,7 +29,7 @@ impl Workspace {
     ) -> AppResult<CampaignSummary> {
         let settings = self.settings()?;
         let rate = rate.unwrap_or_else(|| settings.rate_for(&spec.integration_id));
-        super::engine::check_rate(rate)?;
+        super::send::check_rate(rate)?;
         let auto_pause_after = auto_pause_after.unwrap_or(settings.auto_pause_after).max(1);
         self.check_sendable(&spec).await?;
         let checked = self.check_audience(audience_id, Some(spec.clone())).await?;
@@ -53,7 +48,7 @@ impl Workspace {
         // Held while it is built (`creating`: nobody may run it yet), so a resume elsewhere is
         // refused and a Relay opening meanwhile does not take it for abandoned.
         let id = uuid::Uuid::new_v4().simple().to_string();
-        let _lock = super::runner::lock(self, &id)?;
+        let _lock = super::lease::lock(self, &id)?;
         self.new_campaign(
             &id,
             audience_id,
@@ -68,8 +63,12 @@ impl Workspace {
             // Those who will receive it, rendered once, now: a resume sends exactly this.
             let mut after = -1;
             loop {
-                let chunk =
-                    crate::audience::eligible_chunk(&self.db(), audience_id, after, FREEZE_CHUNK)?;
+                let chunk = crate::audience::store::eligible_chunk(
+                    &self.db(),
+                    audience_id,
+                    after,
+                    FREEZE_CHUNK,
+                )?;
                 let Some((last, _)) = chunk.last() else {
                     break;
                 };
@@ -123,17 +122,8 @@ impl Workspace {
             }
             // The overrides made by hand go with the recipients (with their time): a claim lets
             // them through the sends made before the override.
-            self.db().write(|tx| {
-                tx.execute(
-                    "UPDATE campaign_recipients SET override = (SELECT m.override FROM audience_members m
-                        WHERE m.audience_id = ?2 AND m.user_id = campaign_recipients.user_id)
-                     WHERE campaign_id = ?1 AND user_id IN
-                        (SELECT user_id FROM audience_members WHERE audience_id = ?2 AND override > 0)",
-                    params![id, audience_id],
-                )
-                .map_err(sql)?;
-                Ok(())
-            })
+            let overrides = crate::audience::store::overrides(&self.db(), audience_id)?;
+            super::store::set_overrides(&self.db(), &id, &overrides)
         });
         self.finish_creating(&id, built)?;
         tracing::info!(campaign = %id, rate, "campaign created");
@@ -148,8 +138,7 @@ impl Workspace {
                 tx.execute(
                     "UPDATE campaigns SET status = 'ready' WHERE id = ?1 AND status = 'creating'",
                     [id],
-                )
-                .map_err(sql)?;
+                )?;
                 Ok(())
             }
             Err(_) => discard(tx, id),
@@ -164,14 +153,13 @@ impl Workspace {
             let db = self.db();
             let mut stmt = db
                 .connection()
-                .prepare("SELECT id FROM campaigns WHERE status = 'creating'")
-                .map_err(sql)?;
-            let rows = stmt.query_map([], |r| r.get(0)).map_err(sql)?;
-            rows.collect::<rusqlite::Result<_>>().map_err(sql)?
+                .prepare("SELECT id FROM campaigns WHERE status = 'creating'")?;
+            let rows = stmt.query_map([], |r| r.get(0))?;
+            rows.collect::<rusqlite::Result<_>>()?
         };
         let mut n = 0;
         for id in ids {
-            if let Ok(_lock) = super::runner::lock(self, &id) {
+            if let Ok(_lock) = super::lease::lock(self, &id) {
                 self.db().write(|tx| discard(tx, &id))?;
                 n += 1;
             }
@@ -299,7 +287,7 @@ impl Workspace {
                 format!("\"{}\" is not a phone number Relay can read. Type it in international form, like +447400123456.", phone.trim()),
             ));
         };
-        if crate::audience::is_suppressed(&self.db(), &phone)? {
+        if crate::suppression::is_suppressed(&self.db(), &phone)? {
             return Err(AppError::invalid_field(
                 "phone",
                 format!("{phone} is on the list of numbers never to message (Settings → Numbers never to message): remove it there first if it is yours."),
@@ -307,7 +295,7 @@ impl Workspace {
         }
         self.check_sendable(&spec).await?;
         let (renderer, fingerprint) = self.renderer(audience_id, &spec).await?;
-        let chunk = crate::audience::eligible_chunk(&self.db(), audience_id, -1, 50)?;
+        let chunk = crate::audience::store::eligible_chunk(&self.db(), audience_id, -1, 50)?;
         let Some((recipient, out)) = chunk
             .into_iter()
             .find_map(|(_, r)| renderer.render(&r).ok().map(|out| (r, out)))
@@ -320,7 +308,7 @@ impl Workspace {
         let query = self.audience_summary(audience_id)?.query;
         let now = self.now_ms();
         let id = uuid::Uuid::new_v4().simple().to_string();
-        let _lock = super::runner::lock(self, &id)?;
+        let _lock = super::lease::lock(self, &id)?;
         self.new_campaign(&id, audience_id, &spec, fingerprint, &query, (1, 1), true)
             .await?;
         let payload = renderer
@@ -358,7 +346,7 @@ impl Workspace {
         phone: &str,
     ) -> AppResult<CampaignSummary> {
         let test = self.prepare_test(audience_id, spec, phone).await?;
-        self.run_campaign(&test.id, &super::engine::CampaignControl::default(), |_| {})
+        self.run_campaign(&test.id, &super::send::CampaignControl::default(), |_| {})
             .await
     }
 
@@ -389,8 +377,12 @@ impl Workspace {
             .map_err(io)?;
             let (mut after, mut n) = (-1, 0);
             loop {
-                let chunk =
-                    crate::audience::eligible_chunk(&self.db(), audience_id, after, FREEZE_CHUNK)?;
+                let chunk = crate::audience::store::eligible_chunk(
+                    &self.db(),
+                    audience_id,
+                    after,
+                    FREEZE_CHUNK,
+                )?;
                 let Some((last, _)) = chunk.last() else {
                     break;
                 };
@@ -420,30 +412,22 @@ impl Workspace {
     }
 }
 
-/// The members an audience leaves out, with their reason, after `after` (seq).
+/// The members an audience leaves out, with their reason, after `after` (seq), as skipped rows.
 fn excluded_chunk(ws: &Workspace, audience_id: &str, after: i64) -> AppResult<Vec<Frozen>> {
-    let db = ws.db();
-    let mut stmt = db
-        .connection()
-        .prepare_cached(
-            "SELECT seq, user_id, name, phone, reason FROM audience_members
-             WHERE audience_id = ?1 AND reason IS NOT NULL AND seq > ?2 ORDER BY seq LIMIT ?3",
-        )
-        .map_err(sql)?;
-    let rows = stmt
-        .query_map(params![audience_id, after, FREEZE_CHUNK], |r| {
-            Ok(Frozen {
-                seq: r.get::<_, i64>(0)? as u32,
-                user_id: r.get::<_, i64>(1)? as u64,
-                name: r.get(2)?,
-                phone: r.get(3)?,
+    Ok(
+        crate::audience::store::excluded_chunk(&ws.db(), audience_id, after, FREEZE_CHUNK)?
+            .into_iter()
+            .map(|m| Frozen {
+                seq: m.seq,
+                user_id: m.user_id,
+                name: m.name,
+                phone: m.phone,
                 payload: None,
                 segments: 0,
-                reason: r.get(4)?,
+                reason: Some(m.reason.as_str().to_string()),
             })
-        })
-        .map_err(sql)?;
-    rows.collect::<rusqlite::Result<_>>().map_err(sql)
+            .collect(),
+    )
 }
 
 /// Deletes a campaign and its recipients.
@@ -451,9 +435,7 @@ fn discard(tx: &rusqlite::Connection, id: &str) -> AppResult<()> {
     tx.execute(
         "DELETE FROM campaign_recipients WHERE campaign_id = ?1",
         [id],
-    )
-    .map_err(sql)?;
-    tx.execute("DELETE FROM campaigns WHERE id = ?1", [id])
-        .map_err(sql)?;
+    )?;
+    tx.execute("DELETE FROM campaigns WHERE id = ?1", [id])?;
     Ok(())
 }

@@ -18,15 +18,11 @@
 //! - **requeue**: a claimed row whose call never left (the run stopped while it waited for a
 //!   429's window) goes back to `pending`.
 
-use crate::audience::Reached;
+use crate::blackout::{self, Reached};
+use crate::error::AppError;
 use crate::error::AppResult;
-use crate::storage::StorageError;
 use rusqlite::{params, Connection, OptionalExtension};
 use std::collections::VecDeque;
-
-fn sql(e: rusqlite::Error) -> crate::error::AppError {
-    StorageError::Sql(e).into()
-}
 
 /// Why a row left `sending` by a runner that stopped is `unknown`.
 pub(crate) const INTERRUPTED: &str = "Relay stopped while this message was being sent: it may have been delivered. Re-send it only if you are sure it was not.";
@@ -66,7 +62,7 @@ impl Claims {
                 })
             },
         )
-        .map_err(sql)
+        .map_err(AppError::from)
     }
 }
 
@@ -99,23 +95,20 @@ pub(crate) fn next_pending(
     after: i64,
     limit: u32,
 ) -> AppResult<VecDeque<Queued>> {
-    let mut stmt = conn
-        .prepare_cached(
-            "SELECT seq, user_id, phone, payload FROM campaign_recipients
+    let mut stmt = conn.prepare_cached(
+        "SELECT seq, user_id, phone, payload FROM campaign_recipients
              WHERE campaign_id = ?1 AND state = 'pending' AND seq > ?2 ORDER BY seq LIMIT ?3",
-        )
-        .map_err(sql)?;
-    let rows = stmt
-        .query_map(params![campaign_id, after, limit], |r| {
-            Ok(Queued {
-                seq: r.get::<_, i64>(0)? as u32,
-                user_id: r.get::<_, i64>(1)? as u64,
-                phone: r.get::<_, Option<String>>(2)?.unwrap_or_default(),
-                payload: r.get::<_, Option<String>>(3)?.unwrap_or_default().into(),
-            })
+    )?;
+    let rows = stmt.query_map(params![campaign_id, after, limit], |r| {
+        Ok(Queued {
+            seq: r.get::<_, i64>(0)? as u32,
+            user_id: r.get::<_, i64>(1)? as u64,
+            phone: r.get::<_, Option<String>>(2)?.unwrap_or_default(),
+            payload: r.get::<_, Option<String>>(3)?.unwrap_or_default().into(),
         })
-        .map_err(sql)?;
-    rows.collect::<rusqlite::Result<_>>().map_err(sql)
+    })?;
+    rows.collect::<rusqlite::Result<_>>()
+        .map_err(AppError::from)
 }
 
 /// Claims what may be sent of `batch`: each row still `pending` becomes `sending`, or `skipped`
@@ -128,23 +121,17 @@ pub(crate) fn claim(
     batch: Vec<Queued>,
     now_ms: i64,
 ) -> AppResult<(Vec<Queued>, u32)> {
-    let mut take = conn
-        .prepare_cached(
-            "UPDATE campaign_recipients SET state = 'sending', attempts = attempts + 1, updated_at = ?3
+    let mut take = conn.prepare_cached(
+        "UPDATE campaign_recipients SET state = 'sending', attempts = attempts + 1, updated_at = ?3
              WHERE campaign_id = ?1 AND seq = ?2 AND state = 'pending'",
-        )
-        .map_err(sql)?;
+    )?;
     let checked = !c.test && c.blackout_days > 0;
     let mut send = Vec::with_capacity(batch.len());
     let mut skipped = 0;
     if !checked {
         for q in batch {
             // Only a row still pending is claimed (cancelled, or claimed by another runner: left).
-            if take
-                .execute(params![c.campaign_id, q.seq, now_ms])
-                .map_err(sql)?
-                == 1
-            {
+            if take.execute(params![c.campaign_id, q.seq, now_ms])? == 1 {
                 send.push(q);
             }
         }
@@ -164,22 +151,13 @@ pub(crate) fn claim(
                AND k.fingerprint = ?2 AND k.id <> ?3 AND k.test = 0
              LIMIT 1",
         )
-        .map_err(sql)?;
-    // The message reached the user or the number in another campaign within the window.
-    let mut reached = conn
-        .prepare_cached(
-            "SELECT EXISTS (SELECT 1 FROM blackout WHERE fingerprint = ?1 AND user_id = ?2
-                              AND sent_at >= ?4 AND campaign_id IS NOT ?5)
-                 OR EXISTS (SELECT 1 FROM blackout WHERE fingerprint = ?1 AND phone = ?3
-                              AND sent_at >= ?4 AND campaign_id IS NOT ?5)",
-        )
-        .map_err(sql)?;
+        ?;
     let mut skip = conn
         .prepare_cached(
             "UPDATE campaign_recipients SET state = 'skipped', reason = 'blackout', error = ?3, updated_at = ?4
              WHERE campaign_id = ?1 AND seq = ?2 AND state = 'pending'",
         )
-        .map_err(sql)?;
+        ?;
     for q in batch {
         let other: Option<String> = in_flight
             .query_row(
@@ -192,18 +170,20 @@ pub(crate) fn claim(
                 ],
                 |r| r.get(0),
             )
-            .optional()
-            .map_err(sql)?;
+            .optional()?;
         let why = match other {
             Some(other) => Some(format!(
                 "The campaign {other} is sending the same message to this recipient right now: blacked out."
             )),
-            None if reached
-                .query_row(
-                    params![c.fingerprint, q.user_id as i64, q.phone, since, c.campaign_id],
-                    |r| r.get::<_, bool>(0),
-                )
-                .map_err(sql)? =>
+            // The message reached the user or the number in another campaign within the window.
+            None if blackout::reached_since(
+                conn,
+                c.fingerprint,
+                q.user_id,
+                &q.phone,
+                since,
+                &c.campaign_id,
+            )? =>
             {
                 // Rare: reached. An override made by hand lets through what was sent before it.
                 let overridden_at: i64 = conn
@@ -212,7 +192,7 @@ pub(crate) fn claim(
                         params![c.campaign_id, q.seq],
                         |r| r.get(0),
                     )
-                    .map_err(sql)?;
+                    ?;
                 Reached::find(
                     conn,
                     c.fingerprint,
@@ -226,16 +206,10 @@ pub(crate) fn claim(
             None => None,
         };
         if let Some(why) = why {
-            skipped += skip
-                .execute(params![c.campaign_id, q.seq, why, now_ms])
-                .map_err(sql)? as u32;
+            skipped += skip.execute(params![c.campaign_id, q.seq, why, now_ms])? as u32;
             continue;
         }
-        if take
-            .execute(params![c.campaign_id, q.seq, now_ms])
-            .map_err(sql)?
-            == 1
-        {
+        if take.execute(params![c.campaign_id, q.seq, now_ms])? == 1 {
             send.push(q);
         }
     }
@@ -255,62 +229,46 @@ pub(crate) fn record(
             "UPDATE campaign_recipients SET state = 'sent', notification_id = ?3, error = NULL, updated_at = ?4
              WHERE campaign_id = ?1 AND seq = ?2 AND state = 'sending'",
         )
-        .map_err(sql)?;
-    let mut not_sent = conn
-        .prepare_cached(
-            "UPDATE campaign_recipients SET state = ?3, error = ?4, updated_at = ?5
+        ?;
+    let mut not_sent = conn.prepare_cached(
+        "UPDATE campaign_recipients SET state = ?3, error = ?4, updated_at = ?5
              WHERE campaign_id = ?1 AND seq = ?2 AND state = 'sending'",
-        )
-        .map_err(sql)?;
-    let mut ledger = conn
-        .prepare_cached(
-            "INSERT INTO blackout (user_id, phone, fingerprint, sent_at, campaign_id, state)
-             VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
-        )
-        .map_err(sql)?;
+    )?;
     for o in outcomes {
         let (changed, reached) = match &o.landed {
             Landed::Sent(id) => (
-                sent.execute(params![c.campaign_id, o.seq, id, now_ms])
-                    .map_err(sql)?,
+                sent.execute(params![c.campaign_id, o.seq, id, now_ms])?,
                 Some("sent"),
             ),
             Landed::Failed(why) => (
-                not_sent
-                    .execute(params![c.campaign_id, o.seq, "failed", why, now_ms])
-                    .map_err(sql)?,
+                not_sent.execute(params![c.campaign_id, o.seq, "failed", why, now_ms])?,
                 None,
             ),
             Landed::Unknown(why) => (
-                not_sent
-                    .execute(params![c.campaign_id, o.seq, "unknown", why, now_ms])
-                    .map_err(sql)?,
+                not_sent.execute(params![c.campaign_id, o.seq, "unknown", why, now_ms])?,
                 Some("unknown"),
             ),
             Landed::NotSent => {
-                not_sent
-                    .execute(params![
-                        c.campaign_id,
-                        o.seq,
-                        "pending",
-                        None::<String>,
-                        now_ms
-                    ])
-                    .map_err(sql)?;
+                not_sent.execute(params![
+                    c.campaign_id,
+                    o.seq,
+                    "pending",
+                    None::<String>,
+                    now_ms
+                ])?;
                 continue;
             }
         };
         if let (1, Some(state), false) = (changed, reached, c.test) {
-            ledger
-                .execute(params![
-                    o.user_id as i64,
-                    o.phone,
-                    c.fingerprint,
-                    now_ms,
-                    c.campaign_id,
-                    state
-                ])
-                .map_err(sql)?;
+            blackout::record_blackout(
+                conn,
+                o.user_id,
+                &o.phone,
+                c.fingerprint,
+                now_ms,
+                Some(&c.campaign_id),
+                state,
+            )?;
         }
     }
     Ok(())
@@ -323,21 +281,30 @@ pub(crate) fn recover_in_flight(
     campaign_id: &str,
     now_ms: i64,
 ) -> AppResult<u32> {
-    conn.execute(
-        "INSERT INTO blackout (user_id, phone, fingerprint, sent_at, campaign_id, state)
-         SELECT r.user_id, r.phone, k.fingerprint, COALESCE(r.updated_at, ?2), r.campaign_id, 'unknown'
-         FROM campaign_recipients r JOIN campaigns k ON k.id = r.campaign_id
-         WHERE r.campaign_id = ?1 AND r.state = 'sending' AND k.test = 0 AND r.phone IS NOT NULL",
-        params![campaign_id, now_ms],
-    )
-    .map_err(sql)?;
-    let n = conn
-        .execute(
-            "UPDATE campaign_recipients SET state = 'unknown', updated_at = ?2, error = ?3
+    let left: Vec<(i64, String, i64, Option<i64>)> = conn
+        .prepare(
+            "SELECT r.user_id, r.phone, k.fingerprint, r.updated_at
+             FROM campaign_recipients r JOIN campaigns k ON k.id = r.campaign_id
+             WHERE r.campaign_id = ?1 AND r.state = 'sending' AND k.test = 0 AND r.phone IS NOT NULL",
+        )?
+        .query_map([campaign_id], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?)))?
+        .collect::<rusqlite::Result<_>>()?;
+    for (user_id, phone, fingerprint, claimed_at) in left {
+        blackout::record_blackout(
+            conn,
+            user_id as u64,
+            &phone,
+            fingerprint,
+            claimed_at.unwrap_or(now_ms),
+            Some(campaign_id),
+            "unknown",
+        )?;
+    }
+    let n = conn.execute(
+        "UPDATE campaign_recipients SET state = 'unknown', updated_at = ?2, error = ?3
              WHERE campaign_id = ?1 AND state = 'sending'",
-            params![campaign_id, now_ms, INTERRUPTED],
-        )
-        .map_err(sql)?;
+        params![campaign_id, now_ms, INTERRUPTED],
+    )?;
     Ok(n as u32)
 }
 
@@ -351,7 +318,7 @@ pub(crate) fn fill_elsewhere(conn: &Connection, fingerprint: i64) -> AppResult<(
          CREATE INDEX IF NOT EXISTS temp.elsewhere_by_user ON elsewhere (user_id);
          DELETE FROM temp.elsewhere;",
     )
-    .map_err(sql)?;
+    ?;
     conn.execute(
         "INSERT INTO temp.elsewhere (phone, user_id, campaign_id)
          SELECT r.phone, r.user_id, r.campaign_id FROM campaign_recipients r
@@ -359,8 +326,7 @@ pub(crate) fn fill_elsewhere(conn: &Connection, fingerprint: i64) -> AppResult<(
                                  AND status NOT IN ('completed', 'cancelled'))
            AND r.state IN ('pending', 'sending')",
         [fingerprint],
-    )
-    .map_err(sql)?;
+    )?;
     Ok(())
 }
 
@@ -370,8 +336,7 @@ pub(crate) fn cancel_pending(conn: &Connection, campaign_id: &str, now_ms: i64) 
         "UPDATE campaign_recipients SET state = 'skipped', reason = 'cancelled', updated_at = ?2
          WHERE campaign_id = ?1 AND state = 'pending'",
         params![campaign_id, now_ms],
-    )
-    .map_err(sql)?;
+    )?;
     Ok(())
 }
 
@@ -501,7 +466,7 @@ mod tests {
     }
 
     fn record_blackout_for(conn: &Connection, user: u64, phone: &str, at: i64, campaign: &str) {
-        crate::audience::record_blackout(conn, user, phone, 7, at, Some(campaign), "sent").unwrap();
+        crate::blackout::record_blackout(conn, user, phone, 7, at, Some(campaign), "sent").unwrap();
     }
 
     #[test]

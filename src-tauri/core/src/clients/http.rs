@@ -16,120 +16,14 @@
 //! Waiting goes through a [`Sleeper`], which also keeps the time the gate is measured in, so tests
 //! assert the waits instead of sleeping them.
 
-use futures_util::future::BoxFuture;
+pub use super::gate::{
+    gate_for, Pace, Pacer, RateGate, RatePacer, RecordingSleeper, Sleeper, TokioSleeper,
+};
+
 use rand::Rng;
 use reqwest::{header, Method, RequestBuilder, Response, StatusCode};
-use std::collections::HashMap;
-use std::sync::{Arc, LazyLock, Mutex};
-use std::time::{Duration, Instant, SystemTime};
-
-/// Waits, and tells the time waits are measured in; the real one sleeps, the test ones record
-/// (and move their own time by what they were asked to wait).
-pub trait Sleeper: Send + Sync {
-    fn sleep(&self, d: Duration) -> BoxFuture<'static, ()>;
-
-    fn now(&self) -> Instant {
-        Instant::now()
-    }
-}
-
-#[derive(Debug, Default, Clone, Copy)]
-pub struct TokioSleeper;
-
-impl Sleeper for TokioSleeper {
-    fn sleep(&self, d: Duration) -> BoxFuture<'static, ()> {
-        Box::pin(tokio::time::sleep(d))
-    }
-}
-
-/// Records every wait and returns at once; its time moves by the waits (for tests).
-#[derive(Debug, Clone)]
-pub struct RecordingSleeper {
-    pub waits: Arc<Mutex<Vec<Duration>>>,
-    origin: Instant,
-}
-
-impl Default for RecordingSleeper {
-    fn default() -> Self {
-        RecordingSleeper {
-            waits: Arc::default(),
-            origin: Instant::now(),
-        }
-    }
-}
-
-impl RecordingSleeper {
-    pub fn waits(&self) -> Vec<Duration> {
-        self.waits.lock().unwrap_or_else(|e| e.into_inner()).clone()
-    }
-}
-
-impl Sleeper for RecordingSleeper {
-    fn sleep(&self, d: Duration) -> BoxFuture<'static, ()> {
-        self.waits.lock().unwrap_or_else(|e| e.into_inner()).push(d);
-        Box::pin(async {})
-    }
-
-    fn now(&self) -> Instant {
-        self.origin + self.waits().iter().sum::<Duration>()
-    }
-}
-
-/// Where the requests of one service and credential wait together (see the module's doc).
-#[derive(Debug, Default)]
-pub struct RateGate {
-    /// Closed until then.
-    open_at: Mutex<Option<Instant>>,
-}
-
-impl RateGate {
-    fn open_at(&self) -> Option<Instant> {
-        *self.open_at.lock().unwrap_or_else(|e| e.into_inner())
-    }
-
-    /// How long it stays closed after `now`, if it is closed.
-    pub fn closed_for(&self, now: Instant) -> Option<Duration> {
-        self.open_at()
-            .and_then(|t| t.checked_duration_since(now))
-            .filter(|d| !d.is_zero())
-    }
-
-    /// Closes it until `now + d` (a later time already set wins).
-    pub fn close_until(&self, now: Instant, d: Duration) {
-        let until = now + d;
-        let mut open_at = self.open_at.lock().unwrap_or_else(|e| e.into_inner());
-        if open_at.is_none_or(|t| t < until) {
-            *open_at = Some(until);
-        }
-    }
-
-    /// Waits until it is open (again, if a later 429 closed it meanwhile).
-    async fn pass(&self, sleeper: &dyn Sleeper) {
-        let mut waited_for = None;
-        while let Some(until) = self.open_at() {
-            let now = sleeper.now();
-            if until <= now || waited_for == Some(until) {
-                return;
-            }
-            waited_for = Some(until);
-            sleeper.sleep(until - now).await;
-        }
-    }
-}
-
-/// The gates of this process, by service and credential.
-static GATES: LazyLock<Mutex<HashMap<String, Arc<RateGate>>>> = LazyLock::new(Default::default);
-
-/// The one gate of `key` (a service, its base URL and the credential it limits: the Zendesk
-/// account, the Sunshine Conversations app).
-pub fn gate_for(key: &str) -> Arc<RateGate> {
-    GATES
-        .lock()
-        .unwrap_or_else(|e| e.into_inner())
-        .entry(key.to_string())
-        .or_default()
-        .clone()
-}
+use std::sync::Arc;
+use std::time::{Duration, SystemTime};
 
 /// Why a response's body was not taken.
 #[derive(Debug)]
@@ -199,18 +93,6 @@ impl StopSignal {
     async fn raised(&self) {
         let mut rx = self.0.clone();
         let _ = rx.wait_for(|stopped| *stopped).await;
-    }
-}
-
-/// The pace a run keeps (its rate limiter). A request tried again — after a 429's window, or a
-/// connection never made — waits for its turn like a new one, so the run's rate holds after the
-/// window too instead of every held request leaving at once.
-#[derive(Clone)]
-pub struct Pace(pub Arc<governor::DefaultDirectRateLimiter>);
-
-impl Pace {
-    async fn ready(&self) {
-        self.0.until_ready().await
     }
 }
 

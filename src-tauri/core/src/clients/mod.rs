@@ -2,6 +2,7 @@
 //! Sunshine Conversations hosts) from their documented shapes; the sandbox is only one server
 //! they are tested against. Base URLs are configuration.
 
+pub mod gate;
 pub mod http;
 pub mod sunshine;
 pub mod zendesk;

@@ -44,6 +44,12 @@ pub enum StorageError {
     Sql(#[from] rusqlite::Error),
 }
 
+impl From<rusqlite::Error> for AppError {
+    fn from(e: rusqlite::Error) -> Self {
+        StorageError::Sql(e).into()
+    }
+}
+
 impl From<StorageError> for AppError {
     fn from(e: StorageError) -> Self {
         match &e {

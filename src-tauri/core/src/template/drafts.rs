@@ -3,7 +3,8 @@
 
 use super::{sanitize_name, Template};
 use crate::error::{AppError, AppResult, ErrorCode};
-use crate::storage::{Database, StorageError};
+use crate::storage::Database;
+use crate::workspace::Workspace;
 use rusqlite::{params, OptionalExtension};
 use serde::{Deserialize, Serialize};
 use specta::Type;
@@ -33,10 +34,6 @@ fn row_to_draft(id: String, json: String, created: i64, updated: i64) -> AppResu
     })
 }
 
-fn sql(e: rusqlite::Error) -> AppError {
-    StorageError::Sql(e).into()
-}
-
 /// Saves a draft: a new one when `id` is None, else replaces that draft (its creation time kept).
 pub fn save(db: &Database, id: Option<&str>, template: &Template, now_ms: i64) -> AppResult<Draft> {
     let json = serde_json::to_string(template).map_err(AppError::internal)?;
@@ -47,7 +44,7 @@ pub fn save(db: &Database, id: Option<&str>, template: &Template, now_ms: i64) -
                     "UPDATE templates SET name = ?2, body = ?3, updated_at = ?4 WHERE id = ?1",
                     params![id, template.name, json, now_ms],
                 )
-                .map_err(sql)?;
+                ?;
             if changed == 0 {
                 return Err(AppError::new(
                     ErrorCode::NotFound,
@@ -62,7 +59,7 @@ pub fn save(db: &Database, id: Option<&str>, template: &Template, now_ms: i64) -
                 "INSERT INTO templates (id, name, body, created_at, updated_at) VALUES (?1, ?2, ?3, ?4, ?4)",
                 params![id, template.name, json, now_ms],
             )
-            .map_err(sql)?;
+            ?;
             Ok(id)
         }
     })?;
@@ -77,8 +74,7 @@ pub fn get(db: &Database, id: &str) -> AppResult<Draft> {
             [id],
             |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?)),
         )
-        .optional()
-        .map_err(sql)?;
+        .optional()?;
     match row {
         Some((id, json, c, u)) => row_to_draft(id, json, c, u),
         None => Err(AppError::new(
@@ -91,17 +87,13 @@ pub fn get(db: &Database, id: &str) -> AppResult<Draft> {
 /// Every local template, most recently edited first.
 pub fn list(db: &Database) -> AppResult<Vec<Draft>> {
     let conn = db.connection();
-    let mut stmt = conn
-        .prepare(
-            "SELECT id, body, created_at, updated_at FROM templates ORDER BY updated_at DESC, id",
-        )
-        .map_err(sql)?;
-    let rows = stmt
-        .query_map([], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?)))
-        .map_err(sql)?;
+    let mut stmt = conn.prepare(
+        "SELECT id, body, created_at, updated_at FROM templates ORDER BY updated_at DESC, id",
+    )?;
+    let rows = stmt.query_map([], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?)))?;
     let mut out = Vec::new();
     for row in rows {
-        let (id, json, c, u) = row.map_err(sql)?;
+        let (id, json, c, u) = row?;
         out.push(row_to_draft(id, json, c, u)?);
     }
     Ok(out)
@@ -109,9 +101,7 @@ pub fn list(db: &Database) -> AppResult<Vec<Draft>> {
 
 pub fn delete(db: &Database, id: &str) -> AppResult<()> {
     let n = db.write(|tx| {
-        let n = tx
-            .execute("DELETE FROM templates WHERE id = ?1", [id])
-            .map_err(sql)?;
+        let n = tx.execute("DELETE FROM templates WHERE id = ?1", [id])?;
         super::library::forget_submissions(tx, id)?;
         Ok(n)
     })?;
@@ -140,6 +130,24 @@ pub fn duplicate(db: &Database, id: &str, now_ms: i64) -> AppResult<Draft> {
         ..original.template
     };
     save(db, None, &copy, now_ms)
+}
+
+impl Workspace {
+    pub fn save_template(
+        &self,
+        id: Option<&str>,
+        t: &crate::template::Template,
+    ) -> AppResult<crate::template::drafts::Draft> {
+        crate::template::drafts::save(&self.db(), id, t, self.now_ms())
+    }
+
+    pub fn delete_template(&self, id: &str) -> AppResult<()> {
+        crate::template::drafts::delete(&self.db(), id)
+    }
+
+    pub fn duplicate_template(&self, id: &str) -> AppResult<crate::template::drafts::Draft> {
+        crate::template::drafts::duplicate(&self.db(), id, self.now_ms())
+    }
 }
 
 #[cfg(test)]

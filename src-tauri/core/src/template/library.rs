@@ -12,7 +12,8 @@ use super::Template;
 use crate::clients::sunshine::Template as RemoteTemplate;
 use crate::connect::IntegrationView;
 use crate::error::{AppError, AppResult};
-use crate::storage::{Database, StorageError};
+use crate::storage::Database;
+use crate::workspace::Workspace;
 use rusqlite::{params, Connection, OptionalExtension};
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
@@ -92,10 +93,6 @@ pub struct Library {
     pub syncs: Vec<SyncInfo>,
 }
 
-fn sql(e: rusqlite::Error) -> AppError {
-    StorageError::Sql(e).into()
-}
-
 /// What a submission is judged against: the template without the list of integrations it is for.
 pub fn fingerprint(t: &Template) -> String {
     let content = Template {
@@ -114,8 +111,7 @@ pub fn remember_integrations(db: &Database, list: &[IntegrationView]) -> AppResu
                 "INSERT INTO integrations (id, kind, name) VALUES (?1, ?2, ?3)
              ON CONFLICT (id) DO UPDATE SET kind = excluded.kind, name = excluded.name",
                 params![i.id, i.kind, i.name],
-            )
-            .map_err(sql)?;
+            )?;
         }
         Ok(())
     })
@@ -128,7 +124,7 @@ pub fn integration_kind(db: &Database, id: &str) -> AppResult<Option<String>> {
             r.get(0)
         })
         .optional()
-        .map_err(sql)
+        .map_err(AppError::from)
 }
 
 /// Replaces what is known of an integration's WhatsApp templates with a fresh list.
@@ -142,16 +138,14 @@ pub fn store_sync(
         tx.execute(
             "DELETE FROM remote_templates WHERE integration_id = ?1",
             [integration_id],
-        )
-        .map_err(sql)?;
+        )?;
         for t in templates {
             upsert_remote(tx, integration_id, t, now_ms)?;
         }
         tx.execute(
             "UPDATE integrations SET templates_synced_at = ?2 WHERE id = ?1",
             params![integration_id, now_ms],
-        )
-        .map_err(sql)?;
+        )?;
         Ok(())
     })
 }
@@ -182,7 +176,7 @@ fn upsert_remote(
             now_ms
         ],
     )
-    .map_err(sql)?;
+    ?;
     Ok(())
 }
 
@@ -210,7 +204,7 @@ pub fn record_submission(
             now_ms
         ],
     )
-    .map_err(sql)?;
+    ?;
         Ok(())
     })
 }
@@ -221,14 +215,12 @@ pub fn forget_remote(db: &Database, integration_id: &str, name: &str) -> AppResu
         tx.execute(
             "DELETE FROM remote_templates WHERE integration_id = ?1 AND name = ?2",
             params![integration_id, name],
-        )
-        .map_err(sql)?;
+        )?;
         tx.execute(
             "DELETE FROM template_submissions WHERE integration_id = ?1
            AND template_id IN (SELECT id FROM templates WHERE name = ?2)",
             params![integration_id, name],
-        )
-        .map_err(sql)?;
+        )?;
         Ok(())
     })
 }
@@ -238,8 +230,7 @@ pub(crate) fn forget_submissions(tx: &Connection, template_id: &str) -> AppResul
     tx.execute(
         "DELETE FROM template_submissions WHERE template_id = ?1",
         [template_id],
-    )
-    .map_err(sql)?;
+    )?;
     Ok(())
 }
 
@@ -258,7 +249,7 @@ pub fn remote(
             row_to_remote,
         )
         .optional()
-        .map_err(sql)
+        .map_err(AppError::from)
 }
 
 fn row_to_remote(r: &rusqlite::Row<'_>) -> rusqlite::Result<RemoteTemplate> {
@@ -286,25 +277,21 @@ pub fn library(db: &Database) -> AppResult<Library> {
     let mut known: HashMap<String, Known> = HashMap::new();
     let mut order: Vec<String> = Vec::new();
     {
-        let mut stmt = conn
-            .prepare(
-                "SELECT id, kind, name, templates_synced_at FROM integrations ORDER BY name, id",
-            )
-            .map_err(sql)?;
-        let rows = stmt
-            .query_map([], |r| {
-                Ok((
-                    r.get::<_, String>(0)?,
-                    Known {
-                        kind: r.get(1)?,
-                        name: r.get(2)?,
-                        synced_at: r.get(3)?,
-                    },
-                ))
-            })
-            .map_err(sql)?;
+        let mut stmt = conn.prepare(
+            "SELECT id, kind, name, templates_synced_at FROM integrations ORDER BY name, id",
+        )?;
+        let rows = stmt.query_map([], |r| {
+            Ok((
+                r.get::<_, String>(0)?,
+                Known {
+                    kind: r.get(1)?,
+                    name: r.get(2)?,
+                    synced_at: r.get(3)?,
+                },
+            ))
+        })?;
         for row in rows {
-            let (id, k) = row.map_err(sql)?;
+            let (id, k) = row?;
             order.push(id.clone());
             known.insert(id, k);
         }
@@ -317,24 +304,19 @@ pub fn library(db: &Database) -> AppResult<Library> {
                 "SELECT remote_id, name, language, category, status, rejected_reason, components, integration_id
                  FROM remote_templates ORDER BY name, language, integration_id",
             )
-            .map_err(sql)?;
-        let rows = stmt
-            .query_map([], |r| Ok((r.get::<_, String>(7)?, row_to_remote(r)?)))
-            .map_err(sql)?;
+            ?;
+        let rows = stmt.query_map([], |r| Ok((r.get::<_, String>(7)?, row_to_remote(r)?)))?;
         for row in rows {
-            remotes.push(row.map_err(sql)?);
+            remotes.push(row?);
         }
     }
     let mut submissions: HashMap<(String, String), String> = HashMap::new();
     {
         let mut stmt = conn
-            .prepare("SELECT template_id, integration_id, fingerprint FROM template_submissions")
-            .map_err(sql)?;
-        let rows = stmt
-            .query_map([], |r| Ok(((r.get(0)?, r.get(1)?), r.get(2)?)))
-            .map_err(sql)?;
+            .prepare("SELECT template_id, integration_id, fingerprint FROM template_submissions")?;
+        let rows = stmt.query_map([], |r| Ok(((r.get(0)?, r.get(1)?), r.get(2)?)))?;
         for row in rows {
-            let (k, v) = row.map_err(sql)?;
+            let (k, v) = row?;
             submissions.insert(k, v);
         }
     }
@@ -434,6 +416,30 @@ pub fn body_text(components: &serde_json::Value) -> String {
         .and_then(|c| c["text"].as_str())
         .unwrap_or_default()
         .to_string()
+}
+
+impl Workspace {
+    pub fn template_library(&self) -> AppResult<Library> {
+        library(&self.db())
+    }
+
+    pub fn template_by_name(&self, name: &str) -> AppResult<crate::template::drafts::Draft> {
+        let all = crate::template::drafts::list(&self.db())?;
+        let mut found = all.into_iter().filter(|d| d.template.name == name);
+        match (found.next(), found.next()) {
+            (Some(d), None) => Ok(d),
+            (Some(_), Some(_)) => Err(AppError::invalid_field(
+                "name",
+                format!("Several local templates are named {name}. Rename one in the designer."),
+            )),
+            (None, _) => Err(AppError::new(
+                crate::ErrorCode::NotFound,
+                format!(
+                    "There is no local template named {name}. `relay template list` shows them."
+                ),
+            )),
+        }
+    }
 }
 
 #[cfg(test)]

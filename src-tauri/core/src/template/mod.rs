@@ -9,6 +9,7 @@ pub mod convert;
 pub mod drafts;
 pub mod library;
 pub mod preview;
+pub mod publish;
 pub mod validate;
 
 use serde::{Deserialize, Serialize};

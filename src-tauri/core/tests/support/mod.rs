@@ -36,8 +36,8 @@ pub fn workspace_on(sb: &Sandbox) -> (Workspace, tempfile::TempDir) {
 /// The mapping of the parcel template used by the send tests and benchmark: `{{Ann}}` from the
 /// first name (fallback "there"), `{{Friday}}` the static text "Monday".
 #[allow(dead_code)] // not every test crate that includes this module sends
-pub fn parcel_mapping() -> Vec<relay_core::audience::mapping::ValueMapping> {
-    use relay_core::audience::mapping::{ValueMapping, ValueSource};
+pub fn parcel_mapping() -> Vec<relay_core::message::mapping::ValueMapping> {
+    use relay_core::message::mapping::{ValueMapping, ValueSource};
     vec![
         ValueMapping {
             source: ValueSource::Field {

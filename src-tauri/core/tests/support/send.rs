@@ -1,7 +1,7 @@
 //! What the send tests share: a sandbox that approves at once, a workspace with a template
 //! submitted and an audience fetched, the sandbox's log and its fault knobs.
 
-use relay_core::audience::run::MessageSpec;
+use relay_core::message::MessageSpec;
 use relay_core::template::Template;
 use relay_core::workspace::Workspace;
 use relay_sandbox::{Faults, Sandbox, SandboxConfig};

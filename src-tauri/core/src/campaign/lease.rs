@@ -14,9 +14,9 @@
 //!   one, for an instant, and only when the lease is alive; the exclusive takers retry for a
 //!   moment, so a probe never makes a resume or a cancel fail.
 
-use super::{ledger, not_found};
+use super::ledger;
+use super::store::not_found;
 use crate::error::{AppError, AppResult, ErrorCode};
-use crate::storage::StorageError;
 use crate::workspace::Workspace;
 use rusqlite::{params, Connection, OptionalExtension};
 use std::collections::HashSet;
@@ -26,10 +26,6 @@ use std::time::Duration;
 
 /// A runner holds a campaign this long without a heartbeat; it renews every third of it.
 pub const LEASE_MS: i64 = 15_000;
-
-fn sql(e: rusqlite::Error) -> AppError {
-    StorageError::Sql(e).into()
-}
 
 /// The lock files this process holds, by path.
 static HELD: LazyLock<Mutex<HashSet<PathBuf>>> = LazyLock::new(Default::default);
@@ -158,8 +154,7 @@ fn check_takeover(conn: &Connection, id: &str, host: &str, now_ms: i64) -> AppRe
             params![id, now_ms, host],
             |r| r.get(0),
         )
-        .optional()
-        .map_err(sql)?;
+        .optional()?;
     match free {
         None => Err(not_found(id)),
         Some(true) => Ok(()),
@@ -183,8 +178,7 @@ pub(crate) fn acquire(
              pause_reason = NULL, started_at = COALESCE(started_at, ?5)
          WHERE id = ?1",
         params![id, runner, host, now_ms + LEASE_MS, now_ms],
-    )
-    .map_err(sql)?;
+    )?;
     ledger::recover_in_flight(conn, id, now_ms)
 }
 
@@ -196,8 +190,7 @@ fn refused(conn: &Connection, id: &str, now_ms: i64) -> AppResult<AppError> {
             [id],
             |r| Ok((r.get(0)?, r.get(1)?)),
         )
-        .optional()
-        .map_err(sql)?;
+        .optional()?;
     let Some((host, until)) = holder else {
         return Ok(not_found(id));
     };
@@ -213,12 +206,10 @@ fn refused(conn: &Connection, id: &str, now_ms: i64) -> AppResult<AppError> {
 
 /// The heartbeat: extends the lease, or fails if another runner took it over.
 pub(crate) fn renew(conn: &Connection, id: &str, runner: &str, now_ms: i64) -> AppResult<()> {
-    let n = conn
-        .execute(
-            "UPDATE campaigns SET lease_until = ?3 WHERE id = ?1 AND runner = ?2",
-            params![id, runner, now_ms + LEASE_MS],
-        )
-        .map_err(sql)?;
+    let n = conn.execute(
+        "UPDATE campaigns SET lease_until = ?3 WHERE id = ?1 AND runner = ?2",
+        params![id, runner, now_ms + LEASE_MS],
+    )?;
     if n == 0 {
         return Err(AppError::new(
             ErrorCode::Internal,
@@ -240,14 +231,12 @@ pub(crate) fn release(
     now_ms: i64,
 ) -> AppResult<bool> {
     let finished = matches!(status, "completed" | "cancelled").then_some(now_ms);
-    let n = conn
-        .execute(
-            "UPDATE campaigns SET status = ?3, pause_reason = ?4, finished_at = ?5, runner = NULL,
+    let n = conn.execute(
+        "UPDATE campaigns SET status = ?3, pause_reason = ?4, finished_at = ?5, runner = NULL,
                  runner_host = NULL, lease_until = NULL
              WHERE id = ?1 AND runner = ?2",
-            params![id, runner, status, reason, finished],
-        )
-        .map_err(sql)?;
+        params![id, runner, status, reason, finished],
+    )?;
     Ok(n == 1)
 }
 
@@ -280,8 +269,7 @@ impl Workspace {
                      runner = NULL, runner_host = NULL, lease_until = NULL
                  WHERE id = ?1",
                 params![id, now],
-            )
-            .map_err(sql)?;
+            )?;
             Ok(())
         })?;
         tracing::info!(campaign = %id, "campaign cancelled");

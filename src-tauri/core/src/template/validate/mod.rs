@@ -1,53 +1,18 @@
 //! The template validator: pure, table-driven, every number in [`LIMITS`]. It returns errors
 //! (which block submission) and warnings, each with a stable code and the field it concerns, so
-//! the designer can point at the field. Sources: research/formats.md §1 (Meta) and §4 (SMS).
+//! the designer can point at the field. Each part of a template has its file: `header`, `body` (with what each channel drops), `sms`, `buttons`; `limits` holds the numbers.
 
-use super::convert::{convert, Channel};
-use super::{
-    languages, placeholders, positional, sanitize_name, ButtonKind, Category, HeaderKind, Template,
-};
+mod body;
+mod buttons;
+mod header;
+mod limits;
+mod sms;
+
+pub use limits::{Limits, LIMITS};
+
+use super::{languages, sanitize_name, Category, Template};
 use serde::{Deserialize, Serialize};
 use specta::Type;
-
-/// Every limit the validator applies, in one place (Meta changes them: keep them here).
-#[derive(Debug, Clone, Copy)]
-pub struct Limits {
-    pub name_max: usize,
-    pub header_text_max: usize,
-    pub header_values_max: usize,
-    pub body_max: usize,
-    pub footer_max: usize,
-    pub button_text_max: usize,
-    pub url_max: usize,
-    pub phone_max: usize,
-    pub url_buttons_max: usize,
-    pub phone_buttons_max: usize,
-    pub quick_replies_max: usize,
-    pub buttons_max: usize,
-    pub body_newlines_max: usize,
-    pub spaces_max: usize,
-    pub marketing_body_warn: usize,
-    pub sms_max: usize,
-}
-
-pub const LIMITS: Limits = Limits {
-    name_max: 512,
-    header_text_max: 60,
-    header_values_max: 1,
-    body_max: 1024,
-    footer_max: 60,
-    button_text_max: 25,
-    url_max: 2000,
-    phone_max: 20,
-    url_buttons_max: 2,
-    phone_buttons_max: 1,
-    quick_replies_max: 10,
-    buttons_max: 10,
-    body_newlines_max: 2,
-    spaces_max: 4,
-    marketing_body_warn: 550,
-    sms_max: 1600,
-};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, Type)]
 #[serde(rename_all = "snake_case")]
@@ -71,10 +36,10 @@ pub struct Issue {
     pub channel: Option<String>,
 }
 
-struct Out(Vec<Issue>);
+pub(super) struct Out(Vec<Issue>);
 
 impl Out {
-    fn push(
+    pub(super) fn push(
         &mut self,
         severity: Severity,
         code: &str,
@@ -90,15 +55,15 @@ impl Out {
             channel: channel.map(str::to_string),
         });
     }
-    fn err(&mut self, code: &str, field: &str, message: String) {
+    pub(super) fn err(&mut self, code: &str, field: &str, message: String) {
         self.push(Severity::Error, code, field, None, message);
     }
-    fn warn(&mut self, code: &str, field: &str, message: String) {
+    pub(super) fn warn(&mut self, code: &str, field: &str, message: String) {
         self.push(Severity::Warning, code, field, None, message);
     }
 }
 
-fn len(s: &str) -> usize {
+pub(super) fn len(s: &str) -> usize {
     s.chars().count()
 }
 
@@ -107,7 +72,6 @@ pub fn validate(t: &Template, whatsapp: bool, sms: bool) -> Vec<Issue> {
     let mut out = Out(Vec::new());
     let l = LIMITS;
 
-    // Name.
     let (clean, changes) = sanitize_name(&t.name);
     if clean.is_empty() {
         out.err(
@@ -163,234 +127,11 @@ pub fn validate(t: &Template, whatsapp: bool, sms: bool) -> Vec<Issue> {
         }
     }
 
-    // Header.
-    match t.header.kind {
-        HeaderKind::None => {}
-        HeaderKind::Text => {
-            let text = &t.header.text;
-            if text.trim().is_empty() {
-                out.err(
-                    "header_text_required",
-                    "header.text",
-                    "Write the header text, or choose no header.".into(),
-                );
-            }
-            match placeholders(text) {
-                Err(e) => out.err("header_value_malformed", "header.text", e),
-                Ok(ps) => {
-                    if ps.len() > l.header_values_max {
-                        out.err(
-                            "header_too_many_values",
-                            "header.text",
-                            format!(
-                                "A header may have at most {} dynamic value.",
-                                l.header_values_max
-                            ),
-                        );
-                    }
-                    let positional_len = positional(text, 1)
-                        .map(|(p, _)| len(&p))
-                        .unwrap_or(len(text));
-                    if positional_len > l.header_text_max {
-                        out.err(
-                            "header_too_long",
-                            "header.text",
-                            format!(
-                                "{positional_len} characters: a header holds at most {}.",
-                                l.header_text_max
-                            ),
-                        );
-                    }
-                }
-            }
-            if text.contains('\n') {
-                out.err(
-                    "header_multiline",
-                    "header.text",
-                    "A header is a single line.".into(),
-                );
-            }
-            if text.contains(['*', '_', '~', '`']) {
-                out.err(
-                    "header_formatting",
-                    "header.text",
-                    "Headers cannot be formatted: remove * _ ~ and `.".into(),
-                );
-            }
-        }
-        HeaderKind::Image | HeaderKind::Video | HeaderKind::Document => {
-            let url = t.header.url.trim();
-            match url::Url::parse(url) {
-                Ok(u) if u.scheme() == "https" => {
-                    let path = u.path().to_ascii_lowercase();
-                    let expected: &[&str] = match t.header.kind {
-                        HeaderKind::Image => &[".jpg", ".jpeg", ".png"],
-                        HeaderKind::Video => &[".mp4", ".3gp"],
-                        _ => &[".pdf"],
-                    };
-                    if !expected.iter().any(|e| path.ends_with(e)) {
-                        out.warn(
-                            "header_media_type",
-                            "header.url",
-                            format!("WhatsApp expects {} for this header; check that the link serves such a file.", expected.join(", ")),
-                        );
-                    }
-                }
-                _ => out.err(
-                    "header_url_invalid",
-                    "header.url",
-                    "Give the media as an https:// link that anyone can open.".into(),
-                ),
-            }
-        }
-    }
-
-    // Body.
-    let body = &t.body;
-    if body.trim().is_empty() {
-        out.err("body_required", "body", "Write the message body.".into());
-    }
-    match placeholders(body) {
-        Err(e) => out.err("body_value_malformed", "body", e),
-        Ok(ps) => {
-            let trimmed = body.trim();
-            if let Some(first) = ps.first() {
-                if body[..first.start].trim().is_empty() {
-                    out.err(
-                        "body_starts_with_value",
-                        "body",
-                        "The body may not start with a dynamic value: add words before it.".into(),
-                    );
-                }
-            }
-            if let Some(last) = ps.last() {
-                let after = body[last.end..].trim();
-                if after.chars().all(|c| c.is_ascii_punctuation()) && !trimmed.is_empty() {
-                    out.err("body_ends_with_value", "body", "The body may not end with a dynamic value (punctuation after it does not count): add words after it.".into());
-                }
-            }
-            for pair in ps.windows(2) {
-                if body[pair[0].end..pair[1].start].trim().is_empty() {
-                    out.err(
-                        "body_adjacent_values",
-                        "body",
-                        format!(
-                            "{{{{{}}}}} and {{{{{}}}}} are side by side: put words between them.",
-                            pair[0].example, pair[1].example
-                        ),
-                    );
-                }
-            }
-            let words = positional(body, 1)
-                .map(|(p, _)| p.split_whitespace().filter(|w| !w.contains("{{")).count())
-                .unwrap_or(0);
-            if !ps.is_empty() && words < 2 * ps.len() + 1 {
-                out.warn(
-                    "body_too_many_values",
-                    "body",
-                    format!("{} dynamic values for {words} other words: Meta often rejects templates with fewer than {} words around the values.", ps.len(), 2 * ps.len() + 1),
-                );
-            }
-        }
-    }
-    if body.contains('\t') {
-        out.err(
-            "body_tab",
-            "body",
-            "Tabs are not allowed: use spaces.".into(),
-        );
-    }
-    if body.contains(&" ".repeat(l.spaces_max + 1)) {
-        out.err(
-            "body_spaces",
-            "body",
-            format!(
-                "More than {} spaces in a row are not allowed.",
-                l.spaces_max
-            ),
-        );
-    }
-    if body.contains(&"\n".repeat(l.body_newlines_max + 1)) {
-        out.err(
-            "body_blank_lines",
-            "body",
-            "At most one empty line between paragraphs.".into(),
-        );
-    }
-    if whatsapp {
-        let (wa, dropped) = convert(body, Channel::WhatsApp);
-        // What Meta receives, escapes of literal markers included.
-        let wa_len = positional(&wa, 1).map(|(p, _)| len(&p)).unwrap_or(len(&wa));
-        if wa_len > l.body_max {
-            out.push(
-                Severity::Error,
-                "body_too_long",
-                "body",
-                Some("whatsapp"),
-                format!(
-                    "{wa_len} characters: a WhatsApp body holds at most {}.",
-                    l.body_max
-                ),
-            );
-        }
-        if t.category == Category::Marketing && wa_len > l.marketing_body_warn {
-            out.push(
-                Severity::Warning,
-                "body_long_marketing",
-                "body",
-                Some("whatsapp"),
-                format!(
-                    "WhatsApp folds long marketing messages; keep them under {} characters.",
-                    l.marketing_body_warn
-                ),
-            );
-        }
-        for d in dropped {
-            out.push(
-                Severity::Warning,
-                &format!("body_{}_dropped", d.what),
-                "body",
-                Some("whatsapp"),
-                d.message,
-            );
-        }
-    }
+    header::check(t, &mut out);
+    body::check(t, whatsapp, &mut out);
     if sms {
-        let (text, dropped) = convert(body, Channel::Sms);
-        let full = super::fill(
-            &format!("{}{}", text, super::preview::sms_buttons(&t.buttons)),
-            &[],
-        );
-        if len(&full) > l.sms_max {
-            out.push(Severity::Error, "sms_too_long", "body", Some("sms"), format!("{} characters with the examples: an SMS holds at most {} (Twilio error 21617).", len(&full), l.sms_max));
-        }
-        for d in dropped {
-            out.push(
-                Severity::Warning,
-                &format!("body_{}_dropped", d.what),
-                "body",
-                Some("sms"),
-                d.message,
-            );
-        }
-        let info = crate::sms::analyze(&full);
-        if info.encoding == crate::sms::SmsEncoding::Ucs2 && !info.non_gsm.is_empty() {
-            let chars: Vec<&str> = info.non_gsm.iter().map(|c| c.char.as_str()).collect();
-            out.push(
-                Severity::Warning,
-                "sms_ucs2",
-                "body",
-                Some("sms"),
-                format!(
-                    "{} force UCS-2: {} segment(s) of 67 characters instead of 153.",
-                    chars.join(" "),
-                    info.segments
-                ),
-            );
-        }
+        sms::check(t, &mut out);
     }
-
-    // Footer.
     if !t.footer.is_empty() {
         if len(&t.footer) > l.footer_max {
             out.err(
@@ -419,127 +160,7 @@ pub fn validate(t: &Template, whatsapp: bool, sms: bool) -> Vec<Issue> {
         }
     }
 
-    // Buttons.
-    let count = |k: ButtonKind| t.buttons.iter().filter(|b| b.kind == k).count();
-    let (urls, phones, replies) = (
-        count(ButtonKind::Url),
-        count(ButtonKind::Phone),
-        count(ButtonKind::QuickReply),
-    );
-    if replies > 0 && urls + phones > 0 {
-        out.err(
-            "buttons_mixed",
-            "buttons",
-            "Use calls to action (links, a phone call) or quick replies, not both in one template."
-                .into(),
-        );
-    }
-    if urls > l.url_buttons_max {
-        out.err(
-            "buttons_too_many_urls",
-            "buttons",
-            format!("At most {} link buttons.", l.url_buttons_max),
-        );
-    }
-    if phones > l.phone_buttons_max {
-        out.err(
-            "buttons_too_many_phones",
-            "buttons",
-            format!("At most {} phone button.", l.phone_buttons_max),
-        );
-    }
-    if replies > l.quick_replies_max {
-        out.err(
-            "buttons_too_many_replies",
-            "buttons",
-            format!("At most {} quick replies.", l.quick_replies_max),
-        );
-    }
-    if t.buttons.len() > l.buttons_max {
-        out.err(
-            "buttons_too_many",
-            "buttons",
-            format!("At most {} buttons.", l.buttons_max),
-        );
-    }
-    for (i, b) in t.buttons.iter().enumerate() {
-        let field = format!("buttons[{i}].text");
-        if b.text.trim().is_empty() {
-            out.err(
-                "button_text_required",
-                &field,
-                "Give the button a label.".into(),
-            );
-        } else if len(&b.text) > l.button_text_max {
-            out.err(
-                "button_text_too_long",
-                &field,
-                format!(
-                    "{} characters: a button label holds at most {}.",
-                    len(&b.text),
-                    l.button_text_max
-                ),
-            );
-        }
-        if b.text.contains("{{") || b.text.contains('\n') {
-            out.err(
-                "button_text_invalid",
-                &field,
-                "A button label is one line without dynamic values.".into(),
-            );
-        }
-        let vfield = format!("buttons[{i}].value");
-        match b.kind {
-            ButtonKind::Url => {
-                let v = b.value.trim();
-                if !v.starts_with("https://")
-                    || url::Url::parse(v.replace("{{", "").replace("}}", "").as_str()).is_err()
-                {
-                    out.err(
-                        "button_url_invalid",
-                        &vfield,
-                        "Give an https:// link.".into(),
-                    );
-                }
-                if len(v) > l.url_max {
-                    out.err(
-                        "button_url_too_long",
-                        &vfield,
-                        format!("At most {} characters.", l.url_max),
-                    );
-                }
-                match placeholders(v) {
-                    Ok(ps) if ps.len() > 1 => out.err("button_url_values", &vfield, "A link may have one dynamic value, at its end.".into()),
-                    Ok(ps) if ps.len() == 1 && ps[0].end != v.len() => {
-                        out.err("button_url_value_not_last", &vfield, "The dynamic value of a link must be at its very end (https://example.com/track/{{A-1042}}).".into())
-                    }
-                    Err(e) => out.err("button_url_values", &vfield, e),
-                    _ => {}
-                }
-            }
-            ButtonKind::Phone => {
-                let v = b.value.trim();
-                let valid = phonenumber::parse(None, v)
-                    .map(|p| phonenumber::is_valid(&p))
-                    .unwrap_or(false);
-                if !v.starts_with('+') || !valid {
-                    out.err(
-                        "button_phone_invalid",
-                        &vfield,
-                        "Give a phone number with + and the country code, e.g. +33612345678."
-                            .into(),
-                    );
-                } else if len(v) > l.phone_max {
-                    out.err(
-                        "button_phone_too_long",
-                        &vfield,
-                        format!("At most {} characters.", l.phone_max),
-                    );
-                }
-            }
-            ButtonKind::QuickReply => {}
-        }
-    }
+    buttons::check(t, &mut out);
     out.0
 }
 
@@ -551,7 +172,7 @@ pub fn has_errors(issues: &[Issue]) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::template::{Button, Header};
+    use crate::template::{Button, ButtonKind, Header, HeaderKind};
 
     fn ok() -> Template {
         Template {

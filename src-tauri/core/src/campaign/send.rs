@@ -1,7 +1,7 @@
 //! The send engine: a campaign's pending recipients sent at its rate (a `governor` limiter),
-//! with bounded concurrency, under one runner (`runner.rs`).
+//! with bounded concurrency, under one runner (`lease`).
 //!
-//! Every state is written before and after the call (`ledger.rs`): the claim (`pending →
+//! Every state is written before and after the call (`ledger`): the claim (`pending →
 //! sending`, with the blackout checked in the same transaction) is committed — durably — before
 //! the request leaves; the outcome and its blackout entry after it lands. The database work runs
 //! on the database thread (`storage::Writer`), never on the async runtime: a busy disk or another
@@ -11,23 +11,21 @@
 //! outcomes are recorded; only a run killed mid-call leaves rows `sending`, which the next run
 //! turns `unknown`.
 
-use super::ledger::{self, Claims, Landed, Outcome, Queued};
-use super::{runner, CampaignSummary, StateCounts};
+use super::book::{landed, sleep_until, wait, Book, LoopState, Sends};
+use super::ledger::{self, Claims, Outcome, Queued};
+use super::{lease, store, CampaignSummary, StateCounts};
 use crate::clients::http::{Pace, StopSignal};
 use crate::clients::sunshine::SunshineClient;
 use crate::error::{AppError, AppResult, ErrorCode};
 use crate::storage::Writer;
 use crate::workspace::Workspace;
-use governor::{Quota, RateLimiter};
 use rusqlite::Connection;
 use serde::{Deserialize, Serialize};
 use specta::Type;
 use std::collections::VecDeque;
-use std::num::NonZeroU32;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
-use tokio::sync::oneshot;
 
 /// The fastest a campaign may send (messages per second).
 pub const MAX_RATE: u32 = crate::settings::MAX_SEND_RATE;
@@ -35,28 +33,14 @@ pub const MAX_RATE: u32 = crate::settings::MAX_SEND_RATE;
 const QUEUE_CHUNK: u32 = 500;
 /// The most messages claimed in one transaction and sent together.
 const BATCH: usize = 256;
-/// Times the last outcomes of a run are written again (each after the write patience) before
-/// the run gives up on them (they are then `sending`, and `unknown` at the next run).
-const FLUSH_ATTEMPTS: u32 = 5;
-
 /// Pause and cancel, from the UI or a signal, read by the runner between sends.
 #[derive(Debug, Default)]
 pub struct CampaignControl {
     pause: AtomicBool,
     cancel: AtomicBool,
-    unthrottled: bool,
 }
 
 impl CampaignControl {
-    /// Sends as fast as the server answers, ignoring the campaign's rate: only to measure the
-    /// engine against a local server (the send benchmark). Never offered to users.
-    pub fn unthrottled() -> Self {
-        CampaignControl {
-            unthrottled: true,
-            ..CampaignControl::default()
-        }
-    }
-
     pub fn pause(&self) {
         self.pause.store(true, Ordering::Relaxed);
     }
@@ -86,7 +70,7 @@ pub struct CampaignProgress {
 }
 
 /// Why the loop stopped.
-enum Stop {
+pub(super) enum Stop {
     Done,
     Paused(Option<String>),
     Cancelled,
@@ -96,7 +80,7 @@ enum Stop {
 
 /// What a job on the database thread gives back when it fails: the error, and the outcomes it
 /// was to record (kept, to be written again).
-type JobResult<T> = Result<T, (AppError, Vec<Outcome>)>;
+pub(super) type JobResult<T> = Result<T, (AppError, Vec<Outcome>)>;
 
 impl Workspace {
     /// Sends a campaign until every recipient is done, or it is paused or cancelled. Refused
@@ -132,7 +116,7 @@ impl Workspace {
         let client = Arc::new(self.sunshine_client()?);
         let runner_id = uuid::Uuid::new_v4().simple().to_string();
         // Held until this function returns; the OS releases it if the process dies.
-        let _lock = runner::lock(self, id)?;
+        let _lock = lease::lock(self, id)?;
         // Read again under the lock: another process may have ended it meanwhile.
         let campaign = self.campaign(id)?;
         if let Some(e) = finished(&campaign) {
@@ -142,14 +126,14 @@ impl Workspace {
         let (cid, rid, host, now) = (
             id.to_string(),
             runner_id.clone(),
-            runner::this_host(),
+            lease::this_host(),
             self.now_ms(),
         );
         let patience = self.write_patience();
         let (claims, recovered) = writer
             .run(move |conn| {
                 crate::storage::write(conn, patience, |tx| {
-                    let recovered = runner::acquire(tx, &cid, &rid, &host, now)?;
+                    let recovered = lease::acquire(tx, &cid, &rid, &host, now)?;
                     Ok((Claims::read(tx, &cid)?, recovered))
                 })
             })
@@ -195,22 +179,11 @@ impl Workspace {
     ) -> Stop {
         let claims = Arc::new(claims);
         let id = campaign.id.clone();
-        let rate = NonZeroU32::new(campaign.rate.clamp(1, MAX_RATE)).unwrap_or(NonZeroU32::MIN);
-        // A burst of 100 ms worth (at least 1): timers of 1 ms suffice at 1,000 messages a
-        // second, and a commit that stalls for a moment (the disk syncing) is caught up on, so the
-        // rate holds over the campaign.
-        let burst = NonZeroU32::new((campaign.rate / 10).max(1)).unwrap_or(NonZeroU32::MIN);
-        let limiter = Arc::new(RateLimiter::direct(
-            Quota::per_second(rate).allow_burst(burst),
-        ));
-        let max_in_flight = if control.unthrottled {
-            256
-        } else {
-            (campaign.rate / 2).clamp(4, 256) as usize
-        };
+        let pacer = self.pacer(campaign.rate.clamp(1, MAX_RATE));
+        let max_in_flight = (campaign.rate / 2).clamp(4, 256) as usize;
         let counts = {
             let id = id.clone();
-            writer.run(move |c| super::counts(c, &id)).await
+            writer.run(move |c| store::counts(c, &id)).await
         };
         let mut counts = match counts {
             Ok(c) => c,
@@ -223,14 +196,14 @@ impl Workspace {
             stop: stop_signal,
             // A request tried again (after a 429's window) waits for its turn at the campaign's
             // rate, as a new one does.
-            pace: (!control.unthrottled).then(|| Pace(limiter.clone())),
+            pace: Some(Pace(pacer.clone())),
         };
         let mut queue: VecDeque<Queued> = VecDeque::new();
         let mut after: i64 = -1;
         // Nobody is left pending: the run ends once the calls in flight have landed.
         let mut exhausted = false;
         let mut heartbeat =
-            tokio::time::interval(Duration::from_millis((runner::LEASE_MS / 3) as u64));
+            tokio::time::interval(Duration::from_millis((lease::LEASE_MS / 3) as u64));
         heartbeat.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
         heartbeat.tick().await; // the first tick is immediate: the lease was just taken
         let mut book = Book::new(claims.clone(), runner.to_string(), self.write_patience());
@@ -327,8 +300,7 @@ impl Workspace {
                 _ = tokio::time::sleep(provider_wait.unwrap_or_default()), if provider_wait.is_some() => {
                     continue;
                 }
-                _ = limiter.until_ready(), if can_claim && !control.unthrottled => {}
-                _ = std::future::ready(()), if can_claim && control.unthrottled => {}
+                _ = pacer.ready(), if can_claim => {}
             }
             // The limiter allowed one message; take any others it allows at once (a burst is
             // 100 ms of messages), up to the free slots.
@@ -337,7 +309,7 @@ impl Workspace {
                 .clamp(1, BATCH);
             let mut batch = Vec::with_capacity(room);
             while batch.len() < room {
-                if !batch.is_empty() && !control.unthrottled && limiter.check().is_err() {
+                if !batch.is_empty() && !pacer.try_take() {
                     break;
                 }
                 match queue.pop_front() {
@@ -413,7 +385,7 @@ impl Workspace {
                         "done" => "paused",
                         other => other,
                     };
-                    if !runner::release(tx, &cid, &rid, status, reason.as_deref(), now)? {
+                    if !lease::release(tx, &cid, &rid, status, reason.as_deref(), now)? {
                         return Ok("taken over");
                     }
                     if status == "cancelled" {
@@ -439,297 +411,7 @@ fn left(conn: &Connection, id: &str) -> AppResult<i64> {
         [id],
         |r| r.get(0),
     )
-    .map_err(|e| crate::storage::StorageError::Sql(e).into())
-}
-
-/// How long a landed outcome may wait in memory for a claim to carry it before it is written
-/// alone.
-const RECORD_WITHIN: Duration = Duration::from_millis(50);
-
-/// The calls in flight, and what they need.
-struct Sends {
-    inflight: tokio::task::JoinSet<Outcome>,
-    client: Arc<SunshineClient>,
-    stop: StopSignal,
-    pace: Option<Pace>,
-}
-
-impl Sends {
-    /// Sends the rows a claim gave (they are `sending` now).
-    fn start(&mut self, (send, skipped): Claimed, counts: &mut StateCounts) {
-        counts.pending = counts.pending.saturating_sub(send.len() as u32 + skipped);
-        counts.skipped += skipped;
-        counts.sending += send.len() as u32;
-        for q in send {
-            self.inflight.spawn(send_one(
-                self.client.clone(),
-                q,
-                self.stop.clone(),
-                self.pace.clone(),
-            ));
-        }
-    }
-}
-
-/// Sends one claimed recipient's notification.
-async fn send_one(
-    client: Arc<SunshineClient>,
-    q: Queued,
-    stop: StopSignal,
-    pace: Option<Pace>,
-) -> Outcome {
-    let landed = match client
-        .send_notification(&q.payload, Some(&stop), pace.as_ref())
-        .await
-    {
-        Ok(id) => Landed::Sent(id),
-        Err(f) if f.stopped => Landed::NotSent,
-        Err(f) if f.maybe_sent => Landed::Unknown(format!(
-            "{} It may have been delivered: re-send only if you are sure it was not.",
-            f.error.message
-        )),
-        Err(f) => Landed::Failed(f.error.message),
-    };
-    Outcome {
-        seq: q.seq,
-        user_id: q.user_id,
-        phone: q.phone,
-        landed,
-    }
-}
-
-async fn sleep_until(at: Option<Instant>) {
-    match at {
-        Some(at) => tokio::time::sleep_until(at.into()).await,
-        None => std::future::pending().await,
-    }
-}
-
-/// The rows a claim gave to send, and how many it skipped.
-type Claimed = (Vec<Queued>, u32);
-
-/// The outcomes not yet written, and the one job on the database thread (a claim, or outcomes
-/// written alone): one at a time, so that what lands meanwhile goes with the next one.
-struct Book {
-    claims: Arc<Claims>,
-    runner: String,
-    unrecorded: Vec<Outcome>,
-    /// When the oldest unrecorded outcome must be written at the latest.
-    record_by: Option<Instant>,
-    job: Option<oneshot::Receiver<JobResult<Claimed>>>,
-    /// The heartbeat is due: the next job renews the lease.
-    renew_due: bool,
-    /// How long a job keeps trying while another program holds the database.
-    patience: Duration,
-}
-
-async fn wait<T>(job: &mut Option<oneshot::Receiver<T>>) -> Result<T, oneshot::error::RecvError> {
-    match job {
-        Some(rx) => rx.await,
-        None => std::future::pending().await,
-    }
-}
-
-impl Book {
-    fn new(claims: Arc<Claims>, runner: String, patience: Duration) -> Book {
-        Book {
-            claims,
-            runner,
-            unrecorded: Vec::new(),
-            record_by: None,
-            job: None,
-            renew_due: false,
-            patience,
-        }
-    }
-
-    fn landed(&mut self, o: Outcome) {
-        self.record_by
-            .get_or_insert_with(|| Instant::now() + RECORD_WITHIN);
-        self.unrecorded.push(o);
-    }
-
-    /// One transaction: the unrecorded outcomes written, the lease renewed if due, then `then`
-    /// (a claim). The outcomes are facts whoever holds the lease: a lost lease still commits them
-    /// (and fails the job, without running `then`).
-    fn job(
-        &mut self,
-        now: i64,
-        then: impl FnOnce(&Connection, &Claims) -> AppResult<Claimed> + Send + 'static,
-    ) -> impl FnOnce(&Connection) -> JobResult<Claimed> + Send + 'static {
-        let outcomes = std::mem::take(&mut self.unrecorded);
-        self.record_by = None;
-        let renew = std::mem::take(&mut self.renew_due);
-        let (claims, runner, patience) = (self.claims.clone(), self.runner.clone(), self.patience);
-        move |conn| {
-            let mut lost = None;
-            let done = crate::storage::write(conn, patience, |tx| {
-                ledger::record(tx, &claims, &outcomes, now)?;
-                if renew {
-                    if let Err(e) = runner::renew(tx, &claims.campaign_id, &runner, now) {
-                        lost = Some(e);
-                        return Ok(None);
-                    }
-                }
-                then(tx, &claims).map(Some)
-            });
-            match (done, lost) {
-                (Ok(Some(t)), _) => Ok(t),
-                (Ok(None), Some(e)) => Err((e, Vec::new())),
-                (Ok(None), None) => Err((
-                    AppError::internal("the job ended without a result"),
-                    Vec::new(),
-                )),
-                (Err(e), _) => Err((e, outcomes)),
-            }
-        }
-    }
-
-    /// Starts writing what has landed (and renewing the lease if due); a job must not be running.
-    fn record(&mut self, writer: &Writer, now: i64) -> AppResult<()> {
-        let job = self.job(now, |_, _| Ok((Vec::new(), 0)));
-        self.job = Some(writer.submit(job)?);
-        Ok(())
-    }
-
-    /// Starts claiming `batch`, with what has landed; a job must not be running.
-    fn claim(&mut self, writer: &Writer, batch: Vec<Queued>, now: i64) -> AppResult<()> {
-        let job = self.job(now, move |tx, claims| ledger::claim(tx, claims, batch, now));
-        self.job = Some(writer.submit(job)?);
-        Ok(())
-    }
-
-    /// Takes the result of the job that ended: the rows to send (none for a record job); a
-    /// failed job's outcomes are kept, to be written again.
-    fn settled(
-        &mut self,
-        done: Result<JobResult<Claimed>, oneshot::error::RecvError>,
-    ) -> AppResult<Claimed> {
-        match done {
-            Ok(Ok(claimed)) => Ok(claimed),
-            Ok(Err((e, outcomes))) => {
-                if !outcomes.is_empty() {
-                    self.record_by.get_or_insert_with(Instant::now);
-                }
-                self.unrecorded.splice(0..0, outcomes);
-                Err(e)
-            }
-            Err(_) => Err(AppError::internal("the database thread stopped")),
-        }
-    }
-
-    /// Rows a claim committed after the run stopped go back to `pending` (never sent; the
-    /// counts never saw them leave).
-    fn hand_back(&mut self, rows: Vec<Queued>) {
-        for q in rows {
-            self.landed(Outcome {
-                seq: q.seq,
-                user_id: q.user_id,
-                phone: q.phone,
-                landed: Landed::NotSent,
-            });
-        }
-    }
-
-    /// Writes every outcome left, trying again after a failure (a lock held past the patience).
-    async fn flush(&mut self, writer: &Writer, now: i64) -> AppResult<()> {
-        let mut last = Ok(());
-        for _ in 0..FLUSH_ATTEMPTS {
-            if self.unrecorded.is_empty() {
-                return last;
-            }
-            self.record(writer, now)?;
-            if let Some(rx) = self.job.take() {
-                if let Err(e) = self.settled(rx.await) {
-                    last = Err(e);
-                }
-            }
-        }
-        if self.unrecorded.is_empty() {
-            last
-        } else {
-            Err(last
-                .err()
-                .unwrap_or_else(|| AppError::internal("outcomes left unrecorded")))
-        }
-    }
-}
-
-struct LoopState {
-    /// How long the provider asked to wait (a 429's window), while it does.
-    provider_wait: Option<Duration>,
-    consecutive: u32,
-    /// When each of the recent messages was accepted (for the live rate).
-    accepted: VecDeque<Instant>,
-    last_progress: Instant,
-    stop: Option<Stop>,
-}
-
-impl LoopState {
-    /// Counts an outcome; pauses the run after too many failures in a row.
-    fn tally(&mut self, campaign: &CampaignSummary, o: &Outcome, counts: &mut StateCounts) {
-        counts.sending = counts.sending.saturating_sub(1);
-        let why = match &o.landed {
-            Landed::NotSent => {
-                counts.pending += 1;
-                return;
-            }
-            Landed::Sent(_) => {
-                counts.sent += 1;
-                self.consecutive = 0;
-                self.accepted.push_back(Instant::now());
-                return;
-            }
-            Landed::Failed(why) => {
-                counts.failed += 1;
-                why
-            }
-            Landed::Unknown(why) => {
-                counts.unknown += 1;
-                why
-            }
-        };
-        self.consecutive += 1;
-        if self.consecutive >= campaign.auto_pause_after && self.stop.is_none() {
-            self.stop = Some(Stop::Paused(Some(format!(
-                "Paused after {} failures in a row. The last one: {why}",
-                self.consecutive
-            ))));
-        }
-    }
-
-    fn report(
-        &mut self,
-        id: &str,
-        rate: u32,
-        counts: &StateCounts,
-        progress: &mut impl FnMut(&CampaignProgress),
-        force: bool,
-    ) {
-        if !force && self.last_progress.elapsed() < Duration::from_millis(200) {
-            return;
-        }
-        self.last_progress = Instant::now();
-        let window = Duration::from_secs(5);
-        while self.accepted.front().is_some_and(|t| t.elapsed() > window) {
-            self.accepted.pop_front();
-        }
-        let live = match self.accepted.front() {
-            Some(first) if self.accepted.len() > 1 => {
-                self.accepted.len() as f64 / first.elapsed().as_secs_f64().max(0.001)
-            }
-            _ => 0.0,
-        };
-        let left = counts.pending + counts.sending;
-        progress(&CampaignProgress {
-            campaign_id: id.to_string(),
-            counts: counts.clone(),
-            rate: live,
-            eta_secs: (rate > 0).then(|| left.div_ceil(rate)),
-            status: "running".into(),
-            provider_wait_secs: self.provider_wait.map(|d| d.as_secs_f64().ceil() as u32),
-        });
-    }
+    .map_err(AppError::from)
 }
 
 /// Refuses a rate outside 1..=[`MAX_RATE`] messages per second, saying what to choose.
@@ -741,24 +423,4 @@ pub fn check_rate(rate: u32) -> AppResult<()> {
         ));
     }
     Ok(())
-}
-
-/// The calls that have landed: `first` (if given) and every other one already finished. A send
-/// task that panicked (a bug) leaves its row `sending`: the next run makes it `unknown`.
-fn landed(
-    inflight: &mut tokio::task::JoinSet<Outcome>,
-    first: Option<Result<Outcome, tokio::task::JoinError>>,
-) -> Vec<Outcome> {
-    let mut out = Vec::new();
-    let mut take = |done: Result<Outcome, tokio::task::JoinError>| match done {
-        Ok(o) => out.push(o),
-        Err(e) => tracing::error!("a send task failed: {e}"),
-    };
-    if let Some(done) = first {
-        take(done);
-    }
-    while let Some(done) = inflight.try_join_next() {
-        take(done);
-    }
-    out
 }

@@ -2,6 +2,8 @@
 //! core headless. Human output by default, `--json` for scripts. Exit codes: 0 success,
 //! 1 failure, 2 bad input (nothing changed).
 
+mod map;
+
 use clap::{Parser, Subcommand};
 use relay_core::paths::DataDir;
 use relay_core::secrets::{KeyringStore, SecretKind};
@@ -936,20 +938,15 @@ fn template(action: TemplateCommand, data: DataDir, json: bool) -> CliResult {
 pub fn message_spec(
     ws: &Workspace,
     args: &MessageArgs,
-) -> AppResult<Option<relay_core::audience::run::MessageSpec>> {
+) -> AppResult<Option<relay_core::message::MessageSpec>> {
     let (Some(name), Some(integration)) = (&args.template, &args.integration) else {
         return Ok(None);
     };
     let draft = ws.template_by_name(name)?;
-    let slots = relay_core::audience::mapping::slots(&draft.template);
-    let mapping = relay_core::audience::mapping::mapping_from_args(
-        &slots,
-        &args.map,
-        &args.fallback,
-        &args.date_format,
-    )
-    .map_err(|e| AppError::invalid_field("map", e))?;
-    Ok(Some(relay_core::audience::run::MessageSpec {
+    let slots = relay_core::message::mapping::slots(&draft.template);
+    let mapping = map::mapping_from_args(&slots, &args.map, &args.fallback, &args.date_format)
+        .map_err(|e| AppError::invalid_field("map", e))?;
+    Ok(Some(relay_core::message::MessageSpec {
         template_id: draft.id,
         integration_id: integration.clone(),
         mapping,
@@ -1063,7 +1060,7 @@ fn run_campaign(
     id: &str,
     json: bool,
 ) -> AppResult<relay_core::campaign::CampaignSummary> {
-    use relay_core::campaign::engine::CampaignControl;
+    use relay_core::campaign::CampaignControl;
     let control = Arc::new(CampaignControl::default());
     // Drawn on a terminal only (indicatif hides it otherwise); JSON events replace it.
     let bar = (!json).then(|| {
@@ -1155,7 +1152,7 @@ fn send(args: SendArgs, data: DataDir, json: bool) -> CliResult {
     })?;
     // Before anything is fetched: bad input changes nothing.
     if let Some(r) = args.rate {
-        relay_core::campaign::engine::check_rate(r)?;
+        relay_core::campaign::check_rate(r)?;
     }
     if !args.dry_run {
         rt.block_on(ws.check_sendable(&spec))?;

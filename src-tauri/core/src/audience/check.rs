@@ -1,0 +1,239 @@
+//! Checking an audience for a message: the exclusions (phone, suppression, duplicates, blackout,
+//! other campaigns of the message), then every recipient's message rendered (missing values,
+//! broken channel rules); managing members by hand; previewing a recipient.
+
+use super::{store, AudienceSummary, MemberAction, MemberFilter, MemberPage, Reason};
+use crate::blackout::BlackoutCheck;
+use crate::clients::zendesk::UserField;
+use crate::error::{AppError, AppResult, ErrorCode};
+use crate::message::mapping::{self, FieldInfo};
+use crate::message::render::Renderer;
+use crate::message::MessageSpec;
+use crate::template::preview::Preview;
+use crate::workspace::Workspace;
+use serde::{Deserialize, Serialize};
+use specta::Type;
+
+/// Members rendered per database round trip when checking a mapping.
+const RENDER_CHUNK: u32 = 5000;
+
+/// A recipient's message as the previews show it, or why they are skipped.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, Type)]
+pub struct RecipientPreview {
+    pub user_id: String,
+    pub name: String,
+    pub values: Vec<String>,
+    pub preview: Option<Preview>,
+    /// SMS segments of this recipient's message.
+    pub segments: u32,
+    pub problem: Option<String>,
+    pub reason: Option<Reason>,
+}
+
+impl Workspace {
+    /// The fields a mapping may use: system fields and the account's custom user fields.
+    pub async fn user_fields(&self) -> AppResult<Vec<FieldInfo>> {
+        let (_, client) = self.zendesk_client()?;
+        Ok(mapping::fields(&client.user_fields().await?))
+    }
+
+    /// The fields a mapping may use on a fetched audience (the custom fields as they were when
+    /// it was fetched: works offline).
+    pub fn audience_fields(&self, audience_id: &str) -> AppResult<Vec<FieldInfo>> {
+        let (fields, _) = store::stored(&self.db(), audience_id)?;
+        let custom: Vec<UserField> = serde_json::from_str(&fields).unwrap_or_default();
+        Ok(mapping::fields(&custom))
+    }
+
+    /// The message an audience was last checked for, if any.
+    pub fn audience_message(&self, audience_id: &str) -> AppResult<Option<MessageSpec>> {
+        let (_, stored) = store::stored(&self.db(), audience_id)?;
+        Ok(stored.and_then(|j| serde_json::from_str(&j).ok()))
+    }
+
+    /// Checks an audience: exclusions, and with a message its blackout and field mapping. The
+    /// message is remembered, so later changes (overrides, removals) are checked the same way;
+    /// without one, the audience is checked for its contacts only (a message kept from before is
+    /// forgotten: the template or integration changed).
+    pub async fn check_audience(
+        &self,
+        audience_id: &str,
+        message: Option<MessageSpec>,
+    ) -> AppResult<AudienceSummary> {
+        let json = match &message {
+            Some(m) => {
+                // Refuse a mapping that cannot work for anyone, before changing anything.
+                self.renderer(audience_id, m).await?;
+                Some(serde_json::to_string(m).map_err(AppError::internal)?)
+            }
+            None => None,
+        };
+        store::store_message(&self.db(), audience_id, json.as_deref())?;
+        self.recheck(audience_id).await
+    }
+
+    /// Applies the stored message (if any) again: after overrides, removals, a new ledger entry…
+    pub async fn recheck(&self, audience_id: &str) -> AppResult<AudienceSummary> {
+        let (_, stored) = store::stored(&self.db(), audience_id)?;
+        let Some(json) = stored else {
+            return crate::storage::blocking(|| {
+                super::classify::classify(&self.db(), audience_id, None)?;
+                store::set_segments(&self.db(), audience_id, 0)?;
+                store::summary(&self.db(), audience_id)
+            });
+        };
+        let spec: MessageSpec = serde_json::from_str(&json).map_err(AppError::internal)?;
+        let (renderer, fingerprint) = self.renderer(audience_id, &spec).await?;
+        let days = self.settings()?.blackout_days;
+        let check = BlackoutCheck::new(fingerprint, days, self.now_ms());
+        crate::storage::blocking(|| {
+            super::classify::classify(&self.db(), audience_id, check)?;
+            // Members are numbered from 0.
+            let (mut after, mut segments) = (-1, 0u64);
+            loop {
+                let chunk = store::eligible_chunk(&self.db(), audience_id, after, RENDER_CHUNK)?;
+                let Some((last, _)) = chunk.last() else {
+                    break;
+                };
+                after = *last;
+                let mut failures: Vec<(u64, Reason, String)> = Vec::new();
+                for (_, r) in &chunk {
+                    match renderer.render(r) {
+                        Ok(out) => segments += u64::from(out.segments),
+                        Err((reason, detail)) => failures.push((r.user_id, reason, detail)),
+                    }
+                }
+                store::set_failures(&self.db(), audience_id, &failures)?;
+            }
+            store::set_segments(&self.db(), audience_id, segments)?;
+            store::summary(&self.db(), audience_id)
+        })
+    }
+
+    /// The renderer and the blackout fingerprint of a message on an audience.
+    pub(crate) async fn renderer(
+        &self,
+        audience_id: &str,
+        spec: &MessageSpec,
+    ) -> AppResult<(Renderer, i64)> {
+        let (fields, _) = store::stored(&self.db(), audience_id)?;
+        let custom: Vec<UserField> = serde_json::from_str(&fields).unwrap_or_default();
+        let draft = crate::template::drafts::get(&self.db(), &spec.template_id)?;
+        let kind = self.integration_kind(&spec.integration_id).await?;
+        let by_name = mapping::by_name(&draft.template, &spec.mapping);
+        mapping::check_mapping(&draft.template, &by_name, &mapping::fields(&custom))
+            .map_err(|e| AppError::invalid_field("mapping", e))?;
+        let channel = if kind == "whatsapp" {
+            "whatsapp"
+        } else {
+            "sms"
+        };
+        let fingerprint = mapping::fingerprint(&draft.template, channel, &by_name);
+        Ok((
+            Renderer::new(&draft.template, &kind, by_name, custom),
+            fingerprint,
+        ))
+    }
+
+    /// `whatsapp`, `twilio` or `messagebird`: from what is known locally, else asked.
+    pub async fn integration_kind(&self, integration_id: &str) -> AppResult<String> {
+        if let Some(kind) = crate::template::library::integration_kind(&self.db(), integration_id)?
+        {
+            return Ok(kind);
+        }
+        self.integrations()
+            .await?
+            .into_iter()
+            .find(|i| i.id == integration_id)
+            .map(|i| i.kind)
+            .ok_or_else(|| {
+                AppError::invalid_field(
+                    "integration",
+                    format!("This app has no WhatsApp or SMS integration {integration_id}. `relay integrations list` shows them."),
+                )
+            })
+    }
+
+    pub fn audience_summary(&self, audience_id: &str) -> AppResult<AudienceSummary> {
+        store::summary(&self.db(), audience_id)
+    }
+
+    pub fn audience_members(
+        &self,
+        audience_id: &str,
+        filter: MemberFilter,
+        offset: u32,
+        limit: u32,
+    ) -> AppResult<MemberPage> {
+        store::members(&self.db(), audience_id, filter, offset, limit.min(1000))
+    }
+
+    /// Overrides or removes members by hand (or undoes it), then checks the audience again.
+    pub async fn set_members(
+        &self,
+        audience_id: &str,
+        user_ids: &[String],
+        action: MemberAction,
+    ) -> AppResult<AudienceSummary> {
+        let ids = user_ids
+            .iter()
+            .map(|s| {
+                s.parse::<u64>().map_err(|_| {
+                    AppError::invalid_field(
+                        "user_ids",
+                        format!("\"{s}\" is not a Zendesk user id."),
+                    )
+                })
+            })
+            .collect::<AppResult<Vec<u64>>>()?;
+        store::set_flags(&self.db(), audience_id, &ids, action, self.now_ms())?;
+        tracing::info!(audience = %audience_id, count = ids.len(), ?action, "audience members changed by hand");
+        self.recheck(audience_id).await
+    }
+
+    /// One member's message with the stored mapping, as the previews show it.
+    pub async fn preview_recipient(
+        &self,
+        audience_id: &str,
+        user_id: &str,
+    ) -> AppResult<RecipientPreview> {
+        let (_, stored) = store::stored(&self.db(), audience_id)?;
+        let spec: MessageSpec = stored
+            .as_deref()
+            .and_then(|j| serde_json::from_str(j).ok())
+            .ok_or_else(|| {
+                AppError::new(
+                    ErrorCode::InvalidInput,
+                    "Map the template's dynamic values first: the preview uses the mapping.",
+                )
+            })?;
+        let id: u64 = user_id.parse().map_err(|_| {
+            AppError::invalid_field(
+                "user_id",
+                format!("\"{user_id}\" is not a Zendesk user id."),
+            )
+        })?;
+        let r = store::recipient(&self.db(), audience_id, id)?;
+        let (renderer, _) = self.renderer(audience_id, &spec).await?;
+        Ok(match renderer.render(&r) {
+            Ok(out) => RecipientPreview {
+                user_id: user_id.to_string(),
+                name: r.name.clone(),
+                preview: Some(renderer.preview(&out.values)),
+                values: out.values,
+                segments: out.segments,
+                problem: None,
+                reason: None,
+            },
+            Err((reason, detail)) => RecipientPreview {
+                user_id: user_id.to_string(),
+                name: r.name.clone(),
+                values: renderer.values(&r).unwrap_or_default(),
+                preview: None,
+                segments: 0,
+                problem: Some(detail),
+                reason: Some(reason),
+            },
+        })
+    }
+}

@@ -1,0 +1,197 @@
+//! The campaigns' rows: a campaign as created (`creating`, then `ready`), its recipients as
+//! frozen, and the summaries the history reads (counts by state, computed in one query).
+
+use super::{CampaignSummary, RecipientState, StateCounts};
+use crate::error::{AppError, AppResult, ErrorCode};
+use crate::message::MessageSpec;
+use crate::storage::Database;
+use rusqlite::{params, Connection, OptionalExtension, Row};
+
+pub(crate) fn not_found(id: &str) -> AppError {
+    AppError::new(
+        ErrorCode::NotFound,
+        format!("There is no campaign {id}. `relay campaigns list` shows them."),
+    )
+}
+
+pub(crate) fn counts(conn: &Connection, id: &str) -> AppResult<StateCounts> {
+    let mut stmt = conn.prepare_cached(
+        "SELECT state, COUNT(*) FROM campaign_recipients WHERE campaign_id = ?1 GROUP BY state",
+    )?;
+    let rows = stmt.query_map([id], |r| Ok((r.get::<_, String>(0)?, r.get::<_, i64>(1)?)))?;
+    let mut c = StateCounts::default();
+    for row in rows {
+        let (state, n) = row?;
+        if let Some(s) = RecipientState::parse(&state) {
+            c.add(s, n as u32);
+        }
+    }
+    Ok(c)
+}
+
+fn summary_from_row(r: &Row, now_ms: i64) -> rusqlite::Result<CampaignSummary> {
+    let ms = |v: Option<i64>| v.map(|x| x.to_string());
+    let lease: Option<i64> = r.get("lease_until")?;
+    Ok(CampaignSummary {
+        id: r.get("id")?,
+        template_id: r.get("template_id")?,
+        template_name: r.get("template_name")?,
+        language: r.get("language")?,
+        integration_id: r.get("integration_id")?,
+        channel: r.get("channel")?,
+        query: r.get("query")?,
+        rate: r.get::<_, i64>("rate")? as u32,
+        auto_pause_after: r.get::<_, i64>("auto_pause_after")? as u32,
+        test: r.get::<_, i64>("test")? != 0,
+        status: r.get("status")?,
+        pause_reason: r.get("pause_reason")?,
+        counts: StateCounts::default(),
+        segments: 0,
+        created_at: r.get::<_, i64>("created_at")?.to_string(),
+        started_at: ms(r.get("started_at")?),
+        finished_at: ms(r.get("finished_at")?),
+        running: r.get::<_, Option<String>>("runner")?.is_some()
+            && lease.is_some_and(|l| l > now_ms),
+        runner_host: r.get("runner_host")?,
+    })
+}
+
+pub(crate) fn summary(db: &Database, id: &str, now_ms: i64) -> AppResult<CampaignSummary> {
+    let mut s = db
+        .connection()
+        .query_row("SELECT * FROM campaigns WHERE id = ?1", [id], |r| {
+            summary_from_row(r, now_ms)
+        })
+        .optional()?
+        .ok_or_else(|| not_found(id))?;
+    s.counts = counts(db.connection(), id)?;
+    s.segments = db.connection().query_row(
+        "SELECT COALESCE(SUM(segments), 0) FROM campaign_recipients
+             WHERE campaign_id = ?1 AND state IN ('pending', 'sending', 'sent', 'unknown')",
+        [id],
+        |r| r.get::<_, i64>(0),
+    )? as u32;
+    Ok(s)
+}
+
+/// Every campaign, newest first.
+pub(crate) fn list(db: &Database, now_ms: i64) -> AppResult<Vec<CampaignSummary>> {
+    let ids: Vec<String> = {
+        let conn = db.connection();
+        let mut stmt = conn.prepare(
+            "SELECT id FROM campaigns WHERE status <> 'creating' ORDER BY created_at DESC, id",
+        )?;
+        let rows = stmt.query_map([], |r| r.get(0))?;
+        rows.collect::<rusqlite::Result<_>>()?
+    };
+    ids.iter().map(|id| summary(db, id, now_ms)).collect()
+}
+
+/// What a new campaign is made of.
+pub(crate) struct NewCampaign<'a> {
+    pub id: &'a str,
+    pub spec: &'a MessageSpec,
+    pub template_name: &'a str,
+    pub language: &'a str,
+    pub channel: &'a str,
+    pub fingerprint: i64,
+    pub audience_id: Option<&'a str>,
+    pub query: &'a str,
+    pub rate: u32,
+    pub auto_pause_after: u32,
+    pub test: bool,
+    /// The workspace's blackout days when it was created: the window its claims are checked in.
+    pub blackout_days: u16,
+    pub now_ms: i64,
+}
+
+pub(crate) fn insert_campaign(db: &Database, c: &NewCampaign) -> AppResult<()> {
+    db.write(|tx| {
+        tx.execute(
+            "INSERT INTO campaigns (id, template_id, template_name, language, integration_id, channel,
+                fingerprint, audience_id, query, rate, auto_pause_after, test, status, created_at, blackout_days)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, 'creating', ?13, ?14)",
+            params![
+                c.id,
+                c.spec.template_id,
+                c.template_name,
+                c.language,
+                c.spec.integration_id,
+                c.channel,
+                c.fingerprint,
+                c.audience_id,
+                c.query,
+                c.rate,
+                c.auto_pause_after,
+                c.test as i64,
+                c.now_ms,
+                c.blackout_days
+            ],
+        )
+        .map_err(AppError::from)
+    })?;
+    Ok(())
+}
+
+/// A recipient as frozen: `payload` set for those to send, `reason` for those skipped.
+pub(crate) struct Frozen {
+    pub seq: u32,
+    pub user_id: u64,
+    pub name: String,
+    pub phone: Option<String>,
+    pub payload: Option<String>,
+    pub segments: u32,
+    pub reason: Option<String>,
+}
+
+pub(crate) fn insert_recipients(
+    db: &Database,
+    id: &str,
+    rows: &[Frozen],
+    now_ms: i64,
+) -> AppResult<()> {
+    db.write(|tx| {
+        let mut stmt = tx
+            .prepare_cached(
+                "INSERT INTO campaign_recipients
+                 (campaign_id, seq, user_id, name, phone, payload, segments, state, reason, updated_at)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)",
+            )
+            ?;
+        for f in rows {
+            let state = if f.payload.is_some() {
+                "pending"
+            } else {
+                "skipped"
+            };
+            stmt.execute(params![
+                id,
+                f.seq,
+                f.user_id as i64,
+                f.name,
+                f.phone,
+                f.payload,
+                f.segments,
+                state,
+                f.reason,
+                now_ms
+            ])
+            ?;
+        }
+        Ok(())
+    })
+}
+
+/// The overrides made by hand on the audience (user, when) go with the campaign's recipients: a
+/// claim lets them through the sends made before the override.
+pub(crate) fn set_overrides(db: &Database, id: &str, overrides: &[(u64, i64)]) -> AppResult<()> {
+    db.write(|tx| {
+        let mut set = tx.prepare_cached(
+            "UPDATE campaign_recipients SET override = ?3 WHERE campaign_id = ?1 AND user_id = ?2",
+        )?;
+        for (user_id, at) in overrides {
+            set.execute(params![id, *user_id as i64, at])?;
+        }
+        Ok(())
+    })
+}

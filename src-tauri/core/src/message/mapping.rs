@@ -1,0 +1,203 @@
+//! Field mapping: each dynamic value of a template gets a static value (the same for everyone in
+//! a send) or a user field (system fields and custom ones, type-aware), with an optional fallback.
+//! A name is one value: every slot of a name takes what its first slot says. The blackout's "same
+//! message" is computed here from the template, the channel and the static values.
+
+use crate::clients::zendesk::UserField;
+use crate::template::{self, ButtonKind, HeaderKind, Template};
+use serde::{Deserialize, Serialize};
+use sha2::{Digest, Sha256};
+use specta::Type;
+
+/// Where a dynamic value comes from.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, Type)]
+#[serde(rename_all = "snake_case", tag = "kind")]
+pub enum ValueSource {
+    /// The same text for everyone in the send.
+    Static { value: String },
+    /// A user field: a system field (`name`, `first_name`…) or a custom field's key. Dates are
+    /// written with `date_format` (chrono's `%d/%m/%Y`…; empty = `2024-03-31`).
+    Field {
+        key: String,
+        #[serde(default)]
+        date_format: String,
+    },
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, Type)]
+pub struct ValueMapping {
+    pub source: ValueSource,
+    /// Used when the field is empty; empty = none (the recipient is then skipped).
+    #[serde(default)]
+    pub fallback: String,
+}
+
+/// A dynamic value of a template, in mapping order: the header's, the body's, then the link
+/// button's.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, Type)]
+pub struct Slot {
+    /// `header`, `body` or `button`.
+    pub component: String,
+    /// Position within its component, from 1 (Meta's `{{1}}`).
+    pub position: u32,
+    pub example: String,
+    /// The first slot of the same name (0-based, in mapping order; itself when it is the first):
+    /// a name is mapped once, for every slot it names (`{{Clarice}}` in the header and the body).
+    pub first: u32,
+}
+
+/// A field that can feed a dynamic value.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, Type)]
+pub struct FieldInfo {
+    pub key: String,
+    pub title: String,
+    /// `text`, `date`, `dropdown`, `checkbox`, `integer`, `decimal`, `textarea`, `regexp`…
+    pub kind: String,
+    pub system: bool,
+}
+
+/// The system fields, in the order the UI offers them.
+pub const SYSTEM_FIELDS: [(&str, &str, &str); 10] = [
+    ("name", "Name", "text"),
+    ("first_name", "First name", "text"),
+    ("last_name", "Last name", "text"),
+    ("email", "Email", "text"),
+    ("phone", "Phone (E.164)", "text"),
+    ("locale", "Language (locale)", "text"),
+    ("time_zone", "Time zone", "text"),
+    ("external_id", "External id", "text"),
+    ("organization_id", "Organization id", "text"),
+    ("created_at", "Created at", "date"),
+];
+
+/// The fields a mapping may use: system fields, then the active custom fields.
+pub fn fields(custom: &[UserField]) -> Vec<FieldInfo> {
+    SYSTEM_FIELDS
+        .iter()
+        .map(|(key, title, kind)| FieldInfo {
+            key: key.to_string(),
+            title: title.to_string(),
+            kind: kind.to_string(),
+            system: true,
+        })
+        .chain(custom.iter().filter(|f| f.active).map(|f| FieldInfo {
+            key: f.key.clone(),
+            title: f.title.clone(),
+            kind: f.kind.clone(),
+            system: false,
+        }))
+        .collect()
+}
+
+/// The dynamic values of a template, in mapping order.
+pub fn slots(t: &Template) -> Vec<Slot> {
+    let mut out = Vec::new();
+    let mut push = |component: &str, text: &str| {
+        for (i, p) in template::placeholders(text)
+            .unwrap_or_default()
+            .into_iter()
+            .enumerate()
+        {
+            let first = out
+                .iter()
+                .position(|s: &Slot| s.example.eq_ignore_ascii_case(&p.example))
+                .unwrap_or(out.len()) as u32;
+            out.push(Slot {
+                component: component.into(),
+                position: i as u32 + 1,
+                example: p.example,
+                first,
+            });
+        }
+    };
+    if t.header.kind == HeaderKind::Text {
+        push("header", &t.header.text);
+    }
+    push("body", &t.body);
+    for b in t.buttons.iter().filter(|b| b.kind == ButtonKind::Url) {
+        push("button", &b.value);
+    }
+    out
+}
+
+/// The mapping as sent: every slot of a name takes what its first slot says (`{{Clarice}}` in
+/// the header and the body is one value, mapped once), whatever the later slots held.
+pub fn by_name(t: &Template, mapping: &[ValueMapping]) -> Vec<ValueMapping> {
+    let slots = slots(t);
+    if slots.len() != mapping.len() {
+        return mapping.to_vec(); // refused by `check_mapping`, with the counts
+    }
+    slots
+        .iter()
+        .map(|s| mapping[s.first as usize].clone())
+        .collect()
+}
+
+/// "The same message": template name and language, channel kind, and the static values (with
+/// their positions). Per-recipient values do not make a message different.
+pub fn fingerprint(t: &Template, channel: &str, mapping: &[ValueMapping]) -> i64 {
+    let mut h = Sha256::new();
+    for part in [t.name.as_str(), t.language.as_str(), channel] {
+        h.update(part.as_bytes());
+        h.update([0]);
+    }
+    for (i, m) in mapping.iter().enumerate() {
+        if let ValueSource::Static { value } = &m.source {
+            h.update(i.to_le_bytes());
+            h.update(value.as_bytes());
+            h.update([0]);
+        }
+    }
+    let d = h.finalize();
+    i64::from_le_bytes(d[..8].try_into().unwrap_or_default())
+}
+
+/// A mapping that cannot work for anyone (wrong count, unknown field, bad date format).
+pub fn check_mapping(
+    t: &Template,
+    mapping: &[ValueMapping],
+    available: &[FieldInfo],
+) -> Result<(), String> {
+    let slots = slots(t);
+    if slots.len() != mapping.len() {
+        return Err(format!(
+            "The template has {} dynamic value(s) and the mapping {}: map each one.",
+            slots.len(),
+            mapping.len()
+        ));
+    }
+    for (slot, m) in slots.iter().zip(mapping) {
+        match &m.source {
+            ValueSource::Static { value } if value.trim().is_empty() => {
+                return Err(format!(
+                    "{{{{{}}}}} ({} {}) has an empty static value: type the text, or map a field.",
+                    slot.example, slot.component, slot.position
+                ))
+            }
+            ValueSource::Static { .. } => {}
+            ValueSource::Field { key, date_format } => {
+                if !available.iter().any(|f| f.key == *key) {
+                    return Err(format!(
+                        "{{{{{}}}}}: there is no user field \"{key}\". Choose one of: {}.",
+                        slot.example,
+                        available
+                            .iter()
+                            .map(|f| f.key.as_str())
+                            .collect::<Vec<_>>()
+                            .join(", ")
+                    ));
+                }
+                if !date_format.is_empty() {
+                    use chrono::format::{Item, StrftimeItems};
+                    if StrftimeItems::new(date_format).any(|i| matches!(i, Item::Error)) {
+                        return Err(format!(
+                            "{{{{{}}}}}: \"{date_format}\" is not a date format (use %d/%m/%Y, %Y-%m-%d, %B %-d, %Y…).",
+                            slot.example
+                        ));
+                    }
+                }
+            }
+        }
+    }
+    Ok(())
+}

@@ -1,0 +1,213 @@
+//! The workspace settings, their defaults and their JSON form (one flat object whose keys are the
+//! fields' names; keys a newer Relay wrote are kept, not dropped).
+
+use super::validate::normalize_subdomain;
+use crate::error::{AppError, AppResult, ErrorCode};
+use serde::{Deserialize, Serialize};
+use serde_json::{Map, Value};
+use specta::Type;
+use std::collections::BTreeMap;
+
+pub const DEFAULT_BLACKOUT_DAYS: u16 = 7;
+pub const MAX_BLACKOUT_DAYS: u16 = 365;
+pub const DEFAULT_SEND_RATE: u32 = 8;
+pub const MAX_SEND_RATE: u32 = 1000;
+pub const DEFAULT_AUTO_PAUSE: u32 = 10;
+pub const MAX_AUTO_PAUSE: u32 = 10_000;
+
+/// Where the Sunshine Conversations API is reached.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize, Type)]
+#[serde(rename_all = "snake_case")]
+pub enum SunshineHost {
+    /// `https://{subdomain}.zendesk.com/sc`, the host for licensed Zendesk customers.
+    #[default]
+    Zendesk,
+    /// `https://api.smooch.io` (legacy Sunshine Conversations, US).
+    Us,
+    /// `https://api.eu-1.smooch.io` (legacy Sunshine Conversations, EU).
+    Eu,
+    /// Any other base URL; accepted only on loopback (the local sandbox).
+    Custom,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize, Type)]
+#[serde(rename_all = "snake_case")]
+pub enum Language {
+    /// Follow the system language (English unless it is French).
+    #[default]
+    System,
+    En,
+    Fr,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize, Type)]
+#[serde(rename_all = "snake_case")]
+pub enum Theme {
+    #[default]
+    System,
+    Light,
+    Dark,
+}
+
+/// Every non-secret setting of a workspace.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, Type)]
+#[serde(default)]
+pub struct Settings {
+    /// The Zendesk subdomain: `acme` for `acme.zendesk.com`.
+    pub zendesk_subdomain: String,
+    /// The email of the Zendesk admin whose API token Relay uses.
+    pub zendesk_email: String,
+    /// A loopback base URL that replaces `https://{subdomain}.zendesk.com` (the local sandbox).
+    pub zendesk_custom_url: String,
+    /// The Sunshine Conversations app id.
+    pub sunshine_app_id: String,
+    /// The Sunshine Conversations API key id (its secret is in the keychain).
+    pub sunshine_key_id: String,
+    pub sunshine_host: SunshineHost,
+    /// Base URL when `sunshine_host` is `custom` (loopback only).
+    pub sunshine_custom_url: String,
+    /// Optional WhatsApp template namespace.
+    pub whatsapp_namespace: String,
+    /// Days during which the same message is not sent twice to a recipient (0 disables).
+    pub blackout_days: u16,
+    /// ISO 3166 country (`FR`, `US`…) for phone numbers written without `+`; empty = none.
+    pub default_country: String,
+    /// Also read the users' phone identities (one extra request per 100 users without a usable
+    /// `user.phone`), not only the user's phone field.
+    pub phone_identities: bool,
+    /// Messages per second for integrations without their own rate.
+    pub default_send_rate: u32,
+    /// Integration id → messages per second.
+    pub send_rates: BTreeMap<String, u32>,
+    /// A campaign pauses itself after this many failures in a row.
+    pub auto_pause_after: u32,
+    /// Zendesk roles allowed to send: `admin`, `agent`, or a custom role id. Empty = no restriction.
+    pub allowed_roles: Vec<String>,
+    /// Zendesk group ids whose members may send. Empty = no restriction.
+    pub allowed_groups: Vec<String>,
+    pub language: Language,
+    pub theme: Theme,
+    /// The first-run screen was left (set up or skipped).
+    pub first_run_done: bool,
+    /// The demo workspace was open when the app last closed: it opens again.
+    pub demo_active: bool,
+}
+
+impl Default for Settings {
+    fn default() -> Self {
+        Settings {
+            zendesk_subdomain: String::new(),
+            zendesk_email: String::new(),
+            zendesk_custom_url: String::new(),
+            sunshine_app_id: String::new(),
+            sunshine_key_id: String::new(),
+            sunshine_host: SunshineHost::Zendesk,
+            sunshine_custom_url: String::new(),
+            whatsapp_namespace: String::new(),
+            blackout_days: DEFAULT_BLACKOUT_DAYS,
+            default_country: String::new(),
+            phone_identities: false,
+            default_send_rate: DEFAULT_SEND_RATE,
+            send_rates: BTreeMap::new(),
+            auto_pause_after: DEFAULT_AUTO_PAUSE,
+            allowed_roles: Vec::new(),
+            allowed_groups: Vec::new(),
+            language: Language::System,
+            theme: Theme::System,
+            first_run_done: false,
+            demo_active: false,
+        }
+    }
+}
+
+/// Keys that name secrets: refused as settings so a secret can never land in the settings file.
+pub const SECRET_KEYS: [&str; 3] = ["zendesk_api_token", "sunshine_key_secret", "sunshine_token"];
+
+impl Settings {
+    /// The send rate of an integration: its own, else the default (messages per second).
+    pub fn rate_for(&self, integration_id: &str) -> u32 {
+        self.send_rates
+            .get(integration_id)
+            .copied()
+            .unwrap_or(self.default_send_rate)
+    }
+    /// The keys of the settings file, in display order.
+    pub fn keys() -> Vec<String> {
+        match serde_json::to_value(Settings::default()) {
+            Ok(Value::Object(map)) => map.keys().cloned().collect(),
+            _ => Vec::new(),
+        }
+    }
+
+    /// True when Relay has what it needs to reach both Zendesk and Sunshine Conversations
+    /// (secrets aside).
+    pub fn is_configured(&self) -> bool {
+        !self.zendesk_subdomain.is_empty()
+            && !self.zendesk_email.is_empty()
+            && !self.sunshine_app_id.is_empty()
+            && !self.sunshine_key_id.is_empty()
+    }
+
+    /// Builds settings from the stored JSON object; unknown keys (from newer versions) are kept
+    /// out, missing keys take their defaults.
+    pub fn from_map(map: &Map<String, Value>) -> AppResult<Settings> {
+        let mut obj = Map::new();
+        let known = Settings::keys();
+        for (k, v) in map {
+            if known.iter().any(|x| x == k) && !v.is_null() {
+                obj.insert(k.clone(), v.clone());
+            }
+        }
+        serde_json::from_value(Value::Object(obj)).map_err(|e| {
+            AppError::new(
+                ErrorCode::InvalidInput,
+                format!("The settings file holds a value of the wrong type ({e}). Fix it with `relay settings set`, or delete the key from settings.json."),
+            )
+        })
+    }
+
+    pub fn to_map(&self) -> Map<String, Value> {
+        match serde_json::to_value(self) {
+            Ok(Value::Object(map)) => map,
+            _ => Map::new(),
+        }
+    }
+
+    /// Cleans what people paste: whitespace, `https://acme.zendesk.com/` for a subdomain,
+    /// lower/upper case, duplicate list entries, trailing slashes on URLs.
+    pub fn normalized(mut self) -> Settings {
+        let trim = |s: &mut String| *s = s.trim().to_string();
+        trim(&mut self.zendesk_subdomain);
+        self.zendesk_subdomain = normalize_subdomain(&self.zendesk_subdomain);
+        trim(&mut self.zendesk_email);
+        trim(&mut self.zendesk_custom_url);
+        self.zendesk_custom_url = self.zendesk_custom_url.trim_end_matches('/').to_string();
+        trim(&mut self.sunshine_app_id);
+        trim(&mut self.sunshine_key_id);
+        trim(&mut self.sunshine_custom_url);
+        self.sunshine_custom_url = self.sunshine_custom_url.trim_end_matches('/').to_string();
+        trim(&mut self.whatsapp_namespace);
+        self.default_country = self.default_country.trim().to_ascii_uppercase();
+        let clean_list = |list: &mut Vec<String>, lower: bool| {
+            let mut out: Vec<String> = Vec::new();
+            for item in list.iter() {
+                let mut v = item.trim().to_string();
+                if lower {
+                    v = v.to_ascii_lowercase();
+                }
+                if !v.is_empty() && !out.contains(&v) {
+                    out.push(v);
+                }
+            }
+            *list = out;
+        };
+        clean_list(&mut self.allowed_roles, true);
+        clean_list(&mut self.allowed_groups, false);
+        self.send_rates = self
+            .send_rates
+            .into_iter()
+            .map(|(k, v)| (k.trim().to_string(), v))
+            .collect();
+        self
+    }
+}

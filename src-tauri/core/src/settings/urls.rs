@@ -1,0 +1,38 @@
+//! Custom base URLs are accepted only on loopback (the local sandbox): a real account is always
+//! reached over `https` on the Zendesk or Sunshine Conversations hosts.
+
+use std::net::IpAddr;
+
+/// Accepts `http(s)://` URLs whose host is loopback (127.0.0.0/8, ::1, localhost) only: any
+/// other host must be reached over the standard https hosts, never a custom one.
+pub fn check_loopback_url(raw: &str) -> Result<url::Url, String> {
+    let url = url::Url::parse(raw).map_err(|_| {
+        format!("\"{raw}\" is not a URL. Enter something like http://127.0.0.1:8787.")
+    })?;
+    if url.scheme() != "http" && url.scheme() != "https" {
+        return Err("Only http:// and https:// URLs are accepted.".into());
+    }
+    let loopback = match url.host() {
+        // `localhost` and its subdomains are loopback names (RFC 6761 §6.3).
+        Some(url::Host::Domain(d)) => {
+            let d = d.to_ascii_lowercase();
+            d == "localhost" || d.ends_with(".localhost")
+        }
+        Some(url::Host::Ipv4(ip)) => IpAddr::V4(ip).is_loopback(),
+        Some(url::Host::Ipv6(ip)) => IpAddr::V6(ip).is_loopback(),
+        None => false,
+    };
+    if !loopback {
+        return Err(
+            "Custom base URLs are only for the local sandbox (127.0.0.1, ::1 or localhost). For a real account, use the Zendesk host or the US/EU hosts."
+                .into(),
+        );
+    }
+    if url.query().is_some() || url.fragment().is_some() {
+        return Err("Remove the ?query or #fragment from the base URL.".into());
+    }
+    if !url.username().is_empty() || url.password().is_some() {
+        return Err("Do not put credentials in the URL; Relay keeps them in the keychain.".into());
+    }
+    Ok(url)
+}
