@@ -102,7 +102,21 @@ pub fn specta_builder<R: Runtime>() -> tauri_specta::Builder<R> {
         ])
         .typ::<relay_core::ErrorCode>()
         .constant("ERROR_CODES", relay_core::ErrorCode::ALL)
-        .constant("REASONS", relay_core::audience::Reason::ALL)
+        .constant(
+            "EXCLUSION_REASONS",
+            <relay_core::audience::ExclusionReason as strum::VariantArray>::VARIANTS,
+        )
+        .constant(
+            "RECIPIENT_STATES",
+            <relay_core::campaign::RecipientState as strum::VariantArray>::VARIANTS,
+        )
+        .constant(
+            "TEMPLATE_STAGES",
+            <relay_core::template::library::TemplateStage as strum::VariantArray>::VARIANTS,
+        )
+        .constant("TEMPLATE_LIMITS", relay_core::template::validate::LIMITS)
+        .constant("MAX_SEND_RATE", relay_core::settings::MAX_SEND_RATE)
+        .constant("MAX_BLACKOUT_DAYS", relay_core::settings::MAX_BLACKOUT_DAYS)
         .constant(
             "WHATSAPP_LANGUAGES",
             relay_core::template::languages().collect::<Vec<_>>(),
@@ -159,11 +173,11 @@ pub(crate) fn notify_campaign_end(
             format!(
                 "Campagne {} : {}",
                 c.template_name,
-                match c.status.as_str() {
-                    "completed" => "terminée",
-                    "paused" => "en pause",
-                    "cancelled" => "annulée",
-                    other => other,
+                match c.status {
+                    relay_core::campaign::CampaignStatus::Completed => "terminée".to_string(),
+                    relay_core::campaign::CampaignStatus::Paused => "en pause".to_string(),
+                    relay_core::campaign::CampaignStatus::Cancelled => "annulée".to_string(),
+                    other => other.to_string(),
                 }
             ),
             format!(

@@ -113,13 +113,13 @@ mod tests {
     fn mapping_from_args_by_name_or_position_with_fallbacks() {
         let slots = vec![
             Slot {
-                component: "body".into(),
+                component: relay_core::message::mapping::SlotComponent::Body,
                 position: 1,
                 example: "First name".into(),
                 first: 0,
             },
             Slot {
-                component: "body".into(),
+                component: relay_core::message::mapping::SlotComponent::Body,
                 position: 2,
                 example: "Date".into(),
                 first: 1,

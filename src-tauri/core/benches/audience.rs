@@ -66,7 +66,7 @@ async fn main() {
             fallback: "current".into(),
         },
     ];
-    let fingerprint = mapping::fingerprint(&template, "whatsapp", &map);
+    let fingerprint = mapping::fingerprint(&template, relay_core::channel::Channel::WhatsApp, &map);
 
     // The ledger of earlier campaigns: LEDGER rows over the last 90 days, 1 % of them this very
     // message (by user id or by number), the rest 200 other messages.
@@ -93,7 +93,7 @@ async fn main() {
                 fp,
                 sent_at,
                 None,
-                "sent",
+                relay_core::blackout::Reach::Sent,
             )
             .unwrap();
         }
@@ -134,7 +134,7 @@ async fn main() {
         checked.users, checked.pages, checked.eligible
     );
     for c in &checked.excluded {
-        println!("  {:<16} {}", c.reason.as_str(), c.count);
+        println!("  {:<16} {}", c.reason.as_ref(), c.count);
     }
     println!(
         "fetch (export → SQLite, phones normalized): {:.1} s, {:.0} users/s",

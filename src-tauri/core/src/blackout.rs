@@ -6,6 +6,17 @@
 use crate::error::{AppError, AppResult};
 use rusqlite::{params, OptionalExtension};
 
+/// How a message reached a recipient: accepted (`sent`), or may have been (`unknown`: a timeout,
+/// a dropped connection, a 5xx, a runner that died mid-call). Both count as reached.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, strum::AsRefStr, strum::EnumString)]
+#[strum(serialize_all = "snake_case")]
+pub enum Reach {
+    Sent,
+    Unknown,
+}
+
+crate::sql_text!(Reach);
+
 /// The blackout check of a message: its fingerprint, and the time before which a send no longer
 /// counts (now − blackout days).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -33,7 +44,7 @@ pub fn record_blackout(
     fingerprint: i64,
     sent_at_ms: i64,
     campaign_id: Option<&str>,
-    state: &str,
+    state: Reach,
 ) -> AppResult<()> {
     conn.prepare_cached(
         "INSERT INTO blackout (user_id, phone, fingerprint, sent_at, campaign_id, state) VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
@@ -79,8 +90,7 @@ pub(crate) const MEMBER_REACHED: &str = "(
 pub struct Reached {
     pub campaign_id: Option<String>,
     pub sent_at_ms: i64,
-    /// `sent` or `unknown`.
-    pub state: String,
+    pub state: Reach,
 }
 
 impl Reached {
@@ -125,7 +135,7 @@ impl Reached {
             .map(|d| d.to_rfc3339_opts(chrono::SecondsFormat::Secs, true))
             .unwrap_or_default();
         let campaign = self.campaign_id.as_deref().unwrap_or("?");
-        if self.state == "unknown" {
+        if self.state == Reach::Unknown {
             format!("The same message may have reached this recipient on {when} (campaign {campaign}, outcome unknown): blacked out.")
         } else {
             format!("The same message reached this recipient on {when} (campaign {campaign}): blacked out.")

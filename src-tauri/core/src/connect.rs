@@ -1,6 +1,7 @@
 //! "Test connection": each side checked separately, saying exactly what is wrong; the
 //! integrations found; and the access restriction (PRODUCT.md §1: allowed roles and groups).
 
+use crate::channel::{Channel, IntegrationKind};
 use crate::clients::http::Http;
 use crate::clients::sunshine::{Integration, SunshineClient};
 use crate::clients::zendesk::{User, ZendeskClient};
@@ -47,8 +48,9 @@ pub struct Check {
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, Type)]
 pub struct IntegrationView {
     pub id: String,
-    /// `whatsapp`, `twilio` or `messagebird`.
-    pub kind: String,
+    pub kind: IntegrationKind,
+    /// The channel its messages take.
+    pub channel: Channel,
     pub name: String,
     /// The WhatsApp number (`+15144441919`) or the MessageBird originator; empty for Twilio,
     /// whose number the v2 API does not return.
@@ -131,23 +133,26 @@ pub fn check_access(settings: &Settings, user: &User, group_ids: &[u64]) -> Resu
     }
 }
 
-pub fn integration_view(i: &Integration, settings: &Settings) -> IntegrationView {
-    let sender = match i.kind.as_str() {
-        "whatsapp" => i
+/// An integration as the app shows it; None for a kind Relay does not send through.
+pub fn integration_view(i: &Integration, settings: &Settings) -> Option<IntegrationView> {
+    let kind: IntegrationKind = i.kind.parse().ok()?;
+    let sender = match kind {
+        IntegrationKind::WhatsApp => i
             .phone_number
             .as_ref()
             .map(|p| format!("+{}", p.trim_start_matches('+'))),
-        "messagebird" => i.originator.clone(),
-        _ => None,
+        IntegrationKind::MessageBird => i.originator.clone(),
+        IntegrationKind::Twilio => None,
     };
-    IntegrationView {
+    Some(IntegrationView {
         id: i.id.clone(),
-        kind: i.kind.clone(),
+        kind,
+        channel: kind.channel(),
         name: i.display_name.clone().unwrap_or_else(|| i.kind.clone()),
         sender: sender.unwrap_or_default(),
         status: i.status.clone().unwrap_or_else(|| "active".into()),
         rate: settings.rate_for(&i.id),
-    }
+    })
 }
 
 /// Runs every check in order; a failed check skips the ones that depend on it.
@@ -238,7 +243,7 @@ pub async fn test_connection(
                 ));
                 integrations = list
                     .iter()
-                    .map(|i| integration_view(i, settings))
+                    .filter_map(|i| integration_view(i, settings))
                     .collect::<Vec<_>>();
                 if integrations.is_empty() {
                     checks.push(Check {
@@ -248,15 +253,16 @@ pub async fn test_connection(
                         code: Some(ErrorCode::NotFound),
                     });
                 } else {
-                    let count = |k: &str| integrations.iter().filter(|i| i.kind == k).count();
+                    let count =
+                        |k: IntegrationKind| integrations.iter().filter(|i| i.kind == k).count();
                     let summary = [
-                        ("WhatsApp", "whatsapp"),
-                        ("Twilio", "twilio"),
-                        ("MessageBird", "messagebird"),
+                        ("WhatsApp", IntegrationKind::WhatsApp),
+                        ("Twilio", IntegrationKind::Twilio),
+                        ("MessageBird", IntegrationKind::MessageBird),
                     ]
                     .iter()
-                    .filter(|(_, k)| count(k) > 0)
-                    .map(|(label, k)| format!("{} {label}", count(k)))
+                    .filter(|(_, k)| count(*k) > 0)
+                    .map(|(label, k)| format!("{} {label}", count(*k)))
                     .collect::<Vec<_>>()
                     .join(", ");
                     checks.push(check(
@@ -315,7 +321,7 @@ impl Workspace {
             .integrations()
             .await?
             .iter()
-            .map(|i| crate::connect::integration_view(i, &settings))
+            .filter_map(|i| integration_view(i, &settings))
             .collect();
         library::remember_integrations(&self.db(), &list)?;
         Ok(list)

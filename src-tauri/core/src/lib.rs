@@ -17,6 +17,7 @@
 pub mod audience;
 pub mod blackout;
 pub mod campaign;
+pub mod channel;
 pub mod clients;
 pub mod connect;
 pub mod csv_safe;

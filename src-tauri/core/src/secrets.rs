@@ -48,6 +48,16 @@ impl SecretKind {
     }
 }
 
+/// A secret as it may be given (`relay settings set-secret NAME`): one of the secrets, or the
+/// base64 `keyId:secret` token of the Relay instructions, which sets the key id and its secret.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, strum::EnumString, strum::VariantNames)]
+#[strum(serialize_all = "snake_case")]
+pub enum SecretInput {
+    ZendeskApiToken,
+    SunshineKeySecret,
+    SunshineToken,
+}
+
 /// Whether each secret is set. This is all the UI ever learns about secrets.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, Type)]
 pub struct SecretStatus {

@@ -14,8 +14,6 @@ use unicode_segmentation::UnicodeSegmentation;
 
 const SEGMENT_BITS: u32 = 1120;
 const UDH_BITS: u32 = 48;
-/// The most characters Twilio accepts in one message body (error 21617).
-pub const MAX_SMS_CHARS: usize = 1600;
 
 const GSM_BASIC: &str = "@£$¥èéùìòÇ\nØø\rÅåΔ_ΦΓΛΩΠΨΣΘΞÆæßÉ !\"#¤%&'()*+,-./0123456789:;<=>?¡ABCDEFGHIJKLMNOPQRSTUVWXYZÄÖÑÜ§¿abcdefghijklmnopqrstuvwxyzäöñüà";
 const GSM_EXTENSION: &str = "^{}\\[~]|€\u{000C}";
@@ -178,6 +176,41 @@ pub fn analyze(text: &str) -> SmsInfo {
 }
 
 /// The text with every non-GSM character that has a GSM-7 equivalent replaced by it.
+/// What `relay sms-segments` and the previews tell about a text: its encoding and segments, how
+/// many characters a segment holds, the segments once the characters that force UCS-2 are
+/// replaced (when that saves any), and whether carriers refuse it as too long.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, Type)]
+pub struct SmsReport {
+    #[serde(flatten)]
+    pub info: SmsInfo,
+    /// Characters per segment: 160 / 70 for one, 153 / 67 each for several.
+    pub segment_size: u32,
+    /// Segments with the suggested replacements, when they save segments.
+    pub segments_with_replacements: Option<u32>,
+    /// Longer than carriers accept (Twilio error 21617).
+    pub too_long: bool,
+}
+
+/// The report of a text (see [`SmsReport`]).
+pub fn report(text: &str) -> SmsReport {
+    let info = analyze(text);
+    let segment_size = match (info.encoding, info.segments) {
+        (SmsEncoding::Gsm7, 0 | 1) => 160,
+        (SmsEncoding::Gsm7, _) => 153,
+        (SmsEncoding::Ucs2, 0 | 1) => 70,
+        (SmsEncoding::Ucs2, _) => 67,
+    };
+    let segments_with_replacements = (!info.non_gsm.is_empty())
+        .then(|| analyze(&to_gsm(text)).segments)
+        .filter(|n| *n < info.segments);
+    SmsReport {
+        too_long: text.chars().count() > crate::template::validate::LIMITS.sms_max,
+        info,
+        segment_size,
+        segments_with_replacements,
+    }
+}
+
 pub fn to_gsm(text: &str) -> String {
     graphemes(text)
         .into_iter()

@@ -3,7 +3,7 @@
 //! from the generator, not from Relay's code); overrides and removals; the blackout window at
 //! its day boundary with an injected clock; cancel.
 
-use relay_core::audience::{MemberAction, MemberFilter, Reason};
+use relay_core::audience::{ExclusionReason, MemberAction, MemberFilter};
 use relay_core::message::mapping::{self, ValueMapping, ValueSource};
 use relay_core::message::MessageSpec;
 use relay_core::template::Template;
@@ -94,11 +94,11 @@ impl Expect {
     /// store numbers with their +) — unless it falls in 639, 690–694, 696 or 697, French
     /// numbering of the overseas departments, not valid as +33 (libphonenumber's French mobile
     /// pattern: `6(?:[0-24-8]\d|3[0-8]|9[589])\d{6}`).
-    fn phone(&self, index: u64) -> Result<String, Reason> {
+    fn phone(&self, index: u64) -> Result<String, ExclusionReason> {
         let u = self.pop.user(index);
         match u.phone_kind {
-            PhoneKind::Missing => Err(Reason::NoPhone),
-            PhoneKind::Invalid => Err(Reason::InvalidPhone),
+            PhoneKind::Missing => Err(ExclusionReason::NoPhone),
+            PhoneKind::Invalid => Err(ExclusionReason::InvalidPhone),
             PhoneKind::National if u.country.code == "ES" => {
                 let digits: String = u
                     .phone
@@ -108,39 +108,39 @@ impl Expect {
                     .collect();
                 let overseas = ["639", "690", "691", "692", "693", "694", "696", "697"];
                 if overseas.iter().any(|p| digits.starts_with(p)) {
-                    Err(Reason::InvalidPhone)
+                    Err(ExclusionReason::InvalidPhone)
                 } else {
                     Ok(format!("+33{digits}"))
                 }
             }
-            PhoneKind::National if u.country.code != "FR" => Err(Reason::InvalidPhone),
+            PhoneKind::National if u.country.code != "FR" => Err(ExclusionReason::InvalidPhone),
             _ => Ok(u.e164.unwrap()),
         }
     }
 
-    fn counts(&self) -> (BTreeMap<Reason, u32>, u32) {
+    fn counts(&self) -> (BTreeMap<ExclusionReason, u32>, u32) {
         let mut counts = BTreeMap::new();
         let mut eligible = 0;
         let mut taken = HashSet::new();
         for index in (AGENTS + 1)..USERS {
             let u = self.pop.user(index);
             let reason = if self.removed.contains(&u.id) {
-                Some(Reason::Removed)
+                Some(ExclusionReason::Removed)
             } else {
                 match self.phone(index) {
                     Err(r) => Some(r),
-                    Ok(p) if self.suppressed.contains(&p) => Some(Reason::Suppressed),
-                    Ok(p) if !taken.insert(p.clone()) => Some(Reason::DuplicatePhone),
+                    Ok(p) if self.suppressed.contains(&p) => Some(ExclusionReason::Suppressed),
+                    Ok(p) if !taken.insert(p.clone()) => Some(ExclusionReason::DuplicatePhone),
                     Ok(p)
                         if !self.overridden.contains(&u.id)
                             && (self.blackout_users.contains(&u.id)
                                 || self.blackout_phones.contains(&p)) =>
                     {
-                        Some(Reason::Blackout)
+                        Some(ExclusionReason::Blackout)
                     }
-                    Ok(_) if u.plan.is_none() => Some(Reason::MissingValue),
+                    Ok(_) if u.plan.is_none() => Some(ExclusionReason::MissingValue),
                     Ok(_) if u.delivery_note.is_some_and(|n| n.contains('\n')) => {
-                        Some(Reason::RenderError)
+                        Some(ExclusionReason::RenderError)
                     }
                     Ok(_) => None,
                 }
@@ -154,7 +154,7 @@ impl Expect {
     }
 }
 
-fn reasons(s: &relay_core::audience::AudienceSummary) -> BTreeMap<Reason, u32> {
+fn reasons(s: &relay_core::audience::AudienceSummary) -> BTreeMap<ExclusionReason, u32> {
     s.excluded
         .iter()
         .filter(|c| c.count > 0)
@@ -212,7 +212,7 @@ async fn every_exclusion_reason_with_exact_counts(order: ExportOrder) {
         .fetch_audience(query, &AtomicBool::new(false), |p| seen.push(p.clone()))
         .await
         .unwrap();
-    assert_eq!(summary.status, "complete");
+    assert_eq!(summary.status.as_ref(), "complete");
     assert_eq!(summary.users, end_users);
     assert_eq!(summary.pages, 10, "1,000 users per page");
     assert_eq!(seen.last().unwrap().users, end_users);
@@ -229,9 +229,9 @@ async fn every_exclusion_reason_with_exact_counts(order: ExportOrder) {
         blackout_phones: HashSet::new(),
         overridden: HashSet::new(),
     };
-    let no_phone = reasons(&summary)[&Reason::NoPhone];
-    let invalid = reasons(&summary)[&Reason::InvalidPhone];
-    let dupes = reasons(&summary)[&Reason::DuplicatePhone];
+    let no_phone = reasons(&summary)[&ExclusionReason::NoPhone];
+    let invalid = reasons(&summary)[&ExclusionReason::InvalidPhone];
+    let dupes = reasons(&summary)[&ExclusionReason::DuplicatePhone];
     assert!(no_phone > 0 && invalid > 0 && dupes > 0);
 
     // Suppress a few numbers, remove a few users by hand, and record earlier sends.
@@ -251,7 +251,7 @@ async fn every_exclusion_reason_with_exact_counts(order: ExportOrder) {
     let removed: Vec<u64> = e164_users[5..9].iter().map(|i| user(*i).id).collect();
     let t = template();
     let draft = ws.save_template(None, &t).unwrap();
-    let fp = mapping::fingerprint(&t, "whatsapp", &mapping());
+    let fp = mapping::fingerprint(&t, relay_core::channel::Channel::WhatsApp, &mapping());
     let now = ws.now_ms();
     {
         let db = ws.db();
@@ -266,7 +266,7 @@ async fn every_exclusion_reason_with_exact_counts(order: ExportOrder) {
                 fp,
                 now - 2 * DAY,
                 None,
-                "sent",
+                relay_core::blackout::Reach::Sent,
             )
             .unwrap();
             expect.blackout_users.insert(u.id);
@@ -281,7 +281,7 @@ async fn every_exclusion_reason_with_exact_counts(order: ExportOrder) {
                 fp,
                 now - 3 * DAY,
                 None,
-                "sent",
+                relay_core::blackout::Reach::Sent,
             )
             .unwrap();
             expect.blackout_phones.insert(u.e164.unwrap());
@@ -295,7 +295,7 @@ async fn every_exclusion_reason_with_exact_counts(order: ExportOrder) {
             fp,
             now - 8 * DAY,
             None,
-            "sent",
+            relay_core::blackout::Reach::Sent,
         )
         .unwrap();
         let other = user(e164_users[20]);
@@ -306,7 +306,7 @@ async fn every_exclusion_reason_with_exact_counts(order: ExportOrder) {
             fp ^ 1,
             now,
             None,
-            "sent",
+            relay_core::blackout::Reach::Sent,
         )
         .unwrap();
     }
@@ -332,18 +332,28 @@ async fn every_exclusion_reason_with_exact_counts(order: ExportOrder) {
         summary.eligible + summary.excluded.iter().map(|c| c.count).sum::<u32>(),
         end_users
     );
-    assert_eq!(want[&Reason::Blackout], 9);
-    assert_eq!(want[&Reason::Removed], 4);
-    assert_eq!(want[&Reason::Suppressed], 5);
+    assert_eq!(want[&ExclusionReason::Blackout], 9);
+    assert_eq!(want[&ExclusionReason::Removed], 4);
+    assert_eq!(want[&ExclusionReason::Suppressed], 5);
 
     // The tables: filtered by reason, with what exactly is wrong.
     let page = ws
-        .audience_members(&id, MemberFilter::Excluded(Reason::MissingValue), 0, 50)
+        .audience_members(
+            &id,
+            MemberFilter::Excluded(ExclusionReason::MissingValue),
+            0,
+            50,
+        )
         .unwrap();
-    assert_eq!(page.total, want[&Reason::MissingValue]);
+    assert_eq!(page.total, want[&ExclusionReason::MissingValue]);
     assert!(page.rows[0].detail.as_deref().unwrap().contains("plan"));
     let errors = ws
-        .audience_members(&id, MemberFilter::Excluded(Reason::RenderError), 0, 5)
+        .audience_members(
+            &id,
+            MemberFilter::Excluded(ExclusionReason::RenderError),
+            0,
+            5,
+        )
         .unwrap();
     assert!(errors.rows[0]
         .detail
@@ -357,7 +367,12 @@ async fn every_exclusion_reason_with_exact_counts(order: ExportOrder) {
 
     // Override two blacked-out users: they move to the allowed list, recorded.
     let blacked = ws
-        .audience_members(&id, MemberFilter::Excluded(Reason::Blackout), 0, 100)
+        .audience_members(
+            &id,
+            MemberFilter::Excluded(ExclusionReason::Blackout),
+            0,
+            100,
+        )
         .unwrap();
     let chosen: Vec<String> = blacked.rows[..2]
         .iter()
@@ -383,7 +398,7 @@ async fn every_exclusion_reason_with_exact_counts(order: ExportOrder) {
         .set_members(&id, &chosen, MemberAction::Unoverride)
         .await
         .unwrap();
-    assert_eq!(summary.count(Reason::Blackout), 9);
+    assert_eq!(summary.count(ExclusionReason::Blackout), 9);
 
     // A recipient's message, and a skipped one's reason.
     let ok = &moved.rows.iter().find(|m| !m.overridden).unwrap().user_id;
@@ -392,7 +407,7 @@ async fn every_exclusion_reason_with_exact_counts(order: ExportOrder) {
     assert!(p.preview.unwrap().whatsapp.body_text.starts_with("Hi "));
     let bad = &errors.rows[0].user_id;
     let p = ws.preview_recipient(&id, bad).await.unwrap();
-    assert_eq!(p.reason, Some(Reason::RenderError));
+    assert_eq!(p.reason, Some(ExclusionReason::RenderError));
 
     // Bad input changes nothing.
     let before = ws.audience_summary(&id).unwrap();
@@ -436,7 +451,7 @@ async fn blackout_ends_exactly_at_the_day_boundary() {
         .rows[0]
         .clone();
     let sent_at = clock.load(Ordering::Relaxed);
-    let fp = mapping::fingerprint(&t, "whatsapp", &mapping());
+    let fp = mapping::fingerprint(&t, relay_core::channel::Channel::WhatsApp, &mapping());
     relay_core::blackout::record_blackout(
         ws.db().connection(),
         first.user_id.parse().unwrap(),
@@ -444,7 +459,7 @@ async fn blackout_ends_exactly_at_the_day_boundary() {
         fp,
         sent_at,
         None,
-        "sent",
+        relay_core::blackout::Reach::Sent,
     )
     .unwrap();
     let spec = MessageSpec {
@@ -458,7 +473,7 @@ async fn blackout_ends_exactly_at_the_day_boundary() {
     at(7 * DAY);
     let s = ws.check_audience(&audience.id, Some(spec)).await.unwrap();
     assert_eq!(
-        s.count(Reason::Blackout),
+        s.count(ExclusionReason::Blackout),
         1,
         "7 days later to the millisecond: still blacked out"
     );
@@ -467,7 +482,7 @@ async fn blackout_ends_exactly_at_the_day_boundary() {
         ws.recheck(&audience.id)
             .await
             .unwrap()
-            .count(Reason::Blackout),
+            .count(ExclusionReason::Blackout),
         0
     );
     at(DAY);
@@ -475,7 +490,7 @@ async fn blackout_ends_exactly_at_the_day_boundary() {
         ws.recheck(&audience.id)
             .await
             .unwrap()
-            .count(Reason::Blackout),
+            .count(ExclusionReason::Blackout),
         1
     );
     ws.set_key("blackout_days", "0").unwrap();
@@ -483,7 +498,7 @@ async fn blackout_ends_exactly_at_the_day_boundary() {
         ws.recheck(&audience.id)
             .await
             .unwrap()
-            .count(Reason::Blackout),
+            .count(ExclusionReason::Blackout),
         0,
         "0 days turns blackout off"
     );
@@ -503,7 +518,7 @@ async fn a_cancelled_fetch_keeps_what_it_fetched() {
         .await
         .unwrap();
     assert_eq!(
-        (s.status.as_str(), s.pages, s.users),
+        (s.status.as_ref(), s.pages, s.users),
         ("cancelled", 2, 2000)
     );
 }
@@ -579,10 +594,10 @@ async fn an_export_short_of_the_count_says_so_with_both_figures() {
         assert_eq!(summary.expected, Some(counted), "the count is kept with it");
         if incomplete {
             // A tenth missing is not Zendesk's indexing lag: never "complete".
-            assert_eq!(summary.status, "incomplete");
+            assert_eq!(summary.status.as_ref(), "incomplete");
         } else {
             // 0.2 % is within the lag (0.5 %, or 5 users).
-            assert_eq!(summary.status, "complete");
+            assert_eq!(summary.status.as_ref(), "complete");
         }
     }
 }
@@ -625,7 +640,7 @@ async fn an_expired_cursor_mid_fetch_loses_nobody_in_any_order() {
             .unwrap();
         assert!(expired, "{order:?}: the fetch went past page 2");
         assert_eq!(
-            (summary.status.as_str(), summary.users),
+            (summary.status.as_ref(), summary.users),
             ("complete", counted),
             "{order:?}: every user once, none lost, none twice"
         );
@@ -722,7 +737,7 @@ async fn a_fetch_that_fails_or_stops_ends_failed_and_is_never_sent() {
         )),
     )
     .unwrap();
-    assert_eq!(ws.audience_summary(id).unwrap().status, "failed");
+    assert_eq!(ws.audience_summary(id).unwrap().status.as_ref(), "failed");
     // None of them can be sent, even with a template ready to go.
     let i = sb.info().clone();
     ws.connect_sandbox(&relay_core::workspace::SandboxConnection {

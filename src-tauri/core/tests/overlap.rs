@@ -83,7 +83,7 @@ async fn a_paused_campaign_and_a_second_one_of_the_same_message_reach_nobody_twi
         })
         .await
         .unwrap();
-    assert_eq!(paused.status, "paused");
+    assert_eq!(paused.status.as_ref(), "paused");
     assert!(paused.counts.pending > 0);
     // The same send again while the first is paused: those it reached are blacked out, and
     // those it still has to send are left to it.
@@ -106,7 +106,7 @@ async fn a_paused_campaign_and_a_second_one_of_the_same_message_reach_nobody_twi
         .audience_members(
             &again.id,
             relay_core::audience::MemberFilter::Excluded(
-                relay_core::audience::Reason::InOtherCampaign,
+                relay_core::audience::ExclusionReason::InOtherCampaign,
             ),
             0,
             1000,
@@ -129,7 +129,7 @@ async fn a_paused_campaign_and_a_second_one_of_the_same_message_reach_nobody_twi
         .run_campaign(&first.id, &CampaignControl::default(), |_| {})
         .await
         .unwrap();
-    assert_eq!(resumed.status, "completed");
+    assert_eq!(resumed.status.as_ref(), "completed");
     let log = sandbox_log(&sb).await;
     assert_eq!(duplicates(&log), Vec::<String>::new());
     assert_eq!(log.len() as u32, resumed.counts.sent);
@@ -189,7 +189,7 @@ async fn retrying_failures_skips_those_another_campaign_reached_meanwhile() {
     assert_eq!(
         skipped
             .iter()
-            .filter(|r| r.reason.as_deref() == Some("blackout"))
+            .filter(|r| r.reason == Some(relay_core::audience::ExclusionReason::Blackout))
             .count() as u32,
         failed,
         "each is skipped as blacked out when it comes to be sent"
@@ -258,7 +258,7 @@ async fn two_runners_in_one_process_send_once_and_probes_keep_the_lock() {
     assert!(probe.join().unwrap() > 0, "the probe saw it running");
     let refused = second.unwrap_err();
     assert_eq!(refused.code, ErrorCode::InvalidInput, "{}", refused.message);
-    assert_eq!(first.unwrap().status, "completed");
+    assert_eq!(first.unwrap().status.as_ref(), "completed");
     let log = sandbox_log(&sb).await;
     assert_eq!(duplicates(&log), Vec::<String>::new());
     assert_eq!(log.len() as u32, c.counts.pending);
@@ -302,7 +302,7 @@ async fn a_writer_holding_the_database_past_the_busy_timeout_loses_no_outcome() 
     };
     let log = sandbox_log(&sb).await;
     assert_eq!(duplicates(&log), Vec::<String>::new());
-    assert_eq!(done.status, "completed", "{:?}", done.pause_reason);
+    assert_eq!(done.status.as_ref(), "completed", "{:?}", done.pause_reason);
     assert_eq!(
         done.counts.unknown, 0,
         "nobody is unknown because the disk was busy"
@@ -355,7 +355,7 @@ async fn a_database_locked_past_the_patience_pauses_after_the_calls_in_flight_ar
     let err = done.expect_err("the run stops on the database error");
     assert_eq!(err.code, ErrorCode::Storage, "{}", err.message);
     let after = ws.campaign(&c.id).unwrap();
-    assert_eq!(after.status, "paused", "resumable");
+    assert_eq!(after.status.as_ref(), "paused", "resumable");
     assert!(
         after
             .pause_reason
@@ -653,7 +653,7 @@ async fn a_pause_does_not_wait_for_calls_held_by_a_429() {
         "the pause did not wait out the 429 ({:?})",
         started.elapsed()
     );
-    assert_eq!(paused.status, "paused");
+    assert_eq!(paused.status.as_ref(), "paused");
     assert_eq!(paused.counts.sending + paused.counts.unknown, 0);
     assert_eq!(
         paused.counts.pending, c.counts.pending,
@@ -759,7 +759,9 @@ async fn an_override_does_not_outlive_the_campaign_it_was_made_for() {
     let blacked: Vec<String> = ws
         .audience_members(
             &audience,
-            relay_core::audience::MemberFilter::Excluded(relay_core::audience::Reason::Blackout),
+            relay_core::audience::MemberFilter::Excluded(
+                relay_core::audience::ExclusionReason::Blackout,
+            ),
             0,
             5,
         )

@@ -2,7 +2,7 @@
 //! SMS ready at once), refusals that change nothing, sync with Meta's review moving on
 //! (PENDING → APPROVED or REJECTED with its reason), templates made elsewhere, and deletion.
 
-use relay_core::template::library::{Library, TemplateState, NOT_SUBMITTED, READY};
+use relay_core::template::library::{Library, TemplateState, TemplateStatus};
 use relay_core::template::Template;
 use relay_core::workspace::Workspace;
 use relay_core::ErrorCode;
@@ -66,7 +66,7 @@ async fn submit_sync_review_and_delete() {
     assert!(lib.local[0]
         .states
         .iter()
-        .all(|s| s.status == NOT_SUBMITTED));
+        .all(|s| s.status == TemplateStatus::NotSubmitted));
 
     // Submit to WhatsApp and SMS.
     let entry = ws.submit_template(&draft.id, &[]).await.unwrap();
@@ -76,7 +76,10 @@ async fn submit_sync_review_and_delete() {
         .find(|s| s.integration_id == WA_SUPPORT)
         .unwrap();
     assert_eq!(
-        (wa.status.as_str(), wa.kind.as_str()),
+        (
+            wa.status.as_ref(),
+            wa.kind.as_ref().map_or("", |k| k.as_ref())
+        ),
         ("PENDING", "whatsapp")
     );
     assert_eq!(wa.integration_name, "WhatsApp Support");
@@ -85,17 +88,26 @@ async fn submit_sync_review_and_delete() {
         .iter()
         .find(|s| s.integration_id == TWILIO)
         .unwrap();
-    assert_eq!(sms.status, READY);
+    assert_eq!(sms.status, TemplateStatus::Ready);
 
     // Meta reviews: still pending before the delay, approved after it.
     let lib = ws.sync_templates().await.unwrap();
-    assert_eq!(state(&lib, "spring_notice", WA_SUPPORT).status, "PENDING");
+    assert_eq!(
+        state(&lib, "spring_notice", WA_SUPPORT).status.as_ref(),
+        "PENDING"
+    );
     assert_eq!(lib.syncs.len(), 2, "both WhatsApp integrations synced");
     assert!(lib.syncs.iter().all(|s| s.synced_at.is_some()));
     clock.advance(Duration::from_secs(61));
     let lib = ws.sync_templates().await.unwrap();
-    assert_eq!(state(&lib, "spring_notice", WA_SUPPORT).status, "APPROVED");
-    assert_eq!(state(&lib, "spring_notice", TWILIO).status, READY);
+    assert_eq!(
+        state(&lib, "spring_notice", WA_SUPPORT).status.as_ref(),
+        "APPROVED"
+    );
+    assert_eq!(
+        state(&lib, "spring_notice", TWILIO).status,
+        TemplateStatus::Ready
+    );
 
     // Templates made elsewhere are listed with their status and reason.
     let seeded = |name: &str| {
@@ -105,12 +117,12 @@ async fn submit_sync_review_and_delete() {
             .unwrap_or_else(|| panic!("{name} listed"))
             .clone()
     };
-    assert_eq!(seeded("order_shipped").status, "APPROVED");
+    assert_eq!(seeded("order_shipped").status.as_ref(), "APPROVED");
     assert_eq!(seeded("order_shipped").integration_name, "WhatsApp Support");
     assert!(seeded("order_shipped").body.contains("{{1}}"));
-    assert_eq!(seeded("summer_sale").status, "PENDING");
+    assert_eq!(seeded("summer_sale").status.as_ref(), "PENDING");
     let rejected = seeded("free_money_now");
-    assert_eq!(rejected.status, "REJECTED");
+    assert_eq!(rejected.status.as_ref(), "REJECTED");
     assert!(rejected.reason.is_some(), "the rejection reason is kept");
     assert!(lib.remote.iter().any(|r| r.integration_id == WA_MARKETING));
 
@@ -141,7 +153,7 @@ async fn submit_sync_review_and_delete() {
     let lib = ws.sync_templates().await.unwrap();
     let s = state(&lib, "reject_this_one", WA_SUPPORT);
     assert_eq!(
-        (s.status.as_str(), s.reason.as_deref()),
+        (s.status.as_ref(), s.reason.as_deref()),
         ("REJECTED", Some("INVALID_FORMAT"))
     );
 
@@ -152,9 +164,12 @@ async fn submit_sync_review_and_delete() {
         .unwrap();
     assert_eq!(
         state(&lib, "spring_notice", WA_SUPPORT).status,
-        NOT_SUBMITTED
+        TemplateStatus::NotSubmitted
     );
-    assert_eq!(state(&lib, "spring_notice", TWILIO).status, READY);
+    assert_eq!(
+        state(&lib, "spring_notice", TWILIO).status,
+        TemplateStatus::Ready
+    );
     let lib = ws.sync_templates().await.unwrap();
     assert!(!lib.remote.iter().any(|r| r.name == "spring_notice"));
     let err = ws
@@ -210,5 +225,5 @@ async fn refused_submissions_change_nothing() {
         .local
         .iter()
         .flat_map(|e| &e.states)
-        .all(|s| s.status == NOT_SUBMITTED));
+        .all(|s| s.status == TemplateStatus::NotSubmitted));
 }

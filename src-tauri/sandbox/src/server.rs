@@ -114,6 +114,26 @@ pub struct Faults {
     pub export_missing: f64,
 }
 
+impl Faults {
+    /// The first fault set out of its range: its name (as in `PUT /_sandbox/faults`) and why.
+    pub fn check(&self) -> Result<(), (&'static str, String)> {
+        for (name, p) in [
+            ("rate_429", self.rate_429),
+            ("rate_5xx", self.rate_5xx),
+            ("rate_drop", self.rate_drop),
+            ("rate_drop_after", self.rate_drop_after),
+            ("rate_refused", self.rate_refused),
+            ("rate_html", self.rate_html),
+            ("export_missing", self.export_missing),
+        ] {
+            if !(0.0..=1.0).contains(&p) {
+                return Err((name, format!("a probability between 0 and 1, not {p}.")));
+            }
+        }
+        Ok(())
+    }
+}
+
 /// How to start a sandbox.
 #[derive(Clone)]
 pub struct SandboxConfig {
@@ -742,9 +762,16 @@ async fn get_faults(State(s): State<Shared>) -> Json<Faults> {
     Json(s.faults())
 }
 
-async fn put_faults(State(s): State<Shared>, Json(f): Json<Faults>) -> Json<Faults> {
+async fn put_faults(State(s): State<Shared>, Json(f): Json<Faults>) -> Response {
+    if let Err((name, why)) = f.check() {
+        return (
+            StatusCode::BAD_REQUEST,
+            Json(json!({"error": "invalid", "description": format!("{name}: {why}")})),
+        )
+            .into_response();
+    }
     *s.faults.write().unwrap_or_else(|e| e.into_inner()) = f.clone();
-    Json(f)
+    Json(f).into_response()
 }
 
 #[derive(Deserialize)]

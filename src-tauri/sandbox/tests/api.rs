@@ -719,6 +719,19 @@ async fn fault_knobs_at_run_time() {
     })
     .await;
     let set = |f: Faults| t.http.put(t.url("/_sandbox/faults")).json(&f).send();
+    // A probability out of range is refused, and changes nothing.
+    let bad = set(Faults {
+        rate_5xx: 2.0,
+        ..Faults::default()
+    })
+    .await
+    .unwrap();
+    assert_eq!(bad.status(), StatusCode::BAD_REQUEST);
+    assert!(bad.text().await.unwrap().contains("rate_5xx"));
+    assert_eq!(
+        t.zd("/api/v2/groups").send().await.unwrap().status(),
+        StatusCode::OK
+    );
     set(Faults {
         rate_429: 1.0,
         retry_after_secs: 7,

@@ -6,7 +6,7 @@ import CampaignsScreen from './CampaignsScreen.svelte';
 import { setLocale } from '../lib/i18n/index.svelte';
 import { setView } from '../lib/app.svelte';
 import { resetWizard } from '../lib/wizard.svelte';
-import { defaultSettings } from '../test/fixtures';
+import { defaultSettings, templateState } from '../test/fixtures';
 import type { AudienceSummary, Member, Template } from '../lib/api';
 
 const template = (name: string, body: string): Template => ({
@@ -20,7 +20,7 @@ const template = (name: string, body: string): Template => ({
   buttons: [],
 });
 
-import { REASONS } from '../lib/bindings';
+import { EXCLUSION_REASONS as REASONS } from '../lib/bindings';
 
 /** A fake core with one audience of four users: two reachable, one without a phone, one
  * blacked out once a message is checked. */
@@ -56,8 +56,8 @@ function fakeCore(fetched: Partial<AudienceSummary> = {}) {
       case 'template_library':
         return {
           local: [
-            { draft: { id: 't1', template: template('in_review', 'Hello'), created_at: '1', updated_at: '1' }, states: [{ integration_id: 'wa1', integration_name: 'WhatsApp Support', kind: 'whatsapp', status: 'PENDING', reason: null, edited_since_submitted: false, sendable: false }] },
-            { draft: { id: 't2', template: template('renewal', 'Hi {{Ann}}, your {{Gold}} plan renews.'), created_at: '1', updated_at: '1' }, states: [{ integration_id: 'wa1', integration_name: 'WhatsApp Support', kind: 'whatsapp', status: 'APPROVED', reason: null, edited_since_submitted: false, sendable: true }] },
+            { draft: { id: 't1', template: template('in_review', 'Hello'), created_at: '1', updated_at: '1' }, states: [templateState('wa1', 'WhatsApp Support', 'whatsapp', 'PENDING')] },
+            { draft: { id: 't2', template: template('renewal', 'Hi {{Ann}}, your {{Gold}} plan renews.'), created_at: '1', updated_at: '1' }, states: [templateState('wa1', 'WhatsApp Support', 'whatsapp', 'APPROVED')] },
           ],
           remote: [],
           syncs: [],

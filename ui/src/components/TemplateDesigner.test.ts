@@ -4,7 +4,7 @@ import userEvent from '@testing-library/user-event';
 import TemplatesScreen from './TemplatesScreen.svelte';
 import { setLocale } from '../lib/i18n/index.svelte';
 import { setView } from '../lib/app.svelte';
-import { defaultSettings, fakeBackend } from '../test/fixtures';
+import { defaultSettings, fakeBackend, remoteEntry, templateState } from '../test/fixtures';
 
 describe('template designer', () => {
   it('creates a template offline: live name hint, problems, previews, autosave', async () => {
@@ -99,8 +99,8 @@ describe('submission and sync', () => {
       { id: 'd1', template: { ...base, name: 'approved_one', integrations: ['wa1'], body: 'a' }, created_at: '1', updated_at: '2' },
       { id: 'd2', template: { ...base, name: 'plain_draft', integrations: [], body: 'b' }, created_at: '1', updated_at: '2' },
     ];
-    backend.states = { d1: [{ integration_id: 'wa1', integration_name: 'WhatsApp Support', kind: 'whatsapp', status: 'APPROVED', reason: null, edited_since_submitted: true, sendable: true }] };
-    backend.remote = [{ integration_id: 'wa1', integration_name: 'WhatsApp Support', name: 'free_money', language: 'en', category: 'MARKETING', status: 'REJECTED', reason: 'INVALID_FORMAT', body: 'Free {{1}}' }];
+    backend.states = { d1: [templateState('wa1', 'WhatsApp Support', 'whatsapp', 'APPROVED', { edited_since_submitted: true })] };
+    backend.remote = [remoteEntry({ integration_id: 'wa1', integration_name: 'WhatsApp Support', name: 'free_money', language: 'en', category: 'MARKETING', status: 'REJECTED', reason: 'INVALID_FORMAT', body: 'Free {{1}}' })];
     render(TemplatesScreen);
     const user = userEvent.setup();
     await screen.findByText('approved_one');

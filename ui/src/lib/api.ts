@@ -28,7 +28,12 @@ import {
   type MemberPage_Serialize,
   type Member_Serialize,
   type MessageSpec_Serialize,
-  type Reason,
+  type ExclusionReason,
+  type IntegrationKind,
+  type MessageChannel,
+  type CampaignStatus,
+  type TemplateStatus,
+  type TemplateStage,
   type RecipientPreview_Serialize,
   type SampleUser_Serialize,
   type Slot,
@@ -69,7 +74,8 @@ export type CampaignProgress = CampaignProgress_Serialize;
 export type CampaignRecipient = CampaignRecipient_Serialize;
 export type RecipientPage = RecipientPage_Serialize;
 export type { CloseChoice, RecipientState, SavedFile, StateCounts };
-export type { FieldInfo, ImportReport, MemberAction, MemberFilter, Reason, Slot, Suppressed };
+export type { FieldInfo, ImportReport, MemberAction, MemberFilter, ExclusionReason, Slot, Suppressed };
+export type { CampaignStatus, IntegrationKind, MessageChannel, TemplateStage, TemplateStatus };
 export type { AppInfo, ConnectionReport, ErrorCode, GroupView, IntegrationView, SecretKind, TemplateCheck };
 
 export interface ErrorPayload {

@@ -138,7 +138,17 @@ export const commands = {
 /* Constants */
 export const ERROR_CODES = ["invalid_input","not_configured","not_found","keychain_unavailable","storage","io","internal","auth_failed","forbidden","rejected","rate_limited","unreachable"] as const;
 
-export const REASONS = ["removed","no_phone","invalid_phone","suppressed","duplicate_phone","blackout","in_other_campaign","missing_value","render_error"] as const;
+export const EXCLUSION_REASONS = ["removed","no_phone","invalid_phone","suppressed","duplicate_phone","blackout","in_other_campaign","missing_value","render_error"] as const;
+
+export const MAX_BLACKOUT_DAYS = 365 as const;
+
+export const MAX_SEND_RATE = 1000 as const;
+
+export const RECIPIENT_STATES = ["pending","sending","sent","failed","skipped","unknown"] as const;
+
+export const TEMPLATE_LIMITS = {"body_max":1024,"body_newlines_max":2,"button_text_max":25,"buttons_max":10,"footer_max":60,"header_text_max":60,"header_values_max":1,"marketing_body_warn":550,"name_max":512,"phone_buttons_max":1,"phone_max":20,"quick_replies_max":10,"sms_max":1600,"spaces_max":4,"url_buttons_max":2,"url_max":2000} as const;
+
+export const TEMPLATE_STAGES = ["not_submitted","pending","approved","rejected","ready"] as const;
 
 export const WHATSAPP_LANGUAGES = ["af","sq","ar","ar_EG","ar_AE","ar_LB","ar_MA","ar_QA","az","be_BY","bn","bn_IN","bg","ca","zh_CN","zh_HK","zh_TW","hr","cs","da","prs_AF","nl","nl_BE","en","en_GB","en_US","en_AE","en_AU","en_CA","en_GH","en_IE","en_IN","en_JM","en_MY","en_NZ","en_QA","en_SG","en_UG","en_ZA","et","fil","fi","fr","fr_BE","fr_CA","fr_CH","fr_CI","fr_MA","ka","de","de_AT","de_CH","el","gu","ha","he","hi","hu","id","ga","it","ja","kn","kk","rw_RW","ko","ky_KG","lo","lv","lt","mk","ms","ml","mr","nb","ps_AF","fa","pl","pt_BR","pt_PT","pa","ro","ru","sr","si_LK","sk","sl","es","es_AR","es_CL","es_CO","es_CR","es_DO","es_EC","es_HN","es_MX","es_PA","es_PE","es_ES","es_UY","sw","sv","ta","te","th","tr","uk","ur","uz","vi","zu"] as const;
 
@@ -176,6 +186,18 @@ export type AppInfo = {
 	schema_version: number,
 };
 
+/**  Where an audience's fetch stands. */
+export type AudienceStatus = 
+/**  Being fetched (or its fetch was stopped with Relay: marked `failed` at the next start). */
+"fetching" | "complete" | 
+/**
+ *  The export returned fewer users than Zendesk counted, beyond its indexing lag (see
+ *  `expected`).
+ */
+"incomplete" | 
+/**  Cancelled by the user: what was fetched is kept. */
+"cancelled" | "failed";
+
 /**  An audience and its counts. */
 export type AudienceSummary = AudienceSummary_Serialize | AudienceSummary_Deserialize;
 
@@ -183,11 +205,7 @@ export type AudienceSummary = AudienceSummary_Serialize | AudienceSummary_Deseri
 export type AudienceSummary_Deserialize = {
 	id: string,
 	query: string,
-	/**
-	 *  `fetching`, `complete`, `incomplete` (the export returned fewer users than Zendesk
-	 *  counted, beyond its indexing lag: see `expected`), `cancelled` or `failed`.
-	 */
-	status: string,
+	status: AudienceStatus,
 	users: number,
 	pages: number,
 	/**  How many users Zendesk counted for the search when it was fetched. */
@@ -213,11 +231,7 @@ export type AudienceSummary_Deserialize = {
 export type AudienceSummary_Serialize = {
 	id: string,
 	query: string,
-	/**
-	 *  `fetching`, `complete`, `incomplete` (the export returned fewer users than Zendesk
-	 *  counted, beyond its indexing lag: see `expected`), `cancelled` or `failed`.
-	 */
-	status: string,
+	status: AudienceStatus,
 	users: number,
 	pages: number,
 	/**  How many users Zendesk counted for the search when it was fetched. */
@@ -261,6 +275,21 @@ export type Button_Serialize = {
 	value: string,
 };
 
+/**
+ *  What may be done with a campaign that no runner holds; a window that sends it itself can still
+ *  pause or cancel it.
+ */
+export type CampaignActions = {
+	/**  Send what is left (ready, paused or interrupted, with recipients left). */
+	resume: boolean,
+	/**  Skip everyone not sent yet. */
+	cancel: boolean,
+	/**  Put the failed recipients back in the queue. */
+	retry_failed: boolean,
+	/**  Put the unknown ones back too (after a warning: they may get it twice). */
+	resend_unknown: boolean,
+};
+
 /**  Where a running campaign stands, sent after every few results. */
 export type CampaignProgress = CampaignProgress_Serialize | CampaignProgress_Deserialize;
 
@@ -272,7 +301,7 @@ export type CampaignProgress_Deserialize = {
 	rate: number | null,
 	/**  Seconds left at the configured rate. */
 	eta_secs?: number | null,
-	status: string,
+	status: CampaignStatus,
 	/**
 	 *  The provider asked to wait (a 429's `Retry-After`): nothing is sent for this many more
 	 *  seconds ("waiting for the provider").
@@ -288,7 +317,7 @@ export type CampaignProgress_Serialize = {
 	rate: number | null,
 	/**  Seconds left at the configured rate. */
 	eta_secs: number | null,
-	status: string,
+	status: CampaignStatus,
 	/**
 	 *  The provider asked to wait (a 429's `Retry-After`): nothing is sent for this many more
 	 *  seconds ("waiting for the provider").
@@ -306,8 +335,10 @@ export type CampaignRecipient_Deserialize = {
 	name: string,
 	phone?: string | null,
 	state: RecipientState,
-	/**  Why it was skipped (an audience reason, or `cancelled`). */
-	reason?: string | null,
+	/**  Why it was skipped: the audience's reason, or `blackout` when it came to be sent... */
+	reason?: ExclusionReason | null,
+	/**  ...or the campaign was cancelled before it was sent. */
+	cancelled: boolean,
 	error?: string | null,
 	notification_id?: string | null,
 	attempts: number,
@@ -322,14 +353,23 @@ export type CampaignRecipient_Serialize = {
 	name: string,
 	phone: string | null,
 	state: RecipientState,
-	/**  Why it was skipped (an audience reason, or `cancelled`). */
-	reason: string | null,
+	/**  Why it was skipped: the audience's reason, or `blackout` when it came to be sent... */
+	reason: ExclusionReason | null,
+	/**  ...or the campaign was cancelled before it was sent. */
+	cancelled: boolean,
 	error: string | null,
 	notification_id: string | null,
 	attempts: number,
 	/**  Milliseconds since the Unix epoch, as text. */
 	updated_at: string | null,
 };
+
+/**
+ *  Where a campaign stands: `creating` (being built: nobody may send it yet), `ready`,
+ *  `running`, `paused` (by the user, a signal, auto-pause or an error: resumable), `completed`,
+ *  `cancelled`.
+ */
+export type CampaignStatus = "creating" | "ready" | "running" | "paused" | "completed" | "cancelled";
 
 /**  A campaign as the history and the report show it. */
 export type CampaignSummary = CampaignSummary_Serialize | CampaignSummary_Deserialize;
@@ -341,15 +381,14 @@ export type CampaignSummary_Deserialize = {
 	template_name: string,
 	language: string,
 	integration_id: string,
-	/**  `whatsapp`, `twilio` or `messagebird`. */
-	channel: string,
+	/**  The integration's kind (the `channel` column). */
+	kind: IntegrationKind,
 	query: string,
 	/**  Messages per second. */
 	rate: number,
 	auto_pause_after: number,
 	test: boolean,
-	/**  `ready`, `running`, `paused`, `cancelled` or `completed`. */
-	status: string,
+	status: CampaignStatus,
 	/**  Why it paused on its own (consecutive failures), if it did. */
 	pause_reason?: string | null,
 	counts: StateCounts,
@@ -363,6 +402,13 @@ export type CampaignSummary_Deserialize = {
 	running: boolean,
 	/**  The computer its runner is on, while one holds it. */
 	runner_host?: string | null,
+	/**
+	 *  Marked `running`, but no runner holds it: the Relay that sent it stopped (a crash, a
+	 *  kill, a closed app). Resume goes on where it stopped.
+	 */
+	interrupted: boolean,
+	/**  What may be done with it now (by whoever is not sending it). */
+	can: CampaignActions,
 };
 
 /**  A campaign as the history and the report show it. */
@@ -372,15 +418,14 @@ export type CampaignSummary_Serialize = {
 	template_name: string,
 	language: string,
 	integration_id: string,
-	/**  `whatsapp`, `twilio` or `messagebird`. */
-	channel: string,
+	/**  The integration's kind (the `channel` column). */
+	kind: IntegrationKind,
 	query: string,
 	/**  Messages per second. */
 	rate: number,
 	auto_pause_after: number,
 	test: boolean,
-	/**  `ready`, `running`, `paused`, `cancelled` or `completed`. */
-	status: string,
+	status: CampaignStatus,
 	/**  Why it paused on its own (consecutive failures), if it did. */
 	pause_reason: string | null,
 	counts: StateCounts,
@@ -394,6 +439,13 @@ export type CampaignSummary_Serialize = {
 	running: boolean,
 	/**  The computer its runner is on, while one holds it. */
 	runner_host: string | null,
+	/**
+	 *  Marked `running`, but no runner holds it: the Relay that sent it stopped (a crash, a
+	 *  kill, a closed app). Resume goes on where it stopped.
+	 */
+	interrupted: boolean,
+	/**  What may be done with it now (by whoever is not sending it). */
+	can: CampaignActions,
 };
 
 export type Category = "UTILITY" | "MARKETING" | "AUTHENTICATION";
@@ -521,6 +573,9 @@ export type ErrorDetails_Serialize = {
 	path?: string,
 };
 
+/**  Why a member of an audience is left out (see the module's doc), in the order they apply. */
+export type ExclusionReason = "removed" | "no_phone" | "invalid_phone" | "suppressed" | "duplicate_phone" | "blackout" | "in_other_campaign" | "missing_value" | "render_error";
+
 /**  Where a fetch stands, sent to the UI after every page. */
 export type FetchProgress = FetchProgress_Serialize | FetchProgress_Deserialize;
 
@@ -588,11 +643,15 @@ export type ImportReport = {
 	invalid: ([number, string])[],
 };
 
+/**  A messaging integration of the Sunshine Conversations app. */
+export type IntegrationKind = "whatsapp" | "twilio" | "messagebird";
+
 /**  An integration as the app shows it. */
 export type IntegrationView = {
 	id: string,
-	/**  `whatsapp`, `twilio` or `messagebird`. */
-	kind: string,
+	kind: IntegrationKind,
+	/**  The channel its messages take. */
+	channel: MessageChannel,
 	name: string,
 	/**
 	 *  The WhatsApp number (`+15144441919`) or the MessageBird originator; empty for Twilio,
@@ -616,8 +675,8 @@ export type Issue_Deserialize = {
 	field: string,
 	severity: Severity,
 	message: string,
-	/**  The channel the issue is about, when it concerns only one (`whatsapp` or `sms`). */
-	channel?: string | null,
+	/**  The channel the issue is about, when it concerns only one. */
+	channel?: MessageChannel | null,
 };
 
 export type Issue_Serialize = {
@@ -630,8 +689,8 @@ export type Issue_Serialize = {
 	field: string,
 	severity: Severity,
 	message: string,
-	/**  The channel the issue is about, when it concerns only one (`whatsapp` or `sms`). */
-	channel?: string,
+	/**  The channel the issue is about, when it concerns only one. */
+	channel?: MessageChannel,
 };
 
 export type Language = 
@@ -684,7 +743,7 @@ export type MemberAction =
 "restore";
 
 /**  Which members a table shows. */
-export type MemberFilter = { kind: "all" } | { kind: "eligible" } | { kind: "excluded"; reason: Reason };
+export type MemberFilter = { kind: "all" } | { kind: "eligible" } | { kind: "excluded"; reason: ExclusionReason };
 
 export type MemberPage = MemberPage_Serialize | MemberPage_Deserialize;
 
@@ -708,9 +767,8 @@ export type Member_Deserialize = {
 	phone_raw?: string | null,
 	/**  E.164, when valid. */
 	phone?: string | null,
-	/**  `field` (user.phone) or `identity`. */
-	phone_source?: string | null,
-	reason?: Reason | null,
+	phone_source?: PhoneSource | null,
+	reason?: ExclusionReason | null,
 	/**  What exactly (the missing field, the broken rule…). */
 	detail?: string | null,
 	overridden: boolean,
@@ -726,13 +784,18 @@ export type Member_Serialize = {
 	phone_raw: string | null,
 	/**  E.164, when valid. */
 	phone: string | null,
-	/**  `field` (user.phone) or `identity`. */
-	phone_source: string | null,
-	reason: Reason | null,
+	phone_source: PhoneSource | null,
+	reason: ExclusionReason | null,
 	/**  What exactly (the missing field, the broken rule…). */
 	detail: string | null,
 	overridden: boolean,
 };
+
+/**
+ *  How a message reaches the recipient. Its text form is part of the blackout's fingerprint
+ *  ("the same message"): `whatsapp` and `sms`, never to change.
+ */
+export type MessageChannel = "whatsapp" | "sms";
 
 /**
  *  The message an audience is checked for: a local template, the integration it goes through,
@@ -775,6 +838,9 @@ export type NonGsmChar_Serialize = {
 	replacement?: string,
 };
 
+/**  Where a member's number was found: the user's phone field, or one of their phone identities. */
+export type PhoneSource = "field" | "identity";
+
 export type Preview = Preview_Serialize | Preview_Deserialize;
 
 export type PreviewButton = {
@@ -792,10 +858,8 @@ export type Preview_Serialize = {
 	sms: SmsPreview_Serialize,
 };
 
-export type Reason = "removed" | "no_phone" | "invalid_phone" | "suppressed" | "duplicate_phone" | "blackout" | "in_other_campaign" | "missing_value" | "render_error";
-
 export type ReasonCount = {
-	reason: Reason,
+	reason: ExclusionReason,
 	count: number,
 };
 
@@ -823,7 +887,7 @@ export type RecipientPreview_Deserialize = {
 	/**  SMS segments of this recipient's message. */
 	segments: number,
 	problem?: string | null,
-	reason?: Reason | null,
+	reason?: ExclusionReason | null,
 };
 
 /**  A recipient's message as the previews show it, or why they are skipped. */
@@ -835,9 +899,10 @@ export type RecipientPreview_Serialize = {
 	/**  SMS segments of this recipient's message. */
 	segments: number,
 	problem: string | null,
-	reason: Reason | null,
+	reason: ExclusionReason | null,
 };
 
+/**  Where a recipient stands (see the module's doc). */
 export type RecipientState = "pending" | "sending" | "sent" | "failed" | "skipped" | "unknown";
 
 /**  A WhatsApp template found on an integration with no local template of that name and language. */
@@ -850,7 +915,8 @@ export type RemoteEntry_Deserialize = {
 	name: string,
 	language: string,
 	category: string,
-	status: string,
+	status: TemplateStatus,
+	stage: TemplateStage,
 	reason?: string | null,
 	/**  The body text as Meta holds it (positional `{{1}}` values). */
 	body: string,
@@ -863,7 +929,8 @@ export type RemoteEntry_Serialize = {
 	name: string,
 	language: string,
 	category: string,
-	status: string,
+	status: TemplateStatus,
+	stage: TemplateStage,
 	reason: string | null,
 	/**  The body text as Meta holds it (positional `{{1}}` values). */
 	body: string,
@@ -1029,7 +1096,7 @@ export type Severity = "error" | "warning";
  */
 export type Slot = {
 	/**  `header`, `body` or `button`. */
-	component: string,
+	component: SlotComponent,
 	/**  Position within its component, from 1 (Meta's `{{1}}`). */
 	position: number,
 	example: string,
@@ -1039,6 +1106,11 @@ export type Slot = {
 	 */
 	first: number,
 };
+
+/**  Where in a template a dynamic value stands. */
+export type SlotComponent = "header" | "body" | 
+/**  The trailing value of a link button. */
+"button";
 
 export type SmsEncoding = "GSM-7" | "UCS-2";
 
@@ -1150,6 +1222,9 @@ export type TemplateCheck_Serialize = {
 	name_changes: string[],
 };
 
+/**  Where a template stands on an integration, as the list groups and colours it. */
+export type TemplateStage = "not_submitted" | "pending" | "approved" | "rejected" | "ready";
+
 /**  A local template's state on one integration. */
 export type TemplateState = TemplateState_Serialize | TemplateState_Deserialize;
 
@@ -1157,45 +1232,48 @@ export type TemplateState = TemplateState_Serialize | TemplateState_Deserialize;
 export type TemplateState_Deserialize = {
 	integration_id: string,
 	integration_name: string,
-	/**
-	 *  `whatsapp`, `twilio`, `messagebird`, or empty when the integration is unknown here
-	 *  (never listed: connect and sync).
-	 */
-	kind: string,
-	/**
-	 *  `NOT_SUBMITTED`, `READY` (SMS), `MISSING`, or Meta's status as last synced: `PENDING`,
-	 *  `APPROVED`, `REJECTED`, `PAUSED`, `DISABLED`…
-	 */
-	status: string,
+	/**  None when the integration is unknown here (never listed: connect and sync). */
+	kind?: IntegrationKind | null,
+	/**  The channel its messages take, when the kind is known. */
+	channel?: MessageChannel | null,
+	status: TemplateStatus,
+	stage: TemplateStage,
 	/**  Meta's reason for a rejection, when it gives one. */
 	reason?: string | null,
 	/**  The template was edited after it was submitted: what Meta reviewed is the older version. */
 	edited_since_submitted: boolean,
 	/**  A campaign of it may go through this integration (see [`sendable`]). */
 	sendable: boolean,
+	/**  It exists on Meta's side (a delete there blocks the name for 30 days). */
+	on_whatsapp: boolean,
 };
 
 /**  A local template's state on one integration. */
 export type TemplateState_Serialize = {
 	integration_id: string,
 	integration_name: string,
-	/**
-	 *  `whatsapp`, `twilio`, `messagebird`, or empty when the integration is unknown here
-	 *  (never listed: connect and sync).
-	 */
-	kind: string,
-	/**
-	 *  `NOT_SUBMITTED`, `READY` (SMS), `MISSING`, or Meta's status as last synced: `PENDING`,
-	 *  `APPROVED`, `REJECTED`, `PAUSED`, `DISABLED`…
-	 */
-	status: string,
+	/**  None when the integration is unknown here (never listed: connect and sync). */
+	kind: IntegrationKind | null,
+	/**  The channel its messages take, when the kind is known. */
+	channel: MessageChannel | null,
+	status: TemplateStatus,
+	stage: TemplateStage,
 	/**  Meta's reason for a rejection, when it gives one. */
 	reason: string | null,
 	/**  The template was edited after it was submitted: what Meta reviewed is the older version. */
 	edited_since_submitted: boolean,
 	/**  A campaign of it may go through this integration (see [`sendable`]). */
 	sendable: boolean,
+	/**  It exists on Meta's side (a delete there blocks the name for 30 days). */
+	on_whatsapp: boolean,
 };
+
+/**
+ *  A template's status on an integration: Relay's own (`NOT_SUBMITTED`, `READY` on SMS once
+ *  submitted, `MISSING`: submitted to WhatsApp but not found by the last sync), or Meta's as last
+ *  synced. Meta adds statuses now and then: one this version does not know is `UNKNOWN`.
+ */
+export type TemplateStatus = "NOT_SUBMITTED" | "READY" | "MISSING" | "PENDING" | "APPROVED" | "REJECTED" | "PAUSED" | "DISABLED" | "IN_APPEAL" | "PENDING_DELETION" | "DELETED" | "LIMIT_EXCEEDED" | "UNKNOWN";
 
 /**  A template as the designer edits it (and as the JSON template file holds it). */
 export type Template_Deserialize = {

@@ -1,17 +1,17 @@
 import { describe, expect, it } from 'vitest';
 import { dateExample, initialMapping, mappingComplete, templateChoices, visibleRange } from './campaign';
-import type { Library } from './api';
+import type { Library, Slot } from './api';
+import { templateState } from '../test/fixtures';
 
 describe('campaign wizard rules', () => {
   it('offers the templates that can be sent first, and only their approved or ready integrations', () => {
     const tpl = (name: string) => ({ name, integrations: [], category: 'UTILITY' as const, language: 'en', header: { kind: 'none' as const, text: '', url: '' }, body: 'x', footer: '', buttons: [] });
     // `sendable` is the core's verdict: the list follows it.
-    const state = (id: string, kind: string, status: string) => ({ integration_id: id, integration_name: id, kind, status, reason: null, edited_since_submitted: false, sendable: status === 'APPROVED' || status === 'READY' });
     const lib: Library = {
       local: [
-        { draft: { id: 'a', template: tpl('draft_only'), created_at: '1', updated_at: '1' }, states: [state('wa', 'whatsapp', 'PENDING')] },
-        { draft: { id: 'b', template: tpl('approved'), created_at: '1', updated_at: '1' }, states: [state('wa', 'whatsapp', 'APPROVED'), state('tw', 'twilio', 'NOT_SUBMITTED')] },
-        { draft: { id: 'c', template: tpl('sms'), created_at: '1', updated_at: '1' }, states: [state('tw', 'twilio', 'READY')] },
+        { draft: { id: 'a', template: tpl('draft_only'), created_at: '1', updated_at: '1' }, states: [templateState('wa', 'wa', 'whatsapp', 'PENDING')] },
+        { draft: { id: 'b', template: tpl('approved'), created_at: '1', updated_at: '1' }, states: [templateState('wa', 'wa', 'whatsapp', 'APPROVED'), templateState('tw', 'tw', 'twilio', 'NOT_SUBMITTED')] },
+        { draft: { id: 'c', template: tpl('sms'), created_at: '1', updated_at: '1' }, states: [templateState('tw', 'tw', 'twilio', 'READY')] },
       ],
       remote: [],
       syncs: [],
@@ -23,7 +23,7 @@ describe('campaign wizard rules', () => {
   });
 
   it('knows when every dynamic value is mapped, and keeps a mapping only for the same slots', () => {
-    const slots = [
+    const slots: Slot[] = [
       { component: 'body', position: 1, example: 'Ann', first: 0 },
       { component: 'body', position: 2, example: 'Gold', first: 1 },
     ];

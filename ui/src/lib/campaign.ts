@@ -1,6 +1,6 @@
 // The campaign wizard's rules, kept pure so they are tested on their own.
-import type { AudienceSummary, FieldInfo, Library, LocalEntry, Reason, Slot, TemplateState, ValueMapping } from './api';
-import { REASONS as ALL_REASONS } from './bindings';
+import type { AudienceSummary, ExclusionReason, FieldInfo, Library, LocalEntry, Slot, TemplateState, ValueMapping } from './api';
+import { EXCLUSION_REASONS } from './bindings';
 import type { MessageKey } from './i18n/index.svelte';
 
 /** The local templates, those with an integration they can be sent through (the core says
@@ -12,11 +12,7 @@ export function templateChoices(lib: Library): { entry: LocalEntry; ready: Templ
 }
 
 /** Every exclusion reason, in the core's order. */
-export const REASONS: readonly Reason[] = ALL_REASONS;
-
-export function reasonKey(r: Reason): MessageKey {
-  return `reason.${r}` as MessageKey;
-}
+export const REASONS: readonly ExclusionReason[] = EXCLUSION_REASONS;
 
 export function excludedTotal(s: AudienceSummary): number {
   return s.excluded.reduce((n, c) => n + c.count, 0);

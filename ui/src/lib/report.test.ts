@@ -1,7 +1,8 @@
 import { describe, expect, it } from 'vitest';
-import { actions, campaignTone, reasonLabel, stateTone } from './report';
+import { actions, reasonLabel, shownStatus } from './report';
+import { CAMPAIGN_TONE, STATE_TONE } from './labels';
 import { doneShare, duration, estimate } from './runs.svelte';
-import type { CampaignSummary } from './api';
+import type { CampaignRecipient, CampaignSummary } from './api';
 
 const base: CampaignSummary = {
   id: 'c',
@@ -9,7 +10,7 @@ const base: CampaignSummary = {
   template_name: 'n',
   language: 'en_US',
   integration_id: 'i',
-  channel: 'whatsapp',
+  kind: 'whatsapp',
   query: 'q',
   rate: 8,
   auto_pause_after: 10,
@@ -23,27 +24,32 @@ const base: CampaignSummary = {
   finished_at: null,
   running: false,
   runner_host: null,
+  interrupted: false,
+  // What the core says may be done (it computes it: `CampaignSummary::judged`).
+  can: { resume: true, cancel: true, retry_failed: true, resend_unknown: true },
 };
 
 describe('report rules', () => {
-  it('offers resume, retry and re-send only when nobody is sending the campaign', () => {
+  it('offers what the core allows, and nothing but cancel to the window that sends it', () => {
     expect(actions(base, false)).toEqual({ resume: true, cancel: true, retry: true, resendUnknown: true });
     expect(actions(base, true)).toEqual({ resume: false, cancel: true, retry: false, resendUnknown: false });
-    expect(actions({ ...base, running: true, status: 'running' }, false)).toEqual({ resume: false, cancel: false, retry: false, resendUnknown: false });
-    // Interrupted (running, no live runner): resumable.
-    expect(actions({ ...base, status: 'running' }, false).resume).toBe(true);
-    const done = { ...base, status: 'completed', counts: { ...base.counts, pending: 0 } };
-    expect(actions(done, false)).toEqual({ resume: false, cancel: false, retry: true, resendUnknown: true });
+    const elsewhere = { ...base, running: true, status: 'running' as const, can: { resume: false, cancel: false, retry_failed: false, resend_unknown: false } };
+    expect(actions(elsewhere, false)).toEqual({ resume: false, cancel: false, retry: false, resendUnknown: false });
+  });
+
+  it('shows an interrupted campaign as such', () => {
+    expect(shownStatus({ ...base, status: 'running', interrupted: true })).toBe('interrupted');
+    expect(shownStatus(base)).toBe('paused');
   });
 
   it('names states and reasons', () => {
-    expect(stateTone('sent')).toBe('ok');
-    expect(stateTone('unknown')).toBe('warn');
-    expect(campaignTone('cancelled')).toBe('bad');
+    expect(STATE_TONE.sent).toBe('ok');
+    expect(STATE_TONE.unknown).toBe('warn');
+    expect(CAMPAIGN_TONE.cancelled).toBe('bad');
     const t = (k: string) => `[${k}]`;
-    expect(reasonLabel('cancelled', t)).toBe('[report.cancelled]');
-    expect(reasonLabel('no_phone', t)).toBe('[reason.no_phone]');
-    expect(reasonLabel('something_new', t)).toBe('something_new');
+    const r: CampaignRecipient = { seq: 1, user_id: '1', name: 'A', phone: null, state: 'skipped', reason: null, cancelled: true, error: null, notification_id: null, attempts: 0, updated_at: null };
+    expect(reasonLabel(r, t)).toBe('[report.cancelled]');
+    expect(reasonLabel({ ...r, cancelled: false, reason: 'no_phone' }, t)).toBe('[reason.no_phone]');
   });
 
   it('measures progress and time', () => {

@@ -1,29 +1,15 @@
 // The report's small rules, kept pure so they are tested on their own.
-import type { CampaignSummary, RecipientState, StateCounts } from './api';
-import { REASONS, reasonKey } from './campaign';
+import type { CampaignRecipient, CampaignSummary, RecipientState, StateCounts } from './api';
 import type { MessageKey } from './i18n/index.svelte';
-import type { Reason } from './api';
+import { REASON_LABEL, type CampaignShown } from './labels';
 
 /** The states the report filters on, in the order they are shown. */
 export const STATES: RecipientState[] = ['sent', 'failed', 'unknown', 'skipped', 'pending', 'sending'];
 
-export function stateTone(state: RecipientState): string {
-  switch (state) {
-    case 'sent':
-      return 'ok';
-    case 'failed':
-      return 'bad';
-    case 'unknown':
-      return 'warn';
-    default:
-      return 'idle';
-  }
-}
-
-/** Why a recipient was skipped: an audience reason, or `cancelled`. */
-export function reasonLabel(reason: string, t: (key: MessageKey) => string): string {
-  if (reason === 'cancelled') return t('report.cancelled');
-  return (REASONS as readonly string[]).includes(reason) ? t(reasonKey(reason as Reason)) : reason;
+/** Why a recipient was skipped: its exclusion reason, or the campaign cancelled. */
+export function reasonLabel(r: CampaignRecipient, t: (key: MessageKey) => string): string {
+  if (r.cancelled) return t('report.cancelled');
+  return r.reason ? t(REASON_LABEL[r.reason]) : '';
 }
 
 /** A time in milliseconds since the epoch (as text), in the user's locale. */
@@ -37,27 +23,18 @@ export function total(c: StateCounts): number {
   return c.pending + c.sending + c.sent + c.failed + c.skipped + c.unknown;
 }
 
-/** What the user can do with a campaign that is not being sent. */
+/** What the user can do with a campaign (the core says what may be done with it; this window
+ * can still cancel what it sends itself). */
 export function actions(c: CampaignSummary, sendingHere: boolean): { resume: boolean; cancel: boolean; retry: boolean; resendUnknown: boolean } {
-  const open = c.status === 'ready' || c.status === 'paused' || (c.status === 'running' && !c.running);
   return {
-    resume: !sendingHere && !c.running && open && c.counts.pending + c.counts.sending > 0,
-    cancel: sendingHere || (!c.running && open),
-    retry: !sendingHere && !c.running && c.counts.failed > 0,
-    resendUnknown: !sendingHere && !c.running && c.counts.unknown > 0,
+    resume: !sendingHere && c.can.resume,
+    cancel: sendingHere || c.can.cancel,
+    retry: !sendingHere && c.can.retry_failed,
+    resendUnknown: !sendingHere && c.can.resend_unknown,
   };
 }
 
-/** The colour of a campaign's status. */
-export function campaignTone(status: string): string {
-  switch (status) {
-    case 'completed':
-      return 'ok';
-    case 'paused':
-      return 'warn';
-    case 'cancelled':
-      return 'bad';
-    default:
-      return 'idle';
-  }
+/** How the history shows a campaign: `interrupted` when the core says so, else its status. */
+export function shownStatus(c: CampaignSummary): CampaignShown {
+  return c.interrupted ? 'interrupted' : c.status;
 }

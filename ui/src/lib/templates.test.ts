@@ -1,15 +1,16 @@
 import { describe, expect, it } from 'vitest';
-import type { Library, LocalEntry, RemoteEntry, Template } from './api';
-import { filterLocal, filterRemote, lastSynced, onWhatsApp, statusTone, type Filters } from './templates';
+import type { IntegrationKind, Library, LocalEntry, RemoteEntry, Template, TemplateStatus } from './api';
+import { filterLocal, filterRemote, lastSynced, onWhatsApp, type Filters } from './templates';
+import { remoteEntry, templateState } from '../test/fixtures';
 
 function tpl(name: string, body: string): Template {
   return { name, integrations: [], category: 'UTILITY', language: 'en_US', header: { kind: 'none', text: '', url: '' }, body, footer: '', buttons: [] };
 }
 
-function entry(name: string, body: string, states: [string, string][]): LocalEntry {
+function entry(name: string, body: string, states: [IntegrationKind, TemplateStatus][]): LocalEntry {
   return {
     draft: { id: name, template: tpl(name, body), created_at: '1', updated_at: '1' },
-    states: states.map(([kind, status]) => ({ integration_id: kind + status, integration_name: kind, kind, status, reason: null, edited_since_submitted: false, sendable: false })),
+    states: states.map(([kind, status]) => templateState(kind + status, kind, kind, status)),
   };
 }
 
@@ -21,7 +22,7 @@ const local = [
   entry('gone', 'Was deleted', [['whatsapp', 'MISSING']]),
 ];
 const remote: RemoteEntry[] = [
-  { integration_id: 'w', integration_name: 'WhatsApp Marketing', name: 'welcome', language: 'fr', category: 'MARKETING', status: 'APPROVED', reason: null, body: 'Bienvenue {{1}}' },
+  remoteEntry({ integration_id: 'w', integration_name: 'WhatsApp Marketing', name: 'welcome', language: 'fr', category: 'MARKETING', status: 'APPROVED', reason: null, body: 'Bienvenue {{1}}' }),
 ];
 const f = (patch: Partial<Filters>): Filters => ({ query: '', status: 'all', channel: 'all', ...patch });
 const names = (l: LocalEntry[]) => l.map((e) => e.draft.template.name);
@@ -56,6 +57,5 @@ describe('template filters', () => {
     expect(lastSynced({ ...lib, syncs: [...lib.syncs, { integration_id: 'c', integration_name: 'C', synced_at: null }] })).toBeNull();
     expect(onWhatsApp(local[1]?.states ?? []).map((s) => s.status)).toEqual(['APPROVED']);
     expect(onWhatsApp(local[4]?.states ?? [])).toEqual([]);
-    expect([statusTone('APPROVED'), statusTone('PENDING'), statusTone('REJECTED'), statusTone('NOT_SUBMITTED')]).toEqual(['ok', 'warn', 'bad', 'idle']);
   });
 });

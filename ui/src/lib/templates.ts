@@ -1,9 +1,9 @@
 // The template list's search and filters, kept pure so they are tested on their own.
-import type { Library, LocalEntry, RemoteEntry, TemplateState } from './api';
-import type { MessageKey } from './i18n/index.svelte';
+import type { Library, LocalEntry, MessageChannel, RemoteEntry, TemplateStage, TemplateState } from './api';
 
-export type StatusFilter = 'all' | 'not_submitted' | 'pending' | 'approved' | 'rejected' | 'ready';
-export type ChannelFilter = 'all' | 'whatsapp' | 'sms';
+/** The stage a list is filtered on (the core says each state's stage), or every one. */
+export type StatusFilter = 'all' | TemplateStage;
+export type ChannelFilter = 'all' | MessageChannel;
 
 export interface Filters {
   query: string;
@@ -11,26 +11,14 @@ export interface Filters {
   channel: ChannelFilter;
 }
 
-const STATUS_OF: Record<Exclude<StatusFilter, 'all'>, string[]> = {
-  not_submitted: ['NOT_SUBMITTED', 'MISSING'],
-  pending: ['PENDING', 'IN_APPEAL', 'PENDING_DELETION'],
-  approved: ['APPROVED'],
-  rejected: ['REJECTED', 'PAUSED', 'DISABLED', 'LIMIT_EXCEEDED'],
-  ready: ['READY'],
-};
-
-function channelOf(kind: string): ChannelFilter {
-  return kind === 'whatsapp' ? 'whatsapp' : 'sms';
-}
-
-function statesMatch(states: { kind: string; status: string }[], f: Filters): boolean {
-  const relevant = f.channel === 'all' ? states : states.filter((s) => s.kind !== '' && channelOf(s.kind) === f.channel);
+function statesMatch(states: { channel: MessageChannel | null; stage: TemplateStage }[], f: Filters): boolean {
+  const relevant = f.channel === 'all' ? states : states.filter((s) => s.channel === f.channel);
   if (f.channel !== 'all' && relevant.length === 0) return false;
   const wanted = f.status;
   if (wanted === 'all') return true;
   // A local template with no integration yet is a plain draft: "not submitted".
   if (relevant.length === 0) return wanted === 'not_submitted';
-  return relevant.some((s) => STATUS_OF[wanted].includes(s.status));
+  return relevant.some((s) => s.stage === wanted);
 }
 
 function textMatch(q: string, ...texts: string[]): boolean {
@@ -46,7 +34,7 @@ export function filterLocal(entries: LocalEntry[], f: Filters): LocalEntry[] {
 
 export function filterRemote(entries: RemoteEntry[], f: Filters): RemoteEntry[] {
   return entries.filter(
-    (r) => textMatch(f.query, r.name, r.body, r.language, r.integration_name) && statesMatch([{ kind: 'whatsapp', status: r.status }], f),
+    (r) => textMatch(f.query, r.name, r.body, r.language, r.integration_name) && statesMatch([{ channel: 'whatsapp', stage: r.stage }], f),
   );
 }
 
@@ -56,31 +44,7 @@ export function lastSynced(lib: Library): number | null {
   return Math.min(...lib.syncs.map((s) => Number(s.synced_at)));
 }
 
-const LABELS: Record<string, MessageKey> = {
-  NOT_SUBMITTED: 'status.NOT_SUBMITTED',
-  READY: 'status.READY',
-  MISSING: 'status.MISSING',
-  PENDING: 'status.PENDING',
-  APPROVED: 'status.APPROVED',
-  REJECTED: 'status.REJECTED',
-  PAUSED: 'status.PAUSED',
-  DISABLED: 'status.DISABLED',
-};
-
-/** The message key of a status, or null for one this version does not know (shown as is). */
-export function statusLabel(status: string): MessageKey | null {
-  return LABELS[status] ?? null;
-}
-
-/** A colour class for a status chip. */
-export function statusTone(status: string): 'ok' | 'warn' | 'bad' | 'idle' {
-  if (status === 'APPROVED' || status === 'READY') return 'ok';
-  if (status === 'PENDING' || status === 'IN_APPEAL') return 'warn';
-  if (status === 'NOT_SUBMITTED') return 'idle';
-  return 'bad';
-}
-
 /** The WhatsApp states that exist on Meta's side (a delete there blocks the name 30 days). */
 export function onWhatsApp(states: TemplateState[]): TemplateState[] {
-  return states.filter((s) => s.kind === 'whatsapp' && s.status !== 'NOT_SUBMITTED' && s.status !== 'MISSING');
+  return states.filter((s) => s.on_whatsapp);
 }

@@ -1,5 +1,5 @@
 // The campaign wizard's state: kept while the user visits other screens.
-import type { AudienceSummary, Reason, ValueMapping } from './api';
+import type { AudienceSummary, ExclusionReason, ValueMapping } from './api';
 import { mappingComplete } from './campaign';
 
 export type Step = 1 | 2 | 3 | 4 | 5;
@@ -14,7 +14,7 @@ export const wizard = $state<{
   /** The recipient the mapping step previews (chosen in the exclusions table, or browsed). */
   previewUser: string | null;
   /** The exclusions table's filter: a reason, the allowed list, or everyone. */
-  filter: Reason | 'eligible' | 'all';
+  filter: ExclusionReason | 'eligible' | 'all';
 }>({
   step: 1,
   templateId: null,

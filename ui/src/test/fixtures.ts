@@ -1,6 +1,52 @@
 // Shared fixtures for component tests: a fake Rust side behind Tauri's mockIPC.
 import { mockIPC } from '@tauri-apps/api/mocks';
-import type { AppInfo, Library, RemoteEntry, Settings, SettingsView, Template, TemplateState } from '../lib/api';
+import type { AppInfo, IntegrationKind, Library, RemoteEntry, Settings, SettingsView, Template, TemplateStage, TemplateState, TemplateStatus } from '../lib/api';
+
+/** The stage the core gives each status (`TemplateStatus::stage`), for the fakes below. */
+const STAGE: Record<TemplateStatus, TemplateStage> = {
+  NOT_SUBMITTED: 'not_submitted',
+  MISSING: 'not_submitted',
+  PENDING: 'pending',
+  IN_APPEAL: 'pending',
+  PENDING_DELETION: 'pending',
+  APPROVED: 'approved',
+  READY: 'ready',
+  REJECTED: 'rejected',
+  PAUSED: 'rejected',
+  DISABLED: 'rejected',
+  DELETED: 'rejected',
+  LIMIT_EXCEEDED: 'rejected',
+  UNKNOWN: 'rejected',
+};
+
+/** A template's state on an integration, with what the core derives from its kind and status. */
+export function templateState(
+  id: string,
+  name: string,
+  kind: IntegrationKind | null,
+  status: TemplateStatus,
+  patch: Partial<TemplateState> = {},
+): TemplateState {
+  const channel = kind === null ? null : kind === 'whatsapp' ? 'whatsapp' : 'sms';
+  return {
+    integration_id: id,
+    integration_name: name,
+    kind,
+    channel,
+    status,
+    stage: STAGE[status],
+    reason: null,
+    edited_since_submitted: false,
+    sendable: (channel === 'whatsapp' && status === 'APPROVED') || (channel === 'sms' && status === 'READY'),
+    on_whatsapp: kind === 'whatsapp' && status !== 'NOT_SUBMITTED' && status !== 'MISSING',
+    ...patch,
+  };
+}
+
+/** A WhatsApp template found only on an integration. */
+export function remoteEntry(patch: Omit<RemoteEntry, 'stage'>): RemoteEntry {
+  return { ...patch, stage: STAGE[patch.status] };
+}
 
 export function defaultSettings(patch: Partial<Settings> = {}): Settings {
   return {
@@ -52,7 +98,7 @@ export interface FakeBackend {
   syncedAt: string | null;
 }
 
-const INTEGRATIONS: Record<string, { name: string; kind: string }> = {
+const INTEGRATIONS: Record<string, { name: string; kind: IntegrationKind }> = {
   wa1: { name: 'WhatsApp Support', kind: 'whatsapp' },
   tw1: { name: 'Twilio SMS', kind: 'twilio' },
 };
@@ -138,8 +184,8 @@ export function fakeBackend(settings: Settings = defaultSettings()): FakeBackend
         };
       case 'list_integrations':
         return [
-          { id: 'wa1', kind: 'whatsapp', name: 'WhatsApp Support', sender: '+15145550100', status: 'active', rate: state.view.settings.send_rates.wa1 ?? 8 },
-          { id: 'tw1', kind: 'twilio', name: 'Twilio SMS', sender: '', status: 'active', rate: 8 },
+          { id: 'wa1', kind: 'whatsapp', channel: 'whatsapp', name: 'WhatsApp Support', sender: '+15145550100', status: 'active', rate: state.view.settings.send_rates.wa1 ?? 8 },
+          { id: 'tw1', kind: 'twilio', channel: 'sms', name: 'Twilio SMS', sender: '', status: 'active', rate: 8 },
         ];
       case 'zendesk_groups':
         return [
@@ -151,21 +197,15 @@ export function fakeBackend(settings: Settings = defaultSettings()): FakeBackend
       case 'sync_templates':
         state.syncedAt = '1700000000000';
         for (const list of Object.values(state.states)) {
-          for (const s of list) if (s.status === 'PENDING') s.status = 'APPROVED';
+          for (const [i, s] of list.entries()) if (s.status === 'PENDING') list[i] = templateState(s.integration_id, s.integration_name, s.kind, 'APPROVED');
         }
         return library(state);
       case 'submit_template': {
         const draft = state.drafts.find((d) => d.id === args.id);
         if (!draft) throw { code: 'not_found', message: `There is no local template ${String(args.id)}.` };
-        state.states[draft.id] = draft.template.integrations.map((id) => ({
-          integration_id: id,
-          integration_name: INTEGRATIONS[id]?.name ?? id,
-          kind: INTEGRATIONS[id]?.kind ?? '',
-          status: INTEGRATIONS[id]?.kind === 'whatsapp' ? 'PENDING' : 'READY',
-          reason: null,
-          edited_since_submitted: false,
-          sendable: INTEGRATIONS[id]?.kind !== 'whatsapp',
-        }));
+        state.states[draft.id] = draft.template.integrations.map((id) =>
+          templateState(id, INTEGRATIONS[id]?.name ?? id, INTEGRATIONS[id]?.kind ?? null, INTEGRATIONS[id]?.kind === 'whatsapp' ? 'PENDING' : 'READY'),
+        );
         return { draft, states: state.states[draft.id] };
       }
       case 'delete_remote_template':

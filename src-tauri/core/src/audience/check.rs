@@ -2,8 +2,9 @@
 //! other campaigns of the message), then every recipient's message rendered (missing values,
 //! broken channel rules); managing members by hand; previewing a recipient.
 
-use super::{store, AudienceSummary, MemberAction, MemberFilter, MemberPage, Reason};
+use super::{store, AudienceSummary, ExclusionReason, MemberAction, MemberFilter, MemberPage};
 use crate::blackout::BlackoutCheck;
+use crate::channel::IntegrationKind;
 use crate::clients::zendesk::UserField;
 use crate::error::{AppError, AppResult, ErrorCode};
 use crate::message::mapping::{self, FieldInfo};
@@ -27,7 +28,7 @@ pub struct RecipientPreview {
     /// SMS segments of this recipient's message.
     pub segments: u32,
     pub problem: Option<String>,
-    pub reason: Option<Reason>,
+    pub reason: Option<ExclusionReason>,
 }
 
 impl Workspace {
@@ -96,7 +97,7 @@ impl Workspace {
                     break;
                 };
                 after = *last;
-                let mut failures: Vec<(u64, Reason, String)> = Vec::new();
+                let mut failures: Vec<(u64, ExclusionReason, String)> = Vec::new();
                 for (_, r) in &chunk {
                     match renderer.render(r) {
                         Ok(out) => segments += u64::from(out.segments),
@@ -123,20 +124,15 @@ impl Workspace {
         let by_name = mapping::by_name(&draft.template, &spec.mapping);
         mapping::check_mapping(&draft.template, &by_name, &mapping::fields(&custom))
             .map_err(|e| AppError::invalid_field("mapping", e))?;
-        let channel = if kind == "whatsapp" {
-            "whatsapp"
-        } else {
-            "sms"
-        };
-        let fingerprint = mapping::fingerprint(&draft.template, channel, &by_name);
+        let fingerprint = mapping::fingerprint(&draft.template, kind.channel(), &by_name);
         Ok((
-            Renderer::new(&draft.template, &kind, by_name, custom),
+            Renderer::new(&draft.template, kind.channel(), by_name, custom),
             fingerprint,
         ))
     }
 
-    /// `whatsapp`, `twilio` or `messagebird`: from what is known locally, else asked.
-    pub async fn integration_kind(&self, integration_id: &str) -> AppResult<String> {
+    /// An integration's kind: from what is known locally, else asked.
+    pub async fn integration_kind(&self, integration_id: &str) -> AppResult<IntegrationKind> {
         if let Some(kind) = crate::template::library::integration_kind(&self.db(), integration_id)?
         {
             return Ok(kind);

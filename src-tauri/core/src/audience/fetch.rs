@@ -3,7 +3,7 @@
 //! read as it comes, and the result compared with Zendesk's count.
 
 use super::phone::PhoneFound;
-use super::{phone, store, AudienceSummary, FetchProgress};
+use super::{phone, store, AudienceStatus, AudienceSummary, FetchProgress};
 use crate::error::{AppError, AppResult, ErrorCode};
 use crate::workspace::Workspace;
 use futures_util::StreamExt;
@@ -108,7 +108,7 @@ impl Workspace {
             country,
             tx,
         ));
-        let mut status = "complete";
+        let mut status = AudienceStatus::Complete;
         while let Some(page) = rx.recv().await {
             let stored = page.and_then(|page| {
                 crate::storage::blocking(|| {
@@ -129,19 +129,19 @@ impl Workspace {
             }
             progress(&p);
             if cancel.load(Ordering::Relaxed) {
-                status = "cancelled";
+                status = AudienceStatus::Cancelled;
                 break;
             }
         }
         producer.abort();
-        if status == "complete" {
+        if status == AudienceStatus::Complete {
             status = self
                 .completeness(&client_for_count, query, p.users, expected)
                 .await;
         }
         unfinished.id = None;
         store::finish(&self.db(), &id, status, None, self.now_ms())?;
-        tracing::info!(audience = %id, users = p.users, pages = p.pages, expected, status, "audience fetch ended");
+        tracing::info!(audience = %id, users = p.users, pages = p.pages, expected, status = %status, "audience fetch ended");
         self.check_audience(&id, None).await
     }
 
@@ -152,7 +152,13 @@ impl Workspace {
         let mut n = 0;
         for id in ids {
             if let Ok(_lock) = crate::campaign::lease::lock_kind(self, "audience", &id) {
-                store::finish(&self.db(), &id, "failed", Some(INTERRUPTED), self.now_ms())?;
+                store::finish(
+                    &self.db(),
+                    &id,
+                    AudienceStatus::Failed,
+                    Some(INTERRUPTED),
+                    self.now_ms(),
+                )?;
                 n += 1;
             }
         }
@@ -174,13 +180,13 @@ impl Workspace {
         query: &str,
         fetched: u32,
         expected: u32,
-    ) -> &'static str {
+    ) -> AudienceStatus {
         let short = |counted: u32| {
             let lag = (u64::from(counted) * 5 / 1000).max(5);
             u64::from(fetched) + lag < u64::from(counted)
         };
         if !short(expected) {
-            return "complete";
+            return AudienceStatus::Complete;
         }
         let again = client
             .search_count(query)
@@ -194,9 +200,9 @@ impl Workspace {
                 again,
                 "the export returned fewer users than Zendesk counted"
             );
-            "incomplete"
+            AudienceStatus::Incomplete
         } else {
-            "complete"
+            AudienceStatus::Complete
         }
     }
 }
@@ -279,7 +285,13 @@ impl Unfinished<'_> {
     fn fail(&mut self, why: &str) {
         if let Some(id) = self.id.take() {
             let db = self.ws.db();
-            if let Err(e) = store::finish(&db, &id, "failed", Some(why), self.ws.now_ms()) {
+            if let Err(e) = store::finish(
+                &db,
+                &id,
+                AudienceStatus::Failed,
+                Some(why),
+                self.ws.now_ms(),
+            ) {
                 tracing::error!(audience = %id, "could not mark the fetch failed: {}", e.message);
             }
         }

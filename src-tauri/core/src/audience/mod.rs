@@ -21,11 +21,27 @@ pub use phone::{default_country, normalize_phone};
 use serde::{Deserialize, Serialize};
 use specta::Type;
 
+/// Why a member of an audience is left out (see the module's doc), in the order they apply.
 #[derive(
-    Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize, Type,
+    Debug,
+    Clone,
+    Copy,
+    PartialEq,
+    Eq,
+    Hash,
+    PartialOrd,
+    Ord,
+    Serialize,
+    Deserialize,
+    Type,
+    strum::AsRefStr,
+    strum::Display,
+    strum::EnumString,
+    strum::VariantArray,
 )]
 #[serde(rename_all = "snake_case")]
-pub enum Reason {
+#[strum(serialize_all = "snake_case")]
+pub enum ExclusionReason {
     Removed,
     NoPhone,
     InvalidPhone,
@@ -37,37 +53,69 @@ pub enum Reason {
     RenderError,
 }
 
-impl Reason {
-    pub const ALL: [Reason; 9] = [
-        Reason::Removed,
-        Reason::NoPhone,
-        Reason::InvalidPhone,
-        Reason::Suppressed,
-        Reason::DuplicatePhone,
-        Reason::Blackout,
-        Reason::InOtherCampaign,
-        Reason::MissingValue,
-        Reason::RenderError,
-    ];
+crate::sql_text!(ExclusionReason);
 
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Reason::Removed => "removed",
-            Reason::NoPhone => "no_phone",
-            Reason::InvalidPhone => "invalid_phone",
-            Reason::Suppressed => "suppressed",
-            Reason::DuplicatePhone => "duplicate_phone",
-            Reason::Blackout => "blackout",
-            Reason::InOtherCampaign => "in_other_campaign",
-            Reason::MissingValue => "missing_value",
-            Reason::RenderError => "render_error",
-        }
-    }
+/// Where an audience's fetch stands.
+#[derive(
+    Debug,
+    Clone,
+    Copy,
+    PartialEq,
+    Eq,
+    Hash,
+    Serialize,
+    Deserialize,
+    Type,
+    strum::AsRefStr,
+    strum::Display,
+    strum::EnumString,
+    strum::VariantArray,
+)]
+#[serde(rename_all = "snake_case")]
+#[strum(serialize_all = "snake_case")]
+pub enum AudienceStatus {
+    /// Being fetched (or its fetch was stopped with Relay: marked `failed` at the next start).
+    Fetching,
+    Complete,
+    /// The export returned fewer users than Zendesk counted, beyond its indexing lag (see
+    /// `expected`).
+    Incomplete,
+    /// Cancelled by the user: what was fetched is kept.
+    Cancelled,
+    Failed,
+}
 
-    pub fn parse(s: &str) -> Option<Reason> {
-        Reason::ALL.into_iter().find(|r| r.as_str() == s)
+impl AudienceStatus {
+    /// A campaign may be made from it: its fetch ended (short, or cancelled, by the user's leave).
+    pub fn may_send(self) -> bool {
+        !matches!(self, AudienceStatus::Fetching | AudienceStatus::Failed)
     }
 }
+
+crate::sql_text!(AudienceStatus);
+
+/// Where a member's number was found: the user's phone field, or one of their phone identities.
+#[derive(
+    Debug,
+    Clone,
+    Copy,
+    PartialEq,
+    Eq,
+    Hash,
+    Serialize,
+    Deserialize,
+    Type,
+    strum::AsRefStr,
+    strum::EnumString,
+)]
+#[serde(rename_all = "snake_case")]
+#[strum(serialize_all = "snake_case")]
+pub enum PhoneSource {
+    Field,
+    Identity,
+}
+
+crate::sql_text!(PhoneSource);
 
 /// Where a fetch stands, sent to the UI after every page.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, Type)]
@@ -81,7 +129,7 @@ pub struct FetchProgress {
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, Type)]
 pub struct ReasonCount {
-    pub reason: Reason,
+    pub reason: ExclusionReason,
     pub count: u32,
 }
 
@@ -90,9 +138,7 @@ pub struct ReasonCount {
 pub struct AudienceSummary {
     pub id: String,
     pub query: String,
-    /// `fetching`, `complete`, `incomplete` (the export returned fewer users than Zendesk
-    /// counted, beyond its indexing lag: see `expected`), `cancelled` or `failed`.
-    pub status: String,
+    pub status: AudienceStatus,
     pub users: u32,
     pub pages: u32,
     /// How many users Zendesk counted for the search when it was fetched.
@@ -119,7 +165,7 @@ impl AudienceSummary {
     /// counted (beyond its index's lag), or results that were not users.
     pub fn shortfall(&self) -> Option<String> {
         let mut parts = Vec::new();
-        if self.status == "incomplete" {
+        if self.status == AudienceStatus::Incomplete {
             parts.push(format!(
                 "Zendesk counted {} users for this search, but its export returned {}: the audience is incomplete. Zendesk's search index can lag a few minutes: fetch again shortly; if it stays short, report it.",
                 self.expected.unwrap_or_default(),
@@ -135,7 +181,7 @@ impl AudienceSummary {
         (!parts.is_empty()).then(|| parts.join(" "))
     }
 
-    pub fn count(&self, reason: Reason) -> u32 {
+    pub fn count(&self, reason: ExclusionReason) -> u32 {
         self.excluded
             .iter()
             .find(|c| c.reason == reason)
@@ -154,9 +200,8 @@ pub struct Member {
     pub phone_raw: Option<String>,
     /// E.164, when valid.
     pub phone: Option<String>,
-    /// `field` (user.phone) or `identity`.
-    pub phone_source: Option<String>,
-    pub reason: Option<Reason>,
+    pub phone_source: Option<PhoneSource>,
+    pub reason: Option<ExclusionReason>,
     /// What exactly (the missing field, the broken rule…).
     pub detail: Option<String>,
     pub overridden: bool,
@@ -174,7 +219,7 @@ pub struct MemberPage {
 pub enum MemberFilter {
     All,
     Eligible,
-    Excluded(Reason),
+    Excluded(ExclusionReason),
 }
 
 /// A change to members made by hand.

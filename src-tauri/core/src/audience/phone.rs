@@ -1,6 +1,7 @@
 //! Phone numbers: what Zendesk holds (the user's phone field, their phone identities) read as
 //! E.164 with the `phonenumber` crate, national numbers in the workspace's default country.
 
+use super::PhoneSource;
 use crate::clients::zendesk::{Identity, User};
 use std::collections::HashMap;
 
@@ -24,7 +25,7 @@ pub fn normalize_phone(raw: &str, country: Option<phonenumber::country::Id>) -> 
 pub struct PhoneFound {
     pub raw: Option<String>,
     pub e164: Option<String>,
-    pub source: Option<&'static str>,
+    pub source: Option<PhoneSource>,
 }
 
 /// `user.phone` when valid; else, when identities are read, the first valid phone identity
@@ -44,7 +45,7 @@ pub fn pick_phone(
             return PhoneFound {
                 raw: Some(r.to_string()),
                 e164: Some(e),
-                source: Some("field"),
+                source: Some(PhoneSource::Field),
             };
         }
     }
@@ -58,14 +59,14 @@ pub fn pick_phone(
             return PhoneFound {
                 raw: Some(i.value.clone()),
                 e164: Some(e),
-                source: Some("identity"),
+                source: Some(PhoneSource::Identity),
             };
         }
     }
     PhoneFound {
         raw: raw.map(str::to_string),
         e164: None,
-        source: raw.map(|_| "field"),
+        source: raw.map(|_| PhoneSource::Field),
     }
 }
 

@@ -3,13 +3,17 @@
 //! chunks of recipients. Nothing else writes SQL against them.
 
 use super::phone::PhoneFound;
-use super::{AudienceSummary, Member, MemberAction, MemberFilter, MemberPage, Reason, ReasonCount};
+use super::{
+    AudienceStatus, AudienceSummary, ExclusionReason, Member, MemberAction, MemberFilter,
+    MemberPage, ReasonCount,
+};
 use crate::clients::zendesk::User;
 use crate::error::{AppError, AppResult, ErrorCode};
 use crate::message::render::Recipient;
 use crate::storage::Database;
 use rusqlite::{params, OptionalExtension};
 use std::collections::HashMap;
+use strum::VariantArray;
 
 /// Creates an audience row (status `fetching`). `fields` is the workspace's custom user fields
 /// (JSON), kept with the audience so that the mapping works on what was fetched.
@@ -105,7 +109,7 @@ pub fn insert_page(
 pub fn finish(
     db: &Database,
     audience_id: &str,
-    status: &str,
+    status: AudienceStatus,
     error: Option<&str>,
     now_ms: i64,
 ) -> AppResult<()> {
@@ -179,7 +183,7 @@ pub fn summary(db: &Database, audience_id: &str) -> AppResult<AudienceSummary> {
             |r| {
                 Ok((
                     r.get::<_, String>(0)?,
-                    r.get::<_, String>(1)?,
+                    r.get::<_, AudienceStatus>(1)?,
                     r.get::<_, i64>(2)?,
                     r.get::<_, i64>(3)?,
                     r.get::<_, Option<String>>(4)?,
@@ -219,12 +223,13 @@ pub fn summary(db: &Database, audience_id: &str) -> AppResult<AudienceSummary> {
         expected: row.8.map(|e| e as u32),
         unreadable: row.9 as u32,
         eligible: counts.get(&None).copied().unwrap_or(0),
-        excluded: Reason::ALL
-            .into_iter()
+        excluded: ExclusionReason::VARIANTS
+            .iter()
+            .copied()
             .map(|reason| ReasonCount {
                 reason,
                 count: counts
-                    .get(&Some(reason.as_str().to_string()))
+                    .get(&Some(reason.as_ref().to_string()))
                     .copied()
                     .unwrap_or(0),
             })
@@ -296,7 +301,7 @@ pub fn recipient(db: &Database, audience_id: &str, user_id: u64) -> AppResult<Re
 pub fn set_failures(
     db: &Database,
     audience_id: &str,
-    failures: &[(u64, Reason, String)],
+    failures: &[(u64, ExclusionReason, String)],
 ) -> AppResult<()> {
     db.write(|tx| {
         {
@@ -305,7 +310,7 @@ pub fn set_failures(
                  WHERE audience_id = ?1 AND user_id = ?2",
             )?;
             for (id, reason, detail) in failures {
-                stmt.execute(params![audience_id, *id as i64, reason.as_str(), detail])?;
+                stmt.execute(params![audience_id, *id as i64, reason.as_ref(), detail])?;
             }
         }
         Ok(())
@@ -323,7 +328,7 @@ pub fn members(
     let (cond, reason) = match filter {
         MemberFilter::All => ("1 = 1", None),
         MemberFilter::Eligible => ("reason IS NULL", None),
-        MemberFilter::Excluded(r) => ("reason = ?2", Some(r.as_str())),
+        MemberFilter::Excluded(r) => ("reason = ?2", Some(r)),
     };
     let conn = db.connection();
     let count_sql =
@@ -332,7 +337,7 @@ pub fn members(
         "SELECT user_id, name, email, phone_raw, phone, phone_source, reason, detail, override
          FROM audience_members WHERE audience_id = ?1 AND {cond} ORDER BY seq LIMIT ?3 OFFSET ?4"
     );
-    let reason_param = reason.unwrap_or("");
+    let reason_param: &str = reason.as_ref().map_or("", |r| r.as_ref());
     let total: i64 = if reason.is_some() {
         conn.query_row(&count_sql, params![audience_id, reason_param], |r| r.get(0))
     } else {
@@ -350,7 +355,7 @@ pub fn members(
             reason: r
                 .get::<_, Option<String>>(6)?
                 .as_deref()
-                .and_then(Reason::parse),
+                .and_then(|r| r.parse::<ExclusionReason>().ok()),
             detail: r.get(7)?,
             overridden: r.get::<_, i64>(8)? > 0,
         })
@@ -416,7 +421,7 @@ pub(crate) struct Excluded {
     pub user_id: u64,
     pub name: String,
     pub phone: Option<String>,
-    pub reason: Reason,
+    pub reason: ExclusionReason,
 }
 
 /// The members an audience leaves out, with their reason, after `after_seq`, a chunk at a time.
@@ -443,7 +448,9 @@ pub(crate) fn excluded_chunk(
     let mut out = Vec::new();
     for row in rows {
         let (seq, user_id, name, phone, reason) = row?;
-        let reason = Reason::parse(&reason)
+        let reason = reason
+            .parse::<ExclusionReason>()
+            .ok()
             .ok_or_else(|| AppError::internal(format!("unknown exclusion reason {reason}")))?;
         out.push(Excluded {
             seq,

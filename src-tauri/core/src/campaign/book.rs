@@ -310,7 +310,7 @@ impl LoopState {
             counts: counts.clone(),
             rate: live,
             eta_secs: (rate > 0).then(|| left.div_ceil(rate)),
-            status: "running".into(),
+            status: super::CampaignStatus::Running,
             provider_wait_secs: self.provider_wait.map(|d| d.as_secs_f64().ceil() as u32),
         });
     }

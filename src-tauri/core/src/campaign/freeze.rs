@@ -6,10 +6,12 @@
 
 use super::store::{insert_campaign, insert_recipients, Frozen, NewCampaign};
 use super::CampaignSummary;
+use crate::audience::AudienceStatus;
+use crate::channel::IntegrationKind;
 use crate::csv_safe::cell;
 use crate::error::{AppError, AppResult, ErrorCode};
 use crate::message::MessageSpec;
-use crate::template::library;
+use crate::template::library::{self, TemplateStatus};
 use crate::workspace::Workspace;
 
 /// Members frozen per database round trip.
@@ -33,12 +35,16 @@ impl Workspace {
         let auto_pause_after = auto_pause_after.unwrap_or(settings.auto_pause_after).max(1);
         self.check_sendable(&spec).await?;
         let checked = self.check_audience(audience_id, Some(spec.clone())).await?;
-        if matches!(checked.status.as_str(), "fetching" | "failed") {
+        if !checked.status.may_send() {
             return Err(AppError::invalid_field(
                 "audience",
                 format!(
                     "This audience's fetch {}: it holds only a part of the search. Fetch the audience again, then send.",
-                    if checked.status == "failed" { "failed" } else { "has not ended" }
+                    if checked.status == AudienceStatus::Failed {
+                        "failed"
+                    } else {
+                        "has not ended"
+                    }
                 ),
             ));
         }
@@ -103,7 +109,7 @@ impl Workspace {
                                 phone: Some(phone),
                                 payload: None,
                                 segments: 0,
-                                reason: Some(reason.as_str().to_string()),
+                                reason: Some(reason.as_ref().to_string()),
                             },
                         }
                     })
@@ -179,7 +185,8 @@ impl Workspace {
     /// submitted to that integration.
     pub async fn check_sendable(&self, spec: &MessageSpec) -> AppResult<()> {
         let kind = self.integration_kind(&spec.integration_id).await?;
-        if kind == "whatsapp" {
+        let whatsapp = kind == IntegrationKind::WhatsApp;
+        if whatsapp {
             let fresh = match self.sunshine_client() {
                 Ok(client) => client.templates(&spec.integration_id).await,
                 Err(e) => Err(e),
@@ -215,20 +222,19 @@ impl Workspace {
         let integration = state.map_or(spec.integration_id.as_str(), |s| {
             s.integration_name.as_str()
         });
-        let status = state.map_or(library::NOT_SUBMITTED, |s| s.status.as_str());
-        if library::sendable(&kind, status) {
+        let status = state.map_or(TemplateStatus::NotSubmitted, |s| s.status);
+        if library::sendable(Some(kind), status) {
             return Ok(());
         }
-        let whatsapp = kind == "whatsapp";
         let why = match status {
-            library::NOT_SUBMITTED if whatsapp => format!("The template {name} was never submitted to {integration}: submit it for Meta's review, then send it once Meta approves it."),
-            library::NOT_SUBMITTED => format!("The template {name} was never submitted to {integration}: submit it there first (SMS has no review: it is ready at once)."),
-            "PENDING" | "IN_APPEAL" => format!("The template {name} is still in Meta's review on {integration}: it can be sent once Meta approves it (usually within minutes, at most 24 hours). Sync the templates to see its status."),
-            "REJECTED" => format!(
+            TemplateStatus::NotSubmitted if whatsapp => format!("The template {name} was never submitted to {integration}: submit it for Meta's review, then send it once Meta approves it."),
+            TemplateStatus::NotSubmitted => format!("The template {name} was never submitted to {integration}: submit it there first (SMS has no review: it is ready at once)."),
+            TemplateStatus::Pending | TemplateStatus::InAppeal => format!("The template {name} is still in Meta's review on {integration}: it can be sent once Meta approves it (usually within minutes, at most 24 hours). Sync the templates to see its status."),
+            TemplateStatus::Rejected => format!(
                 "Meta rejected the template {name} on {integration}{}. Fix it in the designer and submit it under a new name.",
                 state.and_then(|s| s.reason.as_deref()).map(|r| format!(" ({r})")).unwrap_or_default()
             ),
-            library::MISSING => format!("The template {name} is no longer on {integration} (deleted in WhatsApp Manager?): submit it again."),
+            TemplateStatus::Missing => format!("The template {name} is no longer on {integration} (deleted in WhatsApp Manager?): submit it again."),
             other => format!("The template {name} is {other} on {integration}: WhatsApp does not send it in that state. Check it in WhatsApp Manager."),
         };
         Err(AppError::invalid_field("template", why))
@@ -248,7 +254,7 @@ impl Workspace {
         test: bool,
     ) -> AppResult<()> {
         let draft = crate::template::drafts::get(&self.db(), &spec.template_id)?;
-        let channel = self.integration_kind(&spec.integration_id).await?;
+        let kind = self.integration_kind(&spec.integration_id).await?;
         let blackout_days = self.settings()?.blackout_days;
         insert_campaign(
             &self.db(),
@@ -257,7 +263,7 @@ impl Workspace {
                 spec,
                 template_name: &draft.template.name,
                 language: &draft.template.language,
-                channel: &channel,
+                kind,
                 fingerprint,
                 audience_id: Some(audience_id),
                 query,
@@ -424,7 +430,7 @@ fn excluded_chunk(ws: &Workspace, audience_id: &str, after: i64) -> AppResult<Ve
                 phone: m.phone,
                 payload: None,
                 segments: 0,
-                reason: Some(m.reason.as_str().to_string()),
+                reason: Some(m.reason.as_ref().to_string()),
             })
             .collect(),
     )

@@ -14,8 +14,8 @@
 //!   one, for an instant, and only when the lease is alive; the exclusive takers retry for a
 //!   moment, so a probe never makes a resume or a cancel fail.
 
-use super::ledger;
 use super::store::not_found;
+use super::{ledger, CampaignStatus};
 use crate::error::{AppError, AppResult, ErrorCode};
 use crate::workspace::Workspace;
 use rusqlite::{params, Connection, OptionalExtension};
@@ -226,11 +226,11 @@ pub(crate) fn release(
     conn: &Connection,
     id: &str,
     runner: &str,
-    status: &str,
+    status: CampaignStatus,
     reason: Option<&str>,
     now_ms: i64,
 ) -> AppResult<bool> {
-    let finished = matches!(status, "completed" | "cancelled").then_some(now_ms);
+    let finished = status.is_finished().then_some(now_ms);
     let n = conn.execute(
         "UPDATE campaigns SET status = ?3, pause_reason = ?4, finished_at = ?5, runner = NULL,
                  runner_host = NULL, lease_until = NULL
@@ -246,7 +246,7 @@ impl Workspace {
     /// running one is cancelled through its `CampaignControl` instead.
     pub fn cancel_campaign(&self, id: &str) -> AppResult<super::CampaignSummary> {
         let campaign = self.campaign(id)?;
-        if matches!(campaign.status.as_str(), "completed" | "cancelled") {
+        if campaign.status.is_finished() {
             return Ok(campaign);
         }
         let _lock = lock(self, id).map_err(|e| {

@@ -18,7 +18,7 @@
 //! - **requeue**: a claimed row whose call never left (the run stopped while it waited for a
 //!   429's window) goes back to `pending`.
 
-use crate::blackout::{self, Reached};
+use crate::blackout::{self, Reach, Reached};
 use crate::error::AppError;
 use crate::error::AppResult;
 use rusqlite::{params, Connection, OptionalExtension};
@@ -238,7 +238,7 @@ pub(crate) fn record(
         let (changed, reached) = match &o.landed {
             Landed::Sent(id) => (
                 sent.execute(params![c.campaign_id, o.seq, id, now_ms])?,
-                Some("sent"),
+                Some(Reach::Sent),
             ),
             Landed::Failed(why) => (
                 not_sent.execute(params![c.campaign_id, o.seq, "failed", why, now_ms])?,
@@ -246,7 +246,7 @@ pub(crate) fn record(
             ),
             Landed::Unknown(why) => (
                 not_sent.execute(params![c.campaign_id, o.seq, "unknown", why, now_ms])?,
-                Some("unknown"),
+                Some(Reach::Unknown),
             ),
             Landed::NotSent => {
                 not_sent.execute(params![
@@ -297,7 +297,7 @@ pub(crate) fn recover_in_flight(
             fingerprint,
             claimed_at.unwrap_or(now_ms),
             Some(campaign_id),
-            "unknown",
+            Reach::Unknown,
         )?;
     }
     let n = conn.execute(
@@ -329,6 +329,9 @@ pub(crate) fn fill_elsewhere(conn: &Connection, fingerprint: i64) -> AppResult<(
     )?;
     Ok(())
 }
+
+/// The reason of a recipient skipped because its campaign was cancelled.
+pub(crate) const CANCELLED: &str = "cancelled";
 
 /// Everyone still `pending` becomes `skipped` (reason `cancelled`).
 pub(crate) fn cancel_pending(conn: &Connection, campaign_id: &str, now_ms: i64) -> AppResult<()> {
@@ -466,7 +469,8 @@ mod tests {
     }
 
     fn record_blackout_for(conn: &Connection, user: u64, phone: &str, at: i64, campaign: &str) {
-        crate::blackout::record_blackout(conn, user, phone, 7, at, Some(campaign), "sent").unwrap();
+        crate::blackout::record_blackout(conn, user, phone, 7, at, Some(campaign), Reach::Sent)
+            .unwrap();
     }
 
     #[test]

@@ -17,13 +17,31 @@ pub mod report;
 pub mod send;
 pub(crate) mod store;
 
-pub use send::{check_rate, CampaignControl, CampaignProgress, MAX_RATE};
+pub use send::{check_rate, estimate_secs, CampaignControl, CampaignProgress, MAX_RATE};
 
+use crate::audience::ExclusionReason;
+use crate::channel::IntegrationKind;
 use serde::{Deserialize, Serialize};
 use specta::Type;
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, Type)]
+/// Where a recipient stands (see the module's doc).
+#[derive(
+    Debug,
+    Clone,
+    Copy,
+    PartialEq,
+    Eq,
+    Hash,
+    Serialize,
+    Deserialize,
+    Type,
+    strum::AsRefStr,
+    strum::Display,
+    strum::EnumString,
+    strum::VariantArray,
+)]
 #[serde(rename_all = "snake_case")]
+#[strum(serialize_all = "snake_case")]
 pub enum RecipientState {
     Pending,
     Sending,
@@ -33,31 +51,43 @@ pub enum RecipientState {
     Unknown,
 }
 
-impl RecipientState {
-    pub const ALL: [RecipientState; 6] = [
-        RecipientState::Pending,
-        RecipientState::Sending,
-        RecipientState::Sent,
-        RecipientState::Failed,
-        RecipientState::Skipped,
-        RecipientState::Unknown,
-    ];
+/// Where a campaign stands: `creating` (being built: nobody may send it yet), `ready`,
+/// `running`, `paused` (by the user, a signal, auto-pause or an error: resumable), `completed`,
+/// `cancelled`.
+#[derive(
+    Debug,
+    Clone,
+    Copy,
+    PartialEq,
+    Eq,
+    Hash,
+    Serialize,
+    Deserialize,
+    Type,
+    strum::AsRefStr,
+    strum::Display,
+    strum::EnumString,
+    strum::VariantArray,
+)]
+#[serde(rename_all = "snake_case")]
+#[strum(serialize_all = "snake_case")]
+pub enum CampaignStatus {
+    Creating,
+    Ready,
+    Running,
+    Paused,
+    Completed,
+    Cancelled,
+}
 
-    pub fn as_str(self) -> &'static str {
-        match self {
-            RecipientState::Pending => "pending",
-            RecipientState::Sending => "sending",
-            RecipientState::Sent => "sent",
-            RecipientState::Failed => "failed",
-            RecipientState::Skipped => "skipped",
-            RecipientState::Unknown => "unknown",
-        }
-    }
-
-    pub fn parse(s: &str) -> Option<RecipientState> {
-        Self::ALL.into_iter().find(|x| x.as_str() == s)
+impl CampaignStatus {
+    /// Nothing is left to send on its own (failed recipients may still be retried).
+    pub fn is_finished(self) -> bool {
+        matches!(self, CampaignStatus::Completed | CampaignStatus::Cancelled)
     }
 }
+
+crate::sql_text!(RecipientState, CampaignStatus);
 
 /// How many recipients are in each state.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize, Type)]
@@ -95,15 +125,14 @@ pub struct CampaignSummary {
     pub template_name: String,
     pub language: String,
     pub integration_id: String,
-    /// `whatsapp`, `twilio` or `messagebird`.
-    pub channel: String,
+    /// The integration's kind (the `channel` column).
+    pub kind: IntegrationKind,
     pub query: String,
     /// Messages per second.
     pub rate: u32,
     pub auto_pause_after: u32,
     pub test: bool,
-    /// `ready`, `running`, `paused`, `cancelled` or `completed`.
-    pub status: String,
+    pub status: CampaignStatus,
     /// Why it paused on its own (consecutive failures), if it did.
     pub pause_reason: Option<String>,
     pub counts: StateCounts,
@@ -117,6 +146,42 @@ pub struct CampaignSummary {
     pub running: bool,
     /// The computer its runner is on, while one holds it.
     pub runner_host: Option<String>,
+    /// Marked `running`, but no runner holds it: the Relay that sent it stopped (a crash, a
+    /// kill, a closed app). Resume goes on where it stopped.
+    pub interrupted: bool,
+    /// What may be done with it now (by whoever is not sending it).
+    pub can: CampaignActions,
+}
+
+/// What may be done with a campaign that no runner holds; a window that sends it itself can still
+/// pause or cancel it.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize, Type)]
+pub struct CampaignActions {
+    /// Send what is left (ready, paused or interrupted, with recipients left).
+    pub resume: bool,
+    /// Skip everyone not sent yet.
+    pub cancel: bool,
+    /// Put the failed recipients back in the queue.
+    pub retry_failed: bool,
+    /// Put the unknown ones back too (after a warning: they may get it twice).
+    pub resend_unknown: bool,
+}
+
+impl CampaignSummary {
+    /// Fills in what is judged from its status, its counts and whether a runner holds it.
+    pub(crate) fn judged(mut self) -> CampaignSummary {
+        self.interrupted = self.status == CampaignStatus::Running && !self.running;
+        let open = matches!(self.status, CampaignStatus::Ready | CampaignStatus::Paused)
+            || self.interrupted;
+        let idle = !self.running;
+        self.can = CampaignActions {
+            resume: idle && open && self.counts.pending + self.counts.sending > 0,
+            cancel: idle && open,
+            retry_failed: idle && self.counts.failed > 0,
+            resend_unknown: idle && self.counts.unknown > 0,
+        };
+        self
+    }
 }
 
 /// One recipient of a campaign, for the report.
@@ -127,8 +192,10 @@ pub struct CampaignRecipient {
     pub name: String,
     pub phone: Option<String>,
     pub state: RecipientState,
-    /// Why it was skipped (an audience reason, or `cancelled`).
-    pub reason: Option<String>,
+    /// Why it was skipped: the audience's reason, or `blackout` when it came to be sent...
+    pub reason: Option<ExclusionReason>,
+    /// ...or the campaign was cancelled before it was sent.
+    pub cancelled: bool,
     pub error: Option<String>,
     pub notification_id: Option<String>,
     pub attempts: u32,
@@ -140,4 +207,84 @@ pub struct CampaignRecipient {
 pub struct RecipientPage {
     pub total: u32,
     pub rows: Vec<CampaignRecipient>,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn summary(status: CampaignStatus, running: bool, counts: StateCounts) -> CampaignSummary {
+        CampaignSummary {
+            id: "c".into(),
+            template_id: "t".into(),
+            template_name: "n".into(),
+            language: "en_US".into(),
+            integration_id: "i".into(),
+            kind: IntegrationKind::WhatsApp,
+            query: "q".into(),
+            rate: 8,
+            auto_pause_after: 10,
+            test: false,
+            status,
+            pause_reason: None,
+            counts,
+            segments: 0,
+            created_at: "1".into(),
+            started_at: None,
+            finished_at: None,
+            running,
+            runner_host: None,
+            interrupted: false,
+            can: CampaignActions::default(),
+        }
+        .judged()
+    }
+
+    #[test]
+    fn what_may_be_done_follows_the_status_the_counts_and_the_runner() {
+        let counts = StateCounts {
+            pending: 5,
+            sent: 3,
+            failed: 2,
+            skipped: 1,
+            unknown: 1,
+            ..StateCounts::default()
+        };
+        let all = CampaignActions {
+            resume: true,
+            cancel: true,
+            retry_failed: true,
+            resend_unknown: true,
+        };
+        assert_eq!(
+            summary(CampaignStatus::Paused, false, counts.clone()).can,
+            all
+        );
+        // Held by a runner (here or elsewhere): nothing, from this side.
+        let held = summary(CampaignStatus::Running, true, counts.clone());
+        assert!(!held.interrupted);
+        assert_eq!(held.can, CampaignActions::default());
+        // Running with no live runner: interrupted, and resumable.
+        let interrupted = summary(CampaignStatus::Running, false, counts.clone());
+        assert!(interrupted.interrupted);
+        assert_eq!(interrupted.can, all);
+        // Completed: no resume nor cancel; failed and unknown ones can go again.
+        let done = summary(
+            CampaignStatus::Completed,
+            false,
+            StateCounts {
+                pending: 0,
+                ..counts
+            },
+        );
+        assert_eq!(
+            done.can,
+            CampaignActions {
+                resume: false,
+                cancel: false,
+                retry_failed: true,
+                resend_unknown: true
+            }
+        );
+    }
 }

@@ -2,6 +2,7 @@
 //! recipients page by page (by key, never by OFFSET past the first page), their CSV, and putting
 //! failed (or, asked explicitly, unknown) recipients back in the queue.
 
+use super::ledger::CANCELLED;
 use super::store::{list, summary};
 use super::{lease, CampaignRecipient, CampaignSummary, RecipientPage, RecipientState};
 use crate::csv_safe::cell;
@@ -18,7 +19,7 @@ pub(crate) fn recipients(
     limit: u32,
 ) -> AppResult<RecipientPage> {
     let conn = db.connection();
-    let filter = state.map(|s| s.as_str());
+    let filter = state;
     let total: i64 = conn
         .query_row(
             "SELECT COUNT(*) FROM campaign_recipients WHERE campaign_id = ?1 AND (?2 IS NULL OR state = ?2)",
@@ -41,13 +42,16 @@ pub(crate) fn recipients(
 }
 
 fn recipient_from_row(r: &Row) -> rusqlite::Result<CampaignRecipient> {
+    // The reason column holds an exclusion reason, or `cancelled`.
+    let reason: Option<String> = r.get(5)?;
     Ok(CampaignRecipient {
         seq: r.get::<_, i64>(0)? as u32,
         user_id: r.get::<_, i64>(1)?.to_string(),
         name: r.get(2)?,
         phone: r.get(3)?,
-        state: RecipientState::parse(&r.get::<_, String>(4)?).unwrap_or(RecipientState::Unknown),
-        reason: r.get(5)?,
+        state: r.get(4)?,
+        cancelled: reason.as_deref() == Some(CANCELLED),
+        reason: reason.and_then(|r| r.parse().ok()),
         error: r.get(6)?,
         notification_id: r.get(7)?,
         attempts: r.get::<_, i64>(8)? as u32,
@@ -133,8 +137,12 @@ pub(crate) fn export_csv(db: &Database, id: &str, out: impl std::io::Write) -> A
                 r.user_id,
                 cell(Some(r.name)),
                 r.phone.unwrap_or_default(),
-                r.state.as_str().to_string(),
-                cell(r.reason),
+                r.state.as_ref().to_string(),
+                cell(if r.cancelled {
+                    Some(CANCELLED.to_string())
+                } else {
+                    r.reason.map(|x| x.to_string())
+                }),
                 cell(r.error),
                 cell(r.notification_id),
                 r.attempts.to_string(),
@@ -153,7 +161,7 @@ impl Workspace {
     pub fn campaign(&self, id: &str) -> AppResult<CampaignSummary> {
         let mut c = summary(&self.db(), id, self.now_ms())?;
         c.running = c.running && lease::held(self, id, c.runner_host.as_deref());
-        Ok(c)
+        Ok(c.judged())
     }
 
     /// Every campaign, newest first.
@@ -162,7 +170,7 @@ impl Workspace {
         for c in all.iter_mut().filter(|c| c.running) {
             c.running = lease::held(self, &c.id, c.runner_host.as_deref());
         }
-        Ok(all)
+        Ok(all.into_iter().map(CampaignSummary::judged).collect())
     }
 
     pub fn campaign_recipients(
@@ -180,7 +188,7 @@ impl Workspace {
         Ok(self
             .campaigns()?
             .into_iter()
-            .filter(|c| c.status == "running" && !c.running)
+            .filter(|c| c.interrupted)
             .collect())
     }
 

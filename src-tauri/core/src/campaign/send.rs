@@ -13,7 +13,7 @@
 
 use super::book::{landed, sleep_until, wait, Book, LoopState, Sends};
 use super::ledger::{self, Claims, Outcome, Queued};
-use super::{lease, store, CampaignSummary, StateCounts};
+use super::{lease, store, CampaignStatus, CampaignSummary, StateCounts};
 use crate::clients::http::{Pace, StopSignal};
 use crate::clients::sunshine::SunshineClient;
 use crate::error::{AppError, AppResult, ErrorCode};
@@ -63,7 +63,7 @@ pub struct CampaignProgress {
     pub rate: f64,
     /// Seconds left at the configured rate.
     pub eta_secs: Option<u32>,
-    pub status: String,
+    pub status: CampaignStatus,
     /// The provider asked to wait (a 429's `Retry-After`): nothing is sent for this many more
     /// seconds ("waiting for the provider").
     pub provider_wait_secs: Option<u32>,
@@ -92,7 +92,7 @@ impl Workspace {
         mut progress: impl FnMut(&CampaignProgress),
     ) -> AppResult<CampaignSummary> {
         let finished = |c: &CampaignSummary| {
-            matches!(c.status.as_str(), "completed" | "cancelled").then(|| {
+            c.status.is_finished().then(|| {
                 AppError::new(
                     ErrorCode::InvalidInput,
                     format!(
@@ -106,7 +106,7 @@ impl Workspace {
         if let Some(e) = finished(&before) {
             return Err(e);
         }
-        if before.status == "creating" {
+        if before.status == CampaignStatus::Creating {
             return Err(AppError::new(
                 ErrorCode::InvalidInput,
                 format!("The campaign {id} is still being created: wait until it is ready."),
@@ -160,7 +160,7 @@ impl Workspace {
             counts: summary.counts.clone(),
             rate: 0.0,
             eta_secs: None,
-            status: summary.status.clone(),
+            status: summary.status,
             provider_wait_secs: None,
         });
         end.map(|_| summary)
@@ -369,33 +369,39 @@ impl Workspace {
     /// `skipped` — only while this runner still holds it. A run stopped by an error is paused,
     /// with the error as its reason.
     async fn finish(&self, writer: &Writer, id: &str, runner: &str, stop: Stop) -> AppResult<()> {
+        // `None`: done — completed, or paused if recipients are left (taken back, say).
         let (status, reason, error) = match stop {
-            Stop::Done => ("done", None, None),
-            Stop::Paused(reason) => ("paused", reason, None),
-            Stop::Cancelled => ("cancelled", None, None),
-            Stop::Failed(e) => ("paused", Some(e.message.clone()), Some(e)),
+            Stop::Done => (None, None, None),
+            Stop::Paused(reason) => (Some(CampaignStatus::Paused), reason, None),
+            Stop::Cancelled => (Some(CampaignStatus::Cancelled), None, None),
+            Stop::Failed(e) => (
+                Some(CampaignStatus::Paused),
+                Some(e.message.clone()),
+                Some(e),
+            ),
         };
         let (cid, rid, now) = (id.to_string(), runner.to_string(), self.now_ms());
         let patience = self.write_patience();
-        let status = writer
+        let ended = writer
             .run(move |conn| {
                 crate::storage::write(conn, patience, |tx| {
                     let status = match status {
-                        "done" if left(tx, &cid)? == 0 => "completed",
-                        "done" => "paused",
-                        other => other,
+                        Some(s) => s,
+                        None if left(tx, &cid)? == 0 => CampaignStatus::Completed,
+                        None => CampaignStatus::Paused,
                     };
                     if !lease::release(tx, &cid, &rid, status, reason.as_deref(), now)? {
-                        return Ok("taken over");
+                        return Ok(None); // taken over: the new runner says how it ends
                     }
-                    if status == "cancelled" {
+                    if status == CampaignStatus::Cancelled {
                         ledger::recover_in_flight(tx, &cid, now)?;
                         ledger::cancel_pending(tx, &cid, now)?;
                     }
-                    Ok(status)
+                    Ok(Some(status))
                 })
             })
             .await?;
+        let status = ended.map_or("taken over".to_string(), |s| s.to_string());
         tracing::info!(campaign = %id, status, "campaign run ended");
         match error {
             Some(e) => Err(e),
@@ -412,6 +418,11 @@ fn left(conn: &Connection, id: &str) -> AppResult<i64> {
         |r| r.get(0),
     )
     .map_err(AppError::from)
+}
+
+/// How long sending `count` messages takes at `rate` a second (whole seconds, rounded up).
+pub fn estimate_secs(count: u32, rate: u32) -> u32 {
+    count.div_ceil(rate.max(1))
 }
 
 /// Refuses a rate outside 1..=[`MAX_RATE`] messages per second, saying what to choose.

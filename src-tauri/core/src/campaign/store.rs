@@ -2,6 +2,7 @@
 //! frozen, and the summaries the history reads (counts by state, computed in one query).
 
 use super::{CampaignSummary, RecipientState, StateCounts};
+use crate::channel::IntegrationKind;
 use crate::error::{AppError, AppResult, ErrorCode};
 use crate::message::MessageSpec;
 use crate::storage::Database;
@@ -18,13 +19,13 @@ pub(crate) fn counts(conn: &Connection, id: &str) -> AppResult<StateCounts> {
     let mut stmt = conn.prepare_cached(
         "SELECT state, COUNT(*) FROM campaign_recipients WHERE campaign_id = ?1 GROUP BY state",
     )?;
-    let rows = stmt.query_map([id], |r| Ok((r.get::<_, String>(0)?, r.get::<_, i64>(1)?)))?;
+    let rows = stmt.query_map([id], |r| {
+        Ok((r.get::<_, RecipientState>(0)?, r.get::<_, i64>(1)?))
+    })?;
     let mut c = StateCounts::default();
     for row in rows {
         let (state, n) = row?;
-        if let Some(s) = RecipientState::parse(&state) {
-            c.add(s, n as u32);
-        }
+        c.add(state, n as u32);
     }
     Ok(c)
 }
@@ -38,7 +39,7 @@ fn summary_from_row(r: &Row, now_ms: i64) -> rusqlite::Result<CampaignSummary> {
         template_name: r.get("template_name")?,
         language: r.get("language")?,
         integration_id: r.get("integration_id")?,
-        channel: r.get("channel")?,
+        kind: r.get("channel")?,
         query: r.get("query")?,
         rate: r.get::<_, i64>("rate")? as u32,
         auto_pause_after: r.get::<_, i64>("auto_pause_after")? as u32,
@@ -53,6 +54,8 @@ fn summary_from_row(r: &Row, now_ms: i64) -> rusqlite::Result<CampaignSummary> {
         running: r.get::<_, Option<String>>("runner")?.is_some()
             && lease.is_some_and(|l| l > now_ms),
         runner_host: r.get("runner_host")?,
+        interrupted: false,
+        can: Default::default(),
     })
 }
 
@@ -93,7 +96,7 @@ pub(crate) struct NewCampaign<'a> {
     pub spec: &'a MessageSpec,
     pub template_name: &'a str,
     pub language: &'a str,
-    pub channel: &'a str,
+    pub kind: IntegrationKind,
     pub fingerprint: i64,
     pub audience_id: Option<&'a str>,
     pub query: &'a str,
@@ -117,7 +120,7 @@ pub(crate) fn insert_campaign(db: &Database, c: &NewCampaign) -> AppResult<()> {
                 c.template_name,
                 c.language,
                 c.spec.integration_id,
-                c.channel,
+                c.kind,
                 c.fingerprint,
                 c.audience_id,
                 c.query,

@@ -3,6 +3,7 @@
 //! A name is one value: every slot of a name takes what its first slot says. The blackout's "same
 //! message" is computed here from the template, the channel and the static values.
 
+use crate::channel::Channel;
 use crate::clients::zendesk::UserField;
 use crate::template::{self, ButtonKind, HeaderKind, Template};
 use serde::{Deserialize, Serialize};
@@ -37,7 +38,7 @@ pub struct ValueMapping {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, Type)]
 pub struct Slot {
     /// `header`, `body` or `button`.
-    pub component: String,
+    pub component: SlotComponent,
     /// Position within its component, from 1 (Meta's `{{1}}`).
     pub position: u32,
     pub example: String,
@@ -89,10 +90,21 @@ pub fn fields(custom: &[UserField]) -> Vec<FieldInfo> {
         .collect()
 }
 
+/// Where in a template a dynamic value stands.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, Type, strum::Display)]
+#[serde(rename_all = "snake_case")]
+#[strum(serialize_all = "snake_case")]
+pub enum SlotComponent {
+    Header,
+    Body,
+    /// The trailing value of a link button.
+    Button,
+}
+
 /// The dynamic values of a template, in mapping order.
 pub fn slots(t: &Template) -> Vec<Slot> {
     let mut out = Vec::new();
-    let mut push = |component: &str, text: &str| {
+    let mut push = |component: SlotComponent, text: &str| {
         for (i, p) in template::placeholders(text)
             .unwrap_or_default()
             .into_iter()
@@ -103,7 +115,7 @@ pub fn slots(t: &Template) -> Vec<Slot> {
                 .position(|s: &Slot| s.example.eq_ignore_ascii_case(&p.example))
                 .unwrap_or(out.len()) as u32;
             out.push(Slot {
-                component: component.into(),
+                component,
                 position: i as u32 + 1,
                 example: p.example,
                 first,
@@ -111,11 +123,11 @@ pub fn slots(t: &Template) -> Vec<Slot> {
         }
     };
     if t.header.kind == HeaderKind::Text {
-        push("header", &t.header.text);
+        push(SlotComponent::Header, &t.header.text);
     }
-    push("body", &t.body);
+    push(SlotComponent::Body, &t.body);
     for b in t.buttons.iter().filter(|b| b.kind == ButtonKind::Url) {
-        push("button", &b.value);
+        push(SlotComponent::Button, &b.value);
     }
     out
 }
@@ -135,9 +147,9 @@ pub fn by_name(t: &Template, mapping: &[ValueMapping]) -> Vec<ValueMapping> {
 
 /// "The same message": template name and language, channel kind, and the static values (with
 /// their positions). Per-recipient values do not make a message different.
-pub fn fingerprint(t: &Template, channel: &str, mapping: &[ValueMapping]) -> i64 {
+pub fn fingerprint(t: &Template, channel: Channel, mapping: &[ValueMapping]) -> i64 {
     let mut h = Sha256::new();
-    for part in [t.name.as_str(), t.language.as_str(), channel] {
+    for part in [t.name.as_str(), t.language.as_str(), channel.as_ref()] {
         h.update(part.as_bytes());
         h.update([0]);
     }

@@ -1,6 +1,7 @@
 //! The Sunshine Conversations notification a rendered message becomes: a WhatsApp template
 //! message (`messageSchema: whatsapp`, with its components and parameters) or an SMS text.
 
+use super::mapping::SlotComponent;
 use super::render::Rendered;
 use super::render::Renderer;
 use crate::template::{ButtonKind, HeaderKind};
@@ -26,7 +27,7 @@ impl Renderer {
             });
         }
         let text = |v: &String| json!({ "type": "text", "text": v });
-        let of = |component: &str| -> Vec<&String> {
+        let of = |component: SlotComponent| -> Vec<&String> {
             self.slots
                 .iter()
                 .zip(&rendered.values)
@@ -38,7 +39,7 @@ impl Renderer {
         let h = &self.template.header;
         match h.kind {
             HeaderKind::Text => {
-                let values = of("header");
+                let values = of(SlotComponent::Header);
                 if !values.is_empty() {
                     components.push(json!({
                         "type": "header",
@@ -59,7 +60,7 @@ impl Renderer {
             }
             HeaderKind::None => {}
         }
-        let body = of("body");
+        let body = of(SlotComponent::Body);
         if !body.is_empty() {
             components.push(json!({
                 "type": "body",
@@ -67,7 +68,7 @@ impl Renderer {
             }));
         }
         // Each link button with a dynamic value gets it, by the button's index.
-        let mut button_values = of("button").into_iter();
+        let mut button_values = of(SlotComponent::Button).into_iter();
         for (index, b) in self.template.buttons.iter().enumerate() {
             if b.kind != ButtonKind::Url || !b.value.contains("{{") {
                 continue;

@@ -4,9 +4,11 @@
 //! (`missing_value`, `render_error`).
 
 use super::mapping::slots;
-use super::mapping::{Slot, ValueMapping, ValueSource};
-use crate::audience::Reason;
+use super::mapping::{Slot, SlotComponent, ValueMapping, ValueSource};
+use crate::audience::ExclusionReason;
+use crate::channel::Channel;
 use crate::clients::zendesk::UserField;
+use crate::template::validate::LIMITS;
 use crate::template::{self, ButtonKind};
 use crate::template::{convert, Template};
 use serde::{Deserialize, Serialize};
@@ -56,18 +58,13 @@ impl Renderer {
     /// `channel`: `whatsapp`, or an SMS kind (`twilio`, `messagebird`).
     pub fn new(
         t: &Template,
-        channel: &str,
+        channel: Channel,
         mapping: Vec<ValueMapping>,
         custom: Vec<UserField>,
     ) -> Renderer {
-        let sms = channel != "whatsapp";
-        let kind = if sms {
-            convert::Channel::Sms
-        } else {
-            convert::Channel::WhatsApp
-        };
+        let sms = channel == Channel::Sms;
         Renderer {
-            body: convert::convert(&t.body, kind).0,
+            body: convert::convert(&t.body, channel).0,
             sms_buttons: crate::template::preview::sms_buttons(&t.buttons),
             slots: slots(t),
             template: t.clone(),
@@ -110,7 +107,7 @@ impl Renderer {
     }
 
     /// The values of a recipient, one per slot; a missing one is an error naming it.
-    pub fn values(&self, r: &Recipient) -> Result<Vec<String>, (Reason, String)> {
+    pub fn values(&self, r: &Recipient) -> Result<Vec<String>, (ExclusionReason, String)> {
         let mut out = Vec::with_capacity(self.slots.len());
         for (slot, m) in self.slots.iter().zip(&self.mapping) {
             let v = match &m.source {
@@ -124,7 +121,7 @@ impl Renderer {
                         ValueSource::Static { .. } => "static value",
                     };
                     return Err((
-                        Reason::MissingValue,
+                        ExclusionReason::MissingValue,
                         format!(
                             "{field} is empty for {{{{{}}}}} and there is no fallback",
                             slot.example
@@ -141,26 +138,26 @@ impl Renderer {
     }
 
     /// Renders and checks a recipient's message.
-    pub fn render(&self, r: &Recipient) -> Result<Rendered, (Reason, String)> {
+    pub fn render(&self, r: &Recipient) -> Result<Rendered, (ExclusionReason, String)> {
         let values = self.values(r)?;
         let (mut header, mut body, mut button) = (Vec::new(), Vec::new(), Vec::new());
         for (slot, v) in self.slots.iter().zip(&values) {
-            match slot.component.as_str() {
-                "header" => header.push(v.clone()),
-                "body" => body.push(v.clone()),
-                _ => button.push(v.clone()),
+            match slot.component {
+                SlotComponent::Header => header.push(v.clone()),
+                SlotComponent::Body => body.push(v.clone()),
+                SlotComponent::Button => button.push(v.clone()),
             }
         }
         if self.sms {
             let buttons = template::fill(&self.sms_buttons, &button);
             let text = format!("{}{}", template::fill(&self.body, &body), buttons);
             let chars = text.chars().count();
-            if chars > crate::sms::MAX_SMS_CHARS {
+            if chars > LIMITS.sms_max {
                 return Err((
-                    Reason::RenderError,
+                    ExclusionReason::RenderError,
                     format!(
                         "the SMS would be {chars} characters (at most {})",
-                        crate::sms::MAX_SMS_CHARS
+                        LIMITS.sms_max
                     ),
                 ));
             }
@@ -176,33 +173,41 @@ impl Renderer {
                 Some("a line break")
             } else if v.contains('\t') {
                 Some("a tab")
-            } else if v.contains("    ") {
+            } else if v.contains(&" ".repeat(LIMITS.spaces_max)) {
                 Some("4 spaces in a row")
             } else {
                 None
             };
             if let Some(p) = problem {
                 return Err((
-                    Reason::RenderError,
+                    ExclusionReason::RenderError,
                     format!("the value of {{{{{}}}}} contains {p}, which WhatsApp refuses in a parameter", slot.example),
                 ));
             }
-            if slot.component == "header" && v.chars().count() > 60 {
+            if slot.component == SlotComponent::Header
+                && template::fill(&self.template.header.text, &header)
+                    .chars()
+                    .count()
+                    > LIMITS.header_text_max
+            {
                 return Err((
-                    Reason::RenderError,
+                    ExclusionReason::RenderError,
                     format!(
-                        "the header would be longer than 60 characters with {{{{{}}}}}",
-                        slot.example
+                        "the header would be longer than {} characters with {{{{{}}}}}",
+                        LIMITS.header_text_max, slot.example
                     ),
                 ));
             }
         }
         let text = template::fill(&self.body, &body);
         let chars = text.chars().count();
-        if chars > 1024 {
+        if chars > LIMITS.body_max {
             return Err((
-                Reason::RenderError,
-                format!("the WhatsApp body would be {chars} characters (at most 1,024)"),
+                ExclusionReason::RenderError,
+                format!(
+                    "the WhatsApp body would be {chars} characters (at most {})",
+                    LIMITS.body_max
+                ),
             ));
         }
         Ok(Rendered {
@@ -215,10 +220,10 @@ impl Renderer {
     pub fn preview(&self, values: &[String]) -> crate::template::preview::Preview {
         let (mut header, mut body, mut button) = (Vec::new(), Vec::new(), Vec::new());
         for (slot, v) in self.slots.iter().zip(values) {
-            match slot.component.as_str() {
-                "header" => header.push(v.clone()),
-                "body" => body.push(v.clone()),
-                _ => button.push(v.clone()),
+            match slot.component {
+                SlotComponent::Header => header.push(v.clone()),
+                SlotComponent::Body => body.push(v.clone()),
+                SlotComponent::Button => button.push(v.clone()),
             }
         }
         let mut t = self.template.clone();

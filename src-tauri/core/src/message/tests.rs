@@ -3,7 +3,8 @@
 
 use super::mapping::*;
 use super::render::*;
-use crate::audience::Reason;
+use crate::audience::ExclusionReason;
+use crate::channel::Channel;
 use crate::clients::zendesk::{FieldOption, UserField};
 use crate::template::{Button, Header};
 use crate::template::{ButtonKind, HeaderKind, Template};
@@ -117,7 +118,7 @@ fn fields_are_type_aware_with_fallbacks_and_checks() {
         },
         field("external_id"),
     ];
-    let r = Renderer::new(&t(), "whatsapp", mapping.clone(), custom());
+    let r = Renderer::new(&t(), Channel::WhatsApp, mapping.clone(), custom());
     let out = r.render(&recipient()).unwrap();
     assert_eq!(out.values, ["A-77", "Ann", "Gold", "31/03/2024", "A-77"]);
     assert_eq!(out.text, "Hi *Ann*, your Gold plan renews on 31/03/2024.");
@@ -133,19 +134,19 @@ fn fields_are_type_aware_with_fallbacks_and_checks() {
     let mut empty = recipient();
     empty.user_fields.remove("plan");
     let (reason, detail) = r.render(&empty).unwrap_err();
-    assert_eq!(reason, Reason::MissingValue);
+    assert_eq!(reason, ExclusionReason::MissingValue);
     assert!(detail.contains("plan"), "{detail}");
     mapping[2].fallback = "Standard".into();
-    let r = Renderer::new(&t(), "whatsapp", mapping.clone(), custom());
+    let r = Renderer::new(&t(), Channel::WhatsApp, mapping.clone(), custom());
     assert_eq!(r.render(&empty).unwrap().values[2], "Standard");
 
     // A line break is refused by WhatsApp, fine in an SMS.
     mapping[1] = field("note");
-    let wa = Renderer::new(&t(), "whatsapp", mapping.clone(), custom());
+    let wa = Renderer::new(&t(), Channel::WhatsApp, mapping.clone(), custom());
     let (reason, detail) = wa.render(&recipient()).unwrap_err();
-    assert_eq!(reason, Reason::RenderError);
+    assert_eq!(reason, ExclusionReason::RenderError);
     assert!(detail.contains("line break"), "{detail}");
-    let sms = Renderer::new(&t(), "twilio", mapping, custom());
+    let sms = Renderer::new(&t(), Channel::Sms, mapping, custom());
     let out = sms.render(&recipient()).unwrap();
     assert!(
         out.text.starts_with("Hi Ring\nTwice, your Gold"),
@@ -170,23 +171,46 @@ fn rendered_limits_are_checked() {
         field("renewal"),
         field("external_id"),
     ];
-    let (reason, detail) = Renderer::new(&t(), "whatsapp", mapping.clone(), custom())
+    let (reason, detail) = Renderer::new(&t(), Channel::WhatsApp, mapping.clone(), custom())
         .render(&recipient())
         .unwrap_err();
-    assert_eq!(reason, Reason::RenderError);
-    assert!(detail.contains("1,024"), "{detail}");
+    assert_eq!(reason, ExclusionReason::RenderError);
+    assert!(detail.contains("1024"), "{detail}");
     let mut huge = mapping.clone();
     huge[1].source = ValueSource::Static {
         value: "y".repeat(1700),
     };
-    let (_, detail) = Renderer::new(&t(), "messagebird", huge, custom())
+    let (_, detail) = Renderer::new(&t(), Channel::Sms, huge, custom())
         .render(&recipient())
         .unwrap_err();
     assert!(detail.contains("1600"), "{detail}");
-    let ok = Renderer::new(&t(), "twilio", mapping, custom())
+    let ok = Renderer::new(&t(), Channel::Sms, mapping, custom())
         .render(&recipient())
         .unwrap();
     assert_eq!(ok.segments, 7, "1,000+ GSM characters: 7 segments of 153");
+    // The header counts with its words: "Order " and a 58-character value make 64.
+    let mut long_header = field("external_id");
+    long_header.source = ValueSource::Static {
+        value: "z".repeat(58),
+    };
+    let mut m = mapping_of_five();
+    m[0] = long_header;
+    let (reason, detail) = Renderer::new(&t(), Channel::WhatsApp, m, custom())
+        .render(&recipient())
+        .unwrap_err();
+    assert_eq!(reason, ExclusionReason::RenderError);
+    assert!(detail.contains("header"), "{detail}");
+}
+
+/// A mapping of the test template's five values that renders.
+fn mapping_of_five() -> Vec<ValueMapping> {
+    vec![
+        field("external_id"),
+        field("first_name"),
+        field("plan"),
+        field("renewal"),
+        field("external_id"),
+    ]
 }
 
 #[test]
@@ -200,30 +224,30 @@ fn the_fingerprint_ignores_per_recipient_values_only() {
             },
         ]
     };
-    let base = fingerprint(&t(), "whatsapp", &m("A"));
-    assert_eq!(base, fingerprint(&t(), "whatsapp", &m("A")));
+    let base = fingerprint(&t(), Channel::WhatsApp, &m("A"));
+    assert_eq!(base, fingerprint(&t(), Channel::WhatsApp, &m("A")));
     assert_ne!(
         base,
-        fingerprint(&t(), "whatsapp", &m("B")),
+        fingerprint(&t(), Channel::WhatsApp, &m("B")),
         "static values count"
     );
     assert_ne!(
         base,
-        fingerprint(&t(), "sms", &m("A")),
+        fingerprint(&t(), Channel::Sms, &m("A")),
         "the channel counts"
     );
     let mut other = t();
     other.language = "fr".into();
     assert_ne!(
         base,
-        fingerprint(&other, "whatsapp", &m("A")),
+        fingerprint(&other, Channel::WhatsApp, &m("A")),
         "the language counts"
     );
     let mut fallback = m("A");
     fallback[0].fallback = "x".into();
     assert_eq!(
         base,
-        fingerprint(&t(), "whatsapp", &fallback),
+        fingerprint(&t(), Channel::WhatsApp, &fallback),
         "per-recipient values do not"
     );
 }
@@ -297,7 +321,7 @@ fn a_name_is_one_value_whatever_its_later_slots_hold() {
     ];
     assert_eq!(by_name(&t, &stale), m);
     assert_eq!(
-        fingerprint(&t, "whatsapp", &by_name(&t, &stale)),
-        fingerprint(&t, "whatsapp", &m)
+        fingerprint(&t, Channel::WhatsApp, &by_name(&t, &stale)),
+        fingerprint(&t, Channel::WhatsApp, &m)
     );
 }

@@ -4,6 +4,28 @@
 //! `user_version`). They are never edited once released: a change is a new migration appended to
 //! [`MIGRATIONS`]. A database written by a newer Relay is refused rather than downgraded.
 
+/// Stores an enum as its text (strum's `AsRefStr` and `FromStr`, the same snake_case words its
+/// serde form uses), so rows written before it was an enum read the same.
+#[macro_export]
+macro_rules! sql_text {
+    ($($t:ty),* $(,)?) => {$(
+        impl rusqlite::types::ToSql for $t {
+            fn to_sql(&self) -> rusqlite::Result<rusqlite::types::ToSqlOutput<'_>> {
+                Ok(rusqlite::types::ToSqlOutput::from(AsRef::<str>::as_ref(self)))
+            }
+        }
+        impl rusqlite::types::FromSql for $t {
+            fn column_result(
+                v: rusqlite::types::ValueRef<'_>,
+            ) -> rusqlite::types::FromSqlResult<Self> {
+                v.as_str()?
+                    .parse()
+                    .map_err(|e| rusqlite::types::FromSqlError::Other(Box::new(e)))
+            }
+        }
+    )*};
+}
+
 use crate::error::{AppError, AppResult, ErrorCode};
 use rusqlite::{Connection, OptionalExtension, Transaction, TransactionBehavior};
 use rusqlite_migration::{Migrations, M};

@@ -6,11 +6,7 @@
 
 use pulldown_cmark::{Event, Options, Parser, Tag, TagEnd};
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Channel {
-    WhatsApp,
-    Sms,
-}
+pub use crate::channel::Channel;
 
 /// Something the channel cannot show; the text says what happened to it.
 #[derive(Debug, Clone, PartialEq, Eq)]

@@ -133,6 +133,22 @@ pub fn duplicate(db: &Database, id: &str, now_ms: i64) -> AppResult<Draft> {
 }
 
 impl Workspace {
+    /// Saves a template as the local template of its name (a new one if there is none): how
+    /// the command line names templates, by their file's name.
+    pub fn save_template_by_name(&self, t: &Template) -> AppResult<Draft> {
+        if t.name.trim().is_empty() {
+            return Err(AppError::invalid_field(
+                "name",
+                "The template has no name: add \"name\": \"order_shipped\" (lowercase, digits, _).",
+            ));
+        }
+        match self.template_by_name(&t.name) {
+            Ok(existing) => self.save_template(Some(&existing.id), t),
+            Err(e) if e.code == ErrorCode::NotFound => self.save_template(None, t),
+            Err(e) => Err(e),
+        }
+    }
+
     pub fn save_template(
         &self,
         id: Option<&str>,

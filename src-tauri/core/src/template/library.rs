@@ -9,6 +9,7 @@
 
 use super::drafts::{self, Draft};
 use super::Template;
+use crate::channel::{Channel, IntegrationKind};
 use crate::clients::sunshine::Template as RemoteTemplate;
 use crate::connect::IntegrationView;
 use crate::error::{AppError, AppResult};
@@ -20,39 +21,107 @@ use sha2::{Digest, Sha256};
 use specta::Type;
 use std::collections::HashMap;
 
-/// Status of a template that was never submitted to an integration it is meant for.
-pub const NOT_SUBMITTED: &str = "NOT_SUBMITTED";
-/// Status of a template submitted to an SMS integration (no review).
-pub const READY: &str = "READY";
-/// Status of a template submitted to WhatsApp that the last sync did not find (deleted elsewhere).
-pub const MISSING: &str = "MISSING";
+/// A template's status on an integration: Relay's own (`NOT_SUBMITTED`, `READY` on SMS once
+/// submitted, `MISSING`: submitted to WhatsApp but not found by the last sync), or Meta's as last
+/// synced. Meta adds statuses now and then: one this version does not know is `UNKNOWN`.
+#[derive(
+    Debug,
+    Clone,
+    Copy,
+    PartialEq,
+    Eq,
+    Hash,
+    Serialize,
+    Deserialize,
+    Type,
+    strum::AsRefStr,
+    strum::Display,
+    strum::EnumString,
+    strum::VariantArray,
+)]
+#[serde(rename_all = "SCREAMING_SNAKE_CASE")]
+#[strum(serialize_all = "SCREAMING_SNAKE_CASE")]
+pub enum TemplateStatus {
+    NotSubmitted,
+    Ready,
+    Missing,
+    Pending,
+    Approved,
+    Rejected,
+    Paused,
+    Disabled,
+    InAppeal,
+    PendingDeletion,
+    Deleted,
+    LimitExceeded,
+    Unknown,
+}
+
+/// Where a template stands on an integration, as the list groups and colours it.
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, Type, strum::VariantArray,
+)]
+#[serde(rename_all = "snake_case")]
+pub enum TemplateStage {
+    NotSubmitted,
+    Pending,
+    Approved,
+    Rejected,
+    Ready,
+}
+
+impl TemplateStatus {
+    /// Meta's status as Sunshine Conversations gives it (any case); one this version does not
+    /// know is `Unknown`.
+    pub fn from_meta(raw: &str) -> TemplateStatus {
+        raw.trim()
+            .to_ascii_uppercase()
+            .parse()
+            .unwrap_or(TemplateStatus::Unknown)
+    }
+
+    pub fn stage(self) -> TemplateStage {
+        use TemplateStatus::*;
+        match self {
+            NotSubmitted | Missing => TemplateStage::NotSubmitted,
+            Pending | InAppeal | PendingDeletion => TemplateStage::Pending,
+            Approved => TemplateStage::Approved,
+            Ready => TemplateStage::Ready,
+            Rejected | Paused | Disabled | Deleted | LimitExceeded | Unknown => {
+                TemplateStage::Rejected
+            }
+        }
+    }
+}
 
 /// A local template's state on one integration.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, Type)]
 pub struct TemplateState {
     pub integration_id: String,
     pub integration_name: String,
-    /// `whatsapp`, `twilio`, `messagebird`, or empty when the integration is unknown here
-    /// (never listed: connect and sync).
-    pub kind: String,
-    /// `NOT_SUBMITTED`, `READY` (SMS), `MISSING`, or Meta's status as last synced: `PENDING`,
-    /// `APPROVED`, `REJECTED`, `PAUSED`, `DISABLED`…
-    pub status: String,
+    /// None when the integration is unknown here (never listed: connect and sync).
+    pub kind: Option<IntegrationKind>,
+    /// The channel its messages take, when the kind is known.
+    pub channel: Option<Channel>,
+    pub status: TemplateStatus,
+    pub stage: TemplateStage,
     /// Meta's reason for a rejection, when it gives one.
     pub reason: Option<String>,
     /// The template was edited after it was submitted: what Meta reviewed is the older version.
     pub edited_since_submitted: bool,
     /// A campaign of it may go through this integration (see [`sendable`]).
     pub sendable: bool,
+    /// It exists on Meta's side (a delete there blocks the name for 30 days).
+    pub on_whatsapp: bool,
 }
 
 /// The one rule for what can be sent: on WhatsApp, a template Meta approved on that
 /// integration; on SMS, a template submitted to that integration.
-pub fn sendable(kind: &str, status: &str) -> bool {
-    match kind {
-        "whatsapp" => status == "APPROVED",
-        "twilio" | "messagebird" => status == READY,
-        _ => false,
+pub fn sendable(kind: Option<IntegrationKind>, status: TemplateStatus) -> bool {
+    match kind.map(IntegrationKind::channel) {
+        Some(Channel::WhatsApp) => status == TemplateStatus::Approved,
+        Some(Channel::Sms) => status == TemplateStatus::Ready,
+        None => false,
     }
 }
 
@@ -70,7 +139,8 @@ pub struct RemoteEntry {
     pub name: String,
     pub language: String,
     pub category: String,
-    pub status: String,
+    pub status: TemplateStatus,
+    pub stage: TemplateStage,
     pub reason: Option<String>,
     /// The body text as Meta holds it (positional `{{1}}` values).
     pub body: String,
@@ -117,8 +187,8 @@ pub fn remember_integrations(db: &Database, list: &[IntegrationView]) -> AppResu
     })
 }
 
-/// The kind of a known integration (`whatsapp`, `twilio`, `messagebird`).
-pub fn integration_kind(db: &Database, id: &str) -> AppResult<Option<String>> {
+/// The kind of a known integration.
+pub fn integration_kind(db: &Database, id: &str) -> AppResult<Option<IntegrationKind>> {
     db.connection()
         .query_row("SELECT kind FROM integrations WHERE id = ?1", [id], |r| {
             r.get(0)
@@ -266,7 +336,7 @@ fn row_to_remote(r: &rusqlite::Row<'_>) -> rusqlite::Result<RemoteTemplate> {
 }
 
 struct Known {
-    kind: String,
+    kind: Option<IntegrationKind>,
     name: String,
     synced_at: Option<i64>,
 }
@@ -284,7 +354,7 @@ pub fn library(db: &Database) -> AppResult<Library> {
             Ok((
                 r.get::<_, String>(0)?,
                 Known {
-                    kind: r.get(1)?,
+                    kind: r.get::<_, String>(1)?.parse().ok(),
                     name: r.get(2)?,
                     synced_at: r.get(3)?,
                 },
@@ -346,7 +416,7 @@ pub fn library(db: &Database) -> AppResult<Library> {
         }
         let mut states = Vec::with_capacity(ids.len());
         for id in ids {
-            let kind = known.get(&id).map(|k| k.kind.clone()).unwrap_or_default();
+            let kind = known.get(&id).and_then(|k| k.kind);
             let submitted = submissions.get(&(draft.id.clone(), id.clone()));
             let found = remotes
                 .iter()
@@ -354,18 +424,29 @@ pub fn library(db: &Database) -> AppResult<Library> {
             if found.is_some() {
                 matched.insert((id.clone(), t.name.clone(), t.language.clone()));
             }
-            let (status, reason) = match (found, submitted, kind.as_str()) {
-                (Some((_, r)), _, _) => (r.status.clone(), r.rejected_reason.clone()),
-                (None, Some(_), "whatsapp") => (MISSING.to_string(), None),
-                (None, Some(_), _) => (READY.to_string(), None),
-                (None, None, _) => (NOT_SUBMITTED.to_string(), None),
+            let whatsapp = kind == Some(IntegrationKind::WhatsApp);
+            let (status, reason) = match (found, submitted) {
+                (Some((_, r)), _) => (
+                    TemplateStatus::from_meta(&r.status),
+                    r.rejected_reason.clone(),
+                ),
+                (None, Some(_)) if whatsapp => (TemplateStatus::Missing, None),
+                (None, Some(_)) => (TemplateStatus::Ready, None),
+                (None, None) => (TemplateStatus::NotSubmitted, None),
             };
             states.push(TemplateState {
                 integration_name: name_of(&id),
                 integration_id: id,
-                sendable: sendable(&kind, &status),
+                sendable: sendable(kind, status),
+                on_whatsapp: whatsapp
+                    && !matches!(
+                        status,
+                        TemplateStatus::NotSubmitted | TemplateStatus::Missing
+                    ),
                 kind,
+                channel: kind.map(IntegrationKind::channel),
                 status,
+                stage: status.stage(),
                 reason,
                 edited_since_submitted: submitted.is_some_and(|f| *f != print),
             });
@@ -382,13 +463,14 @@ pub fn library(db: &Database) -> AppResult<Library> {
             name: r.name,
             language: r.language,
             category: r.category.unwrap_or_default(),
-            status: r.status,
+            status: TemplateStatus::from_meta(&r.status),
+            stage: TemplateStatus::from_meta(&r.status).stage(),
             reason: r.rejected_reason,
         })
         .collect();
     let syncs = order
         .iter()
-        .filter(|id| known[*id].kind == "whatsapp")
+        .filter(|id| known[*id].kind == Some(IntegrationKind::WhatsApp))
         .map(|id| SyncInfo {
             integration_id: id.clone(),
             integration_name: known[id].name.clone(),
@@ -445,6 +527,50 @@ impl Workspace {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn meta_statuses_read_in_any_case_and_group_by_stage() {
+        assert_eq!(
+            TemplateStatus::from_meta("approved"),
+            TemplateStatus::Approved
+        );
+        assert_eq!(
+            TemplateStatus::from_meta(" IN_APPEAL "),
+            TemplateStatus::InAppeal
+        );
+        assert_eq!(
+            TemplateStatus::from_meta("SOMETHING_NEW"),
+            TemplateStatus::Unknown,
+            "a status Meta adds later is not a failure"
+        );
+        let stages: Vec<_> = ["PENDING", "PAUSED", "READY", "MISSING", "PENDING_DELETION"]
+            .iter()
+            .map(|s| TemplateStatus::from_meta(s).stage())
+            .collect();
+        assert_eq!(
+            stages,
+            vec![
+                TemplateStage::Pending,
+                TemplateStage::Rejected,
+                TemplateStage::Ready,
+                TemplateStage::NotSubmitted,
+                TemplateStage::Pending
+            ]
+        );
+        assert!(sendable(
+            Some(IntegrationKind::WhatsApp),
+            TemplateStatus::Approved
+        ));
+        assert!(!sendable(
+            Some(IntegrationKind::Twilio),
+            TemplateStatus::Approved
+        ));
+        assert!(sendable(
+            Some(IntegrationKind::MessageBird),
+            TemplateStatus::Ready
+        ));
+        assert!(!sendable(None, TemplateStatus::Ready));
+    }
     use serde_json::json;
 
     fn db(tmp: &tempfile::TempDir) -> Database {
@@ -454,7 +580,8 @@ mod tests {
     fn view(id: &str, kind: &str, name: &str) -> IntegrationView {
         IntegrationView {
             id: id.into(),
-            kind: kind.into(),
+            kind: kind.parse().unwrap(),
+            channel: kind.parse::<IntegrationKind>().unwrap().channel(),
             name: name.into(),
             sender: String::new(),
             status: "active".into(),
@@ -497,7 +624,9 @@ mod tests {
         let lib = library(&db).unwrap();
         let states = &lib.local[0].states;
         assert_eq!(states.len(), 2);
-        assert!(states.iter().all(|s| s.status == NOT_SUBMITTED));
+        assert!(states
+            .iter()
+            .all(|s| s.status == TemplateStatus::NotSubmitted));
         assert_eq!(lib.syncs.len(), 1, "only WhatsApp integrations sync");
         assert_eq!(lib.syncs[0].synced_at, None);
 
@@ -513,8 +642,8 @@ mod tests {
                 .unwrap()
                 .clone()
         };
-        assert_eq!(by_id(&lib, "wa").status, "PENDING");
-        assert_eq!(by_id(&lib, "tw").status, READY);
+        assert_eq!(by_id(&lib, "wa").status, TemplateStatus::Pending);
+        assert_eq!(by_id(&lib, "tw").status, TemplateStatus::Ready);
         assert_eq!(by_id(&lib, "wa").integration_name, "Support");
         assert!(
             lib.remote.is_empty(),
@@ -535,7 +664,7 @@ mod tests {
         let lib = library(&db).unwrap();
         let wa = by_id(&lib, "wa");
         assert_eq!(
-            (wa.status.as_str(), wa.reason.as_deref()),
+            (wa.status.as_ref(), wa.reason.as_deref()),
             ("REJECTED", Some("INVALID_FORMAT"))
         );
         assert!(!wa.edited_since_submitted);
@@ -561,12 +690,15 @@ mod tests {
 
         // A sync that no longer finds it: missing, not silently "not submitted".
         store_sync(&db, "wa", &[], 5).unwrap();
-        assert_eq!(by_id(&library(&db).unwrap(), "wa").status, MISSING);
+        assert_eq!(
+            by_id(&library(&db).unwrap(), "wa").status,
+            TemplateStatus::Missing
+        );
 
         // Deleted on WhatsApp: forgotten on that integration only.
         forget_remote(&db, "wa", "order_shipped").unwrap();
         let lib = library(&db).unwrap();
-        assert_eq!(by_id(&lib, "wa").status, NOT_SUBMITTED);
-        assert_eq!(by_id(&lib, "tw").status, READY);
+        assert_eq!(by_id(&lib, "wa").status, TemplateStatus::NotSubmitted);
+        assert_eq!(by_id(&lib, "tw").status, TemplateStatus::Ready);
     }
 }

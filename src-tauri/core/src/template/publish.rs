@@ -3,6 +3,7 @@
 //! their statuses, and a WhatsApp template deleted (Meta then blocks its name for 30 days).
 
 use super::library;
+use crate::channel::{Channel, IntegrationKind};
 use crate::error::{AppError, AppResult};
 use crate::workspace::Workspace;
 
@@ -10,7 +11,10 @@ impl Workspace {
     pub async fn sync_templates(&self) -> AppResult<library::Library> {
         let integrations = self.integrations().await?;
         let client = self.sunshine_client()?;
-        for i in integrations.iter().filter(|i| i.kind == "whatsapp") {
+        for i in integrations
+            .iter()
+            .filter(|i| i.kind == IntegrationKind::WhatsApp)
+        {
             let templates = client.templates(&i.id).await.map_err(|e| {
                 AppError::new(
                     e.code,
@@ -54,8 +58,8 @@ impl Workspace {
             }
         }
         // Every problem first, so that nothing is submitted when anything would be refused.
-        let whatsapp = chosen.iter().any(|i| i.kind == "whatsapp");
-        let sms = chosen.iter().any(|i| i.kind != "whatsapp");
+        let whatsapp = chosen.iter().any(|i| i.kind.channel() == Channel::WhatsApp);
+        let sms = chosen.iter().any(|i| i.kind.channel() == Channel::Sms);
         let errors: Vec<_> = crate::template::validate::validate(&draft.template, whatsapp, sms)
             .into_iter()
             .filter(|i| i.severity == crate::template::validate::Severity::Error)
@@ -82,7 +86,7 @@ impl Workspace {
         }
         let client = self.sunshine_client()?;
         for i in &chosen {
-            if i.kind == "whatsapp" {
+            if i.kind == IntegrationKind::WhatsApp {
                 let payload = crate::template::meta_payload(&draft.template)
                     .map_err(|e| AppError::invalid_field("body", e))?;
                 let created = client.create_template(&i.id, &payload).await.map_err(|e| {

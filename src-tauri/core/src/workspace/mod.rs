@@ -6,7 +6,7 @@
 
 mod settings;
 
-pub use settings::{SandboxConnection, SettingsView};
+pub use settings::{Overview, SandboxConnection, SettingsView};
 
 use crate::error::AppResult;
 use crate::paths::DataDir;

@@ -3,9 +3,10 @@
 //! entry, so a change made meanwhile elsewhere is kept), secrets to the keychain, and a local
 //! sandbox connected like a real account.
 
+use super::AppInfo;
 use super::Workspace;
 use crate::error::{AppError, AppResult};
-use crate::secrets::{parse_sunshine_token, SecretKind, SecretStatus};
+use crate::secrets::{parse_sunshine_token, SecretInput, SecretKind, SecretStatus};
 use crate::settings::Settings;
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
@@ -17,6 +18,21 @@ pub struct SettingsView {
     pub settings: Settings,
     pub secrets: SecretStatus,
     /// Subdomain, email, app id and key id are filled and both secrets are set.
+    pub configured: bool,
+}
+
+/// Everything about a workspace `relay settings show` prints: where it lives, its settings, and
+/// whether each secret is set — or why the keychain could not say (a locked or absent keychain
+/// on a server: the rest is shown anyway).
+#[derive(Debug, Clone, Serialize)]
+pub struct Overview {
+    #[serde(flatten)]
+    pub info: AppInfo,
+    pub settings: Settings,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub secrets: Option<SecretStatus>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub secrets_error: Option<AppError>,
     pub configured: bool,
 }
 
@@ -68,6 +84,11 @@ impl SandboxConnection {
     }
 }
 
+/// Subdomain, email, app id and key id are filled and both secrets are set.
+fn configured(settings: &Settings, secrets: &SecretStatus) -> bool {
+    settings.is_configured() && secrets.zendesk_api_token && secrets.sunshine_key_secret
+}
+
 /// Applies to `current` what changed from `before` to `after`, entry by entry inside objects,
 /// so that a change made meanwhile elsewhere to another entry (another setting, another
 /// integration's rate) is kept.
@@ -103,13 +124,36 @@ impl Workspace {
     pub fn settings_view(&self) -> AppResult<SettingsView> {
         let settings = self.settings()?;
         let secrets = self.secrets.status()?;
-        let configured =
-            settings.is_configured() && secrets.zendesk_api_token && secrets.sunshine_key_secret;
         Ok(SettingsView {
+            configured: configured(&settings, &secrets),
             settings,
             secrets,
-            configured,
         })
+    }
+
+    /// The workspace at a glance (see [`Overview`]).
+    pub fn overview(&self) -> AppResult<Overview> {
+        let settings = self.settings()?;
+        let (secrets, secrets_error) = match self.secrets.status() {
+            Ok(s) => (Some(s), None),
+            Err(e) => (None, Some(AppError::from(e))),
+        };
+        Ok(Overview {
+            info: self.info()?,
+            configured: secrets.is_some_and(|s| configured(&settings, &s)),
+            settings,
+            secrets,
+            secrets_error,
+        })
+    }
+
+    /// Saves a secret as given (see [`SecretInput`]): the token sets the key id and its secret.
+    pub fn give_secret(&self, input: SecretInput, value: &str) -> AppResult<SettingsView> {
+        match input {
+            SecretInput::ZendeskApiToken => self.set_secret(SecretKind::ZendeskApiToken, value),
+            SecretInput::SunshineKeySecret => self.set_secret(SecretKind::SunshineKeySecret, value),
+            SecretInput::SunshineToken => self.set_sunshine_token(value),
+        }
     }
 
     /// Normalizes and validates, then saves every setting. On any error nothing is written.

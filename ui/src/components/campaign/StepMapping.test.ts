@@ -6,7 +6,8 @@ import StepMapping from './StepMapping.svelte';
 import { setLocale } from '../../lib/i18n/index.svelte';
 import { resetWizard, wizard } from '../../lib/wizard.svelte';
 import type { AudienceSummary, ValueMapping } from '../../lib/api';
-import { REASONS } from '../../lib/bindings';
+import { EXCLUSION_REASONS as REASONS } from '../../lib/bindings';
+import { templateState } from '../../test/fixtures';
 
 const audience: AudienceSummary = {
   id: 'aud1',
@@ -41,7 +42,7 @@ describe('the mapping step', () => {
             local: [
               {
                 draft: { id: 't1', template: { name: 'order', integrations: ['wa1'], category: 'UTILITY', language: 'en_US', header: { kind: 'text', text: 'For {{Clarice}}', url: '' }, body: 'Hi {{Clarice}}, it ships {{Monday}} to you.', footer: '', buttons: [] }, created_at: '1', updated_at: '1' },
-                states: [{ integration_id: 'wa1', integration_name: 'WhatsApp', kind: 'whatsapp', status: 'APPROVED', reason: null, edited_since_submitted: false, sendable: true }],
+                states: [templateState('wa1', 'WhatsApp', 'whatsapp', 'APPROVED')],
               },
             ],
             remote: [],

@@ -7,7 +7,7 @@ import CampaignView from './CampaignView.svelte';
 import { setLocale } from '../../lib/i18n/index.svelte';
 import { resetWizard, wizard } from '../../lib/wizard.svelte';
 import { campaigns, finals } from '../../lib/runs.svelte';
-import type { AudienceSummary, CampaignSummary, StateCounts } from '../../lib/api';
+import type { AudienceSummary, CampaignStatus, CampaignSummary, StateCounts } from '../../lib/api';
 
 const audience: AudienceSummary = {
   id: 'aud1',
@@ -26,27 +26,32 @@ const audience: AudienceSummary = {
   segments: 2400,
 };
 
-function campaign(status: string, counts: Partial<StateCounts>, test = false): CampaignSummary {
+function campaign(status: CampaignStatus, counts: Partial<StateCounts>, test = false): CampaignSummary {
+  const c = { pending: 0, sending: 0, sent: 0, failed: 0, skipped: 0, unknown: 0, ...counts };
+  // What the core judges may be done (`CampaignSummary::judged`), for this fake.
+  const open = status === 'ready' || status === 'paused';
   return {
     id: test ? 'test1' : 'c1',
     template_id: 't1',
     template_name: 'renewal',
     language: 'en_US',
     integration_id: 'tw1',
-    channel: 'twilio',
+    kind: 'twilio',
     query: 'role:end-user',
     rate: 40,
     auto_pause_after: 10,
     test,
     status,
     pause_reason: null,
-    counts: { pending: 0, sending: 0, sent: 0, failed: 0, skipped: 0, unknown: 0, ...counts },
+    counts: c,
     segments: 2400,
     created_at: '1',
     started_at: null,
     finished_at: null,
     running: false,
     runner_host: null,
+    interrupted: false,
+    can: { resume: open && c.pending + c.sending > 0, cancel: open, retry_failed: c.failed > 0, resend_unknown: c.unknown > 0 },
   };
 }
 
@@ -61,7 +66,7 @@ describe('review and send', () => {
       calls.push({ cmd, args });
       switch (cmd) {
         case 'list_integrations':
-          return [{ id: 'tw1', kind: 'twilio', name: 'Twilio SMS', sender: '', status: 'active', rate: 20 }];
+          return [{ id: 'tw1', kind: 'twilio', channel: 'sms', name: 'Twilio SMS', sender: '', status: 'active', rate: 20 }];
         case 'template_library':
           return { local: [{ draft: { id: 't1', template: { name: 'renewal' }, created_at: '1', updated_at: '1' }, states: [] }], remote: [], syncs: [] };
         case 'send_test':

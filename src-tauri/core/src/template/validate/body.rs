@@ -89,7 +89,7 @@ pub(super) fn check(t: &Template, whatsapp: bool, out: &mut Out) {
                 Severity::Error,
                 "body_too_long",
                 "body",
-                Some("whatsapp"),
+                Some(Channel::WhatsApp),
                 format!(
                     "{wa_len} characters: a WhatsApp body holds at most {}.",
                     l.body_max
@@ -101,7 +101,7 @@ pub(super) fn check(t: &Template, whatsapp: bool, out: &mut Out) {
                 Severity::Warning,
                 "body_long_marketing",
                 "body",
-                Some("whatsapp"),
+                Some(Channel::WhatsApp),
                 format!(
                     "WhatsApp folds long marketing messages; keep them under {} characters.",
                     l.marketing_body_warn
@@ -113,7 +113,7 @@ pub(super) fn check(t: &Template, whatsapp: bool, out: &mut Out) {
                 Severity::Warning,
                 &format!("body_{}_dropped", d.what),
                 "body",
-                Some("whatsapp"),
+                Some(Channel::WhatsApp),
                 d.message,
             );
         }

@@ -2,7 +2,7 @@
 //! Meta's template guidelines and the carriers' SMS limits (Twilio error 21617).
 
 /// Every limit the validator applies, in one place (Meta changes them: keep them here).
-#[derive(Debug, Clone, Copy)]
+#[derive(Debug, Clone, Copy, serde::Serialize, specta::Type)]
 pub struct Limits {
     pub name_max: usize,
     pub header_text_max: usize,

@@ -11,6 +11,7 @@ mod sms;
 pub use limits::{Limits, LIMITS};
 
 use super::{languages, sanitize_name, Category, Template};
+use crate::channel::Channel;
 use serde::{Deserialize, Serialize};
 use specta::Type;
 
@@ -30,10 +31,10 @@ pub struct Issue {
     pub field: String,
     pub severity: Severity,
     pub message: String,
-    /// The channel the issue is about, when it concerns only one (`whatsapp` or `sms`).
+    /// The channel the issue is about, when it concerns only one.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     #[specta(optional)]
-    pub channel: Option<String>,
+    pub channel: Option<Channel>,
 }
 
 pub(super) struct Out(Vec<Issue>);
@@ -44,7 +45,7 @@ impl Out {
         severity: Severity,
         code: &str,
         field: &str,
-        channel: Option<&str>,
+        channel: Option<Channel>,
         message: String,
     ) {
         self.0.push(Issue {
@@ -52,7 +53,7 @@ impl Out {
             field: field.into(),
             severity,
             message,
-            channel: channel.map(str::to_string),
+            channel,
         });
     }
     pub(super) fn err(&mut self, code: &str, field: &str, message: String) {
@@ -665,7 +666,7 @@ mod tests {
             .find(|i| i.code == "sms_ucs2")
             .expect("UCS-2 warning");
         assert_eq!(ucs.severity, Severity::Warning);
-        assert_eq!(ucs.channel.as_deref(), Some("sms"));
+        assert_eq!(ucs.channel, Some(crate::channel::Channel::Sms));
         // An AUTHENTICATION category and a bad language are WhatsApp concerns only.
         let sms_only = with(|t| {
             t.category = Category::Authentication;

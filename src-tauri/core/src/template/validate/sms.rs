@@ -24,7 +24,7 @@ pub(super) fn check(t: &Template, out: &mut Out) {
             Severity::Error,
             "sms_too_long",
             "body",
-            Some("sms"),
+            Some(Channel::Sms),
             format!(
                 "{} characters with the examples: an SMS holds at most {} (Twilio error 21617).",
                 len(&full),
@@ -37,7 +37,7 @@ pub(super) fn check(t: &Template, out: &mut Out) {
             Severity::Warning,
             &format!("body_{}_dropped", d.what),
             "body",
-            Some("sms"),
+            Some(Channel::Sms),
             d.message,
         );
     }
@@ -48,7 +48,7 @@ pub(super) fn check(t: &Template, out: &mut Out) {
             Severity::Warning,
             "sms_ucs2",
             "body",
-            Some("sms"),
+            Some(Channel::Sms),
             format!(
                 "{} force UCS-2: {} segment(s) of 67 characters instead of 153.",
                 chars.join(" "),

@@ -1,0 +1,82 @@
+//! `relay suppress list|add|remove|import`: the numbers never to message.
+
+use super::output::Output;
+use super::{open_workspace, CliResult};
+use clap::Subcommand;
+use relay_core::paths::DataDir;
+use relay_core::{AppError, ErrorCode};
+use serde_json::json;
+use std::path::PathBuf;
+
+#[derive(Debug, Subcommand)]
+pub enum SuppressCommand {
+    /// The suppressed numbers.
+    List,
+    /// Add numbers (E.164, or national in the workspace's default country).
+    Add {
+        #[arg(required = true)]
+        phones: Vec<String>,
+        /// Why (shown in the list).
+        #[arg(long, default_value = "")]
+        note: String,
+    },
+    /// Take a number off the list.
+    Remove { phone: String },
+    /// Import a CSV file: the `phone` column, or the first one.
+    Import {
+        file: PathBuf,
+        #[arg(long, default_value = "")]
+        note: String,
+    },
+}
+
+pub fn run(action: SuppressCommand, data: DataDir, out: Output) -> CliResult {
+    let ws = open_workspace(data)?;
+    match action {
+        SuppressCommand::List => {
+            out.show(&ws.suppressed_numbers()?, |list| {
+                if list.is_empty() {
+                    println!("No suppressed numbers.");
+                }
+                for s in list {
+                    println!("{:<18} {}", s.phone, s.note);
+                }
+            });
+        }
+        SuppressCommand::Add { phones, note } => {
+            let n = ws.suppress_numbers(&phones, &note)?;
+            out.show(&json!({ "added": n }), |_| {
+                println!("{n} number(s) added to the suppression list.")
+            });
+        }
+        SuppressCommand::Remove { phone } => {
+            ws.unsuppress_number(&phone)?;
+            out.show(&json!({ "removed": phone }), |_| {
+                println!("{phone} taken off the suppression list.")
+            });
+        }
+        SuppressCommand::Import { file, note } => {
+            let text = std::fs::read_to_string(&file).map_err(|e| {
+                AppError::new(
+                    ErrorCode::InvalidInput,
+                    format!("Could not read {}: {e}.", file.display()),
+                )
+                .with_path(&file)
+            })?;
+            let r = ws.import_suppressed(&text, &note)?;
+            out.show(&r, |r| {
+                println!(
+                    "{} number(s) added, {} already on the list.",
+                    r.added, r.already
+                );
+                if !r.invalid.is_empty() {
+                    println!("Lines without a valid number (left out):");
+                    for (line, text) in &r.invalid {
+                        println!("  line {line}: {text}");
+                    }
+                }
+            });
+        }
+    }
+    Ok(())
+}

@@ -1,0 +1,110 @@
+// What the window calls each value the core sends, and its colour: one place per kind of value.
+// Each table is keyed by the generated union type, so the compiler checks that every value the
+// core can send has its words (a new status in Rust is a type error here until it is named).
+import type {
+  CampaignStatus,
+  ExclusionReason,
+  IntegrationKind,
+  MessageChannel,
+  RecipientState,
+  SlotComponent,
+  TemplateStage,
+  TemplateStatus,
+} from './bindings';
+import type { MessageKey } from './i18n/index.svelte';
+
+export type Tone = 'ok' | 'warn' | 'bad' | 'idle';
+
+export const KIND_LABEL: Record<IntegrationKind, MessageKey> = {
+  whatsapp: 'integrations.kind.whatsapp',
+  twilio: 'integrations.kind.twilio',
+  messagebird: 'integrations.kind.messagebird',
+};
+
+export const CHANNEL_LABEL: Record<MessageChannel, MessageKey> = {
+  whatsapp: 'channel.whatsapp',
+  sms: 'channel.sms',
+};
+
+export const TEMPLATE_STATUS_LABEL: Record<TemplateStatus, MessageKey> = {
+  NOT_SUBMITTED: 'template.status.NOT_SUBMITTED',
+  READY: 'template.status.READY',
+  MISSING: 'template.status.MISSING',
+  PENDING: 'template.status.PENDING',
+  APPROVED: 'template.status.APPROVED',
+  REJECTED: 'template.status.REJECTED',
+  PAUSED: 'template.status.PAUSED',
+  DISABLED: 'template.status.DISABLED',
+  IN_APPEAL: 'template.status.IN_APPEAL',
+  PENDING_DELETION: 'template.status.PENDING_DELETION',
+  DELETED: 'template.status.DELETED',
+  LIMIT_EXCEEDED: 'template.status.LIMIT_EXCEEDED',
+  UNKNOWN: 'template.status.UNKNOWN',
+};
+
+export const STAGE_TONE: Record<TemplateStage, Tone> = {
+  not_submitted: 'idle',
+  pending: 'warn',
+  approved: 'ok',
+  ready: 'ok',
+  rejected: 'bad',
+};
+
+/** A campaign as the history shows it: its status, or `interrupted` (the core's `interrupted`). */
+export type CampaignShown = CampaignStatus | 'interrupted';
+
+export const CAMPAIGN_STATUS_LABEL: Record<CampaignShown, MessageKey> = {
+  creating: 'campaign.status.creating',
+  ready: 'campaign.status.ready',
+  running: 'campaign.status.running',
+  paused: 'campaign.status.paused',
+  completed: 'campaign.status.completed',
+  cancelled: 'campaign.status.cancelled',
+  interrupted: 'campaign.status.interrupted',
+};
+
+export const CAMPAIGN_TONE: Record<CampaignShown, Tone> = {
+  creating: 'idle',
+  ready: 'idle',
+  running: 'idle',
+  paused: 'warn',
+  completed: 'ok',
+  cancelled: 'bad',
+  interrupted: 'warn',
+};
+
+export const REASON_LABEL: Record<ExclusionReason, MessageKey> = {
+  removed: 'reason.removed',
+  no_phone: 'reason.no_phone',
+  invalid_phone: 'reason.invalid_phone',
+  suppressed: 'reason.suppressed',
+  duplicate_phone: 'reason.duplicate_phone',
+  blackout: 'reason.blackout',
+  in_other_campaign: 'reason.in_other_campaign',
+  missing_value: 'reason.missing_value',
+  render_error: 'reason.render_error',
+};
+
+export const STATE_LABEL: Record<RecipientState, MessageKey> = {
+  pending: 'report.state.pending',
+  sending: 'report.state.sending',
+  sent: 'report.state.sent',
+  failed: 'report.state.failed',
+  skipped: 'report.state.skipped',
+  unknown: 'report.state.unknown',
+};
+
+export const STATE_TONE: Record<RecipientState, Tone> = {
+  pending: 'idle',
+  sending: 'idle',
+  sent: 'ok',
+  failed: 'bad',
+  skipped: 'idle',
+  unknown: 'warn',
+};
+
+export const COMPONENT_LABEL: Record<SlotComponent, MessageKey> = {
+  header: 'mapping.component.header',
+  body: 'mapping.component.body',
+  button: 'mapping.component.button',
+};
