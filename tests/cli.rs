@@ -159,7 +159,16 @@ fn bad_input_exits_2_with_what_to_do_and_changes_nothing() {
     assert_eq!(out.status.code(), Some(2));
     let err: serde_json::Value = serde_json::from_str(&stdout(&out)).unwrap();
     assert_eq!(err["error"]["code"], "invalid_input");
-    assert!(err["error"]["details"]["fields"]["blackout_days"].is_string());
+    // Each field's problem is a text by code: its key and values (the English is `message`).
+    assert_eq!(
+        err["error"]["details"]["fields"]["blackout_days"]["key"],
+        "settings.blackout_days"
+    );
+    assert_eq!(err["error"]["text"]["key"], "settings.blackout_days");
+    assert!(err["error"]["message"]
+        .as_str()
+        .unwrap()
+        .contains("Choose between 0 (no blackout) and 365 days"));
 }
 
 #[test]

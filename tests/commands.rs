@@ -192,7 +192,8 @@ fn bad_input_returns_the_exact_error_json_and_changes_nothing() {
         json!({
             "code": "invalid_input",
             "message": "blackout_days: Choose between 0 (no blackout) and 365 days.",
-            "details": {"fields": {"blackout_days": "Choose between 0 (no blackout) and 365 days."}}
+            "text": {"key": "settings.blackout_days", "params": {"max": "365"}},
+            "details": {"fields": {"blackout_days": {"key": "settings.blackout_days", "params": {"max": "365"}}}}
         })
     );
     assert!(

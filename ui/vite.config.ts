@@ -14,7 +14,8 @@ export default defineConfig(({ mode }) => ({
     cssCodeSplit: false,
     assetsInlineLimit: 0,
   },
-  server: { port: 5173, strictPort: true },
+  // The core's catalogs (../src-tauri/core/i18n) are imported by the UI's.
+  server: { port: 5173, strictPort: true, fs: { allow: ['..'] } },
   // Vitest runs in jsdom: resolve Svelte's browser build, not its server build.
   resolve: mode === 'test' ? { conditions: ['browser'] } : undefined,
   test: {

@@ -60,51 +60,59 @@ pub fn specta_builder<R: Runtime>() -> tauri_specta::Builder<R> {
             commands::test_connection,
             commands::list_integrations,
             commands::zendesk_groups,
-            commands::template_library,
-            commands::sync_templates,
-            commands::submit_template,
-            commands::delete_remote_template,
-            commands::save_template,
-            commands::delete_template,
-            commands::duplicate_template,
-            commands::check_template,
-            commands::template_slots,
-            commands::user_fields,
-            commands::audience_fields,
-            commands::audience_count,
-            commands::audience_sample,
-            commands::fetch_audience,
-            commands::cancel_fetch,
-            commands::check_audience,
-            commands::recheck_audience,
-            commands::audience_message,
-            commands::audience_members,
-            commands::set_members,
-            commands::preview_recipient,
-            commands::suppressed_numbers,
-            commands::suppress_numbers,
-            commands::unsuppress_number,
-            commands::import_suppressed,
-            commands::create_campaign,
-            commands::run_campaign,
-            commands::pause_campaign,
-            commands::cancel_campaign,
-            commands::list_campaigns,
-            commands::get_campaign,
-            commands::interrupted_campaigns,
-            commands::campaign_recipients,
-            commands::requeue_recipients,
-            commands::export_campaign,
-            commands::dry_run,
-            commands::send_test,
-            commands::close_while_sending,
-            commands::watch_close,
+            commands::templates::template_library,
+            commands::templates::sync_templates,
+            commands::templates::submit_template,
+            commands::templates::delete_remote_template,
+            commands::templates::save_template,
+            commands::templates::delete_template,
+            commands::templates::duplicate_template,
+            commands::templates::check_template,
+            commands::templates::template_slots,
+            commands::audience::user_fields,
+            commands::audience::audience_fields,
+            commands::audience::audience_count,
+            commands::audience::audience_sample,
+            commands::audience::fetch_audience,
+            commands::audience::cancel_fetch,
+            commands::audience::check_audience,
+            commands::audience::recheck_audience,
+            commands::audience::audience_message,
+            commands::audience::audience_members,
+            commands::audience::set_members,
+            commands::audience::preview_recipient,
+            commands::audience::suppressed_numbers,
+            commands::audience::suppress_numbers,
+            commands::audience::unsuppress_number,
+            commands::audience::import_suppressed,
+            commands::campaigns::create_campaign,
+            commands::campaigns::run_campaign,
+            commands::campaigns::pause_campaign,
+            commands::campaigns::cancel_campaign,
+            commands::campaigns::list_campaigns,
+            commands::campaigns::get_campaign,
+            commands::campaigns::interrupted_campaigns,
+            commands::campaigns::campaign_recipients,
+            commands::campaigns::requeue_recipients,
+            commands::campaigns::export_campaign,
+            commands::campaigns::dry_run,
+            commands::campaigns::send_test,
+            commands::campaigns::close_while_sending,
+            commands::campaigns::watch_close,
         ])
         .typ::<relay_core::ErrorCode>()
         .constant("ERROR_CODES", relay_core::ErrorCode::ALL)
         .constant(
             "EXCLUSION_REASONS",
             <relay_core::audience::ExclusionReason as strum::VariantArray>::VARIANTS,
+        )
+        .constant(
+            "ISSUE_CODES",
+            <relay_core::template::validate::IssueCode as strum::VariantArray>::VARIANTS,
+        )
+        .constant(
+            "CAMPAIGN_STATUSES",
+            <relay_core::campaign::CampaignStatus as strum::VariantArray>::VARIANTS,
         )
         .constant(
             "RECIPIENT_STATES",
@@ -149,49 +157,9 @@ pub(crate) fn notify_campaign_end(
     id: &str,
     result: &AppResult<CampaignSummary>,
 ) {
-    let french = match ws.settings().map(|s| s.language) {
-        Ok(relay_core::settings::Language::Fr) => true,
-        Ok(relay_core::settings::Language::System) => ["LC_ALL", "LC_MESSAGES", "LANG"]
-            .iter()
-            .find_map(|k| std::env::var(k).ok().filter(|v| !v.is_empty()))
-            .is_some_and(|v| v.starts_with("fr")),
-        _ => false,
-    };
-    let (title, body) = match (result, french) {
-        (Ok(c), false) => (
-            format!("Campaign {}: {}", c.template_name, c.status),
-            format!(
-                "{} sent, {} failed, {} skipped, {} unknown, {} left.",
-                c.counts.sent,
-                c.counts.failed,
-                c.counts.skipped,
-                c.counts.unknown,
-                c.counts.pending
-            ),
-        ),
-        (Ok(c), true) => (
-            format!(
-                "Campagne {} : {}",
-                c.template_name,
-                match c.status {
-                    relay_core::campaign::CampaignStatus::Completed => "terminée".to_string(),
-                    relay_core::campaign::CampaignStatus::Paused => "en pause".to_string(),
-                    relay_core::campaign::CampaignStatus::Cancelled => "annulée".to_string(),
-                    other => other.to_string(),
-                }
-            ),
-            format!(
-                "{} envoyés, {} en échec, {} ignorés, {} incertains, {} restants.",
-                c.counts.sent,
-                c.counts.failed,
-                c.counts.skipped,
-                c.counts.unknown,
-                c.counts.pending
-            ),
-        ),
-        (Err(e), false) => (format!("Campaign {id} stopped"), e.message.clone()),
-        (Err(e), true) => (format!("Campagne {id} arrêtée"), e.message.clone()),
-    };
+    let lang = relay_core::text::Lang::of(ws.settings().map(|s| s.language).unwrap_or_default());
+    let (title, body) = relay_core::campaign::end_notification(id, result);
+    let (title, body) = (title.render(lang), body.render(lang));
     (shell.notify)(&title, &body);
 }
 
@@ -208,10 +176,7 @@ pub(crate) fn export_file(
     let io = |e: std::io::Error, p: &Path| {
         AppError::new(
             ErrorCode::Io,
-            format!(
-                "Could not write {}: {e}. Check that the folder is writable.",
-                p.display()
-            ),
+            relay_core::text!("app.export_write", path = p.display(), detail = e),
         )
         .with_path(p)
     };
@@ -378,9 +343,19 @@ pub(crate) async fn quit_signal() {
 pub fn run_gui(data: DataDir, demo: DemoMode) -> Result<(), relay_core::AppError> {
     let log = relay_core::logging::init(&data.log_dir())?;
     tracing::info!(version = relay_core::VERSION, data_dir = %data.root().display(), log = %log.display(), "starting Relay");
-    let app = build_app(tauri::Builder::default(), data, Arc::new(relay_core::secrets::KeyringStore), demo)
-        .build(tauri::generate_context!())
-        .map_err(|e| relay_core::AppError::new(relay_core::ErrorCode::Internal, format!("The window could not be opened: {e}. On Linux, check that a display is available (DISPLAY or WAYLAND_DISPLAY).")))?;
+    let app = build_app(
+        tauri::Builder::default(),
+        data,
+        Arc::new(relay_core::secrets::KeyringStore),
+        demo,
+    )
+    .build(tauri::generate_context!())
+    .map_err(|e| {
+        relay_core::AppError::new(
+            relay_core::ErrorCode::Internal,
+            relay_core::text!("app.window", detail = e),
+        )
+    })?;
     // A signal asks the app to quit like its menu does (sends pause first, see below).
     let handle = app.handle().clone();
     tauri::async_runtime::spawn(async move {

@@ -107,7 +107,7 @@ impl AppState {
         if runs.contains_key(id) {
             return Err(AppError::new(
                 ErrorCode::InvalidInput,
-                format!("The campaign {id} is already being sent in this window. Follow its progress there."),
+                relay_core::text!("app.already_sending", id = id),
             ));
         }
         let control = Arc::new(CampaignControl::default());
@@ -238,7 +238,12 @@ impl AppState {
         }
         let sandbox = relay_sandbox::Sandbox::start(relay_sandbox::SandboxConfig::default())
             .await
-            .map_err(|e| AppError::new(ErrorCode::Io, format!("Could not start the demo's local server: {e}. Check that loopback networking (127.0.0.1) is allowed.")))?;
+            .map_err(|e| {
+                AppError::new(
+                    ErrorCode::Io,
+                    relay_core::text!("app.demo_server", detail = e),
+                )
+            })?;
         let dir = DataDir::at(&self.data.root().join("demo"))?;
         let workspace = Workspace::open(
             dir.clone(),
@@ -271,7 +276,7 @@ impl AppState {
         if self.active_runs() > 0 {
             return Err(AppError::new(
                 ErrorCode::InvalidInput,
-                "A campaign is being sent from the demo workspace: pause or cancel it first (Campaigns), then leave the demo.",
+                relay_core::text!("app.demo_busy"),
             ));
         }
         let demo = self.demo.lock().unwrap_or_else(|e| e.into_inner()).take();

@@ -3,7 +3,7 @@ import { render, screen, waitFor } from '@testing-library/svelte';
 import userEvent from '@testing-library/user-event';
 import App from './App.svelte';
 import { app } from './lib/app.svelte';
-import { defaultSettings, fakeBackend } from './test/fixtures';
+import { defaultSettings, fakeBackend, appError, said } from './test/fixtures';
 import { mockIPC } from '@tauri-apps/api/mocks';
 import { setLocale } from './lib/i18n/index.svelte';
 
@@ -51,7 +51,7 @@ describe('App', () => {
     let fail = true;
     mockIPC((cmd) => {
       if (fail) {
-        throw { code: 'storage', message: 'This data folder was written by a newer Relay.', details: { path: '/d/relay.sqlite3' } };
+        throw appError('storage', said('storage.too_new', { found: '9', known: '8' }), undefined, '/d/relay.sqlite3');
       }
       if (cmd === 'template_library') return { local: [], remote: [], syncs: [] };
       return cmd === 'app_info' ? {} : { settings: defaultSettings({ first_run_done: true, language: 'en' }), secrets: { zendesk_api_token: false, sunshine_key_secret: false }, configured: false };

@@ -5,6 +5,7 @@ use super::output::Output;
 use super::{map, open_workspace, runtime, CliResult};
 use clap::Subcommand;
 use relay_core::paths::DataDir;
+use relay_core::text::Text;
 use relay_core::workspace::Workspace;
 use relay_core::{AppError, AppResult};
 use serde_json::json;
@@ -55,7 +56,7 @@ pub fn message_spec(
     let draft = ws.template_by_name(name)?;
     let slots = relay_core::message::mapping::slots(&draft.template);
     let mapping = map::mapping_from_args(&slots, &args.map, &args.fallback, &args.date_format)
-        .map_err(|e| AppError::invalid_field("map", e))?;
+        .map_err(|e| AppError::invalid_field("map", Text::verbatim(e)))?;
     Ok(Some(relay_core::message::MessageSpec {
         template_id: draft.id,
         integration_id: integration.clone(),

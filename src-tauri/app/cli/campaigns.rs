@@ -5,6 +5,7 @@ use super::send::{print_campaign, run_campaign};
 use super::{open_workspace, runtime, CliResult};
 use clap::Subcommand;
 use relay_core::paths::DataDir;
+use relay_core::text::Text;
 use relay_core::{AppError, ErrorCode};
 use serde_json::json;
 use std::path::PathBuf;
@@ -76,7 +77,7 @@ pub fn run(action: CampaignsCommand, data: DataDir, out: Output) -> CliResult {
             let file = std::fs::File::create(&csv).map_err(|e| {
                 AppError::new(
                     ErrorCode::Io,
-                    format!("Could not create {}: {e}.", csv.display()),
+                    Text::verbatim(format!("Could not create {}: {e}.", csv.display())),
                 )
                 .with_path(&csv)
             })?;

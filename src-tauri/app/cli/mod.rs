@@ -4,6 +4,7 @@
 
 mod audience;
 mod campaigns;
+mod hint;
 mod map;
 mod output;
 mod sandbox;
@@ -20,6 +21,7 @@ use output::Output;
 use relay_core::paths::DataDir;
 use relay_core::secrets::KeyringStore;
 use relay_core::settings::JsonFileBackend;
+use relay_core::text::Text;
 use relay_core::workspace::Workspace;
 use relay_core::{AppError, AppResult, ErrorCode};
 use sandbox::SandboxArgs;
@@ -145,7 +147,7 @@ pub fn main() -> i32 {
         Err(e) if std::env::args().any(|a| a == "--json") && e.use_stderr() => {
             let error = AppError::new(
                 ErrorCode::InvalidInput,
-                e.render().to_string().trim().to_string(),
+                Text::verbatim(e.render().to_string().trim()),
             );
             println!("{}", json!({ "error": error }));
             return 2;
@@ -161,9 +163,15 @@ pub fn main() -> i32 {
                 if let Some(found) = found {
                     doc["found"] = found;
                 }
+                if let Some(hint) = hint::hint(&e) {
+                    doc["hint"] = json!(hint);
+                }
                 println!("{doc}");
             } else {
                 eprintln!("error: {}", e.message);
+                if let Some(hint) = hint::hint(&e) {
+                    eprintln!("hint: {hint}");
+                }
                 if let Some(details) = &e.details {
                     if details.fields.len() > 1 {
                         for (field, problem) in &details.fields {

@@ -2,6 +2,7 @@
 
 use super::output::Output;
 use super::{runtime, CliResult};
+use relay_core::text::Text;
 use relay_core::{AppError, ErrorCode};
 use std::io::Write;
 
@@ -64,7 +65,7 @@ pub fn run(args: SandboxArgs, out: Output) -> CliResult {
             "rate_drop" => "--fault-drop",
             other => other,
         };
-        AppError::invalid_field(flag, why)
+        AppError::invalid_field(flag, Text::verbatim(why))
     })?;
     let config = relay_sandbox::SandboxConfig {
         port: args.port,
@@ -80,7 +81,7 @@ pub fn run(args: SandboxArgs, out: Output) -> CliResult {
         let sandbox = relay_sandbox::Sandbox::start(config).await.map_err(|e| {
             AppError::new(
                 ErrorCode::Io,
-                format!("Could not listen on 127.0.0.1:{}: {e}. Choose another --port, or 0 for a free one.", args.port),
+                Text::verbatim(format!("Could not listen on 127.0.0.1:{}: {e}. Choose another --port, or 0 for a free one.", args.port)),
             )
         })?;
         out.show(sandbox.info(), |i| {

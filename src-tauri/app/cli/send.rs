@@ -6,6 +6,7 @@ use super::output::Output;
 use super::{failed, open_workspace, runtime, CliResult};
 use relay_core::campaign::{CampaignControl, CampaignStatus, CampaignSummary};
 use relay_core::paths::DataDir;
+use relay_core::text::Text;
 use relay_core::workspace::Workspace;
 use relay_core::{AppError, AppResult, ErrorCode};
 use serde_json::json;
@@ -149,7 +150,7 @@ pub fn run(args: SendArgs, data: DataDir, out: Output) -> CliResult {
     if out.json && args.dry_run && args.csv.is_none() {
         return Err(AppError::invalid_field(
             "csv",
-            "With --json, give the dry run a file to write its CSV to (--csv FILE): standard output carries the JSON.",
+            Text::verbatim("With --json, give the dry run a file to write its CSV to (--csv FILE): standard output carries the JSON."),
         )
         .into());
     }
@@ -158,7 +159,7 @@ pub fn run(args: SendArgs, data: DataDir, out: Output) -> CliResult {
     let spec = message_spec(&ws, &args.message)?.ok_or_else(|| {
         AppError::invalid_field(
             "template",
-            "Say what to send: --template NAME --integration ID (and --map for each dynamic value).",
+            Text::verbatim("Say what to send: --template NAME --integration ID (and --map for each dynamic value)."),
         )
     })?;
     // Before anything is fetched: bad input changes nothing.
@@ -191,7 +192,7 @@ pub fn run(args: SendArgs, data: DataDir, out: Output) -> CliResult {
                 let file = std::fs::File::create(path).map_err(|e| {
                     AppError::new(
                         ErrorCode::Io,
-                        format!("Could not create {}: {e}.", path.display()),
+                        Text::verbatim(format!("Could not create {}: {e}.", path.display())),
                     )
                     .with_path(path)
                 })?;
@@ -239,7 +240,7 @@ pub fn run(args: SendArgs, data: DataDir, out: Output) -> CliResult {
         return Err(failed(
             AppError::new(
                 ErrorCode::InvalidInput,
-                "Nobody would receive this message: `relay audience fetch` with the same options shows who is left out and why; change the query or the mapping.",
+                Text::verbatim("Nobody would receive this message: `relay audience fetch` with the same options shows who is left out and why; change the query or the mapping."),
             ),
             json!(checked),
         ));
@@ -248,14 +249,17 @@ pub fn run(args: SendArgs, data: DataDir, out: Output) -> CliResult {
         if !std::io::stdin().is_terminal() {
             return Err(AppError::invalid_field(
                 "yes",
-                "Add --yes to send without a terminal to confirm on.",
+                Text::verbatim("Add --yes to send without a terminal to confirm on."),
             )
             .into());
         }
         eprint!("Send {} message(s)? [y/N] ", checked.eligible);
         let mut answer = String::new();
         std::io::stdin().read_line(&mut answer).map_err(|e| {
-            AppError::new(ErrorCode::Io, format!("Could not read the answer: {e}."))
+            AppError::new(
+                ErrorCode::Io,
+                Text::verbatim(format!("Could not read the answer: {e}.")),
+            )
         })?;
         if !matches!(answer.trim(), "y" | "Y" | "yes") {
             println!("Nothing was sent.");

@@ -6,6 +6,7 @@ use super::{open_workspace, CliResult};
 use clap::Subcommand;
 use relay_core::paths::DataDir;
 use relay_core::secrets::{SecretInput, SecretKind};
+use relay_core::text::Text;
 use relay_core::{AppError, AppResult, ErrorCode};
 use serde_json::{json, Value};
 use std::io::{IsTerminal, Read, Write};
@@ -105,10 +106,10 @@ pub fn run(action: SettingsCommand, data: DataDir, out: Output) -> CliResult {
 fn not_a_secret(name: &str) -> AppError {
     AppError::invalid_field(
         "name",
-        format!(
+        Text::verbatim(format!(
             "\"{name}\" is not a secret. Use one of: {}.",
             SecretInput::VARIANTS.join(", ")
-        ),
+        )),
     )
 }
 
@@ -123,14 +124,17 @@ fn read_secret(name: &str) -> AppResult<String> {
         return rpassword::prompt_password(format!("{name} (input hidden): ")).map_err(|e| {
             AppError::new(
                 ErrorCode::Io,
-                format!("Could not read from the terminal: {e}"),
+                Text::verbatim(format!("Could not read from the terminal: {e}")),
             )
         });
     }
     let mut s = String::new();
-    std::io::stdin()
-        .read_to_string(&mut s)
-        .map_err(|e| AppError::new(ErrorCode::Io, format!("Could not read standard input: {e}")))?;
+    std::io::stdin().read_to_string(&mut s).map_err(|e| {
+        AppError::new(
+            ErrorCode::Io,
+            Text::verbatim(format!("Could not read standard input: {e}")),
+        )
+    })?;
     Ok(s)
 }
 

@@ -7,6 +7,7 @@ use clap::Subcommand;
 use relay_core::connect::ConnectionReport;
 use relay_core::paths::DataDir;
 use relay_core::secrets::{SecretInput, SecretKind};
+use relay_core::text::Text;
 use relay_core::workspace::Workspace;
 use relay_core::{AppError, AppResult, ErrorCode};
 use serde_json::json;
@@ -37,12 +38,15 @@ fn interactive_setup(
             let _ = std::io::stdout().flush();
             let mut line = String::new();
             if input.read_line(&mut line).map_err(|e| {
-                AppError::new(ErrorCode::Io, format!("Could not read the answer: {e}"))
+                AppError::new(
+                    ErrorCode::Io,
+                    Text::verbatim(format!("Could not read the answer: {e}")),
+                )
             })? == 0
             {
                 return Err(AppError::invalid_field(
                     "setup",
-                    "The input ended before the setup was complete.",
+                    Text::verbatim("The input ended before the setup was complete."),
                 ));
             }
             let answer = line.trim();
@@ -97,7 +101,9 @@ fn reported(report: &ConnectionReport, out: Output, again: &str) -> CliResult {
     }
     let error = AppError::new(
         ErrorCode::NotConfigured,
-        format!("The connection test failed: fix what is marked ✗, then run `{again}` again."),
+        Text::verbatim(format!(
+            "The connection test failed: fix what is marked ✗, then run `{again}` again."
+        )),
     );
     if out.json {
         return Err(failed(error, json!(report)));
@@ -139,7 +145,7 @@ pub fn run(sandbox: Option<String>, test: bool, data: DataDir, out: Output) -> C
         if !std::io::stdin().is_terminal() || out.json {
             return Err(AppError::invalid_field(
                 "setup",
-                "relay setup asks its questions in a terminal, without --json. In a script, use `relay settings set` and `relay settings set-secret`, then `relay setup --test`.",
+                Text::verbatim("relay setup asks its questions in a terminal, without --json. In a script, use `relay settings set` and `relay settings set-secret`, then `relay setup --test`."),
             )
             .into());
         }

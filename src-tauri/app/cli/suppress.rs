@@ -4,6 +4,7 @@ use super::output::Output;
 use super::{open_workspace, CliResult};
 use clap::Subcommand;
 use relay_core::paths::DataDir;
+use relay_core::text::Text;
 use relay_core::{AppError, ErrorCode};
 use serde_json::json;
 use std::path::PathBuf;
@@ -59,7 +60,7 @@ pub fn run(action: SuppressCommand, data: DataDir, out: Output) -> CliResult {
             let text = std::fs::read_to_string(&file).map_err(|e| {
                 AppError::new(
                     ErrorCode::InvalidInput,
-                    format!("Could not read {}: {e}.", file.display()),
+                    Text::verbatim(format!("Could not read {}: {e}.", file.display())),
                 )
                 .with_path(&file)
             })?;

@@ -6,6 +6,7 @@ use clap::Subcommand;
 use relay_core::paths::DataDir;
 use relay_core::sms::SmsEncoding;
 use relay_core::template::library::TemplateStatus;
+use relay_core::text::Text;
 use relay_core::{AppError, AppResult, ErrorCode};
 use serde_json::json;
 use std::path::PathBuf;
@@ -56,14 +57,14 @@ fn read_template(file: &std::path::Path) -> AppResult<relay_core::template::Temp
     let text = std::fs::read_to_string(file).map_err(|e| {
         AppError::new(
             ErrorCode::Io,
-            format!("Could not read {}: {e}", file.display()),
+            Text::verbatim(format!("Could not read {}: {e}", file.display())),
         )
         .with_path(file)
     })?;
     serde_json::from_str(&text).map_err(|e| {
         AppError::invalid_field(
             "file",
-            format!("{} is not a template file ({e}). See \"Template files\" in the README for the format.", file.display()),
+            Text::verbatim(format!("{} is not a template file ({e}). See \"Template files\" in the README for the format.", file.display())),
         )
     })
 }
@@ -176,7 +177,10 @@ pub fn run(action: TemplateCommand, data: DataDir, out: Output) -> CliResult {
             let error = || {
                 AppError::invalid_field(
                     "file",
-                    format!("{} has errors: fix them before submitting.", file.display()),
+                    Text::verbatim(format!(
+                        "{} has errors: fix them before submitting.",
+                        file.display()
+                    )),
                 )
             };
             if out.json {
@@ -195,7 +199,7 @@ pub fn run(action: TemplateCommand, data: DataDir, out: Output) -> CliResult {
                         "warning"
                     };
                     let ch = i.channel.map(|c| format!(" [{c}]")).unwrap_or_default();
-                    println!("{sev} {:<18} {}{ch}: {}", i.field, i.code, i.message);
+                    println!("{sev} {:<18} {}{ch}: {}", i.field, i.code, i.text);
                 }
             }
             if errors {

@@ -130,15 +130,15 @@ impl Reached {
     }
 
     /// Why a recipient it names is skipped.
-    pub fn describe(&self) -> String {
+    pub fn describe(&self) -> crate::text::Text {
         let when = chrono::DateTime::from_timestamp_millis(self.sent_at_ms)
             .map(|d| d.to_rfc3339_opts(chrono::SecondsFormat::Secs, true))
             .unwrap_or_default();
         let campaign = self.campaign_id.as_deref().unwrap_or("?");
         if self.state == Reach::Unknown {
-            format!("The same message may have reached this recipient on {when} (campaign {campaign}, outcome unknown): blacked out.")
+            crate::text!("blackout.maybe_reached", when = when, campaign = campaign)
         } else {
-            format!("The same message reached this recipient on {when} (campaign {campaign}): blacked out.")
+            crate::text!("blackout.reached", when = when, campaign = campaign)
         }
     }
 }

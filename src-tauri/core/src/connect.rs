@@ -1,5 +1,5 @@
 //! "Test connection": each side checked separately, saying exactly what is wrong; the
-//! integrations found; and the access restriction (PRODUCT.md §1: allowed roles and groups).
+//! integrations found; and the access restriction (the roles and groups allowed to send).
 
 use crate::channel::{Channel, IntegrationKind};
 use crate::clients::http::Http;
@@ -10,6 +10,7 @@ use crate::error::{AppError, ErrorCode};
 use crate::secrets::{SecretKind, Secrets};
 use crate::settings::Settings;
 use crate::template::library;
+use crate::text::Text;
 use crate::workspace::Workspace;
 use serde::{Deserialize, Serialize};
 use specta::Type;
@@ -38,7 +39,7 @@ pub struct Check {
     pub id: CheckId,
     pub status: CheckStatus,
     /// What was found, or what is wrong and what to do.
-    pub detail: String,
+    pub detail: Text,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     #[specta(optional)]
     pub code: Option<ErrorCode>,
@@ -68,11 +69,11 @@ pub struct ConnectionReport {
     pub ok: bool,
 }
 
-fn check(id: CheckId, status: CheckStatus, detail: impl Into<String>) -> Check {
+fn check(id: CheckId, status: CheckStatus, detail: Text) -> Check {
     Check {
         id,
         status,
-        detail: detail.into(),
+        detail,
         code: None,
     }
 }
@@ -81,34 +82,26 @@ fn failed(id: CheckId, e: &AppError) -> Check {
     Check {
         id,
         status: CheckStatus::Failed,
-        detail: e.message.clone(),
+        detail: e.text.clone(),
         code: Some(e.code),
     }
 }
 
 fn skipped(id: CheckId) -> Check {
-    check(
-        id,
-        CheckStatus::Skipped,
-        "Not checked: fix the check above first.",
-    )
+    check(id, CheckStatus::Skipped, crate::text!("check.skipped"))
 }
 
 /// Whether a Zendesk user may send, given the workspace's allowed roles and groups: end users
 /// never; when roles and/or groups are set, the user needs one of the roles or one of the groups.
 pub fn check_access(settings: &Settings, user: &User, group_ids: &[u64]) -> Result<(), AppError> {
-    let who = format!(
-        "{} ({})",
-        user.name,
-        user.email.as_deref().unwrap_or("no email")
-    );
+    let who = match user.email.as_deref() {
+        Some(email) => format!("{} ({email})", user.name),
+        None => user.name.clone(),
+    };
     if user.role != "admin" && user.role != "agent" {
         return Err(AppError::new(
             ErrorCode::Forbidden,
-            format!(
-                "{who} is a Zendesk {}: Relay needs an agent or admin account.",
-                user.role
-            ),
+            crate::text!("access.role", who = who, role = user.role),
         ));
     }
     if settings.allowed_roles.is_empty() && settings.allowed_groups.is_empty() {
@@ -126,9 +119,7 @@ pub fn check_access(settings: &Settings, user: &User, group_ids: &[u64]) -> Resu
     } else {
         Err(AppError::new(
             ErrorCode::Forbidden,
-            format!(
-                "{who} is not in a role or group allowed to send (Settings → Who may send). Ask an admin of this workspace to add your role or one of your groups."
-            ),
+            crate::text!("access.denied", who = who),
         ))
     }
 }
@@ -176,7 +167,7 @@ pub async fn test_connection(
                 checks.push(check(
                     CheckId::ZendeskReachable,
                     CheckStatus::Ok,
-                    format!("{} answers.", zd.base()),
+                    crate::text!("check.answers", base = zd.base()),
                 ));
                 checks.push(failed(CheckId::ZendeskToken, &e));
                 checks.push(skipped(CheckId::ZendeskAccess));
@@ -190,16 +181,16 @@ pub async fn test_connection(
                 checks.push(check(
                     CheckId::ZendeskReachable,
                     CheckStatus::Ok,
-                    format!("{} answers.", zd.base()),
+                    crate::text!("check.answers", base = zd.base()),
                 ));
                 checks.push(check(
                     CheckId::ZendeskToken,
                     CheckStatus::Ok,
-                    format!(
-                        "Signed in as {} ({}), {}.",
-                        me.name,
-                        me.email.clone().unwrap_or_default(),
-                        me.role
+                    crate::text!(
+                        "check.signed_in",
+                        name = me.name,
+                        email = me.email.clone().unwrap_or_default(),
+                        role = me.role
                     ),
                 ));
                 let groups = match zd.memberships(me.id).await {
@@ -210,7 +201,7 @@ pub async fn test_connection(
                     Ok(g) => checks.push(check(
                         CheckId::ZendeskAccess,
                         CheckStatus::Ok,
-                        format!("{} may send ({} group(s)).", me.name, g.len()),
+                        crate::text!("check.may_send", name = me.name, groups = g.len()),
                     )),
                     Err(e) => checks.push(failed(CheckId::ZendeskAccess, &e)),
                 }
@@ -236,9 +227,10 @@ pub async fn test_connection(
                 checks.push(check(
                     CheckId::SunshineKey,
                     CheckStatus::Ok,
-                    format!(
-                        "The key {} opens the app {}.",
-                        settings.sunshine_key_id, settings.sunshine_app_id
+                    crate::text!(
+                        "check.key_opens",
+                        key = settings.sunshine_key_id,
+                        app = settings.sunshine_app_id
                     ),
                 ));
                 integrations = list
@@ -249,7 +241,7 @@ pub async fn test_connection(
                     checks.push(Check {
                         id: CheckId::Integrations,
                         status: CheckStatus::Failed,
-                        detail: "This app has no WhatsApp, Twilio or MessageBird integration. Add one in Admin Center → Channels → Messaging, then test again.".into(),
+                        detail: crate::text!("check.no_integrations"),
                         code: Some(ErrorCode::NotFound),
                     });
                 } else {
@@ -268,7 +260,7 @@ pub async fn test_connection(
                     checks.push(check(
                         CheckId::Integrations,
                         CheckStatus::Ok,
-                        format!("Found {summary}."),
+                        crate::text!("check.found", summary = summary),
                     ));
                 }
             }

@@ -4,8 +4,9 @@
 //! `{ "code": "...", "message": "...", "details"?: ... }`. `code` is a stable machine value that the
 //! UI switches on (it never matches on `message`, which is for people and may be reworded); the
 //! TypeScript union is generated from [`ErrorCode`]. Module-level errors (`StorageError`,
-//! `SecretError`, `SettingsError`) convert into [`AppError`] at the boundary.
+//! `SecretError`, `rusqlite::Error`) convert into [`AppError`] at the boundary.
 
+use crate::text::Text;
 use serde::{Deserialize, Serialize};
 use specta::Type;
 use std::collections::BTreeMap;
@@ -83,12 +84,14 @@ impl ErrorCode {
 #[error("{message}")]
 pub struct AppError {
     pub code: ErrorCode,
-    /// What happened and what to do, for a person.
+    /// What happened and what to do, in English (the command line, the log).
     pub message: String,
+    /// The same by code, for the window to say in the user's language.
+    pub text: Text,
     /// Structured extra data; for `invalid_input`, a map of field name → problem.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     #[specta(optional)]
-    pub details: Option<ErrorDetails>,
+    pub details: Option<Box<ErrorDetails>>,
 }
 
 /// Extra data attached to an error.
@@ -97,7 +100,7 @@ pub struct ErrorDetails {
     /// Field name → what is wrong with it and how to fix it.
     #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
     #[specta(optional)]
-    pub fields: BTreeMap<String, String>,
+    pub fields: BTreeMap<String, Text>,
     /// A path involved in the failure (database, settings file, log file).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     #[specta(optional)]
@@ -105,40 +108,46 @@ pub struct ErrorDetails {
 }
 
 impl AppError {
-    pub fn new(code: ErrorCode, message: impl Into<String>) -> Self {
+    pub fn new(code: ErrorCode, text: Text) -> Self {
         AppError {
             code,
-            message: message.into(),
+            message: text.english(),
+            text,
             details: None,
         }
     }
 
     /// An `invalid_input` error for one or more fields.
-    pub fn invalid_fields(fields: BTreeMap<String, String>) -> Self {
-        let message = match fields.len() {
-            1 => {
-                let (field, problem) = fields.iter().next().map(|(k, v)| (k.clone(), v.clone())).unwrap_or_default();
-                format!("{field}: {problem}")
+    pub fn invalid_fields(fields: BTreeMap<String, Text>) -> Self {
+        let (message, text) = match fields.iter().next() {
+            Some((field, problem)) if fields.len() == 1 => {
+                (format!("{field}: {}", problem.english()), problem.clone())
             }
-            n => format!("{n} settings need attention; nothing was saved. Fix each highlighted field and save again."),
+            _ => {
+                let text = crate::text!("error.fields", count = fields.len());
+                (text.english(), text)
+            }
         };
         AppError {
             code: ErrorCode::InvalidInput,
             message,
-            details: Some(ErrorDetails { fields, path: None }),
+            text,
+            details: Some(Box::new(ErrorDetails { fields, path: None })),
         }
     }
 
-    pub fn invalid_field(field: &str, problem: impl Into<String>) -> Self {
+    pub fn invalid_field(field: &str, problem: Text) -> Self {
         let mut fields = BTreeMap::new();
-        fields.insert(field.to_string(), problem.into());
+        fields.insert(field.to_string(), problem);
         Self::invalid_fields(fields)
     }
 
     pub fn with_path(mut self, path: &std::path::Path) -> Self {
-        let details = self.details.get_or_insert(ErrorDetails {
-            fields: BTreeMap::new(),
-            path: None,
+        let details = self.details.get_or_insert_with(|| {
+            Box::new(ErrorDetails {
+                fields: BTreeMap::new(),
+                path: None,
+            })
         });
         details.path = Some(path.display().to_string());
         self
@@ -147,12 +156,17 @@ impl AppError {
     pub fn internal(what: impl std::fmt::Display) -> Self {
         AppError::new(
             ErrorCode::Internal,
-            format!("Unexpected internal error: {what}. Please report it with the log file."),
+            crate::text!("error.internal", what = what),
         )
     }
 }
 
 pub type AppResult<T> = Result<T, AppError>;
+
+/// A CSV (an export, a report) could not be written.
+pub fn csv_write(e: impl std::fmt::Display) -> AppError {
+    AppError::new(ErrorCode::Io, crate::text!("error.csv_write", detail = e))
+}
 
 #[cfg(test)]
 mod tests {
@@ -184,38 +198,59 @@ mod tests {
 
     #[test]
     fn exact_json_of_each_code_without_details() {
-        // The contract: exactly `code` and `message`, no `details` key when there are none.
+        // The contract: `code`, the English `message`, the `text` by code, and no `details` key
+        // when there are none.
         for code in ErrorCode::ALL {
-            let err = AppError::new(code, "What happened. What to do.");
+            let err = AppError::new(code, crate::text!("error.internal", what = "x"));
             assert_eq!(
                 serde_json::to_value(&err).unwrap(),
-                json!({"code": code.as_str(), "message": "What happened. What to do."})
+                json!({
+                    "code": code.as_str(),
+                    "message": "Unexpected internal error: x. Please report it with the log file.",
+                    "text": {"key": "error.internal", "params": {"what": "x"}}
+                })
             );
         }
     }
 
     #[test]
+    fn every_code_has_words_in_both_languages() {
+        for code in ErrorCode::ALL {
+            let t = crate::text::Text::new(&format!("error.code.{}", code.as_str()));
+            for lang in [crate::text::Lang::En, crate::text::Lang::Fr] {
+                assert_ne!(t.render(lang), t.key, "{code:?} in {lang:?}");
+            }
+        }
+    }
+
+    #[test]
     fn exact_json_of_invalid_input_with_fields() {
-        let err = AppError::invalid_field("blackout_days", "must be between 0 and 365");
+        let problem = Text::verbatim("must be between 0 and 365");
+        let err = AppError::invalid_field("blackout_days", problem.clone());
         assert_eq!(
             serde_json::to_value(&err).unwrap(),
             json!({
                 "code": "invalid_input",
                 "message": "blackout_days: must be between 0 and 365",
-                "details": {"fields": {"blackout_days": "must be between 0 and 365"}}
+                "text": {"key": "verbatim", "params": {"text": "must be between 0 and 365"}},
+                "details": {"fields": {"blackout_days": {"key": "verbatim", "params": {"text": "must be between 0 and 365"}}}}
             })
         );
     }
 
     #[test]
     fn exact_json_of_storage_error_with_path() {
-        let err = AppError::new(ErrorCode::Storage, "The database is locked.")
-            .with_path(std::path::Path::new("/tmp/relay.sqlite3"));
+        let err = AppError::new(
+            ErrorCode::Storage,
+            Text::verbatim("The database is locked."),
+        )
+        .with_path(std::path::Path::new("/tmp/relay.sqlite3"));
         assert_eq!(
             serde_json::to_value(&err).unwrap(),
             json!({
                 "code": "storage",
                 "message": "The database is locked.",
+                "text": {"key": "verbatim", "params": {"text": "The database is locked."}},
                 "details": {"path": "/tmp/relay.sqlite3"}
             })
         );
@@ -224,16 +259,21 @@ mod tests {
     #[test]
     fn several_invalid_fields_get_a_summary_message() {
         let mut fields = BTreeMap::new();
-        fields.insert("a".into(), "bad".into());
-        fields.insert("b".into(), "worse".into());
+        fields.insert("a".into(), Text::verbatim("bad"));
+        fields.insert("b".into(), Text::verbatim("worse"));
         let err = AppError::invalid_fields(fields);
-        assert!(err.message.starts_with("2 settings need attention"));
+        assert!(
+            err.message.starts_with("2 settings need attention"),
+            "{}",
+            err.message
+        );
+        assert_eq!(err.text.key, "error.fields");
         assert_eq!(err.details.unwrap().fields.len(), 2);
     }
 
     #[test]
     fn round_trips_through_json() {
-        let err = AppError::invalid_field("x", "y");
+        let err = AppError::invalid_field("x", Text::verbatim("y"));
         let back: AppError = serde_json::from_value(serde_json::to_value(&err).unwrap()).unwrap();
         assert_eq!(back, err);
     }

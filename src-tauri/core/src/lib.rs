@@ -1,7 +1,8 @@
 //! `relay-core`: the Relay domain, with no knowledge of Tauri, windows or the command line.
 //! Everything a user can do is a method of [`workspace::Workspace`], in the module of its idea.
 //!
-//! - Foundations: [`error`] (the `{code, message, details}` contract), [`paths`] (the data
+//! - Foundations: [`error`] (the `{code, message, text, details}` contract), [`text`] (messages
+//!   by code, their English and French catalogs), [`paths`] (the data
 //!   folder), [`storage`] (SQLite, migrations, the database thread), [`secrets`] (the OS
 //!   keychain), [`settings`] (non-secret workspace settings), [`logging`] (the redacted log
 //!   file), [`workspace`] (one data folder and what it works with).
@@ -31,6 +32,7 @@ pub mod sms;
 pub mod storage;
 pub mod suppression;
 pub mod template;
+pub mod text;
 pub mod workspace;
 
 pub use error::{AppError, AppResult, ErrorCode};

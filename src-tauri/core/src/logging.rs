@@ -111,7 +111,7 @@ pub fn init(log_dir: &Path) -> AppResult<PathBuf> {
     std::fs::create_dir_all(log_dir).map_err(|e| {
         AppError::new(
             ErrorCode::Io,
-            format!("Could not create the log folder {}: {e}", log_dir.display()),
+            crate::text!("log.folder", path = log_dir.display(), detail = e),
         )
         .with_path(log_dir)
     })?;
@@ -120,7 +120,7 @@ pub fn init(log_dir: &Path) -> AppResult<PathBuf> {
     let writer = RedactingFile::open(&path).map_err(|e| {
         AppError::new(
             ErrorCode::Io,
-            format!("Could not open the log file {}: {e}", path.display()),
+            crate::text!("log.file", path = path.display(), detail = e),
         )
         .with_path(&path)
     })?;

@@ -35,9 +35,7 @@ impl DataDir {
         let base = dirs::data_dir().ok_or_else(|| {
             AppError::new(
                 ErrorCode::Io,
-                format!(
-                    "Could not find this system's data folder. Pass --data-dir DIR or set {DATA_DIR_ENV}."
-                ),
+                crate::text!("paths.no_data_dir", env = DATA_DIR_ENV),
             )
         })?;
         Self::at(&base.join(APP_IDENTIFIER))
@@ -50,30 +48,21 @@ impl DataDir {
         } else {
             std::env::current_dir()
                 .map_err(|e| {
-                    AppError::new(
-                        ErrorCode::Io,
-                        format!("Could not read the current folder: {e}"),
-                    )
+                    AppError::new(ErrorCode::Io, crate::text!("paths.current", detail = e))
                 })?
                 .join(dir)
         };
         std::fs::create_dir_all(&root).map_err(|e| {
             AppError::new(
                 ErrorCode::Io,
-                format!(
-                    "Could not create the data folder {}: {e}. Choose a folder you can write to with --data-dir.",
-                    root.display()
-                ),
+                crate::text!("paths.create", path = root.display(), detail = e),
             )
             .with_path(&root)
         })?;
         if root.exists() && !root.is_dir() {
             return Err(AppError::new(
                 ErrorCode::Io,
-                format!(
-                    "{} is a file, not a folder. Choose a folder with --data-dir.",
-                    root.display()
-                ),
+                crate::text!("paths.is_file", path = root.display()),
             ));
         }
         Ok(DataDir { root })
@@ -119,6 +108,6 @@ mod tests {
         std::fs::write(&file, "x").unwrap();
         let err = DataDir::at(&file).unwrap_err();
         assert_eq!(err.code, ErrorCode::Io);
-        assert!(err.message.contains("--data-dir"), "{}", err.message);
+        assert!(err.message.contains("Choose a folder"), "{}", err.message);
     }
 }

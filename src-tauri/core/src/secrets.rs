@@ -7,6 +7,7 @@
 
 use crate::error::{AppError, ErrorCode};
 use crate::logging;
+use crate::text::Text;
 use base64::Engine;
 use serde::{Deserialize, Serialize};
 use specta::Type;
@@ -36,10 +37,11 @@ impl SecretKind {
         }
     }
 
-    pub fn label(self) -> &'static str {
+    /// Its name, in words.
+    pub fn label(self) -> Text {
         match self {
-            SecretKind::ZendeskApiToken => "Zendesk API token",
-            SecretKind::SunshineKeySecret => "Sunshine Conversations key secret",
+            SecretKind::ZendeskApiToken => crate::text!("secret.zendesk_api_token"),
+            SecretKind::SunshineKeySecret => crate::text!("secret.sunshine_key_secret"),
         }
     }
 
@@ -71,7 +73,7 @@ pub enum SecretError {
     #[error("the keychain is unavailable: {0}")]
     Unavailable(String),
     #[error("{0}")]
-    Invalid(String),
+    Invalid(Text),
 }
 
 impl From<SecretError> for AppError {
@@ -79,9 +81,7 @@ impl From<SecretError> for AppError {
         match e {
             SecretError::Unavailable(why) => AppError::new(
                 ErrorCode::KeychainUnavailable,
-                format!(
-                    "The system keychain could not be used ({why}). Unlock your keychain (on Linux: start a Secret Service such as GNOME Keyring or KWallet) and try again; Relay never stores secrets anywhere else."
-                ),
+                crate::text!("secret.keychain", detail = why),
             ),
             SecretError::Invalid(why) => AppError::new(ErrorCode::InvalidInput, why),
         }
@@ -191,7 +191,7 @@ impl Secrets {
         self.get(kind)?.ok_or_else(|| {
             AppError::new(
                 ErrorCode::NotConfigured,
-                format!("The {} is not set: save it in Settings.", kind.label()),
+                crate::text!("secret.not_set", label => kind.label()),
             )
         })
     }
@@ -225,20 +225,22 @@ pub fn validate_secret(kind: SecretKind, value: &str) -> Result<&str, SecretErro
     let v = value.trim();
     let label = kind.label();
     if v.is_empty() {
-        return Err(SecretError::Invalid(format!(
-            "The {label} is empty. Paste the value, or use \"Clear\" to remove it."
-        )));
+        return Err(SecretError::Invalid(
+            crate::text!("secret.empty", label => label),
+        ));
     }
     if v.len() > MAX_SECRET_LEN {
-        return Err(SecretError::Invalid(format!(
-            "The {label} is {} characters long, more than the {MAX_SECRET_LEN} a real one can be. Check that you pasted the right value.",
-            v.len()
+        return Err(SecretError::Invalid(crate::text!(
+            "secret.too_long",
+            label => label,
+            length = v.len(),
+            max = MAX_SECRET_LEN
         )));
     }
     if v.chars().any(|c| c.is_control() || c.is_whitespace()) {
-        return Err(SecretError::Invalid(format!(
-            "The {label} contains spaces or line breaks. Copy it again without them."
-        )));
+        return Err(SecretError::Invalid(
+            crate::text!("secret.spaces", label => label),
+        ));
     }
     Ok(v)
 }
@@ -253,43 +255,27 @@ pub struct SunshineKeyToken {
 
 /// Decodes and checks a base64 `keyId:secret` token.
 pub fn parse_sunshine_token(token: &str) -> Result<SunshineKeyToken, SecretError> {
-    const HOW: &str = "Build it with: echo -n \"KEY_ID:SECRET\" | base64 — or enter the key id and secret separately.";
     let t: String = token.chars().filter(|c| !c.is_whitespace()).collect();
     if t.is_empty() {
-        return Err(SecretError::Invalid(format!(
-            "The authorization token is empty. {HOW}"
-        )));
+        return Err(SecretError::Invalid(crate::text!("token.empty")));
     }
     let engine = base64::engine::general_purpose::STANDARD;
     let bytes = engine
         .decode(&t)
         .or_else(|_| base64::engine::general_purpose::URL_SAFE.decode(&t))
-        .map_err(|_| {
-            SecretError::Invalid(format!(
-                "The authorization token is not valid base64. {HOW}"
-            ))
-        })?;
-    let text = String::from_utf8(bytes).map_err(|_| {
-        SecretError::Invalid(format!(
-            "The authorization token does not decode to text. {HOW}"
-        ))
-    })?;
-    let (key_id, secret) = text.split_once(':').ok_or_else(|| {
-        SecretError::Invalid(format!(
-            "The authorization token decodes to text without a ':' between key id and secret. {HOW}"
-        ))
-    })?;
+        .map_err(|_| SecretError::Invalid(crate::text!("token.not_base64")))?;
+    let text = String::from_utf8(bytes)
+        .map_err(|_| SecretError::Invalid(crate::text!("token.not_text")))?;
+    let (key_id, secret) = text
+        .split_once(':')
+        .ok_or_else(|| SecretError::Invalid(crate::text!("token.no_colon")))?;
     let key_id = key_id.trim();
     let secret = secret.trim();
     if key_id.is_empty() || secret.is_empty() {
-        return Err(SecretError::Invalid(format!(
-            "The authorization token has an empty key id or secret. {HOW}"
-        )));
+        return Err(SecretError::Invalid(crate::text!("token.empty_part")));
     }
     if key_id.chars().any(|c| c.is_whitespace() || c.is_control()) || secret.contains(':') {
-        return Err(SecretError::Invalid(format!(
-            "The authorization token does not look like keyId:secret (a key id has no spaces, a secret no ':'). {HOW}"
-        )));
+        return Err(SecretError::Invalid(crate::text!("token.shape")));
     }
     validate_secret(SecretKind::SunshineKeySecret, secret)?;
     Ok(SunshineKeyToken {

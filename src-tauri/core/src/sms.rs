@@ -1,5 +1,5 @@
-//! SMS encoding and segments, as carriers bill them (the algorithm of Twilio's segment
-//! calculator, research/formats.md §4.3):
+//! SMS encoding and segments, as carriers bill them (the algorithm of Twilio's public segment
+//! calculator):
 //!
 //! - GSM-7 when every character is in the GSM 03.38 basic set (7 bits) or its extension table
 //!   (`^ { } \ [ ~ ] | €` and form feed: escape + char, 14 bits); else UCS-2 for the whole message,
@@ -239,7 +239,7 @@ mod tests {
     /// (text, encoding, segments, (message bits, total bits), characters)
     type Vector = (String, SmsEncoding, u32, Option<(u32, u32)>, Option<u32>);
 
-    /// The published test vectors (Twilio's calculator test suite, formats.md §4.3).
+    /// The published test vectors (the test suite of Twilio's segment calculator).
     #[test]
     fn published_vectors() {
         let cases: Vec<Vector> = vec![

@@ -72,7 +72,7 @@ pub fn suppress(
             None => {
                 return Err(AppError::invalid_field(
                     "phone",
-                    format!("\"{p}\" is not a valid phone number. Write it with + and the country code (+33612345678), or set the default country in Settings."),
+                    crate::text!("phone.invalid", value = p),
                 ))
             }
         }
@@ -103,7 +103,7 @@ pub fn unsuppress(db: &Database, phone: &str) -> AppResult<()> {
     if n == 0 {
         return Err(AppError::new(
             ErrorCode::NotFound,
-            format!("{phone} is not on the suppression list."),
+            crate::text!("phone.not_suppressed", phone = phone),
         ));
     }
     Ok(())
@@ -129,7 +129,10 @@ pub fn import_suppressed(
     let mut invalid = Vec::new();
     for (i, record) in reader.records().enumerate() {
         let record = record.map_err(|e| {
-            AppError::invalid_field("csv", format!("Line {}: {e}. Nothing was imported.", i + 1))
+            AppError::invalid_field(
+                "csv",
+                crate::text!("phone.csv_line", line = i + 1, detail = e),
+            )
         })?;
         if i == 0 {
             let header = record.iter().position(|h| {

@@ -346,7 +346,12 @@ async fn every_exclusion_reason_with_exact_counts(order: ExportOrder) {
         )
         .unwrap();
     assert_eq!(page.total, want[&ExclusionReason::MissingValue]);
-    assert!(page.rows[0].detail.as_deref().unwrap().contains("plan"));
+    assert!(page.rows[0]
+        .detail
+        .as_ref()
+        .unwrap()
+        .english()
+        .contains("plan"));
     let errors = ws
         .audience_members(
             &id,
@@ -357,8 +362,9 @@ async fn every_exclusion_reason_with_exact_counts(order: ExportOrder) {
         .unwrap();
     assert!(errors.rows[0]
         .detail
-        .as_deref()
+        .as_ref()
         .unwrap()
+        .english()
         .contains("line break"));
     let all = ws
         .audience_members(&id, MemberFilter::All, 100, 100)
@@ -658,12 +664,19 @@ async fn a_fetch_that_fails_or_stops_ends_failed_and_is_never_sent() {
     .await
     .unwrap();
     let (ws, tmp) = setup(&sb, None).await;
+    // The status and the error (stored as a text by code: its English here).
     let status = |ws: &Workspace| -> Vec<(String, Option<String>)> {
         ws.db()
             .connection()
             .prepare("SELECT status, error FROM audiences ORDER BY created_at, rowid")
             .unwrap()
-            .query_map([], |r| Ok((r.get(0)?, r.get(1)?)))
+            .query_map([], |r| {
+                Ok((
+                    r.get(0)?,
+                    r.get::<_, Option<relay_core::text::Text>>(1)?
+                        .map(|t| t.english()),
+                ))
+            })
             .unwrap()
             .collect::<Result<_, _>>()
             .unwrap()

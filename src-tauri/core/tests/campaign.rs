@@ -168,7 +168,7 @@ async fn faults_end_as_failed_or_unknown_never_as_duplicates() {
                 assert!(ids.contains(r.notification_id.as_deref().unwrap()))
             }
             RecipientState::Failed | RecipientState::Unknown => {
-                assert!(r.error.as_deref().is_some_and(|e| !e.is_empty()))
+                assert!(r.error.as_ref().is_some_and(|e| !e.english().is_empty()))
             }
             _ => {}
         }
@@ -517,8 +517,8 @@ async fn a_notification_answered_by_a_web_page_is_unknown_never_sent() {
     );
     assert!(
         done.pause_reason
-            .as_deref()
-            .is_some_and(|r| r.contains("web page")),
+            .as_ref()
+            .is_some_and(|r| r.english().contains("web page")),
         "{:?}",
         done.pause_reason
     );

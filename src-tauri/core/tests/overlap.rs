@@ -116,7 +116,7 @@ async fn a_paused_campaign_and_a_second_one_of_the_same_message_reach_nobody_twi
     assert!(
         left.rows
             .iter()
-            .all(|m| m.detail.as_deref() == Some(first.id.as_str())),
+            .all(|m| m.detail == Some(relay_core::text!("audience.left_to", campaign = first.id))),
         "the other campaign is named"
     );
     let second = ws.create_campaign(&again.id, spec, Some(200), None).await;
@@ -359,8 +359,8 @@ async fn a_database_locked_past_the_patience_pauses_after_the_calls_in_flight_ar
     assert!(
         after
             .pause_reason
-            .as_deref()
-            .is_some_and(|r| r.contains("locked")),
+            .as_ref()
+            .is_some_and(|r| r.english().contains("locked")),
         "{:?}",
         after.pause_reason
     );

@@ -6,7 +6,7 @@ import CampaignsScreen from './CampaignsScreen.svelte';
 import { setLocale } from '../lib/i18n/index.svelte';
 import { setView } from '../lib/app.svelte';
 import { resetWizard } from '../lib/wizard.svelte';
-import { defaultSettings, templateState } from '../test/fixtures';
+import { defaultSettings, templateState, appError, said } from '../test/fixtures';
 import type { AudienceSummary, Member, Template } from '../lib/api';
 
 const template = (name: string, body: string): Template => ({
@@ -21,6 +21,9 @@ const template = (name: string, body: string): Template => ({
 });
 
 import { EXCLUSION_REASONS as REASONS } from '../lib/bindings';
+
+/** Zendesk's own words for a bad query, as the core passes them on. */
+const refused = said('zendesk.search_refused', { provider: 'Invalid search: "someday" is not a date.' });
 
 /** A fake core with one audience of four users: two reachable, one without a phone, one
  * blacked out once a message is checked. */
@@ -70,11 +73,11 @@ function fakeCore(fetched: Partial<AudienceSummary> = {}) {
         ];
       case 'audience_count':
         if (String(args.query).includes('someday')) {
-          throw { code: 'invalid_input', message: 'query: bad', details: { fields: { query: 'Invalid search: "someday" is not a date.' } } };
+          throw appError('invalid_input', refused, { query: refused });
         }
         return 4;
       case 'audience_sample':
-        if (String(args.query).includes('someday')) throw { code: 'invalid_input', message: 'bad', details: { fields: { query: 'Invalid search: "someday" is not a date.' } } };
+        if (String(args.query).includes('someday')) throw appError('invalid_input', refused, { query: refused });
         return [{ user_id: '1', name: 'Ann Lee', email: 'ann@example.com', phone_raw: '+33612345678', phone: '+33612345678' }];
       case 'fetch_audience':
         return { ...summary(), ...fetched };

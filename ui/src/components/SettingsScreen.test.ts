@@ -4,7 +4,7 @@ import userEvent from '@testing-library/user-event';
 import SettingsScreen from './SettingsScreen.svelte';
 import { app, setView } from '../lib/app.svelte';
 import { setLocale } from '../lib/i18n/index.svelte';
-import { defaultSettings, fakeBackend, info } from '../test/fixtures';
+import { defaultSettings, fakeBackend, info, appError, said } from '../test/fixtures';
 import type { Settings } from '../lib/api';
 
 function setup(settings: Settings = defaultSettings({ first_run_done: true })) {
@@ -51,11 +51,10 @@ describe('SettingsScreen', () => {
 
   it('shows the core’s field errors and keeps the edits', async () => {
     const backend = setup();
-    backend.failSave = {
-      code: 'invalid_input',
-      message: '2 settings need attention',
-      details: { fields: { blackout_days: 'Choose between 0 (no blackout) and 365 days.', zendesk_email: 'Enter the email address' } },
-    };
+    backend.failSave = appError('invalid_input', said('error.fields', { count: '2' }), {
+      blackout_days: said('settings.blackout_days', { max: '365' }),
+      zendesk_email: said('settings.email'),
+    });
     const user = userEvent.setup();
     const blackout = screen.getByLabelText('Blackout days');
     await user.clear(blackout);

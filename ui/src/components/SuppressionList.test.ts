@@ -5,6 +5,7 @@ import { mockIPC } from '@tauri-apps/api/mocks';
 import SuppressionList from './SuppressionList.svelte';
 import { setLocale } from '../lib/i18n/index.svelte';
 import type { Suppressed } from '../lib/api';
+import { appError, said } from '../test/fixtures';
 
 describe('numbers never to message', () => {
   it('adds numbers, shows a refusal without changing the list, imports a CSV and removes a number', async () => {
@@ -20,7 +21,7 @@ describe('numbers never to message', () => {
         case 'suppress_numbers': {
           const phones = args.phones as string[];
           const bad = phones.find((p) => !p.startsWith('+'));
-          if (bad) throw { code: 'invalid_input', message: `phones: "${bad}" is not a phone number.`, details: { fields: { phones: 'x' } } };
+          if (bad) throw appError('invalid_input', said('phone.invalid', { value: bad }), { phones: said('phone.invalid', { value: bad }) });
           list = [...list, ...phones.map((phone) => ({ phone, note: String(args.note), added_at: '1' }))];
           return list;
         }
@@ -46,7 +47,7 @@ describe('numbers never to message', () => {
 
     await user.type(screen.getByTestId('suppress-numbers'), '12');
     await user.click(screen.getByRole('button', { name: 'Add to the list' }));
-    await waitFor(() => expect(screen.getByRole('alert').textContent).toContain('"12" is not a phone number'));
+    await waitFor(() => expect(screen.getByRole('alert').textContent).toContain('"12" is not a valid phone number'));
     expect(screen.getByText('2 number(s) on the list.')).toBeTruthy();
 
     const file = new File(['phone\n+33612345678\nnot a number\n'], 'optout.csv', { type: 'text/csv' });

@@ -1,17 +1,35 @@
 import { describe, expect, it } from 'vitest';
 import { api, RelayError, toRelayError } from './api';
+import { setLocale } from './i18n/index.svelte';
 import { fakeBackend } from '../test/fixtures';
 
 describe('api', () => {
   it('turns an AppError payload into a RelayError with its code and fields', () => {
+    const problem = { key: 'settings.blackout_days', params: { max: '365' } };
     const e = toRelayError({
       code: 'invalid_input',
-      message: 'blackout_days: must be between 0 and 365',
-      details: { fields: { blackout_days: 'must be between 0 and 365' } },
+      message: 'blackout_days: Choose between 0 (no blackout) and 365 days.',
+      text: problem,
+      details: { fields: { blackout_days: problem } },
     });
     expect(e).toBeInstanceOf(RelayError);
     expect(e.code).toBe('invalid_input');
-    expect(e.fields).toEqual({ blackout_days: 'must be between 0 and 365' });
+    expect(e.fields).toEqual({ blackout_days: 'Choose between 0 (no blackout) and 365 days.' });
+    expect(e.message).toBe('Choose between 0 (no blackout) and 365 days.');
+  });
+
+  it('says the error in the window’s language, nested texts included', () => {
+    setLocale('fr');
+    try {
+      const e = toRelayError({
+        code: 'rejected',
+        message: 'Syncing the templates of WA: …',
+        text: { key: 'template.sync_failed', params: { integration: 'WA', error: { key: 'zendesk.search_refused', params: { provider: 'bad' } } } },
+      });
+      expect(e.message).toBe('Synchronisation des modèles de WA : Zendesk a refusé la recherche : bad');
+    } finally {
+      setLocale('en');
+    }
   });
 
   it('maps framework strings and unknown codes to internal', () => {

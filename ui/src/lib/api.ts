@@ -49,8 +49,12 @@ import {
   type StateCounts,
   type SavedFile,
   type CloseChoice,
+  type Text,
+  type Issue_Serialize,
+  type Check,
 } from './bindings';
 import { Channel } from '@tauri-apps/api/core';
+import { tr } from './i18n/index.svelte';
 
 export type Settings = Settings_Serialize;
 export type SettingsView = SettingsView_Serialize;
@@ -76,30 +80,41 @@ export type RecipientPage = RecipientPage_Serialize;
 export type { CloseChoice, RecipientState, SavedFile, StateCounts };
 export type { FieldInfo, ImportReport, MemberAction, MemberFilter, ExclusionReason, Slot, Suppressed };
 export type { CampaignStatus, IntegrationKind, MessageChannel, TemplateStage, TemplateStatus };
-export type { AppInfo, ConnectionReport, ErrorCode, GroupView, IntegrationView, SecretKind, TemplateCheck };
+export type { AppInfo, ConnectionReport, ErrorCode, GroupView, IntegrationView, SecretKind, TemplateCheck, Text, Check };
+export type Issue = Issue_Serialize;
 
 export interface ErrorPayload {
   code: ErrorCode;
+  /** English, for the log; the window says `text`. */
   message: string;
-  details?: { fields?: Record<string, string>; path?: string | null } | null;
+  text?: Text;
+  details?: { fields?: Record<string, Text>; path?: string | null } | null;
 }
 
 /** Every code the Rust side can send (generated from `ErrorCode::ALL`). */
 const CODES: readonly ErrorCode[] = ERROR_CODES;
 
-/** An error from a command, with the stable code the UI switches on. */
+/** An error from a command, with the stable code the UI switches on. Its `message` and
+ * `fields` are said in the window's language (from the error's texts by code). */
 export class RelayError extends Error {
   readonly code: ErrorCode;
   readonly fields: Record<string, string>;
   readonly path: string | null;
 
   constructor(payload: ErrorPayload) {
-    super(payload.message);
+    super(payload.text ? tr(payload.text) : payload.message);
     this.name = 'RelayError';
     this.code = payload.code;
-    this.fields = payload.details?.fields ?? {};
+    this.fields = Object.fromEntries(
+      Object.entries(payload.details?.fields ?? {}).map(([field, text]) => [field, tr(text)]),
+    );
     this.path = payload.details?.path ?? null;
   }
+}
+
+/** What went wrong, in the window's language: for an error shown as it comes. */
+export function errorText(e: unknown): string {
+  return toRelayError(e).message;
 }
 
 /** Normalizes anything a command may reject with (our AppError, or a framework string). */

@@ -136,9 +136,13 @@ export const commands = {
 };
 
 /* Constants */
+export const CAMPAIGN_STATUSES = ["creating","ready","running","paused","completed","cancelled"] as const;
+
 export const ERROR_CODES = ["invalid_input","not_configured","not_found","keychain_unavailable","storage","io","internal","auth_failed","forbidden","rejected","rate_limited","unreachable"] as const;
 
 export const EXCLUSION_REASONS = ["removed","no_phone","invalid_phone","suppressed","duplicate_phone","blackout","in_other_campaign","missing_value","render_error"] as const;
+
+export const ISSUE_CODES = ["name_required","name_not_sanitized","name_too_long","integrations_required","category_authentication","language_required","language_unknown","header_text_required","header_value_malformed","header_too_many_values","header_too_long","header_multiline","header_formatting","header_media_type","header_url_invalid","body_required","body_value_malformed","body_starts_with_value","body_ends_with_value","body_adjacent_values","body_too_many_values","body_tab","body_spaces","body_blank_lines","body_too_long","body_long_marketing","body_heading_dropped","body_link_dropped","body_image_dropped","body_table_dropped","body_html_dropped","sms_too_long","sms_ucs2","footer_too_long","footer_values","footer_multiline","buttons_mixed","buttons_too_many_urls","buttons_too_many_phones","buttons_too_many_replies","buttons_too_many","button_text_required","button_text_too_long","button_text_invalid","button_url_invalid","button_url_too_long","button_url_values","button_url_value_malformed","button_url_value_not_last","button_phone_invalid","button_phone_too_long"] as const;
 
 export const MAX_BLACKOUT_DAYS = 365 as const;
 
@@ -159,8 +163,10 @@ export type AppError = AppError_Serialize | AppError_Deserialize;
 /**  The error every command and CLI subcommand returns. */
 export type AppError_Deserialize = {
 	code: ErrorCode,
-	/**  What happened and what to do, for a person. */
+	/**  What happened and what to do, in English (the command line, the log). */
 	message: string,
+	/**  The same by code, for the window to say in the user's language. */
+	text: Text_Deserialize,
 	/**  Structured extra data; for `invalid_input`, a map of field name → problem. */
 	details?: ErrorDetails_Deserialize | null,
 };
@@ -168,8 +174,10 @@ export type AppError_Deserialize = {
 /**  The error every command and CLI subcommand returns. */
 export type AppError_Serialize = {
 	code: ErrorCode,
-	/**  What happened and what to do, for a person. */
+	/**  What happened and what to do, in English (the command line, the log). */
 	message: string,
+	/**  The same by code, for the window to say in the user's language. */
+	text: Text_Serialize,
 	/**  Structured extra data; for `invalid_input`, a map of field name → problem. */
 	details?: ErrorDetails_Serialize,
 };
@@ -218,7 +226,7 @@ export type AudienceSummary_Deserialize = {
 	excluded: ReasonCount[],
 	/**  Blacked-out users moved to the allowed list by hand. */
 	overrides: number,
-	error?: string | null,
+	error?: Text_Deserialize | null,
 	/**  Milliseconds since the Unix epoch, as text. */
 	created_at: string,
 	/**  Checked for a message (blackout, mapping, rendering), not only for contacts. */
@@ -244,7 +252,7 @@ export type AudienceSummary_Serialize = {
 	excluded: ReasonCount[],
 	/**  Blacked-out users moved to the allowed list by hand. */
 	overrides: number,
-	error: string | null,
+	error: Text_Serialize | null,
 	/**  Milliseconds since the Unix epoch, as text. */
 	created_at: string,
 	/**  Checked for a message (blackout, mapping, rendering), not only for contacts. */
@@ -339,7 +347,7 @@ export type CampaignRecipient_Deserialize = {
 	reason?: ExclusionReason | null,
 	/**  ...or the campaign was cancelled before it was sent. */
 	cancelled: boolean,
-	error?: string | null,
+	error?: Text_Deserialize | null,
 	notification_id?: string | null,
 	attempts: number,
 	/**  Milliseconds since the Unix epoch, as text. */
@@ -357,7 +365,7 @@ export type CampaignRecipient_Serialize = {
 	reason: ExclusionReason | null,
 	/**  ...or the campaign was cancelled before it was sent. */
 	cancelled: boolean,
-	error: string | null,
+	error: Text_Serialize | null,
 	notification_id: string | null,
 	attempts: number,
 	/**  Milliseconds since the Unix epoch, as text. */
@@ -390,7 +398,7 @@ export type CampaignSummary_Deserialize = {
 	test: boolean,
 	status: CampaignStatus,
 	/**  Why it paused on its own (consecutive failures), if it did. */
-	pause_reason?: string | null,
+	pause_reason?: Text_Deserialize | null,
 	counts: StateCounts,
 	/**  SMS segments of every message to send or sent (0 for WhatsApp). */
 	segments: number,
@@ -427,7 +435,7 @@ export type CampaignSummary_Serialize = {
 	test: boolean,
 	status: CampaignStatus,
 	/**  Why it paused on its own (consecutive failures), if it did. */
-	pause_reason: string | null,
+	pause_reason: Text_Serialize | null,
 	counts: StateCounts,
 	/**  SMS segments of every message to send or sent (0 for WhatsApp). */
 	segments: number,
@@ -462,7 +470,7 @@ export type Check_Deserialize = {
 	id: CheckId,
 	status: CheckStatus,
 	/**  What was found, or what is wrong and what to do. */
-	detail: string,
+	detail: Text_Deserialize,
 	code?: ErrorCode | null,
 };
 
@@ -470,7 +478,7 @@ export type Check_Serialize = {
 	id: CheckId,
 	status: CheckStatus,
 	/**  What was found, or what is wrong and what to do. */
-	detail: string,
+	detail: Text_Serialize,
 	code?: ErrorCode,
 };
 
@@ -560,7 +568,7 @@ export type ErrorDetails = ErrorDetails_Serialize | ErrorDetails_Deserialize;
 /**  Extra data attached to an error. */
 export type ErrorDetails_Deserialize = {
 	/**  Field name → what is wrong with it and how to fix it. */
-	fields?: { [key in string]: string },
+	fields?: { [key in string]: Text_Deserialize },
 	/**  A path involved in the failure (database, settings file, log file). */
 	path?: string | null,
 };
@@ -568,7 +576,7 @@ export type ErrorDetails_Deserialize = {
 /**  Extra data attached to an error. */
 export type ErrorDetails_Serialize = {
 	/**  Field name → what is wrong with it and how to fix it. */
-	fields?: { [key in string]: string },
+	fields?: { [key in string]: Text_Serialize },
 	/**  A path involved in the failure (database, settings file, log file). */
 	path?: string,
 };
@@ -665,30 +673,33 @@ export type IntegrationView = {
 
 export type Issue = Issue_Serialize | Issue_Deserialize;
 
+/**  What a validation problem is; its text is `issue.{code}` in the catalogs. */
+export type IssueCode = "name_required" | "name_not_sanitized" | "name_too_long" | "integrations_required" | "category_authentication" | "language_required" | "language_unknown" | "header_text_required" | "header_value_malformed" | "header_too_many_values" | "header_too_long" | "header_multiline" | "header_formatting" | "header_media_type" | "header_url_invalid" | "body_required" | "body_value_malformed" | "body_starts_with_value" | "body_ends_with_value" | "body_adjacent_values" | "body_too_many_values" | "body_tab" | "body_spaces" | "body_blank_lines" | "body_too_long" | "body_long_marketing" | "body_heading_dropped" | "body_link_dropped" | "body_image_dropped" | "body_table_dropped" | "body_html_dropped" | "sms_too_long" | "sms_ucs2" | "footer_too_long" | "footer_values" | "footer_multiline" | "buttons_mixed" | "buttons_too_many_urls" | "buttons_too_many_phones" | "buttons_too_many_replies" | "buttons_too_many" | "button_text_required" | "button_text_too_long" | "button_text_invalid" | "button_url_invalid" | "button_url_too_long" | "button_url_values" | "button_url_value_malformed" | "button_url_value_not_last" | "button_phone_invalid" | "button_phone_too_long";
+
 export type Issue_Deserialize = {
-	/**  Stable code (`body_too_long`…), for the UI and tests. */
-	code: string,
+	code: IssueCode,
 	/**
 	 *  The field: `name`, `category`, `language`, `integrations`, `header.text`, `header.url`,
 	 *  `body`, `footer`, `buttons`, `buttons[0].text`, `buttons[0].value`.
 	 */
 	field: string,
 	severity: Severity,
-	message: string,
+	/**  What is wrong and what to do (`issue.{code}` with its values). */
+	text: Text_Deserialize,
 	/**  The channel the issue is about, when it concerns only one. */
 	channel?: MessageChannel | null,
 };
 
 export type Issue_Serialize = {
-	/**  Stable code (`body_too_long`…), for the UI and tests. */
-	code: string,
+	code: IssueCode,
 	/**
 	 *  The field: `name`, `category`, `language`, `integrations`, `header.text`, `header.url`,
 	 *  `body`, `footer`, `buttons`, `buttons[0].text`, `buttons[0].value`.
 	 */
 	field: string,
 	severity: Severity,
-	message: string,
+	/**  What is wrong and what to do (`issue.{code}` with its values). */
+	text: Text_Serialize,
 	/**  The channel the issue is about, when it concerns only one. */
 	channel?: MessageChannel,
 };
@@ -770,7 +781,7 @@ export type Member_Deserialize = {
 	phone_source?: PhoneSource | null,
 	reason?: ExclusionReason | null,
 	/**  What exactly (the missing field, the broken rule…). */
-	detail?: string | null,
+	detail?: Text_Deserialize | null,
 	overridden: boolean,
 };
 
@@ -787,7 +798,7 @@ export type Member_Serialize = {
 	phone_source: PhoneSource | null,
 	reason: ExclusionReason | null,
 	/**  What exactly (the missing field, the broken rule…). */
-	detail: string | null,
+	detail: Text_Serialize | null,
 	overridden: boolean,
 };
 
@@ -838,6 +849,15 @@ export type NonGsmChar_Serialize = {
 	replacement?: string,
 };
 
+/**  The value of a placeholder: words as they are, or a text said in the same language. */
+export type Param = Param_Serialize | Param_Deserialize;
+
+/**  The value of a placeholder: words as they are, or a text said in the same language. */
+export type Param_Deserialize = string | Text_Deserialize;
+
+/**  The value of a placeholder: words as they are, or a text said in the same language. */
+export type Param_Serialize = string | Text_Serialize;
+
 /**  Where a member's number was found: the user's phone field, or one of their phone identities. */
 export type PhoneSource = "field" | "identity";
 
@@ -886,7 +906,7 @@ export type RecipientPreview_Deserialize = {
 	preview?: Preview_Deserialize | null,
 	/**  SMS segments of this recipient's message. */
 	segments: number,
-	problem?: string | null,
+	problem?: Text_Deserialize | null,
 	reason?: ExclusionReason | null,
 };
 
@@ -898,7 +918,7 @@ export type RecipientPreview_Serialize = {
 	preview: Preview_Serialize | null,
 	/**  SMS segments of this recipient's message. */
 	segments: number,
-	problem: string | null,
+	problem: Text_Serialize | null,
 	reason: ExclusionReason | null,
 };
 
@@ -1211,7 +1231,7 @@ export type TemplateCheck_Deserialize = {
 	issues: Issue_Deserialize[],
 	preview: Preview_Deserialize,
 	sanitized_name: string,
-	name_changes: string[],
+	name_changes: Text_Deserialize[],
 };
 
 /**  What the designer shows as you type: the problems, both previews, and the sanitized name. */
@@ -1219,7 +1239,7 @@ export type TemplateCheck_Serialize = {
 	issues: Issue_Serialize[],
 	preview: Preview_Serialize,
 	sanitized_name: string,
-	name_changes: string[],
+	name_changes: Text_Serialize[],
 };
 
 /**  Where a template stands on an integration, as the list groups and colours it. */
@@ -1305,6 +1325,25 @@ export type Template_Serialize = {
 	/**  WhatsApp only, no dynamic values. */
 	footer: string,
 	buttons: Button_Serialize[],
+};
+
+/**  A message by code (see the module's doc). */
+export type Text = Text_Serialize | Text_Deserialize;
+
+/**  A message by code (see the module's doc). */
+export type Text_Deserialize = {
+	/**  A key of the catalogs. */
+	key: string,
+	/**  The values of its placeholders (`{name}` in the catalogs). */
+	params?: { [key in string]: Param_Deserialize },
+};
+
+/**  A message by code (see the module's doc). */
+export type Text_Serialize = {
+	/**  A key of the catalogs. */
+	key: string,
+	/**  The values of its placeholders (`{name}` in the catalogs). */
+	params?: { [key in string]: Param_Serialize },
 };
 
 export type Theme = "system" | "light" | "dark";

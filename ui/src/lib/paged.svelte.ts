@@ -2,7 +2,7 @@
 // page at a time as they scroll into view, so a table of a million rows scrolls like one of ten.
 // Used by the audience's member table and the campaign report.
 import { SvelteMap, SvelteSet } from 'svelte/reactivity';
-import { toRelayError } from './api';
+import { errorText } from './api';
 import { visibleRange } from './campaign';
 
 export const ROW_HEIGHT = 36;
@@ -51,7 +51,7 @@ export class PagedRows<T> {
       this.pages.set(page, res.rows);
       this.error = '';
     } catch (e) {
-      if (gen === this.#generation) this.error = toRelayError(e).message;
+      if (gen === this.#generation) this.error = errorText(e);
     } finally {
       this.#loading.delete(page);
     }

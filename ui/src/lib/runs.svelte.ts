@@ -2,7 +2,7 @@
 // this keeps its latest progress so that any screen can show it, and it goes on when the user
 // leaves the screen (or closes the window: Rust asks first).
 import { SvelteMap } from 'svelte/reactivity';
-import { api, toRelayError, type CampaignProgress, type CampaignSummary } from './api';
+import { api, errorText, type CampaignProgress, type CampaignSummary } from './api';
 
 export type CampaignsView = { kind: 'new' } | { kind: 'history' } | { kind: 'campaign'; id: string };
 
@@ -46,7 +46,7 @@ export async function startRun(id: string): Promise<CampaignSummary | null> {
     finals.set(id, result);
     return result;
   } catch (e) {
-    runErrors.set(id, toRelayError(e).message);
+    runErrors.set(id, errorText(e));
     return null;
   } finally {
     ended = true;

@@ -1,6 +1,15 @@
 // Shared fixtures for component tests: a fake Rust side behind Tauri's mockIPC.
 import { mockIPC } from '@tauri-apps/api/mocks';
-import type { AppInfo, IntegrationKind, Library, RemoteEntry, Settings, SettingsView, Template, TemplateStage, TemplateState, TemplateStatus } from '../lib/api';
+import type { AppInfo, ErrorCode, IntegrationKind, Library, RemoteEntry, Settings, SettingsView, Template, TemplateStage, TemplateState, TemplateStatus, Text } from '../lib/api';
+
+/** A message of the core by code, as the Rust side sends it. */
+export const said = (key: string, params: Record<string, string | Text> = {}): Text => ({ key, params });
+
+/** An `AppError` as the Rust side rejects with: its code, its English, its text by code, and
+ * for invalid input each field's text. */
+export function appError(code: ErrorCode, text: Text, fields?: Record<string, Text>, path?: string) {
+  return { code, message: `(English of ${text.key})`, text, details: fields || path ? { fields: fields ?? {}, path: path ?? null } : undefined };
+}
 
 /** The stage the core gives each status (`TemplateStatus::stage`), for the fakes below. */
 const STAGE: Record<TemplateStatus, TemplateStage> = {
@@ -162,7 +171,7 @@ export function fakeBackend(settings: Settings = defaultSettings()): FakeBackend
         return state.view;
       case 'set_sunshine_token':
         if (args.token === 'bad') {
-          throw { code: 'invalid_input', message: 'The authorization token is not valid base64.' };
+          throw appError('invalid_input', said('token.not_base64'));
         }
         state.view = {
           ...state.view,
@@ -174,11 +183,11 @@ export function fakeBackend(settings: Settings = defaultSettings()): FakeBackend
         return {
           ok: false,
           checks: [
-            { id: 'zendesk_reachable', status: 'ok', detail: 'https://acme.zendesk.com answers.' },
-            { id: 'zendesk_token', status: 'failed', detail: 'Zendesk refused the API token for admin@acme.com.', code: 'auth_failed' },
-            { id: 'zendesk_access', status: 'skipped', detail: 'Not checked: fix the check above first.' },
-            { id: 'sunshine_key', status: 'ok', detail: 'The key opens the app.' },
-            { id: 'integrations', status: 'ok', detail: 'Found 1 WhatsApp, 1 Twilio.' },
+            { id: 'zendesk_reachable', status: 'ok', detail: said('check.answers', { base: 'https://acme.zendesk.com' }) },
+            { id: 'zendesk_token', status: 'failed', detail: said('zendesk.token_refused', { email: 'admin@acme.com' }), code: 'auth_failed' },
+            { id: 'zendesk_access', status: 'skipped', detail: said('check.skipped') },
+            { id: 'sunshine_key', status: 'ok', detail: said('check.key_opens', { key: 'app_1', app: 'app' }) },
+            { id: 'integrations', status: 'ok', detail: said('check.found', { summary: '1 WhatsApp, 1 Twilio' }) },
           ],
           integrations: [],
         };
@@ -202,7 +211,7 @@ export function fakeBackend(settings: Settings = defaultSettings()): FakeBackend
         return library(state);
       case 'submit_template': {
         const draft = state.drafts.find((d) => d.id === args.id);
-        if (!draft) throw { code: 'not_found', message: `There is no local template ${String(args.id)}.` };
+        if (!draft) throw appError('not_found', said('template.not_found', { id: String(args.id) }));
         state.states[draft.id] = draft.template.integrations.map((id) =>
           templateState(id, INTEGRATIONS[id]?.name ?? id, INTEGRATIONS[id]?.kind ?? null, INTEGRATIONS[id]?.kind === 'whatsapp' ? 'PENDING' : 'READY'),
         );
@@ -227,7 +236,7 @@ export function fakeBackend(settings: Settings = defaultSettings()): FakeBackend
       }
       case 'check_template': {
         const t = args.template as Template;
-        const issues = t.body.trim() === '' ? [{ code: 'body_required', field: 'body', severity: 'error', message: 'Write the message body.' }] : [];
+        const issues = t.body.trim() === '' ? [{ code: 'body_required', field: 'body', severity: 'error', text: said('issue.body_required') }] : [];
         const body = t.body.replace(/\*\*(.+?)\*\*/g, '<strong>$1</strong>');
         return {
           issues,

@@ -11,6 +11,7 @@ use crate::message::mapping::{self, FieldInfo};
 use crate::message::render::Renderer;
 use crate::message::MessageSpec;
 use crate::template::preview::Preview;
+use crate::text::Text;
 use crate::workspace::Workspace;
 use serde::{Deserialize, Serialize};
 use specta::Type;
@@ -27,7 +28,7 @@ pub struct RecipientPreview {
     pub preview: Option<Preview>,
     /// SMS segments of this recipient's message.
     pub segments: u32,
-    pub problem: Option<String>,
+    pub problem: Option<Text>,
     pub reason: Option<ExclusionReason>,
 }
 
@@ -97,7 +98,7 @@ impl Workspace {
                     break;
                 };
                 after = *last;
-                let mut failures: Vec<(u64, ExclusionReason, String)> = Vec::new();
+                let mut failures: Vec<(u64, ExclusionReason, Text)> = Vec::new();
                 for (_, r) in &chunk {
                     match renderer.render(r) {
                         Ok(out) => segments += u64::from(out.segments),
@@ -145,7 +146,7 @@ impl Workspace {
             .ok_or_else(|| {
                 AppError::invalid_field(
                     "integration",
-                    format!("This app has no WhatsApp or SMS integration {integration_id}. `relay integrations list` shows them."),
+                    crate::text!("integration.not_found", id = integration_id),
                 )
             })
     }
@@ -177,7 +178,7 @@ impl Workspace {
                 s.parse::<u64>().map_err(|_| {
                     AppError::invalid_field(
                         "user_ids",
-                        format!("\"{s}\" is not a Zendesk user id."),
+                        crate::text!("audience.bad_user_id", value = s),
                     )
                 })
             })
@@ -200,13 +201,13 @@ impl Workspace {
             .ok_or_else(|| {
                 AppError::new(
                     ErrorCode::InvalidInput,
-                    "Map the template's dynamic values first: the preview uses the mapping.",
+                    crate::text!("audience.preview_unmapped"),
                 )
             })?;
         let id: u64 = user_id.parse().map_err(|_| {
             AppError::invalid_field(
                 "user_id",
-                format!("\"{user_id}\" is not a Zendesk user id."),
+                crate::text!("audience.bad_user_id", value = user_id),
             )
         })?;
         let r = store::recipient(&self.db(), audience_id, id)?;

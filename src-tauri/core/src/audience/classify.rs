@@ -62,7 +62,9 @@ fn classify_in(
         crate::campaign::ledger::fill_elsewhere(tx, b.fingerprint)?;
         tx.execute(
             "UPDATE audience_members SET reason = 'in_other_campaign',
-                detail = (SELECT e.campaign_id FROM temp.elsewhere e
+                detail = (SELECT json_object('key', 'audience.left_to',
+                                             'params', json_object('campaign', e.campaign_id))
+                          FROM temp.elsewhere e
                           WHERE e.phone = audience_members.phone OR e.user_id = audience_members.user_id LIMIT 1)
              WHERE audience_id = ?1 AND reason IS NULL AND (
                 phone IN (SELECT phone FROM temp.elsewhere)

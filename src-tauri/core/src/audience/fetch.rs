@@ -5,6 +5,7 @@
 use super::phone::PhoneFound;
 use super::{phone, store, AudienceStatus, AudienceSummary, FetchProgress};
 use crate::error::{AppError, AppResult, ErrorCode};
+use crate::text::Text;
 use crate::workspace::Workspace;
 use futures_util::StreamExt;
 use serde::{Deserialize, Serialize};
@@ -123,7 +124,7 @@ impl Workspace {
                 Err(e) => {
                     // A fetch that fails ends `failed` (with why), never stays `fetching`.
                     producer.abort();
-                    unfinished.fail(&e.message);
+                    unfinished.fail(e.text.clone());
                     return Err(e);
                 }
             }
@@ -156,7 +157,7 @@ impl Workspace {
                     &self.db(),
                     &id,
                     AudienceStatus::Failed,
-                    Some(INTERRUPTED),
+                    Some(&crate::text!("audience.interrupted")),
                     self.now_ms(),
                 )?;
                 n += 1;
@@ -270,9 +271,6 @@ async fn with_phones(
     })
 }
 
-const INTERRUPTED: &str =
-    "The fetch stopped before the end (Relay was closed or stopped): fetch the audience again.";
-
 /// An audience being fetched: dropped before the fetch ended (an error, the task dropped), it is
 /// marked `failed`, never left `fetching`.
 struct Unfinished<'a> {
@@ -282,14 +280,14 @@ struct Unfinished<'a> {
 }
 
 impl Unfinished<'_> {
-    fn fail(&mut self, why: &str) {
+    fn fail(&mut self, why: Text) {
         if let Some(id) = self.id.take() {
             let db = self.ws.db();
             if let Err(e) = store::finish(
                 &db,
                 &id,
                 AudienceStatus::Failed,
-                Some(why),
+                Some(&why),
                 self.ws.now_ms(),
             ) {
                 tracing::error!(audience = %id, "could not mark the fetch failed: {}", e.message);
@@ -300,14 +298,14 @@ impl Unfinished<'_> {
 
 impl Drop for Unfinished<'_> {
     fn drop(&mut self) {
-        self.fail(INTERRUPTED);
+        self.fail(crate::text!("audience.interrupted"));
     }
 }
 
 /// Zendesk refusing a search is bad input: the query field, with Zendesk's own description.
 fn query_error(e: AppError) -> AppError {
     if e.code == ErrorCode::Rejected {
-        AppError::invalid_field("query", e.message)
+        AppError::invalid_field("query", e.text)
     } else {
         e
     }
@@ -318,7 +316,7 @@ fn check_query(query: &str) -> AppResult<()> {
     if query.trim().is_empty() {
         return Err(AppError::invalid_field(
             "query",
-            "Write a search, for example `tags:vip` or `role:end-user` (every end user).",
+            crate::text!("audience.query_empty"),
         ));
     }
     Ok(())

@@ -18,6 +18,7 @@ pub use check::RecipientPreview;
 pub use fetch::SampleUser;
 pub use phone::{default_country, normalize_phone};
 
+use crate::text::Text;
 use serde::{Deserialize, Serialize};
 use specta::Type;
 
@@ -151,7 +152,7 @@ pub struct AudienceSummary {
     pub excluded: Vec<ReasonCount>,
     /// Blacked-out users moved to the allowed list by hand.
     pub overrides: u32,
-    pub error: Option<String>,
+    pub error: Option<Text>,
     /// Milliseconds since the Unix epoch, as text.
     pub created_at: String,
     /// Checked for a message (blackout, mapping, rendering), not only for contacts.
@@ -203,7 +204,7 @@ pub struct Member {
     pub phone_source: Option<PhoneSource>,
     pub reason: Option<ExclusionReason>,
     /// What exactly (the missing field, the broken rule…).
-    pub detail: Option<String>,
+    pub detail: Option<Text>,
     pub overridden: bool,
 }
 

@@ -11,6 +11,7 @@ use crate::clients::zendesk::User;
 use crate::error::{AppError, AppResult, ErrorCode};
 use crate::message::render::Recipient;
 use crate::storage::Database;
+use crate::text::Text;
 use rusqlite::{params, OptionalExtension};
 use std::collections::HashMap;
 use strum::VariantArray;
@@ -110,7 +111,7 @@ pub fn finish(
     db: &Database,
     audience_id: &str,
     status: AudienceStatus,
-    error: Option<&str>,
+    error: Option<&Text>,
     now_ms: i64,
 ) -> AppResult<()> {
     db.write(|tx| {
@@ -158,7 +159,7 @@ pub fn store_message(db: &Database, audience_id: &str, message: Option<&str>) ->
 fn not_found(id: &str) -> AppError {
     AppError::new(
         ErrorCode::NotFound,
-        format!("There is no audience {id}: fetch the search again."),
+        crate::text!("audience.not_found", id = id),
     )
 }
 
@@ -186,7 +187,7 @@ pub fn summary(db: &Database, audience_id: &str) -> AppResult<AudienceSummary> {
                     r.get::<_, AudienceStatus>(1)?,
                     r.get::<_, i64>(2)?,
                     r.get::<_, i64>(3)?,
-                    r.get::<_, Option<String>>(4)?,
+                    r.get::<_, Option<Text>>(4)?,
                     r.get::<_, i64>(5)?,
                     r.get::<_, bool>(6)?,
                     r.get::<_, i64>(7)?,
@@ -292,7 +293,7 @@ pub fn recipient(db: &Database, audience_id: &str, user_id: u64) -> AppResult<Re
         .ok_or_else(|| {
             AppError::new(
                 ErrorCode::NotFound,
-                format!("User {user_id} is not in this audience."),
+                crate::text!("audience.not_member", id = user_id),
             )
         })
 }
@@ -301,7 +302,7 @@ pub fn recipient(db: &Database, audience_id: &str, user_id: u64) -> AppResult<Re
 pub fn set_failures(
     db: &Database,
     audience_id: &str,
-    failures: &[(u64, ExclusionReason, String)],
+    failures: &[(u64, ExclusionReason, Text)],
 ) -> AppResult<()> {
     db.write(|tx| {
         {
@@ -406,7 +407,7 @@ pub fn set_flags(
                 if changed? == 0 {
                     return Err(AppError::invalid_field(
                         "user_ids",
-                        format!("User {id} is not in this audience; nothing was changed."),
+                        crate::text!("audience.not_member_unchanged", id = id),
                     ));
                 }
             }

@@ -61,11 +61,10 @@ pub(super) async fn send_one(
     {
         Ok(id) => Landed::Sent(id),
         Err(f) if f.stopped => Landed::NotSent,
-        Err(f) if f.maybe_sent => Landed::Unknown(format!(
-            "{} It may have been delivered: re-send only if you are sure it was not.",
-            f.error.message
-        )),
-        Err(f) => Landed::Failed(f.error.message),
+        Err(f) if f.maybe_sent => {
+            Landed::Unknown(crate::text!("recipient.maybe_sent", error => f.error.text))
+        }
+        Err(f) => Landed::Failed(f.error.text),
     };
     Outcome {
         seq: q.seq,
@@ -275,9 +274,10 @@ impl LoopState {
         };
         self.consecutive += 1;
         if self.consecutive >= campaign.auto_pause_after && self.stop.is_none() {
-            self.stop = Some(Stop::Paused(Some(format!(
-                "Paused after {} failures in a row. The last one: {why}",
-                self.consecutive
+            self.stop = Some(Stop::Paused(Some(crate::text!(
+                "campaign.auto_paused",
+                count = self.consecutive,
+                error => why.clone()
             ))));
         }
     }

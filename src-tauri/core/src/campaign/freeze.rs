@@ -38,14 +38,11 @@ impl Workspace {
         if !checked.status.may_send() {
             return Err(AppError::invalid_field(
                 "audience",
-                format!(
-                    "This audience's fetch {}: it holds only a part of the search. Fetch the audience again, then send.",
-                    if checked.status == AudienceStatus::Failed {
-                        "failed"
-                    } else {
-                        "has not ended"
-                    }
-                ),
+                if checked.status == AudienceStatus::Failed {
+                    crate::text!("audience.partial_failed")
+                } else {
+                    crate::text!("audience.partial_unfinished")
+                },
             ));
         }
         let (renderer, fingerprint) = self.renderer(audience_id, &spec).await?;
@@ -208,10 +205,7 @@ impl Workspace {
         let Some(entry) = lib.local.iter().find(|e| e.draft.id == spec.template_id) else {
             return Err(AppError::new(
                 ErrorCode::NotFound,
-                format!(
-                    "There is no local template {}. `relay template list` shows them.",
-                    spec.template_id
-                ),
+                crate::text!("template.not_found", id = spec.template_id),
             ));
         };
         let name = &entry.draft.template.name;
@@ -227,15 +221,37 @@ impl Workspace {
             return Ok(());
         }
         let why = match status {
-            TemplateStatus::NotSubmitted if whatsapp => format!("The template {name} was never submitted to {integration}: submit it for Meta's review, then send it once Meta approves it."),
-            TemplateStatus::NotSubmitted => format!("The template {name} was never submitted to {integration}: submit it there first (SMS has no review: it is ready at once)."),
-            TemplateStatus::Pending | TemplateStatus::InAppeal => format!("The template {name} is still in Meta's review on {integration}: it can be sent once Meta approves it (usually within minutes, at most 24 hours). Sync the templates to see its status."),
-            TemplateStatus::Rejected => format!(
-                "Meta rejected the template {name} on {integration}{}. Fix it in the designer and submit it under a new name.",
-                state.and_then(|s| s.reason.as_deref()).map(|r| format!(" ({r})")).unwrap_or_default()
+            TemplateStatus::NotSubmitted if whatsapp => crate::text!(
+                "template.unsent_whatsapp",
+                name = name,
+                integration = integration
             ),
-            TemplateStatus::Missing => format!("The template {name} is no longer on {integration} (deleted in WhatsApp Manager?): submit it again."),
-            other => format!("The template {name} is {other} on {integration}: WhatsApp does not send it in that state. Check it in WhatsApp Manager."),
+            TemplateStatus::NotSubmitted => crate::text!(
+                "template.unsent_sms",
+                name = name,
+                integration = integration
+            ),
+            TemplateStatus::Pending | TemplateStatus::InAppeal => {
+                crate::text!("template.in_review", name = name, integration = integration)
+            }
+            TemplateStatus::Rejected => match state.and_then(|s| s.reason.as_deref()) {
+                Some(reason) => crate::text!(
+                    "template.rejected_because",
+                    name = name,
+                    integration = integration,
+                    reason = reason
+                ),
+                None => crate::text!("template.rejected", name = name, integration = integration),
+            },
+            TemplateStatus::Missing => {
+                crate::text!("template.missing", name = name, integration = integration)
+            }
+            other => crate::text!(
+                "template.unusable",
+                name = name,
+                status = other,
+                integration = integration
+            ),
         };
         Err(AppError::invalid_field("template", why))
     }
@@ -290,13 +306,13 @@ impl Workspace {
         let Some(phone) = crate::audience::normalize_phone(phone, country) else {
             return Err(AppError::invalid_field(
                 "phone",
-                format!("\"{}\" is not a phone number Relay can read. Type it in international form, like +447400123456.", phone.trim()),
+                crate::text!("phone.unreadable", value = phone.trim()),
             ));
         };
         if crate::suppression::is_suppressed(&self.db(), &phone)? {
             return Err(AppError::invalid_field(
                 "phone",
-                format!("{phone} is on the list of numbers never to message (Settings → Numbers never to message): remove it there first if it is yours."),
+                crate::text!("phone.suppressed", phone = phone),
             ));
         }
         self.check_sendable(&spec).await?;
@@ -308,7 +324,7 @@ impl Workspace {
         else {
             return Err(AppError::new(
                 ErrorCode::InvalidInput,
-                "A test takes its values from the first recipient who can receive the message, and there is none: check the exclusions and the mapping.",
+                crate::text!("campaign.test_nobody"),
             ));
         };
         let query = self.audience_summary(audience_id)?.query;
@@ -369,9 +385,7 @@ impl Workspace {
         let (renderer, _) = self.renderer(audience_id, &spec).await?;
         crate::storage::blocking(|| {
             let mut w = csv::Writer::from_writer(out);
-            let io = |e: csv::Error| {
-                AppError::new(ErrorCode::Io, format!("Could not write the CSV: {e}."))
-            };
+            let io = crate::error::csv_write;
             w.write_record([
                 "user_id",
                 "name",
@@ -410,9 +424,7 @@ impl Workspace {
                     n += 1;
                 }
             }
-            w.flush().map_err(|e| {
-                AppError::new(ErrorCode::Io, format!("Could not write the CSV: {e}."))
-            })?;
+            w.flush().map_err(crate::error::csv_write)?;
             Ok(n)
         })
     }

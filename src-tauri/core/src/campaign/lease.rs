@@ -42,7 +42,7 @@ pub(crate) fn this_host() -> String {
 pub(crate) fn busy(id: &str) -> AppError {
     AppError::new(
         ErrorCode::InvalidInput,
-        format!("The campaign {id} is being sent by another Relay window or process. Follow it there, or wait until it ends."),
+        crate::text!("campaign.busy", id = id),
     )
 }
 
@@ -98,10 +98,7 @@ fn open_exclusive(ws: &Workspace, id: &str, path: &PathBuf) -> AppResult<std::fs
     let io = |e: std::io::Error| {
         AppError::new(
             ErrorCode::Io,
-            format!(
-                "Could not lock the campaign in {}: {e}. Check that the data folder is writable.",
-                dir.display()
-            ),
+            crate::text!("campaign.lock_failed", dir = dir.display(), detail = e),
         )
         .with_path(&dir)
     };
@@ -197,10 +194,10 @@ fn refused(conn: &Connection, id: &str, now_ms: i64) -> AppResult<AppError> {
     let secs = until.map_or(0, |u| (u - now_ms).max(0) / 1000 + 1);
     Ok(AppError::new(
         ErrorCode::InvalidInput,
-        format!(
-            "The campaign {id} is being sent from {}. Follow it there; if that Relay has stopped, its claim runs out in {secs} s, then resume it here.",
-            host.unwrap_or_else(|| "another computer".into())
-        ),
+        match host {
+            Some(host) => crate::text!("campaign.held_by", id = id, host = host, secs = secs),
+            None => crate::text!("campaign.held", id = id, secs = secs),
+        },
     ))
 }
 
@@ -213,7 +210,7 @@ pub(crate) fn renew(conn: &Connection, id: &str, runner: &str, now_ms: i64) -> A
     if n == 0 {
         return Err(AppError::new(
             ErrorCode::Internal,
-            "Another runner took this campaign over while this one was stalled: stopping here.",
+            crate::text!("campaign.taken_over"),
         ));
     }
     Ok(())
@@ -227,7 +224,7 @@ pub(crate) fn release(
     id: &str,
     runner: &str,
     status: CampaignStatus,
-    reason: Option<&str>,
+    reason: Option<&crate::text::Text>,
     now_ms: i64,
 ) -> AppResult<bool> {
     let finished = status.is_finished().then_some(now_ms);
@@ -253,7 +250,7 @@ impl Workspace {
             if e.code == ErrorCode::InvalidInput {
                 AppError::new(
                     ErrorCode::InvalidInput,
-                    format!("The campaign {id} is being sent by another Relay window or process: cancel it there."),
+                    crate::text!("campaign.busy_cancel", id = id),
                 )
             } else {
                 e

@@ -21,11 +21,15 @@
 use crate::blackout::{self, Reach, Reached};
 use crate::error::AppError;
 use crate::error::AppResult;
+use crate::text::Text;
 use rusqlite::{params, Connection, OptionalExtension};
 use std::collections::VecDeque;
 
 /// Why a row left `sending` by a runner that stopped is `unknown`.
-pub(crate) const INTERRUPTED: &str = "Relay stopped while this message was being sent: it may have been delivered. Re-send it only if you are sure it was not.";
+/// Why a message left in flight by a run that stopped is `unknown`.
+pub(crate) fn interrupted() -> Text {
+    crate::text!("recipient.interrupted")
+}
 
 /// A recipient waiting to be sent, as frozen.
 #[derive(Debug, Clone)]
@@ -72,9 +76,9 @@ pub(crate) enum Landed {
     /// Accepted, with the notification id.
     Sent(String),
     /// Certainly not sent (a refusal, a connection never made), with why.
-    Failed(String),
+    Failed(Text),
     /// May have been delivered (a timeout, a dropped connection, a 5xx), with why.
-    Unknown(String),
+    Unknown(Text),
     /// Never sent: the run stopped while the call waited to leave (a 429's window). Pending
     /// again.
     NotSent,
@@ -172,9 +176,7 @@ pub(crate) fn claim(
             )
             .optional()?;
         let why = match other {
-            Some(other) => Some(format!(
-                "The campaign {other} is sending the same message to this recipient right now: blacked out."
-            )),
+            Some(other) => Some(crate::text!("blackout.sending_now", campaign = other)),
             // The message reached the user or the number in another campaign within the window.
             None if blackout::reached_since(
                 conn,
@@ -186,13 +188,11 @@ pub(crate) fn claim(
             )? =>
             {
                 // Rare: reached. An override made by hand lets through what was sent before it.
-                let overridden_at: i64 = conn
-                    .query_row(
-                        "SELECT override FROM campaign_recipients WHERE campaign_id = ?1 AND seq = ?2",
-                        params![c.campaign_id, q.seq],
-                        |r| r.get(0),
-                    )
-                    ?;
+                let overridden_at: i64 = conn.query_row(
+                    "SELECT override FROM campaign_recipients WHERE campaign_id = ?1 AND seq = ?2",
+                    params![c.campaign_id, q.seq],
+                    |r| r.get(0),
+                )?;
                 Reached::find(
                     conn,
                     c.fingerprint,
@@ -303,7 +303,7 @@ pub(crate) fn recover_in_flight(
     let n = conn.execute(
         "UPDATE campaign_recipients SET state = 'unknown', updated_at = ?2, error = ?3
              WHERE campaign_id = ?1 AND state = 'sending'",
-        params![campaign_id, now_ms, INTERRUPTED],
+        params![campaign_id, now_ms, interrupted()],
     )?;
     Ok(n as u32)
 }

@@ -21,6 +21,8 @@ pub use send::{check_rate, estimate_secs, CampaignControl, CampaignProgress, MAX
 
 use crate::audience::ExclusionReason;
 use crate::channel::IntegrationKind;
+use crate::error::AppResult;
+use crate::text::Text;
 use serde::{Deserialize, Serialize};
 use specta::Type;
 
@@ -85,6 +87,29 @@ impl CampaignStatus {
     pub fn is_finished(self) -> bool {
         matches!(self, CampaignStatus::Completed | CampaignStatus::Cancelled)
     }
+
+    /// Its name, in words (`campaign.status.{status}`).
+    pub fn label(self) -> Text {
+        Text::new(&format!("campaign.status.{self}"))
+    }
+}
+
+/// The desktop notification at the end of a send: its title and body.
+pub fn end_notification(id: &str, result: &AppResult<CampaignSummary>) -> (Text, Text) {
+    match result {
+        Ok(c) => (
+            crate::text!("notify.title", name = c.template_name, status => c.status.label()),
+            crate::text!(
+                "notify.body",
+                sent = c.counts.sent,
+                failed = c.counts.failed,
+                skipped = c.counts.skipped,
+                unknown = c.counts.unknown,
+                left = c.counts.pending
+            ),
+        ),
+        Err(e) => (crate::text!("notify.stopped", id = id), e.text.clone()),
+    }
 }
 
 crate::sql_text!(RecipientState, CampaignStatus);
@@ -134,7 +159,7 @@ pub struct CampaignSummary {
     pub test: bool,
     pub status: CampaignStatus,
     /// Why it paused on its own (consecutive failures), if it did.
-    pub pause_reason: Option<String>,
+    pub pause_reason: Option<Text>,
     pub counts: StateCounts,
     /// SMS segments of every message to send or sent (0 for WhatsApp).
     pub segments: u32,
@@ -196,7 +221,7 @@ pub struct CampaignRecipient {
     pub reason: Option<ExclusionReason>,
     /// ...or the campaign was cancelled before it was sent.
     pub cancelled: bool,
-    pub error: Option<String>,
+    pub error: Option<Text>,
     pub notification_id: Option<String>,
     pub attempts: u32,
     /// Milliseconds since the Unix epoch, as text.

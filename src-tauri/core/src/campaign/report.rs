@@ -6,8 +6,9 @@ use super::ledger::CANCELLED;
 use super::store::{list, summary};
 use super::{lease, CampaignRecipient, CampaignSummary, RecipientPage, RecipientState};
 use crate::csv_safe::cell;
-use crate::error::{AppError, AppResult, ErrorCode};
+use crate::error::{AppError, AppResult};
 use crate::storage::Database;
+use crate::text::Text;
 use crate::workspace::Workspace;
 use rusqlite::{params, Row};
 
@@ -101,7 +102,7 @@ pub(crate) fn requeue(db: &Database, id: &str, unknown_too: bool, now_ms: i64) -
 /// Writes the per-recipient report as CSV.
 pub(crate) fn export_csv(db: &Database, id: &str, out: impl std::io::Write) -> AppResult<u32> {
     let mut w = csv::Writer::from_writer(out);
-    let io = |e: csv::Error| AppError::new(ErrorCode::Io, format!("Could not write the CSV: {e}."));
+    let io = crate::error::csv_write;
     w.write_record([
         "seq",
         "user_id",
@@ -143,7 +144,7 @@ pub(crate) fn export_csv(db: &Database, id: &str, out: impl std::io::Write) -> A
                 } else {
                     r.reason.map(|x| x.to_string())
                 }),
-                cell(r.error),
+                cell(r.error.as_ref().map(Text::english)),
                 cell(r.notification_id),
                 r.attempts.to_string(),
                 when,
@@ -152,8 +153,7 @@ pub(crate) fn export_csv(db: &Database, id: &str, out: impl std::io::Write) -> A
             n += 1;
         }
     }
-    w.flush()
-        .map_err(|e| AppError::new(ErrorCode::Io, format!("Could not write the CSV: {e}.")))?;
+    w.flush().map_err(crate::error::csv_write)?;
     Ok(n)
 }
 

@@ -72,7 +72,7 @@ pub struct CampaignProgress {
 /// Why the loop stopped.
 pub(super) enum Stop {
     Done,
-    Paused(Option<String>),
+    Paused(Option<crate::text::Text>),
     Cancelled,
     /// The database (or the lease) failed: paused, resumable.
     Failed(AppError),
@@ -95,10 +95,11 @@ impl Workspace {
             c.status.is_finished().then(|| {
                 AppError::new(
                     ErrorCode::InvalidInput,
-                    format!(
-                        "The campaign {id} is {}: nothing is left to send. Retry its failed recipients first (`relay campaigns retry {id}`).",
-                        c.status
-                    ),
+                    if c.status == CampaignStatus::Cancelled {
+                        crate::text!("campaign.finished_cancelled", id = id)
+                    } else {
+                        crate::text!("campaign.finished_completed", id = id)
+                    },
                 )
             })
         };
@@ -109,7 +110,7 @@ impl Workspace {
         if before.status == CampaignStatus::Creating {
             return Err(AppError::new(
                 ErrorCode::InvalidInput,
-                format!("The campaign {id} is still being created: wait until it is ready."),
+                crate::text!("campaign.creating", id = id),
             ));
         }
         self.verify_access().await?;
@@ -374,11 +375,7 @@ impl Workspace {
             Stop::Done => (None, None, None),
             Stop::Paused(reason) => (Some(CampaignStatus::Paused), reason, None),
             Stop::Cancelled => (Some(CampaignStatus::Cancelled), None, None),
-            Stop::Failed(e) => (
-                Some(CampaignStatus::Paused),
-                Some(e.message.clone()),
-                Some(e),
-            ),
+            Stop::Failed(e) => (Some(CampaignStatus::Paused), Some(e.text.clone()), Some(e)),
         };
         let (cid, rid, now) = (id.to_string(), runner.to_string(), self.now_ms());
         let patience = self.write_patience();
@@ -390,7 +387,7 @@ impl Workspace {
                         None if left(tx, &cid)? == 0 => CampaignStatus::Completed,
                         None => CampaignStatus::Paused,
                     };
-                    if !lease::release(tx, &cid, &rid, status, reason.as_deref(), now)? {
+                    if !lease::release(tx, &cid, &rid, status, reason.as_ref(), now)? {
                         return Ok(None); // taken over: the new runner says how it ends
                     }
                     if status == CampaignStatus::Cancelled {
@@ -430,7 +427,7 @@ pub fn check_rate(rate: u32) -> AppResult<()> {
     if !(1..=MAX_RATE).contains(&rate) {
         return Err(AppError::invalid_field(
             "rate",
-            format!("Send between 1 and {MAX_RATE} messages per second (you asked for {rate})."),
+            crate::text!("campaign.rate_range", max = MAX_RATE, rate = rate),
         ));
     }
     Ok(())

@@ -11,7 +11,7 @@ use rusqlite::{params, Connection, OptionalExtension, Row};
 pub(crate) fn not_found(id: &str) -> AppError {
     AppError::new(
         ErrorCode::NotFound,
-        format!("There is no campaign {id}. `relay campaigns list` shows them."),
+        crate::text!("campaign.not_found", id = id),
     )
 }
 

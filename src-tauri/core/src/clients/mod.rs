@@ -58,15 +58,20 @@ pub(crate) fn body_error(service: &str, host: &str, failure: BodyFailure) -> App
     match failure {
         BodyFailure::TooLarge(max) => AppError::new(
             ErrorCode::Unreachable,
-            format!("{service} ({host}) sent an answer larger than {} MB, far more than any page: Relay stopped reading it. Check the address in Settings; if it is right, report this with the log file.", max / (1024 * 1024)),
+            crate::text!(
+                "net.too_large",
+                service = service,
+                host = host,
+                mb = max / (1024 * 1024)
+            ),
         ),
         BodyFailure::Html => AppError::new(
             ErrorCode::Unreachable,
-            format!("{host} answered with a web page instead of {service}'s data: a proxy, a captive portal or a sign-in page may be in the way, or the address is not {service}'s. Check the address in Settings and your network."),
+            crate::text!("net.web_page", service = service, host = host),
         ),
         BodyFailure::Read(detail) => AppError::new(
             ErrorCode::Unreachable,
-            format!("The connection to {service} broke while its answer was read ({detail}). Try again."),
+            crate::text!("net.read_broken", service = service, detail = detail),
         ),
     }
 }
@@ -76,38 +81,65 @@ pub(crate) fn transport_error(service: &str, host: &str, failure: Failure) -> Ap
     match failure {
         Failure::Stopped => AppError::new(
             ErrorCode::Internal,
-            format!("The request to {service} was not sent: the run stopped first."),
+            crate::text!("net.stopped", service = service),
         ),
         Failure::Timeout => AppError::new(
             ErrorCode::Unreachable,
-            format!("{service} ({host}) did not answer in time. Check your internet connection and try again."),
+            crate::text!("net.timeout", service = service, host = host),
         ),
         Failure::Connect(detail) => AppError::new(
             ErrorCode::Unreachable,
-            format!("Could not reach {service} at {host} ({detail}). Check the address in Settings and your internet connection."),
+            crate::text!(
+                "net.connect",
+                service = service,
+                host = host,
+                detail = detail
+            ),
         ),
         Failure::Tls(detail) => AppError::new(
             ErrorCode::Unreachable,
-            format!("The secure connection to {host} failed ({detail}). A proxy or antivirus may be intercepting HTTPS; check with your IT team."),
+            crate::text!("net.tls", host = host, detail = detail),
         ),
         Failure::Dropped(detail) => AppError::new(
             ErrorCode::Unreachable,
-            format!("The connection to {service} broke before it answered ({detail}). Try again."),
+            crate::text!("net.dropped", service = service, detail = detail),
         ),
-        Failure::Status { status, body, retry_after } if status == StatusCode::TOO_MANY_REQUESTS => AppError::new(
+        Failure::Status {
+            status,
+            body,
+            retry_after,
+        } if status == StatusCode::TOO_MANY_REQUESTS => AppError::new(
             ErrorCode::RateLimited,
             match retry_after {
-                Some(wait) => format!("{service} is limiting requests from this account; it asks to wait {} s. Try again then.", wait.as_secs()),
-                None => format!("{service} kept refusing requests as too many ({}). Try again in a minute.", provider_message(&body)),
+                Some(wait) => crate::text!(
+                    "net.rate_limited_wait",
+                    service = service,
+                    seconds = wait.as_secs()
+                ),
+                None => crate::text!(
+                    "net.rate_limited",
+                    service = service,
+                    provider = provider_message(&body)
+                ),
             },
         ),
         Failure::Status { status, body, .. } if status.is_server_error() => AppError::new(
             ErrorCode::Unreachable,
-            format!("{service} failed with {status} several times ({}). It may be having an outage; try again later.", provider_message(&body)),
+            crate::text!(
+                "net.server_error",
+                service = service,
+                status = status,
+                provider = provider_message(&body)
+            ),
         ),
         Failure::Status { status, body, .. } => AppError::new(
             ErrorCode::Rejected,
-            format!("{service} refused the request ({status}): {}", provider_message(&body)),
+            crate::text!(
+                "net.refused",
+                service = service,
+                status = status,
+                provider = provider_message(&body)
+            ),
         ),
     }
 }

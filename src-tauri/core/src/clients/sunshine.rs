@@ -54,7 +54,10 @@ pub fn base_url(settings: &Settings) -> AppResult<String> {
     Ok(match settings.sunshine_host {
         SunshineHost::Zendesk => {
             if settings.zendesk_subdomain.is_empty() {
-                return Err(AppError::new(ErrorCode::NotConfigured, "No Zendesk subdomain is set: the Sunshine Conversations host is {subdomain}.zendesk.com/sc. Enter it in Settings."));
+                return Err(AppError::new(
+                    ErrorCode::NotConfigured,
+                    crate::text!("sunshine.no_subdomain", subdomain = "{subdomain}"),
+                ));
             }
             format!("https://{}.zendesk.com/sc", settings.zendesk_subdomain)
         }
@@ -93,7 +96,10 @@ impl SunshineClient {
 
     pub fn new(http: Http, settings: &Settings, key_secret: &str) -> AppResult<Self> {
         if settings.sunshine_app_id.is_empty() || settings.sunshine_key_id.is_empty() {
-            return Err(AppError::new(ErrorCode::NotConfigured, "The Sunshine Conversations app id and key id are not both set: enter them in Settings."));
+            return Err(AppError::new(
+                ErrorCode::NotConfigured,
+                crate::text!("sunshine.no_app_or_key"),
+            ));
         }
         let base = base_url(settings)?;
         let host = base.split("://").nth(1).unwrap_or(&base).to_string();
@@ -111,7 +117,7 @@ impl SunshineClient {
         .map_err(|e| {
             AppError::invalid_field(
                 "sunshine_app_id",
-                format!("The app id makes no valid URL ({e}): check it in Settings."),
+                crate::text!("sunshine.bad_app_id", detail = e),
             )
         })?;
         Ok(SunshineClient {
@@ -135,18 +141,23 @@ impl SunshineClient {
         match &failure {
             Failure::Status { status, .. } if *status == StatusCode::UNAUTHORIZED => AppError::new(
                 ErrorCode::AuthFailed,
-                format!(
-                    "Sunshine Conversations refused the API key {}. Check the key id and secret (Admin Center → Apps and integrations → Conversations API).",
-                    self.key_id
-                ),
+                crate::text!("sunshine.key_refused", key_id = self.key_id),
             ),
             Failure::Status { status, .. } if *status == StatusCode::FORBIDDEN => AppError::new(
                 ErrorCode::Forbidden,
-                format!("The API key {} has no access to the app {}. Use a key created for this app, or check the app id.", self.key_id, self.app_id),
+                crate::text!(
+                    "sunshine.key_forbidden",
+                    key_id = self.key_id,
+                    app_id = self.app_id
+                ),
             ),
             Failure::Status { status, .. } if *status == StatusCode::NOT_FOUND => AppError::new(
                 ErrorCode::NotFound,
-                format!("{} does not know the app {} (404). Check the app id and the API host in Settings.", self.host, self.app_id),
+                crate::text!(
+                    "sunshine.app_unknown",
+                    host = self.host,
+                    app_id = self.app_id
+                ),
             ),
             _ => transport_error(SERVICE, &self.host, failure),
         }
@@ -196,7 +207,10 @@ impl SunshineClient {
             return Ok(Value::Null);
         }
         serde_json::from_slice(&bytes).map_err(|e| {
-            AppError::new(ErrorCode::Unreachable, format!("{} answered with something that is not JSON ({e}). Check the API host in Settings.", self.host))
+            AppError::new(
+                ErrorCode::Unreachable,
+                crate::text!("net.not_json", host = self.host, detail = e),
+            )
         })
     }
 
@@ -219,7 +233,7 @@ impl SunshineClient {
                 .map_err(|e| {
                     AppError::new(
                         ErrorCode::Unreachable,
-                        format!("The integrations list has an unexpected shape ({e})."),
+                        crate::text!("net.bad_shape", what = "The integrations list", detail = e),
                     )
                 })?;
             out.extend(items);
@@ -256,7 +270,11 @@ impl SunshineClient {
                 .map_err(|e| {
                     AppError::new(
                         ErrorCode::Unreachable,
-                        format!("The message template list has an unexpected shape ({e})."),
+                        crate::text!(
+                            "net.bad_shape",
+                            what = "The message template list",
+                            detail = e
+                        ),
                     )
                 })?;
             out.extend(items);
@@ -281,26 +299,46 @@ impl SunshineClient {
         let name = body["name"].as_str().unwrap_or_default();
         let language = body["language"].as_str().unwrap_or_default();
         let v = self
-            .call_or(Method::POST, &path, Some(body), Idempotency::Once, |f| match f {
-                Failure::Status { status, .. } if *status == StatusCode::CONFLICT => Some(AppError::new(
-                    ErrorCode::Rejected,
-                    format!("The integration already has a template {name} in {language}. Sync to see its status; to change it, submit under another name (Meta keeps a deleted name blocked for 30 days)."),
-                )),
-                Failure::Status { status, body, .. } if *status == StatusCode::BAD_REQUEST => Some(AppError::new(
-                    ErrorCode::Rejected,
-                    format!("Meta refused the template {name}: {}. Fix it in the designer and submit again.", super::provider_message(body)),
-                )),
-                Failure::Status { status, .. } if *status == StatusCode::NOT_FOUND => Some(AppError::new(
-                    ErrorCode::NotFound,
-                    format!("The integration {integration_id} is not a WhatsApp integration of this app (404). Refresh the integrations and choose another."),
-                )),
-                _ => None,
-            })
+            .call_or(
+                Method::POST,
+                &path,
+                Some(body),
+                Idempotency::Once,
+                |f| match f {
+                    Failure::Status { status, .. } if *status == StatusCode::CONFLICT => {
+                        Some(AppError::new(
+                            ErrorCode::Rejected,
+                            crate::text!(
+                                "sunshine.template_exists",
+                                name = name,
+                                language = language
+                            ),
+                        ))
+                    }
+                    Failure::Status { status, body, .. } if *status == StatusCode::BAD_REQUEST => {
+                        Some(AppError::new(
+                            ErrorCode::Rejected,
+                            crate::text!(
+                                "sunshine.template_refused",
+                                name = name,
+                                provider = super::provider_message(body)
+                            ),
+                        ))
+                    }
+                    Failure::Status { status, .. } if *status == StatusCode::NOT_FOUND => {
+                        Some(AppError::new(
+                            ErrorCode::NotFound,
+                            crate::text!("sunshine.not_whatsapp", integration = integration_id),
+                        ))
+                    }
+                    _ => None,
+                },
+            )
             .await?;
         serde_json::from_value(v["messageTemplate"].clone()).map_err(|e| {
             AppError::new(
                 ErrorCode::Unreachable,
-                format!("The created template has an unexpected shape ({e})."),
+                crate::text!("net.bad_shape", what = "The created template", detail = e),
             )
         })
     }
@@ -311,13 +349,25 @@ impl SunshineClient {
             "/v1.1/apps/{}/integrations/{integration_id}/messageTemplates/{name}",
             self.app_id
         );
-        self.call_or(Method::DELETE, &path, None, Idempotency::Safe, |f| match f {
-            Failure::Status { status, .. } if *status == StatusCode::NOT_FOUND => Some(AppError::new(
-                ErrorCode::NotFound,
-                format!("The integration {integration_id} has no template named {name}: it was already deleted, or the integration is not WhatsApp. Sync to refresh the list."),
-            )),
-            _ => None,
-        })
+        self.call_or(
+            Method::DELETE,
+            &path,
+            None,
+            Idempotency::Safe,
+            |f| match f {
+                Failure::Status { status, .. } if *status == StatusCode::NOT_FOUND => {
+                    Some(AppError::new(
+                        ErrorCode::NotFound,
+                        crate::text!(
+                            "sunshine.no_such_template",
+                            integration = integration_id,
+                            name = name
+                        ),
+                    ))
+                }
+                _ => None,
+            },
+        )
         .await
         .map(|_| ())
     }
@@ -334,7 +384,7 @@ impl SunshineClient {
             .ok_or_else(|| {
                 AppError::new(
                     ErrorCode::Unreachable,
-                    "The notification was accepted without an id; its delivery cannot be tracked.",
+                    crate::text!("sunshine.accepted_no_id"),
                 )
             })
     }
@@ -400,7 +450,7 @@ impl SunshineClient {
             .map_err(|_| {
                 maybe(AppError::new(
                     ErrorCode::Unreachable,
-                    format!("{} answered the notification with success but without a notification id: something other than Sunshine Conversations answered (a proxy?). Check the API host in Settings.", self.host),
+                    crate::text!("sunshine.success_no_id", host = self.host),
                 ))
             })
     }

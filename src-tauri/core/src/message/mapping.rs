@@ -6,6 +6,7 @@
 use crate::channel::Channel;
 use crate::clients::zendesk::UserField;
 use crate::template::{self, ButtonKind, HeaderKind, Template};
+use crate::text::Text;
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 use specta::Type;
@@ -101,6 +102,17 @@ pub enum SlotComponent {
     Button,
 }
 
+impl SlotComponent {
+    /// Its name, in words.
+    pub fn label(self) -> Text {
+        match self {
+            SlotComponent::Header => crate::text!("slot.header"),
+            SlotComponent::Body => crate::text!("slot.body"),
+            SlotComponent::Button => crate::text!("slot.button"),
+        }
+    }
+}
+
 /// The dynamic values of a template, in mapping order.
 pub fn slots(t: &Template) -> Vec<Slot> {
     let mut out = Vec::new();
@@ -169,30 +181,33 @@ pub fn check_mapping(
     t: &Template,
     mapping: &[ValueMapping],
     available: &[FieldInfo],
-) -> Result<(), String> {
+) -> Result<(), Text> {
     let slots = slots(t);
     if slots.len() != mapping.len() {
-        return Err(format!(
-            "The template has {} dynamic value(s) and the mapping {}: map each one.",
-            slots.len(),
-            mapping.len()
+        return Err(crate::text!(
+            "mapping.count",
+            slots = slots.len(),
+            mapped = mapping.len()
         ));
     }
     for (slot, m) in slots.iter().zip(mapping) {
         match &m.source {
             ValueSource::Static { value } if value.trim().is_empty() => {
-                return Err(format!(
-                    "{{{{{}}}}} ({} {}) has an empty static value: type the text, or map a field.",
-                    slot.example, slot.component, slot.position
+                return Err(crate::text!(
+                    "mapping.empty_static",
+                    example = slot.example,
+                    component => slot.component.label(),
+                    position = slot.position
                 ))
             }
             ValueSource::Static { .. } => {}
             ValueSource::Field { key, date_format } => {
                 if !available.iter().any(|f| f.key == *key) {
-                    return Err(format!(
-                        "{{{{{}}}}}: there is no user field \"{key}\". Choose one of: {}.",
-                        slot.example,
-                        available
+                    return Err(crate::text!(
+                        "mapping.no_field",
+                        example = slot.example,
+                        key = key,
+                        known = available
                             .iter()
                             .map(|f| f.key.as_str())
                             .collect::<Vec<_>>()
@@ -202,9 +217,10 @@ pub fn check_mapping(
                 if !date_format.is_empty() {
                     use chrono::format::{Item, StrftimeItems};
                     if StrftimeItems::new(date_format).any(|i| matches!(i, Item::Error)) {
-                        return Err(format!(
-                            "{{{{{}}}}}: \"{date_format}\" is not a date format (use %d/%m/%Y, %Y-%m-%d, %B %-d, %Y…).",
-                            slot.example
+                        return Err(crate::text!(
+                            "mapping.date_format",
+                            example = slot.example,
+                            format = date_format
                         ));
                     }
                 }

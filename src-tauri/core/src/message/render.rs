@@ -11,6 +11,7 @@ use crate::clients::zendesk::UserField;
 use crate::template::validate::LIMITS;
 use crate::template::{self, ButtonKind};
 use crate::template::{convert, Template};
+use crate::text::Text;
 use serde::{Deserialize, Serialize};
 use specta::Type;
 
@@ -107,7 +108,7 @@ impl Renderer {
     }
 
     /// The values of a recipient, one per slot; a missing one is an error naming it.
-    pub fn values(&self, r: &Recipient) -> Result<Vec<String>, (ExclusionReason, String)> {
+    pub fn values(&self, r: &Recipient) -> Result<Vec<String>, (ExclusionReason, Text)> {
         let mut out = Vec::with_capacity(self.slots.len());
         for (slot, m) in self.slots.iter().zip(&self.mapping) {
             let v = match &m.source {
@@ -116,16 +117,18 @@ impl Renderer {
             };
             let v = if v.trim().is_empty() {
                 if m.fallback.is_empty() {
-                    let field = match &m.source {
-                        ValueSource::Field { key, .. } => key.as_str(),
-                        ValueSource::Static { .. } => "static value",
-                    };
                     return Err((
                         ExclusionReason::MissingValue,
-                        format!(
-                            "{field} is empty for {{{{{}}}}} and there is no fallback",
-                            slot.example
-                        ),
+                        match &m.source {
+                            ValueSource::Field { key, .. } => crate::text!(
+                                "render.missing_field",
+                                field = key,
+                                example = slot.example
+                            ),
+                            ValueSource::Static { .. } => {
+                                crate::text!("render.missing_static", example = slot.example)
+                            }
+                        },
                     ));
                 }
                 m.fallback.clone()
@@ -138,7 +141,7 @@ impl Renderer {
     }
 
     /// Renders and checks a recipient's message.
-    pub fn render(&self, r: &Recipient) -> Result<Rendered, (ExclusionReason, String)> {
+    pub fn render(&self, r: &Recipient) -> Result<Rendered, (ExclusionReason, Text)> {
         let values = self.values(r)?;
         let (mut header, mut body, mut button) = (Vec::new(), Vec::new(), Vec::new());
         for (slot, v) in self.slots.iter().zip(&values) {
@@ -155,10 +158,7 @@ impl Renderer {
             if chars > LIMITS.sms_max {
                 return Err((
                     ExclusionReason::RenderError,
-                    format!(
-                        "the SMS would be {chars} characters (at most {})",
-                        LIMITS.sms_max
-                    ),
+                    crate::text!("render.sms_too_long", length = chars, max = LIMITS.sms_max),
                 ));
             }
             let segments = crate::sms::analyze(&text).segments;
@@ -170,19 +170,20 @@ impl Renderer {
         }
         for (slot, v) in self.slots.iter().zip(&values) {
             let problem = if v.contains('\n') || v.contains('\r') {
-                Some("a line break")
+                Some(crate::text!("render.line_break", example = slot.example))
             } else if v.contains('\t') {
-                Some("a tab")
+                Some(crate::text!("render.tab", example = slot.example))
             } else if v.contains(&" ".repeat(LIMITS.spaces_max)) {
-                Some("4 spaces in a row")
+                Some(crate::text!(
+                    "render.spaces",
+                    example = slot.example,
+                    count = LIMITS.spaces_max
+                ))
             } else {
                 None
             };
             if let Some(p) = problem {
-                return Err((
-                    ExclusionReason::RenderError,
-                    format!("the value of {{{{{}}}}} contains {p}, which WhatsApp refuses in a parameter", slot.example),
-                ));
+                return Err((ExclusionReason::RenderError, p));
             }
             if slot.component == SlotComponent::Header
                 && template::fill(&self.template.header.text, &header)
@@ -192,9 +193,10 @@ impl Renderer {
             {
                 return Err((
                     ExclusionReason::RenderError,
-                    format!(
-                        "the header would be longer than {} characters with {{{{{}}}}}",
-                        LIMITS.header_text_max, slot.example
+                    crate::text!(
+                        "render.header_too_long",
+                        max = LIMITS.header_text_max,
+                        example = slot.example
                     ),
                 ));
             }
@@ -204,9 +206,10 @@ impl Renderer {
         if chars > LIMITS.body_max {
             return Err((
                 ExclusionReason::RenderError,
-                format!(
-                    "the WhatsApp body would be {chars} characters (at most {})",
-                    LIMITS.body_max
+                crate::text!(
+                    "render.body_too_long",
+                    length = chars,
+                    max = LIMITS.body_max
                 ),
             ));
         }
@@ -242,9 +245,11 @@ impl Renderer {
 /// A Zendesk date (`2024-03-31`, or an ISO datetime) in a chosen format; unparsable dates are
 /// kept as they are.
 pub fn format_date(s: &str, format: &str) -> String {
+    // The first ten characters (not bytes: a value may be any text).
+    let head: String = s.chars().take(10).collect();
     let date = chrono::DateTime::parse_from_rfc3339(s)
         .map(|d| d.date_naive())
-        .or_else(|_| chrono::NaiveDate::parse_from_str(&s[..s.len().min(10)], "%Y-%m-%d"));
+        .or_else(|_| chrono::NaiveDate::parse_from_str(&head, "%Y-%m-%d"));
     match date {
         Ok(d) if format.is_empty() => d.format("%Y-%m-%d").to_string(),
         Ok(d) => d.format(format).to_string(),

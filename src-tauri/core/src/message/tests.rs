@@ -135,7 +135,7 @@ fn fields_are_type_aware_with_fallbacks_and_checks() {
     empty.user_fields.remove("plan");
     let (reason, detail) = r.render(&empty).unwrap_err();
     assert_eq!(reason, ExclusionReason::MissingValue);
-    assert!(detail.contains("plan"), "{detail}");
+    assert!(detail.english().contains("plan"), "{detail}");
     mapping[2].fallback = "Standard".into();
     let r = Renderer::new(&t(), Channel::WhatsApp, mapping.clone(), custom());
     assert_eq!(r.render(&empty).unwrap().values[2], "Standard");
@@ -145,7 +145,7 @@ fn fields_are_type_aware_with_fallbacks_and_checks() {
     let wa = Renderer::new(&t(), Channel::WhatsApp, mapping.clone(), custom());
     let (reason, detail) = wa.render(&recipient()).unwrap_err();
     assert_eq!(reason, ExclusionReason::RenderError);
-    assert!(detail.contains("line break"), "{detail}");
+    assert!(detail.english().contains("line break"), "{detail}");
     let sms = Renderer::new(&t(), Channel::Sms, mapping, custom());
     let out = sms.render(&recipient()).unwrap();
     assert!(
@@ -175,7 +175,7 @@ fn rendered_limits_are_checked() {
         .render(&recipient())
         .unwrap_err();
     assert_eq!(reason, ExclusionReason::RenderError);
-    assert!(detail.contains("1024"), "{detail}");
+    assert!(detail.english().contains("1024"), "{detail}");
     let mut huge = mapping.clone();
     huge[1].source = ValueSource::Static {
         value: "y".repeat(1700),
@@ -183,7 +183,7 @@ fn rendered_limits_are_checked() {
     let (_, detail) = Renderer::new(&t(), Channel::Sms, huge, custom())
         .render(&recipient())
         .unwrap_err();
-    assert!(detail.contains("1600"), "{detail}");
+    assert!(detail.english().contains("1600"), "{detail}");
     let ok = Renderer::new(&t(), Channel::Sms, mapping, custom())
         .render(&recipient())
         .unwrap();
@@ -199,7 +199,7 @@ fn rendered_limits_are_checked() {
         .render(&recipient())
         .unwrap_err();
     assert_eq!(reason, ExclusionReason::RenderError);
-    assert!(detail.contains("header"), "{detail}");
+    assert!(detail.english().contains("header"), "{detail}");
 }
 
 /// A mapping of the test template's five values that renders.
@@ -257,11 +257,13 @@ fn mappings_that_cannot_work_are_refused_up_front() {
     let available = fields(&custom());
     assert!(check_mapping(&t(), &[field("name")], &available)
         .unwrap_err()
+        .english()
         .contains("5 dynamic value(s) and the mapping 1"));
     let mut m = vec![field("name"); 5];
     m[2] = field("nope");
     assert!(check_mapping(&t(), &m, &available)
         .unwrap_err()
+        .english()
         .contains("no user field \"nope\""));
     m[2] = ValueMapping {
         source: ValueSource::Field {
@@ -272,11 +274,18 @@ fn mappings_that_cannot_work_are_refused_up_front() {
     };
     assert!(check_mapping(&t(), &m, &available)
         .unwrap_err()
+        .english()
         .contains("not a date format"));
     m[2] = field("plan");
     assert!(check_mapping(&t(), &m, &available).is_ok());
     assert_eq!(format_date("2024-03-31", "%d %B %Y"), "31 March 2024");
     assert_eq!(format_date("soon", "%d"), "soon");
+    // Text that is not a date is kept, whatever its characters (no byte slicing in them).
+    assert_eq!(format_date("2024-03-3€1", "%d"), "2024-03-3€1");
+    assert_eq!(
+        format_date("日本語の日付です日本語", "%d"),
+        "日本語の日付です日本語"
+    );
 }
 
 #[test]

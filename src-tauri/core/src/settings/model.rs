@@ -161,7 +161,7 @@ impl Settings {
         serde_json::from_value(Value::Object(obj)).map_err(|e| {
             AppError::new(
                 ErrorCode::InvalidInput,
-                format!("The settings file holds a value of the wrong type ({e}). Fix it with `relay settings set`, or delete the key from settings.json."),
+                crate::text!("settings.wrong_type", detail = e),
             )
         })
     }

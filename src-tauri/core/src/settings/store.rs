@@ -45,10 +45,7 @@ impl SettingsBackend for JsonFileBackend {
             Err(e) => {
                 return Err(AppError::new(
                     ErrorCode::Io,
-                    format!(
-                        "Could not read the settings file {}: {e}",
-                        self.path.display()
-                    ),
+                    crate::text!("settings.read", path = self.path.display(), detail = e),
                 )
                 .with_path(&self.path))
             }
@@ -60,10 +57,7 @@ impl SettingsBackend for JsonFileBackend {
             Ok(Value::Object(map)) => Ok(map),
             _ => Err(AppError::new(
                 ErrorCode::InvalidInput,
-                format!(
-                    "The settings file {} is not a JSON object. Fix it, or move it away to start from defaults.",
-                    self.path.display()
-                ),
+                crate::text!("settings.not_object", path = self.path.display()),
             )
             .with_path(&self.path)),
         }
@@ -73,10 +67,7 @@ impl SettingsBackend for JsonFileBackend {
         let io_err = |e: std::io::Error| {
             AppError::new(
                 ErrorCode::Io,
-                format!(
-                    "Could not write the settings file {}: {e}",
-                    self.path.display()
-                ),
+                crate::text!("settings.write", path = self.path.display(), detail = e),
             )
             .with_path(&self.path)
         };
@@ -101,10 +92,7 @@ impl SettingsBackend for JsonFileBackend {
         let io_err = |e: std::io::Error| {
             AppError::new(
                 ErrorCode::Io,
-                format!(
-                    "Could not lock the settings file {}: {e}. Check that the data folder is writable.",
-                    lock_path.display()
-                ),
+                crate::text!("settings.lock", path = lock_path.display(), detail = e),
             )
             .with_path(&lock_path)
         };

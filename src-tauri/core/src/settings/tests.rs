@@ -17,7 +17,8 @@ fn valid() -> Settings {
 }
 
 fn field_errors(s: &Settings) -> BTreeMap<String, String> {
-    s.validate().unwrap_err().details.unwrap().fields
+    let fields = s.validate().unwrap_err().details.unwrap().fields;
+    fields.into_iter().map(|(k, v)| (k, v.english())).collect()
 }
 
 #[test]
@@ -243,7 +244,7 @@ fn with_key_parses_by_type_and_refuses_secrets_and_unknowns() {
         .with_key("zendesk_api_token", "x")
         .unwrap_err()
         .message
-        .contains("set-secret"));
+        .contains("keychain"));
 }
 
 #[test]

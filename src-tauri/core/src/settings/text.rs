@@ -13,16 +13,17 @@ impl Settings {
         if SECRET_KEYS.contains(&key) {
             return Err(AppError::invalid_field(
                 key,
-                format!("{key} is a secret: set it with `relay settings set-secret {key}`, which reads it from a prompt or standard input, never from the command line."),
+                crate::text!("settings.is_secret", key = key),
             ));
         }
         let mut map = self.to_map();
         let current = map.get(key).cloned().ok_or_else(|| {
             AppError::invalid_field(
                 key,
-                format!(
-                    "Unknown setting \"{key}\". Known settings: {}.",
-                    Settings::keys().join(", ")
+                crate::text!(
+                    "settings.unknown",
+                    key = key,
+                    known = Settings::keys().join(", ")
                 ),
             )
         })?;
@@ -40,11 +41,16 @@ fn parse_like(current: &Value, key: &str, raw: &str) -> AppResult<Value> {
         Value::Bool(_) => match raw.to_ascii_lowercase().as_str() {
             "true" | "yes" | "1" | "on" => Value::Bool(true),
             "false" | "no" | "0" | "off" => Value::Bool(false),
-            _ => return Err(AppError::invalid_field(key, "Expected true or false.")),
+            _ => {
+                return Err(AppError::invalid_field(
+                    key,
+                    crate::text!("settings.expected_bool"),
+                ))
+            }
         },
         Value::Number(_) => {
             let n: u64 = raw.parse().map_err(|_| {
-                AppError::invalid_field(key, format!("Expected a whole number, got \"{raw}\"."))
+                AppError::invalid_field(key, crate::text!("settings.expected_number", value = raw))
             })?;
             let limit = if key == "blackout_days" {
                 u16::MAX as u64
@@ -54,7 +60,7 @@ fn parse_like(current: &Value, key: &str, raw: &str) -> AppResult<Value> {
             if n > limit {
                 return Err(AppError::invalid_field(
                     key,
-                    format!("{n} is far too large."),
+                    crate::text!("settings.too_large", value = n),
                 ));
             }
             Value::from(n)
@@ -70,18 +76,12 @@ fn parse_like(current: &Value, key: &str, raw: &str) -> AppResult<Value> {
             let mut obj = Map::new();
             for pair in raw.split(',').map(str::trim).filter(|s| !s.is_empty()) {
                 let (id, rate) = pair.split_once('=').ok_or_else(|| {
-                    AppError::invalid_field(
-                        key,
-                        "Write integration rates as ID=RATE,ID=RATE (e.g. 5e4af71a=80).",
-                    )
+                    AppError::invalid_field(key, crate::text!("settings.rates_shape"))
                 })?;
                 let rate: u32 = rate.trim().parse().map_err(|_| {
                     AppError::invalid_field(
                         key,
-                        format!(
-                            "\"{}\" is not a whole number of messages per second.",
-                            rate.trim()
-                        ),
+                        crate::text!("settings.rate_not_number", value = rate.trim()),
                     )
                 })?;
                 obj.insert(id.trim().to_string(), Value::from(rate));

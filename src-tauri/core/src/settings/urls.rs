@@ -1,16 +1,15 @@
 //! Custom base URLs are accepted only on loopback (the local sandbox): a real account is always
 //! reached over `https` on the Zendesk or Sunshine Conversations hosts.
 
+use crate::text::Text;
 use std::net::IpAddr;
 
 /// Accepts `http(s)://` URLs whose host is loopback (127.0.0.0/8, ::1, localhost) only: any
 /// other host must be reached over the standard https hosts, never a custom one.
-pub fn check_loopback_url(raw: &str) -> Result<url::Url, String> {
-    let url = url::Url::parse(raw).map_err(|_| {
-        format!("\"{raw}\" is not a URL. Enter something like http://127.0.0.1:8787.")
-    })?;
+pub fn check_loopback_url(raw: &str) -> Result<url::Url, Text> {
+    let url = url::Url::parse(raw).map_err(|_| crate::text!("url.not_a_url", value = raw))?;
     if url.scheme() != "http" && url.scheme() != "https" {
-        return Err("Only http:// and https:// URLs are accepted.".into());
+        return Err(crate::text!("url.scheme"));
     }
     let loopback = match url.host() {
         // `localhost` and its subdomains are loopback names (RFC 6761 §6.3).
@@ -23,16 +22,13 @@ pub fn check_loopback_url(raw: &str) -> Result<url::Url, String> {
         None => false,
     };
     if !loopback {
-        return Err(
-            "Custom base URLs are only for the local sandbox (127.0.0.1, ::1 or localhost). For a real account, use the Zendesk host or the US/EU hosts."
-                .into(),
-        );
+        return Err(crate::text!("url.not_loopback"));
     }
     if url.query().is_some() || url.fragment().is_some() {
-        return Err("Remove the ?query or #fragment from the base URL.".into());
+        return Err(crate::text!("url.query"));
     }
     if !url.username().is_empty() || url.password().is_some() {
-        return Err("Do not put credentials in the URL; Relay keeps them in the keychain.".into());
+        return Err(crate::text!("url.credentials"));
     }
     Ok(url)
 }

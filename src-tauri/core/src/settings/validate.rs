@@ -3,14 +3,15 @@
 use super::model::*;
 use super::urls::check_loopback_url;
 use crate::error::{AppError, AppResult};
+use crate::text::Text;
 use std::collections::BTreeMap;
 use std::str::FromStr;
 
 impl Settings {
     /// Checks every field; returns all problems at once, keyed by field, each saying what to do.
     pub fn validate(&self) -> AppResult<()> {
-        let mut errors: BTreeMap<String, String> = BTreeMap::new();
-        let mut bad = |field: &str, msg: String| {
+        let mut errors: BTreeMap<String, Text> = BTreeMap::new();
+        let mut bad = |field: &str, msg: Text| {
             errors.entry(field.to_string()).or_insert(msg);
         };
 
@@ -18,15 +19,11 @@ impl Settings {
         if !sub.is_empty() && !is_valid_subdomain(sub) {
             bad(
                 "zendesk_subdomain",
-                format!("\"{sub}\" is not a Zendesk subdomain. Enter the part before .zendesk.com (letters, digits and hyphens), e.g. acme."),
+                crate::text!("settings.subdomain", value = sub),
             );
         }
         if !self.zendesk_email.is_empty() && !is_plausible_email(&self.zendesk_email) {
-            bad(
-                "zendesk_email",
-                "Enter the email address the Zendesk admin signs in with, e.g. admin@acme.com."
-                    .into(),
-            );
+            bad("zendesk_email", crate::text!("settings.email"));
         }
         if !self.zendesk_custom_url.is_empty() {
             if let Err(e) = check_loopback_url(&self.zendesk_custom_url) {
@@ -34,14 +31,11 @@ impl Settings {
             }
         }
         if !self.sunshine_app_id.is_empty() && !is_token_like(&self.sunshine_app_id, 64) {
-            bad(
-                "sunshine_app_id",
-                "The app id is letters and digits only (Admin Center → Apps and integrations → Conversations API).".into(),
-            );
+            bad("sunshine_app_id", crate::text!("settings.app_id"));
         }
         if !self.sunshine_key_id.is_empty() {
             if let Some(why) = key_id_problem(&self.sunshine_key_id) {
-                bad("sunshine_key_id", why.into());
+                bad("sunshine_key_id", why);
             }
         }
         if !self.sunshine_custom_url.is_empty() {
@@ -51,19 +45,16 @@ impl Settings {
         } else if self.sunshine_host == SunshineHost::Custom {
             bad(
                 "sunshine_custom_url",
-                "Enter the base URL of the local sandbox, e.g. http://127.0.0.1:8787/sc, or choose another host.".into(),
+                crate::text!("settings.custom_url_required"),
             );
         }
         if !self.whatsapp_namespace.is_empty() && !is_token_like(&self.whatsapp_namespace, 64) {
-            bad(
-                "whatsapp_namespace",
-                "The namespace is letters, digits, '_' and '-' only (WhatsApp Manager → Message templates → Namespace), or leave it empty.".into(),
-            );
+            bad("whatsapp_namespace", crate::text!("settings.namespace"));
         }
         if self.blackout_days > MAX_BLACKOUT_DAYS {
             bad(
                 "blackout_days",
-                format!("Choose between 0 (no blackout) and {MAX_BLACKOUT_DAYS} days."),
+                crate::text!("settings.blackout_days", max = MAX_BLACKOUT_DAYS),
             );
         }
         if !self.default_country.is_empty()
@@ -71,36 +62,28 @@ impl Settings {
         {
             bad(
                 "default_country",
-                format!(
-                    "\"{}\" is not a two-letter country code (ISO 3166), e.g. FR, US or BR; or leave it empty.",
-                    self.default_country
-                ),
+                crate::text!("settings.country", value = self.default_country),
             );
         }
         if !(1..=MAX_SEND_RATE).contains(&self.default_send_rate) {
             bad(
                 "default_send_rate",
-                format!("Choose a rate between 1 and {MAX_SEND_RATE} messages per second."),
+                crate::text!("settings.rate", max = MAX_SEND_RATE),
             );
         }
         if !(1..=MAX_AUTO_PAUSE).contains(&self.auto_pause_after) {
             bad(
                 "auto_pause_after",
-                format!("Choose between 1 and {MAX_AUTO_PAUSE} failures in a row."),
+                crate::text!("settings.auto_pause", max = MAX_AUTO_PAUSE),
             );
         }
         for (id, rate) in &self.send_rates {
             if id.is_empty() || !is_token_like(id, 64) {
-                bad(
-                    "send_rates",
-                    format!(
-                        "\"{id}\" is not an integration id (letters and digits). Remove that row."
-                    ),
-                );
+                bad("send_rates", crate::text!("settings.rate_id", id = id));
             } else if !(1..=MAX_SEND_RATE).contains(rate) {
                 bad(
                     "send_rates",
-                    format!("The rate of {id} must be between 1 and {MAX_SEND_RATE} messages per second."),
+                    crate::text!("settings.rate_of", id = id, max = MAX_SEND_RATE),
                 );
             }
         }
@@ -109,17 +92,14 @@ impl Settings {
                 || role == "agent"
                 || (!role.is_empty() && role.chars().all(|c| c.is_ascii_digit()));
             if !ok {
-                bad(
-                    "allowed_roles",
-                    format!("\"{role}\" is not a role: use admin, agent, or the number of a custom role."),
-                );
+                bad("allowed_roles", crate::text!("settings.role", value = role));
             }
         }
         for group in &self.allowed_groups {
             if group.is_empty() || !group.chars().all(|c| c.is_ascii_digit()) {
                 bad(
                     "allowed_groups",
-                    format!("\"{group}\" is not a group id: group ids are numbers (Admin Center → People → Groups)."),
+                    crate::text!("settings.group", value = group),
                 );
             }
         }
@@ -168,16 +148,16 @@ fn is_plausible_email(s: &str) -> bool {
 /// Why a value is not a Sunshine Conversations key id, if it is not one. A key id is public
 /// (it names the key); the secret, and the base64 `keyId:secret` token that holds it, are not:
 /// a value that decodes as a token is refused, so it never lands in the settings file.
-pub fn key_id_problem(value: &str) -> Option<&'static str> {
+pub fn key_id_problem(value: &str) -> Option<Text> {
     let v = value.trim();
     if crate::secrets::parse_sunshine_token(v).is_ok() {
-        return Some("This is the base64 keyId:secret token, which holds the secret: it does not go here. Paste it where the token is asked for (hidden, kept in the keychain), or enter the key id alone (app_…).");
+        return Some(crate::text!("settings.key_id_is_token"));
     }
     let prefixed = ["app_", "act_", "svc_"]
         .iter()
         .any(|p| v.strip_prefix(p).is_some_and(|rest| !rest.is_empty()));
     if !prefixed || !is_token_like(v, 128) {
-        return Some("A key id looks like app_5f1a… (app_, act_ or svc_, then letters and digits): copy it again from Admin Center → Apps and integrations → Conversations API.");
+        return Some(crate::text!("settings.key_id"));
     }
     None
 }

@@ -77,30 +77,22 @@ impl From<StorageError> for AppError {
         match &e {
             StorageError::Open { path, source } => AppError::new(
                 ErrorCode::Storage,
-                format!(
-                    "Could not open the database {}: {source}. Check that the data folder is writable and not on a full disk.",
-                    path.display()
-                ),
+                crate::text!("storage.open", path = path.display(), detail = source),
             )
             .with_path(path),
             StorageError::TooNew { path, found, known } => AppError::new(
                 ErrorCode::Storage,
-                format!(
-                    "This data folder was written by a newer Relay (schema {found}; this one knows up to {known}). Update Relay, or use another folder with --data-dir."
-                ),
+                crate::text!("storage.too_new", found = found, known = known),
             )
             .with_path(path),
             StorageError::Migrate { path, source } => AppError::new(
                 ErrorCode::Storage,
-                format!(
-                    "Could not upgrade the database {}: {source}. Nothing was changed; report this with the log file.",
-                    path.display()
-                ),
+                crate::text!("storage.migrate", path = path.display(), detail = source),
             )
             .with_path(path),
             StorageError::Sql(source) => AppError::new(
                 ErrorCode::Storage,
-                format!("The local database failed: {source}. Try again; if it persists, report it with the log file."),
+                crate::text!("storage.sql", detail = source),
             ),
         }
     }
@@ -451,14 +443,17 @@ pub fn write<R>(
         match Transaction::new_unchecked(conn, TransactionBehavior::Immediate) {
             Ok(tx) => break tx,
             Err(e) if is_busy(&e) && start.elapsed() < patience => {
-                tracing::warn!(waited_ms = start.elapsed().as_millis() as u64, "the database is busy (another Relay is writing): waiting");
+                tracing::warn!(
+                    waited_ms = start.elapsed().as_millis() as u64,
+                    "the database is busy (another Relay is writing): waiting"
+                );
                 std::thread::sleep(pause);
                 pause = (pause * 2).min(Duration::from_secs(1));
             }
             Err(e) if is_busy(&e) => {
                 return Err(AppError::new(
                     ErrorCode::Storage,
-                    format!("The local database stayed locked by another program for {} s: nothing was changed. Close the other Relay window or command using this data folder, then try again.", start.elapsed().as_secs()),
+                    crate::text!("storage.locked", secs = start.elapsed().as_secs()),
                 ))
             }
             Err(e) => return Err(StorageError::Sql(e).into()),

@@ -8,12 +8,9 @@ use pulldown_cmark::{Event, Options, Parser, Tag, TagEnd};
 
 pub use crate::channel::Channel;
 
-/// Something the channel cannot show; the text says what happened to it.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Dropped {
-    pub what: &'static str,
-    pub message: String,
-}
+/// Something the channel cannot show: the validator's warning about it (its text says what
+/// happens to it).
+pub type Dropped = super::validate::IssueCode;
 
 const OPEN: char = '\u{E000}';
 const CLOSE: char = '\u{E001}';
@@ -79,12 +76,9 @@ pub fn convert(markdown: &str, channel: Channel) -> (String, Vec<Dropped>) {
     let options = Options::ENABLE_STRIKETHROUGH | Options::ENABLE_TABLES;
     let mut out = String::new();
     let mut dropped: Vec<Dropped> = Vec::new();
-    let mut drop = |what: &'static str, message: &str| {
-        if !dropped.iter().any(|d| d.what == what) {
-            dropped.push(Dropped {
-                what,
-                message: message.to_string(),
-            });
+    let mut drop = |what: Dropped| {
+        if !dropped.contains(&what) {
+            dropped.push(what);
         }
     };
     let wa = channel == Channel::WhatsApp;
@@ -117,7 +111,7 @@ pub fn convert(markdown: &str, channel: Channel) -> (String, Vec<Dropped>) {
             Event::Start(Tag::Paragraph) => line_start(&mut out, quote_depth),
             Event::End(TagEnd::Paragraph) => out.push_str("\n\n"),
             Event::Start(Tag::Heading { .. }) => {
-                drop("heading", "Headings are not shown as headings: they become a bold (WhatsApp) or capitalized (SMS) line.");
+                drop(Dropped::BodyHeadingDropped);
                 in_heading = true;
                 line_start(&mut out, quote_depth);
                 if wa {
@@ -180,7 +174,7 @@ pub fn convert(markdown: &str, channel: Channel) -> (String, Vec<Dropped>) {
             Event::Start(Tag::Strikethrough) if wa => out.push('~'),
             Event::End(TagEnd::Strikethrough) if wa => out.push('~'),
             Event::Start(Tag::Link { dest_url, .. }) => {
-                drop("link", "Link syntax is not supported: the link text is followed by its URL in brackets.");
+                drop(Dropped::BodyLinkDropped);
                 link_urls.push(dest_url.to_string());
             }
             Event::End(TagEnd::Link) => {
@@ -189,21 +183,15 @@ pub fn convert(markdown: &str, channel: Channel) -> (String, Vec<Dropped>) {
                 }
             }
             Event::Start(Tag::Image { .. }) => {
-                drop(
-                    "image",
-                    "Images in the body are not sent: use a media header for an image.",
-                );
+                drop(Dropped::BodyImageDropped);
                 image_depth += 1;
             }
             Event::Start(Tag::Table(_)) => {
-                drop(
-                    "table",
-                    "Tables are not sent: write the rows as lines or a list.",
-                );
+                drop(Dropped::BodyTableDropped);
                 in_table += 1;
             }
             Event::Html(_) | Event::InlineHtml(_) => {
-                drop("html", "HTML is not sent: it is removed from the message.");
+                drop(Dropped::BodyHtmlDropped);
             }
             Event::Code(code) => {
                 if wa {
@@ -300,9 +288,14 @@ mod tests {
     #[test]
     fn what_a_channel_cannot_show_is_a_warning() {
         let (_, dropped) = convert("# Title\n\n![img](https://x/y.png)\n\n| a | b |\n|---|---|\n| 1 | 2 |\n\n<b>x</b> [l](https://e.com)", Channel::WhatsApp);
-        let what: Vec<&str> = dropped.iter().map(|d| d.what).collect();
-        for w in ["heading", "image", "table", "html", "link"] {
-            assert!(what.contains(&w), "{w} in {what:?}");
+        for w in [
+            Dropped::BodyHeadingDropped,
+            Dropped::BodyImageDropped,
+            Dropped::BodyTableDropped,
+            Dropped::BodyHtmlDropped,
+            Dropped::BodyLinkDropped,
+        ] {
+            assert!(dropped.contains(&w), "{w} in {dropped:?}");
         }
         let (text, _) = convert(
             "before\n\n| a | b |\n|---|---|\n| 1 | 2 |\n\nafter",

@@ -23,7 +23,7 @@ fn row_to_draft(id: String, json: String, created: i64, updated: i64) -> AppResu
     let template = serde_json::from_str(&json).map_err(|e| {
         AppError::new(
             ErrorCode::Storage,
-            format!("The saved template {id} cannot be read ({e}). Report this with the log file."),
+            crate::text!("template.unreadable", id = id, detail = e),
         )
     })?;
     Ok(Draft {
@@ -48,7 +48,7 @@ pub fn save(db: &Database, id: Option<&str>, template: &Template, now_ms: i64) -
             if changed == 0 {
                 return Err(AppError::new(
                     ErrorCode::NotFound,
-                    format!("There is no local template {id}: it may have been deleted."),
+                    crate::text!("template.not_found", id = id),
                 ));
             }
             Ok(id.to_string())
@@ -79,7 +79,7 @@ pub fn get(db: &Database, id: &str) -> AppResult<Draft> {
         Some((id, json, c, u)) => row_to_draft(id, json, c, u),
         None => Err(AppError::new(
             ErrorCode::NotFound,
-            format!("There is no local template {id}."),
+            crate::text!("template.not_found", id = id),
         )),
     }
 }
@@ -108,7 +108,7 @@ pub fn delete(db: &Database, id: &str) -> AppResult<()> {
     if n == 0 {
         return Err(AppError::new(
             ErrorCode::NotFound,
-            format!("There is no local template {id}."),
+            crate::text!("template.not_found", id = id),
         ));
     }
     Ok(())
@@ -139,7 +139,7 @@ impl Workspace {
         if t.name.trim().is_empty() {
             return Err(AppError::invalid_field(
                 "name",
-                "The template has no name: add \"name\": \"order_shipped\" (lowercase, digits, _).",
+                crate::text!("template.no_name"),
             ));
         }
         match self.template_by_name(&t.name) {

@@ -512,13 +512,11 @@ impl Workspace {
             (Some(d), None) => Ok(d),
             (Some(_), Some(_)) => Err(AppError::invalid_field(
                 "name",
-                format!("Several local templates are named {name}. Rename one in the designer."),
+                crate::text!("template.name_twice", name = name),
             )),
             (None, _) => Err(AppError::new(
                 crate::ErrorCode::NotFound,
-                format!(
-                    "There is no local template named {name}. `relay template list` shows them."
-                ),
+                crate::text!("template.no_such_name", name = name),
             )),
         }
     }

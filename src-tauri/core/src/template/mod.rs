@@ -12,6 +12,7 @@ pub mod preview;
 pub mod publish;
 pub mod validate;
 
+use crate::text::Text;
 use serde::{Deserialize, Serialize};
 use specta::Type;
 
@@ -88,7 +89,7 @@ pub struct TemplateCheck {
     pub issues: Vec<validate::Issue>,
     pub preview: preview::Preview,
     pub sanitized_name: String,
-    pub name_changes: Vec<String>,
+    pub name_changes: Vec<Text>,
 }
 
 /// Validates for both channels and renders both previews with the examples (offline, pure).
@@ -119,24 +120,22 @@ pub struct Placeholder {
 }
 
 /// Finds the `{{Example}}` dynamic values of a text; a malformed one is an error with a reason.
-pub fn placeholders(text: &str) -> Result<Vec<Placeholder>, String> {
+pub fn placeholders(text: &str) -> Result<Vec<Placeholder>, Text> {
     let mut out = Vec::new();
     let mut i = 0;
     while let Some(rel) = text[i..].find("{{") {
         let start = i + rel;
         let after = start + 2;
         let Some(close_rel) = text[after..].find("}}") else {
-            return Err("A dynamic value is opened with {{ but never closed with }}.".into());
+            return Err(crate::text!("placeholder.unclosed"));
         };
         let end = after + close_rel + 2;
         let example = &text[after..after + close_rel];
         if example.trim().is_empty() {
-            return Err(
-                "A dynamic value needs an example between the braces, like {{Clarice}}.".into(),
-            );
+            return Err(crate::text!("placeholder.empty"));
         }
         if example.contains('{') || example.contains('\n') {
-            return Err(format!("The dynamic value {{{{{example}}}}} is not closed before the next one or the end of the line."));
+            return Err(crate::text!("placeholder.unfinished", example = example));
         }
         out.push(Placeholder {
             example: example.trim().to_string(),
@@ -146,13 +145,13 @@ pub fn placeholders(text: &str) -> Result<Vec<Placeholder>, String> {
         i = end;
     }
     if text[i..].contains("}}") {
-        return Err("A }} closes a dynamic value that was never opened with {{.".into());
+        return Err(crate::text!("placeholder.stray_close"));
     }
     Ok(out)
 }
 
 /// Replaces the dynamic values with `{{first}}..` positional numbers.
-pub fn positional(text: &str, first: usize) -> Result<(String, Vec<String>), String> {
+pub fn positional(text: &str, first: usize) -> Result<(String, Vec<String>), Text> {
     let ps = placeholders(text)?;
     let mut out = String::with_capacity(text.len());
     let mut last = 0;
@@ -185,7 +184,7 @@ pub fn fill(text: &str, values: &[String]) -> String {
 
 /// Meta's name rules: lowercase letters, digits and `_`, at most 512. Returns the sanitized
 /// name and, in words, what was changed.
-pub fn sanitize_name(input: &str) -> (String, Vec<String>) {
+pub fn sanitize_name(input: &str) -> (String, Vec<Text>) {
     let mut changes = Vec::new();
     let mut out = String::with_capacity(input.len());
     let (mut upper, mut spaces, mut dropped) = (false, false, Vec::new());
@@ -213,20 +212,23 @@ pub fn sanitize_name(input: &str) -> (String, Vec<String>) {
         }
     }
     if upper {
-        changes.push("capital letters made lowercase".to_string());
+        changes.push(crate::text!("name_change.lowercase"));
     }
     if spaces {
-        changes.push("spaces, hyphens and dots replaced by _".to_string());
+        changes.push(crate::text!("name_change.spaces"));
     }
     if input.trim().chars().any(|c| deaccent(c).is_some()) {
-        changes.push("accents removed".to_string());
+        changes.push(crate::text!("name_change.accents"));
     }
     if !dropped.is_empty() {
-        changes.push(format!("removed: {}", dropped.iter().collect::<String>()));
+        changes.push(crate::text!(
+            "name_change.removed",
+            chars = dropped.iter().collect::<String>()
+        ));
     }
     if out.len() > 512 {
         out.truncate(512);
-        changes.push("cut to 512 characters".to_string());
+        changes.push(crate::text!("name_change.cut", max = 512));
     }
     (out, changes)
 }
@@ -248,7 +250,7 @@ fn deaccent(c: char) -> Option<char> {
 /// with positional `{{n}}` and their examples (`example.header_text`, `example.body_text`, URL
 /// `example`). The body is the WhatsApp conversion of the Markdown. Media headers carry no
 /// example handle here: Meta's upload handles are not available through Sunshine Conversations.
-pub fn meta_payload(t: &Template) -> Result<serde_json::Value, String> {
+pub fn meta_payload(t: &Template) -> Result<serde_json::Value, Text> {
     use serde_json::json;
     let mut components = Vec::new();
     match t.header.kind {
@@ -282,7 +284,7 @@ pub fn meta_payload(t: &Template) -> Result<serde_json::Value, String> {
         components.push(json!({"type": "FOOTER", "text": t.footer}));
     }
     if !t.buttons.is_empty() {
-        let buttons: Result<Vec<_>, String> = t
+        let buttons: Result<Vec<_>, Text> = t
             .buttons
             .iter()
             .map(|b| {
@@ -342,7 +344,7 @@ mod tests {
             ("a }} b", "never opened"),
             ("{{a {{b}}", "not closed"),
         ] {
-            let err = placeholders(text).unwrap_err();
+            let err = placeholders(text).unwrap_err().english();
             assert!(err.contains(needle), "{text}: {err}");
         }
     }
@@ -351,10 +353,11 @@ mod tests {
     fn names_are_sanitized_and_the_changes_named() {
         let (name, changes) = sanitize_name("Été Promo-2024!");
         assert_eq!(name, "ete_promo_2024");
+        let changes: Vec<String> = changes.iter().map(Text::english).collect();
         assert!(changes.iter().any(|c| c.contains("lowercase")));
         assert!(changes.iter().any(|c| c.contains("accents")));
         assert!(changes.iter().any(|c| c.contains("removed: !")));
-        assert_eq!(sanitize_name("order_shipped").1, Vec::<String>::new());
+        assert_eq!(sanitize_name("order_shipped").1, Vec::<Text>::new());
         assert_eq!(sanitize_name(&"a".repeat(600)).0.len(), 512);
     }
 

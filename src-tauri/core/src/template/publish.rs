@@ -18,7 +18,7 @@ impl Workspace {
             let templates = client.templates(&i.id).await.map_err(|e| {
                 AppError::new(
                     e.code,
-                    format!("Syncing the templates of {}: {}", i.name, e.message),
+                    crate::text!("template.sync_failed", integration = i.name, error => e.text),
                 )
             })?;
             library::store_sync(&self.db(), &i.id, &templates, self.now_ms())?;
@@ -41,7 +41,7 @@ impl Workspace {
         if targets.is_empty() {
             return Err(AppError::invalid_field(
                 "integrations",
-                "Choose at least one integration to submit the template to.",
+                crate::text!("template.no_integration"),
             ));
         }
         let known = self.integrations().await?;
@@ -52,7 +52,7 @@ impl Workspace {
                 None => {
                     return Err(AppError::invalid_field(
                         "integrations",
-                        format!("This app has no WhatsApp or SMS integration {target}. `relay integrations list` shows them."),
+                        crate::text!("integration.not_found", id = target),
                     ))
                 }
             }
@@ -64,24 +64,29 @@ impl Workspace {
             .into_iter()
             .filter(|i| i.severity == crate::template::validate::Severity::Error)
             .collect();
-        if !errors.is_empty() {
-            let mut fields = std::collections::BTreeMap::<String, String>::new();
+        if let Some(first) = errors.first() {
+            // Each field's first problem (the designer shows them all).
+            let mut fields = std::collections::BTreeMap::new();
             for i in &errors {
-                let entry = fields.entry(i.field.clone()).or_default();
-                if !entry.is_empty() {
-                    entry.push(' ');
-                }
-                entry.push_str(&i.message);
+                fields
+                    .entry(i.field.clone())
+                    .or_insert_with(|| i.text.clone());
             }
-            let list: Vec<String> = fields.iter().map(|(f, m)| format!("{f}: {m}")).collect();
+            let text = crate::text!(
+                "template.blocked",
+                name = draft.template.name,
+                count = errors.len(),
+                first => first.text.clone()
+            );
+            let list: Vec<String> = errors
+                .iter()
+                .map(|i| format!("{}: {}", i.field, i.text.english()))
+                .collect();
             return Err(AppError {
                 code: crate::ErrorCode::InvalidInput,
-                message: format!(
-                    "The template {} cannot be submitted until this is fixed (nothing was sent). {}",
-                    draft.template.name,
-                    list.join(" ")
-                ),
-                details: Some(crate::error::ErrorDetails { fields, path: None }),
+                message: format!("{} {}", text.english(), list.join(" ")),
+                text,
+                details: Some(Box::new(crate::error::ErrorDetails { fields, path: None })),
             });
         }
         let client = self.sunshine_client()?;
@@ -90,7 +95,10 @@ impl Workspace {
                 let payload = crate::template::meta_payload(&draft.template)
                     .map_err(|e| AppError::invalid_field("body", e))?;
                 let created = client.create_template(&i.id, &payload).await.map_err(|e| {
-                    AppError::new(e.code, format!("Submitting to {}: {}", i.name, e.message))
+                    AppError::new(
+                        e.code,
+                        crate::text!("template.submit_failed", integration = i.name, error => e.text),
+                    )
                 })?;
                 library::record_submission(
                     &self.db(),

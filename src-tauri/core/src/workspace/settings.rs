@@ -66,19 +66,23 @@ impl SandboxConnection {
             .map_err(|e| {
                 AppError::new(
                     crate::ErrorCode::NotFound,
-                    format!("No Relay sandbox answered at {info_url} ({e}). Start one with `relay sandbox` and pass the URL it prints."),
+                    crate::text!("sandbox.no_answer", url = info_url, detail = e),
                 )
             })?;
         if !resp.status().is_success() {
             return Err(AppError::new(
                 crate::ErrorCode::NotFound,
-                format!("{info_url} answered {}: this is not a Relay sandbox. Start one with `relay sandbox`.", resp.status()),
+                crate::text!(
+                    "sandbox.not_sandbox",
+                    url = info_url,
+                    status = resp.status()
+                ),
             ));
         }
         resp.json::<SandboxConnection>().await.map_err(|e| {
             AppError::new(
                 crate::ErrorCode::NotFound,
-                format!("{info_url} did not describe a Relay sandbox ({e}). Start one with `relay sandbox`."),
+                crate::text!("sandbox.no_description", url = info_url, detail = e),
             )
         })
     }

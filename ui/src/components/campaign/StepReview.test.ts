@@ -8,6 +8,7 @@ import { setLocale } from '../../lib/i18n/index.svelte';
 import { resetWizard, wizard } from '../../lib/wizard.svelte';
 import { campaigns, finals } from '../../lib/runs.svelte';
 import type { AudienceSummary, CampaignStatus, CampaignSummary, StateCounts } from '../../lib/api';
+import { appError, said } from '../../test/fixtures';
 
 const audience: AudienceSummary = {
   id: 'aud1',
@@ -70,7 +71,7 @@ describe('review and send', () => {
         case 'template_library':
           return { local: [{ draft: { id: 't1', template: { name: 'renewal' }, created_at: '1', updated_at: '1' }, states: [] }], remote: [], syncs: [] };
         case 'send_test':
-          if (args.phone === 'nope') throw { code: 'invalid_input', message: 'phone: "nope" is not a phone number Relay can read. Type it in international form.', details: { fields: { phone: 'x' } } };
+          if (args.phone === 'nope') throw appError('invalid_input', said('phone.unreadable', { value: 'nope' }), { phone: said('phone.unreadable', { value: 'nope' }) });
           return campaign('completed', { sent: 1 }, true);
         case 'dry_run':
           return { path: '/home/me/Downloads/relay-renewal-dry-run.csv', rows: 1200 };
@@ -134,9 +135,9 @@ describe('campaign report', () => {
     let summary = campaign('completed', { sent: 3, failed: 1, unknown: 1, skipped: 1 });
     const rows = [
       { seq: 0, user_id: '1', name: 'Ann Lee', phone: '+33612345678', state: 'sent', reason: null, error: null, notification_id: 'n-1', attempts: 1, updated_at: '1700000000000' },
-      { seq: 1, user_id: '2', name: 'Bob Ray', phone: '+33612345679', state: 'failed', reason: null, error: 'The integration refused the number.', notification_id: null, attempts: 1, updated_at: '1700000000000' },
+      { seq: 1, user_id: '2', name: 'Bob Ray', phone: '+33612345679', state: 'failed', reason: null, error: said('net.refused', { service: 'Sunshine Conversations', status: '400', provider: 'The integration refused the number.' }), notification_id: null, attempts: 1, updated_at: '1700000000000' },
       { seq: 2, user_id: '3', name: 'Cy Moe', phone: null, state: 'skipped', reason: 'no_phone', error: null, notification_id: null, attempts: 0, updated_at: '1700000000000' },
-      { seq: 3, user_id: '4', name: 'Di Fox', phone: '+33612345670', state: 'unknown', reason: null, error: 'The connection dropped. It may have been delivered.', notification_id: null, attempts: 1, updated_at: '1700000000000' },
+      { seq: 3, user_id: '4', name: 'Di Fox', phone: '+33612345670', state: 'unknown', reason: null, error: said('recipient.maybe_sent', { error: said('net.dropped', { service: 'Sunshine Conversations', detail: 'reset' }) }), notification_id: null, attempts: 1, updated_at: '1700000000000' },
     ];
     mockIPC((cmd, payload) => {
       const args = (payload ?? {}) as Record<string, unknown>;

@@ -44,6 +44,13 @@ pub struct ZendeskClient {
     auth: String,
 }
 
+/// The path of an API URL, for messages (`/api/v2/users/me.json`).
+fn api_path(url: &str) -> String {
+    url::Url::parse(url)
+        .map(|u| u.path().to_string())
+        .unwrap_or_else(|_| url.to_string())
+}
+
 /// The base URL of a workspace's Zendesk: its loopback override (the sandbox), or
 /// `https://{subdomain}.zendesk.com`.
 pub fn base_url(settings: &Settings) -> AppResult<String> {
@@ -58,7 +65,7 @@ pub fn base_url(settings: &Settings) -> AppResult<String> {
     if settings.zendesk_subdomain.is_empty() {
         return Err(AppError::new(
             ErrorCode::NotConfigured,
-            "No Zendesk subdomain is set: enter it in Settings.",
+            crate::text!("zendesk.no_subdomain"),
         ));
     }
     Ok(format!(
@@ -79,7 +86,7 @@ pub fn strip_type_user(query: &str) -> AppResult<String> {
         if lower.starts_with("type:") || lower.starts_with("-type:") {
             return Err(AppError::invalid_field(
                 "query",
-                format!("An audience is made of users: remove \"{word}\" from the query."),
+                crate::text!("zendesk.query_type", word = word),
             ));
         }
         kept.push(word);
@@ -92,7 +99,7 @@ impl ZendeskClient {
         if settings.zendesk_email.is_empty() {
             return Err(AppError::new(
                 ErrorCode::NotConfigured,
-                "No Zendesk admin email is set: enter it in Settings.",
+                crate::text!("zendesk.no_email"),
             ));
         }
         let base = base_url(settings)?;
@@ -108,7 +115,7 @@ impl ZendeskClient {
             .map_err(|e| {
                 AppError::invalid_field(
                     "zendesk_subdomain",
-                    format!("\"{base}\" is not a URL ({e}): check the subdomain in Settings."),
+                    crate::text!("zendesk.bad_base", base = base, detail = e),
                 )
             })?
             .origin();
@@ -126,46 +133,51 @@ impl ZendeskClient {
         &self.base
     }
 
-    fn error(&self, what: &str, purpose: Purpose, failure: Failure) -> AppError {
+    /// `path` is the API path asked for (`/api/v2/users/me.json`).
+    fn error(&self, path: &str, purpose: Purpose, failure: Failure) -> AppError {
         match &failure {
-            Failure::Status { status, .. } if *status == StatusCode::NOT_FOUND && purpose == Purpose::Profile => AppError::new(
-                ErrorCode::NotFound,
-                format!("No Zendesk account answers at {}. Check the subdomain in Settings.", self.host),
-            ),
+            Failure::Status { status, .. }
+                if *status == StatusCode::NOT_FOUND && purpose == Purpose::Profile =>
+            {
+                AppError::new(
+                    ErrorCode::NotFound,
+                    crate::text!("zendesk.no_account", host = self.host),
+                )
+            }
             Failure::Status { status, body, .. }
                 if purpose == Purpose::Search
-                    && (*status == StatusCode::BAD_REQUEST || *status == StatusCode::UNPROCESSABLE_ENTITY) =>
+                    && (*status == StatusCode::BAD_REQUEST
+                        || *status == StatusCode::UNPROCESSABLE_ENTITY) =>
             {
                 AppError::new(
                     ErrorCode::Rejected,
-                    format!("Zendesk refused the search: {}", super::provider_message(body)),
+                    crate::text!(
+                        "zendesk.search_refused",
+                        provider = super::provider_message(body)
+                    ),
                 )
             }
             Failure::Status { status, .. } if *status == StatusCode::UNAUTHORIZED => AppError::new(
                 ErrorCode::AuthFailed,
-                format!(
-                    "Zendesk refused the API token for {}. Check the email and the token (Admin Center → Apps and integrations → APIs → Zendesk API, with token access enabled).",
-                    self.email
-                ),
+                crate::text!("zendesk.token_refused", email = self.email),
             ),
-            Failure::Status { status, body, .. } if *status == StatusCode::FORBIDDEN => AppError::new(
-                ErrorCode::Forbidden,
-                format!(
-                    "Zendesk does not let {} {what} ({}). Relay needs an agent or admin account.",
-                    self.email,
-                    super::provider_message(body)
-                ),
-            ),
+            Failure::Status { status, body, .. } if *status == StatusCode::FORBIDDEN => {
+                AppError::new(
+                    ErrorCode::Forbidden,
+                    crate::text!(
+                        "zendesk.forbidden",
+                        email = self.email,
+                        path = path,
+                        provider = super::provider_message(body)
+                    ),
+                )
+            }
             _ => transport_error(SERVICE, &self.host, failure),
         }
     }
 
-    async fn get<T: DeserializeOwned>(
-        &self,
-        url: &str,
-        what: &str,
-        purpose: Purpose,
-    ) -> AppResult<T> {
+    async fn get<T: DeserializeOwned>(&self, url: &str, purpose: Purpose) -> AppResult<T> {
+        let path = api_path(url);
         let resp = self
             .http
             .send(Idempotency::Safe, || {
@@ -174,7 +186,7 @@ impl ZendeskClient {
                     .header("authorization", &self.auth)
             })
             .await
-            .map_err(|f| self.error(what, purpose, f))?;
+            .map_err(|f| self.error(&path, purpose, f))?;
         let bytes = self
             .http
             .body(resp)
@@ -183,7 +195,12 @@ impl ZendeskClient {
         serde_json::from_slice::<T>(&bytes).map_err(|e| {
             AppError::new(
                 ErrorCode::Unreachable,
-                format!("Zendesk answered {what} with something Relay does not understand ({e}). Check that {} is a Zendesk account.", self.host),
+                crate::text!(
+                    "zendesk.not_understood",
+                    path = path,
+                    detail = e,
+                    host = self.host
+                ),
             )
         })
     }
@@ -195,7 +212,7 @@ impl ZendeskClient {
             Ok(u) if u.origin() == self.origin => Ok(link.to_string()),
             _ => Err(AppError::new(
                 ErrorCode::Unreachable,
-                format!("Zendesk gave a link to the next page outside {} ({link}): Relay stopped there rather than send your credentials elsewhere. Check the address in Settings; if it is right, report this with the log file.", self.host),
+                crate::text!("zendesk.foreign_link", host = self.host, link = link),
             )),
         }
     }
@@ -211,41 +228,29 @@ impl ZendeskClient {
             user: User,
         }
         let me: Me = self
-            .get(
-                &self.url("/api/v2/users/me.json"),
-                "read its own profile",
-                Purpose::Profile,
-            )
+            .get(&self.url("/api/v2/users/me.json"), Purpose::Profile)
             .await?;
         // users/me answers an anonymous user (id null or role end-user) to unknown callers.
         if me.user.id == 0 {
             return Err(AppError::new(
                 ErrorCode::AuthFailed,
-                format!(
-                    "Zendesk did not recognize {}: check the email and token.",
-                    self.email
-                ),
+                crate::text!("zendesk.anonymous", email = self.email),
             ));
         }
         Ok(me.user)
     }
 
     /// Follows offset pagination (`next_page`) of a list endpoint.
-    async fn list<T: DeserializeOwned>(
-        &self,
-        path: &str,
-        key: &str,
-        what: &str,
-    ) -> AppResult<Vec<T>> {
+    async fn list<T: DeserializeOwned>(&self, path: &str, key: &str) -> AppResult<Vec<T>> {
         let mut out = Vec::new();
         let mut url = Some(self.url(path));
         let mut pages = 0;
         while let Some(u) = url.take() {
-            let page: Value = self.get(&u, what, Purpose::Other).await?;
+            let page: Value = self.get(&u, Purpose::Other).await?;
             let items: Vec<T> = serde_json::from_value(page[key].clone()).map_err(|e| {
                 AppError::new(
                     ErrorCode::Unreachable,
-                    format!("Zendesk's {key} list has an unexpected shape ({e})."),
+                    crate::text!("zendesk.list_shape", key = key, detail = e),
                 )
             })?;
             out.extend(items);
@@ -259,26 +264,19 @@ impl ZendeskClient {
     }
 
     pub async fn groups(&self) -> AppResult<Vec<Group>> {
-        self.list("/api/v2/groups.json", "groups", "list groups")
-            .await
+        self.list("/api/v2/groups.json", "groups").await
     }
 
     pub async fn memberships(&self, user_id: u64) -> AppResult<Vec<Membership>> {
         self.list(
             &format!("/api/v2/group_memberships.json?user_id={user_id}"),
             "group_memberships",
-            "list group memberships",
         )
         .await
     }
 
     pub async fn user_fields(&self) -> AppResult<Vec<UserField>> {
-        self.list(
-            "/api/v2/user_fields.json",
-            "user_fields",
-            "list user fields",
-        )
-        .await
+        self.list("/api/v2/user_fields.json", "user_fields").await
     }
 
     /// How many users a query matches (`GET /api/v2/search/count`).
@@ -289,7 +287,7 @@ impl ZendeskClient {
             [("query", q.as_str())],
         )
         .map_err(AppError::internal)?;
-        let v: Value = self.get(url.as_str(), "search", Purpose::Search).await?;
+        let v: Value = self.get(url.as_str(), Purpose::Search).await?;
         Ok(v["count"].as_u64().unwrap_or(0))
     }
 
@@ -302,7 +300,7 @@ impl ZendeskClient {
             [("query", q.as_str()), ("per_page", per_page.as_str())],
         )
         .map_err(AppError::internal)?;
-        let v: Value = self.get(url.as_str(), "search", Purpose::Search).await?;
+        let v: Value = self.get(url.as_str(), Purpose::Search).await?;
         let users = v["results"]
             .as_array()
             .into_iter()
@@ -379,7 +377,9 @@ impl ZendeskClient {
                         st.next = Some(st.first.clone());
                         continue;
                     }
-                    Err(f) => return Err(self.error("export users", Purpose::Search, f)),
+                    Err(f) => {
+                        return Err(self.error("/api/v2/users/export.json", Purpose::Search, f))
+                    }
                 };
                 let page = ExportPage::parse(&bytes)?;
                 st.next = match (page.meta.has_more, page.links.next.as_deref()) {
@@ -413,7 +413,7 @@ impl ZendeskClient {
             let url = self.url(&format!(
                 "/api/v2/users/show_many.json?ids={list}&include=identities"
             ));
-            let v: Value = self.get(&url, "read users", Purpose::Other).await?;
+            let v: Value = self.get(&url, Purpose::Other).await?;
             users.extend(
                 v["users"]
                     .as_array()

@@ -104,13 +104,13 @@ impl ExportPage {
         let mut v: Value = serde_json::from_slice(bytes).map_err(|e| {
             AppError::new(
                 ErrorCode::Unreachable,
-                format!("Zendesk's export page is not JSON ({e}): try the fetch again; if it persists, check the address in Settings (a proxy may be answering)."),
+                crate::text!("zendesk.export_not_json", detail = e),
             )
         })?;
         let Some(results) = v["results"].as_array_mut() else {
             return Err(AppError::new(
                 ErrorCode::Unreachable,
-                "Zendesk's export page has no list of results: try the fetch again; if it persists, report it with the log file.",
+                crate::text!("zendesk.export_no_results"),
             ));
         };
         let mut unreadable = 0;

@@ -1,6 +1,8 @@
 //! The template validator: pure, table-driven, every number in [`LIMITS`]. It returns errors
-//! (which block submission) and warnings, each with a stable code and the field it concerns, so
-//! the designer can point at the field. Each part of a template has its file: `header`, `body` (with what each channel drops), `sms`, `buttons`; `limits` holds the numbers.
+//! (which block submission) and warnings, each with a stable [`IssueCode`], the field it
+//! concerns (so the designer can point at it) and its text by code. Each part of a template has
+//! its file: `header`, `body` (with what each channel drops), `sms`, `buttons`; `limits` holds
+//! the numbers.
 
 mod body;
 mod buttons;
@@ -12,6 +14,7 @@ pub use limits::{Limits, LIMITS};
 
 use super::{languages, sanitize_name, Category, Template};
 use crate::channel::Channel;
+use crate::text::Text;
 use serde::{Deserialize, Serialize};
 use specta::Type;
 
@@ -22,15 +25,86 @@ pub enum Severity {
     Warning,
 }
 
+/// What a validation problem is; its text is `issue.{code}` in the catalogs.
+#[derive(
+    Debug,
+    Clone,
+    Copy,
+    PartialEq,
+    Eq,
+    Hash,
+    Serialize,
+    Deserialize,
+    Type,
+    strum::AsRefStr,
+    strum::Display,
+    strum::VariantArray,
+)]
+#[serde(rename_all = "snake_case")]
+#[strum(serialize_all = "snake_case")]
+pub enum IssueCode {
+    NameRequired,
+    NameNotSanitized,
+    NameTooLong,
+    IntegrationsRequired,
+    CategoryAuthentication,
+    LanguageRequired,
+    LanguageUnknown,
+    HeaderTextRequired,
+    HeaderValueMalformed,
+    HeaderTooManyValues,
+    HeaderTooLong,
+    HeaderMultiline,
+    HeaderFormatting,
+    HeaderMediaType,
+    HeaderUrlInvalid,
+    BodyRequired,
+    BodyValueMalformed,
+    BodyStartsWithValue,
+    BodyEndsWithValue,
+    BodyAdjacentValues,
+    BodyTooManyValues,
+    BodyTab,
+    BodySpaces,
+    BodyBlankLines,
+    BodyTooLong,
+    BodyLongMarketing,
+    BodyHeadingDropped,
+    BodyLinkDropped,
+    BodyImageDropped,
+    BodyTableDropped,
+    BodyHtmlDropped,
+    SmsTooLong,
+    SmsUcs2,
+    FooterTooLong,
+    FooterValues,
+    FooterMultiline,
+    ButtonsMixed,
+    ButtonsTooManyUrls,
+    ButtonsTooManyPhones,
+    ButtonsTooManyReplies,
+    ButtonsTooMany,
+    ButtonTextRequired,
+    ButtonTextTooLong,
+    ButtonTextInvalid,
+    ButtonUrlInvalid,
+    ButtonUrlTooLong,
+    ButtonUrlValues,
+    ButtonUrlValueMalformed,
+    ButtonUrlValueNotLast,
+    ButtonPhoneInvalid,
+    ButtonPhoneTooLong,
+}
+
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, Type)]
 pub struct Issue {
-    /// Stable code (`body_too_long`…), for the UI and tests.
-    pub code: String,
+    pub code: IssueCode,
     /// The field: `name`, `category`, `language`, `integrations`, `header.text`, `header.url`,
     /// `body`, `footer`, `buttons`, `buttons[0].text`, `buttons[0].value`.
     pub field: String,
     pub severity: Severity,
-    pub message: String,
+    /// What is wrong and what to do (`issue.{code}` with its values).
+    pub text: Text,
     /// The channel the issue is about, when it concerns only one.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     #[specta(optional)]
@@ -40,27 +114,28 @@ pub struct Issue {
 pub(super) struct Out(Vec<Issue>);
 
 impl Out {
+    /// Adds an issue; the text it returns takes the values of its placeholders.
     pub(super) fn push(
         &mut self,
         severity: Severity,
-        code: &str,
+        code: IssueCode,
         field: &str,
         channel: Option<Channel>,
-        message: String,
-    ) {
+    ) -> &mut Text {
         self.0.push(Issue {
-            code: code.into(),
+            code,
             field: field.into(),
             severity,
-            message,
+            text: Text::new(&format!("issue.{code}")),
             channel,
         });
+        &mut self.0.last_mut().expect("just pushed").text
     }
-    pub(super) fn err(&mut self, code: &str, field: &str, message: String) {
-        self.push(Severity::Error, code, field, None, message);
+    pub(super) fn err(&mut self, code: IssueCode, field: &str) -> &mut Text {
+        self.push(Severity::Error, code, field, None)
     }
-    pub(super) fn warn(&mut self, code: &str, field: &str, message: String) {
-        self.push(Severity::Warning, code, field, None, message);
+    pub(super) fn warn(&mut self, code: IssueCode, field: &str) -> &mut Text {
+        self.push(Severity::Warning, code, field, None)
     }
 }
 
@@ -75,56 +150,29 @@ pub fn validate(t: &Template, whatsapp: bool, sms: bool) -> Vec<Issue> {
 
     let (clean, changes) = sanitize_name(&t.name);
     if clean.is_empty() {
-        out.err(
-            "name_required",
-            "name",
-            "Give the template a name (lowercase letters, digits and _).".into(),
-        );
+        out.err(IssueCode::NameRequired, "name");
     } else if clean != t.name {
-        out.err(
-            "name_not_sanitized",
-            "name",
-            format!(
-                "Meta accepts only lowercase letters, digits and _: use \"{clean}\" ({}).",
-                changes.join(", ")
-            ),
-        );
+        out.err(IssueCode::NameNotSanitized, "name")
+            .add("clean", &clean)
+            .add_text("changes", Text::list(changes));
     }
     if len(&t.name) > l.name_max {
-        out.err(
-            "name_too_long",
-            "name",
-            format!("At most {} characters.", l.name_max),
-        );
+        out.err(IssueCode::NameTooLong, "name")
+            .add("max", l.name_max);
     }
     if t.integrations.is_empty() {
-        out.err(
-            "integrations_required",
-            "integrations",
-            "Choose at least one integration to send this template through.".into(),
-        );
+        out.err(IssueCode::IntegrationsRequired, "integrations");
     }
 
     if whatsapp {
         if t.category == Category::Authentication {
-            out.err(
-                "category_authentication",
-                "category",
-                "Relay does not send authentication templates: one-time codes need Meta's preset text and a copy-code button, and are sent by your sign-in system, not as campaigns. Choose Utility or Marketing.".into(),
-            );
+            out.err(IssueCode::CategoryAuthentication, "category");
         }
         if t.language.is_empty() {
-            out.err(
-                "language_required",
-                "language",
-                "Choose the template's language.".into(),
-            );
+            out.err(IssueCode::LanguageRequired, "language");
         } else if !languages().any(|c| c == t.language) {
-            out.err(
-                "language_unknown",
-                "language",
-                format!("\"{}\" is not one of Meta's language codes (they are case-sensitive, with an underscore: en_US, pt_BR).", t.language),
-            );
+            out.err(IssueCode::LanguageUnknown, "language")
+                .add("value", &t.language);
         }
     }
 
@@ -135,29 +183,15 @@ pub fn validate(t: &Template, whatsapp: bool, sms: bool) -> Vec<Issue> {
     }
     if !t.footer.is_empty() {
         if len(&t.footer) > l.footer_max {
-            out.err(
-                "footer_too_long",
-                "footer",
-                format!(
-                    "{} characters: a footer holds at most {}.",
-                    len(&t.footer),
-                    l.footer_max
-                ),
-            );
+            out.err(IssueCode::FooterTooLong, "footer")
+                .add("length", len(&t.footer))
+                .add("max", l.footer_max);
         }
         if t.footer.contains("{{") {
-            out.err(
-                "footer_values",
-                "footer",
-                "A footer cannot have dynamic values.".into(),
-            );
+            out.err(IssueCode::FooterValues, "footer");
         }
         if t.footer.contains('\n') {
-            out.err(
-                "footer_multiline",
-                "footer",
-                "A footer is a single line.".into(),
-            );
+            out.err(IssueCode::FooterMultiline, "footer");
         }
     }
 
@@ -640,13 +674,20 @@ mod tests {
         assert!(cases.len() >= 60, "{} cases", cases.len());
         for (case, t, expected) in cases {
             let issues = validate(&t, true, false);
+            for i in &issues {
+                assert_eq!(i.text.unfilled(), Vec::<String>::new(), "{case}: {i:?}");
+                assert_eq!(i.text.key, format!("issue.{}", i.code));
+            }
             match expected {
                 None => assert!(
-                    !has_errors(&issues) && issues.iter().all(|i| i.code != "header_media_type"),
+                    !has_errors(&issues)
+                        && issues
+                            .iter()
+                            .all(|i| i.code.as_ref() != "header_media_type"),
                     "{case}: expected valid, got {issues:#?}"
                 ),
                 Some(code) => assert!(
-                    issues.iter().any(|i| i.code == code),
+                    issues.iter().any(|i| i.code.as_ref() == code),
                     "{case}: expected {code}, got {issues:#?}"
                 ),
             }
@@ -658,12 +699,12 @@ mod tests {
         let long = with(|t| t.body = format!("Hi {}", "a".repeat(1600)));
         assert!(validate(&long, false, true)
             .iter()
-            .any(|i| i.code == "sms_too_long"));
+            .any(|i| i.code.as_ref() == "sms_too_long"));
         let accented = with(|t| t.body = "Ça coûte 5 € seulement, à bientôt.".into());
         let issues = validate(&accented, false, true);
         let ucs = issues
             .iter()
-            .find(|i| i.code == "sms_ucs2")
+            .find(|i| i.code.as_ref() == "sms_ucs2")
             .expect("UCS-2 warning");
         assert_eq!(ucs.severity, Severity::Warning);
         assert_eq!(ucs.channel, Some(crate::channel::Channel::Sms));

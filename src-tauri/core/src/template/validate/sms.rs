@@ -2,7 +2,7 @@
 //! and the characters that force UCS-2 (fewer characters per segment).
 
 use super::limits::LIMITS;
-use super::{len, Out, Severity};
+use super::{len, IssueCode, Out, Severity};
 use crate::template::convert::{convert, Channel};
 use crate::template::Template;
 
@@ -22,38 +22,26 @@ pub(super) fn check(t: &Template, out: &mut Out) {
     if len(&full) > l.sms_max {
         out.push(
             Severity::Error,
-            "sms_too_long",
+            IssueCode::SmsTooLong,
             "body",
             Some(Channel::Sms),
-            format!(
-                "{} characters with the examples: an SMS holds at most {} (Twilio error 21617).",
-                len(&full),
-                l.sms_max
-            ),
-        );
+        )
+        .add("length", len(&full))
+        .add("max", l.sms_max);
     }
-    for d in dropped {
-        out.push(
-            Severity::Warning,
-            &format!("body_{}_dropped", d.what),
-            "body",
-            Some(Channel::Sms),
-            d.message,
-        );
+    for code in dropped {
+        out.push(Severity::Warning, code, "body", Some(Channel::Sms));
     }
     let info = crate::sms::analyze(&full);
     if info.encoding == crate::sms::SmsEncoding::Ucs2 && !info.non_gsm.is_empty() {
         let chars: Vec<&str> = info.non_gsm.iter().map(|c| c.char.as_str()).collect();
         out.push(
             Severity::Warning,
-            "sms_ucs2",
+            IssueCode::SmsUcs2,
             "body",
             Some(Channel::Sms),
-            format!(
-                "{} force UCS-2: {} segment(s) of 67 characters instead of 153.",
-                chars.join(" "),
-                info.segments
-            ),
-        );
+        )
+        .add("chars", chars.join(" "))
+        .add("segments", info.segments);
     }
 }

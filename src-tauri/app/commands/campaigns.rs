@@ -1,0 +1,262 @@
+//! Campaign commands: creating, sending, pausing, cancelling, reading, exporting, the dry run and the test send, and closing while sending.
+
+use crate::state::AppState;
+use relay_core::campaign::CampaignProgress;
+use relay_core::campaign::{CampaignSummary, RecipientPage, RecipientState};
+use relay_core::message::MessageSpec;
+use relay_core::AppError;
+use std::sync::atomic::Ordering;
+use tauri::ipc::Channel;
+use tauri::State;
+
+/// Freezes a campaign from a checked audience (nothing is sent yet). `rate` defaults to the
+/// integration's rate in the settings.
+#[tauri::command]
+#[specta::specta]
+pub async fn create_campaign(
+    state: State<'_, AppState>,
+    audience_id: String,
+    message: MessageSpec,
+    rate: Option<u32>,
+) -> Result<CampaignSummary, AppError> {
+    state
+        .workspace()?
+        .create_campaign(&audience_id, message, rate, None)
+        .await
+}
+
+/// Sends a campaign (new, paused or interrupted) until it ends, is paused or cancelled,
+/// reporting on `on_progress`. The send goes on if the window is closed or reloaded; a desktop
+/// notification says when it ends.
+#[tauri::command]
+#[specta::specta]
+pub async fn run_campaign(
+    state: State<'_, AppState>,
+    id: String,
+    on_progress: Channel<CampaignProgress>,
+) -> Result<CampaignSummary, AppError> {
+    let workspace = state.workspace()?;
+    let result = {
+        let run = state.begin_run(&id)?;
+        workspace
+            .run_campaign(&id, &run.control, |p| {
+                // The window may be gone: the send goes on without it.
+                let _ = on_progress.send(p.clone());
+            })
+            .await
+    };
+    crate::notify_campaign_end(&state.shell, &workspace, &id, &result);
+    if state.active_runs() == 0 && state.quit_when_idle.load(Ordering::Relaxed) {
+        tracing::info!("the last send ended and the window was closed: quitting");
+        (state.shell.exit)();
+    }
+    result
+}
+
+/// Pauses a campaign this app is sending (it stops after the messages in flight land).
+#[tauri::command]
+#[specta::specta]
+pub async fn pause_campaign(state: State<'_, AppState>, id: String) -> Result<(), AppError> {
+    match state.run_control(&id) {
+        Some(control) => {
+            control.pause();
+            Ok(())
+        }
+        None => Err(not_sending_here(&state, &id)?),
+    }
+}
+
+/// Cancels a campaign: the ones not sent yet are skipped (reason `cancelled`).
+#[tauri::command]
+#[specta::specta]
+pub async fn cancel_campaign(
+    state: State<'_, AppState>,
+    id: String,
+) -> Result<CampaignSummary, AppError> {
+    let ws = state.workspace()?;
+    match state.run_control(&id) {
+        Some(control) => {
+            control.cancel();
+            ws.campaign(&id)
+        }
+        None => ws.cancel_campaign(&id),
+    }
+}
+
+fn not_sending_here(state: &AppState, id: &str) -> Result<AppError, AppError> {
+    let c = state.workspace()?.campaign(id)?;
+    Ok(AppError::new(
+        relay_core::ErrorCode::InvalidInput,
+        if c.running {
+            relay_core::text!("app.pause_elsewhere", id = id)
+        } else {
+            relay_core::text!("app.not_sending", id = id, status => c.status.label())
+        },
+    ))
+}
+
+/// Every campaign, newest first (the history).
+#[tauri::command]
+#[specta::specta]
+pub async fn list_campaigns(state: State<'_, AppState>) -> Result<Vec<CampaignSummary>, AppError> {
+    state.workspace()?.campaigns()
+}
+
+#[tauri::command]
+#[specta::specta]
+pub async fn get_campaign(
+    state: State<'_, AppState>,
+    id: String,
+) -> Result<CampaignSummary, AppError> {
+    state.workspace()?.campaign(&id)
+}
+
+/// Campaigns left running by a crash or a closed app, to offer to resume.
+#[tauri::command]
+#[specta::specta]
+pub async fn interrupted_campaigns(
+    state: State<'_, AppState>,
+) -> Result<Vec<CampaignSummary>, AppError> {
+    state.workspace()?.interrupted_campaigns()
+}
+
+/// A page of a campaign's recipients, optionally in one state.
+#[tauri::command]
+#[specta::specta]
+pub async fn campaign_recipients(
+    state: State<'_, AppState>,
+    id: String,
+    filter: Option<RecipientState>,
+    offset: u32,
+    limit: u32,
+) -> Result<RecipientPage, AppError> {
+    state
+        .workspace()?
+        .campaign_recipients(&id, filter, offset, limit)
+}
+
+/// Puts the failed recipients (and, when asked, the unknown ones) back in the queue; returns
+/// how many. Run the campaign again to send them.
+#[tauri::command]
+#[specta::specta]
+pub async fn requeue_recipients(
+    state: State<'_, AppState>,
+    id: String,
+    unknown_too: bool,
+) -> Result<u32, AppError> {
+    state.workspace()?.requeue_recipients(&id, unknown_too)
+}
+
+/// A CSV file written by Relay.
+#[derive(Debug, Clone, serde::Serialize, specta::Type)]
+pub struct SavedFile {
+    pub path: String,
+    pub rows: u32,
+}
+
+/// Writes a campaign's per-recipient report as CSV in the Downloads folder.
+#[tauri::command]
+#[specta::specta]
+pub async fn export_campaign(
+    state: State<'_, AppState>,
+    id: String,
+) -> Result<SavedFile, AppError> {
+    let ws = state.workspace()?;
+    let c = ws.campaign(&id)?;
+    let (path, file) =
+        crate::export_file(&state.shell, &ws, &format!("{}-report", c.template_name))?;
+    let rows = ws.export_campaign_csv(&id, file)?;
+    Ok(SavedFile { path, rows })
+}
+
+/// A dry run: every recipient's rendered message as CSV in the Downloads folder; nothing sent.
+#[tauri::command]
+#[specta::specta]
+pub async fn dry_run(
+    state: State<'_, AppState>,
+    audience_id: String,
+    message: MessageSpec,
+) -> Result<SavedFile, AppError> {
+    let ws = state.workspace()?;
+    let name = relay_core::template::drafts::get(&ws.db(), &message.template_id)?
+        .template
+        .name;
+    let (path, file) = crate::export_file(&state.shell, &ws, &format!("{name}-dry-run"))?;
+    let rows = ws.dry_run_csv(&audience_id, message, file).await?;
+    Ok(SavedFile { path, rows })
+}
+
+/// Sends the message once to a typed number, with the first recipient's values (a test
+/// campaign: outside the blackout window, and leaving none).
+#[tauri::command]
+#[specta::specta]
+pub async fn send_test(
+    state: State<'_, AppState>,
+    audience_id: String,
+    message: MessageSpec,
+    phone: String,
+) -> Result<CampaignSummary, AppError> {
+    let workspace = state.workspace()?;
+    let test = workspace
+        .prepare_test(&audience_id, message, &phone)
+        .await?;
+    // Among the app's sends: closing the window or quitting during it waits for it to land.
+    let result = {
+        let run = state.begin_run(&test.id)?;
+        workspace.run_campaign(&test.id, &run.control, |_| {}).await
+    };
+    if state.active_runs() == 0 && state.quit_when_idle.load(Ordering::Relaxed) {
+        (state.shell.exit)();
+    }
+    result
+}
+
+/// What to do with a window closed while campaigns are sending.
+#[derive(Debug, Clone, Copy, serde::Deserialize, specta::Type)]
+#[serde(rename_all = "snake_case")]
+pub enum CloseChoice {
+    /// Hide the window; quit when the last send ends.
+    KeepSending,
+    /// Pause the sends (they resume later from where they stopped) and quit.
+    PauseAndQuit,
+}
+
+/// The answer to the "campaigns are sending" question asked when the window closes.
+#[tauri::command]
+#[specta::specta]
+pub async fn close_while_sending(
+    state: State<'_, AppState>,
+    choice: CloseChoice,
+) -> Result<(), AppError> {
+    if state.active_runs() == 0 {
+        (state.shell.exit)();
+        return Ok(());
+    }
+    match choice {
+        CloseChoice::KeepSending => {
+            state.quit_when_idle.store(true, Ordering::Relaxed);
+            (state.shell.hide)();
+        }
+        CloseChoice::PauseAndQuit => {
+            // Each run pauses after the messages in flight land, then the last one quits.
+            state.quit_when_idle.store(true, Ordering::Relaxed);
+            state.pause_all();
+        }
+    }
+    Ok(())
+}
+
+/// The page listens here for a close while campaigns are sending (it gets how many are); it
+/// then asks the user and answers with `close_while_sending`.
+#[tauri::command]
+#[specta::specta]
+pub async fn watch_close(
+    state: State<'_, AppState>,
+    on_close: Channel<u32>,
+) -> Result<(), AppError> {
+    *state
+        .close_listener
+        .lock()
+        .unwrap_or_else(|e| e.into_inner()) = Some(on_close);
+    Ok(())
+}

@@ -1,0 +1,67 @@
+// The Settings form's own copy of the settings: what it edits (roles as checkboxes and text,
+// groups and rates as text and rows), and the settings it describes — kept pure, tested apart.
+import type { Settings } from './api';
+
+export interface RateRow {
+  id: string;
+  rate: number | null;
+}
+
+export interface Draft {
+  settings: Settings;
+  roleAdmin: boolean;
+  roleAgent: boolean;
+  customRoles: string;
+  groups: string;
+  rates: RateRow[];
+}
+
+export function toDraft(s: Settings): Draft {
+  return {
+    settings: structuredClone(s),
+    roleAdmin: s.allowed_roles.includes('admin'),
+    roleAgent: s.allowed_roles.includes('agent'),
+    customRoles: s.allowed_roles.filter((r) => r !== 'admin' && r !== 'agent').join(', '),
+    groups: s.allowed_groups.join(', '),
+    rates: Object.entries(s.send_rates).map(([id, rate]) => ({ id, rate })),
+  };
+}
+
+/** A comma-separated list, its blanks left out. */
+export function split(text: string): string[] {
+  return text
+    .split(',')
+    .map((x) => x.trim())
+    .filter((x) => x !== '');
+}
+
+/** The settings the form describes, and which fields hold no whole number (`local`). */
+export function fromDraft(d: Draft): { settings: Settings; local: string[] } {
+  const local: string[] = [];
+  const whole = (v: unknown, field: string): number => {
+    if (typeof v !== 'number' || !Number.isInteger(v) || v < 0) {
+      if (!local.includes(field)) local.push(field);
+      return 0;
+    }
+    return v;
+  };
+  const s = d.settings;
+  const send_rates: Record<string, number> = {};
+  for (const row of d.rates) {
+    if (row.id.trim() === '' && row.rate === null) continue;
+    send_rates[row.id.trim()] = whole(row.rate, 'send_rates');
+  }
+  const roles = [...(d.roleAdmin ? ['admin'] : []), ...(d.roleAgent ? ['agent'] : []), ...split(d.customRoles)];
+  return {
+    settings: {
+      ...s,
+      blackout_days: whole(s.blackout_days, 'blackout_days'),
+      default_send_rate: whole(s.default_send_rate, 'default_send_rate'),
+      auto_pause_after: whole(s.auto_pause_after, 'auto_pause_after'),
+      send_rates,
+      allowed_roles: roles,
+      allowed_groups: split(d.groups),
+    },
+    local,
+  };
+}
