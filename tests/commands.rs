@@ -1,68 +1,14 @@
 //! The Tauri commands through Tauri's IPC with the mock runtime: no window, no display.
 //! These check the adapters and the exact JSON the UI receives, including errors.
 
-use relay_core::paths::DataDir;
-use relay_core::secrets::MemoryStore;
+mod mock;
+
+use mock::{invoke_on, Harness};
 use serde_json::{json, Value};
 use std::path::Path;
-use std::sync::Arc;
-use tauri::test::{
-    get_ipc_response, mock_builder, mock_context, noop_assets, MockRuntime, INVOKE_KEY,
-};
-use tauri::webview::InvokeRequest;
-use tauri::{App, WebviewWindow, WebviewWindowBuilder};
-
-struct Harness {
-    _app: App<MockRuntime>,
-    window: WebviewWindow<MockRuntime>,
-}
 
 fn harness(data: &Path) -> Harness {
-    let mut ctx = mock_context(noop_assets());
-    // mock_context has an empty identifier; give it one so nothing lands in the user's folders.
-    ctx.config_mut().identifier = "app.relay.desktop.test".into();
-    let mut app = relay_app::build_app(
-        mock_builder(),
-        DataDir::at(data).unwrap(),
-        Arc::new(MemoryStore::new()),
-        relay_app::DemoMode::Remember,
-    )
-    .build(ctx)
-    .expect("build the app");
-    // `setup` (which opens the workspace) runs on the first event-loop iteration. One call, not
-    // a loop, so the busy-loop concern behind the deprecation does not apply; it exercises the
-    // real setup path rather than a copy of it.
-    #[allow(deprecated)]
-    app.run_iteration(|_, _| {});
-    let window = WebviewWindowBuilder::new(&app, "main", Default::default())
-        .build()
-        .expect("mock window");
-    Harness { _app: app, window }
-}
-
-impl Harness {
-    fn invoke(&self, cmd: &str, args: Value) -> Result<Value, Value> {
-        invoke_on(&self.window, cmd, args)
-    }
-}
-
-/// Calls a command as the page does, from any thread.
-fn invoke_on(window: &WebviewWindow<MockRuntime>, cmd: &str, args: Value) -> Result<Value, Value> {
-    {
-        get_ipc_response(
-            window,
-            InvokeRequest {
-                cmd: cmd.into(),
-                callback: tauri::ipc::CallbackFn(0),
-                error: tauri::ipc::CallbackFn(1),
-                url: "tauri://localhost".parse().unwrap(),
-                body: tauri::ipc::InvokeBody::Json(args),
-                headers: Default::default(),
-                invoke_key: INVOKE_KEY.to_string(),
-            },
-        )
-        .map(|body| body.deserialize::<Value>().unwrap())
-    }
+    mock::harness_with(data, None)
 }
 
 #[test]
@@ -323,7 +269,7 @@ fn a_test_send_is_among_the_apps_running_sends_until_it_lands() {
     let tmp = tempfile::tempdir().unwrap();
     let h = harness(tmp.path());
     h.invoke("start_demo", json!({})).unwrap();
-    let state = h._app.state::<AppState>();
+    let state = h.app.state::<AppState>();
     let ws = state.workspace().unwrap();
     let rt = tokio::runtime::Builder::new_multi_thread()
         .worker_threads(2)

@@ -203,6 +203,95 @@ async fn dark_theme_and_keyboard_navigation() {
     client.close().await.unwrap();
 }
 
+/// Settings → About in the window: the update address given, *Check for updates* finds a newer
+/// Relay on a loopback server, and *Install* refuses its package, signed by a key that is not
+/// Relay's (nothing installed, the reason said).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_update_is_found_and_a_package_not_signed_by_relay_is_refused() {
+    use base64::Engine;
+    let b64 = |s: String| base64::engine::general_purpose::STANDARD.encode(s);
+    let package = b"not Relay".to_vec();
+    let stranger = minisign::KeyPair::generate_unencrypted_keypair().unwrap();
+    let signature = minisign::sign(
+        Some(&stranger.pk),
+        &stranger.sk,
+        std::io::Cursor::new(&package),
+        Some("timestamp:1764720000\tfile:relay.deb\tversion:0.2.0"),
+        None,
+    )
+    .unwrap();
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let base = format!("http://{}", listener.local_addr().unwrap());
+    let manifest = serde_json::json!({
+        "version": "0.2.0",
+        "notes": "Quiet hours in each recipient's time zone, and scheduled campaigns.",
+        "pub_date": "2026-12-01T09:00:00Z",
+        "platforms": { tauri_plugin_updater::target().unwrap(): {
+            "signature": b64(signature.to_string()),
+            "url": format!("{base}/relay.deb"),
+        } }
+    });
+    let app = axum::Router::new()
+        .route(
+            "/latest.json",
+            axum::routing::get(move || async move { axum::Json(manifest) }),
+        )
+        .route(
+            "/relay.deb",
+            axum::routing::get(move || async move { package }),
+        );
+    tokio::spawn(async move { axum::serve(listener, app).await.unwrap() });
+
+    let tmp = tempfile::tempdir().unwrap();
+    let data = tmp.path().join("data");
+    std::fs::create_dir_all(&data).unwrap();
+    std::fs::write(
+        data.join("settings.json"),
+        r#"{"first_run_done": true, "language": "en"}"#,
+    )
+    .unwrap();
+    let driver = Driver::start(&[("RELAY_DATA_DIR", &data)]);
+    let client = driver.open_app().await;
+    until_text(&client, "h1", "Templates").await;
+    let body = css(&client, "body").await;
+    body.send_keys(&format!("{}4", '\u{E009}')).await.unwrap();
+    until_text(&client, "h1", "Settings").await;
+    // No address of its own (not a release build): checking says so.
+    click(&client, "[data-action=check-update]").await;
+    until_text(&client, "[data-testid=update-error]", "no update address").await;
+    fill(&client, "#update_url", &format!("{base}/latest.json")).await;
+    click(&client, "[data-action=save-update-url]").await;
+    until_text(
+        &client,
+        "[data-testid=update-url-saved]",
+        "Update address saved",
+    )
+    .await;
+    click(&client, "[data-action=check-update]").await;
+    until_text(
+        &client,
+        "[data-testid=update-status]",
+        "Relay 0.2.0 is available",
+    )
+    .await;
+    click(&client, "[data-action=install-update]").await;
+    until_text(
+        &client,
+        "[data-testid=update-error]",
+        "signature does not match",
+    )
+    .await;
+    client
+        .execute(
+            "document.getElementById('s-about').scrollIntoView({block: 'start'})",
+            vec![],
+        )
+        .await
+        .unwrap();
+    screenshot(&client, "28-settings-about").await;
+    client.close().await.unwrap();
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_demo_workspace_opens_in_the_window_and_keeps_its_secrets_in_the_keychain() {
     let tmp = tempfile::tempdir().unwrap();

@@ -4,6 +4,9 @@
 /// Every command the UI may call; each must also be listed in tauri.conf.json's capability.
 const COMMANDS: &[&str] = &[
     "app_info",
+    "update_status",
+    "check_update",
+    "install_update",
     "get_settings",
     "save_settings",
     "set_secret",

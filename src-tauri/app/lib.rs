@@ -3,6 +3,7 @@
 pub mod cli;
 pub mod commands;
 pub mod state;
+pub mod updates;
 
 use relay_core::campaign::CampaignSummary;
 use relay_core::paths::DataDir;
@@ -50,6 +51,9 @@ pub fn specta_builder<R: Runtime>() -> tauri_specta::Builder<R> {
     tauri_specta::Builder::<R>::new()
         .commands(tauri_specta::collect_commands![
             commands::app_info,
+            commands::update_status,
+            commands::check_update,
+            commands::install_update,
             commands::get_settings,
             commands::save_settings,
             commands::set_secret,
@@ -217,6 +221,7 @@ pub fn build_app<R: Runtime>(
     let specta = specta_builder::<R>();
     builder
         .plugin(tauri_plugin_notification::init())
+        .plugin(tauri_plugin_updater::Builder::new().build())
         .invoke_handler(specta.invoke_handler())
         .on_window_event(|window, event| {
             // Closing the window while campaigns are sending never stops them: the page asks
@@ -244,7 +249,9 @@ pub fn build_app<R: Runtime>(
                     &dir.settings_file(),
                 ))
             });
-            let (a, b, c, d) = (
+            let (a, b, c, d, e, f) = (
+                app.handle().clone(),
+                app.handle().clone(),
                 app.handle().clone(),
                 app.handle().clone(),
                 app.handle().clone(),
@@ -264,6 +271,15 @@ pub fn build_app<R: Runtime>(
                 }),
                 exit: Box::new(move || c.exit(0)),
                 downloads: Box::new(move || d.path().download_dir().ok()),
+                updater: Box::new(move |url| {
+                    use tauri_plugin_updater::UpdaterExt;
+                    let builder = e.updater_builder();
+                    match url {
+                        Some(url) => builder.endpoints(vec![url])?.build(),
+                        None => builder.build(),
+                    }
+                }),
+                restart: Box::new(move || f.restart()),
             };
             let state = AppState::new(data, secret_store, backend_for, shell);
             let open_demo = match (state.main().and_then(|m| m.settings_view()), demo) {
@@ -283,6 +299,12 @@ pub fn build_app<R: Runtime>(
                 }
             }
             app.manage(state);
+            // The update check at start, off the window's way (skipped while a campaign is sent).
+            let handle = app.handle().clone();
+            tauri::async_runtime::spawn(async move {
+                tokio::time::sleep(std::time::Duration::from_secs(5)).await;
+                updates::check_at_start(&handle.state::<AppState>()).await;
+            });
             Ok(())
         })
 }

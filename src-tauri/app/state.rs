@@ -27,6 +27,10 @@ pub struct Shell {
     pub exit: Box<dyn Fn() + Send + Sync>,
     /// The user's Downloads folder, if there is one.
     pub downloads: Box<dyn Fn() -> Option<PathBuf> + Send + Sync>,
+    /// Makes the updater for a manifest address (`None`: the one this build was released with).
+    pub updater: crate::updates::MakeUpdater,
+    /// Restarts Relay (after an update is installed).
+    pub restart: Box<dyn Fn() + Send + Sync>,
 }
 
 /// The demo workspace: its own data folder, served by an in-process sandbox.
@@ -52,6 +56,8 @@ pub struct AppState {
     pub shell: Shell,
     /// Where the window listens for "closing while sending" (it asks the user what to do).
     pub close_listener: Mutex<Option<tauri::ipc::Channel<u32>>>,
+    /// The last update check, and the release it found.
+    pub updates: crate::updates::Updates,
 }
 
 /// Unregisters a run when its command ends, however it ends.
@@ -97,6 +103,7 @@ impl AppState {
             quit_when_idle: AtomicBool::new(false),
             shell,
             close_listener: Mutex::new(None),
+            updates: Default::default(),
         }
     }
 
@@ -310,6 +317,8 @@ mod tests {
                 }),
                 exit: Box::new(|| {}),
                 downloads: Box::new(|| None),
+                updater: Box::new(|_| Err(tauri_plugin_updater::Error::EmptyEndpoints)),
+                restart: Box::new(|| {}),
             },
         )
     }

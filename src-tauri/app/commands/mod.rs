@@ -5,6 +5,7 @@
 //! checks the three lists agree.
 
 use crate::state::AppState;
+use crate::updates::UpdateCheck;
 use relay_core::connect::GroupView;
 use relay_core::connect::{ConnectionReport, IntegrationView};
 use relay_core::secrets::SecretKind;
@@ -22,6 +23,28 @@ pub mod templates;
 #[specta::specta]
 pub async fn app_info(state: State<'_, AppState>) -> Result<AppInfo, AppError> {
     state.workspace()?.info()
+}
+
+/// What the last update check found (at start, or on demand), if one was made.
+#[tauri::command]
+#[specta::specta]
+pub async fn update_status(state: State<'_, AppState>) -> Result<Option<UpdateCheck>, AppError> {
+    Ok(state.updates.last())
+}
+
+/// Asks the update address whether a newer signed Relay exists.
+#[tauri::command]
+#[specta::specta]
+pub async fn check_update(state: State<'_, AppState>) -> Result<UpdateCheck, AppError> {
+    crate::updates::check(&state).await
+}
+
+/// Downloads the release found, verifies its signature, installs it and restarts Relay; refused
+/// while a campaign is being sent.
+#[tauri::command]
+#[specta::specta]
+pub async fn install_update(state: State<'_, AppState>) -> Result<(), AppError> {
+    crate::updates::install(&state).await
 }
 
 /// The settings, and whether each secret is set (never the secrets themselves).

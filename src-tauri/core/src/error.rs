@@ -41,11 +41,13 @@ pub enum ErrorCode {
     RateLimited,
     /// The service could not be reached, or failed (DNS, TLS, timeout, 5xx) after the retries.
     Unreachable,
+    /// Not now: something under way must end first (an update while a campaign is being sent).
+    Busy,
 }
 
 impl ErrorCode {
     /// Every code, in declaration order (used by tests and the generated TypeScript).
-    pub const ALL: [ErrorCode; 12] = [
+    pub const ALL: [ErrorCode; 13] = [
         ErrorCode::InvalidInput,
         ErrorCode::NotConfigured,
         ErrorCode::NotFound,
@@ -58,6 +60,7 @@ impl ErrorCode {
         ErrorCode::Rejected,
         ErrorCode::RateLimited,
         ErrorCode::Unreachable,
+        ErrorCode::Busy,
     ];
 
     /// The wire value (`"invalid_input"`...).
@@ -75,6 +78,7 @@ impl ErrorCode {
             ErrorCode::Rejected => "rejected",
             ErrorCode::RateLimited => "rate_limited",
             ErrorCode::Unreachable => "unreachable",
+            ErrorCode::Busy => "busy",
         }
     }
 }

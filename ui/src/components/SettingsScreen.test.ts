@@ -143,3 +143,33 @@ describe('SettingsScreen connection and access', () => {
     await waitFor(() => expect(backend.view.settings.allowed_groups).toEqual(['22']));
   });
 });
+
+describe('SettingsScreen updates', () => {
+  it('checks for updates, offers the install, and says why it is refused while a campaign is sent', async () => {
+    const backend = setup();
+    expect(screen.getByTestId('update-status').textContent).toContain('Not checked yet');
+    backend.update = {
+      current: '0.1.0',
+      available: { version: '0.2.0', notes: 'Quiet hours.', date: '2026-12-01T09:00:00Z' },
+      checked_at: '2026-12-03T09:00:00Z',
+    };
+    backend.failInstall = appError('busy', said('update.busy_one', { name: 'delivery_update' }));
+    const user = userEvent.setup();
+    await user.click(screen.getByText('Check for updates'));
+    await waitFor(() => expect(screen.getByTestId('update-status').textContent).toContain('Relay 0.2.0 is available (you have 0.1.0).'));
+    expect(screen.getByTestId('update-status').textContent).toContain('Quiet hours.');
+    await user.click(screen.getByText('Install 0.2.0 and restart'));
+    expect((await screen.findByRole('alert')).textContent).toContain('The campaign of “delivery_update” is being sent');
+  });
+
+  it('says when this is the newest Relay, and saves an update address on its own', async () => {
+    const backend = setup();
+    const user = userEvent.setup();
+    await user.click(screen.getByText('Check for updates'));
+    await waitFor(() => expect(screen.getByTestId('update-status').textContent).toContain('This is the newest Relay (0.1.0).'));
+    await user.type(screen.getByLabelText('Update address'), 'https://updates.example.com/relay/latest.json');
+    await user.click(screen.getByText('Use this address'));
+    await waitFor(() => expect(backend.view.settings.update_url).toBe('https://updates.example.com/relay/latest.json'));
+    expect(screen.getByText('Update address saved.')).toBeTruthy();
+  });
+});

@@ -52,6 +52,7 @@ import {
   type Text,
   type Issue_Serialize,
   type Check,
+  type UpdateCheck_Serialize,
 } from './bindings';
 import { Channel } from '@tauri-apps/api/core';
 import { tr } from './i18n/index.svelte';
@@ -82,6 +83,7 @@ export type { FieldInfo, ImportReport, MemberAction, MemberFilter, ExclusionReas
 export type { CampaignStatus, IntegrationKind, MessageChannel, TemplateStage, TemplateStatus };
 export type { AppInfo, ConnectionReport, ErrorCode, GroupView, IntegrationView, SecretKind, TemplateCheck, Text, Check };
 export type Issue = Issue_Serialize;
+export type UpdateCheck = UpdateCheck_Serialize;
 
 export interface ErrorPayload {
   code: ErrorCode;
@@ -138,6 +140,11 @@ async function call<T>(promise: Promise<T>): Promise<T> {
 
 export const api = {
   appInfo: (): Promise<AppInfo> => call(commands.appInfo()),
+  /** What the last update check found (the one at start, or the last on demand). */
+  updateStatus: (): Promise<UpdateCheck | null> => call(commands.updateStatus()),
+  checkUpdate: (): Promise<UpdateCheck> => call(commands.checkUpdate()),
+  /** Downloads, verifies, installs and restarts; refused (`busy`) while a campaign is sent. */
+  installUpdate: (): Promise<null> => call(commands.installUpdate()),
   getSettings: (): Promise<SettingsView> => call(commands.getSettings()),
   /** Saves what changed from `base` (the settings the page shows): a change made meanwhile
    * elsewhere (the CLI, another window) is kept. */

@@ -51,7 +51,7 @@ let preferenceQueue: Promise<unknown> = Promise.resolve();
  * The change shows at once; saves run one after another, each on top of the previous result,
  * so two quick changes cannot overwrite each other.
  */
-export function savePreferences(patch: Partial<Pick<Settings, 'language' | 'theme' | 'first_run_done'>>): Promise<void> {
+export function savePreferences(patch: Partial<Pick<Settings, 'language' | 'theme' | 'first_run_done' | 'update_url'>>): Promise<void> {
   if (patch.language) setLocale(patch.language === 'system' ? systemLocale() : patch.language);
   if (patch.theme) applyTheme(patch.theme);
   const run = preferenceQueue.then(async () => {

@@ -9,6 +9,15 @@ import { invoke as __TAURI_INVOKE, Channel } from "@tauri-apps/api/core";
 export const commands = {
 	/**  Version, data folder, files and schema version. */
 	appInfo: () => __TAURI_INVOKE<AppInfo>("app_info"),
+	/**  What the last update check found (at start, or on demand), if one was made. */
+	updateStatus: () => __TAURI_INVOKE<UpdateCheck_Serialize | null>("update_status"),
+	/**  Asks the update address whether a newer signed Relay exists. */
+	checkUpdate: () => __TAURI_INVOKE<UpdateCheck_Serialize>("check_update"),
+	/**
+	 *  Downloads the release found, verifies its signature, installs it and restarts Relay; refused
+	 *  while a campaign is being sent.
+	 */
+	installUpdate: () => __TAURI_INVOKE<null>("install_update"),
 	/**  The settings, and whether each secret is set (never the secrets themselves). */
 	getSettings: () => __TAURI_INVOKE<SettingsView_Serialize>("get_settings"),
 	/**
@@ -138,7 +147,7 @@ export const commands = {
 /* Constants */
 export const CAMPAIGN_STATUSES = ["creating","ready","running","paused","completed","cancelled"] as const;
 
-export const ERROR_CODES = ["invalid_input","not_configured","not_found","keychain_unavailable","storage","io","internal","auth_failed","forbidden","rejected","rate_limited","unreachable"] as const;
+export const ERROR_CODES = ["invalid_input","not_configured","not_found","keychain_unavailable","storage","io","internal","auth_failed","forbidden","rejected","rate_limited","unreachable","busy"] as const;
 
 export const EXCLUSION_REASONS = ["removed","no_phone","invalid_phone","suppressed","duplicate_phone","blackout","in_other_campaign","missing_value","render_error"] as const;
 
@@ -259,6 +268,27 @@ export type AudienceSummary_Serialize = {
 	message_checked: boolean,
 	/**  SMS segments the messages to send add up to (0 for WhatsApp, or before a message check). */
 	segments: number,
+};
+
+/**  A newer, signed release. */
+export type AvailableUpdate = AvailableUpdate_Serialize | AvailableUpdate_Deserialize;
+
+/**  A newer, signed release. */
+export type AvailableUpdate_Deserialize = {
+	version: string,
+	/**  The release notes, as the manifest gives them. */
+	notes?: string | null,
+	/**  When it was published (RFC 3339), if the manifest says. */
+	date?: string | null,
+};
+
+/**  A newer, signed release. */
+export type AvailableUpdate_Serialize = {
+	version: string,
+	/**  The release notes, as the manifest gives them. */
+	notes: string | null,
+	/**  When it was published (RFC 3339), if the manifest says. */
+	date: string | null,
 };
 
 export type Button = Button_Serialize | Button_Deserialize;
@@ -560,7 +590,9 @@ export type ErrorCode =
 /**  The service kept answering "too many requests" after the allowed retries. */
 "rate_limited" | 
 /**  The service could not be reached, or failed (DNS, TLS, timeout, 5xx) after the retries. */
-"unreachable";
+"unreachable" | 
+/**  Not now: something under way must end first (an update while a campaign is being sent). */
+"busy";
 
 /**  Extra data attached to an error. */
 export type ErrorDetails = ErrorDetails_Serialize | ErrorDetails_Deserialize;
@@ -1058,6 +1090,11 @@ export type Settings_Deserialize = {
 	allowed_groups?: string[],
 	language?: Language,
 	theme?: Theme,
+	/**
+	 *  The address of the update manifest (`latest.json`); empty = the one this build was
+	 *  released with. `https`, or `http` on loopback only.
+	 */
+	update_url?: string,
 	/**  The first-run screen was left (set up or skipped). */
 	first_run_done?: boolean,
 	/**  The demo workspace was open when the app last closed: it opens again. */
@@ -1102,6 +1139,11 @@ export type Settings_Serialize = {
 	allowed_groups: string[],
 	language: Language,
 	theme: Theme,
+	/**
+	 *  The address of the update manifest (`latest.json`); empty = the one this build was
+	 *  released with. `https`, or `http` on loopback only.
+	 */
+	update_url: string,
 	/**  The first-run screen was left (set up or skipped). */
 	first_run_done: boolean,
 	/**  The demo workspace was open when the app last closed: it opens again. */
@@ -1347,6 +1389,29 @@ export type Text_Serialize = {
 };
 
 export type Theme = "system" | "light" | "dark";
+
+/**  What the last check found. */
+export type UpdateCheck = UpdateCheck_Serialize | UpdateCheck_Deserialize;
+
+/**  What the last check found. */
+export type UpdateCheck_Deserialize = {
+	/**  This build's version. */
+	current: string,
+	/**  A newer release, or none: this build is the newest. */
+	available?: AvailableUpdate_Deserialize | null,
+	/**  When the check was made (RFC 3339). */
+	checked_at: string,
+};
+
+/**  What the last check found. */
+export type UpdateCheck_Serialize = {
+	/**  This build's version. */
+	current: string,
+	/**  A newer release, or none: this build is the newest. */
+	available: AvailableUpdate_Serialize | null,
+	/**  When the check was made (RFC 3339). */
+	checked_at: string,
+};
 
 export type ValueMapping = ValueMapping_Serialize | ValueMapping_Deserialize;
 

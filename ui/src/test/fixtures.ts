@@ -1,6 +1,6 @@
 // Shared fixtures for component tests: a fake Rust side behind Tauri's mockIPC.
 import { mockIPC } from '@tauri-apps/api/mocks';
-import type { AppInfo, ErrorCode, IntegrationKind, Library, RemoteEntry, Settings, SettingsView, Template, TemplateStage, TemplateState, TemplateStatus, Text } from '../lib/api';
+import type { AppInfo, ErrorCode, IntegrationKind, Library, RemoteEntry, Settings, SettingsView, Template, TemplateStage, TemplateState, TemplateStatus, Text, UpdateCheck } from '../lib/api';
 
 /** A message of the core by code, as the Rust side sends it. */
 export const said = (key: string, params: Record<string, string | Text> = {}): Text => ({ key, params });
@@ -77,6 +77,7 @@ export function defaultSettings(patch: Partial<Settings> = {}): Settings {
     allowed_groups: [],
     language: 'en',
     theme: 'system',
+    update_url: '',
     first_run_done: false,
     demo_active: false,
     ...patch,
@@ -105,6 +106,9 @@ export interface FakeBackend {
   states: Record<string, TemplateState[]>;
   remote: RemoteEntry[];
   syncedAt: string | null;
+  /** What an update check finds; set to make install_update fail with this AppError payload. */
+  update: UpdateCheck | null;
+  failInstall: unknown;
 }
 
 const INTEGRATIONS: Record<string, { name: string; kind: IntegrationKind }> = {
@@ -132,6 +136,8 @@ export function fakeBackend(settings: Settings = defaultSettings()): FakeBackend
     states: {},
     remote: [],
     syncedAt: null,
+    update: null,
+    failInstall: null,
   };
   mockIPC((cmd, payload) => {
     const args = (payload ?? {}) as Record<string, unknown>;
@@ -154,6 +160,14 @@ export function fakeBackend(settings: Settings = defaultSettings()): FakeBackend
         return null;
       case 'get_settings':
         return state.view;
+      case 'update_status':
+        return state.update;
+      case 'check_update':
+        state.update = state.update ?? { current: info.version, available: null, checked_at: '2026-12-03T09:00:00Z' };
+        return state.update;
+      case 'install_update':
+        if (state.failInstall) throw state.failInstall;
+        return null;
       case 'save_settings': {
         if (state.failSave) {
           const e = state.failSave;

@@ -192,6 +192,21 @@ impl Workspace {
             .collect())
     }
 
+    /// Why this desktop must not be updated now, if it must not: a campaign is being sent from
+    /// this data folder (by the app or the CLI). An update replaces the binary and restarts it.
+    pub fn update_blocker(&self) -> AppResult<Option<Text>> {
+        let sending: Vec<CampaignSummary> = self
+            .campaigns()?
+            .into_iter()
+            .filter(|c| c.running)
+            .collect();
+        Ok(match sending.as_slice() {
+            [] => None,
+            [one] => Some(crate::text!("update.busy_one", name = one.template_name)),
+            many => Some(crate::text!("update.busy_many", count = many.len())),
+        })
+    }
+
     /// Puts failed recipients (and unknown ones only when `unknown_too`: they may have been
     /// delivered) back in the queue; the campaign can then be resumed. Each is checked against
     /// the blackout again when it comes to be sent.

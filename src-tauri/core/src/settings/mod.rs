@@ -17,7 +17,7 @@ mod validate;
 
 pub use model::*;
 pub use store::{JsonFileBackend, SettingsBackend};
-pub use urls::check_loopback_url;
+pub use urls::{check_loopback_url, check_update_url};
 pub use validate::key_id_problem;
 
 #[cfg(test)]

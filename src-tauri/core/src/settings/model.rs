@@ -87,6 +87,9 @@ pub struct Settings {
     pub allowed_groups: Vec<String>,
     pub language: Language,
     pub theme: Theme,
+    /// The address of the update manifest (`latest.json`); empty = the one this build was
+    /// released with. `https`, or `http` on loopback only.
+    pub update_url: String,
     /// The first-run screen was left (set up or skipped).
     pub first_run_done: bool,
     /// The demo workspace was open when the app last closed: it opens again.
@@ -114,6 +117,7 @@ impl Default for Settings {
             allowed_groups: Vec::new(),
             language: Language::System,
             theme: Theme::System,
+            update_url: String::new(),
             first_run_done: false,
             demo_active: false,
         }
@@ -187,6 +191,7 @@ impl Settings {
         trim(&mut self.sunshine_custom_url);
         self.sunshine_custom_url = self.sunshine_custom_url.trim_end_matches('/').to_string();
         trim(&mut self.whatsapp_namespace);
+        trim(&mut self.update_url);
         self.default_country = self.default_country.trim().to_ascii_uppercase();
         let clean_list = |list: &mut Vec<String>, lower: bool| {
             let mut out: Vec<String> = Vec::new();

@@ -263,3 +263,31 @@ fn json_file_backend_round_trip_and_errors() {
     assert_eq!(err.code, ErrorCode::InvalidInput);
     assert!(err.message.contains("not a JSON object"));
 }
+
+#[test]
+fn the_update_address_is_https_without_credentials() {
+    let ok = |u: &str| check_update_url(u).map(|_| ()).map_err(|t| t.key);
+    assert_eq!(ok("https://updates.example.com/relay/latest.json"), Ok(()));
+    assert_eq!(
+        ok("ftp://updates.example.com/latest.json").unwrap_err(),
+        "url.update_not_https"
+    );
+    assert_eq!(
+        ok("http://updates.example.com/latest.json").unwrap_err(),
+        "url.update_not_https"
+    );
+    assert_eq!(
+        ok("https://me:pw@updates.example.com/latest.json").unwrap_err(),
+        "url.credentials"
+    );
+    assert_eq!(ok("latest.json").unwrap_err(), "url.not_a_url");
+    // Debug builds (the tests) accept a loopback server; release builds never plain http.
+    assert_eq!(
+        ok("http://127.0.0.1:9/latest.json").is_ok(),
+        cfg!(debug_assertions)
+    );
+    let mut s = valid();
+    s.update_url = "http://updates.example.com/latest.json".into();
+    let err = s.validate().unwrap_err();
+    assert!(err.details.unwrap().fields.contains_key("update_url"));
+}

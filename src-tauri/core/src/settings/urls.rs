@@ -4,6 +4,24 @@
 use crate::text::Text;
 use std::net::IpAddr;
 
+/// Accepts an update manifest's address: `https`, never credentials in it. Debug builds also
+/// accept `http` on loopback, for the tests' local server (the updater of a release build refuses
+/// plain `http` whatever the host).
+pub fn check_update_url(raw: &str) -> Result<url::Url, Text> {
+    let url = url::Url::parse(raw).map_err(|_| crate::text!("url.not_a_url", value = raw))?;
+    match url.scheme() {
+        "https" if url.host().is_some() => {}
+        "http" | "https" if cfg!(debug_assertions) => {
+            check_loopback_url(raw).map_err(|_| crate::text!("url.update_not_https"))?;
+        }
+        _ => return Err(crate::text!("url.update_not_https")),
+    }
+    if !url.username().is_empty() || url.password().is_some() {
+        return Err(crate::text!("url.credentials"));
+    }
+    Ok(url)
+}
+
 /// Accepts `http(s)://` URLs whose host is loopback (127.0.0.0/8, ::1, localhost) only: any
 /// other host must be reached over the standard https hosts, never a custom one.
 pub fn check_loopback_url(raw: &str) -> Result<url::Url, Text> {

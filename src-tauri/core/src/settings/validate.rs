@@ -1,7 +1,7 @@
 //! What each setting accepts: every problem found at once, each at its field, saying what to do.
 
 use super::model::*;
-use super::urls::check_loopback_url;
+use super::urls::{check_loopback_url, check_update_url};
 use crate::error::{AppError, AppResult};
 use crate::text::Text;
 use std::collections::BTreeMap;
@@ -47,6 +47,11 @@ impl Settings {
                 "sunshine_custom_url",
                 crate::text!("settings.custom_url_required"),
             );
+        }
+        if !self.update_url.is_empty() {
+            if let Err(e) = check_update_url(&self.update_url) {
+                bad("update_url", e);
+            }
         }
         if !self.whatsapp_namespace.is_empty() && !is_token_like(&self.whatsapp_namespace, 64) {
             bad("whatsapp_namespace", crate::text!("settings.namespace"));
