@@ -15,12 +15,14 @@
 #![allow(clippy::result_large_err)]
 
 mod conn;
+mod custom_objects;
 pub mod data;
 pub mod search;
 mod server;
 mod sunshine;
 mod zendesk;
 
+pub use custom_objects::{JobResults, TieOrder};
 pub use server::{ExportOrder, Faults, Sandbox, SandboxConfig, SandboxInfo};
 
 use chrono::{DateTime, Utc};

@@ -2,6 +2,7 @@
 //! the `/_sandbox` observability endpoints.
 
 use crate::conn::{Connection, KillableListener};
+use crate::custom_objects::{JobResults, TieOrder};
 use crate::data::{Population, ADMIN_EMAIL};
 use crate::{sunshine, zendesk, Clock, SystemClock};
 use axum::extract::{ConnectInfo, Request, State};
@@ -112,6 +113,18 @@ pub struct Faults {
     /// still counts them (Zendesk's search index lags by up to a few minutes): the same users
     /// every time.
     pub export_missing: f64,
+    /// Custom objects are not enabled on the account: every custom objects request gets 403.
+    pub custom_objects_off: bool,
+    /// A custom objects bulk job runs this long after it was queued (slow jobs).
+    pub job_delay_ms: u64,
+    /// Probability (0..1) that an item of a bulk job fails (the others go on).
+    pub job_item_failure: f64,
+    /// How a bulk job reports each item (see [`JobResults`]).
+    pub job_results: JobResults,
+    /// The order of records whose sort values are equal (see [`TieOrder`]).
+    pub search_tie_order: TieOrder,
+    /// The account's custom object record limit (1,000,000 when not set).
+    pub record_limit: Option<u64>,
 }
 
 impl Faults {
@@ -125,6 +138,7 @@ impl Faults {
             ("rate_refused", self.rate_refused),
             ("rate_html", self.rate_html),
             ("export_missing", self.export_missing),
+            ("job_item_failure", self.job_item_failure),
         ] {
             if !(0.0..=1.0).contains(&p) {
                 return Err((name, format!("a probability between 0 and 1, not {p}.")));
@@ -240,6 +254,7 @@ pub(crate) struct AppState {
     pub templates: Mutex<sunshine::Templates>,
     pub notifications: Mutex<Vec<Recorded>>,
     pub count_cache: Mutex<HashMap<String, u64>>,
+    pub custom_objects: Mutex<crate::custom_objects::Store>,
     requests: Mutex<HashMap<String, u64>>,
     /// The `Retry-After` windows issued, per limit (`zendesk`, `sunshine`): see [`RateWindow`].
     windows: Mutex<HashMap<String, RateWindow>>,
@@ -317,7 +332,7 @@ impl AppState {
         self.clock.now()
     }
 
-    fn roll(&self, p: f64) -> bool {
+    pub(crate) fn roll(&self, p: f64) -> bool {
         p > 0.0
             && self
                 .rng
@@ -484,6 +499,7 @@ impl Sandbox {
             notif_window: Mutex::new((0, 0)),
             notifications: Mutex::new(Vec::new()),
             count_cache: Mutex::new(HashMap::new()),
+            custom_objects: Mutex::new(Default::default()),
             requests: Mutex::new(HashMap::new()),
             windows: Mutex::new(HashMap::new()),
             in_flight: Mutex::new(HashMap::new()),
@@ -541,8 +557,9 @@ impl Drop for Sandbox {
 }
 
 fn router(state: Shared) -> Router {
-    let zendesk =
-        zendesk::routes().route_layer(middleware::from_fn_with_state(state.clone(), zendesk_gate));
+    let zendesk = zendesk::routes()
+        .merge(crate::custom_objects::routes())
+        .route_layer(middleware::from_fn_with_state(state.clone(), zendesk_gate));
     let sunshine = sunshine::routes()
         .route_layer(middleware::from_fn_with_state(state.clone(), sunshine_gate));
     let api = Router::new()

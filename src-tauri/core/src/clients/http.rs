@@ -291,6 +291,11 @@ impl Http {
         &self.client
     }
 
+    /// Waits `d` on the injected sleeper (a test's clock decides).
+    pub async fn sleep(&self, d: Duration) {
+        self.sleeper.sleep(d).await
+    }
+
     pub fn request(&self, method: Method, url: &str) -> RequestBuilder {
         self.client
             .request(method, url)

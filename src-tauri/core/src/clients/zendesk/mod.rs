@@ -1,6 +1,7 @@
 //! The Zendesk Support API client (API token auth: `email/token:TOKEN`); what it reads back in
 //! `model`.
 
+pub mod custom_objects;
 mod model;
 
 use model::ExportPage;
@@ -30,6 +31,10 @@ enum Purpose {
     Profile,
     /// A search: a 400 or 422 carries Zendesk's own description of what is wrong with it.
     Search,
+    /// A custom object write: a 400 or 422 is a refusal of the record (its words kept).
+    Record,
+    /// A read of one thing by id: a 404 means it does not exist (not a failure).
+    Lookup,
     Other,
 }
 
@@ -157,6 +162,28 @@ impl ZendeskClient {
                     ),
                 )
             }
+            Failure::Status { status, .. }
+                if purpose == Purpose::Lookup && *status == StatusCode::NOT_FOUND =>
+            {
+                AppError::new(
+                    ErrorCode::NotFound,
+                    crate::text!("zendesk.not_there", path = path),
+                )
+            }
+            Failure::Status { status, body, .. }
+                if purpose == Purpose::Record
+                    && (*status == StatusCode::BAD_REQUEST
+                        || *status == StatusCode::UNPROCESSABLE_ENTITY) =>
+            {
+                AppError::new(
+                    ErrorCode::Rejected,
+                    crate::text!(
+                        "zendesk.record_refused",
+                        path = path,
+                        provider = super::provider_message(body)
+                    ),
+                )
+            }
             Failure::Status { status, .. } if *status == StatusCode::UNAUTHORIZED => AppError::new(
                 ErrorCode::AuthFailed,
                 crate::text!("zendesk.token_refused", email = self.email),
@@ -177,13 +204,30 @@ impl ZendeskClient {
     }
 
     async fn get<T: DeserializeOwned>(&self, url: &str, purpose: Purpose) -> AppResult<T> {
+        self.call(Method::GET, url, None, purpose).await
+    }
+
+    /// One request with an optional JSON body, repeated where safe (reads, and the writes
+    /// Relay makes idempotent: upserts by external id, a unique name's create).
+    async fn call<T: DeserializeOwned>(
+        &self,
+        method: Method,
+        url: &str,
+        body: Option<&Value>,
+        purpose: Purpose,
+    ) -> AppResult<T> {
         let path = api_path(url);
         let resp = self
             .http
             .send(Idempotency::Safe, || {
-                self.http
-                    .request(Method::GET, url)
-                    .header("authorization", &self.auth)
+                let req = self
+                    .http
+                    .request(method.clone(), url)
+                    .header("authorization", &self.auth);
+                match body {
+                    Some(b) => req.json(b),
+                    None => req,
+                }
             })
             .await
             .map_err(|f| self.error(&path, purpose, f))?;
