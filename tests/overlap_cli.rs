@@ -209,6 +209,15 @@ fn killed_resumed_then_sent_again_reaches_nobody_twice() {
         after["counts"]["unknown"].as_u64().unwrap() > 0,
         "the requests in flight at the kill are unknown: {after}"
     );
+    // Every entry, the unknown ones included, went to the team's store when the resume ended.
+    let team = json(&relay(&data, &["--json", "team", "status"], None));
+    assert_eq!(team["pending"], 0, "{team}");
+    assert!(team["last_push"].is_string(), "{team}");
+    let synced = json(&relay(&data, &["--json", "team", "sync"], None));
+    assert_eq!(
+        synced["sync"]["merged"], 0,
+        "its own entries come back as nothing new: {synced}"
+    );
     let before = received(&base);
     let again = relay(&data, SEND, None);
     assert_eq!(

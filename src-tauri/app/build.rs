@@ -4,6 +4,8 @@
 /// Every command the UI may call; each must also be listed in tauri.conf.json's capability.
 const COMMANDS: &[&str] = &[
     "app_info",
+    "team_status",
+    "sync_team",
     "update_status",
     "check_update",
     "install_update",

@@ -51,6 +51,8 @@ pub fn specta_builder<R: Runtime>() -> tauri_specta::Builder<R> {
     tauri_specta::Builder::<R>::new()
         .commands(tauri_specta::collect_commands![
             commands::app_info,
+            commands::team::team_status,
+            commands::team::sync_team,
             commands::update_status,
             commands::check_update,
             commands::install_update,

@@ -27,6 +27,8 @@ pub fn hint(e: &AppError) -> Option<String> {
         "sandbox.no_answer" | "sandbox.not_sandbox" | "sandbox.no_description" => {
             "Start one with `relay sandbox` and pass the URL it prints.".into()
         }
+        "team.unreachable" => "`relay team status` says what waits; `relay settings set desktop_only true` sends with this desktop's ledger alone.".into(),
+        "team.admin_needed" => "An admin runs `relay team sync` once with their own token.".into(),
         "storage.too_new" | "paths.no_data_dir" | "paths.create" | "paths.is_file" => {
             "Choose another folder with --data-dir DIR.".into()
         }

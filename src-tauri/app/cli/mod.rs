@@ -12,6 +12,7 @@ mod send;
 mod settings;
 mod setup;
 mod suppress;
+mod team;
 mod template;
 
 use audience::AudienceCommand;
@@ -107,6 +108,11 @@ pub enum Command {
     Suppress {
         #[command(subcommand)]
         action: SuppressCommand,
+    },
+    /// The team's shared ledger (Zendesk custom objects): this desktop's state, and a sync.
+    Team {
+        #[command(subcommand)]
+        action: team::TeamCommand,
     },
     /// The Sunshine Conversations integrations Relay can send through.
     Integrations {
@@ -224,6 +230,7 @@ fn run(cli: Cli) -> CliResult {
         Command::Suppress { action } => suppress::run(action, data, out),
         Command::Send(args) => send::run(args, data, out),
         Command::Campaigns { action } => campaigns::run(action, data, out),
+        Command::Team { action } => team::run(action, data, out),
     }
 }
 

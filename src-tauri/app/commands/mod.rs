@@ -16,6 +16,7 @@ use tauri::State;
 
 pub mod audience;
 pub mod campaigns;
+pub mod team;
 pub mod templates;
 
 /// Version, data folder, files and schema version.

@@ -51,7 +51,40 @@ pub fn record_blackout(
     )
     .and_then(|mut s| s.execute(params![user_id as i64, phone, fingerprint, sent_at_ms, campaign_id, state]))
     ?;
-    Ok(())
+    // In the same transaction: the team's store learns it at the next push.
+    crate::team::outbox::queue_entry(
+        conn,
+        &crate::team::Entry {
+            fingerprint,
+            number: phone.to_string(),
+            user_id,
+            sent_at_ms,
+            state,
+            campaign: campaign_id.map(str::to_string),
+            desktop: None,
+        },
+    )
+}
+
+/// Merges an entry another desktop pushed to the team's store: added to the ledger unless it is
+/// there already (a grow-only set: nothing is ever removed by a pull). True when it was new.
+pub(crate) fn merge_pulled(conn: &rusqlite::Connection, e: &crate::team::Entry) -> AppResult<bool> {
+    let added = conn
+        .prepare_cached(
+            "INSERT INTO blackout (user_id, phone, fingerprint, sent_at, campaign_id, state, origin)
+             SELECT ?1, ?2, ?3, ?4, ?5, ?6, ?7
+             WHERE NOT EXISTS (SELECT 1 FROM blackout WHERE fingerprint = ?3 AND phone = ?2 AND sent_at >= ?4)",
+        )?
+        .execute(params![
+            e.user_id as i64,
+            e.number,
+            e.fingerprint,
+            e.sent_at_ms,
+            e.campaign,
+            e.state,
+            e.desktop
+        ])?;
+    Ok(added > 0)
 }
 
 /// Whether the message reached the user or the number since `since_ms`, in a campaign other than

@@ -31,6 +31,7 @@ pub mod settings;
 pub mod sms;
 pub mod storage;
 pub mod suppression;
+pub mod team;
 pub mod template;
 pub mod text;
 pub mod workspace;

@@ -11,17 +11,8 @@ use relay_sandbox::Faults;
 use std::sync::atomic::AtomicBool;
 use std::sync::Arc;
 use std::time::Duration;
+use support::excluded;
 use support::send::{duplicates, ready, sandbox, sandbox_log, set_faults, TWILIO, WA};
-
-/// How many members of an audience summary are excluded for `reason` (by its wire name, so the
-/// test reads what the UI reads).
-fn excluded(summary: &relay_core::audience::AudienceSummary, reason: &str) -> u32 {
-    summary
-        .excluded
-        .iter()
-        .find(|c| serde_json::to_value(c.reason).unwrap() == reason)
-        .map_or(0, |c| c.count)
-}
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn unknown_counts_as_reached_for_the_next_campaign() {

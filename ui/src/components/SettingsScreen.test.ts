@@ -173,3 +173,20 @@ describe('SettingsScreen updates', () => {
     expect(screen.getByText('Update address saved.')).toBeTruthy();
   });
 });
+
+describe('SettingsScreen team', () => {
+  it('shows this desktop and what waits for the team store, and syncs on demand', async () => {
+    setLocale('en');
+    const backend = fakeBackend(defaultSettings({ first_run_done: true }));
+    backend.view = { ...backend.view, configured: true };
+    setView(backend.view);
+    app.info = info;
+    render(SettingsScreen, { initial: backend.view.settings });
+    await waitFor(() => expect(screen.getByTestId('team-pending').textContent).toBe('3'));
+    expect(screen.getByTestId('team-status').textContent).toContain('ada-laptop/1a2b3c4d');
+    const user = userEvent.setup();
+    await user.click(screen.getByText('Sync now'));
+    await waitFor(() => expect(screen.getByTestId('team-synced').textContent).toBe('Pushed 3, 5 new from other desktops (7 requests).'));
+    expect(screen.getByTestId('team-pending').textContent).toBe('0');
+  });
+});

@@ -53,6 +53,8 @@ import {
   type Issue_Serialize,
   type Check,
   type UpdateCheck_Serialize,
+  type TeamStatus,
+  type SyncReport,
 } from './bindings';
 import { Channel } from '@tauri-apps/api/core';
 import { tr } from './i18n/index.svelte';
@@ -84,6 +86,7 @@ export type { CampaignStatus, IntegrationKind, MessageChannel, TemplateStage, Te
 export type { AppInfo, ConnectionReport, ErrorCode, GroupView, IntegrationView, SecretKind, TemplateCheck, Text, Check };
 export type Issue = Issue_Serialize;
 export type UpdateCheck = UpdateCheck_Serialize;
+export type { SyncReport, TeamStatus };
 
 export interface ErrorPayload {
   code: ErrorCode;
@@ -143,6 +146,9 @@ export const api = {
   /** What the last update check found (the one at start, or the last on demand). */
   updateStatus: (): Promise<UpdateCheck | null> => call(commands.updateStatus()),
   checkUpdate: (): Promise<UpdateCheck> => call(commands.checkUpdate()),
+  teamStatus: (): Promise<TeamStatus> => call(commands.teamStatus()),
+  /** Makes the store's object types if missing, pushes this desktop's entries, pulls the others'. */
+  syncTeam: (): Promise<SyncReport> => call(commands.syncTeam()),
   /** Downloads, verifies, installs and restarts; refused (`busy`) while a campaign is sent. */
   installUpdate: (): Promise<null> => call(commands.installUpdate()),
   getSettings: (): Promise<SettingsView> => call(commands.getSettings()),

@@ -9,6 +9,10 @@ import { invoke as __TAURI_INVOKE, Channel } from "@tauri-apps/api/core";
 export const commands = {
 	/**  Version, data folder, files and schema version. */
 	appInfo: () => __TAURI_INVOKE<AppInfo>("app_info"),
+	/**  This desktop's queue for the team's store, and its last push and pull. */
+	teamStatus: () => __TAURI_INVOKE<TeamStatus_Serialize>("team_status"),
+	/**  Makes the store's object types if missing, pushes this desktop's queue, pulls the others'. */
+	syncTeam: () => __TAURI_INVOKE<SyncReport>("sync_team"),
 	/**  What the last update check found (at start, or on demand), if one was made. */
 	updateStatus: () => __TAURI_INVOKE<UpdateCheck_Serialize | null>("update_status"),
 	/**  Asks the update address whether a newer signed Relay exists. */
@@ -438,6 +442,11 @@ export type CampaignSummary_Deserialize = {
 	finished_at?: string | null,
 	/**  A runner holds it now (this or another window or process). */
 	running: boolean,
+	/**
+	 *  Sent (in part) with this desktop's ledger alone: the team's store could not be reached and
+	 *  "this desktop only" was on, so another desktop's sends were not checked.
+	 */
+	desktop_only: boolean,
 	/**  The computer its runner is on, while one holds it. */
 	runner_host?: string | null,
 	/**
@@ -475,6 +484,11 @@ export type CampaignSummary_Serialize = {
 	finished_at: string | null,
 	/**  A runner holds it now (this or another window or process). */
 	running: boolean,
+	/**
+	 *  Sent (in part) with this desktop's ledger alone: the team's store could not be reached and
+	 *  "this desktop only" was on, so another desktop's sends were not checked.
+	 */
+	desktop_only: boolean,
 	/**  The computer its runner is on, while one holds it. */
 	runner_host: string | null,
 	/**
@@ -1084,6 +1098,11 @@ export type Settings_Deserialize = {
 	send_rates?: { [key in string]: number },
 	/**  A campaign pauses itself after this many failures in a row. */
 	auto_pause_after?: number,
+	/**
+	 *  Send with this desktop's ledger alone when the team's store (Zendesk custom objects)
+	 *  cannot be reached; off, such a send is refused. Each campaign it affects says so.
+	 */
+	desktop_only?: boolean,
 	/**  Zendesk roles allowed to send: `admin`, `agent`, or a custom role id. Empty = no restriction. */
 	allowed_roles?: string[],
 	/**  Zendesk group ids whose members may send. Empty = no restriction. */
@@ -1133,6 +1152,11 @@ export type Settings_Serialize = {
 	send_rates: { [key in string]: number },
 	/**  A campaign pauses itself after this many failures in a row. */
 	auto_pause_after: number,
+	/**
+	 *  Send with this desktop's ledger alone when the team's store (Zendesk custom objects)
+	 *  cannot be reached; off, such a send is refused. Each campaign it affects says so.
+	 */
+	desktop_only: boolean,
 	/**  Zendesk roles allowed to send: `admin`, `agent`, or a custom role id. Empty = no restriction. */
 	allowed_roles: string[],
 	/**  Zendesk group ids whose members may send. Empty = no restriction. */
@@ -1260,6 +1284,54 @@ export type SyncInfo_Serialize = {
 	integration_name: string,
 	/**  Milliseconds since the Unix epoch, as text; None if never synced. */
 	synced_at: string | null,
+};
+
+/**  What a sync did. */
+export type SyncReport = {
+	/**  Entries the store confirmed. */
+	pushed: number,
+	/**  Entries refused or not confirmed: still queued. */
+	retry: number,
+	/**  Records read, and of them entries new to this desktop's ledger. */
+	pulled: number,
+	merged: number,
+	/**  Requests made to Zendesk. */
+	requests: number,
+};
+
+/**  Where this desktop stands with the team's store. */
+export type TeamStatus = TeamStatus_Serialize | TeamStatus_Deserialize;
+
+/**  Where this desktop stands with the team's store. */
+export type TeamStatus_Deserialize = {
+	/**  This desktop, as the store names it (`host/abcd1234`). */
+	desktop: string,
+	/**  Entries waiting to be pushed (including those that failed and go again). */
+	pending: number,
+	/**  Of those, the ones the store refused at least once, and its last words. */
+	failing: number,
+	last_error?: string | null,
+	/**  The last push and pull that completed (RFC 3339), if any. */
+	last_push?: string | null,
+	last_pull?: string | null,
+	/**  Entries pulled from other desktops, in all. */
+	pulled_entries: number,
+};
+
+/**  Where this desktop stands with the team's store. */
+export type TeamStatus_Serialize = {
+	/**  This desktop, as the store names it (`host/abcd1234`). */
+	desktop: string,
+	/**  Entries waiting to be pushed (including those that failed and go again). */
+	pending: number,
+	/**  Of those, the ones the store refused at least once, and its last words. */
+	failing: number,
+	last_error: string | null,
+	/**  The last push and pull that completed (RFC 3339), if any. */
+	last_push: string | null,
+	last_pull: string | null,
+	/**  Entries pulled from other desktops, in all. */
+	pulled_entries: number,
 };
 
 /**  A template as the designer edits it (and as the JSON template file holds it). */

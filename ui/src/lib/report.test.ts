@@ -25,6 +25,7 @@ const base: CampaignSummary = {
   running: false,
   runner_host: null,
   interrupted: false,
+  desktop_only: false,
   // What the core says may be done (it computes it: `CampaignSummary::judged`).
   can: { resume: true, cancel: true, retry_failed: true, resend_unknown: true },
 };

@@ -70,6 +70,7 @@ export function defaultSettings(patch: Partial<Settings> = {}): Settings {
     blackout_days: 7,
     default_country: '',
     phone_identities: false,
+    desktop_only: false,
     default_send_rate: 8,
     auto_pause_after: 10,
     send_rates: {},
@@ -109,6 +110,8 @@ export interface FakeBackend {
   /** What an update check finds; set to make install_update fail with this AppError payload. */
   update: UpdateCheck | null;
   failInstall: unknown;
+  /** Entries this desktop has not pushed to the team's store yet. */
+  teamPending: number;
 }
 
 const INTEGRATIONS: Record<string, { name: string; kind: IntegrationKind }> = {
@@ -138,6 +141,7 @@ export function fakeBackend(settings: Settings = defaultSettings()): FakeBackend
     syncedAt: null,
     update: null,
     failInstall: null,
+    teamPending: 3,
   };
   mockIPC((cmd, payload) => {
     const args = (payload ?? {}) as Record<string, unknown>;
@@ -160,6 +164,13 @@ export function fakeBackend(settings: Settings = defaultSettings()): FakeBackend
         return null;
       case 'get_settings':
         return state.view;
+      case 'team_status':
+        return { desktop: 'ada-laptop/1a2b3c4d', pending: state.teamPending, failing: 0, last_error: null, last_push: null, last_pull: null, pulled_entries: 0 };
+      case 'sync_team': {
+        const pushed = state.teamPending;
+        state.teamPending = 0;
+        return { pushed, retry: 0, pulled: 12, merged: 5, requests: 7 };
+      }
       case 'update_status':
         return state.update;
       case 'check_update':

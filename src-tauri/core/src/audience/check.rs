@@ -66,6 +66,9 @@ impl Workspace {
             Some(m) => {
                 // Refuse a mapping that cannot work for anyone, before changing anything.
                 self.renderer(audience_id, m).await?;
+                // The blackout as the team knows it (offline, this desktop's; the send itself
+                // refuses to go on without the team's).
+                self.team_refresh().await;
                 Some(serde_json::to_string(m).map_err(AppError::internal)?)
             }
             None => None,

@@ -169,6 +169,9 @@ pub struct CampaignSummary {
     pub finished_at: Option<String>,
     /// A runner holds it now (this or another window or process).
     pub running: bool,
+    /// Sent (in part) with this desktop's ledger alone: the team's store could not be reached and
+    /// "this desktop only" was on, so another desktop's sends were not checked.
+    pub desktop_only: bool,
     /// The computer its runner is on, while one holds it.
     pub runner_host: Option<String>,
     /// Marked `running`, but no runner holds it: the Relay that sent it stopped (a crash, a
@@ -258,6 +261,7 @@ mod tests {
             started_at: None,
             finished_at: None,
             running,
+            desktop_only: false,
             runner_host: None,
             interrupted: false,
             can: CampaignActions::default(),

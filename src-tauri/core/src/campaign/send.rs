@@ -114,6 +114,8 @@ impl Workspace {
             ));
         }
         self.verify_access().await?;
+        // The team's ledger, as of now: this desktop's entries pushed, the others' pulled.
+        self.team_before_send(id).await?;
         let client = Arc::new(self.sunshine_client()?);
         let runner_id = uuid::Uuid::new_v4().simple().to_string();
         // Held until this function returns; the OS releases it if the process dies.
@@ -155,6 +157,7 @@ impl Workspace {
             )
             .await;
         let end = self.finish(&writer, id, &runner_id, stop).await;
+        self.team_after_send().await;
         let summary = self.campaign(id)?;
         progress(&CampaignProgress {
             campaign_id: id.to_string(),

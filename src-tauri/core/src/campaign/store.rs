@@ -53,6 +53,7 @@ fn summary_from_row(r: &Row, now_ms: i64) -> rusqlite::Result<CampaignSummary> {
         finished_at: ms(r.get("finished_at")?),
         running: r.get::<_, Option<String>>("runner")?.is_some()
             && lease.is_some_and(|l| l > now_ms),
+        desktop_only: r.get::<_, i64>("desktop_only")? != 0,
         runner_host: r.get("runner_host")?,
         interrupted: false,
         can: Default::default(),
@@ -75,6 +76,14 @@ pub(crate) fn summary(db: &Database, id: &str, now_ms: i64) -> AppResult<Campaig
         |r| r.get::<_, i64>(0),
     )? as u32;
     Ok(s)
+}
+
+/// Marks a campaign sent with this desktop's ledger alone.
+pub(crate) fn mark_desktop_only(db: &Database, id: &str) -> AppResult<()> {
+    db.write(|tx| {
+        tx.execute("UPDATE campaigns SET desktop_only = 1 WHERE id = ?1", [id])?;
+        Ok(())
+    })
 }
 
 /// Every campaign, newest first.

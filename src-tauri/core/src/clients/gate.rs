@@ -141,6 +141,16 @@ impl RatePacer {
     }
 }
 
+impl RatePacer {
+    /// `per_minute` a minute, evenly (no burst).
+    pub fn per_minute(per_minute: u32) -> RatePacer {
+        let n = std::num::NonZeroU32::new(per_minute.max(1)).unwrap_or(std::num::NonZeroU32::MIN);
+        RatePacer(governor::RateLimiter::direct(
+            governor::Quota::per_minute(n).allow_burst(std::num::NonZeroU32::MIN),
+        ))
+    }
+}
+
 impl Pacer for RatePacer {
     fn ready(&self) -> BoxFuture<'_, ()> {
         Box::pin(self.0.until_ready())

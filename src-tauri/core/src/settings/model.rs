@@ -81,6 +81,9 @@ pub struct Settings {
     pub send_rates: BTreeMap<String, u32>,
     /// A campaign pauses itself after this many failures in a row.
     pub auto_pause_after: u32,
+    /// Send with this desktop's ledger alone when the team's store (Zendesk custom objects)
+    /// cannot be reached; off, such a send is refused. Each campaign it affects says so.
+    pub desktop_only: bool,
     /// Zendesk roles allowed to send: `admin`, `agent`, or a custom role id. Empty = no restriction.
     pub allowed_roles: Vec<String>,
     /// Zendesk group ids whose members may send. Empty = no restriction.
@@ -113,6 +116,7 @@ impl Default for Settings {
             default_send_rate: DEFAULT_SEND_RATE,
             send_rates: BTreeMap::new(),
             auto_pause_after: DEFAULT_AUTO_PAUSE,
+            desktop_only: false,
             allowed_roles: Vec::new(),
             allowed_groups: Vec::new(),
             language: Language::System,

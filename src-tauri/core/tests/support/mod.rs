@@ -54,3 +54,14 @@ pub fn parcel_mapping() -> Vec<relay_core::message::mapping::ValueMapping> {
         },
     ]
 }
+
+/// How many members of an audience summary are excluded for `reason` (by its wire name, so the
+/// test reads what the UI reads).
+#[allow(dead_code)] // not every test crate that includes this module checks audiences
+pub fn excluded(summary: &relay_core::audience::AudienceSummary, reason: &str) -> u32 {
+    summary
+        .excluded
+        .iter()
+        .find(|c| serde_json::to_value(c.reason).unwrap() == reason)
+        .map_or(0, |c| c.count)
+}

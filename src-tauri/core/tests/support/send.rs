@@ -30,6 +30,23 @@ pub async fn ready(
     sb: &Sandbox,
     integration: &str,
 ) -> (Workspace, tempfile::TempDir, MessageSpec, String) {
+    prepare(sb, integration, true).await
+}
+
+/// Another desktop of the same account: the same template, found by a sync (the first desktop
+/// submitted it), and its own fetch of the audience.
+pub async fn ready_too(
+    sb: &Sandbox,
+    integration: &str,
+) -> (Workspace, tempfile::TempDir, MessageSpec, String) {
+    prepare(sb, integration, false).await
+}
+
+async fn prepare(
+    sb: &Sandbox,
+    integration: &str,
+    submit: bool,
+) -> (Workspace, tempfile::TempDir, MessageSpec, String) {
     let (ws, tmp) = super::workspace_on(sb);
     ws.set_key("default_country", "GB").unwrap();
     let t = Template {
@@ -40,9 +57,13 @@ pub async fn ready(
         ..Template::default()
     };
     let draft = ws.save_template(None, &t).unwrap();
-    ws.submit_template(&draft.id, &[integration.to_string()])
-        .await
-        .unwrap();
+    if submit {
+        ws.submit_template(&draft.id, &[integration.to_string()])
+            .await
+            .unwrap();
+    } else {
+        ws.sync_templates().await.unwrap();
+    }
     let audience = ws
         .fetch_audience("role:end-user", &AtomicBool::new(false), |_| {})
         .await

@@ -52,6 +52,7 @@ function campaign(status: CampaignStatus, counts: Partial<StateCounts>, test = f
     running: false,
     runner_host: null,
     interrupted: false,
+    desktop_only: false,
     can: { resume: open && c.pending + c.sending > 0, cancel: open, retry_failed: c.failed > 0, resend_unknown: c.unknown > 0 },
   };
 }

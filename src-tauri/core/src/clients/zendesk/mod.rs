@@ -47,6 +47,9 @@ pub struct ZendeskClient {
     host: String,
     email: String,
     auth: String,
+    /// The share of the account's rate limit this client keeps to, if any (the team store's
+    /// replicator); every client honours the account's 429 gate regardless.
+    pace: Option<super::http::Pace>,
 }
 
 /// The path of an API URL, for messages (`/api/v2/users/me.json`).
@@ -131,7 +134,16 @@ impl ZendeskClient {
             host,
             email: settings.zendesk_email.clone(),
             auth,
+            pace: None,
         })
+    }
+
+    /// The same client, keeping to `per_minute` requests a minute.
+    pub fn paced_per_minute(mut self, per_minute: u32) -> Self {
+        self.pace = Some(super::http::Pace(std::sync::Arc::new(
+            super::http::RatePacer::per_minute(per_minute),
+        )));
+        self
     }
 
     pub fn base(&self) -> &str {
@@ -219,16 +231,21 @@ impl ZendeskClient {
         let path = api_path(url);
         let resp = self
             .http
-            .send(Idempotency::Safe, || {
-                let req = self
-                    .http
-                    .request(method.clone(), url)
-                    .header("authorization", &self.auth);
-                match body {
-                    Some(b) => req.json(b),
-                    None => req,
-                }
-            })
+            .send_paced(
+                Idempotency::Safe,
+                || {
+                    let req = self
+                        .http
+                        .request(method.clone(), url)
+                        .header("authorization", &self.auth);
+                    match body {
+                        Some(b) => req.json(b),
+                        None => req,
+                    }
+                },
+                None,
+                self.pace.as_ref(),
+            )
             .await
             .map_err(|f| self.error(&path, purpose, f))?;
         let bytes = self

@@ -1,0 +1,145 @@
+//! What this desktop still has to push to the team's store: one row per record (its latest
+//! value), queued in the transaction that records the entry, removed once the store confirms it.
+//! Where each pull stopped. Nothing else writes SQL against these tables.
+
+use super::Entry;
+use crate::error::AppResult;
+use rusqlite::{params, Connection, OptionalExtension};
+use serde_json::{json, Value};
+
+const ENTRY: &str = "entry";
+
+/// Queues an entry (or replaces the queued one of the same message and number when it is at
+/// least as recent).
+pub(crate) fn queue_entry(conn: &Connection, e: &Entry) -> AppResult<()> {
+    let payload = json!({
+        "fingerprint": e.fingerprint.to_string(),
+        "number": e.number,
+        "user_id": e.user_id.to_string(),
+        "sent_at": e.sent_at_ms,
+        "state": e.state.as_ref(),
+        "campaign": e.campaign,
+    });
+    conn.prepare_cached(
+        "INSERT INTO team_outbox (kind, external_id, payload, queued_at) VALUES (?1, ?2, ?3, ?4)
+         ON CONFLICT (kind, external_id) DO UPDATE SET payload = excluded.payload,
+             queued_at = excluded.queued_at, attempts = 0, last_error = NULL
+         WHERE json_extract(excluded.payload, '$.sent_at') >= json_extract(team_outbox.payload, '$.sent_at')",
+    )?
+    .execute(params![ENTRY, e.external_id(), payload.to_string(), e.sent_at_ms])?;
+    Ok(())
+}
+
+/// A queued record: its external id and fields.
+#[derive(Debug, Clone)]
+pub(crate) struct Queued {
+    pub external_id: String,
+    pub payload: Value,
+}
+
+/// The oldest `n` queued entries.
+pub(crate) fn next_entries(conn: &Connection, n: usize) -> AppResult<Vec<Queued>> {
+    let mut stmt = conn.prepare_cached(
+        "SELECT external_id, payload FROM team_outbox WHERE kind = ?1
+         ORDER BY queued_at, external_id LIMIT ?2",
+    )?;
+    let rows = stmt.query_map(params![ENTRY, n as i64], |r| {
+        Ok((r.get::<_, String>(0)?, r.get::<_, String>(1)?))
+    })?;
+    let mut out = Vec::new();
+    for row in rows {
+        let (external_id, payload) = row?;
+        out.push(Queued {
+            external_id,
+            payload: serde_json::from_str(&payload).unwrap_or(Value::Null),
+        });
+    }
+    Ok(out)
+}
+
+/// The store confirmed these: out of the queue (unless a newer value was queued meanwhile).
+pub(crate) fn confirmed(conn: &Connection, done: &[Queued]) -> AppResult<()> {
+    let mut stmt = conn.prepare_cached(
+        "DELETE FROM team_outbox WHERE kind = ?1 AND external_id = ?2 AND payload = ?3",
+    )?;
+    for q in done {
+        stmt.execute(params![ENTRY, q.external_id, q.payload.to_string()])?;
+    }
+    Ok(())
+}
+
+/// These were refused or not confirmed: they stay, counted, with the store's words.
+pub(crate) fn retry_later(conn: &Connection, items: &[(Queued, Option<String>)]) -> AppResult<()> {
+    let mut stmt = conn.prepare_cached(
+        "UPDATE team_outbox SET attempts = attempts + 1, last_error = COALESCE(?3, last_error)
+         WHERE kind = ?1 AND external_id = ?2",
+    )?;
+    for (q, why) in items {
+        stmt.execute(params![ENTRY, q.external_id, why])?;
+    }
+    Ok(())
+}
+
+/// Queued entries, those refused at least once, and the last refusal.
+pub(crate) fn counts(conn: &Connection) -> AppResult<(u32, u32, Option<String>)> {
+    let (pending, failing): (i64, i64) = conn.query_row(
+        "SELECT COUNT(*), COUNT(*) FILTER (WHERE last_error IS NOT NULL) FROM team_outbox",
+        [],
+        |r| Ok((r.get(0)?, r.get(1)?)),
+    )?;
+    let last_error = conn
+        .query_row(
+            "SELECT last_error FROM team_outbox WHERE last_error IS NOT NULL ORDER BY attempts DESC LIMIT 1",
+            [],
+            |r| r.get(0),
+        )
+        .optional()?;
+    Ok((pending as u32, failing as u32, last_error))
+}
+
+/// Where the pull of `kind` stopped: Zendesk's `updated_at` of the latest record read.
+pub(crate) fn cursor(conn: &Connection, kind: &str) -> AppResult<Option<String>> {
+    Ok(conn
+        .query_row(
+            "SELECT cursor FROM team_sync WHERE kind = ?1",
+            [kind],
+            |r| r.get(0),
+        )
+        .optional()?
+        .flatten())
+}
+
+pub(crate) fn set_pulled(
+    conn: &Connection,
+    kind: &str,
+    cursor: Option<&str>,
+    now_ms: i64,
+) -> AppResult<()> {
+    conn.prepare_cached(
+        "INSERT INTO team_sync (kind, cursor, pulled_at) VALUES (?1, ?2, ?3)
+         ON CONFLICT (kind) DO UPDATE SET cursor = COALESCE(excluded.cursor, cursor), pulled_at = excluded.pulled_at",
+    )?
+    .execute(params![kind, cursor, now_ms])?;
+    Ok(())
+}
+
+pub(crate) fn set_pushed(conn: &Connection, kind: &str, now_ms: i64) -> AppResult<()> {
+    conn.prepare_cached(
+        "INSERT INTO team_sync (kind, pushed_at) VALUES (?1, ?2)
+         ON CONFLICT (kind) DO UPDATE SET pushed_at = excluded.pushed_at",
+    )?
+    .execute(params![kind, now_ms])?;
+    Ok(())
+}
+
+/// When `kind` was last pushed and pulled (milliseconds).
+pub(crate) fn sync_times(conn: &Connection, kind: &str) -> AppResult<(Option<i64>, Option<i64>)> {
+    Ok(conn
+        .query_row(
+            "SELECT pushed_at, pulled_at FROM team_sync WHERE kind = ?1",
+            [kind],
+            |r| Ok((r.get(0)?, r.get(1)?)),
+        )
+        .optional()?
+        .unwrap_or((None, None)))
+}

@@ -1,0 +1,195 @@
+//! Push and pull. A push sends the queue in bulk jobs of at most 100 records and takes out what
+//! the store confirms (an item refused or unconfirmed stays queued and goes again: the upsert by
+//! external id is idempotent, so nothing is lost or doubled). A pull reads the records updated
+//! since where the last one stopped — by Zendesk's `updated_at`, never a desktop's clock — with
+//! a sort (without one Zendesk returns only the first 10,000) and `$gte` (records sharing the
+//! last second are read again rather than missed), and merges them into the ledger as a grow-only
+//! set. The replicator keeps to a share of the account's rate limit and honours its 429s.
+
+use super::outbox::{self, Queued};
+use super::schema::{self, ENTRY};
+use super::Entry;
+use crate::blackout::Reach;
+use crate::clients::zendesk::custom_objects::{ItemOutcome, Record, RecordInput, MAX_ITEMS};
+use crate::clients::zendesk::ZendeskClient;
+use crate::error::AppResult;
+use crate::workspace::Workspace;
+use serde::Serialize;
+use serde_json::{json, Map, Value};
+use specta::Type;
+use std::str::FromStr;
+
+/// The replicator's share of the account's API limit, requests a minute, by default.
+pub const DEFAULT_SHARE_PER_MINUTE: u32 = 100;
+
+/// What a sync did.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Type)]
+pub struct SyncReport {
+    /// Entries the store confirmed.
+    pub pushed: u32,
+    /// Entries refused or not confirmed: still queued.
+    pub retry: u32,
+    /// Records read, and of them entries new to this desktop's ledger.
+    pub pulled: u32,
+    pub merged: u32,
+    /// Requests made to Zendesk.
+    pub requests: u32,
+}
+
+impl Workspace {
+    /// Makes the store's object types if missing, pushes this desktop's queue, then pulls the
+    /// others' entries.
+    pub async fn team_sync(&self) -> AppResult<SyncReport> {
+        let (_, z) = self.zendesk_client()?;
+        let z = z.paced_per_minute(DEFAULT_SHARE_PER_MINUTE);
+        schema::ensure(&z).await?;
+        let mut report = self.team_push(&z).await?;
+        let pulled = self.team_pull(&z).await?;
+        report.pulled = pulled.pulled;
+        report.merged = pulled.merged;
+        report.requests += pulled.requests;
+        Ok(report)
+    }
+
+    /// Pushes the queue until it is empty or a round confirms nothing (the store refuses what
+    /// is left: it stays queued for the next sync).
+    pub(crate) async fn team_push(&self, z: &ZendeskClient) -> AppResult<SyncReport> {
+        let desktop = self.desktop_id()?;
+        let mut report = SyncReport::default();
+        let mut skip = 0usize;
+        loop {
+            let batch = {
+                let db = self.db();
+                outbox::next_entries(db.connection(), skip + MAX_ITEMS)?
+            };
+            let batch: Vec<Queued> = batch.into_iter().skip(skip).collect();
+            if batch.is_empty() {
+                break;
+            }
+            let items: Vec<RecordInput> = batch.iter().map(|q| record_of(q, &desktop)).collect();
+            let outcomes = z.bulk_upsert(ENTRY, &items).await?;
+            report.requests += 2;
+            let mut done = Vec::new();
+            let mut again = Vec::new();
+            for (q, o) in batch.into_iter().zip(outcomes) {
+                match o {
+                    ItemOutcome::Written(_) => done.push(q),
+                    ItemOutcome::Failed(why) => again.push((q, Some(why))),
+                    ItemOutcome::Unconfirmed => again.push((q, None)),
+                }
+            }
+            report.pushed += done.len() as u32;
+            report.retry += again.len() as u32;
+            let now = self.now_ms();
+            let confirmed_any = !done.is_empty();
+            self.db().write(|tx| {
+                outbox::confirmed(tx, &done)?;
+                outbox::retry_later(tx, &again)?;
+                if confirmed_any {
+                    outbox::set_pushed(tx, ENTRY, now)?;
+                }
+                Ok(())
+            })?;
+            // What was not confirmed is behind us in this sync: the next batch starts after it.
+            skip += again.len();
+            if !confirmed_any && again.len() < MAX_ITEMS {
+                break;
+            }
+        }
+        // An entry that went again and was confirmed later is not counted twice as "retry".
+        report.retry = {
+            let db = self.db();
+            outbox::counts(db.connection())?.0
+        };
+        Ok(report)
+    }
+
+    /// Reads the entries updated since the last pull, page by page, and merges the other
+    /// desktops' into the ledger.
+    pub(crate) async fn team_pull(&self, z: &ZendeskClient) -> AppResult<SyncReport> {
+        let desktop = self.desktop_id()?;
+        let since = {
+            let db = self.db();
+            outbox::cursor(db.connection(), ENTRY)?
+        };
+        let filter = match &since {
+            Some(c) => json!({"updated_at": {"$gte": c}}),
+            None => json!({}),
+        };
+        let mut report = SyncReport::default();
+        let mut next: Option<String> = None;
+        let mut latest = since.clone();
+        loop {
+            let page = z
+                .search_page(ENTRY, &filter, "updated_at", MAX_ITEMS, next.as_deref())
+                .await?;
+            report.requests += 1;
+            report.pulled += page.records.len() as u32;
+            let entries: Vec<Entry> = page
+                .records
+                .iter()
+                .filter_map(entry_of)
+                .filter(|e| e.desktop.as_deref() != Some(desktop.as_str()))
+                .collect();
+            for r in &page.records {
+                if latest.as_deref().is_none_or(|l| r.updated_at.as_str() > l) {
+                    latest = Some(r.updated_at.clone());
+                }
+            }
+            let merged = self.db().write(|tx| {
+                let mut n = 0;
+                for e in &entries {
+                    if crate::blackout::merge_pulled(tx, e)? {
+                        n += 1;
+                    }
+                }
+                Ok(n)
+            })?;
+            report.merged += merged;
+            match page.next {
+                Some(n) => next = Some(n),
+                None => break,
+            }
+        }
+        let now = self.now_ms();
+        self.db()
+            .write(|tx| outbox::set_pulled(tx, ENTRY, latest.as_deref(), now))?;
+        Ok(report)
+    }
+}
+
+/// The record of a queued entry, as this desktop pushes it.
+fn record_of(q: &Queued, desktop: &str) -> RecordInput {
+    let mut fields: Map<String, Value> = q.payload.as_object().cloned().unwrap_or_default();
+    fields.insert("desktop".into(), json!(desktop));
+    fields.retain(|_, v| !v.is_null());
+    RecordInput {
+        name: Some(q.external_id.clone()),
+        external_id: Some(q.external_id.clone()),
+        custom_object_fields: fields,
+    }
+}
+
+/// The entry a record holds, if it is one (records written by hand or by another program may
+/// not be: they are left alone).
+fn entry_of(r: &Record) -> Option<Entry> {
+    let f = &r.custom_object_fields;
+    let text = |k: &str| f.get(k).and_then(Value::as_str).map(str::to_string);
+    let number_of = |k: &str| {
+        f.get(k).and_then(|v| {
+            v.as_i64()
+                .or_else(|| v.as_str().and_then(|s| s.parse().ok()))
+        })
+    };
+    Some(Entry {
+        fingerprint: text("fingerprint")?.parse().ok()?,
+        number: text("number")?,
+        user_id: text("user_id").and_then(|u| u.parse().ok()).unwrap_or(0),
+        sent_at_ms: number_of("sent_at")?,
+        state: text("state")
+            .and_then(|s| Reach::from_str(&s).ok())
+            .unwrap_or(Reach::Unknown),
+        campaign: text("campaign"),
+        desktop: text("desktop"),
+    })
+}

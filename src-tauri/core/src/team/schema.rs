@@ -1,0 +1,86 @@
+//! The object types the team's store is made of, and their creation when missing (an admin's
+//! credentials can; an agent's are told to ask an admin).
+
+use crate::clients::zendesk::custom_objects::FieldSpec;
+use crate::clients::zendesk::ZendeskClient;
+use crate::error::{AppError, AppResult, ErrorCode};
+
+/// One record per message reached per number (`external_id` = fingerprint:number).
+pub const ENTRY: &str = "relay_entry";
+
+/// An object type Relay needs: its key, titles, description, whether record names are unique,
+/// and its fields (key, type).
+pub struct ObjectSpec {
+    pub key: &'static str,
+    pub title: &'static str,
+    pub plural: &'static str,
+    pub description: &'static str,
+    pub unique_names: bool,
+    pub fields: &'static [(&'static str, &'static str)],
+}
+
+pub const OBJECTS: &[ObjectSpec] = &[ObjectSpec {
+    key: ENTRY,
+    title: "Relay message sent",
+    plural: "Relay messages sent",
+    description: "Kept by Relay: which message reached which number, when, from which desktop (the team's blackout ledger).",
+    unique_names: false,
+    fields: &[
+        ("fingerprint", "text"),
+        ("number", "text"),
+        ("user_id", "text"),
+        ("sent_at", "integer"),
+        ("state", "text"),
+        ("campaign", "text"),
+        ("desktop", "text"),
+    ],
+}];
+
+/// Makes the object types and fields that are missing. Creating them needs an admin: an agent's
+/// credentials get a message saying to ask one (nothing else is tried).
+pub async fn ensure(z: &ZendeskClient) -> AppResult<()> {
+    let existing: Vec<String> = z.object_types().await?.into_iter().map(|t| t.key).collect();
+    for spec in OBJECTS {
+        if !existing.iter().any(|k| k == spec.key) {
+            z.create_object_type(
+                spec.key,
+                spec.title,
+                spec.plural,
+                spec.description,
+                spec.unique_names,
+            )
+            .await
+            .map_err(|e| admin_needed(e, spec.key))?;
+        }
+        let fields: Vec<String> = z
+            .object_fields(spec.key)
+            .await?
+            .into_iter()
+            .map(|f| f.key)
+            .collect();
+        for (key, kind) in spec.fields {
+            if !fields.iter().any(|f| f == key) {
+                let field = FieldSpec {
+                    key: key.to_string(),
+                    kind: kind.to_string(),
+                    title: key.replace('_', " "),
+                };
+                z.create_object_field(spec.key, &field)
+                    .await
+                    .map_err(|e| admin_needed(e, spec.key))?;
+            }
+        }
+    }
+    Ok(())
+}
+
+fn admin_needed(e: AppError, key: &str) -> AppError {
+    if e.code == ErrorCode::Forbidden {
+        AppError::new(
+            ErrorCode::Forbidden,
+            crate::text!("team.admin_needed", object = key),
+        )
+    } else {
+        e
+    }
+}

@@ -1,0 +1,226 @@
+//! One team, many desktops: two data folders on one sandbox, as two desktops of one Zendesk
+//! account, sharing the blackout ledger through the account's custom objects. Every test counts
+//! what the sandbox received.
+
+mod support;
+
+use relay_core::campaign::CampaignControl;
+use relay_core::ErrorCode;
+use relay_sandbox::{Faults, JobResults};
+use support::excluded;
+use support::send::{duplicates, ready, ready_too, sandbox, sandbox_log, set_faults, WA};
+
+/// Syncs until the queue is empty (a refused or unconfirmed push goes again), at most `rounds`.
+async fn drain(ws: &relay_core::workspace::Workspace, rounds: u32) -> u32 {
+    let mut syncs = 0;
+    loop {
+        syncs += 1;
+        let _ = ws.team_sync().await;
+        if ws.team_status().unwrap().pending == 0 || syncs >= rounds {
+            return syncs;
+        }
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_message_sent_from_one_desktop_is_blacked_out_on_another() {
+    let sb = sandbox(200).await;
+    let (a, _ta, spec_a, audience_a) = ready(&sb, WA).await;
+    let (b, _tb, spec_b, audience_b) = ready_too(&sb, WA).await;
+    assert_ne!(a.desktop_id().unwrap(), b.desktop_id().unwrap());
+
+    let first = a
+        .create_campaign(&audience_a, spec_a, Some(400), None)
+        .await
+        .unwrap();
+    let sent = a
+        .run_campaign(&first.id, &CampaignControl::default(), |_| {})
+        .await
+        .unwrap()
+        .counts
+        .sent;
+    assert!(sent > 50);
+    let status = a.team_status().unwrap();
+    assert_eq!(status.pending, 0, "pushed when the send ended");
+    assert!(status.last_push.is_some());
+
+    // Desktop B never sent it. While the store cannot be reached, it knows nothing of A's send
+    // and its send is refused: nothing goes out.
+    set_faults(
+        &sb,
+        &Faults {
+            custom_objects_off: true,
+            ..Faults::default()
+        },
+    )
+    .await;
+    let unaware = b
+        .check_audience(&audience_b, Some(spec_b.clone()))
+        .await
+        .unwrap();
+    assert_eq!(excluded(&unaware, "blackout"), 0);
+    assert!(unaware.eligible >= sent);
+    let blind = b
+        .create_campaign(&audience_b, spec_b.clone(), Some(400), None)
+        .await
+        .unwrap();
+    let err = b
+        .run_campaign(&blind.id, &CampaignControl::default(), |_| {})
+        .await
+        .unwrap_err();
+    assert_eq!(err.text.key, "team.unreachable", "{err:?}");
+    assert_eq!(sandbox_log(&sb).await.len() as u32, sent, "B sent nothing");
+    b.cancel_campaign(&blind.id).unwrap();
+    set_faults(&sb, &Faults::default()).await;
+    // Once it can: everyone A reached is blacked out there too.
+    let pulled = b.team_sync().await.unwrap();
+    assert_eq!(pulled.merged, sent, "{pulled:?}");
+    let checked = b
+        .check_audience(&audience_b, Some(spec_b.clone()))
+        .await
+        .unwrap();
+    assert_eq!(excluded(&checked, "blackout"), sent);
+    assert_eq!(checked.eligible, 0);
+    let second = b
+        .create_campaign(&audience_b, spec_b, Some(400), None)
+        .await;
+    if let Ok(c) = second {
+        b.run_campaign(&c.id, &CampaignControl::default(), |_| {})
+            .await
+            .ok();
+    }
+    let log = sandbox_log(&sb).await;
+    assert_eq!(log.len() as u32, sent, "B sent nothing");
+    assert!(duplicates(&log).is_empty());
+
+    // Pulled again: nothing new, nothing doubled (the set only grows); B's status says so.
+    let again = b.team_sync().await.unwrap();
+    assert_eq!(again.merged, 0);
+    assert_eq!(b.team_status().unwrap().pulled_entries, sent);
+    // A pulls its own entries back and adds nothing.
+    assert_eq!(a.team_sync().await.unwrap().merged, 0);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn pushes_through_failing_jobs_and_429s_go_again_and_none_is_lost() {
+    let sb = sandbox(200).await;
+    let (a, _ta, spec_a, audience_a) = ready(&sb, WA).await;
+    let (b, _tb, spec_b, audience_b) = ready_too(&sb, WA).await;
+    let c = a
+        .create_campaign(&audience_a, spec_a, Some(400), None)
+        .await
+        .unwrap();
+    // Half the items of each job fail, and the results name only their position: the push at
+    // the end of the send leaves some queued.
+    set_faults(
+        &sb,
+        &Faults {
+            job_item_failure: 0.5,
+            job_results: JobResults::Positional,
+            ..Faults::default()
+        },
+    )
+    .await;
+    let sent = a
+        .run_campaign(&c.id, &CampaignControl::default(), |_| {})
+        .await
+        .unwrap()
+        .counts
+        .sent;
+    let status = a.team_status().unwrap();
+    assert!(
+        status.pending > 0 && status.failing > 0 && status.last_error.is_some(),
+        "{status:?}"
+    );
+    // Now a quarter of the store's requests get 429 too.
+    set_faults(
+        &sb,
+        &Faults {
+            job_item_failure: 0.5,
+            job_results: JobResults::Positional,
+            rate_429: 0.25,
+            retry_after_secs: 1,
+            only_path: "/api/v2/custom_objects".into(),
+            ..Faults::default()
+        },
+    )
+    .await;
+    let syncs = drain(&a, 40).await;
+    assert_eq!(
+        a.team_status().unwrap().pending,
+        0,
+        "drained in {syncs} syncs"
+    );
+    set_faults(&sb, &Faults::default()).await;
+
+    b.team_sync().await.unwrap();
+    let checked = b.check_audience(&audience_b, Some(spec_b)).await.unwrap();
+    assert_eq!(
+        excluded(&checked, "blackout"),
+        sent,
+        "every entry reached B"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn this_desktop_only_sends_without_the_store_and_says_so() {
+    let sb = sandbox(100).await;
+    let (ws, _t, spec, audience) = ready(&sb, WA).await;
+    set_faults(
+        &sb,
+        &Faults {
+            custom_objects_off: true,
+            ..Faults::default()
+        },
+    )
+    .await;
+    ws.set_key("desktop_only", "true").unwrap();
+    let c = ws
+        .create_campaign(&audience, spec, Some(400), None)
+        .await
+        .unwrap();
+    assert!(!c.desktop_only);
+    let done = ws
+        .run_campaign(&c.id, &CampaignControl::default(), |_| {})
+        .await
+        .unwrap();
+    assert!(done.counts.sent > 0);
+    assert!(
+        done.desktop_only,
+        "the campaign says it was sent with this desktop's ledger alone"
+    );
+    assert_eq!(sandbox_log(&sb).await.len() as u32, done.counts.sent);
+    // Its entries wait for the store, and go once it can be reached.
+    assert_eq!(ws.team_status().unwrap().pending, done.counts.sent);
+    set_faults(&sb, &Faults::default()).await;
+    ws.team_sync().await.unwrap();
+    assert_eq!(ws.team_status().unwrap().pending, 0);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_agent_is_told_to_ask_an_admin_and_custom_objects_off_is_said() {
+    let sb = sandbox(50).await;
+    let (ws, _t, _, _) = ready(&sb, WA).await;
+    let info = sb.info();
+    let agent = relay_sandbox::data::Population::new(info.seed, info.users).user(1);
+    ws.set_key("zendesk_email", &agent.email).unwrap();
+    let err = ws.team_sync().await.unwrap_err();
+    assert_eq!(err.code, ErrorCode::Forbidden);
+    assert_eq!(err.text.key, "team.admin_needed", "{err:?}");
+    // An admin made the types once: the agent's desktop syncs from then on.
+    ws.set_key("zendesk_email", &info.zendesk_email).unwrap();
+    ws.team_sync().await.unwrap();
+    ws.set_key("zendesk_email", &agent.email).unwrap();
+    ws.team_sync().await.unwrap();
+
+    set_faults(
+        &sb,
+        &Faults {
+            custom_objects_off: true,
+            ..Faults::default()
+        },
+    )
+    .await;
+    let err = ws.team_sync().await.unwrap_err();
+    assert_eq!(err.code, ErrorCode::Forbidden);
+}
