@@ -224,3 +224,57 @@ async fn an_agent_is_told_to_ask_an_admin_and_custom_objects_off_is_said() {
     let err = ws.team_sync().await.unwrap_err();
     assert_eq!(err.code, ErrorCode::Forbidden);
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_same_message_from_two_desktops_at_once_is_sent_once_and_the_second_is_told_who_sends_it(
+) {
+    let sb = sandbox(300).await;
+    let (a, _ta, spec_a, audience_a) = ready(&sb, WA).await;
+    let (b, _tb, spec_b, audience_b) = ready_too(&sb, WA).await;
+    let first = a
+        .create_campaign(&audience_a, spec_a, Some(40), None)
+        .await
+        .unwrap();
+    let second = b
+        .create_campaign(&audience_b, spec_b.clone(), Some(40), None)
+        .await
+        .unwrap();
+    let a_desktop = a.desktop_id().unwrap();
+    let base = sb.base_url().to_string();
+    let control = CampaignControl::default();
+    let (done_a, refused_b) = tokio::join!(a.run_campaign(&first.id, &control, |_| {}), async {
+        // B starts once A is sending.
+        loop {
+            let n: serde_json::Value = reqwest::get(format!("{base}/_sandbox/notifications"))
+                .await
+                .unwrap()
+                .json()
+                .await
+                .unwrap();
+            if n["count"].as_u64().unwrap() >= 10 {
+                break;
+            }
+            tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+        }
+        b.run_campaign(&second.id, &CampaignControl::default(), |_| {})
+            .await
+    });
+    let sent = done_a.unwrap().counts.sent;
+    let err = refused_b.unwrap_err();
+    assert_eq!(err.code, ErrorCode::Busy);
+    assert_eq!(err.text.key, "team.claimed");
+    assert!(err.message.contains(&a_desktop), "{}", err.message);
+    assert!(err.message.contains(&first.id), "{}", err.message);
+    let log = sandbox_log(&sb).await;
+    assert_eq!(log.len() as u32, sent, "B sent nothing while A sent");
+    // A ended and released the message: B may send now, and finds everyone A reached.
+    let again = b.check_audience(&audience_b, Some(spec_b)).await.unwrap();
+    assert_eq!(excluded(&again, "blackout"), sent);
+    let resumed = b
+        .run_campaign(&second.id, &CampaignControl::default(), |_| {})
+        .await
+        .unwrap();
+    let log = sandbox_log(&sb).await;
+    assert!(duplicates(&log).is_empty(), "every number once");
+    assert_eq!(log.len() as u32, sent + resumed.counts.sent);
+}

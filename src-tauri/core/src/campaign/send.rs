@@ -115,7 +115,7 @@ impl Workspace {
         }
         self.verify_access().await?;
         // The team's ledger, as of now: this desktop's entries pushed, the others' pulled.
-        self.team_before_send(id).await?;
+        let claim = self.team_before_send(id).await?;
         let client = Arc::new(self.sunshine_client()?);
         let runner_id = uuid::Uuid::new_v4().simple().to_string();
         // Held until this function returns; the OS releases it if the process dies.
@@ -145,19 +145,27 @@ impl Workspace {
             tracing::warn!(campaign = %id, recovered, "rows left sending by an earlier runner are now unknown");
         }
         tracing::info!(campaign = %id, rate = campaign.rate, "campaign sending");
-        let stop = self
-            .send_loop(
-                &campaign,
-                claims,
-                &runner_id,
-                &client,
-                &writer,
-                control,
-                &mut progress,
-            )
-            .await;
+        let sending = self.send_loop(
+            &campaign,
+            claims,
+            &runner_id,
+            &client,
+            &writer,
+            control,
+            &mut progress,
+        );
+        // While it sends, the team's claim of the message is kept alive.
+        let stop = match &claim {
+            Some(held) => {
+                tokio::select! {
+                    stop = sending => stop,
+                    _ = self.team_keep(held, control) => unreachable!("the heartbeat never ends"),
+                }
+            }
+            None => sending.await,
+        };
         let end = self.finish(&writer, id, &runner_id, stop).await;
-        self.team_after_send().await;
+        self.team_after_send(claim.as_ref()).await;
         let summary = self.campaign(id)?;
         progress(&CampaignProgress {
             campaign_id: id.to_string(),

@@ -78,6 +78,18 @@ pub(crate) fn summary(db: &Database, id: &str, now_ms: i64) -> AppResult<Campaig
     Ok(s)
 }
 
+/// The fingerprint of a campaign's message (what the blackout and the team's claim name).
+pub(crate) fn fingerprint(db: &Database, id: &str) -> AppResult<i64> {
+    db.connection()
+        .query_row(
+            "SELECT fingerprint FROM campaigns WHERE id = ?1",
+            [id],
+            |r| r.get(0),
+        )
+        .optional()?
+        .ok_or_else(|| not_found(id))
+}
+
 /// Marks a campaign sent with this desktop's ledger alone.
 pub(crate) fn mark_desktop_only(db: &Database, id: &str) -> AppResult<()> {
     db.write(|tx| {

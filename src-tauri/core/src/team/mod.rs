@@ -7,6 +7,7 @@
 //! desktop's clock), merging them as a grow-only set ([`replicate`]). The object types are made
 //! when missing, by an admin's credentials ([`schema`]).
 
+pub mod claim;
 pub(crate) mod outbox;
 pub mod replicate;
 pub mod schema;
@@ -64,21 +65,74 @@ fn rfc3339(ms: Option<i64>) -> Option<String> {
 
 impl Workspace {
     /// Before a send: this desktop's queue pushed and the others' entries pulled, so each claim
-    /// checks the team's ledger. When the store cannot be reached the send is refused — another
-    /// desktop may have sent this message — unless "this desktop only" is on: then it goes on
-    /// with this desktop's ledger, and the campaign says so.
-    pub(crate) async fn team_before_send(&self, campaign_id: &str) -> AppResult<()> {
-        let Err(e) = self.team_sync().await else {
-            return Ok(());
+    /// checks the team's ledger; then the message claimed for this campaign. While another
+    /// desktop sends it (its claim alive) the send is refused, saying who sends it, from where,
+    /// since when. When the store cannot be reached the send is refused — another desktop may
+    /// have sent this message — unless "this desktop only" is on: then it goes on with this
+    /// desktop's ledger, and the campaign says so.
+    pub(crate) async fn team_before_send(
+        &self,
+        campaign_id: &str,
+    ) -> AppResult<Option<claim::Held>> {
+        let taken = async {
+            self.team_sync().await?;
+            let (_, z) = self.zendesk_client()?;
+            let z = z.paced_per_minute(replicate::DEFAULT_SHARE_PER_MINUTE);
+            let fingerprint = crate::campaign::store::fingerprint(&self.db(), campaign_id)?;
+            self.team_claim(&z, fingerprint, campaign_id).await
+        };
+        let e = match taken.await {
+            Ok(held) => return Ok(Some(held)),
+            // Another desktop sends it: never overridden, not even by "this desktop only".
+            Err(e) if e.code == crate::error::ErrorCode::Busy => return Err(e),
+            Err(e) => e,
         };
         if self.settings()?.desktop_only {
             tracing::warn!(campaign = %campaign_id, code = e.code.as_str(), "the team's store cannot be reached; sending with this desktop's ledger alone: {}", e.message);
-            return crate::campaign::store::mark_desktop_only(&self.db(), campaign_id);
+            crate::campaign::store::mark_desktop_only(&self.db(), campaign_id)?;
+            return Ok(None);
         }
         Err(AppError::new(
             e.code,
             crate::text!("team.unreachable", reason => e.text),
         ))
+    }
+
+    /// Beats the claim every quarter of its life while the send runs, pushing its entries. When the store cannot be
+    /// reached for half its life, the send pauses: past the TTL another desktop could take the
+    /// message over, and nobody must get it twice.
+    pub(crate) async fn team_keep(
+        &self,
+        held: &claim::Held,
+        control: &crate::campaign::CampaignControl,
+    ) {
+        let every = self.claim_ttl / 4;
+        let mut last_ok = tokio::time::Instant::now();
+        loop {
+            tokio::time::sleep(every).await;
+            // The beat, and what the send recorded so far pushed: should this desktop die, the
+            // one that takes the message over after the TTL finds all but the last moments.
+            let beat = async {
+                let (_, z) = self.zendesk_client()?;
+                self.team_beat(&z, held).await?;
+                let z = z.paced_per_minute(replicate::DEFAULT_SHARE_PER_MINUTE);
+                self.team_push(&z).await.map(|_| ())
+            };
+            match beat.await {
+                Ok(()) => last_ok = tokio::time::Instant::now(),
+                Err(e) => {
+                    tracing::warn!(
+                        code = e.code.as_str(),
+                        "the claim's heartbeat failed: {}",
+                        e.message
+                    );
+                    if last_ok.elapsed() > self.claim_ttl / 2 {
+                        tracing::warn!("the team's store unreachable for half the claim's life: pausing the send");
+                        control.pause();
+                    }
+                }
+            }
+        }
     }
 
     /// Syncs when the store can be reached; says why not in the log otherwise (drafting and
@@ -93,14 +147,25 @@ impl Workspace {
         }
     }
 
-    /// After a send: what it recorded pushed (what cannot be stays queued for the next sync).
-    pub(crate) async fn team_after_send(&self) {
-        let pushed = async {
+    /// After a send: what it recorded pushed (what cannot be stays queued for the next sync),
+    /// then the claim released — only once the push is confirmed, so the desktop that takes the
+    /// message next finds every entry. Unreleased, the claim expires after its TTL.
+    pub(crate) async fn team_after_send(&self, held: Option<&claim::Held>) {
+        let done = async {
             let (_, z) = self.zendesk_client()?;
-            self.team_push(&z.paced_per_minute(replicate::DEFAULT_SHARE_PER_MINUTE))
-                .await
+            let z = z.paced_per_minute(replicate::DEFAULT_SHARE_PER_MINUTE);
+            self.team_push(&z).await?;
+            if let Some(held) = held {
+                let waiting = outbox::counts(self.db().connection())?.0;
+                if waiting == 0 {
+                    self.team_release(&z, held).await?;
+                } else {
+                    tracing::info!(waiting, "entries still wait for the team's store: the claim is kept until it expires");
+                }
+            }
+            AppResult::Ok(())
         };
-        if let Err(e) = pushed.await {
+        if let Err(e) = done.await {
             tracing::info!(
                 code = e.code.as_str(),
                 "the send's entries stay queued for the team's store: {}",

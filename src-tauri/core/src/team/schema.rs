@@ -7,6 +7,8 @@ use crate::error::{AppError, AppResult, ErrorCode};
 
 /// One record per message reached per number (`external_id` = fingerprint:number).
 pub const ENTRY: &str = "relay_entry";
+/// One claim per message being sent (name = fingerprint, unique).
+pub const CLAIM: &str = "relay_claim";
 
 /// An object type Relay needs: its key, titles, description, whether record names are unique,
 /// and its fields (key, type).
@@ -34,6 +36,14 @@ pub const OBJECTS: &[ObjectSpec] = &[ObjectSpec {
         ("campaign", "text"),
         ("desktop", "text"),
     ],
+},
+ObjectSpec {
+    key: CLAIM,
+    title: "Relay message being sent",
+    plural: "Relay messages being sent",
+    description: "Kept by Relay: which desktop sends which message now (one sender per message).",
+    unique_names: true,
+    fields: &[("holder", "text"), ("campaign", "text"), ("state", "text")],
 }];
 
 /// Makes the object types and fields that are missing. Creating them needs an admin: an agent's

@@ -43,6 +43,8 @@ pub struct Workspace {
     writer: Mutex<Option<Arc<crate::storage::Writer>>>,
     /// How long the send engine keeps trying a write another program holds the lock for.
     write_patience: std::time::Duration,
+    /// How long a team claim lives without a heartbeat (see `team::claim`).
+    pub(crate) claim_ttl: std::time::Duration,
     /// Makes the pacer a campaign sends at, from its rate (messages a second).
     pacing: Pacing,
 }
@@ -79,6 +81,7 @@ impl Workspace {
             hosts: Mutex::new(Vec::new()),
             writer: Mutex::new(None),
             write_patience: crate::storage::WRITE_PATIENCE,
+            claim_ttl: crate::team::claim::CLAIM_TTL,
             pacing: Arc::new(|rate| Arc::new(crate::clients::http::RatePacer::new(rate))),
         };
         if let Err(e) = ws.discard_abandoned_campaigns() {
@@ -201,6 +204,12 @@ impl Workspace {
 
     pub(crate) fn write_patience(&self) -> std::time::Duration {
         self.write_patience
+    }
+
+    /// A shorter life for team claims without a heartbeat (tests of a desktop killed mid-send).
+    pub fn with_claim_ttl(mut self, ttl: std::time::Duration) -> Workspace {
+        self.claim_ttl = ttl;
+        self
     }
 
     /// How campaigns keep their rate (default: a `governor` limiter at the campaign's rate). A
