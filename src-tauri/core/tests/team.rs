@@ -278,3 +278,80 @@ async fn the_same_message_from_two_desktops_at_once_is_sent_once_and_the_second_
     assert!(duplicates(&log).is_empty(), "every number once");
     assert_eq!(log.len() as u32, sent + resumed.counts.sent);
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_desktop_killed_mid_send_frees_the_message_after_the_ttl_and_nobody_is_reached_twice() {
+    let ttl = std::time::Duration::from_secs(3);
+    let sb = sandbox(300).await;
+    let (a, _ta, spec_a, audience_a) = ready(&sb, WA).await;
+    let (b, _tb, spec_b, audience_b) = ready_too(&sb, WA).await;
+    let a = a.with_claim_ttl(ttl);
+    let b = b.with_claim_ttl(ttl);
+    let first = a
+        .create_campaign(&audience_a, spec_a, Some(40), None)
+        .await
+        .unwrap();
+    // A dies two seconds into its send: the run is dropped where it stands (no end, no release).
+    let control = CampaignControl::default();
+    let killed = tokio::time::timeout(
+        std::time::Duration::from_secs(2),
+        a.run_campaign(&first.id, &control, |_| {}),
+    )
+    .await;
+    assert!(killed.is_err(), "still sending when killed");
+    let reached_by_a = sandbox_log(&sb).await.len();
+    assert!(reached_by_a > 10);
+    // What was in flight when it died: sent or not, A cannot know until it resumes.
+    let in_flight = a.campaign(&first.id).unwrap().counts.sending as usize;
+    // B at once: the claim is alive, the send refused (its campaign waits, unsent).
+    let second = b
+        .create_campaign(&audience_b, spec_b.clone(), Some(400), None)
+        .await
+        .unwrap();
+    let err = b
+        .run_campaign(&second.id, &CampaignControl::default(), |_| {})
+        .await
+        .unwrap_err();
+    assert_eq!(err.text.key, "team.claimed", "{err:?}");
+    // A's desktop comes back and syncs (its app starting, say): what it recorded is pushed.
+    a.team_sync().await.unwrap();
+    // After the TTL, B takes the message over and sends only to whom A did not reach: each
+    // recipient is checked against the ledger, with A's entries pulled, as it is claimed.
+    tokio::time::sleep(ttl + std::time::Duration::from_millis(500)).await;
+    let done = b
+        .run_campaign(&second.id, &CampaignControl::default(), |_| {})
+        .await
+        .unwrap();
+    let blacked_out = done.counts.skipped as usize;
+    assert!(
+        blacked_out + in_flight >= reached_by_a,
+        "every entry A recorded counts: {blacked_out} skipped, {in_flight} in flight, {reached_by_a} reached"
+    );
+    assert!(done.counts.sent > 0, "B sent the rest");
+    // The one window the README names: what was in flight at the kill is not in A's ledger
+    // until A resumes, so B may reach those numbers again — those, and no one else.
+    let log = sandbox_log(&sb).await;
+    assert!(
+        duplicates(&log).len() <= in_flight,
+        "only the {in_flight} in flight at the kill may be reached twice: {:?}",
+        duplicates(&log)
+    );
+    // A resumes: B holds nothing now (released); A's campaign finds everyone reached.
+    let before = sandbox_log(&sb).await.len();
+    let resumed = a
+        .run_campaign(&first.id, &CampaignControl::default(), |_| {})
+        .await
+        .unwrap();
+    let log = sandbox_log(&sb).await;
+    assert!(
+        duplicates(&log).len() <= in_flight,
+        "nobody more after A's resume: {:?}",
+        duplicates(&log)
+    );
+    assert_eq!(
+        log.len(),
+        before,
+        "B reached everyone A had left: A sends nobody"
+    );
+    assert_eq!(resumed.counts.pending + resumed.counts.sending, 0);
+}
