@@ -77,7 +77,7 @@ impl Workspace {
         let taken = async {
             self.team_sync().await?;
             let (_, z) = self.zendesk_client()?;
-            let z = z.paced_per_minute(replicate::DEFAULT_SHARE_PER_MINUTE);
+            let z = z.paced_per_minute(self.team_share);
             let fingerprint = crate::campaign::store::fingerprint(&self.db(), campaign_id)?;
             self.team_claim(&z, fingerprint, campaign_id).await
         };
@@ -115,7 +115,7 @@ impl Workspace {
             let beat = async {
                 let (_, z) = self.zendesk_client()?;
                 self.team_beat(&z, held).await?;
-                let z = z.paced_per_minute(replicate::DEFAULT_SHARE_PER_MINUTE);
+                let z = z.paced_per_minute(self.team_share);
                 self.team_push(&z).await.map(|_| ())
             };
             match beat.await {
@@ -153,7 +153,7 @@ impl Workspace {
     pub(crate) async fn team_after_send(&self, held: Option<&claim::Held>) {
         let done = async {
             let (_, z) = self.zendesk_client()?;
-            let z = z.paced_per_minute(replicate::DEFAULT_SHARE_PER_MINUTE);
+            let z = z.paced_per_minute(self.team_share);
             self.team_push(&z).await?;
             if let Some(held) = held {
                 let waiting = outbox::counts(self.db().connection())?.0;

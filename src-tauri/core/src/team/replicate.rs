@@ -41,7 +41,7 @@ impl Workspace {
     /// others' entries.
     pub async fn team_sync(&self) -> AppResult<SyncReport> {
         let (_, z) = self.zendesk_client()?;
-        let z = z.paced_per_minute(DEFAULT_SHARE_PER_MINUTE);
+        let z = z.paced_per_minute(self.team_share);
         schema::ensure(&z).await?;
         let mut report = self.team_push(&z).await?;
         let pulled = self.team_pull(&z).await?;
@@ -112,9 +112,11 @@ impl Workspace {
             let db = self.db();
             outbox::cursor(db.connection(), ENTRY)?
         };
+        // The others' entries only: this desktop's own are in its ledger already.
+        let others = json!({"custom_object_fields.desktop": {"$noteq": desktop}});
         let filter = match &since {
-            Some(c) => json!({"updated_at": {"$gte": c}}),
-            None => json!({}),
+            Some(c) => json!({"$and": [{"updated_at": {"$gte": c}}, others]}),
+            None => others,
         };
         let mut report = SyncReport::default();
         let mut next: Option<String> = None;

@@ -45,6 +45,8 @@ pub struct Workspace {
     write_patience: std::time::Duration,
     /// How long a team claim lives without a heartbeat (see `team::claim`).
     pub(crate) claim_ttl: std::time::Duration,
+    /// The team replicator's share of the account's API limit, requests a minute.
+    pub(crate) team_share: u32,
     /// Makes the pacer a campaign sends at, from its rate (messages a second).
     pacing: Pacing,
 }
@@ -82,6 +84,7 @@ impl Workspace {
             writer: Mutex::new(None),
             write_patience: crate::storage::WRITE_PATIENCE,
             claim_ttl: crate::team::claim::CLAIM_TTL,
+            team_share: crate::team::replicate::DEFAULT_SHARE_PER_MINUTE,
             pacing: Arc::new(|rate| Arc::new(crate::clients::http::RatePacer::new(rate))),
         };
         if let Err(e) = ws.discard_abandoned_campaigns() {
@@ -209,6 +212,12 @@ impl Workspace {
     /// A shorter life for team claims without a heartbeat (tests of a desktop killed mid-send).
     pub fn with_claim_ttl(mut self, ttl: std::time::Duration) -> Workspace {
         self.claim_ttl = ttl;
+        self
+    }
+
+    /// Another share of the account's API limit for the team replicator (the benchmark).
+    pub fn with_team_share(mut self, per_minute: u32) -> Workspace {
+        self.team_share = per_minute;
         self
     }
 
