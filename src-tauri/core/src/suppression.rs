@@ -88,17 +88,24 @@ fn insert_suppressed(db: &Database, phones: &[String], note: &str, now_ms: i64) 
                 "INSERT OR IGNORE INTO suppressed (phone, note, added_at) VALUES (?1, ?2, ?3)",
             )?;
             for p in phones {
-                added += stmt.execute(params![p, note, now_ms])? as u32;
+                let new = stmt.execute(params![p, note, now_ms])?;
+                if new > 0 {
+                    crate::team::outbox::queue_suppressed(tx, p, note, false, now_ms)?;
+                }
+                added += new as u32;
             }
         }
         Ok(added)
     })
 }
 
-pub fn unsuppress(db: &Database, phone: &str) -> AppResult<()> {
+pub fn unsuppress(db: &Database, phone: &str, now_ms: i64) -> AppResult<()> {
     let n = db.write(|tx| {
-        tx.execute("DELETE FROM suppressed WHERE phone = ?1", [phone])
-            .map_err(AppError::from)
+        let n = tx.execute("DELETE FROM suppressed WHERE phone = ?1", [phone])?;
+        if n > 0 {
+            crate::team::outbox::queue_suppressed(tx, phone, "", true, now_ms)?;
+        }
+        Ok(n)
     })?;
     if n == 0 {
         return Err(AppError::new(
@@ -107,6 +114,26 @@ pub fn unsuppress(db: &Database, phone: &str) -> AppResult<()> {
         ));
     }
     Ok(())
+}
+
+/// Merges a change of the team's list another desktop made: a number added (kept if here
+/// already) or taken off. True when it changed this desktop's list.
+pub(crate) fn merge_pulled(
+    conn: &rusqlite::Connection,
+    phone: &str,
+    note: &str,
+    removed: bool,
+) -> AppResult<bool> {
+    let n = if removed {
+        conn.prepare_cached("DELETE FROM suppressed WHERE phone = ?1")?
+            .execute([phone])?
+    } else {
+        conn.prepare_cached(
+            "INSERT OR IGNORE INTO suppressed (phone, note, added_at) VALUES (?1, ?2, CAST(strftime('%s', 'now') AS INTEGER) * 1000)",
+        )?
+        .execute(params![phone, note])?
+    };
+    Ok(n > 0)
 }
 
 /// Imports a CSV of numbers: the column named `phone` (or `number`, `mobile`), else the first
@@ -177,7 +204,7 @@ impl Workspace {
     }
 
     pub fn unsuppress_number(&self, phone: &str) -> AppResult<()> {
-        unsuppress(&self.db(), phone)
+        unsuppress(&self.db(), phone, self.now_ms())
     }
 
     pub fn import_suppressed(&self, csv_text: &str, note: &str) -> AppResult<ImportReport> {

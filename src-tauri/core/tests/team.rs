@@ -355,3 +355,51 @@ async fn a_desktop_killed_mid_send_frees_the_message_after_the_ttl_and_nobody_is
     );
     assert_eq!(resumed.counts.pending + resumed.counts.sending, 0);
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_number_suppressed_on_one_desktop_is_excluded_on_another_and_taken_off_again() {
+    let sb = sandbox(100).await;
+    let (a, _ta, _spec_a, _audience_a) = ready(&sb, WA).await;
+    let (b, _tb, spec_b, audience_b) = ready_too(&sb, WA).await;
+    // A number B's audience would reach.
+    let members = b
+        .audience_members(
+            &audience_b,
+            relay_core::audience::MemberFilter::All,
+            0,
+            1000,
+        )
+        .unwrap();
+    let phone = members
+        .rows
+        .iter()
+        .find_map(|m| m.phone.clone())
+        .expect("a member with a number");
+    assert_eq!(
+        a.suppress_numbers(std::slice::from_ref(&phone), "asked to stop")
+            .unwrap(),
+        1
+    );
+    a.team_sync().await.unwrap();
+    b.team_sync().await.unwrap();
+    let list = b.suppressed_numbers().unwrap();
+    assert!(
+        list.iter()
+            .any(|s| s.phone == phone && s.note == "asked to stop"),
+        "{list:?}"
+    );
+    let checked = b
+        .check_audience(&audience_b, Some(spec_b.clone()))
+        .await
+        .unwrap();
+    assert!(excluded(&checked, "suppressed") >= 1);
+    // Taken off on A: off on B at the next sync.
+    a.unsuppress_number(&phone).unwrap();
+    a.team_sync().await.unwrap();
+    b.team_sync().await.unwrap();
+    assert!(!b
+        .suppressed_numbers()
+        .unwrap()
+        .iter()
+        .any(|s| s.phone == phone));
+}

@@ -291,6 +291,12 @@ const MIGRATION_SQL: &[&str] = &[
                            'state', state, 'campaign', campaign_id),
                MAX(sent_at)
         FROM blackout GROUP BY fingerprint, phone;",
+    // 11: the suppression list is the team's too: the numbers so far queued for its store.
+    "INSERT OR IGNORE INTO team_outbox (kind, external_id, payload, queued_at)
+        SELECT 'suppressed', 'suppressed:' || phone,
+               json_object('number', phone, 'note', note, 'removed', json('false'), 'changed_at', added_at),
+               added_at
+        FROM suppressed;",
 ];
 
 static MIGRATIONS: LazyLock<Migrations<'static>> =

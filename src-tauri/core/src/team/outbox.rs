@@ -7,7 +7,9 @@ use crate::error::AppResult;
 use rusqlite::{params, Connection, OptionalExtension};
 use serde_json::{json, Value};
 
-const ENTRY: &str = "entry";
+/// What a queued row is: a ledger entry, or a number of the suppression list.
+pub(crate) const ENTRY: &str = "entry";
+pub(crate) const SUPPRESSED: &str = "suppressed";
 
 /// Queues an entry (or replaces the queued one of the same message and number when it is at
 /// least as recent).
@@ -30,6 +32,30 @@ pub(crate) fn queue_entry(conn: &Connection, e: &Entry) -> AppResult<()> {
     Ok(())
 }
 
+/// Queues a number added to (or, `removed`, taken off) the suppression list: the team's list
+/// follows the latest change.
+pub(crate) fn queue_suppressed(
+    conn: &Connection,
+    phone: &str,
+    note: &str,
+    removed: bool,
+    now_ms: i64,
+) -> AppResult<()> {
+    let payload = json!({"number": phone, "note": note, "removed": removed, "changed_at": now_ms});
+    conn.prepare_cached(
+        "INSERT INTO team_outbox (kind, external_id, payload, queued_at) VALUES (?1, ?2, ?3, ?4)
+         ON CONFLICT (kind, external_id) DO UPDATE SET payload = excluded.payload,
+             queued_at = excluded.queued_at, attempts = 0, last_error = NULL",
+    )?
+    .execute(params![
+        SUPPRESSED,
+        format!("suppressed:{phone}"),
+        payload.to_string(),
+        now_ms
+    ])?;
+    Ok(())
+}
+
 /// A queued record: its external id and fields.
 #[derive(Debug, Clone)]
 pub(crate) struct Queued {
@@ -37,13 +63,13 @@ pub(crate) struct Queued {
     pub payload: Value,
 }
 
-/// The oldest `n` queued entries.
-pub(crate) fn next_entries(conn: &Connection, n: usize) -> AppResult<Vec<Queued>> {
+/// The oldest `n` queued rows of `kind`.
+pub(crate) fn next(conn: &Connection, kind: &str, n: usize) -> AppResult<Vec<Queued>> {
     let mut stmt = conn.prepare_cached(
         "SELECT external_id, payload FROM team_outbox WHERE kind = ?1
          ORDER BY queued_at, external_id LIMIT ?2",
     )?;
-    let rows = stmt.query_map(params![ENTRY, n as i64], |r| {
+    let rows = stmt.query_map(params![kind, n as i64], |r| {
         Ok((r.get::<_, String>(0)?, r.get::<_, String>(1)?))
     })?;
     let mut out = Vec::new();
@@ -58,24 +84,28 @@ pub(crate) fn next_entries(conn: &Connection, n: usize) -> AppResult<Vec<Queued>
 }
 
 /// The store confirmed these: out of the queue (unless a newer value was queued meanwhile).
-pub(crate) fn confirmed(conn: &Connection, done: &[Queued]) -> AppResult<()> {
+pub(crate) fn confirmed(conn: &Connection, kind: &str, done: &[Queued]) -> AppResult<()> {
     let mut stmt = conn.prepare_cached(
         "DELETE FROM team_outbox WHERE kind = ?1 AND external_id = ?2 AND payload = ?3",
     )?;
     for q in done {
-        stmt.execute(params![ENTRY, q.external_id, q.payload.to_string()])?;
+        stmt.execute(params![kind, q.external_id, q.payload.to_string()])?;
     }
     Ok(())
 }
 
 /// These were refused or not confirmed: they stay, counted, with the store's words.
-pub(crate) fn retry_later(conn: &Connection, items: &[(Queued, Option<String>)]) -> AppResult<()> {
+pub(crate) fn retry_later(
+    conn: &Connection,
+    kind: &str,
+    items: &[(Queued, Option<String>)],
+) -> AppResult<()> {
     let mut stmt = conn.prepare_cached(
         "UPDATE team_outbox SET attempts = attempts + 1, last_error = COALESCE(?3, last_error)
          WHERE kind = ?1 AND external_id = ?2",
     )?;
     for (q, why) in items {
-        stmt.execute(params![ENTRY, q.external_id, why])?;
+        stmt.execute(params![kind, q.external_id, why])?;
     }
     Ok(())
 }

@@ -7,7 +7,7 @@
 //! set. The replicator keeps to a share of the account's rate limit and honours its 429s.
 
 use super::outbox::{self, Queued};
-use super::schema::{self, ENTRY};
+use super::schema::{self, ENTRY, SUPPRESSED};
 use super::Entry;
 use crate::blackout::Reach;
 use crate::clients::zendesk::custom_objects::{ItemOutcome, Record, RecordInput, MAX_ITEMS};
@@ -51,23 +51,40 @@ impl Workspace {
         Ok(report)
     }
 
-    /// Pushes the queue until it is empty or a round confirms nothing (the store refuses what
-    /// is left: it stays queued for the next sync).
+    /// Pushes the queue (ledger entries, then changes of the suppression list) until it is
+    /// empty or a round confirms nothing (the store refuses what is left: it stays queued).
     pub(crate) async fn team_push(&self, z: &ZendeskClient) -> AppResult<SyncReport> {
+        let mut report = self.push_kind(z, outbox::ENTRY, ENTRY).await?;
+        let suppressed = self.push_kind(z, outbox::SUPPRESSED, SUPPRESSED).await?;
+        report.pushed += suppressed.pushed;
+        report.requests += suppressed.requests;
+        report.retry = {
+            let db = self.db();
+            outbox::counts(db.connection())?.0
+        };
+        Ok(report)
+    }
+
+    async fn push_kind(
+        &self,
+        z: &ZendeskClient,
+        kind: &str,
+        object: &str,
+    ) -> AppResult<SyncReport> {
         let desktop = self.desktop_id()?;
         let mut report = SyncReport::default();
         let mut skip = 0usize;
         loop {
             let batch = {
                 let db = self.db();
-                outbox::next_entries(db.connection(), skip + MAX_ITEMS)?
+                outbox::next(db.connection(), kind, skip + MAX_ITEMS)?
             };
             let batch: Vec<Queued> = batch.into_iter().skip(skip).collect();
             if batch.is_empty() {
                 break;
             }
             let items: Vec<RecordInput> = batch.iter().map(|q| record_of(q, &desktop)).collect();
-            let outcomes = z.bulk_upsert(ENTRY, &items).await?;
+            let outcomes = z.bulk_upsert(object, &items).await?;
             report.requests += 2;
             let mut done = Vec::new();
             let mut again = Vec::new();
@@ -79,12 +96,11 @@ impl Workspace {
                 }
             }
             report.pushed += done.len() as u32;
-            report.retry += again.len() as u32;
             let now = self.now_ms();
             let confirmed_any = !done.is_empty();
             self.db().write(|tx| {
-                outbox::confirmed(tx, &done)?;
-                outbox::retry_later(tx, &again)?;
+                outbox::confirmed(tx, kind, &done)?;
+                outbox::retry_later(tx, kind, &again)?;
                 if confirmed_any {
                     outbox::set_pushed(tx, ENTRY, now)?;
                 }
@@ -96,23 +112,47 @@ impl Workspace {
                 break;
             }
         }
-        // An entry that went again and was confirmed later is not counted twice as "retry".
-        report.retry = {
-            let db = self.db();
-            outbox::counts(db.connection())?.0
-        };
         Ok(report)
     }
 
-    /// Reads the entries updated since the last pull, page by page, and merges the other
-    /// desktops' into the ledger.
+    /// Reads what the other desktops changed since the last pull — ledger entries, then the
+    /// suppression list — page by page, and merges it.
     pub(crate) async fn team_pull(&self, z: &ZendeskClient) -> AppResult<SyncReport> {
+        let mut report = self
+            .pull_object(z, ENTRY, |tx, r| match entry_of(r) {
+                Some(e) => crate::blackout::merge_pulled(tx, &e),
+                None => Ok(false),
+            })
+            .await?;
+        let suppressed = self
+            .pull_object(z, SUPPRESSED, |tx, r| {
+                let f = &r.custom_object_fields;
+                let Some(number) = f.get("number").and_then(Value::as_str) else {
+                    return Ok(false);
+                };
+                let note = f.get("note").and_then(Value::as_str).unwrap_or_default();
+                let removed = f.get("removed").and_then(Value::as_bool).unwrap_or(false);
+                crate::suppression::merge_pulled(tx, number, note, removed)
+            })
+            .await?;
+        report.pulled += suppressed.pulled;
+        report.merged += suppressed.merged;
+        report.requests += suppressed.requests;
+        Ok(report)
+    }
+
+    async fn pull_object(
+        &self,
+        z: &ZendeskClient,
+        object: &str,
+        merge: impl Fn(&rusqlite::Transaction, &Record) -> AppResult<bool>,
+    ) -> AppResult<SyncReport> {
         let desktop = self.desktop_id()?;
         let since = {
             let db = self.db();
-            outbox::cursor(db.connection(), ENTRY)?
+            outbox::cursor(db.connection(), object)?
         };
-        // The others' entries only: this desktop's own are in its ledger already.
+        // The others' changes only: this desktop's own are here already.
         let others = json!({"custom_object_fields.desktop": {"$noteq": desktop}});
         let filter = match &since {
             Some(c) => json!({"$and": [{"updated_at": {"$gte": c}}, others]}),
@@ -123,25 +163,20 @@ impl Workspace {
         let mut latest = since.clone();
         loop {
             let page = z
-                .search_page(ENTRY, &filter, "updated_at", MAX_ITEMS, next.as_deref())
+                .search_page(object, &filter, "updated_at", MAX_ITEMS, next.as_deref())
                 .await?;
             report.requests += 1;
             report.pulled += page.records.len() as u32;
-            let entries: Vec<Entry> = page
-                .records
-                .iter()
-                .filter_map(entry_of)
-                .filter(|e| e.desktop.as_deref() != Some(desktop.as_str()))
-                .collect();
             for r in &page.records {
                 if latest.as_deref().is_none_or(|l| r.updated_at.as_str() > l) {
                     latest = Some(r.updated_at.clone());
                 }
             }
+            let records = page.records;
             let merged = self.db().write(|tx| {
                 let mut n = 0;
-                for e in &entries {
-                    if crate::blackout::merge_pulled(tx, e)? {
+                for r in &records {
+                    if merge(tx, r)? {
                         n += 1;
                     }
                 }
@@ -155,7 +190,7 @@ impl Workspace {
         }
         let now = self.now_ms();
         self.db()
-            .write(|tx| outbox::set_pulled(tx, ENTRY, latest.as_deref(), now))?;
+            .write(|tx| outbox::set_pulled(tx, object, latest.as_deref(), now))?;
         Ok(report)
     }
 }

@@ -7,6 +7,9 @@ use crate::error::{AppError, AppResult, ErrorCode};
 
 /// One record per message reached per number (`external_id` = fingerprint:number).
 pub const ENTRY: &str = "relay_entry";
+/// The team's numbers never to message (`external_id` = suppressed:number; `removed` when taken
+/// off the list).
+pub const SUPPRESSED: &str = "relay_suppressed";
 /// One claim per message being sent (name = fingerprint, unique).
 pub const CLAIM: &str = "relay_claim";
 
@@ -36,6 +39,14 @@ pub const OBJECTS: &[ObjectSpec] = &[ObjectSpec {
         ("campaign", "text"),
         ("desktop", "text"),
     ],
+},
+ObjectSpec {
+    key: SUPPRESSED,
+    title: "Relay number never to message",
+    plural: "Relay numbers never to message",
+    description: "Kept by Relay: the team's numbers never to message.",
+    unique_names: false,
+    fields: &[("number", "text"), ("note", "text"), ("removed", "checkbox"), ("changed_at", "integer"), ("desktop", "text")],
 },
 ObjectSpec {
     key: CLAIM,
