@@ -338,6 +338,7 @@ async fn the_demo_workspace_opens_in_the_window_and_keeps_its_secrets_in_the_key
         "zendesk_reachable",
         "zendesk_token",
         "zendesk_access",
+        "team_store",
         "sunshine_key",
         "integrations",
     ] {

@@ -124,6 +124,7 @@ fn print_report(report: &ConnectionReport) {
             CheckId::ZendeskReachable => "Zendesk reachable",
             CheckId::ZendeskToken => "Zendesk API token",
             CheckId::ZendeskAccess => "Allowed to send",
+            CheckId::TeamStore => "Team store",
             CheckId::SunshineKey => "Sunshine API key",
             CheckId::Integrations => "Integrations",
         };

@@ -21,6 +21,9 @@ pub enum CheckId {
     ZendeskReachable,
     ZendeskToken,
     ZendeskAccess,
+    /// The team's store: Zendesk custom objects reachable, Relay's object types there (or
+    /// creatable), room left under the record limit.
+    TeamStore,
     SunshineKey,
     Integrations,
 }
@@ -161,6 +164,7 @@ pub async fn test_connection(
             checks.push(failed(CheckId::ZendeskReachable, &e));
             checks.push(skipped(CheckId::ZendeskToken));
             checks.push(skipped(CheckId::ZendeskAccess));
+            checks.push(skipped(CheckId::TeamStore));
         }
         Ok(zd) => match zd.me().await {
             Err(e) if e.code == ErrorCode::AuthFailed => {
@@ -171,11 +175,13 @@ pub async fn test_connection(
                 ));
                 checks.push(failed(CheckId::ZendeskToken, &e));
                 checks.push(skipped(CheckId::ZendeskAccess));
+                checks.push(skipped(CheckId::TeamStore));
             }
             Err(e) => {
                 checks.push(failed(CheckId::ZendeskReachable, &e));
                 checks.push(skipped(CheckId::ZendeskToken));
                 checks.push(skipped(CheckId::ZendeskAccess));
+                checks.push(skipped(CheckId::TeamStore));
             }
             Ok(me) => {
                 checks.push(check(
@@ -204,6 +210,10 @@ pub async fn test_connection(
                         crate::text!("check.may_send", name = me.name, groups = g.len()),
                     )),
                     Err(e) => checks.push(failed(CheckId::ZendeskAccess, &e)),
+                }
+                match crate::team::schema::probe(&zd, me.role == "admin").await {
+                    Ok(detail) => checks.push(check(CheckId::TeamStore, CheckStatus::Ok, detail)),
+                    Err(e) => checks.push(failed(CheckId::TeamStore, &e)),
                 }
             }
         },

@@ -490,12 +490,22 @@ async fn connection_test_reports_each_side_separately() {
     assert_eq!(all_ok.integrations[0].sender, "+15145550100");
     assert_eq!(all_ok.integrations[0].rate, 8, "the default rate");
     assert!(
-        all_ok.checks[4]
+        all_ok.checks[5]
             .detail
             .english()
             .contains("2 WhatsApp, 1 Twilio, 1 MessageBird"),
         "{}",
-        all_ok.checks[4].detail
+        all_ok.checks[5].detail
+    );
+    // The team's store: reachable, its types to be made by this admin at the first sync.
+    assert_eq!(all_ok.checks[3].id, CheckId::TeamStore);
+    assert!(
+        all_ok.checks[3]
+            .detail
+            .english()
+            .contains("will be created at the first sync"),
+        "{}",
+        all_ok.checks[3].detail
     );
 
     let bad_token = test_connection(
@@ -510,6 +520,7 @@ async fn connection_test_reports_each_side_separately() {
             (CheckId::ZendeskReachable, CheckStatus::Ok),
             (CheckId::ZendeskToken, CheckStatus::Failed),
             (CheckId::ZendeskAccess, CheckStatus::Skipped),
+            (CheckId::TeamStore, CheckStatus::Skipped),
             (CheckId::SunshineKey, CheckStatus::Ok),
             (CheckId::Integrations, CheckStatus::Ok),
         ]
@@ -521,13 +532,13 @@ async fn connection_test_reports_each_side_separately() {
     )
     .await;
     assert_eq!(
-        status(&bad_key)[3..],
+        status(&bad_key)[4..],
         [
             (CheckId::SunshineKey, CheckStatus::Failed),
             (CheckId::Integrations, CheckStatus::Skipped)
         ]
     );
-    assert_eq!(bad_key.checks[3].code, Some(ErrorCode::AuthFailed));
+    assert_eq!(bad_key.checks[4].code, Some(ErrorCode::AuthFailed));
 
     let restricted = Settings {
         allowed_groups: vec!["1".into()],

@@ -204,6 +204,15 @@ async fn an_agent_is_told_to_ask_an_admin_and_custom_objects_off_is_said() {
     let info = sb.info();
     let agent = relay_sandbox::data::Population::new(info.seed, info.users).user(1);
     ws.set_key("zendesk_email", &agent.email).unwrap();
+    // Test connection says it first.
+    let report = ws.test_connection().await.unwrap();
+    let store = report
+        .checks
+        .iter()
+        .find(|c| c.id == relay_core::connect::CheckId::TeamStore)
+        .unwrap();
+    assert_eq!(store.status, relay_core::connect::CheckStatus::Failed);
+    assert_eq!(store.detail.key, "team.admin_needed");
     let err = ws.team_sync().await.unwrap_err();
     assert_eq!(err.code, ErrorCode::Forbidden);
     assert_eq!(err.text.key, "team.admin_needed", "{err:?}");
@@ -223,6 +232,8 @@ async fn an_agent_is_told_to_ask_an_admin_and_custom_objects_off_is_said() {
     .await;
     let err = ws.team_sync().await.unwrap_err();
     assert_eq!(err.code, ErrorCode::Forbidden);
+    let report = ws.test_connection().await.unwrap();
+    assert!(!report.ok, "custom objects off: the workspace cannot send");
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -504,7 +504,12 @@ export type Category = "UTILITY" | "MARKETING" | "AUTHENTICATION";
 
 export type Check = Check_Serialize | Check_Deserialize;
 
-export type CheckId = "zendesk_reachable" | "zendesk_token" | "zendesk_access" | "sunshine_key" | "integrations";
+export type CheckId = "zendesk_reachable" | "zendesk_token" | "zendesk_access" | 
+/**
+ *  The team's store: Zendesk custom objects reachable, Relay's object types there (or
+ *  creatable), room left under the record limit.
+ */
+"team_store" | "sunshine_key" | "integrations";
 
 export type CheckStatus = "ok" | "failed" | 
 /**  Not tried, because an earlier check failed. */

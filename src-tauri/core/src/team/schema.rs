@@ -95,6 +95,43 @@ pub async fn ensure(z: &ZendeskClient) -> AppResult<()> {
     Ok(())
 }
 
+/// What Test connection says of the store: reachable, Relay's types there (or creatable by this
+/// admin), room left under the account's record limit.
+pub async fn probe(z: &ZendeskClient, admin: bool) -> AppResult<crate::text::Text> {
+    let existing: Vec<String> = z.object_types().await?.into_iter().map(|t| t.key).collect();
+    let missing: Vec<&str> = OBJECTS
+        .iter()
+        .map(|o| o.key)
+        .filter(|k| !existing.iter().any(|e| e == k))
+        .collect();
+    if !missing.is_empty() && !admin {
+        return Err(AppError::new(
+            ErrorCode::Forbidden,
+            crate::text!("team.admin_needed", object = missing[0]),
+        ));
+    }
+    let limit = z.record_limit().await?;
+    if limit.count >= limit.limit {
+        return Err(AppError::new(
+            ErrorCode::Rejected,
+            crate::text!(
+                "team.record_limit",
+                count = limit.count,
+                limit = limit.limit
+            ),
+        ));
+    }
+    Ok(if missing.is_empty() {
+        crate::text!("check.team_ready", count = limit.count, limit = limit.limit)
+    } else {
+        crate::text!(
+            "check.team_creatable",
+            count = limit.count,
+            limit = limit.limit
+        )
+    })
+}
+
 fn admin_needed(e: AppError, key: &str) -> AppError {
     if e.code == ErrorCode::Forbidden {
         AppError::new(

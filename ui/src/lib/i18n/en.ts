@@ -149,6 +149,7 @@ export const en = {
   'connection.check.zendesk_reachable': 'Zendesk reachable',
   'connection.check.zendesk_token': 'Zendesk API token',
   'connection.check.zendesk_access': 'Allowed to send',
+  'connection.check.team_store': 'Team store (custom objects)',
   'connection.check.sunshine_key': 'Sunshine Conversations API key',
   'connection.check.integrations': 'WhatsApp and SMS integrations',
   'connection.status.ok': 'OK',

@@ -149,6 +149,7 @@ export const fr: Record<MessageKey, string> = {
   'connection.check.zendesk_reachable': 'Zendesk joignable',
   'connection.check.zendesk_token': 'Token API Zendesk',
   'connection.check.zendesk_access': "Autorisé à envoyer",
+  'connection.check.team_store': 'Stockage de l’équipe (objets personnalisés)',
   'connection.check.sunshine_key': 'Clé API Sunshine Conversations',
   'connection.check.integrations': 'Intégrations WhatsApp et SMS',
   'connection.status.ok': 'OK',
