@@ -131,6 +131,19 @@ fn a_send_killed_at_any_moment_resumes_without_duplicates_or_losses() {
                 break v["campaign"]["id"].as_str().unwrap().to_string();
             }
         };
+        // Before its first message a send syncs with the team store and takes its claim; wait
+        // for the first message out, so the random moment falls within the sending itself
+        // (a kill before any message is the easy case, and still covered by this test's
+        // assertions whenever the process ends early).
+        for line in lines.by_ref() {
+            let v: Value = serde_json::from_str(&line.unwrap()).unwrap();
+            let k = &v["progress"]["counts"];
+            if v["event"] != "progress"
+                || k["sent"].as_u64().unwrap_or(0) + k["sending"].as_u64().unwrap_or(0) > 0
+            {
+                break;
+            }
+        }
         // Keep reading (a full pipe would stall it), and kill it at a random moment.
         let reader = std::thread::spawn(move || lines.count());
         std::thread::sleep(delay(seed, 1000));
