@@ -13,7 +13,8 @@
 //! - Sending: [`audience`] (fetch, phone numbers, exclusions, members), [`message`] (mapping,
 //!   rendering, the notification payload), [`blackout`] (the ledger of who got which message),
 //!   [`suppression`] (numbers never to message), [`campaign`] (freeze, send, lease, ledger,
-//!   report), [`csv_safe`] (CSV cells that are data, never formulas).
+//!   report, schedule), [`timing`] (quiet hours in each recipient's time zone, a campaign's
+//!   timing), [`csv_safe`] (CSV cells that are data, never formulas).
 
 pub mod audience;
 pub mod blackout;
@@ -34,6 +35,7 @@ pub mod suppression;
 pub mod team;
 pub mod template;
 pub mod text;
+pub mod timing;
 pub mod workspace;
 
 pub use error::{AppError, AppResult, ErrorCode};

@@ -4,14 +4,16 @@
 //! what a resume sends, is exactly that. Also the test send (one message to a typed number) and
 //! the dry run (every message rendered to CSV, nothing stored).
 
+use super::schedule::CampaignTiming;
 use super::store::{insert_campaign, insert_recipients, Frozen, NewCampaign};
-use super::CampaignSummary;
+use super::{CampaignStatus, CampaignSummary};
 use crate::audience::AudienceStatus;
 use crate::channel::IntegrationKind;
 use crate::csv_safe::cell;
 use crate::error::{AppError, AppResult, ErrorCode};
 use crate::message::MessageSpec;
 use crate::template::library::{self, TemplateStatus};
+use crate::timing::ZoneResolver;
 use crate::workspace::Workspace;
 
 /// Members frozen per database round trip.
@@ -29,9 +31,31 @@ impl Workspace {
         rate: Option<u32>,
         auto_pause_after: Option<u32>,
     ) -> AppResult<CampaignSummary> {
+        self.create_campaign_timed(
+            audience_id,
+            spec,
+            rate,
+            auto_pause_after,
+            CampaignTiming::default(),
+        )
+        .await
+    }
+
+    /// [`Workspace::create_campaign`] with its timing: its quiet hours (none: the workspace's),
+    /// and a time to send it at — then it is `scheduled`, and checked and frozen again at its
+    /// time (`campaign::schedule`).
+    pub async fn create_campaign_timed(
+        &self,
+        audience_id: &str,
+        spec: MessageSpec,
+        rate: Option<u32>,
+        auto_pause_after: Option<u32>,
+        timing: CampaignTiming,
+    ) -> AppResult<CampaignSummary> {
         let settings = self.settings()?;
         let rate = rate.unwrap_or_else(|| settings.rate_for(&spec.integration_id));
         super::send::check_rate(rate)?;
+        let (quiet, at) = timing.resolve(&settings, self.now_ms())?;
         let auto_pause_after = auto_pause_after.unwrap_or(settings.auto_pause_after).max(1);
         self.check_sendable(&spec).await?;
         let checked = self.check_audience(audience_id, Some(spec.clone())).await?;
@@ -46,8 +70,6 @@ impl Workspace {
             ));
         }
         let (renderer, fingerprint) = self.renderer(audience_id, &spec).await?;
-        let namespace = settings.whatsapp_namespace;
-        let now = self.now_ms();
         // Held while it is built (`creating`: nobody may run it yet), so a resume elsewhere is
         // refused and a Relay opening meanwhile does not take it for abandoned.
         let id = uuid::Uuid::new_v4().simple().to_string();
@@ -62,7 +84,33 @@ impl Workspace {
             false,
         )
         .await?;
-        let built = crate::storage::blocking(|| -> AppResult<()> {
+        let timed = super::store::set_timing(&self.db(), &id, quiet, at, &spec);
+        let built = timed.and_then(|()| self.freeze_recipients(&id, audience_id, &spec, &renderer));
+        let status = if at.is_some() {
+            CampaignStatus::Scheduled
+        } else {
+            CampaignStatus::Ready
+        };
+        self.finish_creating(&id, built, status)?;
+        tracing::info!(campaign = %id, rate, %status, "campaign created");
+        self.campaign(&id)
+    }
+
+    /// Stores the recipients of campaign `id` from the audience: each eligible member's
+    /// notification rendered (`pending`, with their time zone), each excluded one `skipped` with
+    /// the reason, and the overrides made by hand.
+    pub(super) fn freeze_recipients(
+        &self,
+        id: &str,
+        audience_id: &str,
+        spec: &MessageSpec,
+        renderer: &crate::message::render::Renderer,
+    ) -> AppResult<()> {
+        let settings = self.settings()?;
+        let namespace = settings.whatsapp_namespace;
+        let zones = ZoneResolver::new(&settings.time_zone);
+        let now = self.now_ms();
+        crate::storage::blocking(|| -> AppResult<()> {
             // Those who will receive it, rendered once, now: a resume sends exactly this.
             let mut after = -1;
             loop {
@@ -80,12 +128,20 @@ impl Workspace {
                     .into_iter()
                     .map(|(seq, r)| {
                         let phone = r.phone.clone().unwrap_or_default();
+                        let (zone, source) = zones.resolve(r.time_zone.as_deref(), Some(&phone));
+                        let mut frozen = Frozen {
+                            seq: seq as u32,
+                            user_id: r.user_id,
+                            name: r.name.clone(),
+                            phone: Some(phone.clone()),
+                            payload: None,
+                            segments: 0,
+                            reason: None,
+                            zone: Some((zone.name().to_string(), source)),
+                        };
                         match renderer.render(&r) {
-                            Ok(out) => Frozen {
-                                seq: seq as u32,
-                                user_id: r.user_id,
-                                name: r.name.clone(),
-                                payload: Some(
+                            Ok(out) => {
+                                frozen.payload = Some(
                                     renderer
                                         .notification(
                                             &spec.integration_id,
@@ -94,24 +150,15 @@ impl Workspace {
                                             &out,
                                         )
                                         .to_string(),
-                                ),
-                                phone: Some(phone),
-                                segments: out.segments,
-                                reason: None,
-                            },
-                            Err((reason, _)) => Frozen {
-                                seq: seq as u32,
-                                user_id: r.user_id,
-                                name: r.name.clone(),
-                                phone: Some(phone),
-                                payload: None,
-                                segments: 0,
-                                reason: Some(reason.as_ref().to_string()),
-                            },
+                                );
+                                frozen.segments = out.segments;
+                            }
+                            Err((reason, _)) => frozen.reason = Some(reason.as_ref().to_string()),
                         }
+                        frozen
                     })
                     .collect();
-                insert_recipients(&self.db(), &id, &rows, now)?;
+                insert_recipients(&self.db(), id, &rows, now)?;
             }
             // Those left out, with their reason, a chunk at a time.
             let mut after = -1i64;
@@ -121,26 +168,28 @@ impl Workspace {
                     break;
                 };
                 after = i64::from(last.seq);
-                insert_recipients(&self.db(), &id, &chunk, now)?;
+                insert_recipients(&self.db(), id, &chunk, now)?;
             }
             // The overrides made by hand go with the recipients (with their time): a claim lets
             // them through the sends made before the override.
             let overrides = crate::audience::store::overrides(&self.db(), audience_id)?;
-            super::store::set_overrides(&self.db(), &id, &overrides)
-        });
-        self.finish_creating(&id, built)?;
-        tracing::info!(campaign = %id, rate, "campaign created");
-        self.campaign(&id)
+            super::store::set_overrides(&self.db(), id, &overrides)
+        })
     }
 
-    /// A campaign built in full becomes `ready`; one whose building failed is removed, with
+    /// A campaign built in full becomes `ready` (or `scheduled`); one whose building failed is removed, with
     /// whatever of it was stored: a campaign is there whole, or not at all.
-    fn finish_creating(&self, id: &str, built: AppResult<()>) -> AppResult<()> {
+    fn finish_creating(
+        &self,
+        id: &str,
+        built: AppResult<()>,
+        status: CampaignStatus,
+    ) -> AppResult<()> {
         let outcome = self.db().write(|tx| match &built {
             Ok(()) => {
                 tx.execute(
-                    "UPDATE campaigns SET status = 'ready' WHERE id = ?1 AND status = 'creating'",
-                    [id],
+                    "UPDATE campaigns SET status = ?2 WHERE id = ?1 AND status = 'creating'",
+                    rusqlite::params![id, status],
                 )?;
                 Ok(())
             }
@@ -163,7 +212,20 @@ impl Workspace {
         let mut n = 0;
         for id in ids {
             if let Ok(_lock) = super::lease::lock(self, &id) {
-                self.db().write(|tx| discard(tx, &id))?;
+                // A scheduled campaign stopped while it was frozen again at its time: scheduled
+                // again (due, or missed), its counts when scheduled kept.
+                self.db().write(|tx| {
+                    let scheduled = tx.execute(
+                        "UPDATE campaigns SET status = 'scheduled' WHERE id = ?1 AND scheduled_at IS NOT NULL",
+                        [&id],
+                    )?;
+                    if scheduled == 1 {
+                        tx.execute("DELETE FROM campaign_recipients WHERE campaign_id = ?1", [&id])?;
+                        Ok(())
+                    } else {
+                        discard(tx, &id)
+                    }
+                })?;
                 n += 1;
             }
         }
@@ -352,10 +414,11 @@ impl Workspace {
                 payload: Some(payload),
                 segments: out.segments,
                 reason: None,
+                zone: None,
             }],
             now,
         );
-        self.finish_creating(&id, built)?;
+        self.finish_creating(&id, built, CampaignStatus::Ready)?;
         tracing::info!(campaign = %id, "test message");
         self.campaign(&id)
     }
@@ -443,6 +506,7 @@ fn excluded_chunk(ws: &Workspace, audience_id: &str, after: i64) -> AppResult<Ve
                 payload: None,
                 segments: 0,
                 reason: Some(m.reason.as_ref().to_string()),
+                zone: None,
             })
             .collect(),
     )

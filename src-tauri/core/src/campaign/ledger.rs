@@ -15,6 +15,10 @@
 //!   same transaction: a message that may have been delivered counts as reached.
 //! - **recover**: rows a runner left `sending` (it died, or was cancelled mid-call) become
 //!   `unknown`, with their blackout entry.
+//! - **defer**: a row whose recipient is in the campaign's quiet hours (in their own time zone)
+//!   stays `pending`, its `not_before` set to when their window opens; the queue is read in
+//!   `not_before` order, so those whose window opens together go in their turn. It is checked
+//!   when the queue is read and again in the claim's transaction (a window may begin meanwhile).
 //! - **requeue**: a claimed row whose call never left (the run stopped while it waited for a
 //!   429's window) goes back to `pending`.
 
@@ -22,6 +26,7 @@ use crate::blackout::{self, Reach, Reached};
 use crate::error::AppError;
 use crate::error::AppResult;
 use crate::text::Text;
+use crate::timing::QuietHours;
 use rusqlite::{params, Connection, OptionalExtension};
 use std::collections::VecDeque;
 
@@ -39,6 +44,8 @@ pub(crate) struct Queued {
     pub phone: String,
     /// The notification's JSON, as frozen.
     pub payload: bytes::Bytes,
+    /// Their time zone, as frozen (none in campaigns made before Relay knew it).
+    pub zone: Option<chrono_tz::Tz>,
 }
 
 /// What the claims of one campaign are checked against.
@@ -50,12 +57,14 @@ pub(crate) struct Claims {
     pub test: bool,
     /// The campaign's blackout days (0: the check is off).
     pub blackout_days: u16,
+    /// The campaign's quiet hours, in each recipient's time zone.
+    pub quiet: Option<QuietHours>,
 }
 
 impl Claims {
     pub fn read(conn: &Connection, campaign_id: &str) -> AppResult<Claims> {
         conn.query_row(
-            "SELECT fingerprint, test, blackout_days FROM campaigns WHERE id = ?1",
+            "SELECT fingerprint, test, blackout_days, quiet_hours FROM campaigns WHERE id = ?1",
             [campaign_id],
             |r| {
                 Ok(Claims {
@@ -63,12 +72,54 @@ impl Claims {
                     fingerprint: r.get(0)?,
                     test: r.get::<_, i64>(1)? != 0,
                     blackout_days: r.get::<_, i64>(2)?.clamp(0, i64::from(u16::MAX)) as u16,
+                    quiet: r
+                        .get::<_, Option<String>>(3)?
+                        .and_then(|q| QuietHours::parse(&q, "quiet_hours").ok().flatten()),
                 })
             },
         )
         .map_err(AppError::from)
     }
+
+    /// When `q` may be sent, if not now: the end of their quiet hours.
+    pub fn deferred(&self, q: &Queued, now_ms: i64) -> Option<i64> {
+        let open = self.quiet?.opens_at(q.zone?, now_ms);
+        (open > now_ms).then_some(open)
+    }
+
+    /// Sets aside the rows of `batch` in quiet hours (`not_before` set to when their window
+    /// opens); returns the others.
+    fn defer_quiet(
+        &self,
+        conn: &Connection,
+        batch: Vec<Queued>,
+        now_ms: i64,
+    ) -> AppResult<Vec<Queued>> {
+        if self.quiet.is_none() {
+            return Ok(batch);
+        }
+        let mut defer = conn.prepare_cached(
+            "UPDATE campaign_recipients SET not_before = ?3
+                 WHERE campaign_id = ?1 AND seq = ?2 AND state = 'pending'",
+        )?;
+        let mut keep = Vec::with_capacity(batch.len());
+        for q in batch {
+            match self.deferred(&q, now_ms) {
+                Some(open) => {
+                    defer.execute(params![self.campaign_id, q.seq, open])?;
+                }
+                None => keep.push(q),
+            }
+        }
+        Ok(keep)
+    }
 }
+
+/// Where the reading of a campaign's queue stands: the last row read, by (`not_before`, seq).
+pub(crate) type Cursor = (i64, i64);
+
+/// The queue's start.
+pub(crate) const QUEUE_START: Cursor = (i64::MIN, -1);
 
 /// What a call ended as.
 #[derive(Debug, Clone)]
@@ -92,27 +143,62 @@ pub(crate) struct Outcome {
     pub landed: Landed,
 }
 
-/// The next `limit` pending recipients after `after` (seq), in order.
-pub(crate) fn next_pending(
+/// The next (up to) `limit` pending recipients that may be sent now, after `cursor`, in the order
+/// they may be sent (`not_before`, then seq); those found in quiet hours are deferred on the way
+/// (a write: run it in a transaction). Returns them and where the reading stopped.
+pub(crate) fn next_due(
     conn: &Connection,
-    campaign_id: &str,
-    after: i64,
+    c: &Claims,
+    mut cursor: Cursor,
     limit: u32,
-) -> AppResult<VecDeque<Queued>> {
+    now_ms: i64,
+) -> AppResult<(VecDeque<Queued>, Cursor)> {
     let mut stmt = conn.prepare_cached(
-        "SELECT seq, user_id, phone, payload FROM campaign_recipients
-             WHERE campaign_id = ?1 AND state = 'pending' AND seq > ?2 ORDER BY seq LIMIT ?3",
+        "SELECT not_before, seq, user_id, phone, payload, time_zone FROM campaign_recipients
+             WHERE campaign_id = ?1 AND state = 'pending' AND not_before <= ?4
+               AND (not_before, seq) > (?2, ?3)
+             ORDER BY not_before, seq LIMIT ?5",
     )?;
-    let rows = stmt.query_map(params![campaign_id, after, limit], |r| {
-        Ok(Queued {
-            seq: r.get::<_, i64>(0)? as u32,
-            user_id: r.get::<_, i64>(1)? as u64,
-            phone: r.get::<_, Option<String>>(2)?.unwrap_or_default(),
-            payload: r.get::<_, Option<String>>(3)?.unwrap_or_default().into(),
-        })
-    })?;
-    rows.collect::<rusqlite::Result<_>>()
-        .map_err(AppError::from)
+    let mut out = VecDeque::new();
+    loop {
+        let rows = stmt
+            .query_map(
+                params![c.campaign_id, cursor.0, cursor.1, now_ms, limit],
+                |r| {
+                    Ok((
+                        r.get::<_, i64>(0)?,
+                        Queued {
+                            seq: r.get::<_, i64>(1)? as u32,
+                            user_id: r.get::<_, i64>(2)? as u64,
+                            phone: r.get::<_, Option<String>>(3)?.unwrap_or_default(),
+                            payload: r.get::<_, Option<String>>(4)?.unwrap_or_default().into(),
+                            zone: r.get::<_, Option<String>>(5)?.and_then(|z| z.parse().ok()),
+                        },
+                    ))
+                },
+            )?
+            .collect::<rusqlite::Result<Vec<_>>>()?;
+        let read = rows.len();
+        if let Some((not_before, q)) = rows.last() {
+            cursor = (*not_before, i64::from(q.seq));
+        }
+        let batch = rows.into_iter().map(|(_, q)| q).collect();
+        out.extend(c.defer_quiet(conn, batch, now_ms)?);
+        // A chunk all in quiet hours: read on, so an empty queue means nobody is due.
+        if !out.is_empty() || read < limit as usize {
+            return Ok((out, cursor));
+        }
+    }
+}
+
+/// When the first deferred recipient's window opens, if any is pending.
+pub(crate) fn next_opening(conn: &Connection, campaign_id: &str) -> AppResult<Option<i64>> {
+    conn.query_row(
+        "SELECT MIN(not_before) FROM campaign_recipients WHERE campaign_id = ?1 AND state = 'pending'",
+        [campaign_id],
+        |r| r.get(0),
+    )
+    .map_err(AppError::from)
 }
 
 /// Claims what may be sent of `batch`: each row still `pending` becomes `sending`, or `skipped`
@@ -129,6 +215,7 @@ pub(crate) fn claim(
         "UPDATE campaign_recipients SET state = 'sending', attempts = attempts + 1, updated_at = ?3
              WHERE campaign_id = ?1 AND seq = ?2 AND state = 'pending'",
     )?;
+    let batch = c.defer_quiet(conn, batch, now_ms)?;
     let checked = !c.test && c.blackout_days > 0;
     let mut send = Vec::with_capacity(batch.len());
     let mut skipped = 0;
@@ -323,7 +410,7 @@ pub(crate) fn fill_elsewhere(conn: &Connection, fingerprint: i64) -> AppResult<(
         "INSERT INTO temp.elsewhere (phone, user_id, campaign_id)
          SELECT r.phone, r.user_id, r.campaign_id FROM campaign_recipients r
          WHERE r.campaign_id IN (SELECT id FROM campaigns WHERE fingerprint = ?1 AND test = 0
-                                 AND status NOT IN ('completed', 'cancelled'))
+                                 AND status NOT IN ('completed', 'cancelled', 'scheduled', 'missed'))
            AND r.state IN ('pending', 'sending')",
         [fingerprint],
     )?;
@@ -383,6 +470,7 @@ mod tests {
             user_id,
             phone: phone.into(),
             payload: bytes::Bytes::from_static(b"{}"),
+            zone: None,
         }
     }
 

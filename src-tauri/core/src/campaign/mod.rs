@@ -14,9 +14,11 @@ pub mod freeze;
 pub(crate) mod lease;
 pub(crate) mod ledger;
 pub mod report;
+pub mod schedule;
 pub mod send;
 pub(crate) mod store;
 
+pub use schedule::{CampaignTiming, Due};
 pub use send::{check_rate, estimate_secs, CampaignControl, CampaignProgress, MAX_RATE};
 
 use crate::audience::ExclusionReason;
@@ -53,9 +55,11 @@ pub enum RecipientState {
     Unknown,
 }
 
-/// Where a campaign stands: `creating` (being built: nobody may send it yet), `ready`,
-/// `running`, `paused` (by the user, a signal, auto-pause or an error: resumable), `completed`,
-/// `cancelled`.
+/// Where a campaign stands: `scheduled` (to be checked, frozen and sent at its time), `missed`
+/// (its time passed with no Relay running: it waits for a decision), `creating` (being built:
+/// nobody may send it yet), `ready`, `running`, `waiting` (everyone left is in their quiet hours:
+/// it goes on when the first window opens), `paused` (by the user, a signal, auto-pause or an
+/// error: resumable), `completed`, `cancelled`.
 #[derive(
     Debug,
     Clone,
@@ -74,9 +78,12 @@ pub enum RecipientState {
 #[serde(rename_all = "snake_case")]
 #[strum(serialize_all = "snake_case")]
 pub enum CampaignStatus {
+    Scheduled,
+    Missed,
     Creating,
     Ready,
     Running,
+    Waiting,
     Paused,
     Completed,
     Cancelled,
@@ -179,6 +186,16 @@ pub struct CampaignSummary {
     pub interrupted: bool,
     /// What may be done with it now (by whoever is not sending it).
     pub can: CampaignActions,
+    /// Its quiet hours (`HH:MM-HH:MM`, in each recipient's time zone), if any.
+    pub quiet_hours: Option<String>,
+    /// Recipients pending whose quiet hours have not ended yet.
+    pub waiting: u32,
+    /// Waiting: when the next of them may be sent (milliseconds, as text).
+    pub next_at: Option<String>,
+    /// When it is (or was) to be sent, if it was scheduled (milliseconds, as text).
+    pub scheduled_at: Option<String>,
+    /// Its counts when it was scheduled, once it has been checked and frozen again at its time.
+    pub scheduled_counts: Option<StateCounts>,
 }
 
 /// What may be done with a campaign that no runner holds; a window that sends it itself can still
@@ -193,20 +210,31 @@ pub struct CampaignActions {
     pub retry_failed: bool,
     /// Put the unknown ones back too (after a warning: they may get it twice).
     pub resend_unknown: bool,
+    /// Scheduled or missed: send it now (checked and frozen again first), or at another time.
+    pub start: bool,
+    pub reschedule: bool,
 }
 
 impl CampaignSummary {
     /// Fills in what is judged from its status, its counts and whether a runner holds it.
     pub(crate) fn judged(mut self) -> CampaignSummary {
         self.interrupted = self.status == CampaignStatus::Running && !self.running;
-        let open = matches!(self.status, CampaignStatus::Ready | CampaignStatus::Paused)
-            || self.interrupted;
+        let open = matches!(
+            self.status,
+            CampaignStatus::Ready | CampaignStatus::Paused | CampaignStatus::Waiting
+        ) || self.interrupted;
+        let timed = matches!(
+            self.status,
+            CampaignStatus::Scheduled | CampaignStatus::Missed
+        );
         let idle = !self.running;
         self.can = CampaignActions {
             resume: idle && open && self.counts.pending + self.counts.sending > 0,
-            cancel: idle && open,
+            cancel: idle && (open || timed),
             retry_failed: idle && self.counts.failed > 0,
             resend_unknown: idle && self.counts.unknown > 0,
+            start: idle && timed,
+            reschedule: idle && timed,
         };
         self
     }
@@ -265,6 +293,11 @@ mod tests {
             runner_host: None,
             interrupted: false,
             can: CampaignActions::default(),
+            quiet_hours: None,
+            waiting: 0,
+            next_at: None,
+            scheduled_at: None,
+            scheduled_counts: None,
         }
         .judged()
     }
@@ -284,6 +317,7 @@ mod tests {
             cancel: true,
             retry_failed: true,
             resend_unknown: true,
+            ..CampaignActions::default()
         };
         assert_eq!(
             summary(CampaignStatus::Paused, false, counts.clone()).can,
@@ -312,8 +346,14 @@ mod tests {
                 resume: false,
                 cancel: false,
                 retry_failed: true,
-                resend_unknown: true
+                resend_unknown: true,
+                ..CampaignActions::default()
             }
         );
+        // Scheduled: sent now, at another time, or cancelled; waiting: as paused.
+        let scheduled = summary(CampaignStatus::Scheduled, false, counts.clone()).can;
+        assert!(scheduled.start && scheduled.reschedule && scheduled.cancel && !scheduled.resume);
+        let waiting = summary(CampaignStatus::Waiting, false, counts).can;
+        assert!(waiting.resume && waiting.cancel && !waiting.start);
     }
 }

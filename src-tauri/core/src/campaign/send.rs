@@ -103,9 +103,16 @@ impl Workspace {
                 )
             })
         };
-        let before = self.campaign(id)?;
+        let mut before = self.campaign(id)?;
         if let Some(e) = finished(&before) {
             return Err(e);
+        }
+        // Scheduled or missed, sent now: checked and frozen again first.
+        if matches!(
+            before.status,
+            CampaignStatus::Scheduled | CampaignStatus::Missed
+        ) {
+            before = self.start_scheduled(id).await?;
         }
         if before.status == CampaignStatus::Creating {
             return Err(AppError::new(
@@ -211,7 +218,7 @@ impl Workspace {
             pace: Some(Pace(pacer.clone())),
         };
         let mut queue: VecDeque<Queued> = VecDeque::new();
-        let mut after: i64 = -1;
+        let mut cursor = ledger::QUEUE_START;
         // Nobody is left pending: the run ends once the calls in flight have landed.
         let mut exhausted = false;
         let mut heartbeat =
@@ -254,22 +261,25 @@ impl Workspace {
             }
             if queue.is_empty() && book.job.is_none() && !exhausted {
                 let next = {
-                    let id = id.clone();
+                    let (claims, patience, now) =
+                        (claims.clone(), self.write_patience(), self.now_ms());
                     writer
-                        .run(move |c| ledger::next_pending(c, &id, after, QUEUE_CHUNK))
+                        .run(move |c| {
+                            crate::storage::write(c, patience, |tx| {
+                                ledger::next_due(tx, &claims, cursor, QUEUE_CHUNK, now)
+                            })
+                        })
                         .await
                 };
-                queue = match next {
+                (queue, cursor) = match next {
                     Ok(q) => q,
                     Err(e) => {
                         state.stop = Some(Stop::Failed(e));
                         break;
                     }
                 };
-                match queue.back() {
-                    Some(last) => after = i64::from(last.seq),
-                    None => exhausted = true,
-                }
+                // Nobody due now: those in quiet hours wait (the campaign is then `waiting`).
+                exhausted = queue.is_empty();
             }
             if exhausted && sends.inflight.is_empty() && book.job.is_none() {
                 break;
@@ -393,14 +403,24 @@ impl Workspace {
         let ended = writer
             .run(move |conn| {
                 crate::storage::write(conn, patience, |tx| {
+                    // Done with recipients left: waiting when they wait for their quiet hours to end
+                    // (and nobody is in flight), paused otherwise (taken back meanwhile, say).
+                    let next_at = match status {
+                        None if left(tx, &cid)? > 0 && waits(tx, &cid)? => {
+                            ledger::next_opening(tx, &cid)?
+                        }
+                        _ => None,
+                    };
                     let status = match status {
                         Some(s) => s,
+                        None if next_at.is_some() => CampaignStatus::Waiting,
                         None if left(tx, &cid)? == 0 => CampaignStatus::Completed,
                         None => CampaignStatus::Paused,
                     };
                     if !lease::release(tx, &cid, &rid, status, reason.as_ref(), now)? {
                         return Ok(None); // taken over: the new runner says how it ends
                     }
+                    store::set_next_at(tx, &cid, next_at)?;
                     if status == CampaignStatus::Cancelled {
                         ledger::recover_in_flight(tx, &cid, now)?;
                         ledger::cancel_pending(tx, &cid, now)?;
@@ -422,6 +442,18 @@ impl Workspace {
 fn left(conn: &Connection, id: &str) -> AppResult<i64> {
     conn.query_row(
         "SELECT COUNT(*) FROM campaign_recipients WHERE campaign_id = ?1 AND state IN ('pending', 'sending')",
+        [id],
+        |r| r.get(0),
+    )
+    .map_err(AppError::from)
+}
+
+/// A campaign with quiet hours and nobody in flight: its recipients left wait for their window.
+fn waits(conn: &Connection, id: &str) -> AppResult<bool> {
+    conn.query_row(
+        "SELECT quiet_hours IS NOT NULL
+                AND NOT EXISTS (SELECT 1 FROM campaign_recipients WHERE campaign_id = ?1 AND state = 'sending')
+         FROM campaigns WHERE id = ?1",
         [id],
         |r| r.get(0),
     )

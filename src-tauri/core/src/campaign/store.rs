@@ -6,6 +6,7 @@ use crate::channel::IntegrationKind;
 use crate::error::{AppError, AppResult, ErrorCode};
 use crate::message::MessageSpec;
 use crate::storage::Database;
+use crate::timing::{QuietHours, ZoneSource};
 use rusqlite::{params, Connection, OptionalExtension, Row};
 
 pub(crate) fn not_found(id: &str) -> AppError {
@@ -57,6 +58,11 @@ fn summary_from_row(r: &Row, now_ms: i64) -> rusqlite::Result<CampaignSummary> {
         runner_host: r.get("runner_host")?,
         interrupted: false,
         can: Default::default(),
+        quiet_hours: r.get("quiet_hours")?,
+        waiting: 0,
+        next_at: ms(r.get("next_at")?),
+        scheduled_at: ms(r.get("scheduled_at")?),
+        scheduled_counts: super::schedule::scheduled_counts(r.get("scheduled_counts")?),
     })
 }
 
@@ -69,6 +75,15 @@ pub(crate) fn summary(db: &Database, id: &str, now_ms: i64) -> AppResult<Campaig
         .optional()?
         .ok_or_else(|| not_found(id))?;
     s.counts = counts(db.connection(), id)?;
+    s.waiting = db.connection().query_row(
+        "SELECT COUNT(*) FROM campaign_recipients
+             WHERE campaign_id = ?1 AND state = 'pending' AND not_before > ?2",
+        params![id, now_ms],
+        |r| r.get::<_, i64>(0),
+    )? as u32;
+    if s.status != super::CampaignStatus::Waiting {
+        s.next_at = None;
+    }
     s.segments = db.connection().query_row(
         "SELECT COALESCE(SUM(segments), 0) FROM campaign_recipients
              WHERE campaign_id = ?1 AND state IN ('pending', 'sending', 'sent', 'unknown')",
@@ -88,6 +103,34 @@ pub(crate) fn fingerprint(db: &Database, id: &str) -> AppResult<i64> {
         )
         .optional()?
         .ok_or_else(|| not_found(id))
+}
+
+/// A new campaign's timing: its quiet hours, its schedule (none: now) and, for a scheduled one,
+/// what it is made of (frozen again at its time).
+pub(crate) fn set_timing(
+    db: &Database,
+    id: &str,
+    quiet: Option<QuietHours>,
+    at: Option<i64>,
+    spec: &MessageSpec,
+) -> AppResult<()> {
+    let spec = at.map(|_| serde_json::to_string(spec).unwrap_or_default());
+    db.write(|tx| {
+        tx.execute(
+            "UPDATE campaigns SET quiet_hours = ?2, scheduled_at = ?3, spec = ?4 WHERE id = ?1",
+            params![id, quiet.map(|q| q.to_string()), at, spec],
+        )?;
+        Ok(())
+    })
+}
+
+/// When a waiting campaign's next recipients may be sent (none: it is not waiting).
+pub(crate) fn set_next_at(conn: &Connection, id: &str, next_at: Option<i64>) -> AppResult<()> {
+    conn.execute(
+        "UPDATE campaigns SET next_at = ?2 WHERE id = ?1",
+        params![id, next_at],
+    )?;
+    Ok(())
 }
 
 /// Marks a campaign sent with this desktop's ledger alone.
@@ -166,6 +209,8 @@ pub(crate) struct Frozen {
     pub payload: Option<String>,
     pub segments: u32,
     pub reason: Option<String>,
+    /// Their time zone (IANA name) and where it came from.
+    pub zone: Option<(String, ZoneSource)>,
 }
 
 pub(crate) fn insert_recipients(
@@ -178,8 +223,9 @@ pub(crate) fn insert_recipients(
         let mut stmt = tx
             .prepare_cached(
                 "INSERT INTO campaign_recipients
-                 (campaign_id, seq, user_id, name, phone, payload, segments, state, reason, updated_at)
-                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)",
+                 (campaign_id, seq, user_id, name, phone, payload, segments, state, reason, updated_at,
+                  time_zone, zone_source)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12)",
             )
             ?;
         for f in rows {
@@ -198,7 +244,9 @@ pub(crate) fn insert_recipients(
                 f.segments,
                 state,
                 f.reason,
-                now_ms
+                now_ms,
+                f.zone.as_ref().map(|z| &z.0),
+                f.zone.as_ref().map(|z| z.1)
             ])
             ?;
         }

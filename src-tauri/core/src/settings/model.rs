@@ -14,6 +14,8 @@ pub const DEFAULT_SEND_RATE: u32 = 8;
 pub const MAX_SEND_RATE: u32 = 1000;
 pub const DEFAULT_AUTO_PAUSE: u32 = 10;
 pub const MAX_AUTO_PAUSE: u32 = 10_000;
+pub const DEFAULT_LATENESS_MINS: u32 = 60;
+pub const MAX_LATENESS_MINS: u32 = 7 * 24 * 60;
 
 /// Where the Sunshine Conversations API is reached.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize, Type)]
@@ -84,6 +86,14 @@ pub struct Settings {
     /// Send with this desktop's ledger alone when the team's store (Zendesk custom objects)
     /// cannot be reached; off, such a send is refused. Each campaign it affects says so.
     pub desktop_only: bool,
+    /// Quiet hours, `HH:MM-HH:MM` in each recipient's own time zone: nobody is sent a message
+    /// then (a campaign may choose otherwise). Empty = off.
+    pub quiet_hours: String,
+    /// The time zone (IANA name) of recipients whose own is not known; empty = the desktop's.
+    pub time_zone: String,
+    /// A scheduled campaign found this many minutes after its time (no Relay was running) is
+    /// not sent on its own: it is `missed`, and waits for a decision.
+    pub schedule_lateness_mins: u32,
     /// Zendesk roles allowed to send: `admin`, `agent`, or a custom role id. Empty = no restriction.
     pub allowed_roles: Vec<String>,
     /// Zendesk group ids whose members may send. Empty = no restriction.
@@ -117,6 +127,9 @@ impl Default for Settings {
             send_rates: BTreeMap::new(),
             auto_pause_after: DEFAULT_AUTO_PAUSE,
             desktop_only: false,
+            quiet_hours: String::new(),
+            time_zone: String::new(),
+            schedule_lateness_mins: DEFAULT_LATENESS_MINS,
             allowed_roles: Vec::new(),
             allowed_groups: Vec::new(),
             language: Language::System,
@@ -196,6 +209,13 @@ impl Settings {
         self.sunshine_custom_url = self.sunshine_custom_url.trim_end_matches('/').to_string();
         trim(&mut self.whatsapp_namespace);
         trim(&mut self.update_url);
+        trim(&mut self.time_zone);
+        self.quiet_hours = match crate::timing::QuietHours::parse(&self.quiet_hours, "quiet_hours")
+        {
+            Ok(Some(q)) => q.to_string(),
+            Ok(None) => String::new(),
+            Err(_) => self.quiet_hours.trim().to_string(),
+        };
         self.default_country = self.default_country.trim().to_ascii_uppercase();
         let clean_list = |list: &mut Vec<String>, lower: bool| {
             let mut out: Vec<String> = Vec::new();

@@ -92,6 +92,18 @@ impl Settings {
                 );
             }
         }
+        if let Err(e) = crate::timing::QuietHours::parse(&self.quiet_hours, "quiet_hours") {
+            bad("quiet_hours", e.text);
+        }
+        if let Err(e) = crate::timing::zone::parse_zone(&self.time_zone, "time_zone") {
+            bad("time_zone", e.text);
+        }
+        if !(1..=MAX_LATENESS_MINS).contains(&self.schedule_lateness_mins) {
+            bad(
+                "schedule_lateness_mins",
+                crate::text!("settings.lateness", max = MAX_LATENESS_MINS),
+            );
+        }
         for role in &self.allowed_roles {
             let ok = role == "admin"
                 || role == "agent"

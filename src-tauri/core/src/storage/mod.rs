@@ -297,6 +297,21 @@ const MIGRATION_SQL: &[&str] = &[
                json_object('number', phone, 'note', note, 'removed', json('false'), 'changed_at', added_at),
                added_at
         FROM suppressed;",
+    // 12: the right moment. Each recipient's time zone (and where it came from) as frozen, and
+    // the earliest it may be sent (ms; 0: at once), set when its quiet hours defer it; the queue
+    // is read in that order. A campaign's quiet hours, when it waits (`next_at`), its schedule
+    // (`scheduled_at`), what it was made of to be frozen again at its time (`spec`), and its
+    // counts when it was scheduled.
+    "ALTER TABLE campaign_recipients ADD COLUMN time_zone TEXT;
+    ALTER TABLE campaign_recipients ADD COLUMN zone_source TEXT;
+    ALTER TABLE campaign_recipients ADD COLUMN not_before INTEGER NOT NULL DEFAULT 0;
+    DROP INDEX campaign_recipients_pending;
+    CREATE INDEX campaign_recipients_pending ON campaign_recipients (campaign_id, not_before, seq) WHERE state = 'pending';
+    ALTER TABLE campaigns ADD COLUMN quiet_hours TEXT;
+    ALTER TABLE campaigns ADD COLUMN next_at INTEGER;
+    ALTER TABLE campaigns ADD COLUMN scheduled_at INTEGER;
+    ALTER TABLE campaigns ADD COLUMN spec TEXT;
+    ALTER TABLE campaigns ADD COLUMN scheduled_counts TEXT;",
 ];
 
 static MIGRATIONS: LazyLock<Migrations<'static>> =
