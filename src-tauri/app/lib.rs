@@ -2,6 +2,7 @@
 
 pub mod cli;
 pub mod commands;
+pub mod scheduler;
 pub mod state;
 pub mod updates;
 
@@ -92,6 +93,9 @@ pub fn specta_builder<R: Runtime>() -> tauri_specta::Builder<R> {
             commands::audience::unsuppress_number,
             commands::audience::import_suppressed,
             commands::campaigns::create_campaign,
+            commands::campaigns::timing_preview,
+            commands::campaigns::reschedule_campaign,
+            commands::campaigns::waiting_windows,
             commands::campaigns::run_campaign,
             commands::campaigns::pause_campaign,
             commands::campaigns::cancel_campaign,
@@ -107,6 +111,7 @@ pub fn specta_builder<R: Runtime>() -> tauri_specta::Builder<R> {
             commands::campaigns::watch_close,
         ])
         .typ::<relay_core::ErrorCode>()
+        .typ::<relay_core::timing::ZoneSource>()
         .constant("ERROR_CODES", relay_core::ErrorCode::ALL)
         .constant(
             "EXCLUSION_REASONS",
@@ -131,6 +136,10 @@ pub fn specta_builder<R: Runtime>() -> tauri_specta::Builder<R> {
         .constant("TEMPLATE_LIMITS", relay_core::template::validate::LIMITS)
         .constant("MAX_SEND_RATE", relay_core::settings::MAX_SEND_RATE)
         .constant("MAX_BLACKOUT_DAYS", relay_core::settings::MAX_BLACKOUT_DAYS)
+        .constant(
+            "ZONE_SOURCES",
+            <relay_core::timing::ZoneSource as strum::VariantArray>::VARIANTS,
+        )
         .constant(
             "WHATSAPP_LANGUAGES",
             relay_core::template::languages().collect::<Vec<_>>(),
@@ -307,6 +316,8 @@ pub fn build_app<R: Runtime>(
                 tokio::time::sleep(std::time::Duration::from_secs(5)).await;
                 updates::check_at_start(&handle.state::<AppState>()).await;
             });
+            // Campaigns sent at their time: scheduled ones, and those waiting for quiet hours.
+            tauri::async_runtime::spawn(scheduler::keep(app.handle().clone()));
             Ok(())
         })
 }

@@ -1,6 +1,7 @@
-//! `relay campaigns list|show|resume|retry|cancel|export`.
+//! `relay campaigns list|show|resume|reschedule|retry|cancel|export`.
 
 use super::output::Output;
+use super::schedule::{parse_time, show_time};
 use super::send::{print_campaign, run_campaign};
 use super::{open_workspace, runtime, CliResult};
 use clap::Subcommand;
@@ -16,9 +17,19 @@ pub enum CampaignsCommand {
     List,
     /// One campaign: status and counts by state.
     Show { id: String },
-    /// Go on sending a paused or interrupted campaign (recipients left in flight by a crash
-    /// stay `unknown`).
+    /// Go on sending a paused, interrupted or waiting campaign (recipients left in flight by a
+    /// crash stay `unknown`); a scheduled or missed one is sent now (its audience fetched and
+    /// checked again first).
     Resume { id: String },
+    /// Move a scheduled or missed campaign to another time (`YYYY-MM-DD HH:MM` in this
+    /// computer's time zone, or RFC 3339), and optionally other quiet hours.
+    Reschedule {
+        id: String,
+        #[arg(long, value_name = "TIME")]
+        at: String,
+        #[arg(long, value_name = "HH:MM-HH:MM|off")]
+        quiet_hours: Option<String>,
+    },
     /// Send again to the failed recipients (with --unknown, also to those that may have been
     /// delivered: only when you are sure they were not).
     Retry {
@@ -48,7 +59,27 @@ pub fn run(action: CampaignsCommand, data: DataDir, out: Output) -> CliResult {
             });
         }
         CampaignsCommand::Show { id } => {
-            out.show(&ws.campaign(&id)?, print_campaign);
+            let c = ws.campaign(&id)?;
+            let windows = ws.waiting_windows(&id)?;
+            let mut doc = json!(c);
+            doc["waiting_windows"] = json!(windows);
+            out.show(&doc, |_| {
+                print_campaign(&c);
+                for w in &windows {
+                    println!("      {} from {}", w.count, show_time(&w.at));
+                }
+            });
+        }
+        CampaignsCommand::Reschedule {
+            id,
+            at,
+            quiet_hours,
+        } => {
+            let timing = relay_core::campaign::CampaignTiming {
+                quiet_hours,
+                at: Some(parse_time(&at)?.to_string()),
+            };
+            out.show(&ws.reschedule_campaign(&id, &timing)?, print_campaign);
         }
         CampaignsCommand::Resume { id } => {
             run_campaign(&ws, &runtime()?, &id, out)?;

@@ -8,6 +8,7 @@ mod hint;
 mod map;
 mod output;
 mod sandbox;
+mod schedule;
 mod send;
 mod settings;
 mod setup;
@@ -108,6 +109,12 @@ pub enum Command {
     Suppress {
         #[command(subcommand)]
         action: SuppressCommand,
+    },
+    /// Campaigns sent at their time: run the scheduled and waiting ones as they come due (for
+    /// cron, systemd or Task Scheduler), or list them.
+    Schedule {
+        #[command(subcommand)]
+        action: schedule::ScheduleCommand,
     },
     /// The team's shared ledger (Zendesk custom objects): this desktop's state, and a sync.
     Team {
@@ -231,6 +238,7 @@ fn run(cli: Cli) -> CliResult {
         Command::Send(args) => send::run(args, data, out),
         Command::Campaigns { action } => campaigns::run(action, data, out),
         Command::Team { action } => team::run(action, data, out),
+        Command::Schedule { action } => schedule::run(action, data, out),
     }
 }
 

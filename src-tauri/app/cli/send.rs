@@ -3,8 +3,9 @@
 
 use super::audience::{message_spec, MessageArgs};
 use super::output::Output;
+use super::schedule::{parse_time, show_time};
 use super::{failed, open_workspace, runtime, CliResult};
-use relay_core::campaign::{CampaignControl, CampaignStatus, CampaignSummary};
+use relay_core::campaign::{CampaignControl, CampaignStatus, CampaignSummary, CampaignTiming};
 use relay_core::paths::DataDir;
 use relay_core::text::Text;
 use relay_core::workspace::Workspace;
@@ -37,6 +38,40 @@ pub struct SendArgs {
     /// Send without asking (needed when standard input is not a terminal).
     #[arg(long)]
     pub yes: bool,
+    /// Nobody is sent a message in this window of their own local time, `HH:MM-HH:MM`
+    /// (`21:00-08:00`); `off` for none. Default: the `quiet_hours` setting. Those in it wait,
+    /// and `relay schedule run` (or the app) sends them when it ends.
+    #[arg(long, value_name = "HH:MM-HH:MM|off")]
+    pub quiet_hours: Option<String>,
+    /// Send at this time instead of now: `YYYY-MM-DD HH:MM` (this computer's time zone) or RFC
+    /// 3339. The campaign is recorded as scheduled and the command exits; at its time the
+    /// audience is fetched and checked again, then sent by `relay schedule run` or the app.
+    #[arg(long, value_name = "TIME", conflicts_with = "dry_run")]
+    pub at: Option<String>,
+}
+
+impl SendArgs {
+    /// Its timing, checked (bad input changes nothing, before anything is fetched).
+    fn timing(&self, ws: &Workspace) -> AppResult<CampaignTiming> {
+        let timing = CampaignTiming {
+            quiet_hours: self.quiet_hours.clone(),
+            at: self
+                .at
+                .as_deref()
+                .map(parse_time)
+                .transpose()?
+                .map(|ms| ms.to_string()),
+        };
+        timing.resolve(&ws.settings()?, ws.now_ms())?;
+        Ok(timing)
+    }
+}
+
+/// Ctrl+C (or a signal) paused a send of this process: whoever runs several stops too.
+static QUIT: std::sync::atomic::AtomicBool = std::sync::atomic::AtomicBool::new(false);
+
+pub fn quit_requested() -> bool {
+    QUIT.load(std::sync::atomic::Ordering::Relaxed)
 }
 
 pub fn print_campaign(c: &CampaignSummary) {
@@ -60,6 +95,28 @@ pub fn print_campaign(c: &CampaignSummary) {
         k.total(),
         c.rate
     );
+    if let Some(q) = &c.quiet_hours {
+        println!("    quiet hours {q} (each recipient's local time)");
+    }
+    if let Some(at) = &c.scheduled_at {
+        println!("    scheduled for {}", show_time(at));
+    }
+    if let Some(k) = &c.scheduled_counts {
+        println!(
+            "    when scheduled: {} to send, {} left out",
+            k.pending, k.skipped
+        );
+    }
+    if c.waiting > 0 {
+        println!(
+            "    {} waiting for their quiet hours to end{}",
+            c.waiting,
+            c.next_at
+                .as_deref()
+                .map(|t| format!(", the next at {}", show_time(t)))
+                .unwrap_or_default()
+        );
+    }
     if let Some(r) = &c.pause_reason {
         println!("    {r}");
     }
@@ -88,6 +145,7 @@ pub fn run_campaign(
         // second one stops at once.
         let ctrl_c = tokio::spawn(async move {
             crate::quit_signal().await;
+            QUIT.store(true, std::sync::atomic::Ordering::Relaxed);
             c.pause();
             eprintln!("Pausing: the messages in flight land and are recorded first. Press Ctrl+C again to stop at once (those still in flight would then be unknown).");
             crate::quit_signal().await;
@@ -133,6 +191,11 @@ pub fn run_campaign(
                 "Paused. `relay campaigns resume {}` goes on where it stopped.",
                 summary.id
             ),
+            CampaignStatus::Waiting => println!(
+                "Waiting: {} recipient(s) are in their quiet hours, the first of them until {}. `relay schedule run` sends them as their windows open (Relay in the tray does too).",
+                summary.waiting,
+                summary.next_at.as_deref().map(show_time).unwrap_or_default()
+            ),
             CampaignStatus::Completed if summary.counts.failed > 0 => println!(
                 "Done. `relay campaigns retry {}` sends again to the failed recipients.",
                 summary.id
@@ -166,6 +229,7 @@ pub fn run(args: SendArgs, data: DataDir, out: Output) -> CliResult {
     if let Some(r) = args.rate {
         relay_core::campaign::check_rate(r)?;
     }
+    let timing = args.timing(&ws)?;
     if !args.dry_run {
         rt.block_on(ws.check_sendable(&spec))?;
     }
@@ -235,6 +299,21 @@ pub fn run(args: SendArgs, data: DataDir, out: Output) -> CliResult {
             secs / 60,
             secs % 60
         );
+        let (quiet, at) = timing.resolve(&ws.settings()?, ws.now_ms())?;
+        if let Some(q) = quiet {
+            let p = ws.timing_preview(&fetched.id, Some(q), rate, at)?;
+            let z = &p.quiet_at_start;
+            println!(
+                "Quiet hours {q}: {} of them are in theirs {} (time zone from their Zendesk profile {}, from their number's country {}, the workspace's {} {}); they wait. The last should be sent about {}.",
+                z.total(),
+                if at.is_some() { "at that time" } else { "now" },
+                z.user,
+                z.phone,
+                p.workspace_zone,
+                z.workspace,
+                show_time(&p.estimated_end)
+            );
+        }
     }
     if checked.eligible == 0 {
         return Err(failed(
@@ -266,12 +345,24 @@ pub fn run(args: SendArgs, data: DataDir, out: Output) -> CliResult {
             return Ok(());
         }
     }
-    let campaign =
-        rt.block_on(ws.create_campaign(&fetched.id, spec, Some(rate), args.auto_pause_after))?;
+    let campaign = rt.block_on(ws.create_campaign_timed(
+        &fetched.id,
+        spec,
+        Some(rate),
+        args.auto_pause_after,
+        timing,
+    ))?;
     if out.json {
         out.event(&json!({ "event": "created", "campaign": campaign }));
     } else {
         println!("Campaign {} created.", campaign.id);
+    }
+    if campaign.status == CampaignStatus::Scheduled {
+        out.say(format!(
+            "Scheduled for {}. At that time `relay schedule run` (or Relay in the tray) fetches the audience again, checks it and sends it.",
+            campaign.scheduled_at.as_deref().map(show_time).unwrap_or_default()
+        ));
+        return Ok(());
     }
     run_campaign(&ws, &rt, &campaign.id, out)?;
     Ok(())

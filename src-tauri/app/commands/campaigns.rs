@@ -1,16 +1,19 @@
 //! Campaign commands: creating, sending, pausing, cancelling, reading, exporting, the dry run and the test send, and closing while sending.
 
 use crate::state::AppState;
+use relay_core::campaign::schedule::WaitingWindow;
 use relay_core::campaign::CampaignProgress;
-use relay_core::campaign::{CampaignSummary, RecipientPage, RecipientState};
+use relay_core::campaign::{CampaignSummary, CampaignTiming, RecipientPage, RecipientState};
 use relay_core::message::MessageSpec;
+use relay_core::timing::TimingPreview;
 use relay_core::AppError;
 use std::sync::atomic::Ordering;
 use tauri::ipc::Channel;
 use tauri::State;
 
 /// Freezes a campaign from a checked audience (nothing is sent yet). `rate` defaults to the
-/// integration's rate in the settings.
+/// integration's rate in the settings; `timing` gives its quiet hours (none: the workspace's)
+/// and a time to send it at (then it is `scheduled`).
 #[tauri::command]
 #[specta::specta]
 pub async fn create_campaign(
@@ -18,11 +21,56 @@ pub async fn create_campaign(
     audience_id: String,
     message: MessageSpec,
     rate: Option<u32>,
+    timing: Option<CampaignTiming>,
 ) -> Result<CampaignSummary, AppError> {
     state
         .workspace()?
-        .create_campaign(&audience_id, message, rate, None)
+        .create_campaign_timed(
+            &audience_id,
+            message,
+            rate,
+            None,
+            timing.unwrap_or_default(),
+        )
         .await
+}
+
+/// A campaign's timing before it is sent: where its recipients' time zones come from, how many
+/// are in quiet hours when it starts, and its estimated end, waits included. `quiet_hours`
+/// none: the workspace's; `at` none: now.
+#[tauri::command]
+#[specta::specta]
+pub async fn timing_preview(
+    state: State<'_, AppState>,
+    audience_id: String,
+    rate: u32,
+    timing: CampaignTiming,
+) -> Result<TimingPreview, AppError> {
+    let ws = state.workspace()?;
+    relay_core::campaign::check_rate(rate)?;
+    let (quiet, at) = timing.resolve(&ws.settings()?, ws.now_ms())?;
+    ws.timing_preview(&audience_id, quiet, rate, at)
+}
+
+/// Moves a scheduled or missed campaign to another time (and quiet hours, when given).
+#[tauri::command]
+#[specta::specta]
+pub async fn reschedule_campaign(
+    state: State<'_, AppState>,
+    id: String,
+    timing: CampaignTiming,
+) -> Result<CampaignSummary, AppError> {
+    state.workspace()?.reschedule_campaign(&id, &timing)
+}
+
+/// A waiting campaign's recipients still in their quiet hours, by when their window opens.
+#[tauri::command]
+#[specta::specta]
+pub async fn waiting_windows(
+    state: State<'_, AppState>,
+    id: String,
+) -> Result<Vec<WaitingWindow>, AppError> {
+    state.workspace()?.waiting_windows(&id)
 }
 
 /// Sends a campaign (new, paused or interrupted) until it ends, is paused or cancelled,

@@ -55,6 +55,11 @@ import {
   type UpdateCheck_Serialize,
   type TeamStatus,
   type SyncReport,
+  type CampaignTiming_Deserialize,
+  type TimingPreview_Serialize,
+  type WaitingWindow,
+  type ZoneCounts,
+  type ZoneSource,
 } from './bindings';
 import { Channel } from '@tauri-apps/api/core';
 import { tr } from './i18n/index.svelte';
@@ -87,6 +92,9 @@ export type { AppInfo, ConnectionReport, ErrorCode, GroupView, IntegrationView, 
 export type Issue = Issue_Serialize;
 export type UpdateCheck = UpdateCheck_Serialize;
 export type { SyncReport, TeamStatus };
+export type CampaignTiming = CampaignTiming_Deserialize;
+export type TimingPreview = TimingPreview_Serialize;
+export type { WaitingWindow, ZoneCounts, ZoneSource };
 
 export interface ErrorPayload {
   code: ErrorCode;
@@ -196,8 +204,13 @@ export const api = {
   suppressNumbers: (phones: string[], note: string): Promise<Suppressed[]> => call(commands.suppressNumbers(phones, note)),
   unsuppressNumber: (phone: string): Promise<Suppressed[]> => call(commands.unsuppressNumber(phone)),
   importSuppressed: (csv: string, note: string): Promise<ImportReport> => call(commands.importSuppressed(csv, note)),
-  createCampaign: (audienceId: string, message: MessageSpec, rate: number | null): Promise<CampaignSummary> =>
-    call(commands.createCampaign(audienceId, message, rate)),
+  /** `timing`: quiet hours (null: the workspace's; 'off': none) and a time to send at (null: now). */
+  createCampaign: (audienceId: string, message: MessageSpec, rate: number | null, timing: CampaignTiming | null = null): Promise<CampaignSummary> =>
+    call(commands.createCampaign(audienceId, message, rate, timing)),
+  timingPreview: (audienceId: string, rate: number, timing: CampaignTiming): Promise<TimingPreview> =>
+    call(commands.timingPreview(audienceId, rate, timing)),
+  rescheduleCampaign: (id: string, timing: CampaignTiming): Promise<CampaignSummary> => call(commands.rescheduleCampaign(id, timing)),
+  waitingWindows: (id: string): Promise<WaitingWindow[]> => call(commands.waitingWindows(id)),
   /** Sends a campaign until it ends or is paused; `onProgress` gets its counts a few times a second. */
   runCampaign: (id: string, onProgress: (p: CampaignProgress) => void): Promise<CampaignSummary> => {
     const channel = new Channel<CampaignProgress_Deserialize>();

@@ -105,9 +105,20 @@ export const commands = {
 	importSuppressed: (csv: string, note: string) => __TAURI_INVOKE<ImportReport>("import_suppressed", { csv, note }),
 	/**
 	 *  Freezes a campaign from a checked audience (nothing is sent yet). `rate` defaults to the
-	 *  integration's rate in the settings.
+	 *  integration's rate in the settings; `timing` gives its quiet hours (none: the workspace's)
+	 *  and a time to send it at (then it is `scheduled`).
 	 */
-	createCampaign: (audienceId: string, message: MessageSpec_Deserialize, rate: number | null) => __TAURI_INVOKE<CampaignSummary_Serialize>("create_campaign", { audienceId, message, rate }),
+	createCampaign: (audienceId: string, message: MessageSpec_Deserialize, rate: number | null, timing: CampaignTiming_Deserialize | null) => __TAURI_INVOKE<CampaignSummary_Serialize>("create_campaign", { audienceId, message, rate, timing }),
+	/**
+	 *  A campaign's timing before it is sent: where its recipients' time zones come from, how many
+	 *  are in quiet hours when it starts, and its estimated end, waits included. `quiet_hours`
+	 *  none: the workspace's; `at` none: now.
+	 */
+	timingPreview: (audienceId: string, rate: number, timing: CampaignTiming_Deserialize) => __TAURI_INVOKE<TimingPreview_Serialize>("timing_preview", { audienceId, rate, timing }),
+	/**  Moves a scheduled or missed campaign to another time (and quiet hours, when given). */
+	rescheduleCampaign: (id: string, timing: CampaignTiming_Deserialize) => __TAURI_INVOKE<CampaignSummary_Serialize>("reschedule_campaign", { id, timing }),
+	/**  A waiting campaign's recipients still in their quiet hours, by when their window opens. */
+	waitingWindows: (id: string) => __TAURI_INVOKE<WaitingWindow[]>("waiting_windows", { id }),
 	/**
 	 *  Sends a campaign (new, paused or interrupted) until it ends, is paused or cancelled,
 	 *  reporting on `on_progress`. The send goes on if the window is closed or reloaded; a desktop
@@ -149,7 +160,7 @@ export const commands = {
 };
 
 /* Constants */
-export const CAMPAIGN_STATUSES = ["creating","ready","running","paused","completed","cancelled"] as const;
+export const CAMPAIGN_STATUSES = ["scheduled","missed","creating","ready","running","waiting","paused","completed","cancelled"] as const;
 
 export const ERROR_CODES = ["invalid_input","not_configured","not_found","keychain_unavailable","storage","io","internal","auth_failed","forbidden","rejected","rate_limited","unreachable","busy"] as const;
 
@@ -168,6 +179,8 @@ export const TEMPLATE_LIMITS = {"body_max":1024,"body_newlines_max":2,"button_te
 export const TEMPLATE_STAGES = ["not_submitted","pending","approved","rejected","ready"] as const;
 
 export const WHATSAPP_LANGUAGES = ["af","sq","ar","ar_EG","ar_AE","ar_LB","ar_MA","ar_QA","az","be_BY","bn","bn_IN","bg","ca","zh_CN","zh_HK","zh_TW","hr","cs","da","prs_AF","nl","nl_BE","en","en_GB","en_US","en_AE","en_AU","en_CA","en_GH","en_IE","en_IN","en_JM","en_MY","en_NZ","en_QA","en_SG","en_UG","en_ZA","et","fil","fi","fr","fr_BE","fr_CA","fr_CH","fr_CI","fr_MA","ka","de","de_AT","de_CH","el","gu","ha","he","hi","hu","id","ga","it","ja","kn","kk","rw_RW","ko","ky_KG","lo","lv","lt","mk","ms","ml","mr","nb","ps_AF","fa","pl","pt_BR","pt_PT","pa","ro","ru","sr","si_LK","sk","sl","es","es_AR","es_CL","es_CO","es_CR","es_DO","es_EC","es_HN","es_MX","es_PA","es_PE","es_ES","es_UY","sw","sv","ta","te","th","tr","uk","ur","uz","vi","zu"] as const;
+
+export const ZONE_SOURCES = ["user","phone","workspace"] as const;
 
 /* Types */
 /**  The error every command and CLI subcommand returns. */
@@ -330,6 +343,9 @@ export type CampaignActions = {
 	retry_failed: boolean,
 	/**  Put the unknown ones back too (after a warning: they may get it twice). */
 	resend_unknown: boolean,
+	/**  Scheduled or missed: send it now (checked and frozen again first), or at another time. */
+	start: boolean,
+	reschedule: boolean,
 };
 
 /**  Where a running campaign stands, sent after every few results. */
@@ -407,11 +423,13 @@ export type CampaignRecipient_Serialize = {
 };
 
 /**
- *  Where a campaign stands: `creating` (being built: nobody may send it yet), `ready`,
- *  `running`, `paused` (by the user, a signal, auto-pause or an error: resumable), `completed`,
- *  `cancelled`.
+ *  Where a campaign stands: `scheduled` (to be checked, frozen and sent at its time), `missed`
+ *  (its time passed with no Relay running: it waits for a decision), `creating` (being built:
+ *  nobody may send it yet), `ready`, `running`, `waiting` (everyone left is in their quiet hours:
+ *  it goes on when the first window opens), `paused` (by the user, a signal, auto-pause or an
+ *  error: resumable), `completed`, `cancelled`.
  */
-export type CampaignStatus = "creating" | "ready" | "running" | "paused" | "completed" | "cancelled";
+export type CampaignStatus = "scheduled" | "missed" | "creating" | "ready" | "running" | "waiting" | "paused" | "completed" | "cancelled";
 
 /**  A campaign as the history and the report show it. */
 export type CampaignSummary = CampaignSummary_Serialize | CampaignSummary_Deserialize;
@@ -456,6 +474,16 @@ export type CampaignSummary_Deserialize = {
 	interrupted: boolean,
 	/**  What may be done with it now (by whoever is not sending it). */
 	can: CampaignActions,
+	/**  Its quiet hours (`HH:MM-HH:MM`, in each recipient's time zone), if any. */
+	quiet_hours?: string | null,
+	/**  Recipients pending whose quiet hours have not ended yet. */
+	waiting: number,
+	/**  Waiting: when the next of them may be sent (milliseconds, as text). */
+	next_at?: string | null,
+	/**  When it is (or was) to be sent, if it was scheduled (milliseconds, as text). */
+	scheduled_at?: string | null,
+	/**  Its counts when it was scheduled, once it has been checked and frozen again at its time. */
+	scheduled_counts?: StateCounts | null,
 };
 
 /**  A campaign as the history and the report show it. */
@@ -498,6 +526,35 @@ export type CampaignSummary_Serialize = {
 	interrupted: boolean,
 	/**  What may be done with it now (by whoever is not sending it). */
 	can: CampaignActions,
+	/**  Its quiet hours (`HH:MM-HH:MM`, in each recipient's time zone), if any. */
+	quiet_hours: string | null,
+	/**  Recipients pending whose quiet hours have not ended yet. */
+	waiting: number,
+	/**  Waiting: when the next of them may be sent (milliseconds, as text). */
+	next_at: string | null,
+	/**  When it is (or was) to be sent, if it was scheduled (milliseconds, as text). */
+	scheduled_at: string | null,
+	/**  Its counts when it was scheduled, once it has been checked and frozen again at its time. */
+	scheduled_counts: StateCounts | null,
+};
+
+/**  When, and how quietly, a campaign is sent. */
+export type CampaignTiming = CampaignTiming_Serialize | CampaignTiming_Deserialize;
+
+/**  When, and how quietly, a campaign is sent. */
+export type CampaignTiming_Deserialize = {
+	/**  `HH:MM-HH:MM` in each recipient's time zone, or `off`; none: the workspace's setting. */
+	quiet_hours?: string | null,
+	/**  When to send it (milliseconds since the Unix epoch, as text); none: now. */
+	at?: string | null,
+};
+
+/**  When, and how quietly, a campaign is sent. */
+export type CampaignTiming_Serialize = {
+	/**  `HH:MM-HH:MM` in each recipient's time zone, or `off`; none: the workspace's setting. */
+	quiet_hours: string | null,
+	/**  When to send it (milliseconds since the Unix epoch, as text); none: now. */
+	at: string | null,
 };
 
 export type Category = "UTILITY" | "MARKETING" | "AUTHENTICATION";
@@ -1108,6 +1165,18 @@ export type Settings_Deserialize = {
 	 *  cannot be reached; off, such a send is refused. Each campaign it affects says so.
 	 */
 	desktop_only?: boolean,
+	/**
+	 *  Quiet hours, `HH:MM-HH:MM` in each recipient's own time zone: nobody is sent a message
+	 *  then (a campaign may choose otherwise). Empty = off.
+	 */
+	quiet_hours?: string,
+	/**  The time zone (IANA name) of recipients whose own is not known; empty = the desktop's. */
+	time_zone?: string,
+	/**
+	 *  A scheduled campaign found this many minutes after its time (no Relay was running) is
+	 *  not sent on its own: it is `missed`, and waits for a decision.
+	 */
+	schedule_lateness_mins?: number,
 	/**  Zendesk roles allowed to send: `admin`, `agent`, or a custom role id. Empty = no restriction. */
 	allowed_roles?: string[],
 	/**  Zendesk group ids whose members may send. Empty = no restriction. */
@@ -1162,6 +1231,18 @@ export type Settings_Serialize = {
 	 *  cannot be reached; off, such a send is refused. Each campaign it affects says so.
 	 */
 	desktop_only: boolean,
+	/**
+	 *  Quiet hours, `HH:MM-HH:MM` in each recipient's own time zone: nobody is sent a message
+	 *  then (a campaign may choose otherwise). Empty = off.
+	 */
+	quiet_hours: string,
+	/**  The time zone (IANA name) of recipients whose own is not known; empty = the desktop's. */
+	time_zone: string,
+	/**
+	 *  A scheduled campaign found this many minutes after its time (no Relay was running) is
+	 *  not sent on its own: it is `missed`, and waits for a decision.
+	 */
+	schedule_lateness_mins: number,
 	/**  Zendesk roles allowed to send: `admin`, `agent`, or a custom role id. Empty = no restriction. */
 	allowed_roles: string[],
 	/**  Zendesk group ids whose members may send. Empty = no restriction. */
@@ -1467,6 +1548,45 @@ export type Text_Serialize = {
 
 export type Theme = "system" | "light" | "dark";
 
+/**  What the review step shows of a campaign's timing. */
+export type TimingPreview = TimingPreview_Serialize | TimingPreview_Deserialize;
+
+/**  What the review step shows of a campaign's timing. */
+export type TimingPreview_Deserialize = {
+	/**  The window applied (`HH:MM-HH:MM`), if any. */
+	quiet_hours?: string | null,
+	/**  The workspace's time zone (IANA name), for those whose own is not known. */
+	workspace_zone: string,
+	/**  When it starts: now, or its schedule (milliseconds since the Unix epoch, as text). */
+	start_at: string,
+	/**  Recipients to send. */
+	recipients: number,
+	/**  Where their time zones came from. */
+	zones: ZoneCounts,
+	/**  Those in quiet hours when it starts, by where their time zone came from. */
+	quiet_at_start: ZoneCounts,
+	/**  When the last one should be sent, waits included (milliseconds, as text). */
+	estimated_end: string,
+};
+
+/**  What the review step shows of a campaign's timing. */
+export type TimingPreview_Serialize = {
+	/**  The window applied (`HH:MM-HH:MM`), if any. */
+	quiet_hours: string | null,
+	/**  The workspace's time zone (IANA name), for those whose own is not known. */
+	workspace_zone: string,
+	/**  When it starts: now, or its schedule (milliseconds since the Unix epoch, as text). */
+	start_at: string,
+	/**  Recipients to send. */
+	recipients: number,
+	/**  Where their time zones came from. */
+	zones: ZoneCounts,
+	/**  Those in quiet hours when it starts, by where their time zone came from. */
+	quiet_at_start: ZoneCounts,
+	/**  When the last one should be sent, waits included (milliseconds, as text). */
+	estimated_end: string,
+};
+
 /**  What the last check found. */
 export type UpdateCheck = UpdateCheck_Serialize | UpdateCheck_Deserialize;
 
@@ -1527,6 +1647,13 @@ export type ValueSource_Serialize =
  */
 { kind: "field"; key: string; date_format: string };
 
+/**  Recipients of a waiting campaign whose window opens at the same time. */
+export type WaitingWindow = {
+	/**  When their window opens (milliseconds since the Unix epoch, as text). */
+	at: string,
+	count: number,
+};
+
 export type WhatsAppPreview = {
 	header_kind: HeaderKind,
 	/**  Text header, filled (plain text: the UI shows it as text). */
@@ -1540,4 +1667,20 @@ export type WhatsAppPreview = {
 	footer: string,
 	buttons: PreviewButton[],
 };
+
+/**  Recipients counted by where their time zone came from. */
+export type ZoneCounts = {
+	user: number,
+	phone: number,
+	workspace: number,
+};
+
+/**  Where a recipient's time zone came from. */
+export type ZoneSource = 
+/**  The Zendesk user's time zone. */
+"user" | 
+/**  The country of their phone number (a country with one time zone). */
+"phone" | 
+/**  The workspace's time zone. */
+"workspace";
 

@@ -10,6 +10,7 @@ import type {
   SlotComponent,
   TemplateStage,
   TemplateStatus,
+  ZoneSource,
 } from './bindings';
 import type { MessageKey } from './i18n/index.svelte';
 
@@ -54,6 +55,9 @@ export const STAGE_TONE: Record<TemplateStage, Tone> = {
 export type CampaignShown = CampaignStatus | 'interrupted';
 
 export const CAMPAIGN_STATUS_LABEL: Record<CampaignShown, MessageKey> = {
+  scheduled: 'campaign.status.scheduled',
+  missed: 'campaign.status.missed',
+  waiting: 'campaign.status.waiting',
   creating: 'campaign.status.creating',
   ready: 'campaign.status.ready',
   running: 'campaign.status.running',
@@ -64,6 +68,9 @@ export const CAMPAIGN_STATUS_LABEL: Record<CampaignShown, MessageKey> = {
 };
 
 export const CAMPAIGN_TONE: Record<CampaignShown, Tone> = {
+  scheduled: 'idle',
+  missed: 'warn',
+  waiting: 'idle',
   creating: 'idle',
   ready: 'idle',
   running: 'idle',
@@ -101,6 +108,13 @@ export const STATE_TONE: Record<RecipientState, Tone> = {
   failed: 'bad',
   skipped: 'idle',
   unknown: 'warn',
+};
+
+/** Where a recipient's time zone came from. */
+export const ZONE_SOURCE_LABEL: Record<ZoneSource, MessageKey> = {
+  user: 'timing.source.user',
+  phone: 'timing.source.phone',
+  workspace: 'timing.source.workspace',
 };
 
 export const COMPONENT_LABEL: Record<SlotComponent, MessageKey> = {

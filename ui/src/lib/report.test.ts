@@ -27,15 +27,30 @@ const base: CampaignSummary = {
   interrupted: false,
   desktop_only: false,
   // What the core says may be done (it computes it: `CampaignSummary::judged`).
-  can: { resume: true, cancel: true, retry_failed: true, resend_unknown: true },
+  can: { resume: true, cancel: true, retry_failed: true, resend_unknown: true, start: false, reschedule: false },
+  quiet_hours: null,
+  waiting: 0,
+  next_at: null,
+  scheduled_at: null,
+  scheduled_counts: null,
 };
 
 describe('report rules', () => {
   it('offers what the core allows, and nothing but cancel to the window that sends it', () => {
-    expect(actions(base, false)).toEqual({ resume: true, cancel: true, retry: true, resendUnknown: true });
-    expect(actions(base, true)).toEqual({ resume: false, cancel: true, retry: false, resendUnknown: false });
-    const elsewhere = { ...base, running: true, status: 'running' as const, can: { resume: false, cancel: false, retry_failed: false, resend_unknown: false } };
-    expect(actions(elsewhere, false)).toEqual({ resume: false, cancel: false, retry: false, resendUnknown: false });
+    const none = { start: false, reschedule: false };
+    expect(actions(base, false)).toEqual({ resume: true, cancel: true, retry: true, resendUnknown: true, ...none });
+    expect(actions(base, true)).toEqual({ resume: false, cancel: true, retry: false, resendUnknown: false, ...none });
+    const elsewhere = {
+      ...base,
+      running: true,
+      status: 'running' as const,
+      can: { resume: false, cancel: false, retry_failed: false, resend_unknown: false, ...none },
+    };
+    expect(actions(elsewhere, false)).toEqual({ resume: false, cancel: false, retry: false, resendUnknown: false, ...none });
+    // Scheduled: sent now or moved, from the window that does not send it.
+    const scheduled = { ...base, status: 'scheduled' as const, can: { ...base.can, resume: false, start: true, reschedule: true } };
+    expect(actions(scheduled, false)).toMatchObject({ start: true, reschedule: true, resume: false });
+    expect(actions(scheduled, true)).toMatchObject({ start: false, reschedule: false });
   });
 
   it('shows an interrupted campaign as such', () => {

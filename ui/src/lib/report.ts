@@ -25,9 +25,14 @@ export function total(c: StateCounts): number {
 
 /** What the user can do with a campaign (the core says what may be done with it; this window
  * can still cancel what it sends itself). */
-export function actions(c: CampaignSummary, sendingHere: boolean): { resume: boolean; cancel: boolean; retry: boolean; resendUnknown: boolean } {
+export function actions(
+  c: CampaignSummary,
+  sendingHere: boolean,
+): { resume: boolean; cancel: boolean; retry: boolean; resendUnknown: boolean; start: boolean; reschedule: boolean } {
   return {
     resume: !sendingHere && c.can.resume,
+    start: !sendingHere && c.can.start,
+    reschedule: !sendingHere && c.can.reschedule,
     cancel: sendingHere || c.can.cancel,
     retry: !sendingHere && c.can.retry_failed,
     resendUnknown: !sendingHere && c.can.resend_unknown,

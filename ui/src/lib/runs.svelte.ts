@@ -55,6 +55,15 @@ export async function startRun(id: string): Promise<CampaignSummary | null> {
   }
 }
 
+/** Reloads the campaigns' views when they change on their own (a scheduled campaign started, a
+ * waiting one went on, one was missed: the app's schedule). Resolves once listening. */
+export async function watchCampaignChanges(): Promise<void> {
+  const { listen } = await import('@tauri-apps/api/event');
+  await listen('campaigns-changed', () => {
+    campaigns.version += 1;
+  });
+}
+
 /** What share of a campaign is done (sent, failed, skipped or unknown), 0..1. */
 export function doneShare(c: { pending: number; sending: number; sent: number; failed: number; skipped: number; unknown: number }): number {
   const total = c.pending + c.sending + c.sent + c.failed + c.skipped + c.unknown;

@@ -58,6 +58,7 @@ export function fromDraft(d: Draft): { settings: Settings; local: string[] } {
       blackout_days: whole(s.blackout_days, 'blackout_days'),
       default_send_rate: whole(s.default_send_rate, 'default_send_rate'),
       auto_pause_after: whole(s.auto_pause_after, 'auto_pause_after'),
+      schedule_lateness_mins: whole(s.schedule_lateness_mins, 'schedule_lateness_mins'),
       send_rates,
       allowed_roles: roles,
       allowed_groups: split(d.groups),

@@ -8,7 +8,17 @@ import { setLocale } from '../../lib/i18n/index.svelte';
 import { resetWizard, wizard } from '../../lib/wizard.svelte';
 import { campaigns, finals } from '../../lib/runs.svelte';
 import type { AudienceSummary, CampaignStatus, CampaignSummary, StateCounts } from '../../lib/api';
-import { appError, said } from '../../test/fixtures';
+import { appError, defaultSettings, said } from '../../test/fixtures';
+
+const preview = (quiet: string | null, at: string, quietNow: number) => ({
+  quiet_hours: quiet,
+  workspace_zone: 'Europe/Paris',
+  start_at: at,
+  recipients: 1200,
+  zones: { user: 1000, phone: 150, workspace: 50 },
+  quiet_at_start: { user: quietNow, phone: 0, workspace: 0 },
+  estimated_end: String(Number(at) + 36_000_000),
+});
 
 const audience: AudienceSummary = {
   id: 'aud1',
@@ -53,7 +63,19 @@ function campaign(status: CampaignStatus, counts: Partial<StateCounts>, test = f
     runner_host: null,
     interrupted: false,
     desktop_only: false,
-    can: { resume: open && c.pending + c.sending > 0, cancel: open, retry_failed: c.failed > 0, resend_unknown: c.unknown > 0 },
+    can: {
+      resume: open && c.pending + c.sending > 0,
+      cancel: open,
+      retry_failed: c.failed > 0,
+      resend_unknown: c.unknown > 0,
+      start: false,
+      reschedule: false,
+    },
+    quiet_hours: null,
+    waiting: 0,
+    next_at: null,
+    scheduled_at: null,
+    scheduled_counts: null,
   };
 }
 
@@ -71,6 +93,10 @@ describe('review and send', () => {
           return [{ id: 'tw1', kind: 'twilio', channel: 'sms', name: 'Twilio SMS', sender: '', status: 'active', rate: 20 }];
         case 'template_library':
           return { local: [{ draft: { id: 't1', template: { name: 'renewal' }, created_at: '1', updated_at: '1' }, states: [] }], remote: [], syncs: [] };
+        case 'get_settings':
+          return { settings: defaultSettings(), secrets: {}, configured: true };
+        case 'timing_preview':
+          return preview(null, String(Date.now()), 0);
         case 'send_test':
           if (args.phone === 'nope') throw appError('invalid_input', said('phone.unreadable', { value: 'nope' }), { phone: said('phone.unreadable', { value: 'nope' }) });
           return campaign('completed', { sent: 1 }, true);
@@ -125,6 +151,66 @@ describe('review and send', () => {
     expect(created?.args).toMatchObject({ audienceId: 'aud1', rate: 40, message: { template_id: 't1', integration_id: 'tw1' } });
     expect(campaigns.view).toEqual({ kind: 'campaign', id: 'c1' });
     expect(wizard.audience).toBeNull();
+  });
+});
+
+describe('timing', () => {
+  it('schedules with quiet hours: the window, the time in UTC, who is in quiet hours then, and nothing sent now', async () => {
+    setLocale('en');
+    resetWizard();
+    campaigns.view = { kind: 'new' };
+    Object.assign(wizard, { step: 5, templateId: 't1', integrationId: 'wa1', audience, mapping: [] });
+    const calls: { cmd: string; args: Record<string, unknown> }[] = [];
+    mockIPC((cmd, payload) => {
+      const args = (payload ?? {}) as Record<string, unknown>;
+      calls.push({ cmd, args });
+      const timing = args.timing as { quiet_hours: string | null; at: string | null } | undefined;
+      switch (cmd) {
+        case 'list_integrations':
+          return [{ id: 'wa1', kind: 'whatsapp', channel: 'whatsapp', name: 'WhatsApp', sender: '', status: 'active', rate: 20 }];
+        case 'template_library':
+          return { local: [{ draft: { id: 't1', template: { name: 'renewal' }, created_at: '1', updated_at: '1' }, states: [] }], remote: [], syncs: [] };
+        case 'get_settings':
+          return { settings: defaultSettings({ quiet_hours: '21:00-08:00' }), secrets: {}, configured: true };
+        case 'timing_preview':
+          if (timing?.quiet_hours === '9pm') throw appError('invalid_input', said('timing.quiet_format', { value: '9pm' }), { quiet_hours: said('timing.quiet_format', { value: '9pm' }) });
+          return preview(timing?.quiet_hours === 'off' ? null : (timing?.quiet_hours ?? null), timing?.at ?? String(Date.now()), timing?.quiet_hours === 'off' ? 0 : 420);
+        case 'create_campaign':
+          return { ...campaign('scheduled', { pending: 1200, skipped: 100 }), scheduled_at: timing?.at ?? null, quiet_hours: timing?.quiet_hours ?? null };
+        default:
+          throw `unknown command ${cmd}`;
+      }
+    });
+    render(StepReview);
+    const user = userEvent.setup();
+    // The workspace's quiet hours come first; who is in them now, by where their zone came from.
+    const quiet = await screen.findByLabelText('Quiet hours');
+    await waitFor(() => expect((quiet as HTMLInputElement).value).toBe('21:00-08:00'));
+    await waitFor(() => expect(screen.getByTestId('quiet-now').textContent).toBe('420'));
+    expect(screen.getByTestId('timing-preview').textContent).toContain('their Zendesk profile 420');
+    // A malformed window says what to write, and the send waits for a good one.
+    await user.clear(quiet);
+    await user.type(quiet, '9pm');
+    await waitFor(() => expect(screen.getByTestId('timing-error').textContent).toContain('HH:MM-HH:MM'));
+    expect((document.querySelector('[data-action=send]') as HTMLButtonElement).disabled).toBe(true);
+    await user.clear(quiet);
+    await user.type(quiet, '22:00-07:30');
+    await waitFor(() => expect(screen.queryByTestId('timing-error')).toBeNull());
+    // Scheduled: the time shown in UTC too; the button and the confirmation say so.
+    await user.click(screen.getByLabelText('Schedule'));
+    const at = screen.getByTestId('schedule-at') as HTMLInputElement;
+    await user.clear(at);
+    await user.type(at, '2030-01-15T09:30');
+    const ms = new Date('2030-01-15T09:30').getTime();
+    await waitFor(() => expect(screen.getByTestId('schedule-utc').textContent).toBe(`${new Date(ms).toISOString().slice(0, 16).replace('T', ' ')} UTC`));
+    await waitFor(() => expect(screen.getByText('In their quiet hours then')).toBeTruthy());
+    await user.click(screen.getByRole('button', { name: 'Schedule for 1,200 recipients' }));
+    expect(screen.getByRole('alertdialog').textContent).toContain('Schedule 1,200 messages for');
+    await user.click(screen.getByRole('button', { name: 'Yes, send' }));
+    await waitFor(() => expect(campaigns.view).toEqual({ kind: 'campaign', id: 'c1' }));
+    const created = calls.find((c) => c.cmd === 'create_campaign');
+    expect(created?.args).toMatchObject({ audienceId: 'aud1', timing: { quiet_hours: '22:00-07:30', at: String(ms) } });
+    expect(calls.some((c) => c.cmd === 'run_campaign')).toBe(false);
   });
 });
 
