@@ -655,72 +655,10 @@ async fn a_campaign_is_sent_from_the_window_and_the_same_message_again_is_blacke
     click(&client, "[data-action=demo]").await;
     until_text(&client, "[data-testid=demo-badge]", "Demo").await;
 
-    // An approved WhatsApp template, made with the CLI on the demo's own data folder (the
-    // designer has its own journey above).
     let demo = data.join("demo");
-    let file = tmp.path().join("parcel.json");
-    std::fs::write(
-        &file,
-        r#"{"name": "parcel_ready", "language": "en_US", "body": "Hi {{Ann}}, your parcel is ready for pickup {{on Friday}} until 6 pm.",
-            "integrations": ["5f1e0c3a9b8d7e6f5a4b3c31"]}"#,
-    )
-    .unwrap();
-    let submitted = relay(&demo, &["template", "submit", file.to_str().unwrap()], None);
-    assert!(
-        submitted.status.success(),
-        "{}",
-        String::from_utf8_lossy(&submitted.stderr)
-    );
-    // The demo's Meta approves after 5 seconds.
-    tokio::time::sleep(std::time::Duration::from_millis(5500)).await;
-    let synced = relay(&demo, &["template", "list", "--sync"], None);
-    assert!(String::from_utf8_lossy(&synced.stdout).contains("APPROVED"));
-
-    // Steps 1 to 4, as a user goes through them.
+    approved_template(&demo, tmp.path(), "parcel_ready").await;
     let query = "role:end-user tags:whatsapp_optin -tags:sms_optin";
-    let through_mapping = |client: fantoccini::Client| async move {
-        click(&client, "[data-nav=campaigns]").await;
-        click(&client, "[data-tab=new]").await;
-        click(&client, "[data-template-option=parcel_ready]").await;
-        click(
-            &client,
-            "[data-integration-choice='5f1e0c3a9b8d7e6f5a4b3c31']",
-        )
-        .await;
-        click(&client, "[data-action=wizard-next]").await;
-        fill(&client, "#audience-query", query).await;
-        until_text(&client, "[data-testid=audience-count]", "users match").await;
-        click(&client, "[data-action=fetch-audience]").await;
-        until(
-            &client,
-            "the exclusions step",
-            "!!document.querySelector('[data-testid=eligible-count]')",
-        )
-        .await;
-        click(&client, "[data-step='4']").await;
-        until(
-            &client,
-            "the mapping step",
-            "!!document.querySelector('[data-source-for=Ann]')",
-        )
-        .await;
-        client
-            .execute(
-                "const s = document.querySelector('[data-source-for=Ann]'); s.value = 'field:first_name'; s.dispatchEvent(new Event('change', { bubbles: true }));\
-                 const m = document.querySelector('[data-source-for=\"on Friday\"]'); m.value = 'static'; m.dispatchEvent(new Event('change', { bubbles: true }));",
-                vec![],
-            )
-            .await
-            .unwrap();
-        fill(
-            &client,
-            "[data-static-for=\"on Friday\"]",
-            "at the Main Street shop",
-        )
-        .await;
-        client
-    };
-    let client = through_mapping(client).await;
+    let client = through_mapping(client, "parcel_ready", query).await;
     until_text(
         &client,
         "[data-testid=ready-count]",
@@ -853,7 +791,7 @@ async fn a_campaign_is_sent_from_the_window_and_the_same_message_again_is_blacke
     screenshot(&client, "26-campaign-history").await;
 
     // The same message again: everyone it just reached is blacked out.
-    let client = through_mapping(client).await;
+    let client = through_mapping(client, "parcel_ready", query).await;
     until_text(
         &client,
         "#main",
@@ -875,6 +813,243 @@ async fn a_campaign_is_sent_from_the_window_and_the_same_message_again_is_blacke
     click(&client, "[data-action=leave-demo]").await;
     until_text(&client, "h1", "Welcome to Relay").await;
     client.close().await.unwrap();
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_campaign_scheduled_a_minute_ahead_is_sent_at_its_time_with_relay_in_the_tray() {
+    let tmp = tempfile::tempdir().unwrap();
+    let data = tmp.path().join("data");
+    let driver = Driver::start(&[("RELAY_DATA_DIR", &data)]);
+    let client = driver.open_app().await;
+    until_text(&client, "h1", "Welcome to Relay").await;
+    click(&client, "[data-action=demo]").await;
+    until_text(&client, "[data-testid=demo-badge]", "Demo").await;
+    let demo = data.join("demo");
+    approved_template(&demo, tmp.path(), "pickup_soon").await;
+    let query = "role:end-user tags:whatsapp_optin -tags:sms_optin";
+    let client = through_mapping(client, "pickup_soon", query).await;
+    until(
+        &client,
+        "the review step reachable",
+        "!document.querySelector('[data-step=\"5\"]').disabled",
+    )
+    .await;
+    click(&client, "[data-action=wizard-next]").await;
+    until_text(&client, "[data-testid=review-template]", "pickup_soon").await;
+    let eligible = number_in(&client, "[data-testid=review-count]".into()).await;
+    until(
+        &client,
+        "the timing card",
+        "!!document.querySelector('[data-testid=timing-preview]')",
+    )
+    .await;
+
+    // Quiet hours, in each recipient's zone: the review foresees who is in them; and a time two
+    // minutes ahead, shown in UTC too.
+    let quiet = |hours: &str| {
+        format!("const q = document.querySelector('#quiet-hours'); q.value = '{hours}'; q.dispatchEvent(new Event('input', {{ bubbles: true }})); return true;")
+    };
+    client.execute(&quiet("21:00-08:00"), vec![]).await.unwrap();
+    click(&client, "[data-action=schedule-mode]").await;
+    let at: i64 = client
+        .execute(
+            "const d = new Date(Date.now() + 120000); d.setSeconds(0, 0);\
+             const p = (n) => String(n).padStart(2, '0');\
+             const v = `${d.getFullYear()}-${p(d.getMonth() + 1)}-${p(d.getDate())}T${p(d.getHours())}:${p(d.getMinutes())}`;\
+             const i = document.querySelector('#schedule-at'); i.value = v; i.dispatchEvent(new Event('input', { bubbles: true }));\
+             return d.getTime();",
+            vec![],
+        )
+        .await
+        .unwrap()
+        .as_i64()
+        .unwrap();
+    until_text(&client, "[data-testid=schedule-utc]", "UTC").await;
+    until(
+        &client,
+        "the timing foreseen",
+        "!!document.querySelector('[data-testid=quiet-now]')",
+    )
+    .await;
+    until_text(&client, "[data-action=send]", "Schedule for").await;
+    client
+        .execute(
+            "document.querySelector('[data-testid=timing-preview]').scrollIntoView({ block: 'center' }); return true;",
+            vec![],
+        )
+        .await
+        .unwrap();
+    screenshot(&client, "30-review-schedule").await;
+    // Sent without quiet hours (at any hour of the day this test runs, all at once).
+    client.execute(&quiet(""), vec![]).await.unwrap();
+    until(
+        &client,
+        "no quiet hours foreseen",
+        "!document.querySelector('[data-testid=quiet-now]')",
+    )
+    .await;
+    click(&client, "[data-action=send]").await;
+    until_text(
+        &client,
+        "#confirm-text",
+        &format!("Schedule {eligible} messages"),
+    )
+    .await;
+    click(&client, "[data-action=confirm-send]").await;
+    until(
+        &client,
+        "the campaign scheduled",
+        "(document.querySelector('[data-testid=campaign-status]') || {}).dataset?.status === 'scheduled'",
+    )
+    .await;
+    until_text(&client, "[data-testid=scheduled-at]", "UTC").await;
+
+    // In the history as scheduled, with Relay in the tray while it waits.
+    click(&client, "[data-tab=history]").await;
+    until(
+        &client,
+        "scheduled in the history",
+        "!!document.querySelector('[data-testid=campaign-history] [data-status=scheduled]')",
+    )
+    .await;
+    screenshot(&client, "31-history-scheduled").await;
+    click(&client, "[data-nav=settings]").await;
+    until(
+        &client,
+        "Relay in the tray",
+        "(document.querySelector('[data-testid=tray-status]') || {}).dataset?.tray === 'true'",
+    )
+    .await;
+    let listed = relay(&demo, &["--json", "schedule", "list"], None);
+    let listed: serde_json::Value = serde_json::from_slice(&listed.stdout).unwrap();
+    assert_eq!(listed[0]["status"], "scheduled");
+    assert_eq!(listed[0]["scheduled_at"], at.to_string());
+    assert!(
+        chrono_now_ms() < at,
+        "nothing is sent before its time (the check ran early enough)"
+    );
+
+    // At its time the app sends it on its own: the history shows it completed.
+    click(&client, "[data-nav=campaigns]").await;
+    click(&client, "[data-tab=history]").await;
+    let log = data.join("logs").join("relay.log");
+    let _print_log_on_failure = PrintOnPanic(log);
+    until_long(
+        &client,
+        "the scheduled campaign sent",
+        "!!document.querySelector('[data-testid=campaign-history] [data-status=completed]')",
+        std::time::Duration::from_secs(200),
+    )
+    .await;
+    assert!(chrono_now_ms() >= at, "sent at its time, not before");
+    let shown = relay(&demo, &["--json", "campaigns", "list"], None);
+    let shown: serde_json::Value = serde_json::from_slice(&shown.stdout).unwrap();
+    assert_eq!(shown[0]["status"], "completed");
+    assert_eq!(shown[0]["counts"]["sent"], eligible);
+    let started: i64 = shown[0]["started_at"].as_str().unwrap().parse().unwrap();
+    assert!(started >= at, "started at {started}, scheduled for {at}");
+    // The demo can be left once the app's send has let go of it (its last push to the team's
+    // store may still be under way when the history says completed).
+    until(
+        &client,
+        "the demo left",
+        "(() => { const h = document.querySelector('h1'); if (h && h.textContent.includes('Welcome to Relay')) return true;\
+                  const b = document.querySelector('[data-action=leave-demo]'); if (b && !b.dataset.tried) { b.dataset.tried = '1'; b.click(); setTimeout(() => { delete b.dataset.tried; }, 1000); } return false; })()",
+    )
+    .await;
+    client.close().await.unwrap();
+}
+
+/// Prints a log file if the test fails while it is alive.
+struct PrintOnPanic(std::path::PathBuf);
+
+impl Drop for PrintOnPanic {
+    fn drop(&mut self) {
+        if std::thread::panicking() {
+            eprintln!(
+                "{}:\n{}",
+                self.0.display(),
+                std::fs::read_to_string(&self.0).unwrap_or_default()
+            );
+        }
+    }
+}
+
+fn chrono_now_ms() -> i64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .as_millis() as i64
+}
+
+/// An approved WhatsApp template `name`, made with the CLI on the demo's own data folder (the
+/// designer has its own journey above); the demo's Meta approves after 5 seconds.
+async fn approved_template(demo: &std::path::Path, tmp: &std::path::Path, name: &str) {
+    let file = tmp.join(format!("{name}.json"));
+    std::fs::write(
+        &file,
+        format!(r#"{{"name": "{name}", "language": "en_US", "body": "Hi {{{{Ann}}}}, your parcel is ready for pickup {{{{on Friday}}}} until 6 pm.",
+            "integrations": ["5f1e0c3a9b8d7e6f5a4b3c31"]}}"#),
+    )
+    .unwrap();
+    let submitted = relay(demo, &["template", "submit", file.to_str().unwrap()], None);
+    assert!(
+        submitted.status.success(),
+        "{}",
+        String::from_utf8_lossy(&submitted.stderr)
+    );
+    tokio::time::sleep(std::time::Duration::from_millis(5500)).await;
+    let synced = relay(demo, &["template", "list", "--sync"], None);
+    assert!(String::from_utf8_lossy(&synced.stdout).contains("APPROVED"));
+}
+
+/// Steps 1 to 4 of a new campaign, as a user goes through them: the template, the WhatsApp
+/// integration, the audience of `query` fetched, the first name and a static value mapped.
+async fn through_mapping(
+    client: fantoccini::Client,
+    template: &str,
+    query: &str,
+) -> fantoccini::Client {
+    click(&client, "[data-nav=campaigns]").await;
+    click(&client, "[data-tab=new]").await;
+    click(&client, &format!("[data-template-option={template}]")).await;
+    click(
+        &client,
+        "[data-integration-choice='5f1e0c3a9b8d7e6f5a4b3c31']",
+    )
+    .await;
+    click(&client, "[data-action=wizard-next]").await;
+    fill(&client, "#audience-query", query).await;
+    until_text(&client, "[data-testid=audience-count]", "users match").await;
+    click(&client, "[data-action=fetch-audience]").await;
+    until(
+        &client,
+        "the exclusions step",
+        "!!document.querySelector('[data-testid=eligible-count]')",
+    )
+    .await;
+    click(&client, "[data-step='4']").await;
+    until(
+        &client,
+        "the mapping step",
+        "!!document.querySelector('[data-source-for=Ann]')",
+    )
+    .await;
+    client
+        .execute(
+            "const s = document.querySelector('[data-source-for=Ann]'); s.value = 'field:first_name'; s.dispatchEvent(new Event('change', { bubbles: true }));\
+             const m = document.querySelector('[data-source-for=\"on Friday\"]'); m.value = 'static'; m.dispatchEvent(new Event('change', { bubbles: true }));",
+            vec![],
+        )
+        .await
+        .unwrap();
+    fill(
+        &client,
+        "[data-static-for=\"on Friday\"]",
+        "at the Main Street shop",
+    )
+    .await;
+    client
 }
 
 /// The process whose environment holds `RELAY_DATA_DIR=dir`: the app tauri-driver started.

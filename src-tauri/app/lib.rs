@@ -4,6 +4,7 @@ pub mod cli;
 pub mod commands;
 pub mod scheduler;
 pub mod state;
+pub mod tray;
 pub mod updates;
 
 use relay_core::campaign::CampaignSummary;
@@ -52,6 +53,8 @@ pub fn specta_builder<R: Runtime>() -> tauri_specta::Builder<R> {
     tauri_specta::Builder::<R>::new()
         .commands(tauri_specta::collect_commands![
             commands::app_info,
+            tray::shell_status,
+            tray::set_autostart,
             commands::team::team_status,
             commands::team::sync_team,
             commands::update_status,
@@ -109,6 +112,7 @@ pub fn specta_builder<R: Runtime>() -> tauri_specta::Builder<R> {
             commands::campaigns::send_test,
             commands::campaigns::close_while_sending,
             commands::campaigns::watch_close,
+            commands::campaigns::watch_campaigns,
         ])
         .typ::<relay_core::ErrorCode>()
         .typ::<relay_core::timing::ZoneSource>()
@@ -233,12 +237,20 @@ pub fn build_app<R: Runtime>(
     builder
         .plugin(tauri_plugin_notification::init())
         .plugin(tauri_plugin_updater::Builder::new().build())
+        .plugin(
+            tauri_plugin_autostart::Builder::new()
+                .args([tray::IN_TRAY_ARG])
+                .build(),
+        )
         .invoke_handler(specta.invoke_handler())
         .on_window_event(|window, event| {
             // Closing the window while campaigns are sending never stops them: the page asks
             // what to do (and answers with `close_while_sending`).
+            // With nothing sending but campaigns scheduled or waiting, Relay stays in the tray.
             if let tauri::WindowEvent::CloseRequested { api, .. } = event {
-                if !window.app_handle().state::<AppState>().may_close() {
+                if !window.app_handle().state::<AppState>().may_close()
+                    || tray::keep_in_tray(window.app_handle())
+                {
                     api.prevent_close();
                 }
             }
@@ -260,7 +272,8 @@ pub fn build_app<R: Runtime>(
                     &dir.settings_file(),
                 ))
             });
-            let (a, b, c, d, e, f) = (
+            let (a, b, c, d, e, f, g) = (
+                app.handle().clone(),
                 app.handle().clone(),
                 app.handle().clone(),
                 app.handle().clone(),
@@ -291,6 +304,17 @@ pub fn build_app<R: Runtime>(
                     }
                 }),
                 restart: Box::new(move || f.restart()),
+                autostart: Box::new(move |change| {
+                    use tauri_plugin_autostart::ManagerExt;
+                    let launcher = g.autolaunch();
+                    match change {
+                        Some(true) => launcher.enable(),
+                        Some(false) => launcher.disable(),
+                        None => Ok(()),
+                    }
+                    .and_then(|()| launcher.is_enabled())
+                    .map_err(|e| e.to_string())
+                }),
             };
             let state = AppState::new(data, secret_store, backend_for, shell);
             let open_demo = match (state.main().and_then(|m| m.settings_view()), demo) {
@@ -309,7 +333,15 @@ pub fn build_app<R: Runtime>(
                     );
                 }
             }
+            let lang = relay_core::text::Lang::of(
+                state
+                    .workspace()
+                    .and_then(|ws| ws.settings())
+                    .map(|s| s.language)
+                    .unwrap_or_default(),
+            );
             app.manage(state);
+            tray::install(app.handle(), lang);
             // The update check at start, off the window's way (skipped while a campaign is sent).
             let handle = app.handle().clone();
             tauri::async_runtime::spawn(async move {
@@ -375,7 +407,7 @@ pub(crate) async fn quit_signal() {
 }
 
 /// Opens the window (what `relay` with no subcommand does).
-pub fn run_gui(data: DataDir, demo: DemoMode) -> Result<(), relay_core::AppError> {
+pub fn run_gui(data: DataDir, demo: DemoMode, in_tray: bool) -> Result<(), relay_core::AppError> {
     let log = relay_core::logging::init(&data.log_dir())?;
     tracing::info!(version = relay_core::VERSION, data_dir = %data.root().display(), log = %log.display(), "starting Relay");
     let app = build_app(
@@ -391,6 +423,17 @@ pub fn run_gui(data: DataDir, demo: DemoMode) -> Result<(), relay_core::AppError
             relay_core::text!("app.window", detail = e),
         )
     })?;
+    // Opened at login: in the tray, its window hidden until asked for.
+    if in_tray
+        && app
+            .state::<AppState>()
+            .in_tray
+            .load(std::sync::atomic::Ordering::Relaxed)
+    {
+        for w in app.webview_windows().values() {
+            let _ = w.hide();
+        }
+    }
     // A signal asks the app to quit like its menu does (sends pause first, see below).
     let handle = app.handle().clone();
     tauri::async_runtime::spawn(async move {

@@ -2,19 +2,28 @@
 //! — a scheduled one whose time has come, a waiting one whose recipients' quiet hours ended —
 //! and sends each as the window's Send does (one runner per campaign; pause, cancel and the
 //! close/quit questions apply to them alike). A desktop notification says when a scheduled
-//! campaign starts and ends, and when one was missed. The window is told to reload
-//! (`campaigns-changed`).
+//! campaign starts and ends, and when one was missed. The window is told to reload (through
+//! the channel it gave `watch_campaigns`).
 
 use crate::state::AppState;
 use relay_core::campaign::{CampaignStatus, Due};
 use std::time::Duration;
-use tauri::{AppHandle, Emitter, Manager, Runtime};
+use tauri::{AppHandle, Manager, Runtime};
 
 /// How often the schedule is looked at.
 const LOOK_EVERY: Duration = Duration::from_secs(10);
 
-/// The event that tells the window the campaigns changed on their own.
-pub const CHANGED: &str = "campaigns-changed";
+/// Tells the window the campaigns changed on their own (a window gone: nobody to tell).
+fn changed(state: &AppState) {
+    if let Some(c) = state
+        .campaigns_listener
+        .lock()
+        .unwrap_or_else(|e| e.into_inner())
+        .as_ref()
+    {
+        let _ = c.send(());
+    }
+}
 
 pub async fn keep<R: Runtime>(app: AppHandle<R>) {
     let mut tick = tokio::time::interval(LOOK_EVERY);
@@ -51,7 +60,7 @@ fn look<R: Runtime>(app: &AppHandle<R>) {
         );
     }
     if !missed.is_empty() {
-        let _ = app.emit(CHANGED, ());
+        changed(&state);
     }
     for d in due {
         let (id, scheduled) = match d {
@@ -86,7 +95,7 @@ async fn send<R: Runtime>(app: AppHandle<R>, id: String, scheduled: bool) {
                 &relay_core::text!("notify.scheduled_started_body").render(lang),
             );
         }
-        let _ = app.emit(CHANGED, ());
+        changed(&state);
         ws.run_campaign(&id, &run.control, |_| {}).await
     };
     // Waiting again (more windows to open): no notification until it ends.
@@ -97,7 +106,7 @@ async fn send<R: Runtime>(app: AppHandle<R>, id: String, scheduled: bool) {
     if let Err(e) = &result {
         tracing::warn!(campaign = %id, code = e.code.as_str(), "a campaign due could not be sent: {}", e.message);
     }
-    let _ = app.emit(CHANGED, ());
+    changed(&state);
     if state.active_runs() == 0
         && state
             .quit_when_idle

@@ -31,6 +31,8 @@ pub struct Shell {
     pub updater: crate::updates::MakeUpdater,
     /// Restarts Relay (after an update is installed).
     pub restart: Box<dyn Fn() + Send + Sync>,
+    /// Whether Relay opens at login; `Some(on)` changes it first. The error says why not.
+    pub autostart: Box<dyn Fn(Option<bool>) -> Result<bool, String> + Send + Sync>,
 }
 
 /// The demo workspace: its own data folder, served by an in-process sandbox.
@@ -58,6 +60,12 @@ pub struct AppState {
     pub close_listener: Mutex<Option<tauri::ipc::Channel<u32>>>,
     /// The last update check, and the release it found.
     pub updates: crate::updates::Updates,
+    /// Where the window listens for campaigns that change on their own (`scheduler`).
+    pub campaigns_listener: Mutex<Option<tauri::ipc::Channel<()>>>,
+    /// Relay's icon is in the system tray (the window may be closed while campaigns wait).
+    pub in_tray: AtomicBool,
+    /// The window was hidden to the tray once already (its notification is said once).
+    pub hidden_once: AtomicBool,
 }
 
 /// Unregisters a run when its command ends, however it ends.
@@ -104,6 +112,9 @@ impl AppState {
             shell,
             close_listener: Mutex::new(None),
             updates: Default::default(),
+            in_tray: AtomicBool::new(false),
+            campaigns_listener: Mutex::new(None),
+            hidden_once: AtomicBool::new(false),
         }
     }
 
@@ -319,6 +330,7 @@ mod tests {
                 downloads: Box::new(|| None),
                 updater: Box::new(|_| Err(tauri_plugin_updater::Error::EmptyEndpoints)),
                 restart: Box::new(|| {}),
+                autostart: Box::new(|_| Ok(false)),
             },
         )
     }

@@ -95,6 +95,11 @@ impl Drop for Driver {
 
 /// Polls a JavaScript expression until it is truthy.
 pub async fn until(client: &Client, what: &str, js: &str) -> Value {
+    until_long(client, what, js, WAIT).await
+}
+
+/// [`until`], waiting up to `wait` (something the app does on its own at a given time).
+pub async fn until_long(client: &Client, what: &str, js: &str, wait: Duration) -> Value {
     let start = Instant::now();
     loop {
         let v = client
@@ -111,7 +116,7 @@ pub async fn until(client: &Client, what: &str, js: &str) -> Value {
         if truthy {
             return v;
         }
-        if start.elapsed() > WAIT {
+        if start.elapsed() > wait {
             // Keep what the window showed, to see why.
             if let Ok(png) = client.screenshot().await {
                 let _ = std::fs::write(screenshot_dir().join("FAILED-last-timeout.png"), png);

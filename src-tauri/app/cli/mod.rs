@@ -54,6 +54,9 @@ pub struct Cli {
     /// With no command: open the demo workspace unless a workspace of your own is configured.
     #[arg(long)]
     pub demo_if_unconfigured: bool,
+    /// Open the app with its window hidden, in the system tray (how it opens at login).
+    #[arg(long, hide = true)]
+    pub in_tray: bool,
     #[command(subcommand)]
     pub command: Option<Command>,
 }
@@ -218,7 +221,7 @@ fn run(cli: Cli) -> CliResult {
         } else {
             crate::DemoMode::Remember
         };
-        return Ok(crate::run_gui(data, demo)?);
+        return Ok(crate::run_gui(data, demo, cli.in_tray)?);
     };
     match command {
         Command::Version => {

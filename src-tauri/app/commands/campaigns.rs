@@ -308,3 +308,18 @@ pub async fn watch_close(
         .unwrap_or_else(|e| e.into_inner()) = Some(on_close);
     Ok(())
 }
+
+/// The page listens here for campaigns that change on their own (the app's schedule started a
+/// scheduled one, went on with a waiting one, found one missed): it reloads what it shows.
+#[tauri::command]
+#[specta::specta]
+pub async fn watch_campaigns(
+    state: State<'_, AppState>,
+    on_change: Channel<()>,
+) -> Result<(), AppError> {
+    *state
+        .campaigns_listener
+        .lock()
+        .unwrap_or_else(|e| e.into_inner()) = Some(on_change);
+    Ok(())
+}

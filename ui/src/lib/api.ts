@@ -60,6 +60,7 @@ import {
   type WaitingWindow,
   type ZoneCounts,
   type ZoneSource,
+  type ShellStatus,
 } from './bindings';
 import { Channel } from '@tauri-apps/api/core';
 import { tr } from './i18n/index.svelte';
@@ -94,7 +95,7 @@ export type UpdateCheck = UpdateCheck_Serialize;
 export type { SyncReport, TeamStatus };
 export type CampaignTiming = CampaignTiming_Deserialize;
 export type TimingPreview = TimingPreview_Serialize;
-export type { WaitingWindow, ZoneCounts, ZoneSource };
+export type { ShellStatus, WaitingWindow, ZoneCounts, ZoneSource };
 
 export interface ErrorPayload {
   code: ErrorCode;
@@ -211,6 +212,8 @@ export const api = {
     call(commands.timingPreview(audienceId, rate, timing)),
   rescheduleCampaign: (id: string, timing: CampaignTiming): Promise<CampaignSummary> => call(commands.rescheduleCampaign(id, timing)),
   waitingWindows: (id: string): Promise<WaitingWindow[]> => call(commands.waitingWindows(id)),
+  shellStatus: (): Promise<ShellStatus> => call(commands.shellStatus()),
+  setAutostart: (on: boolean): Promise<ShellStatus> => call(commands.setAutostart(on)),
   /** Sends a campaign until it ends or is paused; `onProgress` gets its counts a few times a second. */
   runCampaign: (id: string, onProgress: (p: CampaignProgress) => void): Promise<CampaignSummary> => {
     const channel = new Channel<CampaignProgress_Deserialize>();
@@ -229,6 +232,12 @@ export const api = {
   dryRun: (audienceId: string, message: MessageSpec): Promise<SavedFile> => call(commands.dryRun(audienceId, message)),
   sendTest: (audienceId: string, message: MessageSpec, phone: string): Promise<CampaignSummary> => call(commands.sendTest(audienceId, message, phone)),
   closeWhileSending: (choice: CloseChoice): Promise<null> => call(commands.closeWhileSending(choice)),
+  /** `onChange` is called when campaigns change on their own (the app's schedule). */
+  watchCampaigns: (onChange: () => void): Promise<null> => {
+    const channel = new Channel<null>();
+    channel.onmessage = onChange;
+    return call(commands.watchCampaigns(channel));
+  },
   /** `onClose` gets how many campaigns are sending when the user closes the window. */
   watchClose: (onClose: (sending: number) => void): Promise<null> => {
     const channel = new Channel<number>();

@@ -9,6 +9,10 @@ import { invoke as __TAURI_INVOKE, Channel } from "@tauri-apps/api/core";
 export const commands = {
 	/**  Version, data folder, files and schema version. */
 	appInfo: () => __TAURI_INVOKE<AppInfo>("app_info"),
+	/**  Relay in the tray, and whether it opens at login. */
+	shellStatus: () => __TAURI_INVOKE<ShellStatus>("shell_status"),
+	/**  Opens Relay (in the tray) at login, or no more. */
+	setAutostart: (on: boolean) => __TAURI_INVOKE<ShellStatus>("set_autostart", { on }),
 	/**  This desktop's queue for the team's store, and its last push and pull. */
 	teamStatus: () => __TAURI_INVOKE<TeamStatus_Serialize>("team_status"),
 	/**  Makes the store's object types if missing, pushes this desktop's queue, pulls the others'. */
@@ -157,6 +161,11 @@ export const commands = {
 	 *  then asks the user and answers with `close_while_sending`.
 	 */
 	watchClose: (onClose: Channel<number>) => __TAURI_INVOKE<null>("watch_close", { onClose }),
+	/**
+	 *  The page listens here for campaigns that change on their own (the app's schedule started a
+	 *  scheduled one, went on with a waiting one, found one missed): it reloads what it shows.
+	 */
+	watchCampaigns: (onChange: Channel<null>) => __TAURI_INVOKE<null>("watch_campaigns", { onChange }),
 };
 
 /* Constants */
@@ -1261,6 +1270,14 @@ export type Settings_Serialize = {
 };
 
 export type Severity = "error" | "warning";
+
+/**  Relay in the tray, and whether it opens at login. */
+export type ShellStatus = {
+	/**  Its icon is in the system tray. */
+	tray: boolean,
+	/**  It opens (in the tray) when the user logs in. */
+	autostart: boolean,
+};
 
 /**
  *  A dynamic value of a template, in mapping order: the header's, the body's, then the link

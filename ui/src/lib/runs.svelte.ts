@@ -58,8 +58,7 @@ export async function startRun(id: string): Promise<CampaignSummary | null> {
 /** Reloads the campaigns' views when they change on their own (a scheduled campaign started, a
  * waiting one went on, one was missed: the app's schedule). Resolves once listening. */
 export async function watchCampaignChanges(): Promise<void> {
-  const { listen } = await import('@tauri-apps/api/event');
-  await listen('campaigns-changed', () => {
+  await api.watchCampaigns(() => {
     campaigns.version += 1;
   });
 }

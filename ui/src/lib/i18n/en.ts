@@ -533,6 +533,10 @@ export const en = {
   'settings.sending.zone.help': 'For recipients whose own time zone is not known (IANA name, e.g. Europe/Paris). Empty: this computer’s, {zone}.',
   'settings.sending.lateness': 'Missed after (minutes)',
   'settings.sending.lateness.help': 'A scheduled campaign found later than this after its time (Relay was not running) is not sent on its own: you decide.',
+  'settings.about.background': 'In the background',
+  'settings.about.tray': 'Relay is in the system tray: closing the window while campaigns are scheduled or waiting leaves it running there, to send them at their time.',
+  'settings.about.noTray': 'This desktop has no system tray: keep Relay open (or run relay schedule run) for scheduled campaigns to be sent.',
+  'settings.about.autostart': 'Open Relay at login (in the tray)',
 } as const;
 
 export type MessageKey = keyof typeof en;

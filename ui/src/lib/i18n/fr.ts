@@ -541,4 +541,8 @@ export const fr: Record<MessageKey, string> = {
   'settings.sending.zone.help': 'Pour les destinataires dont le fuseau n’est pas connu (nom IANA, par ex. Europe/Paris). Vide : celui de cet ordinateur, {zone}.',
   'settings.sending.lateness': 'Manquée après (minutes)',
   'settings.sending.lateness.help': 'Une campagne programmée retrouvée plus tard que cela après son heure (Relay ne tournait pas) n’est pas envoyée d’elle-même : vous décidez.',
+  'settings.about.background': 'En arrière-plan',
+  'settings.about.tray': 'Relay est dans la zone de notification : fermer la fenêtre pendant que des campagnes sont programmées ou en attente le laisse tourner là, pour les envoyer à leur heure.',
+  'settings.about.noTray': 'Ce bureau n’a pas de zone de notification : gardez Relay ouvert (ou lancez relay schedule run) pour que les campagnes programmées soient envoyées.',
+  'settings.about.autostart': 'Ouvrir Relay à la connexion (dans la zone de notification)',
 };
