@@ -134,7 +134,31 @@ fn quiet_hours_wait_and_a_schedule_is_sent_at_its_time_by_schedule_run() {
         human.contains("waiting for their quiet hours to end"),
         "{human}"
     );
-    // Those left waiting are not sent by a schedule run that is stopped: cancelled, they never go.
+    // A `relay schedule run` killed while it waits for their window: nothing changes (nothing
+    // was in flight); a resume finds nobody due and the campaign waits again, whole.
+    let mut runner = std::process::Command::new(common::APP)
+        .arg("--data-dir")
+        .arg(&data)
+        .args(["schedule", "run"])
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .unwrap();
+    std::thread::sleep(std::time::Duration::from_secs(2));
+    runner.kill().unwrap(); // SIGKILL
+    runner.wait().unwrap();
+    let resumed = events(&relay(&data, &["--json", "campaigns", "resume", &id], None))
+        .pop()
+        .unwrap();
+    assert_eq!(resumed["campaign"]["status"], "waiting");
+    assert_eq!(resumed["campaign"]["waiting"].as_u64().unwrap(), waiting);
+    assert_eq!(resumed["campaign"]["counts"]["unknown"], 0);
+    assert_eq!(
+        sent_count(&base) as u64,
+        sent,
+        "nobody sent twice, nobody early"
+    );
+    // Cancelled, those waiting never go.
     assert!(relay(&data, &["campaigns", "cancel", &id], None)
         .status
         .success());

@@ -333,15 +333,7 @@ pub fn build_app<R: Runtime>(
                     );
                 }
             }
-            let lang = relay_core::text::Lang::of(
-                state
-                    .workspace()
-                    .and_then(|ws| ws.settings())
-                    .map(|s| s.language)
-                    .unwrap_or_default(),
-            );
             app.manage(state);
-            tray::install(app.handle(), lang);
             // The update check at start, off the window's way (skipped while a campaign is sent).
             let handle = app.handle().clone();
             tauri::async_runtime::spawn(async move {
@@ -423,17 +415,6 @@ pub fn run_gui(data: DataDir, demo: DemoMode, in_tray: bool) -> Result<(), relay
             relay_core::text!("app.window", detail = e),
         )
     })?;
-    // Opened at login: in the tray, its window hidden until asked for.
-    if in_tray
-        && app
-            .state::<AppState>()
-            .in_tray
-            .load(std::sync::atomic::Ordering::Relaxed)
-    {
-        for w in app.webview_windows().values() {
-            let _ = w.hide();
-        }
-    }
     // A signal asks the app to quit like its menu does (sends pause first, see below).
     let handle = app.handle().clone();
     tauri::async_runtime::spawn(async move {
@@ -441,7 +422,28 @@ pub fn run_gui(data: DataDir, demo: DemoMode, in_tray: bool) -> Result<(), relay
         tracing::info!("asked to stop by a signal");
         handle.exit(0);
     });
-    app.run(|app, event| match event {
+    app.run(move |app, event| match event {
+        // Once set up (`setup` runs on the event loop's first turn): the tray icon — a real
+        // desktop's, not the command tests' mock runtime — and, opened at login, the window
+        // hidden in it until asked for.
+        tauri::RunEvent::Ready => {
+            let Some(state) = app.try_state::<AppState>() else {
+                return;
+            };
+            let lang = relay_core::text::Lang::of(
+                state
+                    .workspace()
+                    .and_then(|ws| ws.settings())
+                    .map(|s| s.language)
+                    .unwrap_or_default(),
+            );
+            tray::install(app, lang);
+            if in_tray && state.in_tray.load(std::sync::atomic::Ordering::Relaxed) {
+                for w in app.webview_windows().values() {
+                    let _ = w.hide();
+                }
+            }
+        }
         tauri::RunEvent::ExitRequested { api, .. }
             if app.try_state::<AppState>().is_some_and(|s| !s.may_exit()) =>
         {
