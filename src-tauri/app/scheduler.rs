@@ -107,11 +107,5 @@ async fn send<R: Runtime>(app: AppHandle<R>, id: String, scheduled: bool) {
         tracing::warn!(campaign = %id, code = e.code.as_str(), "a campaign due could not be sent: {}", e.message);
     }
     changed(&state);
-    if state.active_runs() == 0
-        && state
-            .quit_when_idle
-            .load(std::sync::atomic::Ordering::Relaxed)
-    {
-        (state.shell.exit)();
-    }
+    state.quit_if_idle();
 }

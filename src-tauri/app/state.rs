@@ -146,6 +146,15 @@ impl AppState {
             .cloned()
     }
 
+    /// A send ended: when it was the last and the window was closed meanwhile ("quit when the
+    /// sends end"), Relay quits.
+    pub fn quit_if_idle(&self) {
+        if self.active_runs() == 0 && self.quit_when_idle.load(Ordering::Relaxed) {
+            tracing::info!("the last send ended and the window was closed: quitting");
+            (self.shell.exit)();
+        }
+    }
+
     /// How many campaigns this process is sending.
     pub fn active_runs(&self) -> usize {
         self.runs.lock().unwrap_or_else(|e| e.into_inner()).len()

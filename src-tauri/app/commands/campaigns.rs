@@ -94,10 +94,7 @@ pub async fn run_campaign(
             .await
     };
     crate::notify_campaign_end(&state.shell, &workspace, &id, &result);
-    if state.active_runs() == 0 && state.quit_when_idle.load(Ordering::Relaxed) {
-        tracing::info!("the last send ended and the window was closed: quitting");
-        (state.shell.exit)();
-    }
+    state.quit_if_idle();
     result
 }
 
@@ -253,9 +250,7 @@ pub async fn send_test(
         let run = state.begin_run(&test.id)?;
         workspace.run_campaign(&test.id, &run.control, |_| {}).await
     };
-    if state.active_runs() == 0 && state.quit_when_idle.load(Ordering::Relaxed) {
-        (state.shell.exit)();
-    }
+    state.quit_if_idle();
     result
 }
 

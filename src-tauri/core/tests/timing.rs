@@ -22,6 +22,22 @@ fn ms(rfc3339: &str) -> i64 {
         .timestamp_millis()
 }
 
+/// Sent at `ms`, with the workspace's quiet hours.
+fn at_time(ms: i64) -> CampaignTiming {
+    CampaignTiming {
+        quiet_hours: None,
+        at: Some(ms.to_string()),
+    }
+}
+
+/// Sent now, with these quiet hours.
+fn quiet(hours: &str) -> CampaignTiming {
+    CampaignTiming {
+        quiet_hours: Some(hours.into()),
+        at: None,
+    }
+}
+
 fn on_clock(ws: Workspace, at: i64) -> (Workspace, Arc<AtomicI64>) {
     let clock = Arc::new(AtomicI64::new(at));
     let c = clock.clone();
@@ -175,16 +191,7 @@ async fn quiet_hours_off_for_one_campaign_and_refused_when_malformed() {
     assert!(ws.set_key("quiet_hours", "9pm-8am").is_err());
     assert!(ws.set_key("time_zone", "Mars/Olympus").is_err());
     let bad = ws
-        .create_campaign_timed(
-            &audience,
-            spec.clone(),
-            Some(100),
-            None,
-            CampaignTiming {
-                quiet_hours: Some("21:00".into()),
-                at: None,
-            },
-        )
+        .create_campaign_timed(&audience, spec.clone(), Some(100), None, quiet("21:00"))
         .await
         .unwrap_err();
     assert!(bad.details.unwrap().fields.contains_key("quiet_hours"));
@@ -193,16 +200,7 @@ async fn quiet_hours_off_for_one_campaign_and_refused_when_malformed() {
         "bad input changes nothing"
     );
     let c = ws
-        .create_campaign_timed(
-            &audience,
-            spec,
-            Some(100),
-            None,
-            CampaignTiming {
-                quiet_hours: Some("off".into()),
-                at: None,
-            },
-        )
+        .create_campaign_timed(&audience, spec, Some(100), None, quiet("off"))
         .await
         .unwrap();
     assert_eq!(c.quiet_hours, None);
@@ -225,31 +223,13 @@ async fn a_scheduled_campaign_is_checked_again_and_sent_at_its_time() {
     let (ws, clock) = on_clock(ws, now);
     let eligible = ws.audience_summary(&audience).unwrap().eligible;
     let past = ws
-        .create_campaign_timed(
-            &audience,
-            spec.clone(),
-            Some(100),
-            None,
-            CampaignTiming {
-                quiet_hours: None,
-                at: Some((now - 1).to_string()),
-            },
-        )
+        .create_campaign_timed(&audience, spec.clone(), Some(100), None, at_time(now - 1))
         .await
         .unwrap_err();
     assert!(past.details.unwrap().fields.contains_key("at"));
     let at = now + 3_600_000;
     let c = ws
-        .create_campaign_timed(
-            &audience,
-            spec.clone(),
-            Some(100),
-            None,
-            CampaignTiming {
-                quiet_hours: None,
-                at: Some(at.to_string()),
-            },
-        )
+        .create_campaign_timed(&audience, spec.clone(), Some(100), None, at_time(at))
         .await
         .unwrap();
     assert_eq!(c.status, CampaignStatus::Scheduled);
@@ -304,10 +284,7 @@ async fn a_schedule_found_late_is_missed_and_waits_for_a_decision() {
     let now = ms("2027-01-15T12:00:00Z");
     let (ws, clock) = on_clock(ws, now);
     let at = now + 60_000;
-    let timing = CampaignTiming {
-        quiet_hours: None,
-        at: Some(at.to_string()),
-    };
+    let timing = at_time(at);
     let c = ws
         .create_campaign_timed(&audience, spec, Some(100), None, timing)
         .await
@@ -327,24 +304,8 @@ async fn a_schedule_found_late_is_missed_and_waits_for_a_decision() {
     assert_eq!(ws.next_due_at().unwrap(), None);
     // Rescheduled: to a time ahead only.
     let later = at + 3 * 3_600_000;
-    assert!(ws
-        .reschedule_campaign(
-            &c.id,
-            &CampaignTiming {
-                quiet_hours: None,
-                at: Some(at.to_string())
-            }
-        )
-        .is_err());
-    let r = ws
-        .reschedule_campaign(
-            &c.id,
-            &CampaignTiming {
-                quiet_hours: None,
-                at: Some(later.to_string()),
-            },
-        )
-        .unwrap();
+    assert!(ws.reschedule_campaign(&c.id, &at_time(at)).is_err());
+    let r = ws.reschedule_campaign(&c.id, &at_time(later)).unwrap();
     assert_eq!(r.status, CampaignStatus::Scheduled);
     assert_eq!(ws.next_due_at().unwrap(), Some(later));
     // Cancelled: nothing is ever sent.
@@ -365,16 +326,7 @@ async fn two_schedules_of_one_message_reach_each_recipient_once() {
     let mut ids = Vec::new();
     for _ in 0..2 {
         let c = ws
-            .create_campaign_timed(
-                &audience,
-                spec.clone(),
-                Some(100),
-                None,
-                CampaignTiming {
-                    quiet_hours: None,
-                    at: Some(at.to_string()),
-                },
-            )
+            .create_campaign_timed(&audience, spec.clone(), Some(100), None, at_time(at))
             .await
             .unwrap();
         // A scheduled campaign holds nobody: the second is frozen with everyone too.

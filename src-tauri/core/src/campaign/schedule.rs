@@ -190,18 +190,19 @@ impl Workspace {
         if !matches!(c.status, CampaignStatus::Scheduled | CampaignStatus::Missed) {
             return Err(not_scheduled(id, c.status));
         }
+        // Quiet hours not given: the campaign's own stay (not the workspace's).
+        let timing = CampaignTiming {
+            quiet_hours: Some(
+                timing
+                    .quiet_hours
+                    .clone()
+                    .unwrap_or_else(|| c.quiet_hours.clone().unwrap_or_else(|| "off".into())),
+            ),
+            at: timing.at.clone(),
+        };
         let (quiet, at) = timing.resolve(&self.settings()?, self.now_ms())?;
         let at =
             at.ok_or_else(|| AppError::invalid_field("at", crate::text!("schedule.at_required")))?;
-        let quiet = timing
-            .quiet_hours
-            .as_ref()
-            .map(|_| quiet)
-            .unwrap_or_else(|| {
-                c.quiet_hours
-                    .as_deref()
-                    .and_then(|q| QuietHours::parse(q, "quiet_hours").ok().flatten())
-            });
         self.db().write(|tx| {
             tx.execute(
                 "UPDATE campaigns SET status = 'scheduled', scheduled_at = ?2, quiet_hours = ?3,
