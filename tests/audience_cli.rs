@@ -4,18 +4,8 @@
 
 mod common;
 
-use common::{connect, forget_secrets, relay, sandbox};
+use common::{connect, forget_secrets, json, relay, sandbox};
 use serde_json::Value;
-
-fn json(out: &std::process::Output) -> Value {
-    serde_json::from_slice(&out.stdout).unwrap_or_else(|_| {
-        panic!(
-            "not one JSON document: {} {}",
-            String::from_utf8_lossy(&out.stdout),
-            String::from_utf8_lossy(&out.stderr)
-        )
-    })
-}
 
 #[test]
 fn every_export_order_fetches_everyone_and_a_short_export_says_so() {

@@ -4,7 +4,7 @@
 
 mod common;
 
-use common::{connect, forget_secrets, relay, sandbox};
+use common::{connect, forget_secrets, json, relay, sandbox};
 use serde_json::Value;
 use std::collections::{HashMap, HashSet};
 use std::io::BufRead;
@@ -13,16 +13,6 @@ use std::time::Duration;
 
 const WA: &str = "5f1e0c3a9b8d7e6f5a4b3c31";
 const SEEDS: u64 = 12;
-
-fn json(out: &std::process::Output) -> Value {
-    serde_json::from_slice(&out.stdout).unwrap_or_else(|_| {
-        panic!(
-            "not JSON: {} {}",
-            String::from_utf8_lossy(&out.stdout),
-            String::from_utf8_lossy(&out.stderr)
-        )
-    })
-}
 
 /// The sandbox's notification log since it was last cleared.
 fn sandbox_log(base: &str) -> Vec<Value> {

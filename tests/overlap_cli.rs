@@ -5,7 +5,7 @@
 
 mod common;
 
-use common::{connect, forget_secrets, relay, sandbox};
+use common::{connect, forget_secrets, json, relay, sandbox};
 use serde_json::Value;
 use std::collections::HashMap;
 use std::io::BufRead;
@@ -15,16 +15,6 @@ use std::sync::mpsc::Receiver;
 use std::time::Duration;
 
 const WA: &str = "5f1e0c3a9b8d7e6f5a4b3c31";
-
-fn json(out: &std::process::Output) -> Value {
-    serde_json::from_slice(&out.stdout).unwrap_or_else(|_| {
-        panic!(
-            "not one JSON document: {} {}",
-            String::from_utf8_lossy(&out.stdout),
-            String::from_utf8_lossy(&out.stderr)
-        )
-    })
-}
 
 fn get(url: &str) -> Value {
     let rt = tokio::runtime::Runtime::new().unwrap();

@@ -6,6 +6,8 @@ const COMMANDS: &[&str] = &[
     "app_info",
     "team_status",
     "sync_team",
+    "team_campaigns",
+    "set_team_policy",
     "watch_campaigns",
     "shell_status",
     "set_autostart",

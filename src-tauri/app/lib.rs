@@ -57,6 +57,8 @@ pub fn specta_builder<R: Runtime>() -> tauri_specta::Builder<R> {
             tray::set_autostart,
             commands::team::team_status,
             commands::team::sync_team,
+            commands::team::team_campaigns,
+            commands::team::set_team_policy,
             commands::update_status,
             commands::check_update,
             commands::install_update,

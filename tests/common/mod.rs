@@ -363,3 +363,14 @@ pub fn forget_secrets(data: &std::path::Path) {
         relay(data, &["settings", "clear-secret", name], None);
     }
 }
+
+/// The one JSON document a command printed (`--json`).
+pub fn json(out: &std::process::Output) -> serde_json::Value {
+    serde_json::from_slice(&out.stdout).unwrap_or_else(|_| {
+        panic!(
+            "not one JSON document: {} {}",
+            String::from_utf8_lossy(&out.stdout),
+            String::from_utf8_lossy(&out.stderr)
+        )
+    })
+}

@@ -54,7 +54,7 @@ describe('App', () => {
         throw appError('storage', said('storage.too_new', { found: '9', known: '8' }), undefined, '/d/relay.sqlite3');
       }
       if (cmd === 'template_library') return { local: [], remote: [], syncs: [] };
-      return cmd === 'app_info' ? {} : { settings: defaultSettings({ first_run_done: true, language: 'en' }), secrets: { zendesk_api_token: false, sunshine_key_secret: false }, configured: false };
+      return cmd === 'app_info' ? {} : { settings: defaultSettings({ first_run_done: true, language: 'en' }), secrets: { zendesk_api_token: false, sunshine_key_secret: false }, configured: false, team_policy: null };
     });
     render(App);
     await screen.findByText('Relay could not open this workspace');

@@ -29,6 +29,8 @@ pub fn hint(e: &AppError) -> Option<String> {
         }
         "team.unreachable" => "`relay team status` says what waits; `relay settings set desktop_only true` sends with this desktop's ledger alone.".into(),
         "team.admin_needed" => "An admin runs `relay team sync` once with their own token.".into(),
+        "team.policy_field" => "`relay team policy` shows it; an admin changes it with `relay team policy set`.".into(),
+        "team.policy_admin" => "`relay team policy` shows the policy every desktop applies.".into(),
         "storage.too_new" | "paths.no_data_dir" | "paths.create" | "paths.is_file" => {
             "Choose another folder with --data-dir DIR.".into()
         }

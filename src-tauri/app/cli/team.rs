@@ -1,9 +1,12 @@
-//! `relay team status|sync`: this desktop and the team's store (Zendesk custom objects).
+//! `relay team status|sync|campaigns|policy`: this desktop and the team's store (Zendesk
+//! custom objects).
 
 use super::output::Output;
+use super::schedule::show_time;
 use super::{open_workspace, runtime, CliResult};
 use clap::Subcommand;
 use relay_core::paths::DataDir;
+use relay_core::team::policy::{Policy, TeamPolicy};
 
 #[derive(Debug, Subcommand)]
 pub enum TeamCommand {
@@ -12,6 +15,77 @@ pub enum TeamCommand {
     /// Make the store's object types if missing (an admin's token can), push this desktop's
     /// entries, pull the others'.
     Sync,
+    /// The other desktops' campaigns (as last pulled): who sends them, from where, counts.
+    Campaigns,
+    /// The team's policy (blackout days, default country, quiet hours, who may send), applied
+    /// on every desktop over its own settings; `set` publishes it (an admin's token only).
+    Policy {
+        #[command(subcommand)]
+        action: Option<PolicyCommand>,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum PolicyCommand {
+    /// Show the policy this desktop applies and who published it.
+    Show,
+    /// Publish the team's policy: what is not given keeps the value this desktop applies now.
+    Set {
+        #[arg(long, value_name = "DAYS")]
+        blackout_days: Option<u16>,
+        /// ISO country (`FR`) for numbers written without `+`; `none` for none.
+        #[arg(long, value_name = "CC|none")]
+        default_country: Option<String>,
+        /// `HH:MM-HH:MM` in each recipient's time zone, or `off`.
+        #[arg(long, value_name = "HH:MM-HH:MM|off")]
+        quiet_hours: Option<String>,
+        /// Roles allowed to send, comma-separated (`admin,agent,12345`); `any` for no restriction.
+        #[arg(long, value_name = "ROLES|any")]
+        roles: Option<String>,
+        /// Group ids whose members may send, comma-separated; `any` for no restriction.
+        #[arg(long, value_name = "IDS|any")]
+        groups: Option<String>,
+    },
+}
+
+fn list(v: &str) -> Vec<String> {
+    if v.trim().eq_ignore_ascii_case("any") {
+        return Vec::new();
+    }
+    v.split(',')
+        .map(str::trim)
+        .filter(|s| !s.is_empty())
+        .map(str::to_string)
+        .collect()
+}
+
+fn print_policy(p: &Policy) {
+    let or = |s: &str, none: &'static str| {
+        if s.is_empty() {
+            none.to_string()
+        } else {
+            s.to_string()
+        }
+    };
+    println!("blackout days    {}", p.blackout_days);
+    println!("default country  {}", or(&p.default_country, "none"));
+    println!("quiet hours      {}", or(&p.quiet_hours, "off"));
+    println!(
+        "roles            {}",
+        or(&p.allowed_roles.join(", "), "any")
+    );
+    println!(
+        "groups           {}",
+        or(&p.allowed_groups.join(", "), "any")
+    );
+}
+
+fn print_team_policy(t: &TeamPolicy) {
+    print_policy(&t.policy);
+    println!(
+        "published by {} from {} at {}",
+        t.changed_by, t.desktop, t.changed_at
+    );
 }
 
 pub fn run(action: TeamCommand, data: DataDir, out: Output) -> CliResult {
@@ -42,6 +116,89 @@ pub fn run(action: TeamCommand, data: DataDir, out: Output) -> CliResult {
                 );
             });
         }
+        TeamCommand::Campaigns => {
+            out.show(&ws.team_campaigns()?, |list| {
+                if list.is_empty() {
+                    println!("No campaigns from other desktops (as of the last sync).");
+                }
+                for c in list {
+                    let k = &c.counts;
+                    println!(
+                        "{}  {}  {} ({})  by {} from {}{}",
+                        c.id,
+                        c.status,
+                        c.template_name,
+                        c.kind,
+                        c.sender,
+                        c.desktop,
+                        if c.desktop_only { "  this desktop only" } else { "" }
+                    );
+                    println!(
+                        "    sent {}  failed {}  unknown {}  skipped {}  pending {}   made {}, last heard {}",
+                        k.sent,
+                        k.failed,
+                        k.unknown,
+                        k.skipped,
+                        k.pending,
+                        show_time(&c.created_at),
+                        c.updated_at
+                    );
+                }
+            });
+        }
+        TeamCommand::Policy { action } => match action.unwrap_or(PolicyCommand::Show) {
+            PolicyCommand::Show => {
+                let team = ws.team_policy()?;
+                let applied = Policy::of(&ws.settings()?);
+                out.show(
+                    &serde_json::json!({ "team_policy": team, "applied": applied }),
+                    |_| match &team {
+                        Some(t) => print_team_policy(t),
+                        None => {
+                            println!("The team has no policy yet: this desktop applies its own settings:");
+                            print_policy(&applied);
+                        }
+                    },
+                );
+            }
+            PolicyCommand::Set {
+                blackout_days,
+                default_country,
+                quiet_hours,
+                roles,
+                groups,
+            } => {
+                let mut p = Policy::of(&ws.settings()?);
+                if let Some(d) = blackout_days {
+                    p.blackout_days = d;
+                }
+                if let Some(c) = default_country {
+                    p.default_country = if c.eq_ignore_ascii_case("none") {
+                        String::new()
+                    } else {
+                        c
+                    };
+                }
+                if let Some(q) = quiet_hours {
+                    p.quiet_hours = if q.eq_ignore_ascii_case("off") {
+                        String::new()
+                    } else {
+                        q
+                    };
+                }
+                if let Some(r) = roles {
+                    p.allowed_roles = list(&r);
+                }
+                if let Some(g) = groups {
+                    p.allowed_groups = list(&g);
+                }
+                let team = runtime()?.block_on(ws.set_team_policy(p))?;
+                out.show(&team, |t| {
+                    println!("The team's policy is published; every desktop applies it from its next sync.");
+                    print_team_policy(t);
+                });
+            }
+        },
         TeamCommand::Sync => {
             let report = runtime()?.block_on(ws.team_sync())?;
             let status = ws.team_status()?;

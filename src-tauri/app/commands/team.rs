@@ -1,7 +1,10 @@
 //! Team commands: where this desktop stands with the team's store, and a sync on demand.
 
 use crate::state::AppState;
+use relay_core::team::campaigns::TeamCampaign;
+use relay_core::team::policy::Policy;
 use relay_core::team::{SyncReport, TeamStatus};
+use relay_core::workspace::SettingsView;
 use relay_core::AppError;
 use tauri::State;
 
@@ -17,4 +20,24 @@ pub async fn team_status(state: State<'_, AppState>) -> Result<TeamStatus, AppEr
 #[specta::specta]
 pub async fn sync_team(state: State<'_, AppState>) -> Result<SyncReport, AppError> {
     state.workspace()?.team_sync().await
+}
+
+/// The other desktops' campaigns, as last pulled from the store.
+#[tauri::command]
+#[specta::specta]
+pub async fn team_campaigns(state: State<'_, AppState>) -> Result<Vec<TeamCampaign>, AppError> {
+    state.workspace()?.team_campaigns()
+}
+
+/// Publishes the team's policy (an admin's credentials only); every desktop applies it from its
+/// next sync. Returns the settings as they now apply here.
+#[tauri::command]
+#[specta::specta]
+pub async fn set_team_policy(
+    state: State<'_, AppState>,
+    policy: Policy,
+) -> Result<SettingsView, AppError> {
+    let ws = state.workspace()?;
+    ws.set_team_policy(policy).await?;
+    ws.settings_view()
 }

@@ -34,13 +34,13 @@ pub struct ImportReport {
 
 /// Whether a number (E.164) is on the list of numbers never to message.
 pub fn is_suppressed(db: &Database, phone: &str) -> AppResult<bool> {
-    db.connection()
-        .query_row(
-            "SELECT EXISTS (SELECT 1 FROM suppressed WHERE phone = ?1)",
-            [phone],
-            |r| r.get(0),
-        )
-        .map_err(AppError::from)
+    is_suppressed_in(db.connection(), phone)
+}
+
+pub(crate) fn is_suppressed_in(conn: &rusqlite::Connection, phone: &str) -> AppResult<bool> {
+    Ok(conn
+        .prepare_cached("SELECT EXISTS (SELECT 1 FROM suppressed WHERE phone = ?1)")?
+        .query_row([phone], |r| r.get(0))?)
 }
 
 pub fn suppressed(db: &Database) -> AppResult<Vec<Suppressed>> {

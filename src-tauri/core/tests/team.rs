@@ -74,7 +74,8 @@ async fn a_message_sent_from_one_desktop_is_blacked_out_on_another() {
     set_faults(&sb, &Faults::default()).await;
     // Once it can: everyone A reached is blacked out there too.
     let pulled = b.team_sync().await.unwrap();
-    assert_eq!(pulled.merged, sent, "{pulled:?}");
+    assert_eq!(pulled.merged, sent + 1, "its entries and its campaign: {pulled:?}");
+    assert_eq!(b.team_campaigns().unwrap().len(), 1);
     let checked = b
         .check_audience(&audience_b, Some(spec_b.clone()))
         .await
@@ -97,8 +98,11 @@ async fn a_message_sent_from_one_desktop_is_blacked_out_on_another() {
     let again = b.team_sync().await.unwrap();
     assert_eq!(again.merged, 0);
     assert_eq!(b.team_status().unwrap().pulled_entries, sent);
-    // A pulls its own entries back and adds nothing.
-    assert_eq!(a.team_sync().await.unwrap().merged, 0);
+    // A adds none of its own entries back (it reads B's campaign, which reached nobody).
+    a.team_sync().await.unwrap();
+    assert_eq!(a.team_status().unwrap().pulled_entries, 0);
+    let seen = a.team_campaigns().unwrap();
+    assert!(seen.iter().all(|c| c.counts.sent == 0), "{seen:?}");
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -190,8 +194,8 @@ async fn this_desktop_only_sends_without_the_store_and_says_so() {
         "the campaign says it was sent with this desktop's ledger alone"
     );
     assert_eq!(sandbox_log(&sb).await.len() as u32, done.counts.sent);
-    // Its entries wait for the store, and go once it can be reached.
-    assert_eq!(ws.team_status().unwrap().pending, done.counts.sent);
+    // Its entries (and its campaign's summary) wait for the store, and go once it can be reached.
+    assert_eq!(ws.team_status().unwrap().pending, done.counts.sent + 1);
     set_faults(&sb, &Faults::default()).await;
     ws.team_sync().await.unwrap();
     assert_eq!(ws.team_status().unwrap().pending, 0);
@@ -413,4 +417,168 @@ async fn a_number_suppressed_on_one_desktop_is_excluded_on_another_and_taken_off
         .unwrap()
         .iter()
         .any(|s| s.phone == phone));
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn each_desktop_sees_the_others_campaigns_and_applies_the_policy_an_admin_publishes() {
+    use relay_core::campaign::CampaignStatus;
+    use relay_core::team::policy::Policy;
+    let sb = sandbox(100).await;
+    let (a, _ta, spec_a, audience_a) = ready(&sb, WA).await;
+    let (b, _tb, _spec_b, _audience_b) = ready_too(&sb, WA).await;
+    let info = sb.info();
+
+    let first = a
+        .create_campaign(&audience_a, spec_a, Some(400), None)
+        .await
+        .unwrap();
+    let done = a
+        .run_campaign(&first.id, &CampaignControl::default(), |_| {})
+        .await
+        .unwrap();
+    assert_eq!(done.status, CampaignStatus::Completed);
+    // The send ended with a push (the summary with it); B reads it at its next sync.
+    assert!(
+        a.team_campaigns().unwrap().is_empty(),
+        "its own are not the others'"
+    );
+    b.team_sync().await.unwrap();
+    let seen = b.team_campaigns().unwrap();
+    assert_eq!(seen.len(), 1, "{seen:?}");
+    let c = &seen[0];
+    assert_eq!(c.id, first.id);
+    assert_eq!(c.desktop, a.desktop_id().unwrap());
+    assert_eq!(c.sender, info.zendesk_email);
+    assert_eq!(c.status, CampaignStatus::Completed);
+    assert_eq!(c.counts.sent, done.counts.sent);
+    assert_eq!(c.counts.skipped, done.counts.skipped);
+    assert_eq!(c.template_name, "parcel_notice");
+    // Nothing changed on A: a second sync pushes no summary again.
+    let again = a.team_sync().await.unwrap();
+    assert_eq!(again.pushed, 0, "{again:?}");
+
+    // No policy yet: each desktop its own settings.
+    assert!(b.team_policy().unwrap().is_none());
+    assert_eq!(b.settings().unwrap().blackout_days, 7);
+    let wanted = Policy {
+        blackout_days: 3,
+        default_country: "fr".into(),
+        quiet_hours: "21:00-08:00".into(),
+        allowed_roles: vec!["admin".into()],
+        allowed_groups: vec![],
+    };
+    // Bad input: each problem at its field, nothing published.
+    let err = a
+        .set_team_policy(Policy {
+            blackout_days: 9999,
+            quiet_hours: "late".into(),
+            ..wanted.clone()
+        })
+        .await
+        .unwrap_err();
+    assert_eq!(err.code, ErrorCode::InvalidInput);
+    let fields = &err.details.as_ref().unwrap().fields;
+    assert!(
+        fields.contains_key("blackout_days") && fields.contains_key("quiet_hours"),
+        "{err:?}"
+    );
+    assert!(a.team_policy().unwrap().is_none());
+
+    let published = a.set_team_policy(wanted.clone()).await.unwrap();
+    assert_eq!(published.policy.default_country, "FR", "normalized");
+    assert_eq!(published.changed_by, info.zendesk_email);
+    assert_eq!(published.desktop, a.desktop_id().unwrap());
+    assert_eq!(a.settings().unwrap().blackout_days, 3);
+    // B applies it from its next sync, and says where it came from.
+    assert_eq!(b.settings().unwrap().blackout_days, 7);
+    b.team_sync().await.unwrap();
+    let s = b.settings().unwrap();
+    assert_eq!(
+        (
+            s.blackout_days,
+            s.default_country.as_str(),
+            s.quiet_hours.as_str()
+        ),
+        (3, "FR", "21:00-08:00")
+    );
+    assert_eq!(s.allowed_roles, vec!["admin".to_string()]);
+    let view = b.settings_view().unwrap();
+    assert_eq!(view.team_policy.unwrap().desktop, a.desktop_id().unwrap());
+    // A local change of the policy is refused, saying whose it is; the rest is B's own.
+    let err = b.set_key("blackout_days", "10").unwrap_err();
+    assert_eq!(err.code, ErrorCode::InvalidInput);
+    assert_eq!(
+        err.details.as_ref().unwrap().fields["blackout_days"].key,
+        "team.policy_field"
+    );
+    assert_eq!(b.settings().unwrap().blackout_days, 3);
+    assert_eq!(
+        b.set_key("default_send_rate", "20")
+            .unwrap()
+            .default_send_rate,
+        20
+    );
+    // An agent cannot change it.
+    let agent = relay_sandbox::data::Population::new(info.seed, info.users).user(1);
+    b.set_key("zendesk_email", &agent.email).unwrap();
+    let err = b
+        .set_team_policy(Policy {
+            blackout_days: 30,
+            ..wanted.clone()
+        })
+        .await
+        .unwrap_err();
+    assert_eq!(err.code, ErrorCode::Forbidden);
+    assert_eq!(err.text.key, "team.policy_admin");
+    a.team_sync().await.unwrap();
+    assert_eq!(a.settings().unwrap().blackout_days, 3);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_number_suppressed_on_another_desktop_while_a_campaign_runs_is_not_sent() {
+    use relay_core::audience::ExclusionReason;
+    use relay_core::campaign::RecipientState;
+    let sb = sandbox(60).await;
+    let (a, _ta, spec_a, audience_a) = ready(&sb, WA).await;
+    let (b, _tb, _spec_b, _audience_b) = ready_too(&sb, WA).await;
+    // A heartbeat (a push and a pull) every half second.
+    let a = a.with_claim_ttl(std::time::Duration::from_secs(2));
+    let first = a
+        .create_campaign(&audience_a, spec_a, Some(5), None)
+        .await
+        .unwrap();
+    let rows = a
+        .campaign_recipients(&first.id, None, 0, 1000)
+        .unwrap()
+        .rows;
+    let last = rows
+        .iter()
+        .rev()
+        .find(|r| r.state == RecipientState::Pending)
+        .cloned()
+        .unwrap();
+    let phone = last.phone.clone().unwrap();
+    let control = CampaignControl::default();
+    let send = a.run_campaign(&first.id, &control, |_| {});
+    let meanwhile = async {
+        // Once A is sending, B puts A's last recipient on the team's list.
+        while a.campaign(&first.id).unwrap().counts.sent < 2 {
+            tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+        }
+        b.suppress_numbers(std::slice::from_ref(&phone), "asked to stop")
+            .unwrap();
+        b.team_sync().await.unwrap();
+    };
+    let (done, ()) = tokio::join!(send, meanwhile);
+    let done = done.unwrap();
+    let row = a
+        .campaign_recipients(&first.id, None, 0, 1000)
+        .unwrap()
+        .rows
+        .into_iter()
+        .find(|r| r.seq == last.seq)
+        .unwrap();
+    assert_eq!(row.state, RecipientState::Skipped, "{row:?}");
+    assert_eq!(row.reason, Some(ExclusionReason::Suppressed));
+    assert_eq!(sandbox_log(&sb).await.len() as u32, done.counts.sent);
 }

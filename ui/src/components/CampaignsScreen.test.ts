@@ -130,7 +130,7 @@ describe('campaign wizard, steps 1 to 4', () => {
     setLocale('en');
     resetWizard();
     const settings = defaultSettings({ first_run_done: true, language: 'en' });
-    setView({ settings, secrets: { zendesk_api_token: true, sunshine_key_secret: true }, configured: true });
+    setView({ settings, secrets: { zendesk_api_token: true, sunshine_key_secret: true }, configured: true, team_policy: null });
     const calls = fakeCore();
     render(CampaignsScreen);
     const user = userEvent.setup();
@@ -195,7 +195,7 @@ describe('campaign wizard, steps 1 to 4', () => {
     setLocale('en');
     resetWizard();
     const settings = defaultSettings({ first_run_done: true, language: 'en' });
-    setView({ settings, secrets: { zendesk_api_token: true, sunshine_key_secret: true }, configured: true });
+    setView({ settings, secrets: { zendesk_api_token: true, sunshine_key_secret: true }, configured: true, team_policy: null });
     fakeCore({ status: 'incomplete', expected: 1048, unreadable: 2 });
     render(CampaignsScreen);
     const user = userEvent.setup();

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { render, screen, waitFor } from '@testing-library/svelte';
+import { render, screen, waitFor, within } from '@testing-library/svelte';
 import userEvent from '@testing-library/user-event';
 import SettingsScreen from './SettingsScreen.svelte';
 import { app, setView } from '../lib/app.svelte';
@@ -188,5 +188,41 @@ describe('SettingsScreen team', () => {
     await user.click(screen.getByText('Sync now'));
     await waitFor(() => expect(screen.getByTestId('team-synced').textContent).toBe('Pushed 3, 5 new from other desktops (7 requests).'));
     expect(screen.getByTestId('team-pending').textContent).toBe('0');
+  });
+});
+
+describe('SettingsScreen team policy', () => {
+  it('publishes a team policy: a bad field is said at its place, then the policy applies and its fields are the team’s', async () => {
+    setLocale('en');
+    const backend = fakeBackend(defaultSettings({ first_run_done: true, blackout_days: 7 }));
+    backend.view = { ...backend.view, configured: true };
+    setView(backend.view);
+    app.info = info;
+    render(SettingsScreen, { initial: backend.view.settings });
+    expect(screen.getByTestId('team-policy-none')).toBeTruthy();
+    expect((screen.getByLabelText('Blackout days') as HTMLInputElement).disabled).toBe(false);
+    const user = userEvent.setup();
+    await user.click(screen.getByText('Publish a team policy…'));
+    const form = within(screen.getByTestId('policy-form'));
+    await user.clear(form.getByLabelText('Blackout days'));
+    await user.type(form.getByLabelText('Blackout days'), '3');
+    await user.type(form.getByLabelText('Quiet hours'), 'late');
+    await user.click(screen.getByText('Publish to the team'));
+    await waitFor(() => expect(form.getByText(/is not a quiet-hours window/)).toBeTruthy());
+    expect(backend.view.team_policy).toBeNull();
+    await user.clear(form.getByLabelText('Quiet hours'));
+    await user.type(form.getByLabelText('Quiet hours'), '21:00-08:00');
+    await user.click(screen.getByText('Publish to the team'));
+    await waitFor(() => expect(screen.getByTestId('policy-published')).toBeTruthy());
+    expect(screen.getByTestId('team-policy').textContent).toContain('21:00-08:00');
+    expect(screen.getByTestId('team-policy-origin').textContent).toContain('ada@example.com');
+    // The Sending section shows the team's values, not editable, and says whose they are.
+    const blackout = screen.getAllByLabelText('Blackout days').find((e) => e.id === 'blackout_days') as HTMLInputElement;
+    expect(blackout.disabled).toBe(true);
+    expect(blackout.value).toBe('3');
+    expect(screen.getAllByTestId('policy-note')[0]?.textContent).toContain('ada-laptop/1a2b3c4d');
+    // Saving the rest of the form does not touch the policy.
+    await user.click(screen.getByText('Save settings'));
+    await waitFor(() => expect(backend.view.settings.blackout_days).toBe(3));
   });
 });

@@ -54,6 +54,9 @@ import {
   type Check,
   type UpdateCheck_Serialize,
   type TeamStatus,
+  type TeamCampaign_Serialize,
+  type TeamPolicy,
+  type Policy,
   type SyncReport,
   type CampaignTiming_Deserialize,
   type TimingPreview_Serialize,
@@ -92,7 +95,8 @@ export type { CampaignStatus, IntegrationKind, MessageChannel, TemplateStage, Te
 export type { AppInfo, ConnectionReport, ErrorCode, GroupView, IntegrationView, SecretKind, TemplateCheck, Text, Check };
 export type Issue = Issue_Serialize;
 export type UpdateCheck = UpdateCheck_Serialize;
-export type { SyncReport, TeamStatus };
+export type { Policy, SyncReport, TeamPolicy, TeamStatus };
+export type TeamCampaign = TeamCampaign_Serialize;
 export type CampaignTiming = CampaignTiming_Deserialize;
 export type TimingPreview = TimingPreview_Serialize;
 export type { ShellStatus, WaitingWindow, ZoneCounts, ZoneSource };
@@ -158,6 +162,10 @@ export const api = {
   teamStatus: (): Promise<TeamStatus> => call(commands.teamStatus()),
   /** Makes the store's object types if missing, pushes this desktop's entries, pulls the others'. */
   syncTeam: (): Promise<SyncReport> => call(commands.syncTeam()),
+  /** The other desktops' campaigns, as last pulled. */
+  teamCampaigns: (): Promise<TeamCampaign[]> => call(commands.teamCampaigns()),
+  /** Publishes the team's policy (an admin only); the settings as they now apply here. */
+  setTeamPolicy: (policy: Policy): Promise<SettingsView> => call(commands.setTeamPolicy(policy)),
   /** Downloads, verifies, installs and restarts; refused (`busy`) while a campaign is sent. */
   installUpdate: (): Promise<null> => call(commands.installUpdate()),
   getSettings: (): Promise<SettingsView> => call(commands.getSettings()),

@@ -17,6 +17,13 @@ export const commands = {
 	teamStatus: () => __TAURI_INVOKE<TeamStatus_Serialize>("team_status"),
 	/**  Makes the store's object types if missing, pushes this desktop's queue, pulls the others'. */
 	syncTeam: () => __TAURI_INVOKE<SyncReport>("sync_team"),
+	/**  The other desktops' campaigns, as last pulled from the store. */
+	teamCampaigns: () => __TAURI_INVOKE<TeamCampaign_Serialize[]>("team_campaigns"),
+	/**
+	 *  Publishes the team's policy (an admin's credentials only); every desktop applies it from its
+	 *  next sync. Returns the settings as they now apply here.
+	 */
+	setTeamPolicy: (policy: Policy) => __TAURI_INVOKE<SettingsView_Serialize>("set_team_policy", { policy }),
 	/**  What the last update check found (at start, or on demand), if one was made. */
 	updateStatus: () => __TAURI_INVOKE<UpdateCheck_Serialize | null>("update_status"),
 	/**  Asks the update address whether a newer signed Relay exists. */
@@ -978,6 +985,15 @@ export type Param_Serialize = string | Text_Serialize;
 /**  Where a member's number was found: the user's phone field, or one of their phone identities. */
 export type PhoneSource = "field" | "identity";
 
+/**  The values of a policy. */
+export type Policy = {
+	blackout_days: number,
+	default_country: string,
+	quiet_hours: string,
+	allowed_roles: string[],
+	allowed_groups: string[],
+};
+
 export type Preview = Preview_Serialize | Preview_Deserialize;
 
 export type PreviewButton = {
@@ -1127,6 +1143,11 @@ export type SettingsView_Deserialize = {
 	secrets: SecretStatus,
 	/**  Subdomain, email, app id and key id are filled and both secrets are set. */
 	configured: boolean,
+	/**
+	 *  The team's policy, when the team has one: `settings` holds its values, and changing
+	 *  them here is refused (an admin changes them for the team).
+	 */
+	team_policy?: TeamPolicy | null,
 };
 
 /**  The settings as the UI sees them: values, plus only whether each secret is set. */
@@ -1135,6 +1156,11 @@ export type SettingsView_Serialize = {
 	secrets: SecretStatus,
 	/**  Subdomain, email, app id and key id are filled and both secrets are set. */
 	configured: boolean,
+	/**
+	 *  The team's policy, when the team has one: `settings` holds its values, and changing
+	 *  them here is refused (an admin changes them for the team).
+	 */
+	team_policy: TeamPolicy | null,
 };
 
 /**  Every non-secret setting of a workspace. */
@@ -1174,6 +1200,11 @@ export type Settings_Deserialize = {
 	 *  cannot be reached; off, such a send is refused. Each campaign it affects says so.
 	 */
 	desktop_only?: boolean,
+	/**
+	 *  Requests a minute the team's store may use of the account's API limit (shared with the
+	 *  team's other apps and Relay's own searches).
+	 */
+	team_share_per_minute?: number,
 	/**
 	 *  Quiet hours, `HH:MM-HH:MM` in each recipient's own time zone: nobody is sent a message
 	 *  then (a campaign may choose otherwise). Empty = off.
@@ -1240,6 +1271,11 @@ export type Settings_Serialize = {
 	 *  cannot be reached; off, such a send is refused. Each campaign it affects says so.
 	 */
 	desktop_only: boolean,
+	/**
+	 *  Requests a minute the team's store may use of the account's API limit (shared with the
+	 *  team's other apps and Relay's own searches).
+	 */
+	team_share_per_minute: number,
 	/**
 	 *  Quiet hours, `HH:MM-HH:MM` in each recipient's own time zone: nobody is sent a message
 	 *  then (a campaign may choose otherwise). Empty = off.
@@ -1400,6 +1436,59 @@ export type SyncReport = {
 	merged: number,
 	/**  Requests made to Zendesk. */
 	requests: number,
+};
+
+/**  A campaign of another desktop of the team, as its desktop last told the store. */
+export type TeamCampaign = TeamCampaign_Serialize | TeamCampaign_Deserialize;
+
+/**  A campaign of another desktop of the team, as its desktop last told the store. */
+export type TeamCampaign_Deserialize = {
+	id: string,
+	template_name: string,
+	kind: IntegrationKind,
+	status: CampaignStatus,
+	counts: StateCounts,
+	/**  The desktop that sends it (`host/abcd1234`) and the Zendesk user it sends as. */
+	desktop: string,
+	sender: string,
+	/**  Sent without the team's store ("this desktop only"). */
+	desktop_only: boolean,
+	/**  Milliseconds since the Unix epoch, as text (as a campaign of this desktop). */
+	created_at: string,
+	finished_at?: string | null,
+	scheduled_at?: string | null,
+	/**  When its desktop last told the store (Zendesk's clock, RFC 3339). */
+	updated_at: string,
+};
+
+/**  A campaign of another desktop of the team, as its desktop last told the store. */
+export type TeamCampaign_Serialize = {
+	id: string,
+	template_name: string,
+	kind: IntegrationKind,
+	status: CampaignStatus,
+	counts: StateCounts,
+	/**  The desktop that sends it (`host/abcd1234`) and the Zendesk user it sends as. */
+	desktop: string,
+	sender: string,
+	/**  Sent without the team's store ("this desktop only"). */
+	desktop_only: boolean,
+	/**  Milliseconds since the Unix epoch, as text (as a campaign of this desktop). */
+	created_at: string,
+	finished_at: string | null,
+	scheduled_at: string | null,
+	/**  When its desktop last told the store (Zendesk's clock, RFC 3339). */
+	updated_at: string,
+};
+
+/**  The team's policy and where it came from. */
+export type TeamPolicy = {
+	policy: Policy,
+	/**  The admin who published it (their Zendesk email, else name) and from which desktop. */
+	changed_by: string,
+	desktop: string,
+	/**  When (Zendesk's clock, RFC 3339). */
+	changed_at: string,
 };
 
 /**  Where this desktop stands with the team's store. */

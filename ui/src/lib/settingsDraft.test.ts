@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { fromDraft, split, toDraft } from './settingsDraft';
+import { fromDraft, split, toDraft, withPolicy } from './settingsDraft';
 import { defaultSettings } from '../test/fixtures';
 
 describe('the settings form’s draft', () => {
@@ -23,5 +23,17 @@ describe('the settings form’s draft', () => {
     expect(settings.send_rates).toEqual({ tw1: 10, wa1: 0 });
     expect(local.sort()).toEqual(['blackout_days', 'send_rates']);
     expect(split(' a, ,b ')).toEqual(['a', 'b']);
+  });
+});
+
+describe('withPolicy', () => {
+  it('takes the team’s values for the policy’s settings and keeps the rest as edited', () => {
+    const edited = toDraft(defaultSettings({ blackout_days: 9, default_send_rate: 40, allowed_roles: ['agent'] }));
+    const applied = defaultSettings({ blackout_days: 3, default_country: 'FR', quiet_hours: '21:00-08:00', allowed_roles: ['admin', '77'], allowed_groups: ['12'] });
+    const d = withPolicy(edited, applied);
+    expect(d.settings.blackout_days).toBe(3);
+    expect(d.settings.default_send_rate).toBe(40);
+    expect([d.roleAdmin, d.roleAgent, d.customRoles, d.groups]).toEqual([true, false, '77', '12']);
+    expect(fromDraft(d).settings.allowed_roles).toEqual(['admin', '77']);
   });
 });

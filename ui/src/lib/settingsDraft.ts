@@ -1,6 +1,6 @@
 // The Settings form's own copy of the settings: what it edits (roles as checkboxes and text,
 // groups and rates as text and rows), and the settings it describes — kept pure, tested apart.
-import type { Settings } from './api';
+import type { Policy, Settings } from './api';
 
 export interface RateRow {
   id: string;
@@ -59,10 +59,43 @@ export function fromDraft(d: Draft): { settings: Settings; local: string[] } {
       default_send_rate: whole(s.default_send_rate, 'default_send_rate'),
       auto_pause_after: whole(s.auto_pause_after, 'auto_pause_after'),
       schedule_lateness_mins: whole(s.schedule_lateness_mins, 'schedule_lateness_mins'),
+      team_share_per_minute: whole(s.team_share_per_minute, 'team_share_per_minute'),
       send_rates,
       allowed_roles: roles,
       allowed_groups: split(d.groups),
     },
     local,
+  };
+}
+
+/** The draft with the team's policy (`blackout_days`, `default_country`, `quiet_hours`, roles
+ * and groups) taken from `applied`, the settings as they now apply; the rest as edited. */
+export function withPolicy(d: Draft, applied: Settings): Draft {
+  const policy = toDraft(applied);
+  return {
+    ...d,
+    settings: {
+      ...d.settings,
+      blackout_days: applied.blackout_days,
+      default_country: applied.default_country,
+      quiet_hours: applied.quiet_hours,
+      allowed_roles: [...applied.allowed_roles],
+      allowed_groups: [...applied.allowed_groups],
+    },
+    roleAdmin: policy.roleAdmin,
+    roleAgent: policy.roleAgent,
+    customRoles: policy.customRoles,
+    groups: policy.groups,
+  };
+}
+
+/** The policy a form of it describes (lists as comma-separated text). */
+export function policyOf(s: Settings): Policy {
+  return {
+    blackout_days: s.blackout_days,
+    default_country: s.default_country,
+    quiet_hours: s.quiet_hours,
+    allowed_roles: [...s.allowed_roles],
+    allowed_groups: [...s.allowed_groups],
   };
 }

@@ -1,6 +1,6 @@
 // Shared fixtures for component tests: a fake Rust side behind Tauri's mockIPC.
 import { mockIPC } from '@tauri-apps/api/mocks';
-import type { AppInfo, ErrorCode, IntegrationKind, Library, RemoteEntry, Settings, SettingsView, Template, TemplateStage, TemplateState, TemplateStatus, Text, UpdateCheck } from '../lib/api';
+import type { AppInfo, ErrorCode, Policy, TeamCampaign, IntegrationKind, Library, RemoteEntry, Settings, SettingsView, Template, TemplateStage, TemplateState, TemplateStatus, Text, UpdateCheck } from '../lib/api';
 
 /** A message of the core by code, as the Rust side sends it. */
 export const said = (key: string, params: Record<string, string | Text> = {}): Text => ({ key, params });
@@ -71,6 +71,7 @@ export function defaultSettings(patch: Partial<Settings> = {}): Settings {
     default_country: '',
     phone_identities: false,
     desktop_only: false,
+    team_share_per_minute: 100,
     default_send_rate: 8,
     auto_pause_after: 10,
     quiet_hours: '',
@@ -115,6 +116,7 @@ export interface FakeBackend {
   failInstall: unknown;
   /** Entries this desktop has not pushed to the team's store yet. */
   teamPending: number;
+  teamCampaigns: TeamCampaign[];
 }
 
 const INTEGRATIONS: Record<string, { name: string; kind: IntegrationKind }> = {
@@ -134,7 +136,7 @@ function library(state: FakeBackend): Library {
 export function fakeBackend(settings: Settings = defaultSettings()): FakeBackend {
   const state: FakeBackend = {
     calls: [],
-    view: { settings, secrets: { zendesk_api_token: false, sunshine_key_secret: false }, configured: false },
+    view: { settings, secrets: { zendesk_api_token: false, sunshine_key_secret: false }, configured: false, team_policy: null },
     failSave: null,
     demo: false,
     main: null,
@@ -145,6 +147,7 @@ export function fakeBackend(settings: Settings = defaultSettings()): FakeBackend
     update: null,
     failInstall: null,
     teamPending: 3,
+    teamCampaigns: [],
   };
   mockIPC((cmd, payload) => {
     const args = (payload ?? {}) as Record<string, unknown>;
@@ -159,6 +162,7 @@ export function fakeBackend(settings: Settings = defaultSettings()): FakeBackend
           settings: { ...defaultSettings(), zendesk_subdomain: 'relay-demo', first_run_done: true, language: 'en' },
           secrets: { zendesk_api_token: true, sunshine_key_secret: true },
           configured: true,
+          team_policy: null,
         };
         return null;
       case 'leave_demo':
@@ -174,6 +178,19 @@ export function fakeBackend(settings: Settings = defaultSettings()): FakeBackend
         state.teamPending = 0;
         return { pushed, retry: 0, pulled: 12, merged: 5, requests: 7 };
       }
+      case 'set_team_policy': {
+        // As the core: an invalid quiet hours is refused at its field, nothing published.
+        const policy = args.policy as Policy;
+        if (policy.quiet_hours !== '' && !/^\d\d:\d\d-\d\d:\d\d$/.test(policy.quiet_hours)) {
+          const why = said('timing.quiet_format', { value: policy.quiet_hours });
+          throw appError('invalid_input', why, { quiet_hours: why });
+        }
+        const team_policy = { policy: { ...policy, default_country: policy.default_country.toUpperCase() }, changed_by: 'ada@example.com', desktop: 'ada-laptop/1a2b3c4d', changed_at: '2026-12-04T08:00:00Z' };
+        state.view = { ...state.view, settings: { ...state.view.settings, ...team_policy.policy }, team_policy };
+        return state.view;
+      }
+      case 'team_campaigns':
+        return state.teamCampaigns;
       case 'update_status':
         return state.update;
       case 'check_update':

@@ -243,12 +243,10 @@ pub(crate) fn claim(
              LIMIT 1",
         )
         ?;
-    let mut skip = conn
-        .prepare_cached(
-            "UPDATE campaign_recipients SET state = 'skipped', reason = 'blackout', error = ?3, updated_at = ?4
+    let mut skip = conn.prepare_cached(
+        "UPDATE campaign_recipients SET state = 'skipped', reason = ?5, error = ?3, updated_at = ?4
              WHERE campaign_id = ?1 AND seq = ?2 AND state = 'pending'",
-        )
-        ?;
+    )?;
     for q in batch {
         let other: Option<String> = in_flight
             .query_row(
@@ -262,6 +260,19 @@ pub(crate) fn claim(
                 |r| r.get(0),
             )
             .optional()?;
+        // Put on the list of numbers never to message since the campaign was made (here, or on
+        // another desktop and pulled while this send runs).
+        if crate::suppression::is_suppressed_in(conn, &q.phone)? {
+            let why = crate::text!("blackout.suppressed_since");
+            skipped += skip.execute(params![
+                c.campaign_id,
+                q.seq,
+                why,
+                now_ms,
+                crate::audience::ExclusionReason::Suppressed
+            ])? as u32;
+            continue;
+        }
         let why = match other {
             Some(other) => Some(crate::text!("blackout.sending_now", campaign = other)),
             // The message reached the user or the number in another campaign within the window.
@@ -293,7 +304,13 @@ pub(crate) fn claim(
             None => None,
         };
         if let Some(why) = why {
-            skipped += skip.execute(params![c.campaign_id, q.seq, why, now_ms])? as u32;
+            skipped += skip.execute(params![
+                c.campaign_id,
+                q.seq,
+                why,
+                now_ms,
+                crate::audience::ExclusionReason::Blackout
+            ])? as u32;
             continue;
         }
         if take.execute(params![c.campaign_id, q.seq, now_ms])? == 1 {

@@ -16,6 +16,10 @@ pub const DEFAULT_AUTO_PAUSE: u32 = 10;
 pub const MAX_AUTO_PAUSE: u32 = 10_000;
 pub const DEFAULT_LATENESS_MINS: u32 = 60;
 pub const MAX_LATENESS_MINS: u32 = 7 * 24 * 60;
+/// The team replicator's share of the account's API limit (requests a minute): by default a
+/// quarter of Suite Professional's 400; at most Enterprise Plus with the High Volume add-on.
+pub const DEFAULT_TEAM_SHARE: u32 = 100;
+pub const MAX_TEAM_SHARE: u32 = 2500;
 
 /// Where the Sunshine Conversations API is reached.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize, Type)]
@@ -86,6 +90,9 @@ pub struct Settings {
     /// Send with this desktop's ledger alone when the team's store (Zendesk custom objects)
     /// cannot be reached; off, such a send is refused. Each campaign it affects says so.
     pub desktop_only: bool,
+    /// Requests a minute the team's store may use of the account's API limit (shared with the
+    /// team's other apps and Relay's own searches).
+    pub team_share_per_minute: u32,
     /// Quiet hours, `HH:MM-HH:MM` in each recipient's own time zone: nobody is sent a message
     /// then (a campaign may choose otherwise). Empty = off.
     pub quiet_hours: String,
@@ -127,6 +134,7 @@ impl Default for Settings {
             send_rates: BTreeMap::new(),
             auto_pause_after: DEFAULT_AUTO_PAUSE,
             desktop_only: false,
+            team_share_per_minute: DEFAULT_TEAM_SHARE,
             quiet_hours: String::new(),
             time_zone: String::new(),
             schedule_lateness_mins: DEFAULT_LATENESS_MINS,

@@ -98,6 +98,12 @@ impl Settings {
         if let Err(e) = crate::timing::zone::parse_zone(&self.time_zone, "time_zone") {
             bad("time_zone", e.text);
         }
+        if !(1..=MAX_TEAM_SHARE).contains(&self.team_share_per_minute) {
+            bad(
+                "team_share_per_minute",
+                crate::text!("settings.team_share", max = MAX_TEAM_SHARE),
+            );
+        }
         if !(1..=MAX_LATENESS_MINS).contains(&self.schedule_lateness_mins) {
             bad(
                 "schedule_lateness_mins",

@@ -312,6 +312,25 @@ const MIGRATION_SQL: &[&str] = &[
     ALTER TABLE campaigns ADD COLUMN scheduled_at INTEGER;
     ALTER TABLE campaigns ADD COLUMN spec TEXT;
     ALTER TABLE campaigns ADD COLUMN scheduled_counts TEXT;",
+    // 13: the team's campaigns and policy. Summaries of the other desktops' campaigns as pulled
+    // (their record's fields), what the store last confirmed of this desktop's, and the team's
+    // policy as last read (with Zendesk's time of it).
+    "CREATE TABLE team_campaigns (
+        campaign_id TEXT PRIMARY KEY NOT NULL,
+        desktop     TEXT NOT NULL,
+        payload     TEXT NOT NULL,
+        updated_at  TEXT NOT NULL
+    ) STRICT;
+    CREATE TABLE team_campaign_pushed (
+        campaign_id TEXT PRIMARY KEY NOT NULL,
+        status      TEXT,
+        payload     TEXT NOT NULL
+    ) STRICT;
+    CREATE TABLE team_policy (
+        id         INTEGER PRIMARY KEY CHECK (id = 1),
+        value      TEXT NOT NULL,
+        changed_at TEXT NOT NULL
+    ) STRICT;",
 ];
 
 static MIGRATIONS: LazyLock<Migrations<'static>> =

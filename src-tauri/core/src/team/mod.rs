@@ -7,8 +7,10 @@
 //! desktop's clock), merging them as a grow-only set ([`replicate`]). The object types are made
 //! when missing, by an admin's credentials ([`schema`]).
 
+pub mod campaigns;
 pub mod claim;
 pub(crate) mod outbox;
+pub mod policy;
 pub mod replicate;
 pub mod schema;
 
@@ -76,8 +78,7 @@ impl Workspace {
     ) -> AppResult<Option<claim::Held>> {
         let taken = async {
             self.team_sync().await?;
-            let (_, z) = self.zendesk_client()?;
-            let z = z.paced_per_minute(self.team_share);
+            let z = self.team_client()?;
             let fingerprint = crate::campaign::store::fingerprint(&self.db(), campaign_id)?;
             self.team_claim(&z, fingerprint, campaign_id).await
         };
@@ -112,11 +113,16 @@ impl Workspace {
             tokio::time::sleep(every).await;
             // The beat, and what the send recorded so far pushed: should this desktop die, the
             // one that takes the message over after the TTL finds all but the last moments.
+            // The beat itself does not wait behind the pushes' pace (a backlog must not let the
+            // claim expire); it still honours the account's 429s like every request.
             let beat = async {
                 let (_, z) = self.zendesk_client()?;
                 self.team_beat(&z, held).await?;
-                let z = z.paced_per_minute(self.team_share);
-                self.team_push(&z).await.map(|_| ())
+                let z = self.team_client()?;
+                self.team_push(&z).await?;
+                // Keeps up with the team while a long campaign runs: numbers suppressed on
+                // another desktop meanwhile are left out of the rest of this send.
+                self.team_pull(&z).await.map(|_| ())
             };
             match beat.await {
                 Ok(()) => last_ok = tokio::time::Instant::now(),
@@ -152,8 +158,7 @@ impl Workspace {
     /// message next finds every entry. Unreleased, the claim expires after its TTL.
     pub(crate) async fn team_after_send(&self, held: Option<&claim::Held>) {
         let done = async {
-            let (_, z) = self.zendesk_client()?;
-            let z = z.paced_per_minute(self.team_share);
+            let z = self.team_client()?;
             self.team_push(&z).await?;
             if let Some(held) = held {
                 let waiting = outbox::counts(self.db().connection())?.0;

@@ -10,6 +10,24 @@ use serde_json::{json, Value};
 /// What a queued row is: a ledger entry, or a number of the suppression list.
 pub(crate) const ENTRY: &str = "entry";
 pub(crate) const SUPPRESSED: &str = "suppressed";
+pub(crate) const CAMPAIGN: &str = "campaign";
+
+/// Queues a record of `kind` (replacing the queued value of the same record).
+pub(crate) fn queue(
+    conn: &Connection,
+    kind: &str,
+    external_id: &str,
+    payload: &Value,
+    now_ms: i64,
+) -> AppResult<()> {
+    conn.prepare_cached(
+        "INSERT INTO team_outbox (kind, external_id, payload, queued_at) VALUES (?1, ?2, ?3, ?4)
+         ON CONFLICT (kind, external_id) DO UPDATE SET payload = excluded.payload,
+             queued_at = excluded.queued_at, attempts = 0, last_error = NULL",
+    )?
+    .execute(params![kind, external_id, payload.to_string(), now_ms])?;
+    Ok(())
+}
 
 /// Queues an entry (or replaces the queued one of the same message and number when it is at
 /// least as recent).
@@ -42,18 +60,13 @@ pub(crate) fn queue_suppressed(
     now_ms: i64,
 ) -> AppResult<()> {
     let payload = json!({"number": phone, "note": note, "removed": removed, "changed_at": now_ms});
-    conn.prepare_cached(
-        "INSERT INTO team_outbox (kind, external_id, payload, queued_at) VALUES (?1, ?2, ?3, ?4)
-         ON CONFLICT (kind, external_id) DO UPDATE SET payload = excluded.payload,
-             queued_at = excluded.queued_at, attempts = 0, last_error = NULL",
-    )?
-    .execute(params![
+    queue(
+        conn,
         SUPPRESSED,
-        format!("suppressed:{phone}"),
-        payload.to_string(),
-        now_ms
-    ])?;
-    Ok(())
+        &format!("suppressed:{phone}"),
+        &payload,
+        now_ms,
+    )
 }
 
 /// A queued record: its external id and fields.

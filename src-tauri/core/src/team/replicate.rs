@@ -7,7 +7,7 @@
 //! set. The replicator keeps to a share of the account's rate limit and honours its 429s.
 
 use super::outbox::{self, Queued};
-use super::schema::{self, ENTRY, SUPPRESSED};
+use super::schema::{self, CAMPAIGN, ENTRY, POLICY, SUPPRESSED};
 use super::Entry;
 use crate::blackout::Reach;
 use crate::clients::zendesk::custom_objects::{ItemOutcome, Record, RecordInput, MAX_ITEMS};
@@ -18,9 +18,6 @@ use serde::Serialize;
 use serde_json::{json, Map, Value};
 use specta::Type;
 use std::str::FromStr;
-
-/// The replicator's share of the account's API limit, requests a minute, by default.
-pub const DEFAULT_SHARE_PER_MINUTE: u32 = 100;
 
 /// What a sync did.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Type)]
@@ -40,9 +37,11 @@ impl Workspace {
     /// Makes the store's object types if missing, pushes this desktop's queue, then pulls the
     /// others' entries.
     pub async fn team_sync(&self) -> AppResult<SyncReport> {
-        let (_, z) = self.zendesk_client()?;
-        let z = z.paced_per_minute(self.team_share);
-        schema::ensure(&z).await?;
+        let z = self.team_client()?;
+        if !self.team_schema_ready() {
+            schema::ensure(&z).await?;
+            self.set_team_schema_ready();
+        }
         let mut report = self.team_push(&z).await?;
         let pulled = self.team_pull(&z).await?;
         report.pulled = pulled.pulled;
@@ -51,13 +50,20 @@ impl Workspace {
         Ok(report)
     }
 
-    /// Pushes the queue (ledger entries, then changes of the suppression list) until it is
-    /// empty or a round confirms nothing (the store refuses what is left: it stays queued).
+    /// Pushes the queue (ledger entries, then changes of the suppression list, then the
+    /// summaries of this desktop's campaigns that changed) until it is empty or a round confirms
+    /// nothing (the store refuses what is left: it stays queued).
     pub(crate) async fn team_push(&self, z: &ZendeskClient) -> AppResult<SyncReport> {
+        self.queue_campaign_summaries()?;
         let mut report = self.push_kind(z, outbox::ENTRY, ENTRY).await?;
-        let suppressed = self.push_kind(z, outbox::SUPPRESSED, SUPPRESSED).await?;
-        report.pushed += suppressed.pushed;
-        report.requests += suppressed.requests;
+        for (kind, object) in [
+            (outbox::SUPPRESSED, SUPPRESSED),
+            (outbox::CAMPAIGN, CAMPAIGN),
+        ] {
+            let more = self.push_kind(z, kind, object).await?;
+            report.pushed += more.pushed;
+            report.requests += more.requests;
+        }
         report.retry = {
             let db = self.db();
             outbox::counts(db.connection())?.0
@@ -100,6 +106,9 @@ impl Workspace {
             let confirmed_any = !done.is_empty();
             self.db().write(|tx| {
                 outbox::confirmed(tx, kind, &done)?;
+                if kind == outbox::CAMPAIGN {
+                    super::campaigns::confirmed(tx, &done)?;
+                }
                 outbox::retry_later(tx, kind, &again)?;
                 if confirmed_any {
                     outbox::set_pushed(tx, ENTRY, now)?;
@@ -135,9 +144,18 @@ impl Workspace {
                 crate::suppression::merge_pulled(tx, number, note, removed)
             })
             .await?;
-        report.pulled += suppressed.pulled;
-        report.merged += suppressed.merged;
-        report.requests += suppressed.requests;
+        let campaigns = self
+            .pull_object(z, CAMPAIGN, super::campaigns::merge_pulled)
+            .await?;
+        let policy = self
+            .pull_object(z, POLICY, super::policy::merge_pulled)
+            .await?;
+        for more in [suppressed, campaigns, policy] {
+            report.pulled += more.pulled;
+            report.merged += more.merged;
+            report.requests += more.requests;
+        }
+        self.reload_team_policy()?;
         Ok(report)
     }
 
@@ -198,10 +216,14 @@ impl Workspace {
 /// The record of a queued entry, as this desktop pushes it.
 fn record_of(q: &Queued, desktop: &str) -> RecordInput {
     let mut fields: Map<String, Value> = q.payload.as_object().cloned().unwrap_or_default();
+    // A record's own name, when its kind gives one (a campaign's), else its external id.
+    let name = fields
+        .remove("name")
+        .and_then(|n| n.as_str().map(str::to_string));
     fields.insert("desktop".into(), json!(desktop));
     fields.retain(|_, v| !v.is_null());
     RecordInput {
-        name: Some(q.external_id.clone()),
+        name: Some(name.unwrap_or_else(|| q.external_id.clone())),
         external_id: Some(q.external_id.clone()),
         custom_object_fields: fields,
     }

@@ -12,6 +12,10 @@ pub const ENTRY: &str = "relay_entry";
 pub const SUPPRESSED: &str = "relay_suppressed";
 /// One claim per message being sent (name = fingerprint, unique).
 pub const CLAIM: &str = "relay_claim";
+/// One summary per campaign (`external_id` = campaign:id): who, from which desktop, counts.
+pub const CAMPAIGN: &str = "relay_campaign";
+/// The team's policy (`external_id` = policy): one record.
+pub const POLICY: &str = "relay_policy";
 
 /// An object type Relay needs: its key, titles, description, whether record names are unique,
 /// and its fields (key, type).
@@ -55,6 +59,45 @@ ObjectSpec {
     description: "Kept by Relay: which desktop sends which message now (one sender per message).",
     unique_names: true,
     fields: &[("holder", "text"), ("campaign", "text"), ("state", "text")],
+},
+ObjectSpec {
+    key: CAMPAIGN,
+    title: "Relay campaign",
+    plural: "Relay campaigns",
+    description: "Kept by Relay: each desktop's campaigns, who sends them and how far they got.",
+    unique_names: false,
+    fields: &[
+        ("template", "text"),
+        ("channel", "text"),
+        ("sender", "text"),
+        ("desktop", "text"),
+        ("status", "text"),
+        ("pending", "integer"),
+        ("sent", "integer"),
+        ("failed", "integer"),
+        ("skipped", "integer"),
+        ("unknown", "integer"),
+        ("created_at", "integer"),
+        ("finished_at", "integer"),
+        ("scheduled_at", "integer"),
+        ("desktop_only", "checkbox"),
+    ],
+},
+ObjectSpec {
+    key: POLICY,
+    title: "Relay team policy",
+    plural: "Relay team policies",
+    description: "Kept by Relay: the settings every desktop of the team applies (blackout days, default country, quiet hours, who may send).",
+    unique_names: false,
+    fields: &[
+        ("blackout_days", "integer"),
+        ("default_country", "text"),
+        ("quiet_hours", "text"),
+        ("allowed_roles", "text"),
+        ("allowed_groups", "text"),
+        ("changed_by", "text"),
+        ("desktop", "text"),
+    ],
 }];
 
 /// Makes the object types and fields that are missing. Creating them needs an admin: an agent's

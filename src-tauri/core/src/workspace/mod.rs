@@ -45,8 +45,15 @@ pub struct Workspace {
     write_patience: std::time::Duration,
     /// How long a team claim lives without a heartbeat (see `team::claim`).
     pub(crate) claim_ttl: std::time::Duration,
-    /// The team replicator's share of the account's API limit, requests a minute.
-    pub(crate) team_share: u32,
+    /// The team replicator's share of the account's API limit, requests a minute, when not the
+    /// setting's (a benchmark lifts it).
+    pub(crate) team_share: Option<u32>,
+    /// The one pace every request to the team's store keeps (the share, for this desktop).
+    team_pace: Mutex<Option<(u32, crate::clients::http::Pace)>>,
+    /// The store's object types were found or made by this process.
+    team_schema: std::sync::atomic::AtomicBool,
+    /// The team's policy as last read from the database (applied by [`Workspace::settings`]).
+    team_policy: Mutex<Option<crate::team::policy::TeamPolicy>>,
     /// Makes the pacer a campaign sends at, from its rate (messages a second).
     pacing: Pacing,
 }
@@ -84,9 +91,13 @@ impl Workspace {
             writer: Mutex::new(None),
             write_patience: crate::storage::WRITE_PATIENCE,
             claim_ttl: crate::team::claim::CLAIM_TTL,
-            team_share: crate::team::replicate::DEFAULT_SHARE_PER_MINUTE,
+            team_share: None,
+            team_pace: Mutex::new(None),
+            team_schema: std::sync::atomic::AtomicBool::new(false),
+            team_policy: Mutex::new(None),
             pacing: Arc::new(|rate| Arc::new(crate::clients::http::RatePacer::new(rate))),
         };
+        ws.reload_team_policy()?;
         if let Err(e) = ws.discard_abandoned_campaigns() {
             tracing::warn!("could not look for half-built campaigns: {}", e.message);
         }
@@ -217,7 +228,7 @@ impl Workspace {
 
     /// Another share of the account's API limit for the team replicator (the benchmark).
     pub fn with_team_share(mut self, per_minute: u32) -> Workspace {
-        self.team_share = per_minute;
+        self.team_share = Some(per_minute);
         self
     }
 
@@ -241,6 +252,52 @@ impl Workspace {
         let token = self.secrets.require(SecretKind::ZendeskApiToken)?;
         let client = crate::clients::zendesk::ZendeskClient::new(self.http(), &settings, &token)?;
         Ok((settings, client))
+    }
+
+    /// A Zendesk client for the team's store: every such request, from a sync, a heartbeat's
+    /// push or a send's claim, keeps one pace — the share of the account's limit.
+    pub(crate) fn team_client(&self) -> AppResult<crate::clients::zendesk::ZendeskClient> {
+        let (settings, z) = self.zendesk_client()?;
+        let share = self.team_share.unwrap_or(settings.team_share_per_minute);
+        let pace = {
+            let mut slot = self.team_pace.lock().unwrap_or_else(|p| p.into_inner());
+            match &*slot {
+                Some((s, pace)) if *s == share => pace.clone(),
+                _ => {
+                    let pace = crate::clients::http::Pace(Arc::new(
+                        crate::clients::http::RatePacer::per_minute(share),
+                    ));
+                    *slot = Some((share, pace.clone()));
+                    pace
+                }
+            }
+        };
+        Ok(z.with_pace(pace))
+    }
+
+    pub(crate) fn team_schema_ready(&self) -> bool {
+        self.team_schema.load(std::sync::atomic::Ordering::Relaxed)
+    }
+
+    pub(crate) fn set_team_schema_ready(&self) {
+        self.team_schema
+            .store(true, std::sync::atomic::Ordering::Relaxed);
+    }
+
+    /// Reads the team's policy again from the database (after a pull, here or by another
+    /// process of this data folder).
+    pub(crate) fn reload_team_policy(&self) -> AppResult<()> {
+        let read = crate::team::policy::local(self.db().connection())?;
+        *self.team_policy.lock().unwrap_or_else(|p| p.into_inner()) = read;
+        Ok(())
+    }
+
+    /// The team's policy this desktop applies, if the team has one.
+    pub(crate) fn applied_policy(&self) -> Option<crate::team::policy::TeamPolicy> {
+        self.team_policy
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .clone()
     }
 
     pub(crate) fn sunshine_client(&self) -> AppResult<crate::clients::sunshine::SunshineClient> {

@@ -19,6 +19,9 @@ pub struct SettingsView {
     pub secrets: SecretStatus,
     /// Subdomain, email, app id and key id are filled and both secrets are set.
     pub configured: bool,
+    /// The team's policy, when the team has one: `settings` holds its values, and changing
+    /// them here is refused (an admin changes them for the team).
+    pub team_policy: Option<crate::team::policy::TeamPolicy>,
 }
 
 /// Everything about a workspace `relay settings show` prints: where it lives, its settings, and
@@ -121,8 +124,13 @@ fn apply_changes(current: &mut Value, before: &Value, after: &Value) {
 }
 
 impl Workspace {
+    /// The settings this desktop applies: its own, under the team's policy when the team has one.
     pub fn settings(&self) -> AppResult<Settings> {
-        Settings::from_map(&self.backend.load()?)
+        let own = Settings::from_map(&self.backend.load()?)?;
+        Ok(match self.applied_policy() {
+            Some(team) => team.policy.apply(own),
+            None => own,
+        })
     }
 
     pub fn settings_view(&self) -> AppResult<SettingsView> {
@@ -132,6 +140,7 @@ impl Workspace {
             configured: configured(&settings, &secrets),
             settings,
             secrets,
+            team_policy: self.applied_policy(),
         })
     }
 
@@ -191,19 +200,26 @@ impl Workspace {
 
     /// Sets one key from text (`relay settings set KEY VALUE`). Needs no keychain.
     pub fn set_key(&self, key: &str, value: &str) -> AppResult<Settings> {
-        let settings = self.change(|current| current.clone().with_key(key, value))?;
+        self.change(|current| current.clone().with_key(key, value))?;
         tracing::info!(key, "setting changed");
-        Ok(settings)
+        self.settings()
     }
 
     /// Changes the settings under the backend's lock: `f` gets them as they are now and returns
     /// them as they should be (normalized and validated here); only the keys that changed are
     /// written, and keys this version does not know (from a newer Relay) are kept.
     fn change(&self, f: impl Fn(&Settings) -> AppResult<Settings>) -> AppResult<Settings> {
+        let team = self.applied_policy();
+        // Another account's store may not have Relay's objects yet.
+        self.team_schema
+            .store(false, std::sync::atomic::Ordering::Relaxed);
         let mut result = None;
         self.backend.update(&mut |map| {
             let current = Settings::from_map(map)?;
             let new = f(&current)?.normalized();
+            if let Some(team) = &team {
+                crate::team::policy::refuse_departures(team, &current, &new)?;
+            }
             new.validate()?;
             let before = current.to_map();
             for (k, v) in new.to_map() {

@@ -139,10 +139,9 @@ impl ZendeskClient {
     }
 
     /// The same client, keeping to `per_minute` requests a minute.
-    pub fn paced_per_minute(mut self, per_minute: u32) -> Self {
-        self.pace = Some(super::http::Pace(std::sync::Arc::new(
-            super::http::RatePacer::per_minute(per_minute),
-        )));
+    /// Keeps `pace`, shared with every other client given it.
+    pub fn with_pace(mut self, pace: super::http::Pace) -> Self {
+        self.pace = Some(pace);
         self
     }
 
