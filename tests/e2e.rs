@@ -984,6 +984,153 @@ fn chrono_now_ms() -> i64 {
 
 /// An approved WhatsApp template `name`, made with the CLI on the demo's own data folder (the
 /// designer has its own journey above); the demo's Meta approves after 5 seconds.
+/// Two desktops on the demo workspace: a second data folder on the demo's account sends the
+/// message from the command line; the window, at its next sync, blacks out everyone it reached
+/// and shows its campaign under History → On other desktops (who, from which desktop, counts);
+/// a team policy published from the window applies on the other desktop, which then refuses a
+/// local change of it.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn two_desktops_on_the_demo_workspace_see_each_others_campaigns_blackouts_and_policy() {
+    let tmp = tempfile::tempdir().unwrap();
+    let data = tmp.path().join("data");
+    let driver = Driver::start(&[("RELAY_DATA_DIR", &data)]);
+    let client = driver.open_app().await;
+    until_text(&client, "h1", "Welcome to Relay").await;
+    click(&client, "[data-action=demo]").await;
+    until_text(&client, "[data-testid=demo-badge]", "Demo").await;
+    let demo = data.join("demo");
+    approved_template(&demo, tmp.path(), "parcel_ready").await;
+
+    // The other desktop: its own data folder, connected to the demo's account.
+    let settings: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(demo.join("settings.json")).unwrap()).unwrap();
+    let base = settings["zendesk_custom_url"].as_str().unwrap();
+    let other = tmp.path().join("other");
+    let ok = |out: std::process::Output| {
+        assert!(
+            out.status.success(),
+            "{} {}",
+            String::from_utf8_lossy(&out.stdout),
+            String::from_utf8_lossy(&out.stderr)
+        );
+        out
+    };
+    ok(relay(&other, &["setup", "--sandbox", base], None));
+    let file = tmp.path().join("parcel_ready.json");
+    // The same template, saved there and found approved by a sync (submitted by the demo).
+    ok(relay(
+        &other,
+        &["template", "save", file.to_str().unwrap()],
+        None,
+    ));
+    ok(relay(&other, &["template", "list", "--sync"], None));
+    let query = "role:end-user tags:whatsapp_optin -tags:sms_optin";
+    let sent = ok(relay(
+        &other,
+        &[
+            "--json",
+            "send",
+            "--query",
+            query,
+            "--template",
+            "parcel_ready",
+            "--integration",
+            "5f1e0c3a9b8d7e6f5a4b3c31",
+            "--map",
+            "Ann=field:first_name",
+            "--map",
+            "2=static:at the Main Street shop",
+            "--rate",
+            "200",
+            "--yes",
+        ],
+        None,
+    ));
+    let last = String::from_utf8_lossy(&sent.stdout)
+        .lines()
+        .last()
+        .map(|l| serde_json::from_str::<serde_json::Value>(l).unwrap())
+        .unwrap();
+    let reached = last["campaign"]["counts"]["sent"].as_u64().unwrap();
+    assert!(reached > 50, "{last}");
+
+    // The window's check pulls the team's ledger: everyone the other desktop reached is blacked out.
+    let client = through_mapping(client, "parcel_ready", query).await;
+    click(&client, "[data-step='3']").await;
+    until(
+        &client,
+        "the other desktop's sends blacked out",
+        &format!("Number((document.querySelector('[data-count=blackout]') || {{}}).textContent?.replace(/\\D/g, '') || 0) === {reached}"),
+    )
+    .await;
+    // History: nothing sent here, the other desktop's campaign under "On other desktops".
+    click(&client, "[data-tab=history]").await;
+    until_text(&client, "[data-testid=team-history]", "parcel_ready").await;
+    let row = text_of(&client, "[data-testid=team-history] tbody tr").await;
+    assert!(
+        row.to_lowercase().contains("completed") && row.contains("admin@relay-demo.test"),
+        "{row}"
+    );
+    assert!(row.contains(&reached.to_string()), "{row}");
+    screenshot(&client, "28-history-other-desktops").await;
+
+    // A team policy published from the window: the other desktop applies it at its next sync.
+    click(&client, "[data-nav=settings]").await;
+    click(&client, "[data-action=edit-policy]").await;
+    fill(&client, "#policy_blackout_days", "3").await;
+    fill(&client, "#policy_quiet_hours", "late").await;
+    click(&client, "[data-action=publish-policy]").await;
+    until_text(
+        &client,
+        "[data-testid=policy-form]",
+        "not a quiet-hours window",
+    )
+    .await;
+    fill(&client, "#policy_quiet_hours", "21:00-08:00").await;
+    click(&client, "[data-action=publish-policy]").await;
+    until_text(&client, "[data-testid=policy-published]", "published").await;
+    until_text(
+        &client,
+        "[data-testid=team-policy-origin]",
+        "admin@relay-demo.test",
+    )
+    .await;
+    until(
+        &client,
+        "the blackout days are the team's",
+        "document.querySelector('#blackout_days').disabled && document.querySelector('#blackout_days').value === '3'",
+    )
+    .await;
+    screenshot(&client, "29-team-policy").await;
+    client
+        .execute(
+            "document.querySelector('#s-sending').scrollIntoView()",
+            vec![],
+        )
+        .await
+        .unwrap();
+    until_text(
+        &client,
+        "[data-testid=policy-note]",
+        "admin@relay-demo.test",
+    )
+    .await;
+    screenshot(&client, "30-policy-in-sending").await;
+    ok(relay(&other, &["team", "sync"], None));
+    let shown: serde_json::Value =
+        serde_json::from_slice(&ok(relay(&other, &["--json", "settings", "show"], None)).stdout)
+            .unwrap();
+    assert_eq!(shown["settings"]["blackout_days"], 3, "{shown}");
+    assert_eq!(shown["settings"]["quiet_hours"], "21:00-08:00", "{shown}");
+    let refused = relay(&other, &["settings", "set", "blackout_days", "10"], None);
+    assert_eq!(refused.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&refused.stderr).contains("team's policy"));
+    forget_secrets(&other);
+    click(&client, "[data-action=leave-demo]").await;
+    until_text(&client, "h1", "Welcome to Relay").await;
+    client.close().await.unwrap();
+}
+
 async fn approved_template(demo: &std::path::Path, tmp: &std::path::Path, name: &str) {
     let file = tmp.join(format!("{name}.json"));
     std::fs::write(

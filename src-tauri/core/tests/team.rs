@@ -74,7 +74,11 @@ async fn a_message_sent_from_one_desktop_is_blacked_out_on_another() {
     set_faults(&sb, &Faults::default()).await;
     // Once it can: everyone A reached is blacked out there too.
     let pulled = b.team_sync().await.unwrap();
-    assert_eq!(pulled.merged, sent + 1, "its entries and its campaign: {pulled:?}");
+    assert_eq!(
+        pulled.merged,
+        sent + 1,
+        "its entries and its campaign: {pulled:?}"
+    );
     assert_eq!(b.team_campaigns().unwrap().len(), 1);
     let checked = b
         .check_audience(&audience_b, Some(spec_b.clone()))
