@@ -4,7 +4,7 @@
 
 mod common;
 
-use common::{connect, forget_secrets, json, relay, sandbox};
+use common::{connect, forget_secrets, json, relay, sandbox, submit_parcel_notice};
 use serde_json::Value;
 use std::collections::{HashMap, HashSet};
 use std::io::BufRead;
@@ -62,15 +62,7 @@ fn a_send_killed_at_any_moment_resumes_without_duplicates_or_losses() {
     let tmp = tempfile::tempdir().unwrap();
     let data = tmp.path().join("data");
     connect(&data, &info);
-    let file = tmp.path().join("parcel.json");
-    std::fs::write(
-        &file,
-        r#"{"name": "parcel_notice", "language": "en_US", "body": "Hi {{Ann}}, your parcel arrives {{on Friday}} before noon.",
-            "integrations": ["5f1e0c3a9b8d7e6f5a4b3c31"]}"#,
-    )
-    .unwrap();
-    let submitted = relay(&data, &["template", "submit", file.to_str().unwrap()], None);
-    assert!(submitted.status.success());
+    submit_parcel_notice(&data, tmp.path());
 
     let mut killed_while_sending = 0;
     let mut left_unknown = 0;

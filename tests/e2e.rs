@@ -295,13 +295,8 @@ async fn an_update_is_found_and_a_package_not_signed_by_relay_is_refused() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_demo_workspace_opens_in_the_window_and_keeps_its_secrets_in_the_keychain() {
     let tmp = tempfile::tempdir().unwrap();
-    let data = tmp.path().join("data");
-    let driver = Driver::start(&[("RELAY_DATA_DIR", &data)]);
-    let client = driver.open_app().await;
-    until_text(&client, "h1", "Welcome to Relay").await;
-    click(&client, "[data-action=demo]").await;
+    let (_driver, client, data) = in_demo(tmp.path()).await;
     until_text(&client, "h1", "Templates").await;
-    until_text(&client, "[data-testid=demo-badge]", "Demo").await;
     until_text(&client, "[data-testid=workspace-indicator]", "relay-demo").await;
     screenshot(&client, "10-demo-templates").await;
 
@@ -648,12 +643,7 @@ async fn the_demo_workspace_opens_in_the_window_and_keeps_its_secrets_in_the_key
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_campaign_is_sent_from_the_window_and_the_same_message_again_is_blacked_out() {
     let tmp = tempfile::tempdir().unwrap();
-    let data = tmp.path().join("data");
-    let driver = Driver::start(&[("RELAY_DATA_DIR", &data)]);
-    let client = driver.open_app().await;
-    until_text(&client, "h1", "Welcome to Relay").await;
-    click(&client, "[data-action=demo]").await;
-    until_text(&client, "[data-testid=demo-badge]", "Demo").await;
+    let (_driver, client, data) = in_demo(tmp.path()).await;
 
     let demo = data.join("demo");
     approved_template(&demo, tmp.path(), "parcel_ready").await;
@@ -818,12 +808,7 @@ async fn a_campaign_is_sent_from_the_window_and_the_same_message_again_is_blacke
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_campaign_scheduled_a_minute_ahead_is_sent_at_its_time_with_relay_in_the_tray() {
     let tmp = tempfile::tempdir().unwrap();
-    let data = tmp.path().join("data");
-    let driver = Driver::start(&[("RELAY_DATA_DIR", &data)]);
-    let client = driver.open_app().await;
-    until_text(&client, "h1", "Welcome to Relay").await;
-    click(&client, "[data-action=demo]").await;
-    until_text(&client, "[data-testid=demo-badge]", "Demo").await;
+    let (_driver, client, data) = in_demo(tmp.path()).await;
     let demo = data.join("demo");
     approved_template(&demo, tmp.path(), "pickup_soon").await;
     let query = "role:end-user tags:whatsapp_optin -tags:sms_optin";
@@ -992,12 +977,7 @@ fn chrono_now_ms() -> i64 {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn two_desktops_on_the_demo_workspace_see_each_others_campaigns_blackouts_and_policy() {
     let tmp = tempfile::tempdir().unwrap();
-    let data = tmp.path().join("data");
-    let driver = Driver::start(&[("RELAY_DATA_DIR", &data)]);
-    let client = driver.open_app().await;
-    until_text(&client, "h1", "Welcome to Relay").await;
-    click(&client, "[data-action=demo]").await;
-    until_text(&client, "[data-testid=demo-badge]", "Demo").await;
+    let (_driver, client, data) = in_demo(tmp.path()).await;
     let demo = data.join("demo");
     approved_template(&demo, tmp.path(), "parcel_ready").await;
 
@@ -1131,6 +1111,18 @@ async fn two_desktops_on_the_demo_workspace_see_each_others_campaigns_blackouts_
     client.close().await.unwrap();
 }
 
+/// The app opened on a new data folder under `tmp`, the demo workspace started from the
+/// first-run screen: the driver (kept while the window is used), the window, the data folder.
+async fn in_demo(tmp: &std::path::Path) -> (Driver, fantoccini::Client, std::path::PathBuf) {
+    let data = tmp.join("data");
+    let driver = Driver::start(&[("RELAY_DATA_DIR", &data)]);
+    let client = driver.open_app().await;
+    until_text(&client, "h1", "Welcome to Relay").await;
+    click(&client, "[data-action=demo]").await;
+    until_text(&client, "[data-testid=demo-badge]", "Demo").await;
+    (driver, client, data)
+}
+
 async fn approved_template(demo: &std::path::Path, tmp: &std::path::Path, name: &str) {
     let file = tmp.join(format!("{name}.json"));
     std::fs::write(
@@ -1217,12 +1209,7 @@ fn app_pid(dir: &std::path::Path) -> Option<u32> {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_app_stopped_by_the_system_mid_send_pauses_first() {
     let tmp = tempfile::tempdir().unwrap();
-    let data = tmp.path().join("data");
-    let driver = Driver::start(&[("RELAY_DATA_DIR", &data)]);
-    let client = driver.open_app().await;
-    until_text(&client, "h1", "Welcome to Relay").await;
-    click(&client, "[data-action=demo]").await;
-    until_text(&client, "[data-testid=demo-badge]", "Demo").await;
+    let (_driver, client, data) = in_demo(tmp.path()).await;
     // A campaign started from the command line on the demo's data folder, paused with Ctrl+C.
     let demo = data.join("demo");
     let file = tmp.path().join("parcel.json");

@@ -5,7 +5,7 @@
 
 mod common;
 
-use common::{connect, forget_secrets, json, relay, sandbox};
+use common::{connect, forget_secrets, json, relay, sandbox, submit_parcel_notice};
 use serde_json::Value;
 use std::collections::HashMap;
 use std::io::BufRead;
@@ -49,18 +49,7 @@ fn workspace(
     let base = info["base_url"].as_str().unwrap().to_string();
     let data = tmp.join("data");
     connect(&data, &info);
-    let file = tmp.join("parcel.json");
-    std::fs::write(
-        &file,
-        format!(r#"{{"name": "parcel_notice", "language": "en_US", "body": "Hi {{{{Ann}}}}, your parcel arrives {{{{on Friday}}}} before noon.", "integrations": ["{WA}"]}}"#),
-    )
-    .unwrap();
-    let submitted = relay(&data, &["template", "submit", file.to_str().unwrap()], None);
-    assert!(
-        submitted.status.success(),
-        "{}",
-        String::from_utf8_lossy(&submitted.stderr)
-    );
+    submit_parcel_notice(&data, tmp);
     (sb, base, data)
 }
 

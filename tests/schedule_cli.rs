@@ -6,7 +6,7 @@
 
 mod common;
 
-use common::{connect, forget_secrets, relay, sandbox};
+use common::{connect, forget_secrets, relay, sandbox, submit_parcel_notice};
 use serde_json::Value;
 
 const WA: &str = "5f1e0c3a9b8d7e6f5a4b3c31";
@@ -42,18 +42,7 @@ fn quiet_hours_wait_and_a_schedule_is_sent_at_its_time_by_schedule_run() {
     let tmp = tempfile::tempdir().unwrap();
     let data = tmp.path().join("data");
     connect(&data, &info);
-    let file = tmp.path().join("parcel.json");
-    std::fs::write(
-        &file,
-        r#"{"name": "parcel_notice", "language": "en_US", "body": "Hi {{Ann}}, your parcel arrives {{on Friday}} before noon.",
-            "integrations": ["5f1e0c3a9b8d7e6f5a4b3c31"]}"#,
-    )
-    .unwrap();
-    assert!(
-        relay(&data, &["template", "submit", file.to_str().unwrap()], None)
-            .status
-            .success()
-    );
+    submit_parcel_notice(&data, tmp.path());
     let send = |static_value: &str, extra: &[&str]| {
         let mut args = vec![
             "--json",

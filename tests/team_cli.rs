@@ -5,7 +5,7 @@
 
 mod common;
 
-use common::{connect, forget_secrets, json, relay, sandbox};
+use common::{connect, forget_secrets, json, relay, sandbox, submit_parcel_notice};
 
 const WA: &str = "5f1e0c3a9b8d7e6f5a4b3c31";
 
@@ -55,18 +55,7 @@ fn a_policy_published_on_one_desktop_applies_on_another_which_lists_its_campaign
     assert_eq!(set["changed_by"], info["zendesk_email"], "{set}");
 
     // A sends a campaign.
-    let file = tmp.path().join("parcel.json");
-    std::fs::write(
-        &file,
-        r#"{"name": "parcel_notice", "language": "en_US", "body": "Hi {{Ann}}, your parcel arrives {{on Friday}} before noon.",
-            "integrations": ["5f1e0c3a9b8d7e6f5a4b3c31"]}"#,
-    )
-    .unwrap();
-    assert!(
-        relay(&a, &["template", "submit", file.to_str().unwrap()], None)
-            .status
-            .success()
-    );
+    submit_parcel_notice(&a, tmp.path());
     let sent = relay(
         &a,
         &[

@@ -374,3 +374,21 @@ pub fn json(out: &std::process::Output) -> serde_json::Value {
         )
     })
 }
+
+/// Submits the CLI tests' WhatsApp template, `parcel_notice` (slots `Ann` and `on Friday`), from
+/// a file written under `dir`; panics with the command's words when it is refused.
+pub fn submit_parcel_notice(data: &std::path::Path, dir: &std::path::Path) {
+    let file = dir.join("parcel.json");
+    std::fs::write(
+        &file,
+        r#"{"name": "parcel_notice", "language": "en_US", "body": "Hi {{Ann}}, your parcel arrives {{on Friday}} before noon.",
+            "integrations": ["5f1e0c3a9b8d7e6f5a4b3c31"]}"#,
+    )
+    .unwrap();
+    let submitted = relay(data, &["template", "submit", file.to_str().unwrap()], None);
+    assert!(
+        submitted.status.success(),
+        "{}",
+        String::from_utf8_lossy(&submitted.stderr)
+    );
+}

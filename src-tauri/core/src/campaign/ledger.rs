@@ -260,21 +260,17 @@ pub(crate) fn claim(
                 |r| r.get(0),
             )
             .optional()?;
-        // Put on the list of numbers never to message since the campaign was made (here, or on
-        // another desktop and pulled while this send runs).
-        if crate::suppression::is_suppressed_in(conn, &q.phone)? {
-            let why = crate::text!("blackout.suppressed_since");
-            skipped += skip.execute(params![
-                c.campaign_id,
-                q.seq,
-                why,
-                now_ms,
-                crate::audience::ExclusionReason::Suppressed
-            ])? as u32;
-            continue;
-        }
+        use crate::audience::ExclusionReason::{Blackout, Suppressed};
         let why = match other {
-            Some(other) => Some(crate::text!("blackout.sending_now", campaign = other)),
+            // Put on the list of numbers never to message since the campaign was made (here, or
+            // on another desktop and pulled while this send runs).
+            _ if crate::suppression::is_suppressed_in(conn, &q.phone)? => {
+                Some((crate::text!("blackout.suppressed_since"), Suppressed))
+            }
+            Some(other) => Some((
+                crate::text!("blackout.sending_now", campaign = other),
+                Blackout,
+            )),
             // The message reached the user or the number in another campaign within the window.
             None if blackout::reached_since(
                 conn,
@@ -299,18 +295,12 @@ pub(crate) fn claim(
                     since.max(overridden_at),
                     &c.campaign_id,
                 )?
-                .map(|r| r.describe())
+                .map(|r| (r.describe(), Blackout))
             }
             None => None,
         };
-        if let Some(why) = why {
-            skipped += skip.execute(params![
-                c.campaign_id,
-                q.seq,
-                why,
-                now_ms,
-                crate::audience::ExclusionReason::Blackout
-            ])? as u32;
+        if let Some((why, reason)) = why {
+            skipped += skip.execute(params![c.campaign_id, q.seq, why, now_ms, reason])? as u32;
             continue;
         }
         if take.execute(params![c.campaign_id, q.seq, now_ms])? == 1 {
