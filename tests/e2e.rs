@@ -1052,7 +1052,7 @@ async fn two_desktops_on_the_demo_workspace_see_each_others_campaigns_blackouts_
         "{row}"
     );
     assert!(row.contains(&reached.to_string()), "{row}");
-    screenshot(&client, "28-history-other-desktops").await;
+    screenshot(&client, "32-history-other-desktops").await;
 
     // A team policy published from the window: the other desktop applies it at its next sync.
     click(&client, "[data-nav=settings]").await;
@@ -1081,7 +1081,7 @@ async fn two_desktops_on_the_demo_workspace_see_each_others_campaigns_blackouts_
         "document.querySelector('#blackout_days').disabled && document.querySelector('#blackout_days').value === '3'",
     )
     .await;
-    screenshot(&client, "29-team-policy").await;
+    screenshot(&client, "33-team-policy").await;
     client
         .execute(
             "document.querySelector('#s-sending').scrollIntoView()",
@@ -1095,7 +1095,7 @@ async fn two_desktops_on_the_demo_workspace_see_each_others_campaigns_blackouts_
         "admin@relay-demo.test",
     )
     .await;
-    screenshot(&client, "30-policy-in-sending").await;
+    screenshot(&client, "34-policy-in-sending").await;
     ok(relay(&other, &["team", "sync"], None));
     let shown: serde_json::Value =
         serde_json::from_slice(&ok(relay(&other, &["--json", "settings", "show"], None)).stdout)

@@ -85,7 +85,8 @@ fn split(v: Option<&Value>) -> Vec<String> {
         .collect()
 }
 
-/// The policy a record holds; None when it is not one (written by hand, incomplete).
+/// The policy a record holds; None when it is not one (written by hand, incomplete, or with
+/// values this desktop would refuse in its own settings).
 fn of_record(r: &Record) -> Option<TeamPolicy> {
     let f = &r.custom_object_fields;
     let text = |k: &str| f.get(k).and_then(Value::as_str).map(str::to_string);
@@ -93,14 +94,19 @@ fn of_record(r: &Record) -> Option<TeamPolicy> {
         v.as_u64()
             .or_else(|| v.as_str().and_then(|s| s.parse().ok()))
     })?;
+    let policy = Policy {
+        blackout_days: u16::try_from(days).ok()?,
+        default_country: text("default_country").unwrap_or_default(),
+        quiet_hours: text("quiet_hours").unwrap_or_default(),
+        allowed_roles: split(f.get("allowed_roles")),
+        allowed_groups: split(f.get("allowed_groups")),
+    };
+    if let Err(e) = policy.apply(Settings::default()).validate() {
+        tracing::warn!(error = %e, "the team's policy record is not valid: left alone");
+        return None;
+    }
     Some(TeamPolicy {
-        policy: Policy {
-            blackout_days: u16::try_from(days).ok()?,
-            default_country: text("default_country").unwrap_or_default(),
-            quiet_hours: text("quiet_hours").unwrap_or_default(),
-            allowed_roles: split(f.get("allowed_roles")),
-            allowed_groups: split(f.get("allowed_groups")),
-        },
+        policy,
         changed_by: text("changed_by").unwrap_or_default(),
         desktop: text("desktop").unwrap_or_default(),
         changed_at: r.updated_at.clone(),
@@ -279,5 +285,11 @@ mod tests {
         assert_eq!(read.policy.allowed_roles, vec!["admin", "77"]);
         assert_eq!(read.policy.blackout_days, 3);
         assert!(of_record(&r(json!({"default_country": "FR"}))).is_none());
+        // Values no desktop would accept in its own settings are not applied either.
+        assert!(of_record(&r(json!({"blackout_days": 3, "default_country": "XX"}))).is_none());
+        assert!(of_record(&r(
+            json!({"blackout_days": 3, "quiet_hours": "25:00-07:00"})
+        ))
+        .is_none());
     }
 }
