@@ -967,8 +967,6 @@ fn chrono_now_ms() -> i64 {
         .as_millis() as i64
 }
 
-/// An approved WhatsApp template `name`, made with the CLI on the demo's own data folder (the
-/// designer has its own journey above); the demo's Meta approves after 5 seconds.
 /// Two desktops on the demo workspace: a second data folder on the demo's account sends the
 /// message from the command line; the window, at its next sync, blacks out everyone it reached
 /// and shows its campaign under History → On other desktops (who, from which desktop, counts);
@@ -1123,6 +1121,8 @@ async fn in_demo(tmp: &std::path::Path) -> (Driver, fantoccini::Client, std::pat
     (driver, client, data)
 }
 
+/// An approved WhatsApp template `name`, made with the CLI on the demo's own data folder (the
+/// designer has its own journey above); the demo's Meta approves after 5 seconds.
 async fn approved_template(demo: &std::path::Path, tmp: &std::path::Path, name: &str) {
     let file = tmp.join(format!("{name}.json"));
     std::fs::write(

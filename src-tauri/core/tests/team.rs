@@ -586,3 +586,95 @@ async fn a_number_suppressed_on_another_desktop_while_a_campaign_runs_is_not_sen
     assert_eq!(row.reason, Some(ExclusionReason::Suppressed));
     assert_eq!(sandbox_log(&sb).await.len() as u32, done.counts.sent);
 }
+
+/// The claim is the message's, not the campaign's: two campaigns of one message sent at once
+/// from one desktop (two audiences), the first to end leaves the claim to the other, so another
+/// desktop is still refused until the last one ends — and then finds everyone both reached.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_campaign_ending_while_another_of_its_message_runs_here_keeps_the_claim() {
+    let sb = sandbox(300).await;
+    let (a, _ta, spec_a, _) = ready(&sb, WA).await;
+    let (b, _tb, spec_b, audience_b) = ready_too(&sb, WA).await;
+    let audience = |query: &'static str| {
+        let a = &a;
+        async move {
+            a.fetch_audience(query, &std::sync::atomic::AtomicBool::new(false), |_| {})
+                .await
+                .unwrap()
+                .id
+        }
+    };
+    // A fast share of the store and a slow long campaign, stopped once the other desktop has
+    // tried. (Its entries still waiting to be pushed also keep the claim when the short one
+    // ends; the claim stays with the running campaign whether or not any wait.)
+    for ws in [&a, &b] {
+        ws.set_key("team_share_per_minute", "2500").unwrap();
+    }
+    let (most, vips) = (
+        audience("role:end-user -tags:vip").await,
+        audience("role:end-user tags:vip").await,
+    );
+    let long = a
+        .create_campaign(&most, spec_a.clone(), Some(1), None)
+        .await
+        .unwrap();
+    let short = a
+        .create_campaign(&vips, spec_a, Some(400), None)
+        .await
+        .unwrap();
+    assert!(short.counts.pending > 0 && long.counts.pending > 150);
+    let a_desktop = a.desktop_id().unwrap();
+    let base = sb.base_url().to_string();
+    let control = CampaignControl::default();
+    let (long_done, (short_done, refused)) =
+        tokio::join!(a.run_campaign(&long.id, &control, |_| {}), async {
+            loop {
+                let n: serde_json::Value = reqwest::get(format!("{base}/_sandbox/notifications"))
+                    .await
+                    .unwrap()
+                    .json()
+                    .await
+                    .unwrap();
+                if n["count"].as_u64().unwrap() >= 3 {
+                    break;
+                }
+                tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+            }
+            let short_done = a
+                .run_campaign(&short.id, &CampaignControl::default(), |_| {})
+                .await
+                .unwrap();
+            assert!(
+                a.campaign(&long.id).unwrap().running,
+                "the long one still sends"
+            );
+            // The short one ended: another desktop is still refused, told who sends it.
+            let second = b
+                .create_campaign(&audience_b, spec_b.clone(), Some(400), None)
+                .await
+                .unwrap();
+            let refused = b
+                .run_campaign(&second.id, &CampaignControl::default(), |_| {})
+                .await;
+            // Then the long one is stopped (cancelled: the rest of its audience is left).
+            control.cancel();
+            (short_done, refused.map(|_| second.id.clone()))
+        });
+    let err = refused.unwrap_err();
+    assert_eq!(err.text.key, "team.claimed", "{err:?}");
+    assert!(err.message.contains(&a_desktop), "{}", err.message);
+    let long_done = long_done.unwrap();
+    assert_eq!(long_done.status.as_ref(), "cancelled");
+    let sent = long_done.counts.sent + short_done.counts.sent;
+    assert_eq!(sandbox_log(&sb).await.len() as u32, sent, "B sent nothing");
+    // The last one ended and released the message: B sends to the rest only.
+    let again = b
+        .create_campaign(&audience_b, spec_b, Some(400), None)
+        .await
+        .unwrap();
+    b.run_campaign(&again.id, &CampaignControl::default(), |_| {})
+        .await
+        .unwrap();
+    let log = sandbox_log(&sb).await;
+    assert!(duplicates(&log).is_empty(), "every number once");
+}

@@ -123,31 +123,44 @@ impl Workspace {
         self.verify_access().await?;
         // The team's ledger, as of now: this desktop's entries pushed, the others' pulled.
         let claim = self.team_before_send(id).await?;
-        let client = Arc::new(self.sunshine_client()?);
-        let runner_id = uuid::Uuid::new_v4().simple().to_string();
-        // Held until this function returns; the OS releases it if the process dies.
+        // Held until this function returns; the OS releases it if the process dies. Refused
+        // while another run of this campaign holds it — and the message's claim with it.
         let _lock = lease::lock(self, id)?;
-        // Read again under the lock: another process may have ended it meanwhile.
-        let campaign = self.campaign(id)?;
-        if let Some(e) = finished(&campaign) {
-            return Err(e);
-        }
-        let writer = self.writer()?;
-        let (cid, rid, host, now) = (
-            id.to_string(),
-            runner_id.clone(),
-            lease::this_host(),
-            self.now_ms(),
-        );
-        let patience = self.write_patience();
-        let (claims, recovered) = writer
-            .run(move |conn| {
-                crate::storage::write(conn, patience, |tx| {
-                    let recovered = lease::acquire(tx, &cid, &rid, &host, now)?;
-                    Ok((Claims::read(tx, &cid)?, recovered))
+        let started = async {
+            let client = Arc::new(self.sunshine_client()?);
+            let runner_id = uuid::Uuid::new_v4().simple().to_string();
+            // Read again under the lock: another process may have ended it meanwhile.
+            let campaign = self.campaign(id)?;
+            if let Some(e) = finished(&campaign) {
+                return Err(e);
+            }
+            let writer = self.writer()?;
+            let (cid, rid, host, now) = (
+                id.to_string(),
+                runner_id.clone(),
+                lease::this_host(),
+                self.now_ms(),
+            );
+            let patience = self.write_patience();
+            let (claims, recovered) = writer
+                .run(move |conn| {
+                    crate::storage::write(conn, patience, |tx| {
+                        let recovered = lease::acquire(tx, &cid, &rid, &host, now)?;
+                        Ok((Claims::read(tx, &cid)?, recovered))
+                    })
                 })
-            })
-            .await?;
+                .await?;
+            Ok((client, runner_id, campaign, writer, claims, recovered))
+        };
+        // Refused here (ended meanwhile, run on another machine…): the message's claim is given
+        // back unless another run of the message holds it.
+        let (client, runner_id, campaign, writer, claims, recovered) = match started.await {
+            Ok(started) => started,
+            Err(e) => {
+                self.team_after_send(claim.as_ref()).await;
+                return Err(e);
+            }
+        };
         if recovered > 0 {
             tracing::warn!(campaign = %id, recovered, "rows left sending by an earlier runner are now unknown");
         }

@@ -105,6 +105,17 @@ pub(crate) fn fingerprint(db: &Database, id: &str) -> AppResult<i64> {
         .ok_or_else(|| not_found(id))
 }
 
+/// Whether a campaign of message `fingerprint` is being sent from this data folder (its lease
+/// alive).
+pub(crate) fn message_running(db: &Database, fingerprint: i64, now_ms: i64) -> AppResult<bool> {
+    Ok(db.connection().query_row(
+        "SELECT EXISTS (SELECT 1 FROM campaigns
+                         WHERE fingerprint = ?1 AND runner IS NOT NULL AND lease_until > ?2)",
+        params![fingerprint, now_ms],
+        |r| r.get(0),
+    )?)
+}
+
 /// A new campaign's timing: its quiet hours, its schedule (none: now) and, for a scheduled one,
 /// what it is made of (frozen again at its time).
 pub(crate) fn set_timing(

@@ -54,6 +54,8 @@ impl Claim {
 
 /// A claim this desktop holds: kept alive by `beat`, given back by `release`.
 pub struct Held {
+    /// The message's fingerprint.
+    pub(crate) fingerprint: i64,
     external_id: String,
     holder: String,
     campaign: String,
@@ -109,6 +111,7 @@ impl Workspace {
         let name = fingerprint.to_string();
         let mine = record(&name, &desktop, campaign, "sending");
         let held = Held {
+            fingerprint,
             external_id: format!("claim:{name}"),
             holder: desktop.clone(),
             campaign: campaign.to_string(),

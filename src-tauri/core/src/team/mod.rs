@@ -155,14 +155,24 @@ impl Workspace {
 
     /// After a send: what it recorded pushed (what cannot be stays queued for the next sync),
     /// then the claim released — only once the push is confirmed, so the desktop that takes the
-    /// message next finds every entry. Unreleased, the claim expires after its TTL.
+    /// message next finds every entry. Unreleased, the claim expires after its TTL. The claim
+    /// is the message's, not the campaign's: while another campaign of the same message still
+    /// runs on this desktop (or another run of the same one, refused), it stays with that one,
+    /// whose heartbeat keeps it and whose end releases it.
     pub(crate) async fn team_after_send(&self, held: Option<&claim::Held>) {
         let done = async {
             let z = self.team_client()?;
             self.team_push(&z).await?;
             if let Some(held) = held {
                 let waiting = outbox::counts(self.db().connection())?.0;
-                if waiting == 0 {
+                let still_sent = crate::campaign::store::message_running(
+                    &self.db(),
+                    held.fingerprint,
+                    self.now_ms(),
+                )?;
+                if still_sent {
+                    tracing::info!("another campaign of this message runs on this desktop: the claim stays with it");
+                } else if waiting == 0 {
                     self.team_release(&z, held).await?;
                 } else {
                     tracing::info!(waiting, "entries still wait for the team's store: the claim is kept until it expires");
