@@ -367,3 +367,38 @@ async fn custom_objects_off_and_the_record_limit_are_said() {
     let err = z.object_types().await.unwrap_err();
     assert_eq!(err.code, ErrorCode::Forbidden, "{err:?}");
 }
+
+/// Counts the turns taken in a pace (never waits): which requests keep it.
+struct CountingPacer(std::sync::atomic::AtomicUsize);
+
+impl relay_core::clients::http::Pacer for CountingPacer {
+    fn ready(&self) -> BoxFuture<'_, ()> {
+        self.0.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+        Box::pin(async {})
+    }
+
+    fn try_take(&self) -> bool {
+        true
+    }
+}
+
+#[tokio::test]
+async fn every_request_of_a_paced_client_waits_its_turn_first_tries_included() {
+    let env = Env::new().await;
+    let pacer = Arc::new(CountingPacer(Default::default()));
+    let z = env
+        .admin()
+        .with_pace(relay_core::clients::http::Pace(pacer.clone()));
+    with_entry_type(&z, false).await;
+    let turns = || pacer.0.load(std::sync::atomic::Ordering::SeqCst);
+    let before = turns();
+    assert!(before > 0, "the object type's requests kept the pace");
+    z.object_types().await.unwrap();
+    z.record_limit().await.unwrap();
+    assert_eq!(turns(), before + 2, "one turn per request");
+    // A job and its status: two requests, two turns.
+    z.bulk_upsert("relay_entry", &(0..3).map(entry).collect::<Vec<_>>())
+        .await
+        .unwrap();
+    assert!(turns() >= before + 4, "{} turns", turns());
+}

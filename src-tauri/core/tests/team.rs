@@ -604,12 +604,9 @@ async fn a_campaign_ending_while_another_of_its_message_runs_here_keeps_the_clai
                 .id
         }
     };
-    // A fast share of the store and a slow long campaign, stopped once the other desktop has
-    // tried. (Its entries still waiting to be pushed also keep the claim when the short one
-    // ends; the claim stays with the running campaign whether or not any wait.)
-    for ws in [&a, &b] {
-        ws.set_key("team_share_per_minute", "2500").unwrap();
-    }
+    // A slow long campaign, stopped once the other desktop has tried. (Its entries still
+    // waiting to be pushed also keep the claim when the short one ends; the claim stays with the
+    // running campaign whether or not any wait.)
     let (most, vips) = (
         audience("role:end-user -tags:vip").await,
         audience("role:end-user tags:vip").await,

@@ -144,9 +144,16 @@ impl RatePacer {
 impl RatePacer {
     /// `per_minute` a minute, evenly (no burst).
     pub fn per_minute(per_minute: u32) -> RatePacer {
+        Self::per_minute_with_burst(per_minute, 1)
+    }
+
+    /// `per_minute` a minute on average, `burst` of them at once after a quiet moment: over
+    /// any minute, at most `per_minute + burst`.
+    pub fn per_minute_with_burst(per_minute: u32, burst: u32) -> RatePacer {
         let n = std::num::NonZeroU32::new(per_minute.max(1)).unwrap_or(std::num::NonZeroU32::MIN);
+        let b = std::num::NonZeroU32::new(burst.max(1)).unwrap_or(std::num::NonZeroU32::MIN);
         RatePacer(governor::RateLimiter::direct(
-            governor::Quota::per_minute(n).allow_burst(std::num::NonZeroU32::MIN),
+            governor::Quota::per_minute(n).allow_burst(b),
         ))
     }
 }

@@ -214,7 +214,7 @@ impl Workspace {
                 crate::text!("team.policy_admin", who = me.email.unwrap_or(me.name)),
             ));
         }
-        super::schema::ensure(&z).await?;
+        self.ensure_team_schema().await?;
         let mut fields = Map::new();
         fields.insert("blackout_days".into(), json!(policy.blackout_days));
         fields.insert("default_country".into(), json!(policy.default_country));

@@ -37,17 +37,26 @@ impl Workspace {
     /// Makes the store's object types if missing, pushes this desktop's queue, then pulls the
     /// others' entries.
     pub async fn team_sync(&self) -> AppResult<SyncReport> {
+        self.ensure_team_schema().await?;
         let z = self.team_client()?;
-        if !self.team_schema_ready() {
-            schema::ensure(&z).await?;
-            self.set_team_schema_ready();
-        }
         let mut report = self.team_push(&z).await?;
         let pulled = self.team_pull(&z).await?;
         report.pulled = pulled.pulled;
         report.merged = pulled.merged;
         report.requests += pulled.requests;
         Ok(report)
+    }
+
+    /// Makes Relay's object types and fields where missing, once per process (until the
+    /// settings change). Outside the store's pace: it happens once per account, some forty
+    /// requests the first time, and a send waiting for its claim must not queue behind them.
+    pub(crate) async fn ensure_team_schema(&self) -> AppResult<()> {
+        if !self.team_schema_ready() {
+            let (_, z) = self.zendesk_client()?;
+            schema::ensure(&z).await?;
+            self.set_team_schema_ready();
+        }
+        Ok(())
     }
 
     /// Pushes the queue (ledger entries, then changes of the suppression list, then the

@@ -264,8 +264,10 @@ impl Workspace {
             match &*slot {
                 Some((s, pace)) if *s == share => pace.clone(),
                 _ => {
+                    // A tenth of the share at once (a send's sync and claim, about ten
+                    // requests, go without waiting), the share on average.
                     let pace = crate::clients::http::Pace(Arc::new(
-                        crate::clients::http::RatePacer::per_minute(share),
+                        crate::clients::http::RatePacer::per_minute_with_burst(share, share / 10),
                     ));
                     *slot = Some((share, pace.clone()));
                     pace

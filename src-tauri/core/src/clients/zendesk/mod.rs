@@ -138,8 +138,7 @@ impl ZendeskClient {
         })
     }
 
-    /// The same client, keeping to `per_minute` requests a minute.
-    /// Keeps `pace`, shared with every other client given it.
+    /// Keeps `pace` for every request, shared with every other client given it.
     pub fn with_pace(mut self, pace: super::http::Pace) -> Self {
         self.pace = Some(pace);
         self
@@ -228,6 +227,12 @@ impl ZendeskClient {
         purpose: Purpose,
     ) -> AppResult<T> {
         let path = api_path(url);
+        // Each request waits its turn in the client's pace, if it keeps one (the team store's
+        // share of the account's limit); a try again after a 429 or a lost connection waits
+        // another.
+        if let Some(pace) = &self.pace {
+            pace.ready().await;
+        }
         let resp = self
             .http
             .send_paced(
