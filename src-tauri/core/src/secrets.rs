@@ -158,11 +158,22 @@ impl SecretStore for MemoryStore {
     }
 }
 
+/// How long a secret read from the keychain is reused in this process. Each keychain read opens
+/// a Secret Service session; a send's requests and heartbeats would otherwise open several a
+/// second, and concurrent sessions from several processes are what crashes GNOME Keyring
+/// (gnome-keyring#196: an `OpenSession` racing its client's record). A change made elsewhere (the
+/// CLI on the same data folder) is seen after this long; one made here, at once.
+const REUSE_FOR: std::time::Duration = std::time::Duration::from_secs(10);
+
+type Reads = HashMap<String, (std::time::Instant, Option<String>)>;
+
 /// The secrets of one workspace.
 #[derive(Clone)]
 pub struct Secrets {
     store: Arc<dyn SecretStore>,
     workspace_id: String,
+    /// Recent reads, by account (memory only, never written anywhere).
+    recent: Arc<Mutex<Reads>>,
 }
 
 impl Secrets {
@@ -170,7 +181,12 @@ impl Secrets {
         Secrets {
             store,
             workspace_id: workspace_id.into(),
+            recent: Arc::default(),
         }
+    }
+
+    fn recent(&self) -> std::sync::MutexGuard<'_, Reads> {
+        self.recent.lock().unwrap_or_else(|p| p.into_inner())
     }
 
     /// The keychain account name of a secret of this workspace.
@@ -179,10 +195,18 @@ impl Secrets {
     }
 
     pub fn get(&self, kind: SecretKind) -> Result<Option<String>, SecretError> {
-        let value = self.store.get(&self.account(kind))?;
+        let account = self.account(kind);
+        if let Some((at, value)) = self.recent().get(&account) {
+            if at.elapsed() < REUSE_FOR {
+                return Ok(value.clone());
+            }
+        }
+        let value = self.store.get(&account)?;
         if let Some(v) = &value {
             logging::redact_secret(v);
         }
+        self.recent()
+            .insert(account, (std::time::Instant::now(), value.clone()));
         Ok(value)
     }
 
@@ -200,13 +224,17 @@ impl Secrets {
     pub fn set(&self, kind: SecretKind, value: &str) -> Result<(), SecretError> {
         let value = validate_secret(kind, value)?;
         logging::redact_secret(value);
-        self.store.set(&self.account(kind), value)?;
+        let account = self.account(kind);
+        self.recent().remove(&account);
+        self.store.set(&account, value)?;
         tracing::info!(secret = kind.as_str(), "secret saved to the keychain");
         Ok(())
     }
 
     pub fn clear(&self, kind: SecretKind) -> Result<(), SecretError> {
-        self.store.delete(&self.account(kind))?;
+        let account = self.account(kind);
+        self.recent().remove(&account);
+        self.store.delete(&account)?;
         tracing::info!(secret = kind.as_str(), "secret removed from the keychain");
         Ok(())
     }
@@ -290,6 +318,47 @@ mod tests {
 
     fn secrets() -> Secrets {
         Secrets::new(Arc::new(MemoryStore::new()), "ws1")
+    }
+
+    /// Counts the reads that reach the store.
+    #[derive(Default)]
+    struct Counting {
+        inner: MemoryStore,
+        reads: std::sync::atomic::AtomicUsize,
+    }
+
+    impl SecretStore for Counting {
+        fn get(&self, account: &str) -> Result<Option<String>, SecretError> {
+            self.reads.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+            self.inner.get(account)
+        }
+        fn set(&self, account: &str, value: &str) -> Result<(), SecretError> {
+            self.inner.set(account, value)
+        }
+        fn delete(&self, account: &str) -> Result<(), SecretError> {
+            self.inner.delete(account)
+        }
+    }
+
+    #[test]
+    fn a_secret_read_is_reused_a_moment_and_a_change_here_is_seen_at_once() {
+        let store = Arc::new(Counting::default());
+        let s = Secrets::new(store.clone(), "ws1");
+        let reads = || store.reads.load(std::sync::atomic::Ordering::SeqCst);
+        s.set(SecretKind::ZendeskApiToken, "abc123").unwrap();
+        for _ in 0..5 {
+            assert_eq!(s.require(SecretKind::ZendeskApiToken).unwrap(), "abc123");
+        }
+        assert_eq!(reads(), 1, "one keychain read for five uses");
+        s.set(SecretKind::ZendeskApiToken, "def456").unwrap();
+        assert_eq!(s.require(SecretKind::ZendeskApiToken).unwrap(), "def456");
+        s.clone().clear(SecretKind::ZendeskApiToken).unwrap();
+        assert_eq!(
+            s.get(SecretKind::ZendeskApiToken).unwrap(),
+            None,
+            "a clone shares it"
+        );
+        assert_eq!(reads(), 3);
     }
 
     #[test]
