@@ -158,7 +158,8 @@ impl SecretStore for MemoryStore {
     }
 }
 
-/// How long a secret read from the keychain is reused in this process. Each keychain read opens
+/// How long a secret read from the keychain is reused by the clients of this process
+/// ([`Secrets::require_recent`]; explicit reads always go to the keychain). Each keychain read opens
 /// a Secret Service session; a send's requests and heartbeats would otherwise open several a
 /// second, and concurrent sessions from several processes are what crashes GNOME Keyring
 /// (gnome-keyring#196: an `OpenSession` racing its client's record). A change made elsewhere (the
@@ -194,13 +195,9 @@ impl Secrets {
         format!("{}:{}", self.workspace_id, kind.as_str())
     }
 
+    /// The secret as the keychain has it now.
     pub fn get(&self, kind: SecretKind) -> Result<Option<String>, SecretError> {
         let account = self.account(kind);
-        if let Some((at, value)) = self.recent().get(&account) {
-            if at.elapsed() < REUSE_FOR {
-                return Ok(value.clone());
-            }
-        }
         let value = self.store.get(&account)?;
         if let Some(v) = &value {
             logging::redact_secret(v);
@@ -211,8 +208,29 @@ impl Secrets {
     }
 
     /// A secret that must be set for what comes next; `not_configured` saying where to set it.
+    /// Read from the keychain now (a connection test, a status: what is there).
     pub fn require(&self, kind: SecretKind) -> Result<String, AppError> {
-        self.get(kind)?.ok_or_else(|| {
+        let value = self.get(kind)?;
+        Self::required(kind, value)
+    }
+
+    /// [`Secrets::require`] for the clients of a send, a sync or a heartbeat: a read of the
+    /// last [`REUSE_FOR`] is reused rather than opening another keychain session.
+    pub fn require_recent(&self, kind: SecretKind) -> Result<String, AppError> {
+        let recent = self
+            .recent()
+            .get(&self.account(kind))
+            .filter(|(at, _)| at.elapsed() < REUSE_FOR)
+            .map(|(_, value)| value.clone());
+        let value = match recent {
+            Some(value) => value,
+            None => self.get(kind)?,
+        };
+        Self::required(kind, value)
+    }
+
+    fn required(kind: SecretKind, value: Option<String>) -> Result<String, AppError> {
+        value.ok_or_else(|| {
             AppError::new(
                 ErrorCode::NotConfigured,
                 crate::text!("secret.not_set", label => kind.label()),
@@ -341,24 +359,43 @@ mod tests {
     }
 
     #[test]
-    fn a_secret_read_is_reused_a_moment_and_a_change_here_is_seen_at_once() {
+    fn a_secret_read_is_reused_a_moment_by_clients_and_a_change_here_is_seen_at_once() {
         let store = Arc::new(Counting::default());
         let s = Secrets::new(store.clone(), "ws1");
         let reads = || store.reads.load(std::sync::atomic::Ordering::SeqCst);
         s.set(SecretKind::ZendeskApiToken, "abc123").unwrap();
         for _ in 0..5 {
-            assert_eq!(s.require(SecretKind::ZendeskApiToken).unwrap(), "abc123");
+            assert_eq!(
+                s.require_recent(SecretKind::ZendeskApiToken).unwrap(),
+                "abc123"
+            );
         }
         assert_eq!(reads(), 1, "one keychain read for five uses");
         s.set(SecretKind::ZendeskApiToken, "def456").unwrap();
-        assert_eq!(s.require(SecretKind::ZendeskApiToken).unwrap(), "def456");
-        s.clone().clear(SecretKind::ZendeskApiToken).unwrap();
         assert_eq!(
-            s.get(SecretKind::ZendeskApiToken).unwrap(),
-            None,
+            s.require_recent(SecretKind::ZendeskApiToken).unwrap(),
+            "def456"
+        );
+        s.clone().clear(SecretKind::ZendeskApiToken).unwrap();
+        assert!(
+            s.require_recent(SecretKind::ZendeskApiToken).is_err(),
             "a clone shares it"
         );
         assert_eq!(reads(), 3);
+        // An explicit read, a status or a connection test, asks the keychain every time.
+        store
+            .inner
+            .set("ws1:zendesk_api_token", "elsewhere")
+            .unwrap();
+        assert_eq!(s.require(SecretKind::ZendeskApiToken).unwrap(), "elsewhere");
+        assert!(s.status().unwrap().zendesk_api_token);
+        assert_eq!(reads(), 6);
+        // ... and what it read is what the clients use next.
+        assert_eq!(
+            s.require_recent(SecretKind::ZendeskApiToken).unwrap(),
+            "elsewhere"
+        );
+        assert_eq!(reads(), 6);
     }
 
     #[test]

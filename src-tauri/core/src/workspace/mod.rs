@@ -249,7 +249,7 @@ impl Workspace {
         &self,
     ) -> AppResult<(Settings, crate::clients::zendesk::ZendeskClient)> {
         let settings = self.settings()?;
-        let token = self.secrets.require(SecretKind::ZendeskApiToken)?;
+        let token = self.secrets.require_recent(SecretKind::ZendeskApiToken)?;
         let client = crate::clients::zendesk::ZendeskClient::new(self.http(), &settings, &token)?;
         Ok((settings, client))
     }
@@ -304,7 +304,7 @@ impl Workspace {
 
     pub(crate) fn sunshine_client(&self) -> AppResult<crate::clients::sunshine::SunshineClient> {
         let settings = self.settings()?;
-        let secret = self.secrets.require(SecretKind::SunshineKeySecret)?;
+        let secret = self.secrets.require_recent(SecretKind::SunshineKeySecret)?;
         crate::clients::sunshine::SunshineClient::new(self.http(), &settings, &secret)
     }
 }
