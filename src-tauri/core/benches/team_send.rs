@@ -19,19 +19,15 @@ use relay_core::campaign::CampaignControl;
 use relay_core::message::mapping::ValueSource;
 use relay_core::message::MessageSpec;
 use relay_core::workspace::Workspace;
-use relay_sandbox::{Faults, Sandbox};
+use relay_sandbox::Sandbox;
 use std::time::Instant;
-use support::send::{ready, sandbox, set_faults, WA};
+use support::send::{ready, sandbox, sandbox_stats, store_off, WA};
 
 /// The Zendesk requests the sandbox has answered so far.
 async fn zendesk_requests(sb: &Sandbox) -> u64 {
-    let v: serde_json::Value = reqwest::get(format!("{}/_sandbox/stats", sb.base_url()))
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
-    v["requests"]["zendesk"].as_u64().unwrap_or(0)
+    sandbox_stats(sb).await["requests"]["zendesk"]
+        .as_u64()
+        .unwrap_or(0)
 }
 
 struct Run {
@@ -93,14 +89,7 @@ async fn case(users: u64, rate: u32) {
     println!("{users} users at {rate} a second:");
     let team = run(&sb, &ws, &audience, spec.clone(), rate).await;
     print("with the store", &team);
-    set_faults(
-        &sb,
-        &Faults {
-            custom_objects_off: true,
-            ..Faults::default()
-        },
-    )
-    .await;
+    store_off(&sb).await;
     ws.set_key("desktop_only", "true").unwrap();
     let mut other = spec;
     other.mapping[1].source = ValueSource::Static {

@@ -10,7 +10,9 @@ use relay_core::workspace::Workspace;
 use relay_sandbox::Faults;
 use std::time::Duration;
 
-use support::send::{duplicates, ready, sandbox, sandbox_log, set_faults, TWILIO, WA};
+use support::send::{
+    duplicates, ready, sandbox, sandbox_log, sandbox_stats, set_faults, TWILIO, WA,
+};
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn everyone_is_sent_once_and_a_second_send_is_blacked_out() {
@@ -394,12 +396,7 @@ async fn a_429_holds_every_send_of_the_client_until_its_window_ends() {
         .await
         .unwrap();
     set_faults(&sb, &Faults::default()).await;
-    let stats: serde_json::Value = reqwest::get(format!("{}/_sandbox/stats", sb.base_url()))
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let stats = sandbox_stats(&sb).await;
     let w = &stats["rate_windows"]["sunshine"];
     assert!(w["issued"].as_u64().unwrap() >= 1, "{stats}");
     assert_eq!(

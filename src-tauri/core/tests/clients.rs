@@ -949,26 +949,11 @@ async fn a_window_longer_than_the_policy_waits_fails_at_once_for_every_request()
     assert!(err.message.contains("3600"), "{}", err.message);
     // The next request neither waits an hour nor reaches the server.
     let requests = |stats: &serde_json::Value| stats["requests"]["zendesk"].as_u64().unwrap();
-    let stats_url = format!("{}/_sandbox/stats", sb.base_url());
-    let before = requests(
-        &reqwest::get(&stats_url)
-            .await
-            .unwrap()
-            .json()
-            .await
-            .unwrap(),
-    );
+    let before = requests(&support::send::sandbox_stats(&sb).await);
     let err = zd.me().await.unwrap_err();
     assert_eq!(err.code, ErrorCode::RateLimited, "{}", err.message);
     assert!(sleeper.waits().is_empty(), "{:?}", sleeper.waits());
-    let after = requests(
-        &reqwest::get(&stats_url)
-            .await
-            .unwrap()
-            .json()
-            .await
-            .unwrap(),
-    );
+    let after = requests(&support::send::sandbox_stats(&sb).await);
     assert_eq!(after, before, "nothing sent inside the window");
 }
 
@@ -1015,11 +1000,6 @@ async fn a_request_tried_again_after_a_429_waits_for_its_turn_at_the_pace() {
         matches!(result, Err(relay_core::clients::http::Failure::Stopped)),
         "it waited for the pace, then gave up unsent: {result:?}"
     );
-    let stats: serde_json::Value = reqwest::get(format!("{}/_sandbox/stats", sb.base_url()))
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let stats = support::send::sandbox_stats(&sb).await;
     assert_eq!(stats["requests"]["zendesk"], 1, "only the first try left");
 }

@@ -8,7 +8,9 @@ use relay_core::campaign::CampaignControl;
 use relay_core::ErrorCode;
 use relay_sandbox::{Faults, JobResults};
 use support::excluded;
-use support::send::{duplicates, ready, ready_too, sandbox, sandbox_log, set_faults, WA};
+use support::send::{
+    duplicates, ready, ready_too, sandbox, sandbox_log, set_faults, store_off, WA,
+};
 
 /// Syncs until the queue is empty (a refused or unconfirmed push goes again), at most `rounds`.
 async fn drain(ws: &relay_core::workspace::Workspace, rounds: u32) -> u32 {
@@ -46,14 +48,7 @@ async fn a_message_sent_from_one_desktop_is_blacked_out_on_another() {
 
     // Desktop B never sent it. While the store cannot be reached, it knows nothing of A's send
     // and its send is refused: nothing goes out.
-    set_faults(
-        &sb,
-        &Faults {
-            custom_objects_off: true,
-            ..Faults::default()
-        },
-    )
-    .await;
+    store_off(&sb).await;
     let unaware = b
         .check_audience(&audience_b, Some(spec_b.clone()))
         .await
@@ -174,14 +169,7 @@ async fn pushes_through_failing_jobs_and_429s_go_again_and_none_is_lost() {
 async fn this_desktop_only_sends_without_the_store_and_says_so() {
     let sb = sandbox(100).await;
     let (ws, _t, spec, audience) = ready(&sb, WA).await;
-    set_faults(
-        &sb,
-        &Faults {
-            custom_objects_off: true,
-            ..Faults::default()
-        },
-    )
-    .await;
+    store_off(&sb).await;
     ws.set_key("desktop_only", "true").unwrap();
     let c = ws
         .create_campaign(&audience, spec, Some(400), None)
@@ -230,14 +218,7 @@ async fn an_agent_is_told_to_ask_an_admin_and_custom_objects_off_is_said() {
     ws.set_key("zendesk_email", &agent.email).unwrap();
     ws.team_sync().await.unwrap();
 
-    set_faults(
-        &sb,
-        &Faults {
-            custom_objects_off: true,
-            ..Faults::default()
-        },
-    )
-    .await;
+    store_off(&sb).await;
     let err = ws.team_sync().await.unwrap_err();
     assert_eq!(err.code, ErrorCode::Forbidden);
     let report = ws.test_connection().await.unwrap();

@@ -98,6 +98,28 @@ pub fn duplicates(log: &[Value]) -> Vec<String> {
         .collect()
 }
 
+/// What `/_sandbox/stats` says: requests answered per service, the limits' windows.
+pub async fn sandbox_stats(sb: &Sandbox) -> Value {
+    reqwest::get(format!("{}/_sandbox/stats", sb.base_url()))
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap()
+}
+
+/// Turns the account's custom objects off: the team's store cannot be reached.
+pub async fn store_off(sb: &Sandbox) {
+    set_faults(
+        sb,
+        &Faults {
+            custom_objects_off: true,
+            ..Faults::default()
+        },
+    )
+    .await;
+}
+
 pub async fn set_faults(sb: &Sandbox, faults: &Faults) {
     reqwest::Client::new()
         .put(format!("{}/_sandbox/faults", sb.base_url()))
