@@ -105,8 +105,17 @@ fn keyring_error(e: keyring::Error) -> SecretError {
     SecretError::Unavailable(e.to_string())
 }
 
+/// One Secret Service session at a time in this process: sessions negotiated at once are what
+/// crashes GNOME Keyring (gnome-keyring#196, see [`REUSE_FOR`]).
+static ONE_AT_A_TIME: Mutex<()> = Mutex::new(());
+
+fn one_at_a_time() -> std::sync::MutexGuard<'static, ()> {
+    ONE_AT_A_TIME.lock().unwrap_or_else(|p| p.into_inner())
+}
+
 impl SecretStore for KeyringStore {
     fn get(&self, account: &str) -> Result<Option<String>, SecretError> {
+        let _turn = one_at_a_time();
         let entry = keyring::Entry::new(KEYCHAIN_SERVICE, account).map_err(keyring_error)?;
         match entry.get_password() {
             Ok(v) => Ok(Some(v)),
@@ -116,11 +125,13 @@ impl SecretStore for KeyringStore {
     }
 
     fn set(&self, account: &str, value: &str) -> Result<(), SecretError> {
+        let _turn = one_at_a_time();
         let entry = keyring::Entry::new(KEYCHAIN_SERVICE, account).map_err(keyring_error)?;
         entry.set_password(value).map_err(keyring_error)
     }
 
     fn delete(&self, account: &str) -> Result<(), SecretError> {
+        let _turn = one_at_a_time();
         let entry = keyring::Entry::new(KEYCHAIN_SERVICE, account).map_err(keyring_error)?;
         match entry.delete_credential() {
             Ok(()) | Err(keyring::Error::NoEntry) => Ok(()),
