@@ -296,6 +296,53 @@ fn cli_audience_count_fetch_map_and_suppress() {
     let removed = relay(&data, &["suppress", "remove", "+14155550100"], None);
     let after = relay(&data, &["--json", "suppress", "list"], None);
     let refused = relay(&data, &["suppress", "add", "12"], None);
+    // A letter typed for a digit: refused, never read as a keypad digit, nothing added.
+    let typo = relay(&data, &["suppress", "add", "+33 6 12 34 56 7O"], None);
+    let after_typo = relay(&data, &["--json", "suppress", "list"], None);
+    let suspects = relay(&data, &["suppress", "list", "--suspect"], None);
+    // The members left out for their number, with why; a reason that is not one is refused.
+    let audience = json(&plain)["id"].as_str().unwrap().to_string();
+    let invalid = relay(
+        &data,
+        &[
+            "audience",
+            "members",
+            &audience,
+            "--reason",
+            "invalid_phone",
+            "--limit",
+            "400",
+        ],
+        None,
+    );
+    let landlines = relay(
+        &data,
+        &[
+            "--json",
+            "audience",
+            "members",
+            &audience,
+            "--reason",
+            "cannot_receive",
+        ],
+        None,
+    );
+    let bogus = relay(
+        &data,
+        &["audience", "members", &audience, "--reason", "bogus"],
+        None,
+    );
+    let fixed = relay(
+        &data,
+        &[
+            "--json",
+            "audience",
+            "fetch",
+            "role:end-user",
+            "--include-fixed-lines",
+        ],
+        None,
+    );
     let _ = child.kill();
     let _ = child.wait();
 
@@ -355,5 +402,47 @@ fn cli_audience_count_fetch_map_and_suppress() {
     assert!(removed.status.success());
     assert_eq!(json(&after).as_array().unwrap().len(), 1);
     assert_eq!(refused.status.code(), Some(2), "not a number");
+    assert_eq!(typo.status.code(), Some(2), "a letter is refused");
+    let typo_said = String::from_utf8_lossy(&typo.stderr);
+    assert!(typo_said.contains("contains letters"), "{typo_said}");
+    assert_eq!(
+        json(&after_typo).as_array().unwrap().len(),
+        1,
+        "nothing added"
+    );
+    let suspects = String::from_utf8_lossy(&suspects.stdout);
+    assert!(suspects.contains("No suspect entries"), "{suspects}");
+    assert!(invalid.status.success());
+    let invalid = String::from_utf8_lossy(&invalid.stdout);
+    assert!(
+        invalid.contains("contains letters"),
+        "the typo users say why: {invalid}"
+    );
+    let landlines = json(&landlines);
+    let rows = landlines["rows"].as_array().unwrap();
+    assert!(!rows.is_empty());
+    assert!(
+        rows.iter()
+            .all(|m| m["phone_kind"] == "fixed_line" || m["phone_kind"] == "toll_free"),
+        "{landlines}"
+    );
+    assert_eq!(bogus.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&bogus.stderr).contains("cannot_receive"));
+    let fixed = json(&fixed);
+    assert_eq!(fixed["include_fixed_lines"], true);
+    let cannot = |s: &serde_json::Value| {
+        s["excluded"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|c| c["reason"] == "cannot_receive")
+            .unwrap()["count"]
+            .as_u64()
+            .unwrap()
+    };
+    assert!(
+        cannot(&fixed) < cannot(&plain),
+        "fixed lines included: only toll-free stay out"
+    );
     forget_secrets(&data);
 }

@@ -44,6 +44,7 @@ const COMMANDS: &[&str] = &[
     "cancel_fetch",
     "check_audience",
     "recheck_audience",
+    "include_fixed_lines",
     "audience_message",
     "audience_members",
     "set_members",

@@ -89,6 +89,7 @@ pub fn specta_builder<R: Runtime>() -> tauri_specta::Builder<R> {
             commands::audience::cancel_fetch,
             commands::audience::check_audience,
             commands::audience::recheck_audience,
+            commands::audience::include_fixed_lines,
             commands::audience::audience_message,
             commands::audience::audience_members,
             commands::audience::set_members,

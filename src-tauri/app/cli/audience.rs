@@ -21,6 +21,21 @@ pub enum AudienceCommand {
         query: String,
         #[command(flatten)]
         message: MessageArgs,
+        /// Count fixed lines as numbers that can receive the message.
+        #[arg(long)]
+        include_fixed_lines: bool,
+    },
+    /// The members of a fetched audience with their numbers as written and as read, and why
+    /// each left out is (`--reason invalid_phone`, `cannot_receive`, `blackout`…).
+    Members {
+        /// The audience's id (printed by `relay audience fetch`).
+        audience: String,
+        /// Only the members left out for this reason; `eligible` for those who receive it.
+        #[arg(long, value_name = "REASON")]
+        reason: Option<String>,
+        /// How many to list.
+        #[arg(long, default_value_t = 50)]
+        limit: u32,
     },
 }
 
@@ -75,7 +90,21 @@ pub fn run(action: AudienceCommand, data: DataDir, out: Output) -> CliResult {
             });
             Ok(())
         }
-        AudienceCommand::Fetch { query, message } => {
+        AudienceCommand::Members {
+            audience,
+            reason,
+            limit,
+        } => {
+            let filter = member_filter(reason.as_deref())?;
+            let page = ws.audience_members(&audience, filter, 0, limit)?;
+            out.show(&page, print_members);
+            Ok(())
+        }
+        AudienceCommand::Fetch {
+            query,
+            message,
+            include_fixed_lines,
+        } => {
             // Checked before fetching: a bad mapping is refused with nothing fetched.
             let spec = message_spec(&ws, &message)?;
             let tty = !out.json && std::io::stderr().is_terminal();
@@ -89,12 +118,77 @@ pub fn run(action: AudienceCommand, data: DataDir, out: Output) -> CliResult {
             if tty {
                 eprintln!();
             }
+            if include_fixed_lines {
+                summary = rt.block_on(ws.include_fixed_lines(&summary.id, true))?;
+            }
             if let Some(spec) = spec {
                 summary = rt.block_on(ws.check_audience(&summary.id, Some(spec)))?;
             }
             out.show(&summary, print_summary);
             Ok(())
         }
+    }
+}
+
+/// The members a `--reason` asks for.
+fn member_filter(reason: Option<&str>) -> AppResult<relay_core::audience::MemberFilter> {
+    use relay_core::audience::{ExclusionReason, MemberFilter};
+    Ok(match reason {
+        None | Some("all") => MemberFilter::All,
+        Some("eligible") => MemberFilter::Eligible,
+        Some(r) => MemberFilter::Excluded(r.parse::<ExclusionReason>().map_err(|_| {
+            let known: Vec<&str> = <ExclusionReason as strum::VariantArray>::VARIANTS
+                .iter()
+                .map(|r| r.as_ref())
+                .collect();
+            AppError::invalid_field(
+                "reason",
+                Text::verbatim(format!(
+                    "\"{r}\" is not a reason. Use eligible, all, or one of: {}.",
+                    known.join(", ")
+                )),
+            )
+        })?),
+    })
+}
+
+/// Members, one a line: who, the number as written and as read, and why they are left out.
+fn print_members(page: &relay_core::audience::MemberPage) {
+    println!("{} member(s); the first {}:", page.total, page.rows.len());
+    for m in &page.rows {
+        let written = m.phone_raw.as_deref().unwrap_or("-");
+        let read = m.phone.as_deref().unwrap_or("-");
+        let mut notes = Vec::new();
+        if let Some(k) = m.phone_kind {
+            notes.push(k.label().english());
+        }
+        if let Some(e) = &m.phone_extension {
+            notes.push(format!("extension {e} dropped"));
+        }
+        let status = match m.reason {
+            Some(r) => {
+                let detail = m.detail.as_ref().map(|d| format!(": {}", d.english()));
+                format!(
+                    "left out, {}{}",
+                    r.label().english(),
+                    detail.unwrap_or_default()
+                )
+            }
+            None => "receives it".to_string(),
+        };
+        println!(
+            "  {:<14} {:<24} {:<22} -> {:<16} {}{}",
+            m.user_id,
+            m.name,
+            written,
+            read,
+            status,
+            if notes.is_empty() {
+                String::new()
+            } else {
+                format!(" ({})", notes.join(", "))
+            }
+        );
     }
 }
 
@@ -110,18 +204,12 @@ fn print_summary(summary: &relay_core::audience::AudienceSummary) {
     }
     println!("  will receive the message: {}", summary.eligible);
     for c in &summary.excluded {
-        let label = match c.reason {
-            ExclusionReason::Removed => "removed by hand",
-            ExclusionReason::NoPhone => "no phone number",
-            ExclusionReason::InvalidPhone => "invalid phone number",
-            ExclusionReason::Suppressed => "suppressed number",
-            ExclusionReason::DuplicatePhone => "duplicate phone number",
-            ExclusionReason::Blackout => "blackout (same message lately)",
-            ExclusionReason::InOtherCampaign => "left to an unfinished campaign",
-            ExclusionReason::MissingValue => "missing value, no fallback",
-            ExclusionReason::RenderError => "message breaks a channel rule",
-        };
-        println!("  {:<32} {}", label, c.count);
+        println!("  {:<32} {}", c.reason.label().english(), c.count);
+    }
+    if summary.include_fixed_lines {
+        println!("  (fixed lines are included)");
+    } else if summary.count(ExclusionReason::CannotReceive) > 0 {
+        println!("  (numbers that cannot receive messages are left out: fixed lines can be included with --include-fixed-lines)");
     }
     if summary.overrides > 0 {
         println!("  blackout overridden by hand: {}", summary.overrides);

@@ -48,6 +48,10 @@ pub struct SendArgs {
     /// audience is fetched and checked again, then sent by `relay schedule run` or the app.
     #[arg(long, value_name = "TIME", conflicts_with = "dry_run")]
     pub at: Option<String>,
+    /// Send to fixed lines too (WhatsApp Business runs on landlines); by default they are left
+    /// out as numbers that cannot receive messages.
+    #[arg(long)]
+    pub include_fixed_lines: bool,
 }
 
 impl SendArgs {
@@ -250,6 +254,9 @@ pub fn run(args: SendArgs, data: DataDir, out: Output) -> CliResult {
     if let Some(s) = spinner {
         s.finish_and_clear();
     }
+    if args.include_fixed_lines {
+        rt.block_on(ws.include_fixed_lines(&fetched.id, true))?;
+    }
     if args.dry_run {
         let n = match &args.csv {
             Some(path) => {
@@ -289,7 +296,7 @@ pub fn run(args: SendArgs, data: DataDir, out: Output) -> CliResult {
                 .excluded
                 .iter()
                 .filter(|c| c.count > 0)
-                .map(|c| format!("{} {}", c.reason.as_ref(), c.count))
+                .map(|c| format!("{} {}", c.reason.label().english(), c.count))
                 .collect::<Vec<_>>()
                 .join(", ")
         );

@@ -4,6 +4,7 @@ use super::output::Output;
 use super::{open_workspace, CliResult};
 use clap::Subcommand;
 use relay_core::paths::DataDir;
+use relay_core::suppression::{Suppressed, Suspect};
 use relay_core::text::Text;
 use relay_core::{AppError, ErrorCode};
 use serde_json::json;
@@ -12,7 +13,13 @@ use std::path::PathBuf;
 #[derive(Debug, Subcommand)]
 pub enum SuppressCommand {
     /// The suppressed numbers.
-    List,
+    List {
+        /// Only the entries that cannot be trusted: added before Relay refused letters (a letter
+        /// may have been read as a keypad digit), or whose input now reads as another number.
+        /// Add such a number again, as it should be read, to trust it.
+        #[arg(long)]
+        suspect: bool,
+    },
     /// Add numbers (E.164, or national in the workspace's default country).
     Add {
         #[arg(required = true)]
@@ -31,16 +38,54 @@ pub enum SuppressCommand {
     },
 }
 
+/// Why an entry is suspect, in English.
+fn suspect_text(s: &Suppressed, why: &Suspect) -> String {
+    match why {
+        Suspect::ReadBeforeLettersRefused => {
+            "added before Relay refused letters in numbers; what was typed is not known".to_string()
+        }
+        Suspect::ReadsOtherwise { now, problem } => {
+            let typed = s.typed.as_deref().unwrap_or_default();
+            match (now, problem) {
+                (Some(n), _) => format!("typed as \"{typed}\", which now reads as {n}"),
+                (None, Some(p)) => format!(
+                    "typed as \"{typed}\", which is not a number now: {}",
+                    p.text().english()
+                ),
+                (None, None) => format!("typed as \"{typed}\""),
+            }
+        }
+    }
+}
+
 pub fn run(action: SuppressCommand, data: DataDir, out: Output) -> CliResult {
     let ws = open_workspace(data)?;
     match action {
-        SuppressCommand::List => {
-            out.show(&ws.suppressed_numbers()?, |list| {
+        SuppressCommand::List { suspect } => {
+            let list = if suspect {
+                ws.suspect_suppressed()?
+            } else {
+                ws.suppressed_numbers()?
+            };
+            out.show(&list, |list| {
                 if list.is_empty() {
-                    println!("No suppressed numbers.");
+                    println!(
+                        "{}",
+                        if suspect {
+                            "No suspect entries: every number on the list reads as it was typed."
+                        } else {
+                            "No suppressed numbers."
+                        }
+                    );
                 }
                 for s in list {
                     println!("{:<18} {}", s.phone, s.note);
+                    if let Some(why) = &s.suspect {
+                        println!("{:<18} suspect: {}", "", suspect_text(s, why));
+                    }
+                }
+                if list.iter().any(|s| s.suspect.is_some()) {
+                    println!("To trust a suspect entry, add the number again as it should be read (relay suppress add NUMBER); remove it if it is not the one meant.");
                 }
             });
         }
@@ -71,9 +116,14 @@ pub fn run(action: SuppressCommand, data: DataDir, out: Output) -> CliResult {
                     r.added, r.already
                 );
                 if !r.invalid.is_empty() {
-                    println!("Lines without a valid number (left out):");
-                    for (line, text) in &r.invalid {
-                        println!("  line {line}: {text}");
+                    println!("Lines without a number (left out):");
+                    for l in &r.invalid {
+                        println!(
+                            "  line {}: {}: {}",
+                            l.line,
+                            l.text,
+                            l.problem.text().english()
+                        );
                     }
                 }
             });

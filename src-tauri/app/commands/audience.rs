@@ -98,6 +98,21 @@ pub async fn recheck_audience(
     state.workspace()?.recheck(&audience_id).await
 }
 
+/// Sends to the audience's fixed lines too, or leaves them out (the default); returns the new
+/// counts.
+#[tauri::command]
+#[specta::specta]
+pub async fn include_fixed_lines(
+    state: State<'_, AppState>,
+    audience_id: String,
+    include: bool,
+) -> Result<AudienceSummary, AppError> {
+    state
+        .workspace()?
+        .include_fixed_lines(&audience_id, include)
+        .await
+}
+
 /// The message an audience was last checked for (to restore the mapping step).
 #[tauri::command]
 #[specta::specta]

@@ -27,6 +27,7 @@ pub mod error;
 pub mod logging;
 pub mod message;
 pub mod paths;
+pub mod phone;
 pub mod secrets;
 pub mod settings;
 pub mod sms;

@@ -1,14 +1,17 @@
-//! The numbers never to message: a local list (numbers in E.164, with a note and when), added by
-//! hand or from a CSV file; the audience check leaves them out. Nothing else writes SQL against
-//! its table.
+//! The numbers never to message: a local list (numbers in E.164, with a note, when, and what was
+//! typed), added by hand or from a CSV file, read as [`crate::phone`] reads every typed number;
+//! the audience check leaves them out. An entry whose typed input the current rules read as
+//! another number, or none — or whose input is not known, from before letters were refused — is
+//! *suspect*: listed for an admin, who adds the number again as it should be read. Nothing else
+//! writes SQL against its table.
 
 /// The SQL condition, for the set-based audience check, that the number of the member in scope
 /// (`audience_members.phone`) is on the list.
 pub(crate) const PHONE_SUPPRESSED: &str =
     "audience_members.phone IN (SELECT phone FROM suppressed)";
 
-use crate::audience::phone::{default_country, normalize_phone};
 use crate::error::{AppError, AppResult, ErrorCode};
+use crate::phone::{self, Country, PhoneProblem, READER_VERSION};
 use crate::storage::Database;
 use crate::workspace::Workspace;
 use rusqlite::params;
@@ -21,6 +24,34 @@ pub struct Suppressed {
     pub phone: String,
     pub note: String,
     pub added_at: String,
+    /// What was typed, when known (not for entries from before letters were refused, nor for
+    /// those another desktop added).
+    pub typed: Option<String>,
+    /// Why the entry cannot be trusted, if it cannot.
+    pub suspect: Option<Suspect>,
+}
+
+/// Why a suppression entry cannot be trusted: it may block another number than the one meant,
+/// and leave that one unblocked.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, Type)]
+#[serde(rename_all = "snake_case", tag = "kind")]
+pub enum Suspect {
+    /// Added before Relay refused letters: a letter may have been read as a keypad digit, and
+    /// what was typed is not known.
+    ReadBeforeLettersRefused,
+    /// What was typed is not this number under the current rules: another number, or none.
+    ReadsOtherwise {
+        now: Option<String>,
+        problem: Option<PhoneProblem>,
+    },
+}
+
+/// A line of a CSV import that holds no number.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, Type)]
+pub struct InvalidLine {
+    pub line: u32,
+    pub text: String,
+    pub problem: PhoneProblem,
 }
 
 /// What a CSV import did.
@@ -28,8 +59,8 @@ pub struct Suppressed {
 pub struct ImportReport {
     pub added: u32,
     pub already: u32,
-    /// Lines that hold no valid number: (line number, text).
-    pub invalid: Vec<(u32, String)>,
+    /// Lines that hold no number, with why.
+    pub invalid: Vec<InvalidLine>,
 }
 
 /// Whether a number (E.164) is on the list of numbers never to message.
@@ -43,54 +74,99 @@ pub(crate) fn is_suppressed_in(conn: &rusqlite::Connection, phone: &str) -> AppR
         .query_row([phone], |r| r.get(0))?)
 }
 
-pub fn suppressed(db: &Database) -> AppResult<Vec<Suppressed>> {
+/// The list, newest first, each entry's input read again with the current rules in `country`
+/// (see [`Suspect`]).
+pub fn suppressed(db: &Database, country: Option<Country>) -> AppResult<Vec<Suppressed>> {
     let conn = db.connection();
-    let mut stmt =
-        conn.prepare("SELECT phone, note, added_at FROM suppressed ORDER BY added_at DESC, phone")?;
+    let mut stmt = conn.prepare(
+        "SELECT phone, note, added_at, typed, reader FROM suppressed ORDER BY added_at DESC, phone",
+    )?;
     let rows = stmt.query_map([], |r| {
-        Ok(Suppressed {
-            phone: r.get(0)?,
-            note: r.get(1)?,
-            added_at: r.get::<_, i64>(2)?.to_string(),
-        })
+        Ok((
+            Suppressed {
+                phone: r.get(0)?,
+                note: r.get(1)?,
+                added_at: r.get::<_, i64>(2)?.to_string(),
+                typed: r.get(3)?,
+                suspect: None,
+            },
+            r.get::<_, i64>(4)?,
+        ))
     })?;
-    rows.map(|r| r.map_err(AppError::from)).collect()
+    let mut out = Vec::new();
+    for row in rows {
+        let (mut s, reader) = row?;
+        s.suspect = suspect(&s, reader, country);
+        out.push(s);
+    }
+    Ok(out)
 }
 
-/// Adds numbers (normalized; an invalid one refuses the whole call, nothing added).
+fn suspect(s: &Suppressed, reader: i64, country: Option<Country>) -> Option<Suspect> {
+    match &s.typed {
+        Some(typed) => match phone::read(typed, country) {
+            Ok(n) if n.e164 == s.phone => None,
+            Ok(n) => Some(Suspect::ReadsOtherwise {
+                now: Some(n.e164),
+                problem: None,
+            }),
+            Err(p) => Some(Suspect::ReadsOtherwise {
+                now: None,
+                problem: Some(p),
+            }),
+        },
+        None if reader < READER_VERSION => Some(Suspect::ReadBeforeLettersRefused),
+        None => None,
+    }
+}
+
+/// A number as typed and as read.
+struct Typed {
+    typed: String,
+    e164: String,
+}
+
+/// Adds numbers, read as typed numbers are ([`crate::phone::read_typed`]: one that is not a
+/// number refuses the whole call, nothing added). A number on the list already takes the new
+/// input (and the note, when one is given): added again as it should be read, a suspect entry is
+/// trusted. Returns how many numbers are new on the list.
 pub fn suppress(
     db: &Database,
     phones: &[String],
     note: &str,
-    country: Option<phonenumber::country::Id>,
+    country: Option<Country>,
     now_ms: i64,
 ) -> AppResult<u32> {
-    let mut normalized = Vec::with_capacity(phones.len());
+    let mut read = Vec::with_capacity(phones.len());
     for p in phones {
-        match normalize_phone(p, country) {
-            Some(e) => normalized.push(e),
-            None => {
-                return Err(AppError::invalid_field(
-                    "phone",
-                    crate::text!("phone.invalid", value = p),
-                ))
-            }
-        }
+        let n = phone::read_typed(p, country, "phone")?;
+        read.push(Typed {
+            typed: p.trim().to_string(),
+            e164: n.e164,
+        });
     }
-    insert_suppressed(db, &normalized, note, now_ms)
+    insert_suppressed(db, &read, note, now_ms)
 }
 
-fn insert_suppressed(db: &Database, phones: &[String], note: &str, now_ms: i64) -> AppResult<u32> {
+fn insert_suppressed(db: &Database, phones: &[Typed], note: &str, now_ms: i64) -> AppResult<u32> {
     db.write(|tx| {
         let mut added = 0;
         {
-            let mut stmt = tx.prepare_cached(
-                "INSERT OR IGNORE INTO suppressed (phone, note, added_at) VALUES (?1, ?2, ?3)",
+            let mut insert = tx.prepare_cached(
+                "INSERT OR IGNORE INTO suppressed (phone, note, added_at, typed, reader)
+                 VALUES (?1, ?2, ?3, ?4, ?5)",
+            )?;
+            let mut retype = tx.prepare_cached(
+                "UPDATE suppressed SET typed = ?2, reader = ?3,
+                        note = CASE WHEN ?4 = '' THEN note ELSE ?4 END
+                 WHERE phone = ?1",
             )?;
             for p in phones {
-                let new = stmt.execute(params![p, note, now_ms])?;
+                let new = insert.execute(params![p.e164, note, now_ms, p.typed, READER_VERSION])?;
                 if new > 0 {
-                    crate::team::outbox::queue_suppressed(tx, p, note, false, now_ms)?;
+                    crate::team::outbox::queue_suppressed(tx, &p.e164, note, false, now_ms)?;
+                } else {
+                    retype.execute(params![p.e164, p.typed, READER_VERSION, note])?;
                 }
                 added += new as u32;
             }
@@ -128,10 +204,12 @@ pub(crate) fn merge_pulled(
         conn.prepare_cached("DELETE FROM suppressed WHERE phone = ?1")?
             .execute([phone])?
     } else {
+        // Read as typed on the desktop that added it (which says if it is suspect there).
         conn.prepare_cached(
-            "INSERT OR IGNORE INTO suppressed (phone, note, added_at) VALUES (?1, ?2, CAST(strftime('%s', 'now') AS INTEGER) * 1000)",
+            "INSERT OR IGNORE INTO suppressed (phone, note, added_at, reader)
+             VALUES (?1, ?2, CAST(strftime('%s', 'now') AS INTEGER) * 1000, ?3)",
         )?
-        .execute(params![phone, note])?
+        .execute(params![phone, note, READER_VERSION])?
     };
     Ok(n > 0)
 }
@@ -143,7 +221,7 @@ pub fn import_suppressed(
     db: &Database,
     csv_text: &str,
     note: &str,
-    country: Option<phonenumber::country::Id>,
+    country: Option<Country>,
     now_ms: i64,
 ) -> AppResult<ImportReport> {
     let mut reader = csv::ReaderBuilder::new()
@@ -177,14 +255,21 @@ pub fn import_suppressed(
         if cell.is_empty() && record.iter().all(str::is_empty) {
             continue;
         }
-        match normalize_phone(cell, country) {
-            Some(e) => phones.push(e),
-            None => invalid.push(((i + 1) as u32, cell.to_string())),
+        match phone::read(cell, country) {
+            Ok(n) => phones.push(Typed {
+                typed: cell.to_string(),
+                e164: n.e164,
+            }),
+            Err(problem) => invalid.push(InvalidLine {
+                line: (i + 1) as u32,
+                text: cell.to_string(),
+                problem,
+            }),
         }
     }
     let total = phones.len() as u32;
-    phones.sort();
-    phones.dedup();
+    phones.sort_by(|a, b| a.e164.cmp(&b.e164));
+    phones.dedup_by(|a, b| a.e164 == b.e164);
     let added = insert_suppressed(db, &phones, note, now_ms)?;
     Ok(ImportReport {
         added,
@@ -195,11 +280,19 @@ pub fn import_suppressed(
 
 impl Workspace {
     pub fn suppressed_numbers(&self) -> AppResult<Vec<Suppressed>> {
-        suppressed(&self.db())
+        let country = Country::parse(&self.settings()?.default_country);
+        suppressed(&self.db(), country)
+    }
+
+    /// The entries that cannot be trusted (see [`Suspect`]).
+    pub fn suspect_suppressed(&self) -> AppResult<Vec<Suppressed>> {
+        let mut list = self.suppressed_numbers()?;
+        list.retain(|s| s.suspect.is_some());
+        Ok(list)
     }
 
     pub fn suppress_numbers(&self, phones: &[String], note: &str) -> AppResult<u32> {
-        let country = default_country(&self.settings()?.default_country);
+        let country = Country::parse(&self.settings()?.default_country);
         suppress(&self.db(), phones, note, country, self.now_ms())
     }
 
@@ -208,7 +301,74 @@ impl Workspace {
     }
 
     pub fn import_suppressed(&self, csv_text: &str, note: &str) -> AppResult<ImportReport> {
-        let country = default_country(&self.settings()?.default_country);
+        let country = Country::parse(&self.settings()?.default_country);
         import_suppressed(&self.db(), csv_text, note, country, self.now_ms())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn db() -> (Database, tempfile::TempDir) {
+        let tmp = tempfile::tempdir().unwrap();
+        (Database::open(&tmp.path().join("relay.db")).unwrap(), tmp)
+    }
+
+    #[test]
+    fn entries_from_before_letters_were_refused_are_suspect_until_added_again() {
+        let (db, _tmp) = db();
+        let fr = Country::parse("FR");
+        // As migration 14 leaves an entry made by an earlier Relay: what was typed is unknown.
+        db.write(|tx| {
+            tx.execute(
+                "INSERT INTO suppressed (phone, note, added_at) VALUES ('+33662345678', 'old', 1)",
+                [],
+            )?;
+            Ok(())
+        })
+        .unwrap();
+        suppress(&db, &["+14155550100".into()], "", fr, 2).unwrap();
+        let list = suppressed(&db, fr).unwrap();
+        let old = list.iter().find(|s| s.phone == "+33662345678").unwrap();
+        assert_eq!(old.suspect, Some(Suspect::ReadBeforeLettersRefused));
+        assert_eq!(old.typed, None);
+        let new = list.iter().find(|s| s.phone == "+14155550100").unwrap();
+        assert_eq!(new.suspect, None, "typed and read under the current rules");
+
+        // Added again as it should be read: trusted, its note kept, nothing new on the list.
+        assert_eq!(
+            suppress(&db, &["06 62 34 56 78".into()], "", fr, 3).unwrap(),
+            0
+        );
+        let again = suppressed(&db, fr).unwrap();
+        let old = again.iter().find(|s| s.phone == "+33662345678").unwrap();
+        assert_eq!(old.suspect, None);
+        assert_eq!(old.note, "old");
+        assert_eq!(old.typed.as_deref(), Some("06 62 34 56 78"));
+    }
+
+    #[test]
+    fn an_input_that_reads_otherwise_now_is_suspect() {
+        let (db, _tmp) = db();
+        let fr = Country::parse("FR");
+        // What an earlier reader made of an O typed for a 0: a keypad 6.
+        db.write(|tx| {
+            tx.execute(
+                "INSERT INTO suppressed (phone, note, added_at, typed, reader)
+                 VALUES ('+33662345678', '', 1, 'O6 62 34 56 78', 2)",
+                [],
+            )?;
+            Ok(())
+        })
+        .unwrap();
+        let list = suppressed(&db, fr).unwrap();
+        assert_eq!(
+            list[0].suspect,
+            Some(Suspect::ReadsOtherwise {
+                now: None,
+                problem: Some(PhoneProblem::ContainsLetters)
+            })
+        );
     }
 }

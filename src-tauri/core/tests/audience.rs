@@ -98,7 +98,10 @@ impl Expect {
         let u = self.pop.user(index);
         match u.phone_kind {
             PhoneKind::Missing => Err(ExclusionReason::NoPhone),
-            PhoneKind::Invalid => Err(ExclusionReason::InvalidPhone),
+            // A letter typed for a digit is never read as one.
+            PhoneKind::Invalid | PhoneKind::Typo => Err(ExclusionReason::InvalidPhone),
+            // Fixed lines and toll-free numbers: a message cannot reach them.
+            PhoneKind::Landline => Err(ExclusionReason::CannotReceive),
             PhoneKind::National if u.country.code == "ES" => {
                 let digits: String = u
                     .phone
@@ -327,7 +330,7 @@ async fn every_exclusion_reason_with_exact_counts(order: ExportOrder) {
     let (want, eligible) = expect.counts();
     assert_eq!(reasons(&summary), want);
     assert_eq!(summary.eligible, eligible);
-    assert_eq!(want.len(), 8, "every reason occurs: {want:?}");
+    assert_eq!(want.len(), 9, "every reason occurs: {want:?}");
     assert_eq!(
         summary.eligible + summary.excluded.iter().map(|c| c.count).sum::<u32>(),
         end_users
@@ -529,6 +532,138 @@ async fn a_cancelled_fetch_keeps_what_it_fetched() {
     );
 }
 
+/// The right number on an audience: a letter typed for a digit is invalid with its reason,
+/// numbers in other scripts are read, lines a message cannot reach are left out with their kind
+/// (fixed lines included on request, toll-free never), and an audience read under the rules of
+/// an earlier Relay is read again at its next check.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn numbers_are_read_as_libphonenumber_reads_them_and_letters_never_guessed() {
+    let sb = Sandbox::start(SandboxConfig {
+        users: 3000,
+        seed: SEED,
+        zendesk_rate_per_minute: 100_000,
+        ..SandboxConfig::default()
+    })
+    .await
+    .unwrap();
+    let (ws, _tmp) = setup(&sb, None).await;
+    let pop = Population::new(SEED, 3000);
+    let of_kind = |kind: PhoneKind| -> Vec<u64> {
+        ((AGENTS + 1)..3000)
+            .filter(|i| pop.phone_kind(*i) == kind)
+            .map(|i| pop.id_of(i))
+            .collect()
+    };
+    let summary = ws
+        .fetch_audience("role:end-user", &AtomicBool::new(false), |_| {})
+        .await
+        .unwrap();
+    let id = summary.id.clone();
+    let member = |user: u64| {
+        // Members are listed a thousand at most at a time.
+        (0..3)
+            .flat_map(|p| {
+                ws.audience_members(&id, MemberFilter::All, p * 1000, 1000)
+                    .unwrap()
+                    .rows
+            })
+            .find(|m| m.user_id == user.to_string())
+            .unwrap()
+    };
+
+    // A letter typed for a digit: invalid, and said.
+    let typos = of_kind(PhoneKind::Typo);
+    assert!(!typos.is_empty());
+    for u in &typos {
+        let m = member(*u);
+        assert_eq!(
+            m.reason,
+            Some(ExclusionReason::InvalidPhone),
+            "{:?}",
+            m.phone_raw
+        );
+        assert_eq!(
+            m.phone_problem,
+            Some(relay_core::phone::PhoneProblem::ContainsLetters)
+        );
+        assert!(m.detail.unwrap().english().contains("contains letters"));
+        assert_eq!(m.phone, None, "never read as a keypad digit");
+    }
+    // Other scripts' digits: the user's own number.
+    for u in of_kind(PhoneKind::OtherScript) {
+        let m = member(u);
+        let seed_user = pop.user(u - relay_sandbox::data::ID_BASE);
+        assert_eq!(m.phone, seed_user.e164, "{:?}", m.phone_raw);
+    }
+    // Lines a message cannot reach: left out with their kind.
+    let landlines = of_kind(PhoneKind::Landline);
+    let toll_free: Vec<u64> = landlines
+        .iter()
+        .copied()
+        .filter(|u| {
+            matches!(
+                pop.user(u - relay_sandbox::data::ID_BASE).country.code,
+                "US" | "MX"
+            )
+        })
+        .collect();
+    assert!(toll_free.len() < landlines.len() && !toll_free.is_empty());
+    let summary = ws.recheck(&id).await.unwrap();
+    assert_eq!(
+        summary.count(ExclusionReason::CannotReceive),
+        landlines.len() as u32
+    );
+    for u in &landlines {
+        let m = member(*u);
+        assert_eq!(m.reason, Some(ExclusionReason::CannotReceive));
+        let kind = m.phone_kind.unwrap();
+        assert!(!kind.can_receive(false), "{kind:?}");
+        assert!(m
+            .detail
+            .unwrap()
+            .english()
+            .contains(&kind.label().english()));
+    }
+    // Fixed lines included on purpose: toll-free numbers stay out.
+    let summary = ws.include_fixed_lines(&id, true).await.unwrap();
+    assert!(summary.include_fixed_lines);
+    assert_eq!(
+        summary.count(ExclusionReason::CannotReceive),
+        toll_free.len() as u32
+    );
+    let summary = ws.include_fixed_lines(&id, false).await.unwrap();
+    assert_eq!(
+        summary.count(ExclusionReason::CannotReceive),
+        landlines.len() as u32
+    );
+    assert!(ws.include_fixed_lines("nope", true).await.is_err());
+
+    // An audience fetched by an earlier Relay, which read a typed O as a keypad 6: read again at
+    // its next check, it is invalid.
+    let typo = typos[0];
+    {
+        let db = ws.db();
+        db.write(|tx| {
+            tx.execute(
+                "UPDATE audience_members SET phone = '+33662345678', phone_state = 'ok',
+                        phone_problem = NULL, phone_kind = NULL
+                 WHERE audience_id = ?1 AND user_id = ?2",
+                rusqlite::params![id, typo as i64],
+            )?;
+            tx.execute("UPDATE audiences SET reader = 1 WHERE id = ?1", [&id])?;
+            Ok(())
+        })
+        .unwrap();
+    }
+    assert_eq!(member(typo).phone.as_deref(), Some("+33662345678"));
+    ws.recheck(&id).await.unwrap();
+    let m = member(typo);
+    assert_eq!(
+        (m.phone, m.reason),
+        (None, Some(ExclusionReason::InvalidPhone))
+    );
+}
+
 #[tokio::test]
 async fn the_suppression_list_takes_numbers_and_csv() {
     let sb = Sandbox::start(SandboxConfig {
@@ -551,6 +686,26 @@ async fn the_suppression_list_takes_numbers_and_csv() {
         1,
         "nothing added on error"
     );
+    // A letter typed for a digit is refused, never read as a keypad digit (an O for a 0 would
+    // block +33662345678, a stranger, and leave +33602345678 unblocked).
+    let err = ws
+        .suppress_numbers(&["O6 02 34 56 78".into()], "")
+        .unwrap_err();
+    assert_eq!(err.code, ErrorCode::InvalidInput);
+    assert!(err.message.contains("contains letters"), "{}", err.message);
+    assert_eq!(ws.suppressed_numbers().unwrap().len(), 1, "nothing added");
+    // An extension is dropped; what was typed is kept, and the entry is trusted.
+    ws.suppress_numbers(&["06 99 88 77 66 poste 12".into()], "desk")
+        .unwrap();
+    let desk = ws
+        .suppressed_numbers()
+        .unwrap()
+        .into_iter()
+        .find(|s| s.phone == "+33699887766")
+        .unwrap();
+    assert_eq!(desk.typed.as_deref(), Some("06 99 88 77 66 poste 12"));
+    assert_eq!(desk.suspect, None);
+    ws.unsuppress_number("+33699887766").unwrap();
     let report = ws
         .import_suppressed(
             "name,phone\nAnn,+33612345678\nBob,07 98 76 54 32\nCyd,n/a\n\nDee,+1 514 555 0100\n",
@@ -558,7 +713,14 @@ async fn the_suppression_list_takes_numbers_and_csv() {
         )
         .unwrap();
     assert_eq!((report.added, report.already), (2, 1));
-    assert_eq!(report.invalid, vec![(4, "n/a".to_string())]);
+    assert_eq!(
+        report.invalid,
+        vec![relay_core::suppression::InvalidLine {
+            line: 4,
+            text: "n/a".to_string(),
+            problem: relay_core::phone::PhoneProblem::ContainsLetters
+        }]
+    );
     let list: HashMap<String, String> = ws
         .suppressed_numbers()
         .unwrap()

@@ -318,10 +318,29 @@ async fn a_test_message_goes_to_the_typed_number_and_leaves_no_blackout() {
         .await
         .unwrap_err();
     assert_eq!(bad.code.as_str(), "invalid_input");
+    assert!(bad.message.contains("contains letters"), "{}", bad.message);
+    // An O typed for a 0 is never read as a keypad 6 (a stranger's number).
+    let typo = ws
+        .send_test(&audience, spec.clone(), "O7400 123456")
+        .await
+        .unwrap_err();
     assert!(
-        bad.message.contains("international form"),
+        typo.message.contains("contains letters"),
         "{}",
-        bad.message
+        typo.message
+    );
+    // A line a message cannot reach: a London fixed line.
+    let landline = ws
+        .send_test(&audience, spec.clone(), "020 7946 0018")
+        .await
+        .unwrap_err();
+    assert_eq!(landline.code.as_str(), "invalid_input");
+    assert!(
+        landline
+            .message
+            .contains("+442079460018 is a fixed line number"),
+        "{}",
+        landline.message
     );
     assert!(
         ws.campaigns().unwrap().is_empty(),
@@ -518,5 +537,75 @@ async fn a_notification_answered_by_a_web_page_is_unknown_never_sent() {
             .is_some_and(|r| r.english().contains("web page")),
         "{:?}",
         done.pause_reason
+    );
+}
+
+/// A campaign frozen by an earlier Relay, which read a typed O as a keypad 6: before it sends,
+/// its pending recipients are read again, and the misread one is skipped with both numbers —
+/// never sent to the stranger's number — while the others go as frozen.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_number_an_earlier_relay_misread_is_never_sent_to() {
+    let sb = sandbox(60).await;
+    let (ws, _tmp, spec, audience) = ready(&sb, WA).await;
+    let c = ws
+        .create_campaign(&audience, spec, Some(100), None)
+        .await
+        .unwrap();
+    let (user, stranger) = {
+        let db = ws.db();
+        let (user, phone): (i64, String) = db
+            .connection()
+            .query_row(
+                "SELECT user_id, phone FROM campaign_recipients
+                 WHERE campaign_id = ?1 AND state = 'pending' ORDER BY seq LIMIT 1",
+                [&c.id],
+                |r| Ok((r.get(0)?, r.get(1)?)),
+            )
+            .unwrap();
+        // As an earlier Relay left it: written with an O for its last digit, read as a 6.
+        let written = format!("{}O", &phone[..phone.len() - 1]);
+        let stranger = format!("{}6", &phone[..phone.len() - 1]);
+        db.write(|tx| {
+            tx.execute(
+                "UPDATE audience_members SET phone_raw = ?3 WHERE audience_id = ?1 AND user_id = ?2",
+                rusqlite::params![audience, user, written],
+            )?;
+            tx.execute(
+                "UPDATE campaign_recipients SET phone = ?3 WHERE campaign_id = ?1 AND user_id = ?2",
+                rusqlite::params![c.id, user, stranger],
+            )?;
+            tx.execute("UPDATE campaigns SET reader = 1 WHERE id = ?1", [&c.id])?;
+            Ok(())
+        })
+        .unwrap();
+        (user, stranger)
+    };
+    let done = ws
+        .run_campaign(&c.id, &CampaignControl::default(), |_| {})
+        .await
+        .unwrap();
+    assert_eq!(done.status.as_ref(), "completed");
+    assert_eq!(done.counts.sent, c.counts.pending - 1);
+    let row = ws
+        .campaign_recipients(&c.id, Some(RecipientState::Skipped), 0, 1000)
+        .unwrap()
+        .rows
+        .into_iter()
+        .find(|r| r.user_id == user.to_string())
+        .unwrap();
+    assert_eq!(
+        row.reason,
+        Some(relay_core::audience::ExclusionReason::InvalidPhone)
+    );
+    let said = row.error.unwrap().english();
+    assert!(
+        said.contains("contains letters") && said.contains(&stranger),
+        "{said}"
+    );
+    let log = serde_json::to_string(&sandbox_log(&sb).await).unwrap();
+    let mine = &stranger[1..stranger.len() - 1];
+    assert!(
+        !log.contains(mine),
+        "never sent to the number a letter was read into, nor to the user's: {mine}"
     );
 }

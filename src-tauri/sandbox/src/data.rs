@@ -33,6 +33,15 @@ pub enum PhoneKind {
     Shared,
     /// `user.phone` empty; the number exists only as a `phone_number` identity.
     IdentityOnly,
+    /// `user.phone` in E.164, a line that cannot receive a message: a fixed line (a toll-free
+    /// number in the US and Mexico, where fixed lines and mobiles look alike).
+    Landline,
+    /// `user.phone`, the user's mobile in E.164 written in another script's digits (full-width,
+    /// Arabic-Indic): a valid number.
+    OtherScript,
+    /// `user.phone`, the user's mobile written nationally with a letter typed for a digit (an `O`
+    /// for a `0`, an `l` for a `1`): no number, never read as a keypad digit.
+    Typo,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -246,8 +255,7 @@ pub struct SeedUser {
     pub phone_kind: PhoneKind,
     /// `user.phone` as stored (None when missing or identity-only).
     pub phone: Option<String>,
-    /// The number in E.164 when there is a real one (for the E164, National, Shared and
-    /// IdentityOnly kinds).
+    /// The number in E.164 when there is a real one (every kind but Invalid, Missing and Typo).
     pub e164: Option<String>,
     pub tags: Vec<String>,
     pub organization: Option<u64>,
@@ -332,6 +340,42 @@ pub fn mobile(country: &Country, h: u64) -> (String, String) {
     }
 }
 
+/// A number of `country` that cannot receive a message, in E.164, from 64 random bits: a fixed
+/// line, or where fixed lines and mobiles look alike (US, Mexico) a toll-free number.
+pub fn landline(country: &Country, h: u64) -> String {
+    match country.code {
+        "FR" => format!("+3314{}", digits(h, 7)),
+        "US" => format!("+1800{}{}", 200 + h % 700, digits(h >> 12, 4)),
+        "BR" => format!("+55113{}", digits(h, 7)),
+        "DE" => format!("+4930{}", digits(h, 8)),
+        "ES" => format!("+3491{}", digits(h, 7)),
+        "GB" => format!("+44207{}", digits(h, 7)),
+        "IN" => format!("+91112{}", digits(h, 7)),
+        _ => format!("+52800{}", digits(h, 7)),
+    }
+}
+
+/// Digits 0–9 of other scripts people type numbers in: full-width, Arabic-Indic.
+const OTHER_SCRIPTS: [&str; 2] = ["０１２３４５６７８９", "٠١٢٣٤٥٦٧٨٩"];
+
+fn in_script(text: &str, script: &str) -> String {
+    let digits: Vec<char> = script.chars().collect();
+    text.chars()
+        .map(|c| c.to_digit(10).map_or(c, |d| digits[d as usize]))
+        .collect()
+}
+
+/// A number with a letter typed for a digit: its first 0 as an `O`, else its first 1 as an `l`.
+fn typo(written: &str) -> String {
+    if let Some(at) = written.find('0') {
+        format!("{}O{}", &written[..at], &written[at + 1..])
+    } else if let Some(at) = written.find('1') {
+        format!("{}l{}", &written[..at], &written[at + 1..])
+    } else {
+        format!("{written}O")
+    }
+}
+
 const INVALID_PHONES: [&str; 5] = ["12345", "n/a", "+33 1", "call me", "000"];
 /// One in five has a line break.
 const DELIVERY_NOTES: [&str; 5] = [
@@ -355,16 +399,20 @@ impl Population {
         id.checked_sub(ID_BASE).filter(|i| *i < self.count)
     }
 
-    /// The phone kind of user `index`, from its own hash: 55 % E.164, 10 % national, 5 %
-    /// invalid, 12 % missing, 6 % shared, 12 % identity only. Staff always have E.164.
+    /// The phone kind of user `index`, from its own hash: 50 % E.164, 3 % landlines, 2 % in
+    /// another script's digits, 10 % national, 3 % invalid, 2 % with a letter typed for a digit,
+    /// 12 % missing, 6 % shared, 12 % identity only. Staff always have E.164.
     pub fn phone_kind(&self, index: u64) -> PhoneKind {
         if index <= AGENTS {
             return PhoneKind::E164;
         }
         match mix(self.seed, index, 1) % 100 {
-            0..=54 => PhoneKind::E164,
+            0..=49 => PhoneKind::E164,
+            50..=52 => PhoneKind::Landline,
+            53..=54 => PhoneKind::OtherScript,
             55..=64 => PhoneKind::National,
-            65..=69 => PhoneKind::Invalid,
+            65..=67 => PhoneKind::Invalid,
+            68..=69 => PhoneKind::Typo,
             70..=81 => PhoneKind::Missing,
             82..=87 => PhoneKind::Shared,
             _ => PhoneKind::IdentityOnly,
@@ -417,6 +465,15 @@ impl Population {
                 (Some(n.clone()), Some(n))
             }
             PhoneKind::IdentityOnly => (None, Some(own_e164)),
+            PhoneKind::Landline => {
+                let n = landline(country, h(8));
+                (Some(n.clone()), Some(n))
+            }
+            PhoneKind::OtherScript => {
+                let script = OTHER_SCRIPTS[(h(9) % OTHER_SCRIPTS.len() as u64) as usize];
+                (Some(in_script(&own_e164, script)), Some(own_e164))
+            }
+            PhoneKind::Typo => (Some(typo(&national)), None),
         };
         let mut tags = Vec::new();
         if h(10) % 10 == 0 {
@@ -701,9 +758,12 @@ mod tests {
                 .or_insert(0u64) += 1;
         }
         for (kind, share) in [
-            ("E164", 55),
+            ("E164", 50),
+            ("Landline", 3),
+            ("OtherScript", 2),
             ("National", 10),
-            ("Invalid", 5),
+            ("Invalid", 3),
+            ("Typo", 2),
             ("Missing", 12),
             ("Shared", 6),
             ("IdentityOnly", 12),

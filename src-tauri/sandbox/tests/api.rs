@@ -810,47 +810,84 @@ async fn fault_knobs_at_run_time() {
 
 #[test]
 fn generated_phone_numbers_are_what_they_claim() {
-    // Independent check with libphonenumber's rules: E.164 users are valid, national ones are
-    // valid in their own country, invalid ones are not phone numbers.
+    // Independent check with libphonenumber's rules: E.164 users are valid mobiles, national
+    // ones are valid in their own country, landlines are lines a message cannot reach, numbers
+    // in other scripts read as the user's number, typos hold a letter, invalid ones are not
+    // phone numbers.
+    use rlibphonenumber::{
+        enums::Region, PhoneNumberFormat, PhoneNumberType, PHONE_NUMBER_UTIL as U,
+    };
     let pop = Population::new(9, 5000);
-    let (mut e164, mut national, mut invalid) = (0, 0, 0);
+    let mut seen = std::collections::HashMap::new();
     for i in 0..pop.count {
         let u = pop.user(i);
-        let country: phonenumber::country::Id = u.country.code.parse().unwrap();
+        let country: Region = u.country.code.parse().unwrap();
+        let phone = u.phone.as_deref();
+        let e164 =
+            |p: &rlibphonenumber::PhoneNumber| U.format(p, PhoneNumberFormat::E164).into_owned();
         match u.phone_kind {
             PhoneKind::E164 | PhoneKind::Shared => {
-                let p = phonenumber::parse(None, u.phone.as_deref().unwrap()).unwrap();
+                let p = U.parse(phone.unwrap(), None).unwrap();
+                assert!(U.is_valid_number(&p), "{phone:?} {:?}", u.country.code);
                 assert!(
-                    phonenumber::is_valid(&p),
-                    "{:?} {:?}",
-                    u.phone,
-                    u.country.code
+                    matches!(
+                        U.get_number_type(&p),
+                        PhoneNumberType::Mobile | PhoneNumberType::FixedLineOrMobile
+                    ),
+                    "{phone:?} is a mobile"
                 );
-                e164 += 1;
             }
             PhoneKind::National => {
-                let p = phonenumber::parse(Some(country), u.phone.as_deref().unwrap()).unwrap();
+                let p = U.parse(phone.unwrap(), Some(country)).unwrap();
+                assert!(U.is_valid_number(&p), "{phone:?} in {}", u.country.code);
+                assert_eq!(e164(&p), u.e164.clone().unwrap());
+            }
+            PhoneKind::Landline => {
+                let p = U.parse(phone.unwrap(), None).unwrap();
+                assert!(U.is_valid_number(&p), "{phone:?} {:?}", u.country.code);
                 assert!(
-                    phonenumber::is_valid(&p),
-                    "{:?} in {}",
-                    u.phone,
-                    u.country.code
+                    matches!(
+                        U.get_number_type(&p),
+                        PhoneNumberType::FixedLine | PhoneNumberType::TollFree
+                    ),
+                    "{phone:?} cannot receive a message: {:?}",
+                    U.get_number_type(&p)
                 );
+            }
+            PhoneKind::OtherScript => {
+                let written = phone.unwrap();
+                assert!(!written.chars().any(|c| c.is_ascii_digit()), "{written}");
+                let p = U.parse(written, None).unwrap();
+                assert_eq!(e164(&p), u.e164.clone().unwrap());
+            }
+            PhoneKind::Typo => {
+                let written = phone.unwrap();
                 assert_eq!(
-                    p.format().mode(phonenumber::Mode::E164).to_string(),
-                    u.e164.clone().unwrap()
+                    written.chars().filter(|c| c.is_alphabetic()).count(),
+                    1,
+                    "{written}"
                 );
-                national += 1;
+                assert!(u.e164.is_none());
             }
             PhoneKind::Invalid => {
-                let valid = phonenumber::parse(Some(country), u.phone.as_deref().unwrap())
-                    .map(|p| phonenumber::is_valid(&p))
+                let valid = U
+                    .parse(phone.unwrap(), Some(country))
+                    .map(|p| U.is_valid_number(&p))
                     .unwrap_or(false);
-                assert!(!valid, "{:?} should be invalid", u.phone);
-                invalid += 1;
+                assert!(!valid, "{phone:?} should be invalid");
             }
             PhoneKind::Missing | PhoneKind::IdentityOnly => assert!(u.phone.is_none()),
         }
+        *seen.entry(format!("{:?}", u.phone_kind)).or_insert(0) += 1;
     }
-    assert!(e164 > 2500 && national > 300 && invalid > 150);
+    for (kind, at_least) in [
+        ("E164", 2200),
+        ("National", 300),
+        ("Invalid", 80),
+        ("Landline", 80),
+        ("OtherScript", 50),
+        ("Typo", 50),
+    ] {
+        assert!(seen[kind] >= at_least, "{kind}: {seen:?}");
+    }
 }

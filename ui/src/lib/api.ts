@@ -203,6 +203,7 @@ export const api = {
   cancelFetch: (): Promise<null> => call(commands.cancelFetch()),
   checkAudience: (audienceId: string, message: MessageSpec | null): Promise<AudienceSummary> => call(commands.checkAudience(audienceId, message)),
   recheckAudience: (audienceId: string): Promise<AudienceSummary> => call(commands.recheckAudience(audienceId)),
+  includeFixedLines: (audienceId: string, include: boolean): Promise<AudienceSummary> => call(commands.includeFixedLines(audienceId, include)),
   audienceMessage: (audienceId: string): Promise<MessageSpec | null> => call(commands.audienceMessage(audienceId)),
   audienceMembers: (audienceId: string, filter: MemberFilter, offset: number, limit: number): Promise<MemberPage> =>
     call(commands.audienceMembers(audienceId, filter, offset, limit)),

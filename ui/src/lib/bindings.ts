@@ -98,6 +98,11 @@ export const commands = {
 	checkAudience: (audienceId: string, message: MessageSpec_Deserialize | null) => __TAURI_INVOKE<AudienceSummary_Serialize>("check_audience", { audienceId, message }),
 	/**  Checks an audience again as it stands (after the suppression list or the ledger changed). */
 	recheckAudience: (audienceId: string) => __TAURI_INVOKE<AudienceSummary_Serialize>("recheck_audience", { audienceId }),
+	/**
+	 *  Sends to the audience's fixed lines too, or leaves them out (the default); returns the new
+	 *  counts.
+	 */
+	includeFixedLines: (audienceId: string, include: boolean) => __TAURI_INVOKE<AudienceSummary_Serialize>("include_fixed_lines", { audienceId, include }),
 	/**  The message an audience was last checked for (to restore the mapping step). */
 	audienceMessage: (audienceId: string) => __TAURI_INVOKE<MessageSpec_Serialize | null>("audience_message", { audienceId }),
 	/**  A page of an audience's members, filtered by reason. */
@@ -107,11 +112,11 @@ export const commands = {
 	/**  One recipient's rendered message, as the template previews show it. */
 	previewRecipient: (audienceId: string, userId: string) => __TAURI_INVOKE<RecipientPreview_Serialize>("preview_recipient", { audienceId, userId }),
 	/**  The numbers never to message. */
-	suppressedNumbers: () => __TAURI_INVOKE<Suppressed[]>("suppressed_numbers"),
+	suppressedNumbers: () => __TAURI_INVOKE<Suppressed_Serialize[]>("suppressed_numbers"),
 	/**  Adds numbers to the suppression list (all are checked first); returns the list. */
-	suppressNumbers: (phones: string[], note: string) => __TAURI_INVOKE<Suppressed[]>("suppress_numbers", { phones, note }),
+	suppressNumbers: (phones: string[], note: string) => __TAURI_INVOKE<Suppressed_Serialize[]>("suppress_numbers", { phones, note }),
 	/**  Takes a number off the suppression list; returns the list. */
-	unsuppressNumber: (phone: string) => __TAURI_INVOKE<Suppressed[]>("unsuppress_number", { phone }),
+	unsuppressNumber: (phone: string) => __TAURI_INVOKE<Suppressed_Serialize[]>("unsuppress_number", { phone }),
 	/**  Imports numbers from CSV text (the first column, or a `phone` column). */
 	importSuppressed: (csv: string, note: string) => __TAURI_INVOKE<ImportReport>("import_suppressed", { csv, note }),
 	/**
@@ -180,7 +185,7 @@ export const CAMPAIGN_STATUSES = ["scheduled","missed","creating","ready","runni
 
 export const ERROR_CODES = ["invalid_input","not_configured","not_found","keychain_unavailable","storage","io","internal","auth_failed","forbidden","rejected","rate_limited","unreachable","busy"] as const;
 
-export const EXCLUSION_REASONS = ["removed","no_phone","invalid_phone","suppressed","duplicate_phone","blackout","in_other_campaign","missing_value","render_error"] as const;
+export const EXCLUSION_REASONS = ["removed","no_phone","invalid_phone","cannot_receive","suppressed","duplicate_phone","blackout","in_other_campaign","missing_value","render_error"] as const;
 
 export const ISSUE_CODES = ["name_required","name_not_sanitized","name_too_long","integrations_required","category_authentication","language_required","language_unknown","header_text_required","header_value_malformed","header_too_many_values","header_too_long","header_multiline","header_formatting","header_media_type","header_url_invalid","body_required","body_value_malformed","body_starts_with_value","body_ends_with_value","body_adjacent_values","body_too_many_values","body_tab","body_spaces","body_blank_lines","body_too_long","body_long_marketing","body_heading_dropped","body_link_dropped","body_image_dropped","body_table_dropped","body_html_dropped","sms_too_long","sms_ucs2","footer_too_long","footer_values","footer_multiline","buttons_mixed","buttons_too_many_urls","buttons_too_many_phones","buttons_too_many_replies","buttons_too_many","button_text_required","button_text_too_long","button_text_invalid","button_url_invalid","button_url_too_long","button_url_values","button_url_value_malformed","button_url_value_not_last","button_phone_invalid","button_phone_too_long"] as const;
 
@@ -275,6 +280,8 @@ export type AudienceSummary_Deserialize = {
 	message_checked: boolean,
 	/**  SMS segments the messages to send add up to (0 for WhatsApp, or before a message check). */
 	segments: number,
+	/**  Fixed lines are sent to (not left out as lines that cannot receive a message). */
+	include_fixed_lines: boolean,
 };
 
 /**  An audience and its counts. */
@@ -301,6 +308,8 @@ export type AudienceSummary_Serialize = {
 	message_checked: boolean,
 	/**  SMS segments the messages to send add up to (0 for WhatsApp, or before a message check). */
 	segments: number,
+	/**  Fixed lines are sent to (not left out as lines that cannot receive a message). */
+	include_fixed_lines: boolean,
 };
 
 /**  A newer, signed release. */
@@ -706,7 +715,7 @@ export type ErrorDetails_Serialize = {
 };
 
 /**  Why a member of an audience is left out (see the module's doc), in the order they apply. */
-export type ExclusionReason = "removed" | "no_phone" | "invalid_phone" | "suppressed" | "duplicate_phone" | "blackout" | "in_other_campaign" | "missing_value" | "render_error";
+export type ExclusionReason = "removed" | "no_phone" | "invalid_phone" | "cannot_receive" | "suppressed" | "duplicate_phone" | "blackout" | "in_other_campaign" | "missing_value" | "render_error";
 
 /**  Where a fetch stands, sent to the UI after every page. */
 export type FetchProgress = FetchProgress_Serialize | FetchProgress_Deserialize;
@@ -771,8 +780,8 @@ export type Header_Serialize = {
 export type ImportReport = {
 	added: number,
 	already: number,
-	/**  Lines that hold no valid number: (line number, text). */
-	invalid: ([number, string])[],
+	/**  Lines that hold no number, with why. */
+	invalid: InvalidLine[],
 };
 
 /**  A messaging integration of the Sunshine Conversations app. */
@@ -793,6 +802,13 @@ export type IntegrationView = {
 	status: string,
 	/**  Messages per second for this integration (its own rate, else the default). */
 	rate: number,
+};
+
+/**  A line of a CSV import that holds no number. */
+export type InvalidLine = {
+	line: number,
+	text: string,
+	problem: PhoneProblem,
 };
 
 export type Issue = Issue_Serialize | Issue_Deserialize;
@@ -907,6 +923,12 @@ export type Member_Deserialize = {
 	/**  What exactly (the missing field, the broken rule…). */
 	detail?: Text_Deserialize | null,
 	overridden: boolean,
+	/**  What kind of line the number is. */
+	phone_kind?: NumberKind | null,
+	/**  The extension dropped from the number as written (a message cannot dial it). */
+	phone_extension?: string | null,
+	/**  Why `phone_raw` is not a number, when it is not. */
+	phone_problem?: PhoneProblem | null,
 };
 
 /**  One user of an audience, as the tables show it. */
@@ -924,6 +946,12 @@ export type Member_Serialize = {
 	/**  What exactly (the missing field, the broken rule…). */
 	detail: Text_Serialize | null,
 	overridden: boolean,
+	/**  What kind of line the number is. */
+	phone_kind: NumberKind | null,
+	/**  The extension dropped from the number as written (a message cannot dial it). */
+	phone_extension: string | null,
+	/**  Why `phone_raw` is not a number, when it is not. */
+	phone_problem: PhoneProblem | null,
 };
 
 /**
@@ -973,6 +1001,11 @@ export type NonGsmChar_Serialize = {
 	replacement?: string,
 };
 
+/**  What kind of line a number is, as libphonenumber's metadata says. */
+export type NumberKind = "mobile" | 
+/**  A number that may be either (the metadata cannot tell, as in North America). */
+"fixed_line_or_mobile" | "fixed_line" | "toll_free" | "premium_rate" | "shared_cost" | "voip" | "personal_number" | "pager" | "uan" | "voicemail" | "unknown";
+
 /**  The value of a placeholder: words as they are, or a text said in the same language. */
 export type Param = Param_Serialize | Param_Deserialize;
 
@@ -981,6 +1014,21 @@ export type Param_Deserialize = string | Text_Deserialize;
 
 /**  The value of a placeholder: words as they are, or a text said in the same language. */
 export type Param_Serialize = string | Text_Serialize;
+
+/**  Why an input is not a number a message can be sent to. */
+export type PhoneProblem = 
+/**  A letter outside an extension marker: a typo, never read as a keypad digit. */
+"contains_letters" | 
+/**  Not a phone number at all (no digits, or characters no number holds). */
+"not_a_number" | 
+/**  Written nationally (no `+`) and no default country is set to read it in. */
+"no_country" | 
+/**  A `+` followed by no country's calling code. */
+"invalid_country_code" | "too_short" | "too_long" | 
+/**  Between its country's shortest and longest numbers, but of no length they have. */
+"invalid_length" | 
+/**  Of a possible length, but no number of its country has these digits. */
+"invalid";
 
 /**  Where a member's number was found: the user's phone field, or one of their phone identities. */
 export type PhoneSource = "field" | "identity";
@@ -1100,6 +1148,9 @@ export type SampleUser_Deserialize = {
 	phone_raw?: string | null,
 	/**  E.164 when `phone_raw` is a valid number. */
 	phone?: string | null,
+	/**  Why `phone_raw` is not a number, when it is not. */
+	phone_problem?: PhoneProblem | null,
+	phone_kind?: NumberKind | null,
 };
 
 /**  A user of the live sample (before fetching). */
@@ -1110,6 +1161,9 @@ export type SampleUser_Serialize = {
 	phone_raw: string | null,
 	/**  E.164 when `phone_raw` is a valid number. */
 	phone: string | null,
+	/**  Why `phone_raw` is not a number, when it is not. */
+	phone_problem: PhoneProblem | null,
+	phone_kind: NumberKind | null,
 };
 
 /**  A CSV file written by Relay. */
@@ -1403,11 +1457,67 @@ export type SunshineHost =
 "custom";
 
 /**  A number on the suppression list. */
-export type Suppressed = {
+export type Suppressed = Suppressed_Serialize | Suppressed_Deserialize;
+
+/**  A number on the suppression list. */
+export type Suppressed_Deserialize = {
 	phone: string,
 	note: string,
 	added_at: string,
+	/**
+	 *  What was typed, when known (not for entries from before letters were refused, nor for
+	 *  those another desktop added).
+	 */
+	typed?: string | null,
+	/**  Why the entry cannot be trusted, if it cannot. */
+	suspect?: Suspect_Deserialize | null,
 };
+
+/**  A number on the suppression list. */
+export type Suppressed_Serialize = {
+	phone: string,
+	note: string,
+	added_at: string,
+	/**
+	 *  What was typed, when known (not for entries from before letters were refused, nor for
+	 *  those another desktop added).
+	 */
+	typed: string | null,
+	/**  Why the entry cannot be trusted, if it cannot. */
+	suspect: Suspect_Serialize | null,
+};
+
+/**
+ *  Why a suppression entry cannot be trusted: it may block another number than the one meant,
+ *  and leave that one unblocked.
+ */
+export type Suspect = Suspect_Serialize | Suspect_Deserialize;
+
+/**
+ *  Why a suppression entry cannot be trusted: it may block another number than the one meant,
+ *  and leave that one unblocked.
+ */
+export type Suspect_Deserialize = 
+/**
+ *  Added before Relay refused letters: a letter may have been read as a keypad digit, and
+ *  what was typed is not known.
+ */
+{ kind: "read_before_letters_refused" } | 
+/**  What was typed is not this number under the current rules: another number, or none. */
+{ kind: "reads_otherwise"; now?: string | null; problem?: PhoneProblem | null };
+
+/**
+ *  Why a suppression entry cannot be trusted: it may block another number than the one meant,
+ *  and leave that one unblocked.
+ */
+export type Suspect_Serialize = 
+/**
+ *  Added before Relay refused letters: a letter may have been read as a keypad digit, and
+ *  what was typed is not known.
+ */
+{ kind: "read_before_letters_refused" } | 
+/**  What was typed is not this number under the current rules: another number, or none. */
+{ kind: "reads_otherwise"; now: string | null; problem: PhoneProblem | null };
 
 export type SyncInfo = SyncInfo_Serialize | SyncInfo_Deserialize;
 

@@ -6,6 +6,8 @@ import type {
   ExclusionReason,
   IntegrationKind,
   MessageChannel,
+  NumberKind,
+  PhoneProblem,
   RecipientState,
   SlotComponent,
   TemplateStage,
@@ -84,6 +86,7 @@ export const REASON_LABEL: Record<ExclusionReason, MessageKey> = {
   removed: 'reason.removed',
   no_phone: 'reason.no_phone',
   invalid_phone: 'reason.invalid_phone',
+  cannot_receive: 'reason.cannot_receive',
   suppressed: 'reason.suppressed',
   duplicate_phone: 'reason.duplicate_phone',
   blackout: 'reason.blackout',
@@ -121,4 +124,32 @@ export const COMPONENT_LABEL: Record<SlotComponent, MessageKey> = {
   header: 'mapping.component.header',
   body: 'mapping.component.body',
   button: 'mapping.component.button',
+};
+
+/** Why a number as written is not one. */
+export const PROBLEM_LABEL: Record<PhoneProblem, MessageKey> = {
+  contains_letters: 'phone.problem.contains_letters',
+  not_a_number: 'phone.problem.not_a_number',
+  no_country: 'phone.problem.no_country',
+  invalid_country_code: 'phone.problem.invalid_country_code',
+  too_short: 'phone.problem.too_short',
+  too_long: 'phone.problem.too_long',
+  invalid_length: 'phone.problem.invalid_length',
+  invalid: 'phone.problem.invalid',
+};
+
+/** What kind of line a number is. */
+export const NUMBER_KIND_LABEL: Record<NumberKind, MessageKey> = {
+  mobile: 'phone.kind.mobile',
+  fixed_line_or_mobile: 'phone.kind.fixed_line_or_mobile',
+  fixed_line: 'phone.kind.fixed_line',
+  toll_free: 'phone.kind.toll_free',
+  premium_rate: 'phone.kind.premium_rate',
+  shared_cost: 'phone.kind.shared_cost',
+  voip: 'phone.kind.voip',
+  personal_number: 'phone.kind.personal_number',
+  pager: 'phone.kind.pager',
+  uan: 'phone.kind.uan',
+  voicemail: 'phone.kind.voicemail',
+  unknown: 'phone.kind.unknown',
 };

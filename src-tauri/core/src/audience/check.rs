@@ -154,6 +154,18 @@ impl Workspace {
             })
     }
 
+    /// Includes the audience's fixed lines (WhatsApp Business runs on landlines) or leaves them
+    /// out as lines that cannot receive a message (the default), then checks it again.
+    pub async fn include_fixed_lines(
+        &self,
+        audience_id: &str,
+        include: bool,
+    ) -> AppResult<AudienceSummary> {
+        store::set_include_fixed_lines(&self.db(), audience_id, include)?;
+        tracing::info!(audience = %audience_id, include, "fixed lines included or not");
+        self.recheck(audience_id).await
+    }
+
     pub fn audience_summary(&self, audience_id: &str) -> AppResult<AudienceSummary> {
         store::summary(&self.db(), audience_id)
     }

@@ -4,10 +4,12 @@
 
 use crate::blackout::BlackoutCheck;
 use crate::error::AppResult;
+use crate::phone::NumberKind;
 use crate::storage::Database;
 use rusqlite::params;
+use strum::VariantArray;
 
-/// Sets every member's reason from the phone, the suppression list, duplicates, the blackout
+/// Sets every member's reason from the phone (its kind of line too), the suppression list, duplicates, the blackout
 /// ledger and the unfinished campaigns of the message (the mapping's reasons are set afterwards by
 /// `set_failures`).
 pub fn classify(
@@ -15,6 +17,8 @@ pub fn classify(
     audience_id: &str,
     blackout: Option<BlackoutCheck>,
 ) -> AppResult<()> {
+    // Numbers read under earlier rules are read again first.
+    super::store::reread(db, audience_id)?;
     db.write(|tx| classify_in(tx, audience_id, blackout))
 }
 
@@ -23,16 +27,37 @@ fn classify_in(
     audience_id: &str,
     blackout: Option<BlackoutCheck>,
 ) -> AppResult<()> {
+    let include_fixed: bool = tx.query_row(
+        "SELECT include_fixed_lines FROM audiences WHERE id = ?1",
+        [audience_id],
+        |r| r.get(0),
+    )?;
+    // The kinds of line a message cannot reach (NumberKind::can_receive), as SQL words.
+    let unreachable = NumberKind::VARIANTS
+        .iter()
+        .filter(|k| !k.can_receive(include_fixed))
+        .map(|k| format!("'{}'", k.as_ref()))
+        .collect::<Vec<_>>()
+        .join(", ");
     tx.execute(
         &format!(
-            "UPDATE audience_members SET detail = NULL, reason = CASE
-                WHEN removed = 1 THEN 'removed'
-                WHEN phone_state = 'missing' THEN 'no_phone'
-                WHEN phone_state = 'invalid' THEN 'invalid_phone'
-                WHEN {} THEN 'suppressed'
-                ELSE NULL END
+            "UPDATE audience_members SET
+                reason = CASE
+                    WHEN removed = 1 THEN 'removed'
+                    WHEN phone_state = 'missing' THEN 'no_phone'
+                    WHEN phone_state = 'invalid' THEN 'invalid_phone'
+                    WHEN phone_kind IN ({unreachable}) THEN 'cannot_receive'
+                    WHEN {suppressed} THEN 'suppressed'
+                    ELSE NULL END,
+                detail = CASE
+                    WHEN removed = 1 THEN NULL
+                    WHEN phone_state = 'invalid' AND phone_problem IS NOT NULL
+                        THEN json_object('key', 'phone.problem.' || phone_problem)
+                    WHEN phone_state = 'ok' AND phone_kind IN ({unreachable})
+                        THEN json_object('key', 'phone.kind.' || phone_kind)
+                    ELSE NULL END
              WHERE audience_id = ?1",
-            crate::suppression::PHONE_SUPPRESSED
+            suppressed = crate::suppression::PHONE_SUPPRESSED
         ),
         [audience_id],
     )?;

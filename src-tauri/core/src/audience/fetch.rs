@@ -23,6 +23,9 @@ pub struct SampleUser {
     pub phone_raw: Option<String>,
     /// E.164 when `phone_raw` is a valid number.
     pub phone: Option<String>,
+    /// Why `phone_raw` is not a number, when it is not.
+    pub phone_problem: Option<crate::phone::PhoneProblem>,
+    pub phone_kind: Option<crate::phone::NumberKind>,
 }
 
 impl Workspace {
@@ -38,7 +41,7 @@ impl Workspace {
     pub async fn audience_sample(&self, query: &str) -> AppResult<Vec<SampleUser>> {
         check_query(query)?;
         let (settings, client) = self.zendesk_client()?;
-        let country = phone::default_country(&settings.default_country);
+        let country = crate::phone::Country::parse(&settings.default_country);
         Ok(client
             .search_sample(query, 10)
             .await
@@ -52,6 +55,8 @@ impl Workspace {
                     email: u.email,
                     phone_raw: found.raw,
                     phone: found.e164,
+                    phone_problem: found.problem,
+                    phone_kind: found.kind,
                 }
             })
             .collect())
@@ -68,7 +73,7 @@ impl Workspace {
     ) -> AppResult<AudienceSummary> {
         check_query(query)?;
         let (settings, client) = self.zendesk_client()?;
-        let country = phone::default_country(&settings.default_country);
+        let country = crate::phone::Country::parse(&settings.default_country);
         let custom = client.user_fields().await?;
         // The count also checks the query before anything is stored.
         let expected = client.search_count(query).await.map_err(query_error)? as u32;
@@ -223,7 +228,7 @@ async fn produce_pages(
     client: crate::clients::zendesk::ZendeskClient,
     query: String,
     identities: bool,
-    country: Option<phonenumber::country::Id>,
+    country: Option<crate::phone::Country>,
     tx: tokio::sync::mpsc::Sender<AppResult<Page>>,
 ) {
     let pages = client.export_users(&query, PAGE_SIZE);
@@ -249,7 +254,7 @@ async fn with_phones(
     client: &crate::clients::zendesk::ZendeskClient,
     users: Vec<crate::clients::zendesk::User>,
     identities: bool,
-    country: Option<phonenumber::country::Id>,
+    country: Option<crate::phone::Country>,
 ) -> AppResult<Page> {
     let mut phones = phone::page_phones(&users, &[], country);
     if identities {

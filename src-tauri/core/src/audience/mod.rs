@@ -2,8 +2,9 @@
 //! by page (memory stays flat whatever the size; no cap), each with a phone number normalized to
 //! E.164 and, once checked, the reason it is excluded (or none: it will receive the message).
 //!
-//! Reasons, first that applies: `removed` (by hand), `no_phone`, `invalid_phone`, `suppressed`
-//! (the local list), `duplicate_phone` (one message per number: the oldest account keeps it),
+//! Reasons, first that applies: `removed` (by hand), `no_phone`, `invalid_phone` (with why: a
+//! letter, too short…), `cannot_receive` (a fixed line, toll-free… unless the audience includes
+//! fixed lines), `suppressed` (the team's list), `duplicate_phone` (one message per number: the oldest account keeps it),
 //! `blackout` (the same message reached the user or the number within the blackout days, unless
 //! overridden), `in_other_campaign` (an unfinished campaign of the same message still has to send
 //! to them), then from the field mapping `missing_value` and `render_error`.
@@ -16,7 +17,6 @@ pub(crate) mod store;
 
 pub use check::RecipientPreview;
 pub use fetch::SampleUser;
-pub use phone::{default_country, normalize_phone};
 
 use crate::text::Text;
 use serde::{Deserialize, Serialize};
@@ -46,6 +46,7 @@ pub enum ExclusionReason {
     Removed,
     NoPhone,
     InvalidPhone,
+    CannotReceive,
     Suppressed,
     DuplicatePhone,
     Blackout,
@@ -55,6 +56,12 @@ pub enum ExclusionReason {
 }
 
 crate::sql_text!(ExclusionReason);
+
+impl ExclusionReason {
+    pub fn label(self) -> Text {
+        Text::new(&format!("reason.{}", self.as_ref()))
+    }
+}
 
 /// Where an audience's fetch stands.
 #[derive(
@@ -159,6 +166,8 @@ pub struct AudienceSummary {
     pub message_checked: bool,
     /// SMS segments the messages to send add up to (0 for WhatsApp, or before a message check).
     pub segments: u32,
+    /// Fixed lines are sent to (not left out as lines that cannot receive a message).
+    pub include_fixed_lines: bool,
 }
 
 impl AudienceSummary {
@@ -206,6 +215,12 @@ pub struct Member {
     /// What exactly (the missing field, the broken rule…).
     pub detail: Option<Text>,
     pub overridden: bool,
+    /// What kind of line the number is.
+    pub phone_kind: Option<crate::phone::NumberKind>,
+    /// The extension dropped from the number as written (a message cannot dial it).
+    pub phone_extension: Option<String>,
+    /// Why `phone_raw` is not a number, when it is not.
+    pub phone_problem: Option<crate::phone::PhoneProblem>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, Type)]

@@ -30,9 +30,9 @@ pub fn create(
     let id = uuid::Uuid::new_v4().simple().to_string();
     db.write(|tx| {
         tx.execute(
-            "INSERT INTO audiences (id, query, status, default_country, identities, fields, created_at, expected)
-             VALUES (?1, ?2, 'fetching', ?3, ?4, ?5, ?6, ?7)",
-            params![id, query, country, identities, fields, now_ms, expected],
+            "INSERT INTO audiences (id, query, status, default_country, identities, fields, created_at, expected, reader)
+             VALUES (?1, ?2, 'fetching', ?3, ?4, ?5, ?6, ?7, ?8)",
+            params![id, query, country, identities, fields, now_ms, expected, crate::phone::READER_VERSION],
         )
         .map_err(AppError::from)
     })?;
@@ -63,17 +63,14 @@ pub fn insert_page(
             .prepare_cached(
                 "INSERT OR IGNORE INTO audience_members
                  (audience_id, user_id, seq, name, email, phone_raw, phone, phone_state, phone_source,
-                  locale, time_zone, external_id, organization_id, created_at, user_fields)
-                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15)",
+                  locale, time_zone, external_id, organization_id, created_at, user_fields,
+                  phone_kind, phone_problem, phone_ext)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18)",
             )
             ?;
         let mut added = 0i64;
         for (u, found) in users.iter().zip(phones) {
-            let state = match (&found.e164, &found.raw) {
-                (Some(_), _) => "ok",
-                (None, Some(_)) => "invalid",
-                (None, None) => "missing",
-            };
+            let state = phone_state(found);
             let fields = serde_json::to_string(&u.user_fields).map_err(AppError::internal)?;
             added += stmt
                 .execute(params![
@@ -91,7 +88,10 @@ pub fn insert_page(
                     u.external_id,
                     u.organization_id.map(|o| o as i64),
                     u.created_at,
-                    fields
+                    fields,
+                    found.kind,
+                    found.problem,
+                    found.extension
                 ])
                 ? as i64;
         }
@@ -104,6 +104,157 @@ pub fn insert_page(
         Ok(added as u32)
     }
     })
+}
+
+fn phone_state(found: &PhoneFound) -> &'static str {
+    match (&found.e164, &found.raw) {
+        (Some(_), _) => "ok",
+        (None, Some(_)) => "invalid",
+        (None, None) => "missing",
+    }
+}
+
+/// Members read again per transaction.
+const REREAD_CHUNK: i64 = 5000;
+
+/// Reads an audience's numbers again when they were read under earlier rules
+/// ([`crate::phone::READER_VERSION`]): each member's number as it was written, in the audience's
+/// default country. (A number read from the phone field that is no longer one is not replaced
+/// by the user's identities, which only a new fetch reads.) Returns how many members' numbers
+/// changed.
+pub fn reread(db: &Database, audience_id: &str) -> AppResult<u32> {
+    let (reader, country): (i64, String) = db
+        .connection()
+        .query_row(
+            "SELECT reader, default_country FROM audiences WHERE id = ?1",
+            [audience_id],
+            |r| Ok((r.get(0)?, r.get(1)?)),
+        )
+        .optional()?
+        .ok_or_else(|| not_found(audience_id))?;
+    if reader >= crate::phone::READER_VERSION {
+        return Ok(0);
+    }
+    let country = crate::phone::Country::parse(&country);
+    let (mut after, mut changed) = (-1i64, 0u32);
+    loop {
+        let rows: Vec<(i64, String, Option<String>, super::PhoneSource)> = {
+            let conn = db.connection();
+            let mut stmt = conn.prepare_cached(
+                "SELECT seq, phone_raw, phone, COALESCE(phone_source, 'field') FROM audience_members
+                 WHERE audience_id = ?1 AND phone_raw IS NOT NULL AND seq > ?2 ORDER BY seq LIMIT ?3",
+            )?;
+            let rows = stmt.query_map(params![audience_id, after, REREAD_CHUNK], |r| {
+                Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?))
+            })?;
+            rows.collect::<rusqlite::Result<_>>()?
+        };
+        let Some(last) = rows.last().map(|r| r.0) else {
+            break;
+        };
+        after = last;
+        db.write(|tx| {
+            let mut stmt = tx.prepare_cached(
+                "UPDATE audience_members SET phone = ?3, phone_state = ?4, phone_kind = ?5,
+                        phone_problem = ?6, phone_ext = ?7
+                 WHERE audience_id = ?1 AND seq = ?2",
+            )?;
+            for (seq, raw, before, source) in &rows {
+                let found = PhoneFound::read(raw, *source, country);
+                changed += u32::from(found.e164 != *before);
+                stmt.execute(params![
+                    audience_id,
+                    seq,
+                    found.e164,
+                    phone_state(&found),
+                    found.kind,
+                    found.problem,
+                    found.extension
+                ])?;
+            }
+            Ok(())
+        })?;
+    }
+    db.write(|tx| {
+        tx.execute(
+            "UPDATE audiences SET reader = ?2 WHERE id = ?1",
+            params![audience_id, crate::phone::READER_VERSION],
+        )?;
+        Ok(())
+    })?;
+    if changed > 0 {
+        tracing::info!(audience = %audience_id, changed, "numbers read again under the current rules");
+    }
+    Ok(changed)
+}
+
+/// Of `(seq, user_id, number)` recipients frozen from an audience, those whose number as written
+/// is not that number under the current rules, each with why (a text).
+pub(crate) fn misread(
+    db: &Database,
+    audience_id: &str,
+    recipients: &[(i64, i64, String)],
+) -> AppResult<Vec<(i64, Text)>> {
+    let conn = db.connection();
+    let country: Option<String> = conn
+        .query_row(
+            "SELECT default_country FROM audiences WHERE id = ?1",
+            [audience_id],
+            |r| r.get(0),
+        )
+        .optional()?;
+    let Some(country) = country else {
+        return Ok(vec![]);
+    };
+    let country = crate::phone::Country::parse(&country);
+    let mut written = conn.prepare_cached(
+        "SELECT phone_raw FROM audience_members WHERE audience_id = ?1 AND user_id = ?2",
+    )?;
+    let mut out = Vec::new();
+    for (seq, user, number) in recipients {
+        let raw: Option<Option<String>> = written
+            .query_row(params![audience_id, user], |r| r.get(0))
+            .optional()?;
+        let Some(Some(raw)) = raw else { continue };
+        let why = match crate::phone::read(&raw, country) {
+            Ok(n) if n.e164 == *number => continue,
+            Ok(n) => crate::text!(
+                "phone.misread_other",
+                raw = raw,
+                phone = number,
+                now = n.e164
+            ),
+            Err(p) => crate::text!("phone.misread", raw = raw, phone = number, problem => p.text()),
+        };
+        out.push((*seq, why));
+    }
+    Ok(out)
+}
+
+/// Whether an audience's campaigns send to fixed lines too.
+pub fn include_fixed_lines(db: &Database, audience_id: &str) -> AppResult<bool> {
+    db.connection()
+        .query_row(
+            "SELECT include_fixed_lines FROM audiences WHERE id = ?1",
+            [audience_id],
+            |r| r.get(0),
+        )
+        .optional()?
+        .ok_or_else(|| not_found(audience_id))
+}
+
+pub fn set_include_fixed_lines(db: &Database, audience_id: &str, include: bool) -> AppResult<()> {
+    let n = db.write(|tx| {
+        tx.execute(
+            "UPDATE audiences SET include_fixed_lines = ?2 WHERE id = ?1",
+            params![audience_id, include],
+        )
+        .map_err(AppError::from)
+    })?;
+    if n == 0 {
+        return Err(not_found(audience_id));
+    }
+    Ok(())
 }
 
 /// Marks the end of a fetch: `complete`, `cancelled` or `failed` (with the error).
@@ -178,7 +329,8 @@ pub fn summary(db: &Database, audience_id: &str) -> AppResult<AudienceSummary> {
     let conn = db.connection();
     let row = conn
         .query_row(
-            "SELECT query, status, users, pages, error, created_at, message IS NOT NULL, segments, expected, unreadable
+            "SELECT query, status, users, pages, error, created_at, message IS NOT NULL, segments, expected, unreadable,
+                    include_fixed_lines
              FROM audiences WHERE id = ?1",
             [audience_id],
             |r| {
@@ -193,6 +345,7 @@ pub fn summary(db: &Database, audience_id: &str) -> AppResult<AudienceSummary> {
                     r.get::<_, i64>(7)?,
                     r.get::<_, Option<i64>>(8)?,
                     r.get::<_, i64>(9)?,
+                    r.get::<_, bool>(10)?,
                 ))
             },
         )
@@ -240,6 +393,7 @@ pub fn summary(db: &Database, audience_id: &str) -> AppResult<AudienceSummary> {
         created_at: row.5.to_string(),
         message_checked: row.6,
         segments: row.7 as u32,
+        include_fixed_lines: row.10,
     })
 }
 
@@ -335,7 +489,8 @@ pub fn members(
     let count_sql =
         format!("SELECT COUNT(*) FROM audience_members WHERE audience_id = ?1 AND {cond}");
     let list_sql = format!(
-        "SELECT user_id, name, email, phone_raw, phone, phone_source, reason, detail, override
+        "SELECT user_id, name, email, phone_raw, phone, phone_source, reason, detail, override,
+                phone_kind, phone_ext, phone_problem
          FROM audience_members WHERE audience_id = ?1 AND {cond} ORDER BY seq LIMIT ?3 OFFSET ?4"
     );
     let reason_param: &str = reason.as_ref().map_or("", |r| r.as_ref());
@@ -359,6 +514,9 @@ pub fn members(
                 .and_then(|r| r.parse::<ExclusionReason>().ok()),
             detail: r.get(7)?,
             overridden: r.get::<_, i64>(8)? > 0,
+            phone_kind: r.get(9)?,
+            phone_extension: r.get(10)?,
+            phone_problem: r.get(11)?,
         })
     };
     // ?2 is always bound (unused without a reason) so that one statement serves every filter.

@@ -334,6 +334,8 @@ impl Workspace {
         let draft = crate::template::drafts::get(&self.db(), &spec.template_id)?;
         let kind = self.integration_kind(&spec.integration_id).await?;
         let blackout_days = self.settings()?.blackout_days;
+        let include_fixed_lines =
+            crate::audience::store::include_fixed_lines(&self.db(), audience_id)?;
         insert_campaign(
             &self.db(),
             &NewCampaign {
@@ -349,6 +351,7 @@ impl Workspace {
                 auto_pause_after: limits.1,
                 test,
                 blackout_days,
+                include_fixed_lines,
                 now_ms: self.now_ms(),
             },
         )
@@ -364,13 +367,17 @@ impl Workspace {
         phone: &str,
     ) -> AppResult<CampaignSummary> {
         let settings = self.settings()?;
-        let country = crate::audience::default_country(&settings.default_country);
-        let Some(phone) = crate::audience::normalize_phone(phone, country) else {
+        let country = crate::phone::Country::parse(&settings.default_country);
+        let number = crate::phone::read_typed(phone, country, "phone")?;
+        // A line a message cannot reach (the audience's choice on fixed lines applies).
+        let include_fixed = crate::audience::store::include_fixed_lines(&self.db(), audience_id)?;
+        if !number.kind.can_receive(include_fixed) {
             return Err(AppError::invalid_field(
                 "phone",
-                crate::text!("phone.unreadable", value = phone.trim()),
+                crate::text!("phone.cannot_receive", phone = number.e164, kind => number.kind.label()),
             ));
-        };
+        }
+        let phone = number.e164;
         if crate::suppression::is_suppressed(&self.db(), &phone)? {
             return Err(AppError::invalid_field(
                 "phone",

@@ -258,6 +258,9 @@ impl Workspace {
     async fn refreeze(&self, id: &str, c: &CampaignSummary, spec: &MessageSpec) -> AppResult<()> {
         let cancel = std::sync::atomic::AtomicBool::new(false);
         let fetched = self.fetch_audience(&c.query, &cancel, |_| {}).await?;
+        // Fixed lines as the campaign was made: included or not.
+        let fixed = super::store::includes_fixed_lines(&self.db(), id)?;
+        crate::audience::store::set_include_fixed_lines(&self.db(), &fetched.id, fixed)?;
         self.check_sendable(spec).await?;
         let checked = self.check_audience(&fetched.id, Some(spec.clone())).await?;
         if !checked.status.may_send() {

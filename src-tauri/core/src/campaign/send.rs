@@ -127,6 +127,8 @@ impl Workspace {
         // while another run of this campaign holds it — and the message's claim with it.
         let _lock = lease::lock(self, id)?;
         let started = async {
+            // Frozen by an earlier Relay: its numbers read again, a misread one never sent.
+            super::store::skip_misread(&self.db(), id, self.now_ms())?;
             let client = Arc::new(self.sunshine_client()?);
             let runner_id = uuid::Uuid::new_v4().simple().to_string();
             // Read again under the lock: another process may have ended it meanwhile.

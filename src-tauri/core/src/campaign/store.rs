@@ -135,6 +135,71 @@ pub(crate) fn set_timing(
     })
 }
 
+/// Pending recipients read again, when the campaign was frozen under earlier rules
+/// ([`crate::phone::READER_VERSION`]): a recipient whose number as written in Zendesk is not,
+/// under the current rules, the number it is to be sent to (a typed letter an earlier Relay read
+/// as a keypad digit: a stranger's number) is skipped as `invalid_phone`, with both. Returns how
+/// many were skipped.
+pub(crate) fn skip_misread(db: &Database, id: &str, now_ms: i64) -> AppResult<u32> {
+    // A test goes to a typed number, not to its recipient's: read when it was typed.
+    let (reader, audience): (i64, Option<String>) = db.connection().query_row(
+        "SELECT reader, CASE WHEN test = 0 THEN audience_id END FROM campaigns WHERE id = ?1",
+        [id],
+        |r| Ok((r.get(0)?, r.get(1)?)),
+    )?;
+    if reader >= crate::phone::READER_VERSION {
+        return Ok(0);
+    }
+    let mut skipped = 0;
+    if let Some(audience) = audience {
+        let pending: Vec<(i64, i64, String)> = {
+            let conn = db.connection();
+            let mut stmt = conn.prepare(
+                "SELECT seq, user_id, phone FROM campaign_recipients
+                 WHERE campaign_id = ?1 AND state = 'pending' AND phone IS NOT NULL",
+            )?;
+            let rows = stmt.query_map([id], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))?;
+            rows.collect::<rusqlite::Result<_>>()?
+        };
+        let misread = crate::audience::store::misread(db, &audience, &pending)?;
+        db.write(|tx| {
+            let mut skip = tx.prepare_cached(
+                "UPDATE campaign_recipients SET state = 'skipped', reason = 'invalid_phone', error = ?3,
+                        updated_at = ?4
+                 WHERE campaign_id = ?1 AND seq = ?2 AND state = 'pending'",
+            )?;
+            for (seq, why) in &misread {
+                skipped += skip.execute(params![id, seq, why, now_ms])? as u32;
+            }
+            Ok(())
+        })?;
+    }
+    db.write(|tx| {
+        tx.execute(
+            "UPDATE campaigns SET reader = ?2 WHERE id = ?1",
+            params![id, crate::phone::READER_VERSION],
+        )?;
+        Ok(())
+    })?;
+    if skipped > 0 {
+        tracing::warn!(campaign = %id, skipped, "recipients whose numbers an earlier Relay misread are skipped");
+    }
+    Ok(skipped)
+}
+
+/// Whether a campaign's audience sends to fixed lines too.
+pub(crate) fn includes_fixed_lines(db: &Database, id: &str) -> AppResult<bool> {
+    Ok(db
+        .connection()
+        .query_row(
+            "SELECT include_fixed_lines FROM campaigns WHERE id = ?1",
+            [id],
+            |r| r.get(0),
+        )
+        .optional()?
+        .unwrap_or(false))
+}
+
 /// When a waiting campaign's next recipients may be sent (none: it is not waiting).
 pub(crate) fn set_next_at(conn: &Connection, id: &str, next_at: Option<i64>) -> AppResult<()> {
     conn.execute(
@@ -180,6 +245,9 @@ pub(crate) struct NewCampaign<'a> {
     pub test: bool,
     /// The workspace's blackout days when it was created: the window its claims are checked in.
     pub blackout_days: u16,
+    /// Its audience sends to fixed lines too (kept for the audience fetched again when a
+    /// scheduled campaign starts).
+    pub include_fixed_lines: bool,
     pub now_ms: i64,
 }
 
@@ -187,8 +255,9 @@ pub(crate) fn insert_campaign(db: &Database, c: &NewCampaign) -> AppResult<()> {
     db.write(|tx| {
         tx.execute(
             "INSERT INTO campaigns (id, template_id, template_name, language, integration_id, channel,
-                fingerprint, audience_id, query, rate, auto_pause_after, test, status, created_at, blackout_days)
-             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, 'creating', ?13, ?14)",
+                fingerprint, audience_id, query, rate, auto_pause_after, test, status, created_at, blackout_days,
+                include_fixed_lines, reader)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, 'creating', ?13, ?14, ?15, ?16)",
             params![
                 c.id,
                 c.spec.template_id,
@@ -203,7 +272,9 @@ pub(crate) fn insert_campaign(db: &Database, c: &NewCampaign) -> AppResult<()> {
                 c.auto_pause_after,
                 c.test as i64,
                 c.now_ms,
-                c.blackout_days
+                c.blackout_days,
+                c.include_fixed_lines,
+                crate::phone::READER_VERSION
             ],
         )
         .map_err(AppError::from)

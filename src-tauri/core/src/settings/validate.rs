@@ -5,7 +5,6 @@ use super::urls::{check_loopback_url, check_update_url};
 use crate::error::{AppError, AppResult};
 use crate::text::Text;
 use std::collections::BTreeMap;
-use std::str::FromStr;
 
 impl Settings {
     /// Checks every field; returns all problems at once, keyed by field, each saying what to do.
@@ -63,7 +62,7 @@ impl Settings {
             );
         }
         if !self.default_country.is_empty()
-            && phonenumber::country::Id::from_str(&self.default_country).is_err()
+            && crate::phone::Country::parse(&self.default_country).is_none()
         {
             bad(
                 "default_country",

@@ -52,9 +52,8 @@ static COUNTRY_ZONES: LazyLock<HashMap<&'static str, Tz>> = LazyLock::new(|| {
 
 /// The time zone of a phone number's country, when that country has exactly one.
 pub fn zone_of_number(e164: &str) -> Option<Tz> {
-    let n = phonenumber::parse(None, e164).ok()?;
-    let id = n.country().id()?;
-    COUNTRY_ZONES.get(id.as_ref()).copied()
+    let region = crate::phone::region_of(e164)?;
+    COUNTRY_ZONES.get(region.as_str()).copied()
 }
 
 /// The desktop's own time zone (UTC when the system does not say).

@@ -17,6 +17,7 @@ const audience: AudienceSummary = {
   pages: 1,
   expected: 2,
   unreadable: 0,
+  include_fixed_lines: false,
   eligible: 2,
   excluded: REASONS.map((reason) => ({ reason, count: 0 })),
   overrides: 0,

@@ -34,6 +34,7 @@ const audience: AudienceSummary = {
   message_checked: true,
   expected: null,
   unreadable: 0,
+  include_fixed_lines: false,
   segments: 2400,
 };
 
@@ -98,7 +99,10 @@ describe('review and send', () => {
         case 'timing_preview':
           return preview(null, String(Date.now()), 0);
         case 'send_test':
-          if (args.phone === 'nope') throw appError('invalid_input', said('phone.unreadable', { value: 'nope' }), { phone: said('phone.unreadable', { value: 'nope' }) });
+          if (args.phone === 'nope') {
+            const problem = said('phone.typed_invalid', { value: 'nope', problem: said('phone.problem.contains_letters') });
+            throw appError('invalid_input', problem, { phone: problem });
+          }
           return campaign('completed', { sent: 1 }, true);
         case 'dry_run':
           return { path: '/home/me/Downloads/relay-renewal-dry-run.csv', rows: 1200 };
@@ -131,7 +135,7 @@ describe('review and send', () => {
     const phone = screen.getByLabelText('Phone number for the test');
     await user.type(phone, 'nope');
     await user.click(screen.getByRole('button', { name: 'Send test' }));
-    await waitFor(() => expect(screen.getByTestId('test-error').textContent).toContain('international form'));
+    await waitFor(() => expect(screen.getByTestId('test-error').textContent).toContain('it contains letters'));
     await user.clear(phone);
     await user.type(phone, '+447400123456');
     await user.click(screen.getByRole('button', { name: 'Send test' }));

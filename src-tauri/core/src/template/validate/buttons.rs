@@ -74,9 +74,8 @@ pub(super) fn check(t: &Template, out: &mut Out) {
             }
             ButtonKind::Phone => {
                 let v = b.value.trim();
-                let valid = phonenumber::parse(None, v)
-                    .map(|p| phonenumber::is_valid(&p))
-                    .unwrap_or(false);
+                // Read as every typed number is: a letter is never a keypad digit here either.
+                let valid = crate::phone::read(v, None).is_ok_and(|n| n.extension.is_none());
                 if !v.starts_with('+') || !valid {
                     out.err(IssueCode::ButtonPhoneInvalid, &vfield);
                 } else if len(v) > l.phone_max {
