@@ -4,7 +4,6 @@ use super::output::Output;
 use super::{open_workspace, CliResult};
 use clap::Subcommand;
 use relay_core::paths::DataDir;
-use relay_core::suppression::{Suppressed, Suspect};
 use relay_core::text::Text;
 use relay_core::{AppError, ErrorCode};
 use serde_json::json;
@@ -38,26 +37,6 @@ pub enum SuppressCommand {
     },
 }
 
-/// Why an entry is suspect, in English.
-fn suspect_text(s: &Suppressed, why: &Suspect) -> String {
-    match why {
-        Suspect::ReadBeforeLettersRefused => {
-            "added before Relay refused letters in numbers; what was typed is not known".to_string()
-        }
-        Suspect::ReadsOtherwise { now, problem } => {
-            let typed = s.typed.as_deref().unwrap_or_default();
-            match (now, problem) {
-                (Some(n), _) => format!("typed as \"{typed}\", which now reads as {n}"),
-                (None, Some(p)) => format!(
-                    "typed as \"{typed}\", which is not a number now: {}",
-                    p.text().english()
-                ),
-                (None, None) => format!("typed as \"{typed}\""),
-            }
-        }
-    }
-}
-
 pub fn run(action: SuppressCommand, data: DataDir, out: Output) -> CliResult {
     let ws = open_workspace(data)?;
     match action {
@@ -81,7 +60,7 @@ pub fn run(action: SuppressCommand, data: DataDir, out: Output) -> CliResult {
                 for s in list {
                     println!("{:<18} {}", s.phone, s.note);
                     if let Some(why) = &s.suspect {
-                        println!("{:<18} suspect: {}", "", suspect_text(s, why));
+                        println!("{:<18} suspect: {}", "", why.text(s.typed.as_deref()).english());
                     }
                 }
                 if list.iter().any(|s| s.suspect.is_some()) {

@@ -54,6 +54,11 @@ pub const EXTENSION_WORDS: &[&str] = &[
 pub struct Country(Region);
 
 impl Country {
+    /// Its ISO code (`FR`).
+    pub fn code(self) -> String {
+        self.0.to_string()
+    }
+
     /// The country of an ISO 3166 code (`fr`, `FR`), when libphonenumber knows its numbers (None
     /// for an empty or unknown setting).
     pub fn parse(code: &str) -> Option<Country> {
@@ -102,10 +107,11 @@ pub enum NumberKind {
 crate::sql_text!(NumberKind);
 
 impl NumberKind {
-    /// Whether a message can reach a number of this kind: the kinds libphonenumber knows for
-    /// certain are not mobile cannot (a text to a fixed line is paid for and never arrives);
-    /// fixed lines can when the campaign includes them on purpose (WhatsApp Business runs on
-    /// landlines).
+    /// Whether a message can reach a number of this kind: fixed lines, toll-free, premium-rate,
+    /// shared-cost, pager, UAN and voicemail numbers cannot (a text to a fixed line is paid for and
+    /// never arrives); mobiles, VoIP and personal numbers can, and so can numbers the metadata
+    /// cannot tell from a mobile. Fixed lines can when the campaign includes them on purpose
+    /// (WhatsApp Business runs on landlines).
     pub fn can_receive(self, include_fixed_lines: bool) -> bool {
         match self {
             NumberKind::Mobile
@@ -258,11 +264,8 @@ pub fn read(raw: &str, country: Option<Country>) -> Result<Number, PhoneProblem>
         Some(m) => (&text[..m.start()], letters(m.as_str())),
         None => (&text[..], 0),
     };
-    // An RFC 3966 URI's scheme (`tel:+33…`), not a label someone typed (`Tel: 06…`).
-    let scheme_letters = match (body.get(..4), body.get(4..).and_then(|r| r.chars().next())) {
-        (Some(s), Some(c)) if s.eq_ignore_ascii_case("tel:") && (c == '+' || c.is_numeric()) => 3,
-        _ => 0,
-    };
+    // An RFC 3966 URI of a global number (`tel:+33…`), not a label someone typed (`Tel: 06…`).
+    let scheme_letters = if body.starts_with("tel:+") { 3 } else { 0 };
     if letters(body) > scheme_letters {
         return Err(PhoneProblem::ContainsLetters);
     }
@@ -397,6 +400,10 @@ mod tests {
         assert_eq!(
             read("tel:+33-6-12-34-56-78;ext=5", None).map(|n| (n.e164, n.extension)),
             Ok(("+33612345678".to_string(), Some("5".to_string())))
+        );
+        assert_eq!(
+            read("Tel:0612345678", fr()),
+            Err(PhoneProblem::ContainsLetters)
         );
     }
 

@@ -13,6 +13,7 @@ pub(crate) const PHONE_SUPPRESSED: &str =
 use crate::error::{AppError, AppResult, ErrorCode};
 use crate::phone::{self, Country, PhoneProblem, READER_VERSION};
 use crate::storage::Database;
+use crate::text::Text;
 use crate::workspace::Workspace;
 use rusqlite::params;
 use serde::{Deserialize, Serialize};
@@ -44,6 +45,24 @@ pub enum Suspect {
         now: Option<String>,
         problem: Option<PhoneProblem>,
     },
+}
+
+impl Suspect {
+    /// Why, in words (`typed`: what was typed, when known).
+    pub fn text(&self, typed: Option<&str>) -> Text {
+        let typed = typed.unwrap_or_default();
+        match self {
+            Suspect::ReadBeforeLettersRefused => crate::text!("suppress.suspect_before"),
+            Suspect::ReadsOtherwise { now: Some(n), .. } => {
+                crate::text!("suppress.suspect_reads_as", typed = typed, now = n)
+            }
+            Suspect::ReadsOtherwise { problem, .. } => crate::text!(
+                "suppress.suspect_not_a_number",
+                typed = typed,
+                problem => problem.unwrap_or(PhoneProblem::NotANumber).text()
+            ),
+        }
+    }
 }
 
 /// A line of a CSV import that holds no number.
@@ -79,7 +98,8 @@ pub(crate) fn is_suppressed_in(conn: &rusqlite::Connection, phone: &str) -> AppR
 pub fn suppressed(db: &Database, country: Option<Country>) -> AppResult<Vec<Suppressed>> {
     let conn = db.connection();
     let mut stmt = conn.prepare(
-        "SELECT phone, note, added_at, typed, reader FROM suppressed ORDER BY added_at DESC, phone",
+        "SELECT phone, note, added_at, typed, reader, country FROM suppressed
+         ORDER BY added_at DESC, phone",
     )?;
     let rows = stmt.query_map([], |r| {
         Ok((
@@ -91,11 +111,18 @@ pub fn suppressed(db: &Database, country: Option<Country>) -> AppResult<Vec<Supp
                 suspect: None,
             },
             r.get::<_, i64>(4)?,
+            r.get::<_, Option<String>>(5)?,
         ))
     })?;
     let mut out = Vec::new();
     for row in rows {
-        let (mut s, reader) = row?;
+        let (mut s, reader, typed_in) = row?;
+        // Read in the country it was typed in (a later change of the default country does not
+        // make it read otherwise).
+        let country = match typed_in {
+            Some(c) => Country::parse(&c),
+            None => country,
+        };
         s.suspect = suspect(&s, reader, country);
         out.push(s);
     }
@@ -120,9 +147,10 @@ fn suspect(s: &Suppressed, reader: i64, country: Option<Country>) -> Option<Susp
     }
 }
 
-/// A number as typed and as read.
+/// A number as typed, the default country it was read in, and as read.
 struct Typed {
     typed: String,
+    country: String,
     e164: String,
 }
 
@@ -142,6 +170,7 @@ pub fn suppress(
         let n = phone::read_typed(p, country, "phone")?;
         read.push(Typed {
             typed: p.trim().to_string(),
+            country: country.map(|c| c.code()).unwrap_or_default(),
             e164: n.e164,
         });
     }
@@ -153,20 +182,26 @@ fn insert_suppressed(db: &Database, phones: &[Typed], note: &str, now_ms: i64) -
         let mut added = 0;
         {
             let mut insert = tx.prepare_cached(
-                "INSERT OR IGNORE INTO suppressed (phone, note, added_at, typed, reader)
-                 VALUES (?1, ?2, ?3, ?4, ?5)",
+                "INSERT OR IGNORE INTO suppressed (phone, note, added_at, typed, country, reader)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
             )?;
+            // On the list already: what was typed now is kept (its note stays).
             let mut retype = tx.prepare_cached(
-                "UPDATE suppressed SET typed = ?2, reader = ?3,
-                        note = CASE WHEN ?4 = '' THEN note ELSE ?4 END
-                 WHERE phone = ?1",
+                "UPDATE suppressed SET typed = ?2, country = ?3, reader = ?4 WHERE phone = ?1",
             )?;
             for p in phones {
-                let new = insert.execute(params![p.e164, note, now_ms, p.typed, READER_VERSION])?;
+                let new = insert.execute(params![
+                    p.e164,
+                    note,
+                    now_ms,
+                    p.typed,
+                    p.country,
+                    READER_VERSION
+                ])?;
                 if new > 0 {
                     crate::team::outbox::queue_suppressed(tx, &p.e164, note, false, now_ms)?;
                 } else {
-                    retype.execute(params![p.e164, p.typed, READER_VERSION, note])?;
+                    retype.execute(params![p.e164, p.typed, p.country, READER_VERSION])?;
                 }
                 added += new as u32;
             }
@@ -199,17 +234,19 @@ pub(crate) fn merge_pulled(
     phone: &str,
     note: &str,
     removed: bool,
+    reader: i64,
 ) -> AppResult<bool> {
     let n = if removed {
         conn.prepare_cached("DELETE FROM suppressed WHERE phone = ?1")?
             .execute([phone])?
     } else {
-        // Read as typed on the desktop that added it (which says if it is suspect there).
+        // Read on the desktop that added it, under the rules it says (an earlier Relay says
+        // none: suspect here too).
         conn.prepare_cached(
             "INSERT OR IGNORE INTO suppressed (phone, note, added_at, reader)
              VALUES (?1, ?2, CAST(strftime('%s', 'now') AS INTEGER) * 1000, ?3)",
         )?
-        .execute(params![phone, note, READER_VERSION])?
+        .execute(params![phone, note, reader])?
     };
     Ok(n > 0)
 }
@@ -258,6 +295,7 @@ pub fn import_suppressed(
         match phone::read(cell, country) {
             Ok(n) => phones.push(Typed {
                 typed: cell.to_string(),
+                country: country.map(|c| c.code()).unwrap_or_default(),
                 e164: n.e164,
             }),
             Err(problem) => invalid.push(InvalidLine {

@@ -541,8 +541,9 @@ async fn a_notification_answered_by_a_web_page_is_unknown_never_sent() {
 }
 
 /// A campaign frozen by an earlier Relay, which read a typed O as a keypad 6: before it sends,
-/// its pending recipients are read again, and the misread one is skipped with both numbers —
-/// never sent to the stranger's number — while the others go as frozen.
+/// what it may still send (pending, and failed or unknown ones a retry would send) is read again;
+/// a misread recipient is skipped with both numbers — never sent to the stranger's number — while
+/// the others go as frozen.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_number_an_earlier_relay_misread_is_never_sent_to() {
     let sb = sandbox(60).await;
@@ -551,61 +552,76 @@ async fn a_number_an_earlier_relay_misread_is_never_sent_to() {
         .create_campaign(&audience, spec, Some(100), None)
         .await
         .unwrap();
-    let (user, stranger) = {
+    // Two recipients as an earlier Relay left them: written with an O for their last digit, read
+    // as a 6; one still pending, one that failed (a retry would send it again).
+    let misread: Vec<(i64, String)> = {
         let db = ws.db();
-        let (user, phone): (i64, String) = db
-            .connection()
-            .query_row(
-                "SELECT user_id, phone FROM campaign_recipients
-                 WHERE campaign_id = ?1 AND state = 'pending' ORDER BY seq LIMIT 1",
-                [&c.id],
-                |r| Ok((r.get(0)?, r.get(1)?)),
-            )
-            .unwrap();
-        // As an earlier Relay left it: written with an O for its last digit, read as a 6.
-        let written = format!("{}O", &phone[..phone.len() - 1]);
-        let stranger = format!("{}6", &phone[..phone.len() - 1]);
+        let rows: Vec<(i64, String)> = {
+            let mut stmt = db
+                .connection()
+                .prepare(
+                    "SELECT user_id, phone FROM campaign_recipients
+                     WHERE campaign_id = ?1 AND state = 'pending' ORDER BY seq LIMIT 2",
+                )
+                .unwrap();
+            stmt.query_map([&c.id], |r| Ok((r.get(0)?, r.get(1)?)))
+                .unwrap()
+                .collect::<Result<_, _>>()
+                .unwrap()
+        };
         db.write(|tx| {
-            tx.execute(
-                "UPDATE audience_members SET phone_raw = ?3 WHERE audience_id = ?1 AND user_id = ?2",
-                rusqlite::params![audience, user, written],
-            )?;
-            tx.execute(
-                "UPDATE campaign_recipients SET phone = ?3 WHERE campaign_id = ?1 AND user_id = ?2",
-                rusqlite::params![c.id, user, stranger],
-            )?;
+            for (n, (user, phone)) in rows.iter().enumerate() {
+                let stem = &phone[..phone.len() - 1];
+                tx.execute(
+                    "UPDATE audience_members SET phone_raw = ?3 WHERE audience_id = ?1 AND user_id = ?2",
+                    rusqlite::params![audience, user, format!("{stem}O")],
+                )?;
+                tx.execute(
+                    "UPDATE campaign_recipients SET phone = ?3, state = ?4 WHERE campaign_id = ?1 AND user_id = ?2",
+                    rusqlite::params![c.id, user, format!("{stem}6"), if n == 0 { "pending" } else { "failed" }],
+                )?;
+            }
             tx.execute("UPDATE campaigns SET reader = 1 WHERE id = ?1", [&c.id])?;
             Ok(())
         })
         .unwrap();
-        (user, stranger)
+        rows.into_iter()
+            .map(|(u, p)| (u, format!("{}6", &p[..p.len() - 1])))
+            .collect()
     };
     let done = ws
         .run_campaign(&c.id, &CampaignControl::default(), |_| {})
         .await
         .unwrap();
     assert_eq!(done.status.as_ref(), "completed");
-    assert_eq!(done.counts.sent, c.counts.pending - 1);
-    let row = ws
+    assert_eq!(done.counts.sent, c.counts.pending - 2);
+    let skipped = ws
         .campaign_recipients(&c.id, Some(RecipientState::Skipped), 0, 1000)
         .unwrap()
-        .rows
-        .into_iter()
-        .find(|r| r.user_id == user.to_string())
-        .unwrap();
-    assert_eq!(
-        row.reason,
-        Some(relay_core::audience::ExclusionReason::InvalidPhone)
-    );
-    let said = row.error.unwrap().english();
-    assert!(
-        said.contains("contains letters") && said.contains(&stranger),
-        "{said}"
-    );
-    let log = serde_json::to_string(&sandbox_log(&sb).await).unwrap();
-    let mine = &stranger[1..stranger.len() - 1];
-    assert!(
-        !log.contains(mine),
-        "never sent to the number a letter was read into, nor to the user's: {mine}"
-    );
+        .rows;
+    for (user, stranger) in &misread {
+        let row = skipped
+            .iter()
+            .find(|r| r.user_id == user.to_string())
+            .unwrap_or_else(|| panic!("{user} skipped"));
+        assert_eq!(
+            row.reason,
+            Some(relay_core::audience::ExclusionReason::InvalidPhone)
+        );
+        let said = row.error.as_ref().unwrap().english();
+        assert!(
+            said.contains("contains letters") && said.contains(stranger),
+            "{said}"
+        );
+    }
+    // Nothing left to send again: a retry finds none of them.
+    assert_eq!(ws.requeue_recipients(&c.id, true).unwrap(), 0);
+    let log = sandbox_log(&sb).await;
+    assert_eq!(log.len() as u32, done.counts.sent);
+    for (_, stranger) in &misread {
+        assert!(
+            log.iter().all(|n| n["destination_id"] != stranger.as_str()),
+            "never sent to the number a letter was read into: {stranger}"
+        );
+    }
 }

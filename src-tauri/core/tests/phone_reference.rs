@@ -61,7 +61,7 @@ const SCRIPTS: [&str; 6] = [
     "๐๑๒๓๔๕๖๗๘๙",
 ];
 
-const EXTENSIONS: [&str; 14] = [
+const EXTENSIONS: [&str; 20] = [
     " ext. 12",
     " ext 7",
     " x123",
@@ -76,6 +76,13 @@ const EXTENSIONS: [&str; 14] = [
     " interno 210",
     " ramal 5",
     ",,101",
+    " доб. 12",
+    " anexo 3",
+    " int 45",
+    "~12",
+    "ｅｘｔ12",
+    // Too long for any marker: letters.
+    " ext 1234567890123456789012",
 ];
 
 const SEPARATORS: [&str; 8] = [" ", ".", "-", "", " - ", "/", "\u{a0}", "ー"];
@@ -248,6 +255,49 @@ fn expected(input: &str, region: Option<&str>, reference: &Value) -> (Value, Opt
     (want, reworded.then_some("extension words"))
 }
 
+/// What the reference says of each `(input, region)`, in order.
+fn ask(python: &std::path::Path, queries: &[(String, Option<&str>)]) -> Vec<Value> {
+    let mut child = Command::new(python)
+        .arg(script())
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .spawn()
+        .expect("start the reference");
+    let mut stdin = child.stdin.take().expect("stdin");
+    let text: String = queries
+        .iter()
+        .map(|(input, region)| json!({"input": input, "region": region}).to_string() + "\n")
+        .collect();
+    let writer = std::thread::spawn(move || stdin.write_all(text.as_bytes()));
+    let out = child.wait_with_output().expect("the reference's answers");
+    writer.join().expect("writer").expect("write the queries");
+    assert!(out.status.success(), "the reference failed");
+    let answers: Vec<Value> = String::from_utf8(out.stdout)
+        .expect("UTF-8")
+        .lines()
+        .map(|l| serde_json::from_str(l).expect("JSON"))
+        .collect();
+    assert_eq!(answers.len(), queries.len());
+    answers
+}
+
+/// An input that ends with one of Relay's extension words and digits: what is before the word,
+/// and the digits after it (found here by a plain search, not by Relay's pattern).
+fn split_at_word(input: &str) -> Option<(String, String)> {
+    let lower = input.to_lowercase();
+    if lower.len() != input.len() {
+        return None;
+    }
+    let (at, word) = phone::EXTENSION_WORDS
+        .iter()
+        .filter_map(|w| lower.rfind(w).map(|i| (i, *w)))
+        .max()?;
+    let after = input[at + word.len()..].trim_start_matches(|c: char| !c.is_numeric());
+    let digits = after.trim_end_matches(|c: char| c == '#' || c.is_whitespace());
+    (!digits.is_empty() && digits.chars().all(char::is_numeric))
+        .then(|| (input[..at].trim_end().to_string(), digits.to_string()))
+}
+
 #[test]
 fn relay_reads_numbers_as_libphonenumber_does() {
     let python = reference_python();
@@ -277,30 +327,51 @@ fn relay_reads_numbers_as_libphonenumber_does() {
     assert!(corpus.len() >= 5000 && countries.len() >= 20);
 
     // The reference reads the inputs with Relay's extension words written as its `ext.`.
-    let mut child = Command::new(&python)
-        .arg(script())
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .spawn()
-        .expect("start the reference");
-    let mut stdin = child.stdin.take().expect("stdin");
-    let queries: String = corpus
+    let queries: Vec<(String, Option<&str>)> = corpus
         .iter()
         .map(|(input, region)| {
-            let text = phone::with_known_extension_words(input);
-            json!({"input": text, "region": region}).to_string() + "\n"
+            (
+                phone::with_known_extension_words(input).into_owned(),
+                *region,
+            )
         })
         .collect();
-    let writer = std::thread::spawn(move || stdin.write_all(queries.as_bytes()));
-    let out = child.wait_with_output().expect("the reference's answers");
-    writer.join().expect("writer").expect("write the queries");
-    assert!(out.status.success(), "the reference failed");
-    let answers: Vec<Value> = String::from_utf8(out.stdout)
-        .expect("UTF-8")
-        .lines()
-        .map(|l| serde_json::from_str(l).expect("JSON"))
-        .collect();
+    let answers = ask(&python, &queries);
     assert_eq!(answers.len(), corpus.len());
+
+    // Relay's extension words, checked without its own rewrite: the number before the word read
+    // by the reference alone, and the digits after it read by the reference as an `ext.`.
+    let worded: Vec<(usize, String, String)> = corpus
+        .iter()
+        .enumerate()
+        .filter_map(|(i, (input, _))| split_at_word(input).map(|(a, b)| (i, a, b)))
+        .collect();
+    let checks: Vec<(String, Option<&str>)> = worded
+        .iter()
+        .flat_map(|(i, before, digits)| {
+            [
+                (before.clone(), corpus[*i].1),
+                (format!("+16502530000 ext. {digits}"), None),
+            ]
+        })
+        .collect();
+    let second = ask(&python, &checks);
+    for ((i, before, _), pair) in worded.iter().zip(second.chunks(2)) {
+        let (input, region) = &corpus[*i];
+        let got = relay(input, *region);
+        let (number, ext) = (&pair[0], &pair[1]);
+        if number["letters"].as_i64().unwrap_or(0) > 0 || got.get("e164").is_none() {
+            continue;
+        }
+        assert_eq!(
+            got["e164"], number["e164"],
+            "{input:?} in {region:?}: the number before the word ({before:?}) reads otherwise"
+        );
+        assert_eq!(
+            got["extension"], ext["extension"],
+            "{input:?}: the digits after the word read otherwise as an extension"
+        );
+    }
 
     let mut deliberate: std::collections::BTreeMap<&str, usize> = Default::default();
     let mut disagreements = Vec::new();

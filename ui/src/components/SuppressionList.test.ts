@@ -89,7 +89,7 @@ describe('numbers never to message', () => {
     const region = await screen.findByTestId('suppress-suspects');
     expect(region.textContent).toContain('2 number(s) on the list may not be the ones meant');
     expect(region.textContent).toContain('added before Relay refused letters');
-    expect(region.textContent).toContain('typed as “06 12 34 56 7O”, which is not a number: it contains letters');
+    expect(region.textContent).toContain('typed as "06 12 34 56 7O", which is not a number: it contains letters');
     expect(region.textContent).not.toContain('+14155550100');
 
     await user.click(screen.getByRole('button', { name: '+33662345678 is the right number: keep it' }));

@@ -6,7 +6,6 @@ import type {
   ExclusionReason,
   IntegrationKind,
   MessageChannel,
-  NumberKind,
   PhoneProblem,
   RecipientState,
   SlotComponent,
@@ -136,20 +135,4 @@ export const PROBLEM_LABEL: Record<PhoneProblem, MessageKey> = {
   too_long: 'phone.problem.too_long',
   invalid_length: 'phone.problem.invalid_length',
   invalid: 'phone.problem.invalid',
-};
-
-/** What kind of line a number is. */
-export const NUMBER_KIND_LABEL: Record<NumberKind, MessageKey> = {
-  mobile: 'phone.kind.mobile',
-  fixed_line_or_mobile: 'phone.kind.fixed_line_or_mobile',
-  fixed_line: 'phone.kind.fixed_line',
-  toll_free: 'phone.kind.toll_free',
-  premium_rate: 'phone.kind.premium_rate',
-  shared_cost: 'phone.kind.shared_cost',
-  voip: 'phone.kind.voip',
-  personal_number: 'phone.kind.personal_number',
-  pager: 'phone.kind.pager',
-  uan: 'phone.kind.uan',
-  voicemail: 'phone.kind.voicemail',
-  unknown: 'phone.kind.unknown',
 };

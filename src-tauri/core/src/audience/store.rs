@@ -136,13 +136,15 @@ pub fn reread(db: &Database, audience_id: &str) -> AppResult<u32> {
         return Ok(0);
     }
     let country = crate::phone::Country::parse(&country);
+    // Walked and updated by the members' key (audience, user): no other index is needed.
     let (mut after, mut changed) = (-1i64, 0u32);
     loop {
         let rows: Vec<(i64, String, Option<String>, super::PhoneSource)> = {
             let conn = db.connection();
             let mut stmt = conn.prepare_cached(
-                "SELECT seq, phone_raw, phone, COALESCE(phone_source, 'field') FROM audience_members
-                 WHERE audience_id = ?1 AND phone_raw IS NOT NULL AND seq > ?2 ORDER BY seq LIMIT ?3",
+                "SELECT user_id, phone_raw, phone, COALESCE(phone_source, 'field') FROM audience_members
+                 WHERE audience_id = ?1 AND user_id > ?2 AND phone_raw IS NOT NULL
+                 ORDER BY user_id LIMIT ?3",
             )?;
             let rows = stmt.query_map(params![audience_id, after, REREAD_CHUNK], |r| {
                 Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?))
@@ -157,14 +159,14 @@ pub fn reread(db: &Database, audience_id: &str) -> AppResult<u32> {
             let mut stmt = tx.prepare_cached(
                 "UPDATE audience_members SET phone = ?3, phone_state = ?4, phone_kind = ?5,
                         phone_problem = ?6, phone_ext = ?7
-                 WHERE audience_id = ?1 AND seq = ?2",
+                 WHERE audience_id = ?1 AND user_id = ?2",
             )?;
-            for (seq, raw, before, source) in &rows {
+            for (user, raw, before, source) in &rows {
                 let found = PhoneFound::read(raw, *source, country);
                 changed += u32::from(found.e164 != *before);
                 stmt.execute(params![
                     audience_id,
-                    seq,
+                    user,
                     found.e164,
                     phone_state(&found),
                     found.kind,
@@ -188,13 +190,16 @@ pub fn reread(db: &Database, audience_id: &str) -> AppResult<u32> {
     Ok(changed)
 }
 
-/// Of `(seq, user_id, number)` recipients frozen from an audience, those whose number as written
-/// is not that number under the current rules, each with why (a text).
+/// Of `(seq, user_id, number)` recipients frozen from an audience, those the current rules would
+/// not send to: their number as written is not that number (a typed letter read as a keypad
+/// digit), or a line a message cannot reach (fixed lines only when `include_fixed_lines`); each
+/// with its reason and why (a text).
 pub(crate) fn misread(
     db: &Database,
     audience_id: &str,
     recipients: &[(i64, i64, String)],
-) -> AppResult<Vec<(i64, Text)>> {
+    include_fixed_lines: bool,
+) -> AppResult<Vec<(i64, ExclusionReason, Text)>> {
     let conn = db.connection();
     let country: Option<String> = conn
         .query_row(
@@ -217,16 +222,26 @@ pub(crate) fn misread(
             .optional()?;
         let Some(Some(raw)) = raw else { continue };
         let why = match crate::phone::read(&raw, country) {
-            Ok(n) if n.e164 == *number => continue,
-            Ok(n) => crate::text!(
-                "phone.misread_other",
-                raw = raw,
-                phone = number,
-                now = n.e164
+            Ok(n) if n.e164 != *number => (
+                ExclusionReason::InvalidPhone,
+                crate::text!(
+                    "phone.misread_other",
+                    raw = raw,
+                    phone = number,
+                    now = n.e164
+                ),
             ),
-            Err(p) => crate::text!("phone.misread", raw = raw, phone = number, problem => p.text()),
+            Ok(n) if !n.kind.can_receive(include_fixed_lines) => (
+                ExclusionReason::CannotReceive,
+                crate::text!("phone.cannot_receive", phone = number, kind => n.kind.label()),
+            ),
+            Ok(_) => continue,
+            Err(p) => (
+                ExclusionReason::InvalidPhone,
+                crate::text!("phone.misread", raw = raw, phone = number, problem => p.text()),
+            ),
         };
-        out.push((*seq, why));
+        out.push((*seq, why.0, why.1));
     }
     Ok(out)
 }

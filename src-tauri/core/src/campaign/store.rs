@@ -2,10 +2,12 @@
 //! frozen, and the summaries the history reads (counts by state, computed in one query).
 
 use super::{CampaignSummary, RecipientState, StateCounts};
+use crate::audience::ExclusionReason;
 use crate::channel::IntegrationKind;
 use crate::error::{AppError, AppResult, ErrorCode};
 use crate::message::MessageSpec;
 use crate::storage::Database;
+use crate::text::Text;
 use crate::timing::{QuietHours, ZoneSource};
 use rusqlite::{params, Connection, OptionalExtension, Row};
 
@@ -135,69 +137,92 @@ pub(crate) fn set_timing(
     })
 }
 
-/// Pending recipients read again, when the campaign was frozen under earlier rules
-/// ([`crate::phone::READER_VERSION`]): a recipient whose number as written in Zendesk is not,
-/// under the current rules, the number it is to be sent to (a typed letter an earlier Relay read
-/// as a keypad digit: a stranger's number) is skipped as `invalid_phone`, with both. Returns how
-/// many were skipped.
+/// A campaign frozen under earlier rules ([`crate::phone::READER_VERSION`]) has its recipients
+/// that may still be sent — `pending`, and `failed` or `unknown` ones a retry would send again —
+/// read again before it sends: one whose number as written in Zendesk is not, under the current
+/// rules, the number it is to be sent to (a typed letter an earlier Relay read as a keypad digit:
+/// a stranger's number), or is a line a message cannot reach, is skipped with the reason and
+/// both numbers. A test (to a typed number whose input was not kept) frozen so is not sent: its
+/// pending message is skipped, to be sent again. The campaign counts as read once none of its
+/// rows can be sent again. Returns how many were skipped.
 pub(crate) fn skip_misread(db: &Database, id: &str, now_ms: i64) -> AppResult<u32> {
-    // A test goes to a typed number, not to its recipient's: read when it was typed.
-    let (reader, audience): (i64, Option<String>) = db.connection().query_row(
-        "SELECT reader, CASE WHEN test = 0 THEN audience_id END FROM campaigns WHERE id = ?1",
-        [id],
-        |r| Ok((r.get(0)?, r.get(1)?)),
-    )?;
+    let (reader, audience, test, fixed): (i64, Option<String>, bool, bool) =
+        db.connection().query_row(
+            "SELECT reader, audience_id, test, include_fixed_lines FROM campaigns WHERE id = ?1",
+            [id],
+            |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?)),
+        )?;
     if reader >= crate::phone::READER_VERSION {
         return Ok(0);
     }
-    let mut skipped = 0;
-    if let Some(audience) = audience {
-        let pending: Vec<(i64, i64, String)> = {
-            let conn = db.connection();
-            let mut stmt = conn.prepare(
-                "SELECT seq, user_id, phone FROM campaign_recipients
-                 WHERE campaign_id = ?1 AND state = 'pending' AND phone IS NOT NULL",
-            )?;
-            let rows = stmt.query_map([id], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))?;
-            rows.collect::<rusqlite::Result<_>>()?
-        };
-        let misread = crate::audience::store::misread(db, &audience, &pending)?;
-        db.write(|tx| {
-            let mut skip = tx.prepare_cached(
-                "UPDATE campaign_recipients SET state = 'skipped', reason = 'invalid_phone', error = ?3,
-                        updated_at = ?4
-                 WHERE campaign_id = ?1 AND seq = ?2 AND state = 'pending'",
-            )?;
-            for (seq, why) in &misread {
-                skipped += skip.execute(params![id, seq, why, now_ms])? as u32;
-            }
-            Ok(())
-        })?;
-    }
-    db.write(|tx| {
-        tx.execute(
-            "UPDATE campaigns SET reader = ?2 WHERE id = ?1",
-            params![id, crate::phone::READER_VERSION],
+    let unsettled: Vec<(i64, i64, String)> = {
+        let conn = db.connection();
+        let mut stmt = conn.prepare(
+            "SELECT seq, user_id, phone FROM campaign_recipients
+             WHERE campaign_id = ?1 AND state IN ('pending', 'failed', 'unknown') AND phone IS NOT NULL",
         )?;
-        Ok(())
+        let rows = stmt.query_map([id], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))?;
+        rows.collect::<rusqlite::Result<_>>()?
+    };
+    let skip: Vec<(i64, ExclusionReason, Text)> = match (&audience, test) {
+        (_, true) => unsettled
+            .iter()
+            .map(|(seq, _, _)| {
+                (
+                    *seq,
+                    ExclusionReason::InvalidPhone,
+                    crate::text!("phone.test_before"),
+                )
+            })
+            .collect(),
+        (Some(audience), false) => {
+            crate::audience::store::misread(db, audience, &unsettled, fixed)?
+        }
+        (None, false) => vec![],
+    };
+    let mut skipped = 0;
+    let settled = db.write(|tx| {
+        {
+            let mut stmt = tx.prepare_cached(
+                "UPDATE campaign_recipients SET state = 'skipped', reason = ?3, error = ?4,
+                        updated_at = ?5
+                 WHERE campaign_id = ?1 AND seq = ?2 AND state IN ('pending', 'failed', 'unknown')",
+            )?;
+            for (seq, reason, why) in &skip {
+                skipped += stmt.execute(params![id, seq, reason, why, now_ms])? as u32;
+            }
+        }
+        // Rows that may be sent again later (a retry, a resume) are read again then.
+        let open: i64 = tx.query_row(
+            "SELECT COUNT(*) FROM campaign_recipients
+             WHERE campaign_id = ?1 AND state IN ('failed', 'unknown', 'sending')",
+            [id],
+            |r| r.get(0),
+        )?;
+        if open == 0 {
+            tx.execute(
+                "UPDATE campaigns SET reader = ?2 WHERE id = ?1",
+                params![id, crate::phone::READER_VERSION],
+            )?;
+        }
+        Ok(open == 0)
     })?;
     if skipped > 0 {
-        tracing::warn!(campaign = %id, skipped, "recipients whose numbers an earlier Relay misread are skipped");
+        tracing::warn!(campaign = %id, skipped, settled, "recipients an earlier Relay read otherwise are skipped");
     }
     Ok(skipped)
 }
 
 /// Whether a campaign's audience sends to fixed lines too.
 pub(crate) fn includes_fixed_lines(db: &Database, id: &str) -> AppResult<bool> {
-    Ok(db
-        .connection()
+    db.connection()
         .query_row(
             "SELECT include_fixed_lines FROM campaigns WHERE id = ?1",
             [id],
             |r| r.get(0),
         )
         .optional()?
-        .unwrap_or(false))
+        .ok_or_else(|| AppError::internal(format!("no campaign {id}")))
 }
 
 /// When a waiting campaign's next recipients may be sent (none: it is not waiting).

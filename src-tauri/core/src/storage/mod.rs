@@ -334,9 +334,10 @@ const MIGRATION_SQL: &[&str] = &[
     // 14: the right number. Each member's number with its kind, why it is not a number, and the
     // extension dropped from it; the rules an audience's numbers were read under (1: before
     // letters were refused; read again at its next check) and whether it includes fixed lines,
-    // kept by the campaigns made from it; a suppressed number's input as typed (NULL: not known,
-    // from before letters were refused) and the rules it was read under; the rules a campaign's
-    // numbers were frozen under (its pending recipients are read again before it sends).
+    // kept by the campaigns made from it; a suppressed number's input as typed and the default
+    // country it was read in (NULL: not kept — made before letters were refused, or by another
+    // desktop) and the rules it was read under; the rules a campaign's numbers were frozen under
+    // (what it may still send is read again before it sends).
     "ALTER TABLE audience_members ADD COLUMN phone_kind TEXT;
     ALTER TABLE audience_members ADD COLUMN phone_problem TEXT;
     ALTER TABLE audience_members ADD COLUMN phone_ext TEXT;
@@ -344,6 +345,7 @@ const MIGRATION_SQL: &[&str] = &[
     ALTER TABLE audiences ADD COLUMN include_fixed_lines INTEGER NOT NULL DEFAULT 0;
     ALTER TABLE campaigns ADD COLUMN include_fixed_lines INTEGER NOT NULL DEFAULT 0;
     ALTER TABLE suppressed ADD COLUMN typed TEXT;
+    ALTER TABLE suppressed ADD COLUMN country TEXT;
     ALTER TABLE suppressed ADD COLUMN reader INTEGER NOT NULL DEFAULT 1;
     ALTER TABLE campaigns ADD COLUMN reader INTEGER NOT NULL DEFAULT 1;",
 ];

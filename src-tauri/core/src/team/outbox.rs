@@ -59,7 +59,8 @@ pub(crate) fn queue_suppressed(
     removed: bool,
     now_ms: i64,
 ) -> AppResult<()> {
-    let payload = json!({"number": phone, "note": note, "removed": removed, "changed_at": now_ms});
+    let payload = json!({"number": phone, "note": note, "removed": removed, "changed_at": now_ms,
+                         "reader": crate::phone::READER_VERSION});
     queue(
         conn,
         SUPPRESSED,

@@ -150,7 +150,9 @@ impl Workspace {
                 };
                 let note = f.get("note").and_then(Value::as_str).unwrap_or_default();
                 let removed = f.get("removed").and_then(Value::as_bool).unwrap_or(false);
-                crate::suppression::merge_pulled(tx, number, note, removed)
+                // The rules its number was read under (none said: an earlier Relay's).
+                let reader = f.get("reader").and_then(Value::as_i64).unwrap_or(1);
+                crate::suppression::merge_pulled(tx, number, note, removed, reader)
             })
             .await?;
         let campaigns = self

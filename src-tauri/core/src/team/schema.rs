@@ -50,7 +50,7 @@ ObjectSpec {
     plural: "Relay numbers never to message",
     description: "Kept by Relay: the team's numbers never to message.",
     unique_names: false,
-    fields: &[("number", "text"), ("note", "text"), ("removed", "checkbox"), ("changed_at", "integer"), ("desktop", "text")],
+    fields: &[("number", "text"), ("note", "text"), ("removed", "checkbox"), ("changed_at", "integer"), ("desktop", "text"), ("reader", "integer")],
 },
 ObjectSpec {
     key: CLAIM,

@@ -50,8 +50,8 @@ def is_letter(ch):
 
 
 def letters_outside_extension(text):
-    """Letters of `text` that are not in the extension libphonenumber strips (nor an RFC 3966
-    URI's `tel:` scheme)."""
+    """Letters of `text` that are not in the extension libphonenumber strips (nor the `tel:` of
+    an RFC 3966 URI of a global number, `tel:+…`)."""
     try:
         national = pnu._build_national_number_for_parsing(text)
     except NumberParseException:
@@ -59,7 +59,7 @@ def letters_outside_extension(text):
     ext, main = pnu._maybe_strip_extension(national)
     suffix = national[len(main):] if ext else ""
     outside = sum(map(is_letter, text)) - sum(map(is_letter, suffix))
-    if text[:4].lower() == "tel:" and len(text) > 4 and (text[4] == "+" or text[4].isdigit()):
+    if text.startswith("tel:+"):
         outside -= 3
     return outside
 

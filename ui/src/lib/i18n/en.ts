@@ -414,9 +414,6 @@ export const en = {
   'suppress.suspect.title': '{count} number(s) on the list may not be the ones meant',
   'suppress.suspect.lead':
     'Relay now refuses a number with a letter in it. Before, a letter (an O typed for a 0) was read as a telephone keypad digit, so an entry may block a stranger’s number and leave the intended one unblocked. Check each: keep it as it is if it is the right number, or remove it and add the right one.',
-  'suppress.suspect.before': 'added before Relay refused letters: what was typed is not known',
-  'suppress.suspect.readsAs': 'typed as “{typed}”, which now reads as {now}',
-  'suppress.suspect.notANumber': 'typed as “{typed}”, which is not a number: {problem}',
   'suppress.suspect.trust': 'It is right',
   'suppress.suspect.trustNumber': '{phone} is the right number: keep it',
   'suppress.search': 'Find a number',

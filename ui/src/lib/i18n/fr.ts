@@ -422,9 +422,6 @@ export const fr: Record<MessageKey, string> = {
   'suppress.suspect.title': '{count} numéro(s) de la liste ne sont peut-être pas ceux voulus',
   'suppress.suspect.lead':
     'Relay refuse désormais un numéro qui contient une lettre. Avant, une lettre (un O tapé pour un 0) était lue comme une touche de clavier téléphonique : une entrée peut donc bloquer le numéro d’un inconnu et laisser passer celui voulu. Vérifiez chacune : gardez-la si c’est le bon numéro, ou retirez-la et ajoutez le bon.',
-  'suppress.suspect.before': 'ajouté avant que Relay refuse les lettres : la saisie d’origine est inconnue',
-  'suppress.suspect.readsAs': 'saisi « {typed} », qui se lit maintenant {now}',
-  'suppress.suspect.notANumber': 'saisi « {typed} », qui n’est pas un numéro : {problem}',
   'suppress.suspect.trust': 'C’est le bon',
   'suppress.suspect.trustNumber': '{phone} est le bon numéro : le garder',
   'suppress.search': 'Chercher un numéro',
