@@ -536,6 +536,19 @@ async fn the_demo_workspace_opens_in_the_window_and_keeps_its_secrets_in_the_key
     )
     .await;
     screenshot(&client, "20b-invalid-numbers").await;
+    // Relay hears "no": the demo's users who replied STOP are left out, with the reply.
+    assert!(
+        count("opted_out").await > 0,
+        "the demo has replies that opt out"
+    );
+    click(&client, "[data-filter-reason=opted_out]").await;
+    until(
+        &client,
+        "a member who replied STOP, with the evidence",
+        "[...document.querySelectorAll('[data-testid=member-table] [data-user]')].some(r => r.textContent.includes('ticket #'))",
+    )
+    .await;
+    screenshot(&client, "20c-opted-out-member").await;
     let cannot = count("cannot_receive").await;
     assert!(cannot > 0, "the demo has landlines");
     click(&client, "[data-filter-reason=cannot_receive]").await;
@@ -636,6 +649,23 @@ async fn the_demo_workspace_opens_in_the_window_and_keeps_its_secrets_in_the_key
         .await
         .unwrap();
     screenshot(&client, "22-suppression-list").await;
+    // Settings → Consent: the trigger in place, the opt-outs read, a reply waiting for a decision.
+    until_text(&client, "[data-testid=optouts-trigger]", "active").await;
+    until(
+        &client,
+        "a maybe to decide",
+        "document.querySelectorAll('[data-testid=optouts-maybe] li').length > 0",
+    )
+    .await;
+    client
+        .execute(
+            "const m = document.querySelector('#main'); const el = document.querySelector('#s-optouts');\
+             m.scrollTop += el.getBoundingClientRect().top - m.getBoundingClientRect().top - 16;",
+            vec![],
+        )
+        .await
+        .unwrap();
+    screenshot(&client, "22b-consent-settings").await;
     // Kept as the right number: no longer suspect.
     click(&client, "[data-suspect='+33662345678'] button").await;
     until(

@@ -98,6 +98,14 @@ pub fn specta_builder<R: Runtime>() -> tauri_specta::Builder<R> {
             commands::audience::suppress_numbers,
             commands::audience::unsuppress_number,
             commands::audience::import_suppressed,
+            commands::consent::optouts_status,
+            commands::consent::setup_optouts,
+            commands::consent::remove_optouts,
+            commands::consent::read_optouts,
+            commands::consent::decide_reply,
+            commands::consent::set_audience_channel,
+            commands::consent::allow_without_consent,
+            commands::consent::consent_note,
             commands::campaigns::create_campaign,
             commands::campaigns::timing_preview,
             commands::campaigns::reschedule_campaign,
@@ -123,6 +131,10 @@ pub fn specta_builder<R: Runtime>() -> tauri_specta::Builder<R> {
         .constant(
             "EXCLUSION_REASONS",
             <relay_core::audience::ExclusionReason as strum::VariantArray>::VARIANTS,
+        )
+        .constant(
+            "OPT_OUT_BUTTONS",
+            relay_core::consent::words::OPT_OUT_BUTTONS,
         )
         .constant(
             "ISSUE_CODES",

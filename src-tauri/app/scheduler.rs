@@ -31,6 +31,11 @@ pub async fn keep<R: Runtime>(app: AppHandle<R>) {
     loop {
         tick.tick().await;
         look(&app);
+        // The opt-outs replied in Zendesk, read every few minutes while Relay runs (window or
+        // tray): every desktop honours a STOP soon, sending or not.
+        if let Ok(ws) = app.state::<AppState>().workspace() {
+            ws.optouts_refresh(false).await;
+        }
     }
 }
 

@@ -263,14 +263,17 @@ impl AppState {
         {
             return Ok(());
         }
-        let sandbox = relay_sandbox::Sandbox::start(relay_sandbox::SandboxConfig::default())
-            .await
-            .map_err(|e| {
-                AppError::new(
-                    ErrorCode::Io,
-                    relay_core::text!("app.demo_server", detail = e),
-                )
-            })?;
+        let sandbox = relay_sandbox::Sandbox::start(relay_sandbox::SandboxConfig {
+            demo_replies: true,
+            ..relay_sandbox::SandboxConfig::default()
+        })
+        .await
+        .map_err(|e| {
+            AppError::new(
+                ErrorCode::Io,
+                relay_core::text!("app.demo_server", detail = e),
+            )
+        })?;
         let dir = DataDir::at(&self.data.root().join("demo"))?;
         let workspace = Workspace::open(
             dir.clone(),
@@ -289,6 +292,14 @@ impl AppState {
             key_id: i.key_id.clone(),
             key_secret: i.key_secret.clone(),
         })?;
+        // The demo account hears "no": its few STOP replies are read at once.
+        if let Err(e) = workspace.setup_optouts().await {
+            tracing::warn!(
+                code = e.code.as_str(),
+                "the demo's opt-out capture was not set up: {}",
+                e.message
+            );
+        }
         main.set_key("demo_active", "true")?;
         tracing::info!(base_url = %i.base_url, "demo workspace opened");
         *self.demo.lock().unwrap_or_else(|e| e.into_inner()) = Some(Demo {

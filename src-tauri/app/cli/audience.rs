@@ -37,6 +37,15 @@ pub enum AudienceCommand {
         #[arg(long, default_value_t = 50)]
         limit: u32,
     },
+    /// Let one member the consent rule leaves out be sent to (an admin only), with a note saying
+    /// why (kept with the member).
+    Allow {
+        audience: String,
+        /// The member's Zendesk user id.
+        user: String,
+        #[arg(long)]
+        note: String,
+    },
 }
 
 /// The message an audience is checked for (all or nothing).
@@ -88,6 +97,15 @@ pub fn run(action: AudienceCommand, data: DataDir, out: Output) -> CliResult {
             out.show(&json!({ "query": query, "count": n }), |_| {
                 println!("{n} users match {query}")
             });
+            Ok(())
+        }
+        AudienceCommand::Allow {
+            audience,
+            user,
+            note,
+        } => {
+            let summary = rt.block_on(ws.allow_without_consent(&audience, &user, &note))?;
+            out.show(&summary, print_summary);
             Ok(())
         }
         AudienceCommand::Members {
@@ -164,6 +182,9 @@ fn print_members(page: &relay_core::audience::MemberPage) {
         }
         if let Some(e) = &m.phone_extension {
             notes.push(format!("extension {e} dropped"));
+        }
+        if let Some(n) = &m.consent_note {
+            notes.push(format!("allowed without consent: {n}"));
         }
         let status = match m.reason {
             Some(r) => {

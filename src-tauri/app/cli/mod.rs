@@ -6,6 +6,7 @@ mod audience;
 mod campaigns;
 mod hint;
 mod map;
+mod optouts;
 mod output;
 mod sandbox;
 mod schedule;
@@ -118,6 +119,12 @@ pub enum Command {
     Schedule {
         #[command(subcommand)]
         action: schedule::ScheduleCommand,
+    },
+    /// The replies that say "no" (STOP, ARRÊT…), captured from Zendesk tickets by Relay's trigger
+    /// and honoured on every desktop: set up, read, decide the doubtful ones.
+    Optouts {
+        #[command(subcommand)]
+        action: optouts::OptoutsCommand,
     },
     /// The team's shared ledger (Zendesk custom objects): this desktop's state, and a sync.
     Team {
@@ -241,6 +248,7 @@ fn run(cli: Cli) -> CliResult {
         Command::Send(args) => send::run(args, data, out),
         Command::Campaigns { action } => campaigns::run(action, data, out),
         Command::Team { action } => team::run(action, data, out),
+        Command::Optouts { action } => optouts::run(action, data, out),
         Command::Schedule { action } => schedule::run(action, data, out),
     }
 }

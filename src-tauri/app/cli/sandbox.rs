@@ -75,6 +75,7 @@ pub fn run(args: SandboxArgs, out: Output) -> CliResult {
         zendesk_rate_per_minute: args.zendesk_rate,
         export_rate_per_minute: args.export_rate,
         faults,
+        demo_replies: true,
         ..Default::default()
     };
     runtime()?.block_on(async move {

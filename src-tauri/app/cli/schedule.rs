@@ -89,6 +89,8 @@ pub fn run(action: ScheduleCommand, data: DataDir, out: Output) -> CliResult {
         ScheduleCommand::Run => {
             let rt = runtime()?;
             loop {
+                // The opt-outs replied since the last look (at most every few minutes).
+                rt.block_on(ws.optouts_refresh(false));
                 let (due, missed) = ws.due_campaigns()?;
                 for id in missed {
                     let c = ws.campaign(&id)?;

@@ -300,6 +300,7 @@ pub fn run(args: SendArgs, data: DataDir, out: Output) -> CliResult {
                 .collect::<Vec<_>>()
                 .join(", ")
         );
+        println!("{}", rt.block_on(ws.consent_note(&spec))?.english());
         let secs = relay_core::campaign::estimate_secs(checked.eligible, rate);
         println!(
             "At {rate}/s that takes about {}m{:02}s.",

@@ -74,7 +74,7 @@ pub fn run(action: SettingsCommand, data: DataDir, out: Output) -> CliResult {
             });
         }
         SettingsCommand::Set { key, value } => {
-            let settings = ws.set_key(&key, &value)?;
+            let settings = super::runtime()?.block_on(ws.set_key_checked(&key, &value))?;
             let shown = settings.to_map().get(&key).cloned().unwrap_or(Value::Null);
             out.show(&json!({ "key": key, "value": shown }), |_| {
                 println!("{key} = {}", display_value(&shown))

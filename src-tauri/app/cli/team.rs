@@ -17,7 +17,8 @@ pub enum TeamCommand {
     Sync,
     /// The other desktops' campaigns (as last pulled): who sends them, from where, counts.
     Campaigns,
-    /// The team's policy (blackout days, default country, quiet hours, who may send), applied
+    /// The team's policy (blackout days, default country, quiet hours, who may send, consent,
+    /// opt-out words), applied
     /// on every desktop over its own settings; `set` publishes it (an admin's token only).
     Policy {
         #[command(subcommand)]
@@ -45,6 +46,18 @@ pub enum PolicyCommand {
         /// Group ids whose members may send, comma-separated; `any` for no restriction.
         #[arg(long, value_name = "IDS|any")]
         groups: Option<String>,
+        /// Who agreed to WhatsApp messages: `tag:NAME` or `field:KEY=VALUE`; `none` for no rule.
+        #[arg(long, value_name = "RULE|none")]
+        consent_whatsapp: Option<String>,
+        /// Who agreed to SMS: `tag:NAME` or `field:KEY=VALUE`; `none` for no rule.
+        #[arg(long, value_name = "RULE|none")]
+        consent_sms: Option<String>,
+        /// The replies that opt out, comma-separated (`STOP,ARRÊT,BAJA`).
+        #[arg(long, value_name = "WORDS")]
+        optout_words: Option<String>,
+        /// The replies that opt back in, comma-separated (`START,UNSTOP`).
+        #[arg(long, value_name = "WORDS")]
+        optin_words: Option<String>,
     },
 }
 
@@ -78,6 +91,10 @@ fn print_policy(p: &Policy) {
         "groups           {}",
         or(&p.allowed_groups.join(", "), "any")
     );
+    println!("consent WhatsApp {}", or(&p.consent_whatsapp, "no rule"));
+    println!("consent SMS      {}", or(&p.consent_sms, "no rule"));
+    println!("opt-out words    {}", p.optout_words.join(", "));
+    println!("opt-in words     {}", p.optin_words.join(", "));
 }
 
 fn print_team_policy(t: &TeamPolicy) {
@@ -167,6 +184,10 @@ pub fn run(action: TeamCommand, data: DataDir, out: Output) -> CliResult {
                 quiet_hours,
                 roles,
                 groups,
+                consent_whatsapp,
+                consent_sms,
+                optout_words,
+                optin_words,
             } => {
                 let mut p = Policy::of(&ws.settings()?);
                 if let Some(d) = blackout_days {
@@ -191,6 +212,25 @@ pub fn run(action: TeamCommand, data: DataDir, out: Output) -> CliResult {
                 }
                 if let Some(g) = groups {
                     p.allowed_groups = list(&g);
+                }
+                let rule = |r: String| {
+                    if r.eq_ignore_ascii_case("none") {
+                        String::new()
+                    } else {
+                        r
+                    }
+                };
+                if let Some(r) = consent_whatsapp {
+                    p.consent_whatsapp = rule(r);
+                }
+                if let Some(r) = consent_sms {
+                    p.consent_sms = rule(r);
+                }
+                if let Some(w) = optout_words {
+                    p.optout_words = list(&w);
+                }
+                if let Some(w) = optin_words {
+                    p.optin_words = list(&w);
                 }
                 let team = runtime()?.block_on(ws.set_team_policy(p))?;
                 out.show(&team, |t| {

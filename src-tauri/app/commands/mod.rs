@@ -16,6 +16,7 @@ use tauri::State;
 
 pub mod audience;
 pub mod campaigns;
+pub mod consent;
 pub mod team;
 pub mod templates;
 
@@ -67,6 +68,8 @@ pub async fn save_settings(
     base: Option<Settings>,
 ) -> Result<SettingsView, AppError> {
     let ws = state.workspace()?;
+    // A consent rule names a user field the account has (asked of Zendesk when it answers).
+    ws.check_consent_rules(&settings).await?;
     match base {
         Some(base) => ws.save_changes(&base, settings),
         None => ws.save_settings(settings),

@@ -22,6 +22,7 @@ pub mod campaign;
 pub mod channel;
 pub mod clients;
 pub mod connect;
+pub mod consent;
 pub mod csv_safe;
 pub mod error;
 pub mod logging;

@@ -5,17 +5,47 @@
 //! *suspect*: listed for an admin, who adds the number again as it should be read. Nothing else
 //! writes SQL against its table.
 
-/// The SQL condition, for the set-based audience check, that the number of the member in scope
-/// (`audience_members.phone`) is on the list.
+/// The SQL conditions, for the set-based audience check, that the number of the member in scope
+/// (`audience_members.phone`) is on the list because its owner replied an opt-out word, or for
+/// any reason; and the evidence of the first.
+pub(crate) const PHONE_OPTED_OUT: &str =
+    "audience_members.phone IN (SELECT phone FROM suppressed WHERE reason = 'opted_out')";
 pub(crate) const PHONE_SUPPRESSED: &str =
     "audience_members.phone IN (SELECT phone FROM suppressed)";
+pub(crate) const OPT_OUT_EVIDENCE: &str =
+    "(SELECT s.evidence FROM suppressed s WHERE s.phone = audience_members.phone)";
+
+/// Why a number is on the list.
+#[derive(
+    Debug,
+    Clone,
+    Copy,
+    PartialEq,
+    Eq,
+    Serialize,
+    Deserialize,
+    Type,
+    strum::AsRefStr,
+    strum::Display,
+    strum::EnumString,
+)]
+#[serde(rename_all = "snake_case")]
+#[strum(serialize_all = "snake_case")]
+pub enum SuppressReason {
+    /// Added by hand, or from a CSV file.
+    Manual,
+    /// Its owner replied an opt-out word ([`crate::consent::optouts`]): an opt-in lifts it.
+    OptedOut,
+}
+
+crate::sql_text!(SuppressReason);
 
 use crate::error::{AppError, AppResult, ErrorCode};
 use crate::phone::{self, Country, PhoneProblem, READER_VERSION};
 use crate::storage::Database;
 use crate::text::Text;
 use crate::workspace::Workspace;
-use rusqlite::params;
+use rusqlite::{params, OptionalExtension};
 use serde::{Deserialize, Serialize};
 use specta::Type;
 
@@ -25,6 +55,9 @@ pub struct Suppressed {
     pub phone: String,
     pub note: String,
     pub added_at: String,
+    pub reason: SuppressReason,
+    /// The reply that put it there (`opted_out`).
+    pub evidence: Option<Text>,
     /// What was typed, when known (not for entries from before letters were refused, nor for
     /// those another desktop added).
     pub typed: Option<String>,
@@ -84,13 +117,72 @@ pub struct ImportReport {
 
 /// Whether a number (E.164) is on the list of numbers never to message.
 pub fn is_suppressed(db: &Database, phone: &str) -> AppResult<bool> {
-    is_suppressed_in(db.connection(), phone)
+    Ok(suppression_in(db.connection(), phone)?.is_some())
 }
 
-pub(crate) fn is_suppressed_in(conn: &rusqlite::Connection, phone: &str) -> AppResult<bool> {
+/// Why a number (E.164) is on the list, and the evidence of an opt-out; None when it is not.
+pub(crate) fn suppression_in(
+    conn: &rusqlite::Connection,
+    phone: &str,
+) -> AppResult<Option<(SuppressReason, Option<Text>)>> {
     Ok(conn
-        .prepare_cached("SELECT EXISTS (SELECT 1 FROM suppressed WHERE phone = ?1)")?
-        .query_row([phone], |r| r.get(0))?)
+        .prepare_cached("SELECT reason, evidence FROM suppressed WHERE phone = ?1")?
+        .query_row([phone], |r| Ok((r.get(0)?, r.get(1)?)))
+        .optional()?)
+}
+
+/// Puts numbers on the list because their owner replied an opt-out word (`evidence`: the
+/// reply), for the team too. A number on it already keeps its reason (one added by hand is never
+/// lifted by an opt-in). Returns how many are new on the list.
+pub(crate) fn opt_out(
+    tx: &rusqlite::Connection,
+    phones: &[String],
+    evidence: &Text,
+    now_ms: i64,
+) -> AppResult<u32> {
+    let mut added = 0;
+    let mut stmt = tx.prepare_cached(
+        "INSERT OR IGNORE INTO suppressed (phone, note, added_at, reader, reason, evidence)
+         VALUES (?1, '', ?2, ?3, 'opted_out', ?4)",
+    )?;
+    for p in phones {
+        if stmt.execute(params![p, now_ms, READER_VERSION, evidence])? > 0 {
+            crate::team::outbox::queue_suppressed(
+                tx,
+                p,
+                "",
+                false,
+                SuppressReason::OptedOut,
+                Some(evidence),
+                now_ms,
+            )?;
+            added += 1;
+        }
+    }
+    Ok(added)
+}
+
+/// Lifts the opt-outs of numbers whose owner replied an opt-in word (never a number added by
+/// hand), for the team too. Returns how many were lifted.
+pub(crate) fn opt_in(tx: &rusqlite::Connection, phones: &[String], now_ms: i64) -> AppResult<u32> {
+    let mut lifted = 0;
+    let mut stmt =
+        tx.prepare_cached("DELETE FROM suppressed WHERE phone = ?1 AND reason = 'opted_out'")?;
+    for p in phones {
+        if stmt.execute([p])? > 0 {
+            crate::team::outbox::queue_suppressed(
+                tx,
+                p,
+                "",
+                true,
+                SuppressReason::OptedOut,
+                None,
+                now_ms,
+            )?;
+            lifted += 1;
+        }
+    }
+    Ok(lifted)
 }
 
 /// The list, newest first, each entry's input read again with the current rules in `country`
@@ -98,7 +190,7 @@ pub(crate) fn is_suppressed_in(conn: &rusqlite::Connection, phone: &str) -> AppR
 pub fn suppressed(db: &Database, country: Option<Country>) -> AppResult<Vec<Suppressed>> {
     let conn = db.connection();
     let mut stmt = conn.prepare(
-        "SELECT phone, note, added_at, typed, reader, country FROM suppressed
+        "SELECT phone, note, added_at, typed, reader, country, reason, evidence FROM suppressed
          ORDER BY added_at DESC, phone",
     )?;
     let rows = stmt.query_map([], |r| {
@@ -109,6 +201,8 @@ pub fn suppressed(db: &Database, country: Option<Country>) -> AppResult<Vec<Supp
                 added_at: r.get::<_, i64>(2)?.to_string(),
                 typed: r.get(3)?,
                 suspect: None,
+                reason: r.get(6)?,
+                evidence: r.get(7)?,
             },
             r.get::<_, i64>(4)?,
             r.get::<_, Option<String>>(5)?,
@@ -199,7 +293,15 @@ fn insert_suppressed(db: &Database, phones: &[Typed], note: &str, now_ms: i64) -
                     READER_VERSION
                 ])?;
                 if new > 0 {
-                    crate::team::outbox::queue_suppressed(tx, &p.e164, note, false, now_ms)?;
+                    crate::team::outbox::queue_suppressed(
+                        tx,
+                        &p.e164,
+                        note,
+                        false,
+                        SuppressReason::Manual,
+                        None,
+                        now_ms,
+                    )?;
                 } else {
                     retype.execute(params![p.e164, p.typed, p.country, READER_VERSION])?;
                 }
@@ -214,7 +316,15 @@ pub fn unsuppress(db: &Database, phone: &str, now_ms: i64) -> AppResult<()> {
     let n = db.write(|tx| {
         let n = tx.execute("DELETE FROM suppressed WHERE phone = ?1", [phone])?;
         if n > 0 {
-            crate::team::outbox::queue_suppressed(tx, phone, "", true, now_ms)?;
+            crate::team::outbox::queue_suppressed(
+                tx,
+                phone,
+                "",
+                true,
+                SuppressReason::Manual,
+                None,
+                now_ms,
+            )?;
         }
         Ok(n)
     })?;
@@ -235,18 +345,29 @@ pub(crate) fn merge_pulled(
     note: &str,
     removed: bool,
     reader: i64,
+    opted_out: Option<Text>,
 ) -> AppResult<bool> {
     let n = if removed {
-        conn.prepare_cached("DELETE FROM suppressed WHERE phone = ?1")?
+        // An opt-in lifts an opt-out only; a removal by hand removes the number.
+        let only = if opted_out.is_some() {
+            " AND reason = 'opted_out'"
+        } else {
+            ""
+        };
+        conn.prepare_cached(&format!("DELETE FROM suppressed WHERE phone = ?1{only}"))?
             .execute([phone])?
     } else {
         // Read on the desktop that added it, under the rules it says (an earlier Relay says
         // none: suspect here too).
+        let reason = match opted_out {
+            Some(_) => SuppressReason::OptedOut,
+            None => SuppressReason::Manual,
+        };
         conn.prepare_cached(
-            "INSERT OR IGNORE INTO suppressed (phone, note, added_at, reader)
-             VALUES (?1, ?2, CAST(strftime('%s', 'now') AS INTEGER) * 1000, ?3)",
+            "INSERT OR IGNORE INTO suppressed (phone, note, added_at, reader, reason, evidence)
+             VALUES (?1, ?2, CAST(strftime('%s', 'now') AS INTEGER) * 1000, ?3, ?4, ?5)",
         )?
-        .execute(params![phone, note, reader])?
+        .execute(params![phone, note, reader, reason, opted_out])?
     };
     Ok(n > 0)
 }

@@ -451,6 +451,10 @@ async fn each_desktop_sees_the_others_campaigns_and_applies_the_policy_an_admin_
         quiet_hours: "21:00-08:00".into(),
         allowed_roles: vec!["admin".into()],
         allowed_groups: vec![],
+        consent_whatsapp: String::new(),
+        consent_sms: "tag:sms_opt_in".into(),
+        optout_words: vec!["STOP".into(), "HALT".into()],
+        optin_words: vec!["START".into()],
     };
     // Bad input: each problem at its field, nothing published.
     let err = a
@@ -487,6 +491,8 @@ async fn each_desktop_sees_the_others_campaigns_and_applies_the_policy_an_admin_
         (3, "FR", "21:00-08:00")
     );
     assert_eq!(s.allowed_roles, vec!["admin".to_string()]);
+    assert_eq!(s.consent_sms, "tag:sms_opt_in");
+    assert_eq!(s.optout_words, vec!["STOP".to_string(), "HALT".to_string()]);
     let view = b.settings_view().unwrap();
     assert_eq!(view.team_policy.unwrap().desktop, a.desktop_id().unwrap());
     // A local change of the policy is refused, saying whose it is; the rest is B's own.

@@ -20,6 +20,7 @@ pub mod data;
 pub mod search;
 mod server;
 mod sunshine;
+mod tickets;
 mod zendesk;
 
 pub use custom_objects::{JobResults, TieOrder};

@@ -125,6 +125,9 @@ pub struct Faults {
     pub search_tie_order: TieOrder,
     /// The account's custom object record limit (1,000,000 when not set).
     pub record_limit: Option<u64>,
+    /// A ticket is found by the search this long after its last update (Zendesk's search index
+    /// lags behind the tickets).
+    pub ticket_index_delay_ms: u64,
 }
 
 impl Faults {
@@ -175,6 +178,9 @@ pub struct SandboxConfig {
     /// Keep each accepted notification's body in the log (`/_sandbox/notifications`); off, only
     /// its id, time, destination and kind (benchmarks of hundreds of thousands of sends).
     pub keep_bodies: bool,
+    /// The demo account's replies: a few users answered a campaign (STOP, ARRÊT, a "maybe"…),
+    /// played once a ticket trigger can hear them.
+    pub demo_replies: bool,
 }
 
 impl Default for SandboxConfig {
@@ -198,6 +204,7 @@ impl Default for SandboxConfig {
             },
             clock: Arc::new(SystemClock),
             keep_bodies: true,
+            demo_replies: false,
         }
     }
 }
@@ -255,6 +262,10 @@ pub(crate) struct AppState {
     pub notifications: Mutex<Vec<Recorded>>,
     pub count_cache: Mutex<HashMap<String, u64>>,
     pub custom_objects: Mutex<crate::custom_objects::Store>,
+    /// Tickets, triggers and the tags changed on users.
+    pub tickets: Mutex<crate::tickets::Store>,
+    /// Some user's tags were changed (the population is read as generated otherwise).
+    tags_changed: std::sync::atomic::AtomicBool,
     requests: Mutex<HashMap<String, u64>>,
     /// The `Retry-After` windows issued, per limit (`zendesk`, `sunshine`): see [`RateWindow`].
     windows: Mutex<HashMap<String, RateWindow>>,
@@ -330,6 +341,33 @@ pub(crate) type Shared = Arc<AppState>;
 impl AppState {
     pub fn now(&self) -> chrono::DateTime<chrono::Utc> {
         self.clock.now()
+    }
+
+    /// User `index` as the API shows it now: as generated, with the tags changed since.
+    pub fn user(&self, index: u64) -> crate::data::SeedUser {
+        let mut u = self.pop.user(index);
+        if self.tags_changed.load(std::sync::atomic::Ordering::Relaxed) {
+            if let Some(c) = self
+                .tickets
+                .lock()
+                .unwrap_or_else(|e| e.into_inner())
+                .user_tags
+                .get(&u.id)
+            {
+                c.apply(&mut u.tags);
+            }
+        }
+        u
+    }
+
+    /// Some user's tags changed: searches are counted again.
+    pub fn tags_changed(&self) {
+        self.tags_changed
+            .store(true, std::sync::atomic::Ordering::Relaxed);
+        self.count_cache
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .clear();
     }
 
     pub(crate) fn roll(&self, p: f64) -> bool {
@@ -484,6 +522,11 @@ impl Sandbox {
             seed: config.seed,
         };
         let pop = Population::new(config.seed, config.users.max(super::data::AGENTS + 1));
+        let demo_replies = if config.demo_replies {
+            crate::tickets::demo_replies(&pop)
+        } else {
+            vec![]
+        };
         let state: Shared = Arc::new(AppState {
             templates: Mutex::new(sunshine::Templates::seeded(&config, config.clock.now())),
             info: info.clone(),
@@ -500,6 +543,8 @@ impl Sandbox {
             notifications: Mutex::new(Vec::new()),
             count_cache: Mutex::new(HashMap::new()),
             custom_objects: Mutex::new(Default::default()),
+            tickets: Mutex::new(crate::tickets::Store::with_demo_replies(demo_replies)),
+            tags_changed: std::sync::atomic::AtomicBool::new(false),
             requests: Mutex::new(HashMap::new()),
             windows: Mutex::new(HashMap::new()),
             in_flight: Mutex::new(HashMap::new()),
@@ -559,6 +604,7 @@ impl Drop for Sandbox {
 fn router(state: Shared) -> Router {
     let zendesk = zendesk::routes()
         .merge(crate::custom_objects::routes())
+        .merge(crate::tickets::routes())
         .route_layer(middleware::from_fn_with_state(state.clone(), zendesk_gate));
     let sunshine = sunshine::routes()
         .route_layer(middleware::from_fn_with_state(state.clone(), sunshine_gate));
@@ -575,6 +621,7 @@ fn router(state: Shared) -> Router {
         )
         .route("/_sandbox/stats", get(stats))
         .route("/_sandbox/info", get(sandbox_info))
+        .merge(crate::tickets::sandbox_routes())
         .with_state(state)
 }
 

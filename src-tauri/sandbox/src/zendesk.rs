@@ -57,7 +57,7 @@ async fn me(
     State(s): State<Shared>,
     Extension(ZendeskUser(index)): Extension<ZendeskUser>,
 ) -> Json<Value> {
-    let mut user = s.pop.user(index).to_json(&s.info.base_url);
+    let mut user = s.user(index).to_json(&s.info.base_url);
     user["authenticity_token"] = json!("sandbox-authenticity-token");
     Json(json!({ "user": user }))
 }
@@ -130,7 +130,7 @@ fn count_matches(s: &Shared, text: &str, query: &search::Query) -> u64 {
         return *n;
     }
     let n = (0..s.pop.count)
-        .filter(|i| query.matches(&s.pop.user(*i)))
+        .filter(|i| query.matches(&s.user(*i)))
         .count() as u64;
     s.count_cache
         .lock()
@@ -169,6 +169,9 @@ fn encode_query(q: &HashMap<String, String>, overrides: &[(&str, String)]) -> St
 
 /// `GET /api/v2/search.json`: offset pages of at most 100, and at most 1,000 results in all.
 async fn search_page(State(s): State<Shared>, Query(q): Params) -> Response {
+    if crate::tickets::is_ticket_query(q.get("query").map(String::as_str).unwrap_or_default()) {
+        return crate::tickets::search_page(&s, &q);
+    }
     let query = match parse_query(&s, &q) {
         Ok(query) => query,
         Err(resp) => return resp,
@@ -203,7 +206,7 @@ async fn search_page(State(s): State<Shared>, Query(q): Params) -> Response {
         let total = count_matches(&s, &text, &query);
         let skip = (page - 1) * per_page;
         let results: Vec<Value> = (0..s.pop.count)
-            .map(|i| s.pop.user(i))
+            .map(|i| s.user(i))
             .filter(|u| query.matches(u))
             .skip(skip as usize)
             .take(per_page as usize)
@@ -248,6 +251,9 @@ async fn search_export(State(s): State<Shared>, Query(q): Params) -> Response {
             )
                 .into_response()
         }
+    }
+    if q.get("filter[type]").map(String::as_str) == Some("ticket") {
+        return crate::tickets::export(&s, &q);
     }
     let query = match parse_query(&s, &q) {
         Ok(query) => query,
@@ -312,7 +318,7 @@ async fn search_export(State(s): State<Shared>, Query(q): Params) -> Response {
         // `i` is a position in the export's order; the cursor carries it.
         let mut i = start;
         while i < s.pop.count && (results.len() as u64) < size {
-            let u = s.pop.user(order.index(i, s.pop.count));
+            let u = s.user(order.index(i, s.pop.count));
             if query.matches(&u) && !lagging(u.id, missing) {
                 results.push(result(&u, &base));
             }
@@ -358,7 +364,7 @@ fn lagging(id: u64, missing: f64) -> bool {
 
 fn user_by_id(s: &Shared, id: &str) -> Option<SeedUser> {
     let id = id.trim_end_matches(".json").parse::<u64>().ok()?;
-    s.pop.index_of(id).map(|i| s.pop.user(i))
+    s.pop.index_of(id).map(|i| s.user(i))
 }
 
 async fn show_user(State(s): State<Shared>, Path(id): Path<String>) -> Response {

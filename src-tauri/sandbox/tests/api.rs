@@ -891,3 +891,93 @@ fn generated_phone_numbers_are_what_they_claim() {
         assert!(seen[kind] >= at_least, "{kind}: {seen:?}");
     }
 }
+
+#[tokio::test]
+async fn triggers_are_validated_admin_only_and_run_on_a_played_reply() {
+    let t = T::start(SandboxConfig {
+        users: 200,
+        ..SandboxConfig::default()
+    })
+    .await;
+    let i = t.sb.info();
+    let post = |body: Value, email: String| {
+        t.http
+            .post(t.url("/api/v2/triggers"))
+            .basic_auth(format!("{email}/token"), Some(&i.zendesk_token))
+            .json(&body)
+            .send()
+    };
+    let trigger = |field: &str, value: &str| {
+        json!({"trigger": {
+            "title": "t",
+            "conditions": {"all": [
+                {"field": "comment_includes_word", "operator": "includes", "value": "stop"},
+                {"field": field, "operator": "is", "value": value},
+            ]},
+            "actions": [{"field": "current_tags", "value": "heard"}],
+        }})
+    };
+    // An unknown condition is refused as Zendesk refuses it, with its details.
+    let (status, e) = body(
+        post(trigger("mood", "happy"), i.zendesk_email.clone())
+            .await
+            .unwrap(),
+    )
+    .await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{e}");
+    assert!(
+        e["details"]["base"][0]["description"]
+            .as_str()
+            .unwrap()
+            .contains("mood"),
+        "{e}"
+    );
+    // An agent may not manage triggers.
+    let pop = Population::new(i.seed, i.users);
+    let (status, _) = body(
+        post(trigger("current_via_id", "4"), pop.user(1).email)
+            .await
+            .unwrap(),
+    )
+    .await;
+    assert_eq!(status, StatusCode::FORBIDDEN);
+    // Only replies by email (via id 4): a WhatsApp STOP is not tagged, an emailed one is.
+    let (status, _) = body(
+        post(trigger("current_via_id", "4"), i.zendesk_email.clone())
+            .await
+            .unwrap(),
+    )
+    .await;
+    assert_eq!(status, StatusCode::CREATED);
+    let phones: Vec<String> = (5..pop.count)
+        .filter(|x| pop.phone_kind(*x) == PhoneKind::E164)
+        .take(2)
+        .map(|x| pop.user(x).e164.unwrap())
+        .collect();
+    let play = |from: &str, channel: &str, text: &str| {
+        t.http
+            .post(t.url("/_sandbox/inbound"))
+            .json(&json!({"from": from, "text": text, "channel": channel}))
+            .send()
+    };
+    let (_, wa) = body(play(&phones[0], "whatsapp", "Stop").await.unwrap()).await;
+    assert_eq!(wa["ticket"]["tags"], json!([]), "{wa}");
+    let (_, sms) = body(play(&phones[1], "email", "STOP please").await.unwrap()).await;
+    assert_eq!(sms["ticket"]["tags"], json!(["heard"]), "{sms}");
+    // A second reply of the same user joins their open ticket of that channel.
+    let (_, again) = body(play(&phones[1], "email", "stop").await.unwrap()).await;
+    assert_eq!(again["ticket"]["id"], sms["ticket"]["id"]);
+    // Bad plays: an unknown number, an unknown channel, an empty text.
+    assert_eq!(
+        play("+15550000000", "sms", "STOP").await.unwrap().status(),
+        StatusCode::NOT_FOUND
+    );
+    assert_eq!(
+        play(&phones[0], "fax", "STOP").await.unwrap().status(),
+        StatusCode::BAD_REQUEST
+    );
+    assert_eq!(
+        play(&phones[0], "sms", "  ").await.unwrap().status(),
+        StatusCode::BAD_REQUEST
+    );
+}

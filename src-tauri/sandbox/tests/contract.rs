@@ -47,6 +47,24 @@ impl Env {
             .await
             .unwrap()
     }
+    async fn zd_send(
+        &self,
+        method: reqwest::Method,
+        path: &str,
+        body: Option<Value>,
+    ) -> (u16, Value) {
+        let i = self.sb.info();
+        let mut req = self
+            .http
+            .request(method, format!("{}{path}", i.base_url))
+            .basic_auth(format!("{}/token", i.zendesk_email), Some(&i.zendesk_token));
+        if let Some(b) = body {
+            req = req.json(&b);
+        }
+        let r = req.send().await.unwrap();
+        let status = r.status().as_u16();
+        (status, r.json().await.unwrap_or(Value::Null))
+    }
     async fn sc(&self, method: reqwest::Method, path: &str, body: Option<Value>) -> Value {
         let i = self.sb.info();
         let mut req = self
@@ -144,6 +162,113 @@ async fn zendesk_responses_match_the_support_api_spec() {
         ))
         .await;
     spec.check("UsersResponse", &json!({"users": many["users"]}));
+}
+
+#[tokio::test]
+async fn zendesk_triggers_tickets_comments_and_tags_match_the_support_api_spec() {
+    use reqwest::Method;
+    let spec = Spec::openapi("zendesk-relay-excerpt.yaml");
+    let env = Env::new().await;
+    let body = json!({"trigger": {
+        "title": "Tag opt-out replies",
+        "description": "contract test",
+        "active": true,
+        "conditions": {
+            "all": [
+                {"field": "comment_includes_word", "operator": "includes", "value": "stop \"opt out\""},
+                {"field": "role", "operator": "is", "value": "end_user"},
+            ],
+            "any": [],
+        },
+        "actions": [{"field": "current_tags", "value": "relay_reply"}],
+    }});
+    let (status, made) = env
+        .zd_send(Method::POST, "/api/v2/triggers", Some(body.clone()))
+        .await;
+    assert_eq!(status, 201, "{made}");
+    spec.check("TriggerResponse", &made);
+    let id = made["trigger"]["id"].as_u64().unwrap();
+    spec.check("TriggersResponse", &env.zd("/api/v2/triggers").await);
+    spec.check(
+        "TriggerResponse",
+        &env.zd(&format!("/api/v2/triggers/{id}")).await,
+    );
+    let mut changed = body.clone();
+    changed["trigger"]["title"] = json!("Tag opt-out replies (2)");
+    let (status, updated) = env
+        .zd_send(
+            Method::PUT,
+            &format!("/api/v2/triggers/{id}"),
+            Some(changed),
+        )
+        .await;
+    assert_eq!(status, 200);
+    spec.check("TriggerResponse", &updated);
+
+    // An end user replies STOP: a ticket with its comment, tagged by the trigger, found by search.
+    let pop = Population::new(42, 600);
+    let idx = (5..600)
+        .find(|i| pop.phone_kind(*i) == PhoneKind::E164)
+        .unwrap();
+    let from = pop.user(idx).e164.unwrap();
+    let played = env
+        .http
+        .post(format!("{}/_sandbox/inbound", env.sb.base_url()))
+        .json(&json!({"from": from, "text": "STOP", "channel": "whatsapp"}))
+        .send()
+        .await
+        .unwrap()
+        .json::<Value>()
+        .await
+        .unwrap();
+    let ticket = played["ticket"]["id"].as_u64().unwrap();
+    let shown = env.zd(&format!("/api/v2/tickets/{ticket}")).await;
+    spec.check("TicketResponse", &shown);
+    assert!(shown["ticket"]["tags"]
+        .as_array()
+        .unwrap()
+        .contains(&json!("relay_reply")));
+    spec.check(
+        "TicketCommentsResponse",
+        &env.zd(&format!("/api/v2/tickets/{ticket}/comments")).await,
+    );
+    spec.check(
+        "TagsByObjectIdResponse",
+        &env.zd(&format!("/api/v2/tickets/{ticket}/tags")).await,
+    );
+    let (status, tagged) = env
+        .zd_send(
+            Method::PUT,
+            &format!("/api/v2/tickets/{ticket}/tags"),
+            Some(json!({"tags": ["relay_read"]})),
+        )
+        .await;
+    assert_eq!(status, 200);
+    spec.check("TagsByObjectIdResponse", &tagged);
+    let found = env
+        .zd("/api/v2/search/export?query=tags:relay_reply&filter[type]=ticket&page[size]=100")
+        .await;
+    spec.check(
+        "SearchExportResponse",
+        &json!({"meta": found["meta"], "links": found["links"], "facets": found["facets"]}),
+    );
+    let results = found["results"].as_array().unwrap();
+    assert_eq!(results.len(), 1, "{found}");
+    let mut t = results[0].clone();
+    assert_eq!(
+        t.as_object_mut().unwrap().remove("result_type"),
+        Some(json!("ticket"))
+    );
+    spec.check("TicketObject", &t);
+
+    let (status, _) = env
+        .zd_send(Method::DELETE, &format!("/api/v2/triggers/{id}"), None)
+        .await;
+    assert_eq!(status, 204);
+    let (status, _) = env
+        .zd_send(Method::GET, &format!("/api/v2/triggers/{id}"), None)
+        .await;
+    assert_eq!(status, 404);
 }
 
 #[tokio::test]

@@ -30,10 +30,10 @@ const refused = said('zendesk.search_refused', { provider: 'Invalid search: "som
 function fakeCore(fetched: Partial<AudienceSummary> = {}) {
   const calls: { cmd: string; args: Record<string, unknown> }[] = [];
   const members: Member[] = [
-    { user_id: '1', name: 'Ann Lee', email: 'ann@example.com', phone_raw: '+33612345678', phone: '+33612345678', phone_source: 'field', reason: null, detail: null, overridden: false, phone_kind: 'mobile', phone_extension: null, phone_problem: null },
-    { user_id: '2', name: 'Bob Ray', email: 'bob@example.com', phone_raw: '+33612345679', phone: '+33612345679', phone_source: 'field', reason: null, detail: null, overridden: false, phone_kind: null, phone_extension: null, phone_problem: null },
-    { user_id: '3', name: 'Cy Moe', email: null, phone_raw: null, phone: null, phone_source: null, reason: 'no_phone', detail: null, overridden: false, phone_kind: null, phone_extension: null, phone_problem: null },
-    { user_id: '4', name: 'Di Fox', email: null, phone_raw: '+33612345670', phone: '+33612345670', phone_source: 'field', reason: null, detail: null, overridden: false, phone_kind: null, phone_extension: null, phone_problem: null },
+    { user_id: '1', name: 'Ann Lee', email: 'ann@example.com', phone_raw: '+33612345678', phone: '+33612345678', phone_source: 'field', reason: null, detail: null, overridden: false, phone_kind: 'mobile', phone_extension: null, phone_problem: null, consent_note: null },
+    { user_id: '2', name: 'Bob Ray', email: 'bob@example.com', phone_raw: '+33612345679', phone: '+33612345679', phone_source: 'field', reason: null, detail: null, overridden: false, phone_kind: null, phone_extension: null, phone_problem: null, consent_note: null },
+    { user_id: '3', name: 'Cy Moe', email: null, phone_raw: null, phone: null, phone_source: null, reason: 'no_phone', detail: null, overridden: false, phone_kind: null, phone_extension: null, phone_problem: null, consent_note: null },
+    { user_id: '4', name: 'Di Fox', email: null, phone_raw: '+33612345670', phone: '+33612345670', phone_source: 'field', reason: null, detail: null, overridden: false, phone_kind: null, phone_extension: null, phone_problem: null, consent_note: null },
   ];
   let message = false;
   const summary = (): AudienceSummary => ({
@@ -82,6 +82,10 @@ function fakeCore(fetched: Partial<AudienceSummary> = {}) {
         return [{ user_id: '1', name: 'Ann Lee', email: 'ann@example.com', phone_raw: '+33612345678', phone: '+33612345678' }];
       case 'fetch_audience':
         return { ...summary(), ...fetched };
+      case 'set_audience_channel':
+        return { ...summary(), ...fetched };
+      case 'consent_note':
+        return null;
       case 'audience_members': {
         const f = args.filter as { kind: string; reason?: string };
         const rows = members.filter((m) => (f.kind === 'all' ? true : f.kind === 'eligible' ? m.reason === null : m.reason === f.reason));

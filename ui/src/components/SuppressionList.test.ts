@@ -26,14 +26,14 @@ describe('numbers never to message', () => {
             throw appError('invalid_input', problem, { phone: problem });
           }
           // Added again as it is: trusted (the core records what was typed).
-          list = [...list.filter((s) => !phones.includes(s.phone)), ...phones.map((phone) => ({ phone, note: String(args.note), added_at: '1', typed: phone, suspect: null }))];
+          list = [...list.filter((s) => !phones.includes(s.phone)), ...phones.map((phone) => ({ phone, note: String(args.note), added_at: '1', typed: phone, suspect: null, reason: 'manual' as const, evidence: null }))];
           return list;
         }
         case 'unsuppress_number':
           list = list.filter((s) => s.phone !== args.phone);
           return list;
         case 'import_suppressed':
-          list = [...list, { phone: '+33612345678', note: '', added_at: '2', typed: '+33612345678', suspect: null }];
+          list = [...list, { phone: '+33612345678', note: '', added_at: '2', typed: '+33612345678', suspect: null, reason: 'manual' as const, evidence: null }];
           return { added: 1, already: 0, invalid: [{ line: 3, text: 'O6 12 34 56 78', problem: 'contains_letters' }] };
         default:
           throw `unknown command ${cmd}`;
@@ -68,9 +68,9 @@ describe('numbers never to message', () => {
   it('lists the entries that cannot be trusted, and trusts one added again', async () => {
     setLocale('en');
     let list: Suppressed[] = [
-      { phone: '+33662345678', note: 'old', added_at: '1', typed: null, suspect: { kind: 'read_before_letters_refused' } },
-      { phone: '+33612345670', note: '', added_at: '2', typed: '06 12 34 56 7O', suspect: { kind: 'reads_otherwise', now: null, problem: 'contains_letters' } },
-      { phone: '+14155550100', note: '', added_at: '3', typed: '+14155550100', suspect: null },
+      { phone: '+33662345678', note: 'old', added_at: '1', typed: null, suspect: { kind: 'read_before_letters_refused' }, reason: 'manual', evidence: null },
+      { phone: '+33612345670', note: '', added_at: '2', typed: '06 12 34 56 7O', suspect: { kind: 'reads_otherwise', now: null, problem: 'contains_letters' }, reason: 'manual', evidence: null },
+      { phone: '+14155550100', note: '', added_at: '3', typed: '+14155550100', suspect: null, reason: 'manual', evidence: null },
     ];
     const added: unknown[] = [];
     mockIPC((cmd, payload) => {

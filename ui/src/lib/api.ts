@@ -37,7 +37,11 @@ import {
   type RecipientPreview_Serialize,
   type SampleUser_Serialize,
   type Slot,
-  type Suppressed,
+  type Suppressed_Serialize,
+  type OptoutStatus_Serialize,
+  type OptoutRead,
+  type Reply_Serialize,
+  type ReplyVerdict,
   type ValueMapping_Serialize,
   type ValueSource_Serialize,
   type CampaignSummary_Serialize,
@@ -90,7 +94,11 @@ export type CampaignProgress = CampaignProgress_Serialize;
 export type CampaignRecipient = CampaignRecipient_Serialize;
 export type RecipientPage = RecipientPage_Serialize;
 export type { CloseChoice, RecipientState, SavedFile, StateCounts };
-export type { FieldInfo, ImportReport, MemberAction, MemberFilter, ExclusionReason, Slot, Suppressed };
+export type { FieldInfo, ImportReport, MemberAction, MemberFilter, ExclusionReason, Slot };
+export type Suppressed = Suppressed_Serialize;
+export type OptoutStatus = OptoutStatus_Serialize;
+export type Reply = Reply_Serialize;
+export type { OptoutRead, ReplyVerdict };
 export type { CampaignStatus, IntegrationKind, MessageChannel, TemplateStage, TemplateStatus };
 export type { AppInfo, ConnectionReport, ErrorCode, GroupView, IntegrationView, SecretKind, TemplateCheck, Text, Check };
 export type Issue = Issue_Serialize;
@@ -214,6 +222,16 @@ export const api = {
   suppressNumbers: (phones: string[], note: string): Promise<Suppressed[]> => call(commands.suppressNumbers(phones, note)),
   unsuppressNumber: (phone: string): Promise<Suppressed[]> => call(commands.unsuppressNumber(phone)),
   importSuppressed: (csv: string, note: string): Promise<ImportReport> => call(commands.importSuppressed(csv, note)),
+  optoutsStatus: (): Promise<OptoutStatus> => call(commands.optoutsStatus()),
+  setupOptouts: (): Promise<OptoutStatus> => call(commands.setupOptouts()),
+  removeOptouts: (): Promise<OptoutStatus> => call(commands.removeOptouts()),
+  readOptouts: (): Promise<OptoutRead> => call(commands.readOptouts()),
+  decideReply: (commentId: string, confirm: boolean): Promise<OptoutStatus> => call(commands.decideReply(commentId, confirm)),
+  setAudienceChannel: (audienceId: string, integrationId: string): Promise<AudienceSummary> =>
+    call(commands.setAudienceChannel(audienceId, integrationId)),
+  consentNote: (message: MessageSpec): Promise<Text> => call(commands.consentNote(message)),
+  allowWithoutConsent: (audienceId: string, userId: string, note: string): Promise<AudienceSummary> =>
+    call(commands.allowWithoutConsent(audienceId, userId, note)),
   /** `timing`: quiet hours (null: the workspace's; 'off': none) and a time to send at (null: now). */
   createCampaign: (audienceId: string, message: MessageSpec, rate: number | null, timing: CampaignTiming | null = null): Promise<CampaignSummary> =>
     call(commands.createCampaign(audienceId, message, rate, timing)),

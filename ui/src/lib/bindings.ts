@@ -119,6 +119,25 @@ export const commands = {
 	unsuppressNumber: (phone: string) => __TAURI_INVOKE<Suppressed_Serialize[]>("unsuppress_number", { phone }),
 	/**  Imports numbers from CSV text (the first column, or a `phone` column). */
 	importSuppressed: (csv: string, note: string) => __TAURI_INVOKE<ImportReport>("import_suppressed", { csv, note }),
+	/**  Where opt-out capture stands: the trigger, the last read, the opt-outs, the maybes. */
+	optoutsStatus: () => __TAURI_INVOKE<OptoutStatus_Serialize>("optouts_status"),
+	/**  Makes or updates Relay's trigger (an admin only), then reads the replies. */
+	setupOptouts: () => __TAURI_INVOKE<OptoutStatus_Serialize>("setup_optouts"),
+	/**  Removes Relay's trigger (an admin only). */
+	removeOptouts: () => __TAURI_INVOKE<OptoutStatus_Serialize>("remove_optouts"),
+	/**  Reads the replies tagged since the last read, now. */
+	readOptouts: () => __TAURI_INVOKE<OptoutRead>("read_optouts"),
+	/**  Confirms (its numbers opted out) or dismisses a reply that only holds an opt-out word. */
+	decideReply: (commentId: string, confirm: boolean) => __TAURI_INVOKE<OptoutStatus_Serialize>("decide_reply", { commentId, confirm }),
+	/**  The channel kind an audience is for (its integration's), before its message is mapped. */
+	setAudienceChannel: (audienceId: string, integrationId: string) => __TAURI_INVOKE<AudienceSummary_Serialize>("set_audience_channel", { audienceId, integrationId }),
+	/**  Lets one member without consent be sent to (an admin only, with a note). */
+	allowWithoutConsent: (audienceId: string, userId: string, note: string) => __TAURI_INVOKE<AudienceSummary_Serialize>("allow_without_consent", { audienceId, userId, note }),
+	/**
+	 *  What the review says of consent for a message (the rule applied, or that there is none — said
+	 *  plainly for a marketing template).
+	 */
+	consentNote: (message: MessageSpec_Deserialize) => __TAURI_INVOKE<Text_Serialize>("consent_note", { message }),
 	/**
 	 *  Freezes a campaign from a checked audience (nothing is sent yet). `rate` defaults to the
 	 *  integration's rate in the settings; `timing` gives its quiet hours (none: the workspace's)
@@ -185,13 +204,15 @@ export const CAMPAIGN_STATUSES = ["scheduled","missed","creating","ready","runni
 
 export const ERROR_CODES = ["invalid_input","not_configured","not_found","keychain_unavailable","storage","io","internal","auth_failed","forbidden","rejected","rate_limited","unreachable","busy"] as const;
 
-export const EXCLUSION_REASONS = ["removed","no_phone","invalid_phone","cannot_receive","suppressed","duplicate_phone","blackout","in_other_campaign","missing_value","render_error"] as const;
+export const EXCLUSION_REASONS = ["removed","no_phone","invalid_phone","cannot_receive","opted_out","suppressed","no_consent","duplicate_phone","blackout","in_other_campaign","missing_value","render_error"] as const;
 
-export const ISSUE_CODES = ["name_required","name_not_sanitized","name_too_long","integrations_required","category_authentication","language_required","language_unknown","header_text_required","header_value_malformed","header_too_many_values","header_too_long","header_multiline","header_formatting","header_media_type","header_url_invalid","body_required","body_value_malformed","body_starts_with_value","body_ends_with_value","body_adjacent_values","body_too_many_values","body_tab","body_spaces","body_blank_lines","body_too_long","body_long_marketing","body_heading_dropped","body_link_dropped","body_image_dropped","body_table_dropped","body_html_dropped","sms_too_long","sms_ucs2","footer_too_long","footer_values","footer_multiline","buttons_mixed","buttons_too_many_urls","buttons_too_many_phones","buttons_too_many_replies","buttons_too_many","button_text_required","button_text_too_long","button_text_invalid","button_url_invalid","button_url_too_long","button_url_values","button_url_value_malformed","button_url_value_not_last","button_phone_invalid","button_phone_too_long"] as const;
+export const ISSUE_CODES = ["name_required","name_not_sanitized","name_too_long","integrations_required","category_authentication","language_required","language_unknown","header_text_required","header_value_malformed","header_too_many_values","header_too_long","header_multiline","header_formatting","header_media_type","header_url_invalid","body_required","body_value_malformed","body_starts_with_value","body_ends_with_value","body_adjacent_values","body_too_many_values","body_tab","body_spaces","body_blank_lines","body_too_long","body_long_marketing","body_heading_dropped","body_link_dropped","body_image_dropped","body_table_dropped","body_html_dropped","sms_too_long","sms_ucs2","sms_opt_out_missing","footer_too_long","footer_values","footer_multiline","buttons_mixed","buttons_too_many_urls","buttons_too_many_phones","buttons_too_many_replies","buttons_too_many","button_text_required","button_text_too_long","button_text_invalid","button_url_invalid","button_url_too_long","button_url_values","button_url_value_malformed","button_url_value_not_last","button_phone_invalid","button_phone_too_long"] as const;
 
 export const MAX_BLACKOUT_DAYS = 365 as const;
 
 export const MAX_SEND_RATE = 1000 as const;
+
+export const OPT_OUT_BUTTONS = [["en","Stop promotions"],["fr","Arrêter les promotions"],["es","Detener promociones"],["de","Werbung stoppen"],["pt","Parar promoções"],["it","Interrompi promozioni"]] as const;
 
 export const RECIPIENT_STATES = ["pending","sending","sent","failed","skipped","unknown"] as const;
 
@@ -715,7 +736,7 @@ export type ErrorDetails_Serialize = {
 };
 
 /**  Why a member of an audience is left out (see the module's doc), in the order they apply. */
-export type ExclusionReason = "removed" | "no_phone" | "invalid_phone" | "cannot_receive" | "suppressed" | "duplicate_phone" | "blackout" | "in_other_campaign" | "missing_value" | "render_error";
+export type ExclusionReason = "removed" | "no_phone" | "invalid_phone" | "cannot_receive" | "opted_out" | "suppressed" | "no_consent" | "duplicate_phone" | "blackout" | "in_other_campaign" | "missing_value" | "render_error";
 
 /**  Where a fetch stands, sent to the UI after every page. */
 export type FetchProgress = FetchProgress_Serialize | FetchProgress_Deserialize;
@@ -814,7 +835,7 @@ export type InvalidLine = {
 export type Issue = Issue_Serialize | Issue_Deserialize;
 
 /**  What a validation problem is; its text is `issue.{code}` in the catalogs. */
-export type IssueCode = "name_required" | "name_not_sanitized" | "name_too_long" | "integrations_required" | "category_authentication" | "language_required" | "language_unknown" | "header_text_required" | "header_value_malformed" | "header_too_many_values" | "header_too_long" | "header_multiline" | "header_formatting" | "header_media_type" | "header_url_invalid" | "body_required" | "body_value_malformed" | "body_starts_with_value" | "body_ends_with_value" | "body_adjacent_values" | "body_too_many_values" | "body_tab" | "body_spaces" | "body_blank_lines" | "body_too_long" | "body_long_marketing" | "body_heading_dropped" | "body_link_dropped" | "body_image_dropped" | "body_table_dropped" | "body_html_dropped" | "sms_too_long" | "sms_ucs2" | "footer_too_long" | "footer_values" | "footer_multiline" | "buttons_mixed" | "buttons_too_many_urls" | "buttons_too_many_phones" | "buttons_too_many_replies" | "buttons_too_many" | "button_text_required" | "button_text_too_long" | "button_text_invalid" | "button_url_invalid" | "button_url_too_long" | "button_url_values" | "button_url_value_malformed" | "button_url_value_not_last" | "button_phone_invalid" | "button_phone_too_long";
+export type IssueCode = "name_required" | "name_not_sanitized" | "name_too_long" | "integrations_required" | "category_authentication" | "language_required" | "language_unknown" | "header_text_required" | "header_value_malformed" | "header_too_many_values" | "header_too_long" | "header_multiline" | "header_formatting" | "header_media_type" | "header_url_invalid" | "body_required" | "body_value_malformed" | "body_starts_with_value" | "body_ends_with_value" | "body_adjacent_values" | "body_too_many_values" | "body_tab" | "body_spaces" | "body_blank_lines" | "body_too_long" | "body_long_marketing" | "body_heading_dropped" | "body_link_dropped" | "body_image_dropped" | "body_table_dropped" | "body_html_dropped" | "sms_too_long" | "sms_ucs2" | "sms_opt_out_missing" | "footer_too_long" | "footer_values" | "footer_multiline" | "buttons_mixed" | "buttons_too_many_urls" | "buttons_too_many_phones" | "buttons_too_many_replies" | "buttons_too_many" | "button_text_required" | "button_text_too_long" | "button_text_invalid" | "button_url_invalid" | "button_url_too_long" | "button_url_values" | "button_url_value_malformed" | "button_url_value_not_last" | "button_phone_invalid" | "button_phone_too_long";
 
 export type Issue_Deserialize = {
 	code: IssueCode,
@@ -929,6 +950,8 @@ export type Member_Deserialize = {
 	phone_extension?: string | null,
 	/**  Why `phone_raw` is not a number, when it is not. */
 	phone_problem?: PhoneProblem | null,
+	/**  An admin let this member be sent to without consent: why, and who. */
+	consent_note?: string | null,
 };
 
 /**  One user of an audience, as the tables show it. */
@@ -952,6 +975,8 @@ export type Member_Serialize = {
 	phone_extension: string | null,
 	/**  Why `phone_raw` is not a number, when it is not. */
 	phone_problem: PhoneProblem | null,
+	/**  An admin let this member be sent to without consent: why, and who. */
+	consent_note: string | null,
 };
 
 /**
@@ -1006,6 +1031,52 @@ export type NumberKind = "mobile" |
 /**  A number that may be either (the metadata cannot tell, as in North America). */
 "fixed_line_or_mobile" | "fixed_line" | "toll_free" | "premium_rate" | "shared_cost" | "voip" | "personal_number" | "pager" | "uan" | "voicemail" | "unknown";
 
+/**  What a read did. */
+export type OptoutRead = {
+	tickets: number,
+	replies: number,
+	opted_out: number,
+	opted_in: number,
+	maybe: number,
+};
+
+/**  Where opt-out capture stands. */
+export type OptoutStatus = OptoutStatus_Serialize | OptoutStatus_Deserialize;
+
+/**  Where opt-out capture stands. */
+export type OptoutStatus_Deserialize = {
+	/**  Relay's trigger, when the account has it (None when not set up, or not known offline). */
+	trigger?: TriggerState | null,
+	/**  The account could not be asked (offline, an agent's token…): why. */
+	trigger_unknown?: Text_Deserialize | null,
+	/**  The last read that completed (milliseconds since the Unix epoch, as text), if any. */
+	last_read?: string | null,
+	last_error?: Text_Deserialize | null,
+	/**  Numbers on the list because their owner replied an opt-out word. */
+	opted_out: number,
+	/**  Replies waiting for an admin's decision. */
+	maybe: Reply_Deserialize[],
+	/**  The latest opt-outs and opt-ins read. */
+	recent: Reply_Deserialize[],
+};
+
+/**  Where opt-out capture stands. */
+export type OptoutStatus_Serialize = {
+	/**  Relay's trigger, when the account has it (None when not set up, or not known offline). */
+	trigger: TriggerState | null,
+	/**  The account could not be asked (offline, an agent's token…): why. */
+	trigger_unknown: Text_Serialize | null,
+	/**  The last read that completed (milliseconds since the Unix epoch, as text), if any. */
+	last_read: string | null,
+	last_error: Text_Serialize | null,
+	/**  Numbers on the list because their owner replied an opt-out word. */
+	opted_out: number,
+	/**  Replies waiting for an admin's decision. */
+	maybe: Reply_Serialize[],
+	/**  The latest opt-outs and opt-ins read. */
+	recent: Reply_Serialize[],
+};
+
 /**  The value of a placeholder: words as they are, or a text said in the same language. */
 export type Param = Param_Serialize | Param_Deserialize;
 
@@ -1040,6 +1111,10 @@ export type Policy = {
 	quiet_hours: string,
 	allowed_roles: string[],
 	allowed_groups: string[],
+	consent_whatsapp: string,
+	consent_sms: string,
+	optout_words: string[],
+	optin_words: string[],
 };
 
 export type Preview = Preview_Serialize | Preview_Deserialize;
@@ -1135,6 +1210,48 @@ export type RemoteEntry_Serialize = {
 	reason: string | null,
 	/**  The body text as Meta holds it (positional `{{1}}` values). */
 	body: string,
+};
+
+/**  A reply Relay read, as listed for an admin. */
+export type Reply = Reply_Serialize | Reply_Deserialize;
+
+/**  What a reply says, as stored. */
+export type ReplyVerdict = "opt_out" | "opt_in" | 
+/**  An admin decides. */
+"maybe" | "confirmed" | "dismissed" | "nothing";
+
+/**  A reply Relay read, as listed for an admin. */
+export type Reply_Deserialize = {
+	ticket_id: string,
+	comment_id: string,
+	user_id: string,
+	text: string,
+	/**  The word the rule found. */
+	word?: string | null,
+	verdict: ReplyVerdict,
+	/**  The numbers it applies to. */
+	numbers: string[],
+	/**  When it was written (milliseconds since the Unix epoch, as text). */
+	at: string,
+	/**  The ticket's via type (`whatsapp`…). */
+	channel: string,
+};
+
+/**  A reply Relay read, as listed for an admin. */
+export type Reply_Serialize = {
+	ticket_id: string,
+	comment_id: string,
+	user_id: string,
+	text: string,
+	/**  The word the rule found. */
+	word: string | null,
+	verdict: ReplyVerdict,
+	/**  The numbers it applies to. */
+	numbers: string[],
+	/**  When it was written (milliseconds since the Unix epoch, as text). */
+	at: string,
+	/**  The ticket's via type (`whatsapp`…). */
+	channel: string,
 };
 
 /**  A user of the live sample (before fetching). */
@@ -1275,6 +1392,20 @@ export type Settings_Deserialize = {
 	allowed_roles?: string[],
 	/**  Zendesk group ids whose members may send. Empty = no restriction. */
 	allowed_groups?: string[],
+	/**
+	 *  The Zendesk condition that means "agreed to be messaged on WhatsApp": `tag:NAME` or
+	 *  `field:KEY=VALUE`; empty = no rule. Every campaign applies it (`no_consent`).
+	 */
+	consent_whatsapp?: string,
+	/**  The same for SMS. */
+	consent_sms?: string,
+	/**
+	 *  The replies that opt out: the whole reply is one of these (case, accents and punctuation
+	 *  ignored).
+	 */
+	optout_words?: string[],
+	/**  The replies that opt back in (lifting an opt-out, never a number suppressed by hand). */
+	optin_words?: string[],
 	language?: Language,
 	theme?: Theme,
 	/**
@@ -1346,6 +1477,20 @@ export type Settings_Serialize = {
 	allowed_roles: string[],
 	/**  Zendesk group ids whose members may send. Empty = no restriction. */
 	allowed_groups: string[],
+	/**
+	 *  The Zendesk condition that means "agreed to be messaged on WhatsApp": `tag:NAME` or
+	 *  `field:KEY=VALUE`; empty = no rule. Every campaign applies it (`no_consent`).
+	 */
+	consent_whatsapp: string,
+	/**  The same for SMS. */
+	consent_sms: string,
+	/**
+	 *  The replies that opt out: the whole reply is one of these (case, accents and punctuation
+	 *  ignored).
+	 */
+	optout_words: string[],
+	/**  The replies that opt back in (lifting an opt-out, never a number suppressed by hand). */
+	optin_words: string[],
 	language: Language,
 	theme: Theme,
 	/**
@@ -1456,6 +1601,13 @@ export type SunshineHost =
 /**  Any other base URL; accepted only on loopback (the local sandbox). */
 "custom";
 
+/**  Why a number is on the list. */
+export type SuppressReason = 
+/**  Added by hand, or from a CSV file. */
+"manual" | 
+/**  Its owner replied an opt-out word ([`crate::consent::optouts`]): an opt-in lifts it. */
+"opted_out";
+
 /**  A number on the suppression list. */
 export type Suppressed = Suppressed_Serialize | Suppressed_Deserialize;
 
@@ -1464,6 +1616,9 @@ export type Suppressed_Deserialize = {
 	phone: string,
 	note: string,
 	added_at: string,
+	reason: SuppressReason,
+	/**  The reply that put it there (`opted_out`). */
+	evidence?: Text_Deserialize | null,
 	/**
 	 *  What was typed, when known (not for entries from before letters were refused, nor for
 	 *  those another desktop added).
@@ -1478,6 +1633,9 @@ export type Suppressed_Serialize = {
 	phone: string,
 	note: string,
 	added_at: string,
+	reason: SuppressReason,
+	/**  The reply that put it there (`opted_out`). */
+	evidence: Text_Serialize | null,
 	/**
 	 *  What was typed, when known (not for entries from before letters were refused, nor for
 	 *  those another desktop added).
@@ -1801,6 +1959,14 @@ export type TimingPreview_Serialize = {
 	quiet_at_start: ZoneCounts,
 	/**  When the last one should be sent, waits included (milliseconds, as text). */
 	estimated_end: string,
+};
+
+/**  Relay's trigger in the account, as last seen. */
+export type TriggerState = {
+	id: string,
+	active: boolean,
+	/**  It tags the replies holding the words the settings have now. */
+	current: boolean,
 };
 
 /**  What the last check found. */

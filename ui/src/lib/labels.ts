@@ -7,6 +7,7 @@ import type {
   IntegrationKind,
   MessageChannel,
   PhoneProblem,
+  ReplyVerdict,
   RecipientState,
   SlotComponent,
   TemplateStage,
@@ -86,6 +87,8 @@ export const REASON_LABEL: Record<ExclusionReason, MessageKey> = {
   no_phone: 'reason.no_phone',
   invalid_phone: 'reason.invalid_phone',
   cannot_receive: 'reason.cannot_receive',
+  opted_out: 'reason.opted_out',
+  no_consent: 'reason.no_consent',
   suppressed: 'reason.suppressed',
   duplicate_phone: 'reason.duplicate_phone',
   blackout: 'reason.blackout',
@@ -135,4 +138,14 @@ export const PROBLEM_LABEL: Record<PhoneProblem, MessageKey> = {
   too_long: 'phone.problem.too_long',
   invalid_length: 'phone.problem.invalid_length',
   invalid: 'phone.problem.invalid',
+};
+
+/** What a reply said, by Relay's rule. */
+export const REPLY_VERDICT_LABEL: Record<ReplyVerdict, MessageKey> = {
+  opt_out: 'optouts.verdict.opt_out',
+  opt_in: 'optouts.verdict.opt_in',
+  maybe: 'optouts.verdict.maybe',
+  confirmed: 'optouts.verdict.confirmed',
+  dismissed: 'optouts.verdict.dismissed',
+  nothing: 'optouts.verdict.nothing',
 };

@@ -14,6 +14,9 @@ export interface Draft {
   customRoles: string;
   groups: string;
   rates: RateRow[];
+  /** The opt-out and opt-in words, comma- or line-separated. */
+  optoutWords: string;
+  optinWords: string;
 }
 
 export function toDraft(s: Settings): Draft {
@@ -24,7 +27,17 @@ export function toDraft(s: Settings): Draft {
     customRoles: s.allowed_roles.filter((r) => r !== 'admin' && r !== 'agent').join(', '),
     groups: s.allowed_groups.join(', '),
     rates: Object.entries(s.send_rates).map(([id, rate]) => ({ id, rate })),
+    optoutWords: s.optout_words.join(', '),
+    optinWords: s.optin_words.join(', '),
   };
+}
+
+/** A list of words, comma- or line-separated, its blanks left out. */
+export function words(text: string): string[] {
+  return text
+    .split(/[,\n]/)
+    .map((x) => x.trim())
+    .filter((x) => x !== '');
 }
 
 /** A comma-separated list, its blanks left out. */
@@ -63,13 +76,15 @@ export function fromDraft(d: Draft): { settings: Settings; local: string[] } {
       send_rates,
       allowed_roles: roles,
       allowed_groups: split(d.groups),
+      optout_words: words(d.optoutWords),
+      optin_words: words(d.optinWords),
     },
     local,
   };
 }
 
 /** The draft with the team's policy (`blackout_days`, `default_country`, `quiet_hours`, roles
- * and groups) taken from `applied`, the settings as they now apply; the rest as edited. */
+ * and groups, consent rules and words) taken from `applied`, the settings as they now apply; the rest as edited. */
 export function withPolicy(d: Draft, applied: Settings): Draft {
   const policy = toDraft(applied);
   return {
@@ -81,11 +96,17 @@ export function withPolicy(d: Draft, applied: Settings): Draft {
       quiet_hours: applied.quiet_hours,
       allowed_roles: [...applied.allowed_roles],
       allowed_groups: [...applied.allowed_groups],
+      consent_whatsapp: applied.consent_whatsapp,
+      consent_sms: applied.consent_sms,
+      optout_words: [...applied.optout_words],
+      optin_words: [...applied.optin_words],
     },
     roleAdmin: policy.roleAdmin,
     roleAgent: policy.roleAgent,
     customRoles: policy.customRoles,
     groups: policy.groups,
+    optoutWords: policy.optoutWords,
+    optinWords: policy.optinWords,
   };
 }
 
@@ -97,5 +118,9 @@ export function policyOf(s: Settings): Policy {
     quiet_hours: s.quiet_hours,
     allowed_roles: [...s.allowed_roles],
     allowed_groups: [...s.allowed_groups],
+    consent_whatsapp: s.consent_whatsapp,
+    consent_sms: s.consent_sms,
+    optout_words: [...s.optout_words],
+    optin_words: [...s.optin_words],
   };
 }

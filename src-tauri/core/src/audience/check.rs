@@ -6,6 +6,7 @@ use super::{store, AudienceSummary, ExclusionReason, MemberAction, MemberFilter,
 use crate::blackout::BlackoutCheck;
 use crate::channel::IntegrationKind;
 use crate::clients::zendesk::UserField;
+use crate::consent::rule::rule_for;
 use crate::error::{AppError, AppResult, ErrorCode};
 use crate::message::mapping::{self, FieldInfo};
 use crate::message::render::Renderer;
@@ -15,6 +16,12 @@ use crate::text::Text;
 use crate::workspace::Workspace;
 use serde::{Deserialize, Serialize};
 use specta::Type;
+
+/// The settings, or the defaults when they cannot be read (a check without a message then
+/// applies no consent rule it cannot know).
+fn settings_or_default(ws: &Workspace) -> crate::settings::Settings {
+    ws.settings().unwrap_or_default()
+}
 
 /// Members rendered per database round trip when checking a mapping.
 const RENDER_CHUNK: u32 = 5000;
@@ -67,8 +74,9 @@ impl Workspace {
                 // Refuse a mapping that cannot work for anyone, before changing anything.
                 self.renderer(audience_id, m).await?;
                 // The blackout as the team knows it (offline, this desktop's; the send itself
-                // refuses to go on without the team's).
+                // refuses to go on without the team's), and the opt-outs replied lately.
                 self.team_refresh().await;
+                self.optouts_refresh(true).await;
                 Some(serde_json::to_string(m).map_err(AppError::internal)?)
             }
             None => None,
@@ -81,18 +89,23 @@ impl Workspace {
     pub async fn recheck(&self, audience_id: &str) -> AppResult<AudienceSummary> {
         let (_, stored) = store::stored(&self.db(), audience_id)?;
         let Some(json) = stored else {
+            // No message yet: consent as the channel kind it is for, when known.
+            let channel = store::channel(&self.db(), audience_id)?;
+            let consent = channel.and_then(|c| rule_for(&settings_or_default(self), c));
             return crate::storage::blocking(|| {
-                super::classify::classify(&self.db(), audience_id, None)?;
+                super::classify::classify(&self.db(), audience_id, None, consent.as_ref())?;
                 store::set_segments(&self.db(), audience_id, 0)?;
                 store::summary(&self.db(), audience_id)
             });
         };
         let spec: MessageSpec = serde_json::from_str(&json).map_err(AppError::internal)?;
         let (renderer, fingerprint) = self.renderer(audience_id, &spec).await?;
-        let days = self.settings()?.blackout_days;
-        let check = BlackoutCheck::new(fingerprint, days, self.now_ms());
+        let settings = self.settings()?;
+        let channel = self.integration_kind(&spec.integration_id).await?.channel();
+        let consent = rule_for(&settings, channel);
+        let check = BlackoutCheck::new(fingerprint, settings.blackout_days, self.now_ms());
         crate::storage::blocking(|| {
-            super::classify::classify(&self.db(), audience_id, check)?;
+            super::classify::classify(&self.db(), audience_id, check, consent.as_ref())?;
             // Members are numbered from 0.
             let (mut after, mut segments) = (-1, 0u64);
             loop {
@@ -152,6 +165,60 @@ impl Workspace {
                     crate::text!("integration.not_found", id = integration_id),
                 )
             })
+    }
+
+    /// The channel kind an audience is for, before its message is mapped (the wizard knows the
+    /// integration when it fetches): its consent rule applies from then on. Checks it again.
+    pub async fn set_audience_channel(
+        &self,
+        audience_id: &str,
+        integration_id: &str,
+    ) -> AppResult<AudienceSummary> {
+        let channel = self.integration_kind(integration_id).await?.channel();
+        store::set_channel(&self.db(), audience_id, channel)?;
+        self.recheck(audience_id).await
+    }
+
+    /// Lets an admin send to one member the consent rule leaves out, with a note saying why
+    /// (kept with the member, and in the log). Refused for an agent, without a note, or for a
+    /// member not left out for consent; nothing changes then. Checks the audience again.
+    pub async fn allow_without_consent(
+        &self,
+        audience_id: &str,
+        user_id: &str,
+        note: &str,
+    ) -> AppResult<AudienceSummary> {
+        let id: u64 = user_id.trim().parse().map_err(|_| {
+            AppError::invalid_field(
+                "user_id",
+                crate::text!("audience.bad_user_id", value = user_id),
+            )
+        })?;
+        if note.trim().is_empty() {
+            return Err(AppError::invalid_field(
+                "note",
+                crate::text!("consent.note_needed"),
+            ));
+        }
+        if store::member_reason(&self.db(), audience_id, id)? != Some(ExclusionReason::NoConsent) {
+            return Err(AppError::invalid_field(
+                "user_id",
+                crate::text!("consent.not_without", id = id),
+            ));
+        }
+        let (_, z) = self.zendesk_client()?;
+        let me = z.me().await?;
+        let who = me.email.clone().unwrap_or(me.name.clone());
+        if me.role != "admin" {
+            return Err(AppError::new(
+                ErrorCode::Forbidden,
+                crate::text!("consent.admin", who = who),
+            ));
+        }
+        let note = format!("{} — {who}", note.trim());
+        store::allow_without_consent(&self.db(), audience_id, id, &note, self.now_ms())?;
+        tracing::info!(audience = %audience_id, user = id, by = %who, "sent to without consent, by an admin's leave");
+        self.recheck(audience_id).await
     }
 
     /// Includes the audience's fixed lines (WhatsApp Business runs on landlines) or leaves them

@@ -3,6 +3,7 @@
 //! reasons (`missing_value`, `render_error`) are set afterwards by the check.
 
 use crate::blackout::BlackoutCheck;
+use crate::consent::ConsentRule;
 use crate::error::AppResult;
 use crate::phone::NumberKind;
 use crate::storage::Database;
@@ -16,16 +17,18 @@ pub fn classify(
     db: &Database,
     audience_id: &str,
     blackout: Option<BlackoutCheck>,
+    consent: Option<&ConsentRule>,
 ) -> AppResult<()> {
     // Numbers read under earlier rules are read again first.
     super::store::reread(db, audience_id)?;
-    db.write(|tx| classify_in(tx, audience_id, blackout))
+    db.write(|tx| classify_in(tx, audience_id, blackout, consent))
 }
 
 fn classify_in(
     tx: &rusqlite::Connection,
     audience_id: &str,
     blackout: Option<BlackoutCheck>,
+    consent: Option<&ConsentRule>,
 ) -> AppResult<()> {
     let include_fixed: bool = tx.query_row(
         "SELECT include_fixed_lines FROM audiences WHERE id = ?1",
@@ -47,6 +50,7 @@ fn classify_in(
                     WHEN phone_state = 'missing' THEN 'no_phone'
                     WHEN phone_state = 'invalid' THEN 'invalid_phone'
                     WHEN phone_kind IN ({unreachable}) THEN 'cannot_receive'
+                    WHEN {opted_out} THEN 'opted_out'
                     WHEN {suppressed} THEN 'suppressed'
                     ELSE NULL END,
                 detail = CASE
@@ -55,12 +59,37 @@ fn classify_in(
                         THEN json_object('key', 'phone.problem.' || phone_problem)
                     WHEN phone_state = 'ok' AND phone_kind IN ({unreachable})
                         THEN json_object('key', 'phone.kind.' || phone_kind)
+                    WHEN phone_state = 'ok' AND {opted_out} THEN {evidence}
                     ELSE NULL END
              WHERE audience_id = ?1",
-            suppressed = crate::suppression::PHONE_SUPPRESSED
+            opted_out = crate::suppression::PHONE_OPTED_OUT,
+            suppressed = crate::suppression::PHONE_SUPPRESSED,
+            evidence = crate::suppression::OPT_OUT_EVIDENCE,
         ),
         [audience_id],
     )?;
+    // Consent, whatever the query said: the rule of the message's channel kind, unless an admin
+    // allowed the member. An audience fetched before tags were kept has none to check.
+    if let Some(rule) = consent {
+        let (holds, value) = rule.sql();
+        let tags_kept: bool = tx.query_row(
+            "SELECT tags_kept FROM audiences WHERE id = ?1",
+            [audience_id],
+            |r| r.get(0),
+        )?;
+        let missing = if tags_kept || matches!(rule, ConsentRule::Field { .. }) {
+            crate::text!("consent.missing", rule => rule.describe())
+        } else {
+            crate::text!("consent.tags_not_kept", rule => rule.describe())
+        };
+        tx.execute(
+            &format!(
+                "UPDATE audience_members SET reason = 'no_consent', detail = ?3
+                 WHERE audience_id = ?1 AND reason IS NULL AND consent_override = 0 AND NOT ({holds})"
+            ),
+            params![audience_id, value, missing],
+        )?;
+    }
     // One message per number: the user with the lowest id (the oldest account) keeps it — the
     // same one whatever order the export came in.
     tx.execute(

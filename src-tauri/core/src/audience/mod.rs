@@ -4,7 +4,9 @@
 //!
 //! Reasons, first that applies: `removed` (by hand), `no_phone`, `invalid_phone` (with why: a
 //! letter, too short…), `cannot_receive` (a fixed line, toll-free… unless the audience includes
-//! fixed lines), `suppressed` (the team's list), `duplicate_phone` (one message per number: the oldest account keeps it),
+//! fixed lines), `opted_out` (the number is on the team's list because its owner replied STOP: the
+//! reply is the detail), `suppressed` (on the list by hand), `no_consent` (the consent rule of the
+//! channel kind does not hold, unless an admin allowed the member), `duplicate_phone` (one message per number: the oldest account keeps it),
 //! `blackout` (the same message reached the user or the number within the blackout days, unless
 //! overridden), `in_other_campaign` (an unfinished campaign of the same message still has to send
 //! to them), then from the field mapping `missing_value` and `render_error`.
@@ -47,7 +49,9 @@ pub enum ExclusionReason {
     NoPhone,
     InvalidPhone,
     CannotReceive,
+    OptedOut,
     Suppressed,
+    NoConsent,
     DuplicatePhone,
     Blackout,
     InOtherCampaign,
@@ -221,6 +225,8 @@ pub struct Member {
     pub phone_extension: Option<String>,
     /// Why `phone_raw` is not a number, when it is not.
     pub phone_problem: Option<crate::phone::PhoneProblem>,
+    /// An admin let this member be sent to without consent: why, and who.
+    pub consent_note: Option<String>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, Type)]

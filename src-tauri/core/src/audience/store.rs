@@ -30,8 +30,8 @@ pub fn create(
     let id = uuid::Uuid::new_v4().simple().to_string();
     db.write(|tx| {
         tx.execute(
-            "INSERT INTO audiences (id, query, status, default_country, identities, fields, created_at, expected, reader)
-             VALUES (?1, ?2, 'fetching', ?3, ?4, ?5, ?6, ?7, ?8)",
+            "INSERT INTO audiences (id, query, status, default_country, identities, fields, created_at, expected, reader, tags_kept)
+             VALUES (?1, ?2, 'fetching', ?3, ?4, ?5, ?6, ?7, ?8, 1)",
             params![id, query, country, identities, fields, now_ms, expected, crate::phone::READER_VERSION],
         )
         .map_err(AppError::from)
@@ -64,8 +64,8 @@ pub fn insert_page(
                 "INSERT OR IGNORE INTO audience_members
                  (audience_id, user_id, seq, name, email, phone_raw, phone, phone_state, phone_source,
                   locale, time_zone, external_id, organization_id, created_at, user_fields,
-                  phone_kind, phone_problem, phone_ext)
-                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18)",
+                  phone_kind, phone_problem, phone_ext, tags)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18, ?19)",
             )
             ?;
         let mut added = 0i64;
@@ -91,7 +91,8 @@ pub fn insert_page(
                     fields,
                     found.kind,
                     found.problem,
-                    found.extension
+                    found.extension,
+                    serde_json::to_string(&u.tags).map_err(AppError::internal)?
                 ])
                 ? as i64;
         }
@@ -244,6 +245,77 @@ pub(crate) fn misread(
         out.push((*seq, why.0, why.1));
     }
     Ok(out)
+}
+
+/// The channel kind an audience is for, when known before its message.
+pub fn channel(db: &Database, audience_id: &str) -> AppResult<Option<crate::channel::Channel>> {
+    db.connection()
+        .query_row(
+            "SELECT channel FROM audiences WHERE id = ?1",
+            [audience_id],
+            |r| r.get(0),
+        )
+        .optional()?
+        .ok_or_else(|| not_found(audience_id))
+}
+
+pub fn set_channel(
+    db: &Database,
+    audience_id: &str,
+    channel: crate::channel::Channel,
+) -> AppResult<()> {
+    let n = db.write(|tx| {
+        tx.execute(
+            "UPDATE audiences SET channel = ?2 WHERE id = ?1",
+            params![audience_id, channel],
+        )
+        .map_err(AppError::from)
+    })?;
+    if n == 0 {
+        return Err(not_found(audience_id));
+    }
+    Ok(())
+}
+
+/// Why a member is left out now, if they are.
+pub fn member_reason(
+    db: &Database,
+    audience_id: &str,
+    user_id: u64,
+) -> AppResult<Option<ExclusionReason>> {
+    let reason: Option<Option<String>> = db
+        .connection()
+        .query_row(
+            "SELECT reason FROM audience_members WHERE audience_id = ?1 AND user_id = ?2",
+            params![audience_id, user_id as i64],
+            |r| r.get(0),
+        )
+        .optional()?;
+    match reason {
+        None => Err(AppError::new(
+            ErrorCode::NotFound,
+            crate::text!("audience.not_member", id = user_id),
+        )),
+        Some(r) => Ok(r.and_then(|r| r.parse().ok())),
+    }
+}
+
+/// Records an admin's leave to send to a member without consent (when, and the note).
+pub fn allow_without_consent(
+    db: &Database,
+    audience_id: &str,
+    user_id: u64,
+    note: &str,
+    now_ms: i64,
+) -> AppResult<()> {
+    db.write(|tx| {
+        tx.execute(
+            "UPDATE audience_members SET consent_override = ?3, consent_note = ?4
+             WHERE audience_id = ?1 AND user_id = ?2",
+            params![audience_id, user_id as i64, now_ms.max(1), note],
+        )?;
+        Ok(())
+    })
 }
 
 /// Whether an audience's campaigns send to fixed lines too.
@@ -505,7 +577,7 @@ pub fn members(
         format!("SELECT COUNT(*) FROM audience_members WHERE audience_id = ?1 AND {cond}");
     let list_sql = format!(
         "SELECT user_id, name, email, phone_raw, phone, phone_source, reason, detail, override,
-                phone_kind, phone_ext, phone_problem
+                phone_kind, phone_ext, phone_problem, consent_note
          FROM audience_members WHERE audience_id = ?1 AND {cond} ORDER BY seq LIMIT ?3 OFFSET ?4"
     );
     let reason_param: &str = reason.as_ref().map_or("", |r| r.as_ref());
@@ -532,6 +604,7 @@ pub fn members(
             phone_kind: r.get(9)?,
             phone_extension: r.get(10)?,
             phone_problem: r.get(11)?,
+            consent_note: r.get(12)?,
         })
     };
     // ?2 is always bound (unused without a reason) so that one statement serves every filter.

@@ -260,13 +260,19 @@ pub(crate) fn claim(
                 |r| r.get(0),
             )
             .optional()?;
-        use crate::audience::ExclusionReason::{Blackout, Suppressed};
+        use crate::audience::ExclusionReason::{Blackout, OptedOut, Suppressed};
+        use crate::suppression::SuppressReason;
+        let listed = crate::suppression::suppression_in(conn, &q.phone)?;
         let why = match other {
             // Put on the list of numbers never to message since the campaign was made (here, or
-            // on another desktop and pulled while this send runs).
-            _ if crate::suppression::is_suppressed_in(conn, &q.phone)? => {
-                Some((crate::text!("blackout.suppressed_since"), Suppressed))
-            }
+            // on another desktop and pulled while this send runs): by a reply, with it.
+            _ if listed.is_some() => match listed {
+                Some((SuppressReason::OptedOut, evidence)) => Some((
+                    evidence.unwrap_or_else(|| crate::text!("blackout.suppressed_since")),
+                    OptedOut,
+                )),
+                _ => Some((crate::text!("blackout.suppressed_since"), Suppressed)),
+            },
             Some(other) => Some((
                 crate::text!("blackout.sending_now", campaign = other),
                 Blackout,

@@ -184,7 +184,13 @@ impl Workspace {
                     _ = self.team_keep(held, control) => unreachable!("the heartbeat never ends"),
                 }
             }
-            None => sending.await,
+            // With no claim (this desktop only), the opt-outs are still read as it sends.
+            None => {
+                tokio::select! {
+                    stop = sending => stop,
+                    _ = self.optouts_keep() => unreachable!("the reads never end"),
+                }
+            }
         };
         let end = self.finish(&writer, id, &runner_id, stop).await;
         self.team_after_send(claim.as_ref()).await;

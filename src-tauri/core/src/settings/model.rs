@@ -105,6 +105,16 @@ pub struct Settings {
     pub allowed_roles: Vec<String>,
     /// Zendesk group ids whose members may send. Empty = no restriction.
     pub allowed_groups: Vec<String>,
+    /// The Zendesk condition that means "agreed to be messaged on WhatsApp": `tag:NAME` or
+    /// `field:KEY=VALUE`; empty = no rule. Every campaign applies it (`no_consent`).
+    pub consent_whatsapp: String,
+    /// The same for SMS.
+    pub consent_sms: String,
+    /// The replies that opt out: the whole reply is one of these (case, accents and punctuation
+    /// ignored).
+    pub optout_words: Vec<String>,
+    /// The replies that opt back in (lifting an opt-out, never a number suppressed by hand).
+    pub optin_words: Vec<String>,
     pub language: Language,
     pub theme: Theme,
     /// The address of the update manifest (`latest.json`); empty = the one this build was
@@ -140,6 +150,16 @@ impl Default for Settings {
             schedule_lateness_mins: DEFAULT_LATENESS_MINS,
             allowed_roles: Vec::new(),
             allowed_groups: Vec::new(),
+            consent_whatsapp: String::new(),
+            consent_sms: String::new(),
+            optout_words: crate::consent::words::DEFAULT_OPT_OUT
+                .iter()
+                .map(|w| w.to_string())
+                .collect(),
+            optin_words: crate::consent::words::DEFAULT_OPT_IN
+                .iter()
+                .map(|w| w.to_string())
+                .collect(),
             language: Language::System,
             theme: Theme::System,
             update_url: String::new(),
@@ -240,6 +260,10 @@ impl Settings {
         };
         clean_list(&mut self.allowed_roles, true);
         clean_list(&mut self.allowed_groups, false);
+        clean_list(&mut self.optout_words, false);
+        clean_list(&mut self.optin_words, false);
+        trim(&mut self.consent_whatsapp);
+        trim(&mut self.consent_sms);
         self.send_rates = self
             .send_rates
             .into_iter()

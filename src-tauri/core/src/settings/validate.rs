@@ -125,6 +125,25 @@ impl Settings {
                 );
             }
         }
+        for (field, rule) in [
+            ("consent_whatsapp", &self.consent_whatsapp),
+            ("consent_sms", &self.consent_sms),
+        ] {
+            if let Err(e) = crate::consent::ConsentRule::parse(rule) {
+                bad(field, e);
+            }
+        }
+        for (field, words) in [
+            ("optout_words", &self.optout_words),
+            ("optin_words", &self.optin_words),
+        ] {
+            if let Err(word) = crate::consent::words::check(words) {
+                bad(field, crate::text!("settings.empty_word", value = word));
+            }
+        }
+        if self.optout_words.is_empty() {
+            bad("optout_words", crate::text!("settings.no_optout_words"));
+        }
 
         if errors.is_empty() {
             Ok(())

@@ -76,6 +76,9 @@ impl Workspace {
         &self,
         campaign_id: &str,
     ) -> AppResult<Option<claim::Held>> {
+        // The "no"s replied in Zendesk lately, read before the claim (refused when they cannot
+        // be and the last read is not recent, "this desktop only" or not).
+        self.optouts_before_send().await?;
         let taken = async {
             self.team_sync().await?;
             let z = self.team_client()?;
@@ -122,9 +125,14 @@ impl Workspace {
                 self.team_push(&z).await?;
                 // Keeps up with the team while a long campaign runs: numbers suppressed on
                 // another desktop meanwhile are left out of the rest of this send.
-                self.team_pull(&z).await.map(|_| ())
+                self.team_pull(&z).await?;
+                AppResult::Ok(())
             };
-            match beat.await {
+            let beat = beat.await;
+            // So are the opt-outs replied meanwhile (read at most every READ_EVERY), whether
+            // the store answered or not.
+            self.optouts_refresh(false).await;
+            match beat {
                 Ok(()) => last_ok = tokio::time::Instant::now(),
                 Err(e) => {
                     tracing::warn!(

@@ -57,10 +57,16 @@ pub(crate) fn queue_suppressed(
     phone: &str,
     note: &str,
     removed: bool,
+    reason: crate::suppression::SuppressReason,
+    evidence: Option<&crate::text::Text>,
     now_ms: i64,
 ) -> AppResult<()> {
+    let evidence = evidence
+        .map(|e| serde_json::to_string(e).unwrap_or_default())
+        .unwrap_or_default();
     let payload = json!({"number": phone, "note": note, "removed": removed, "changed_at": now_ms,
-                         "reader": crate::phone::READER_VERSION});
+                         "reader": crate::phone::READER_VERSION, "reason": reason.as_ref(),
+                         "evidence": evidence});
     queue(
         conn,
         SUPPRESSED,

@@ -1,5 +1,6 @@
 //! The team's policy: the settings that decide who may be sent what — blackout days, the
-//! default country, quiet hours, the roles and groups allowed to send — kept in one record of the
+//! default country, quiet hours, the roles and groups allowed to send, the consent rules and the
+//! words that opt out and back in — kept in one record of the
 //! store, changed by an admin, and applied on every desktop over its own settings. Credentials,
 //! rates and appearance stay each desktop's.
 //!
@@ -18,12 +19,16 @@ use serde_json::{json, Map, Value};
 use specta::Type;
 
 /// The settings that are the team's once it has a policy.
-pub const POLICY_KEYS: [&str; 5] = [
+pub const POLICY_KEYS: [&str; 9] = [
     "blackout_days",
     "default_country",
     "quiet_hours",
     "allowed_roles",
     "allowed_groups",
+    "consent_whatsapp",
+    "consent_sms",
+    "optout_words",
+    "optin_words",
 ];
 
 /// The record's external id: one policy per account.
@@ -37,6 +42,10 @@ pub struct Policy {
     pub quiet_hours: String,
     pub allowed_roles: Vec<String>,
     pub allowed_groups: Vec<String>,
+    pub consent_whatsapp: String,
+    pub consent_sms: String,
+    pub optout_words: Vec<String>,
+    pub optin_words: Vec<String>,
 }
 
 impl Policy {
@@ -48,6 +57,10 @@ impl Policy {
             quiet_hours: s.quiet_hours.clone(),
             allowed_roles: s.allowed_roles.clone(),
             allowed_groups: s.allowed_groups.clone(),
+            consent_whatsapp: s.consent_whatsapp.clone(),
+            consent_sms: s.consent_sms.clone(),
+            optout_words: s.optout_words.clone(),
+            optin_words: s.optin_words.clone(),
         }
     }
 
@@ -59,6 +72,10 @@ impl Policy {
             quiet_hours: self.quiet_hours.clone(),
             allowed_roles: self.allowed_roles.clone(),
             allowed_groups: self.allowed_groups.clone(),
+            consent_whatsapp: self.consent_whatsapp.clone(),
+            consent_sms: self.consent_sms.clone(),
+            optout_words: self.optout_words.clone(),
+            optin_words: self.optin_words.clone(),
             ..s
         }
     }
@@ -85,6 +102,13 @@ fn split(v: Option<&Value>) -> Vec<String> {
         .collect()
 }
 
+fn words_or(v: Option<&Value>, defaults: &[&str]) -> Vec<String> {
+    match v.and_then(Value::as_str) {
+        Some(_) => split(v),
+        None => defaults.iter().map(|w| w.to_string()).collect(),
+    }
+}
+
 /// The policy a record holds; None when it is not one (written by hand, incomplete, or with
 /// values this desktop would refuse in its own settings).
 fn of_record(r: &Record) -> Option<TeamPolicy> {
@@ -100,6 +124,14 @@ fn of_record(r: &Record) -> Option<TeamPolicy> {
         quiet_hours: text("quiet_hours").unwrap_or_default(),
         allowed_roles: split(f.get("allowed_roles")),
         allowed_groups: split(f.get("allowed_groups")),
+        consent_whatsapp: text("consent_whatsapp").unwrap_or_default(),
+        consent_sms: text("consent_sms").unwrap_or_default(),
+        // A policy published before the words were the team's keeps the defaults.
+        optout_words: words_or(
+            f.get("optout_words"),
+            crate::consent::words::DEFAULT_OPT_OUT,
+        ),
+        optin_words: words_or(f.get("optin_words"), crate::consent::words::DEFAULT_OPT_IN),
     };
     if let Err(e) = policy.apply(Settings::default()).validate() {
         tracing::warn!(error = %e, "the team's policy record is not valid: left alone");
@@ -165,6 +197,18 @@ pub(crate) fn departures(policy: &Policy, new: &Settings) -> Vec<&'static str> {
     if mine.allowed_groups != policy.allowed_groups {
         out.push(POLICY_KEYS[4]);
     }
+    if mine.consent_whatsapp != policy.consent_whatsapp {
+        out.push(POLICY_KEYS[5]);
+    }
+    if mine.consent_sms != policy.consent_sms {
+        out.push(POLICY_KEYS[6]);
+    }
+    if mine.optout_words != policy.optout_words {
+        out.push(POLICY_KEYS[7]);
+    }
+    if mine.optin_words != policy.optin_words {
+        out.push(POLICY_KEYS[8]);
+    }
     out
 }
 
@@ -205,7 +249,9 @@ impl Workspace {
     /// when refused.
     pub async fn set_team_policy(&self, policy: Policy) -> AppResult<TeamPolicy> {
         let policy = Policy::of(&policy.apply(self.settings()?).normalized());
-        policy.apply(self.settings()?).validate()?;
+        let applied = policy.apply(self.settings()?);
+        applied.validate()?;
+        self.check_consent_rules(&applied).await?;
         let z = self.team_client()?;
         let me = z.me().await?;
         if me.role != "admin" {
@@ -227,6 +273,10 @@ impl Workspace {
             "allowed_groups".into(),
             json!(policy.allowed_groups.join(",")),
         );
+        fields.insert("consent_whatsapp".into(), json!(policy.consent_whatsapp));
+        fields.insert("consent_sms".into(), json!(policy.consent_sms));
+        fields.insert("optout_words".into(), json!(policy.optout_words.join(",")));
+        fields.insert("optin_words".into(), json!(policy.optin_words.join(",")));
         fields.insert(
             "changed_by".into(),
             json!(me.email.clone().unwrap_or(me.name.clone())),

@@ -35,7 +35,8 @@ pub struct SyncReport {
 
 impl Workspace {
     /// Makes the store's object types if missing, pushes this desktop's queue, then pulls the
-    /// others' entries.
+    /// others' entries; and reads the opt-outs replied in Zendesk since the last read (at most
+    /// every [`crate::consent::optouts::READ_EVERY`]).
     pub async fn team_sync(&self) -> AppResult<SyncReport> {
         self.ensure_team_schema().await?;
         let z = self.team_client()?;
@@ -44,6 +45,7 @@ impl Workspace {
         report.pulled = pulled.pulled;
         report.merged = pulled.merged;
         report.requests += pulled.requests;
+        self.optouts_refresh(false).await;
         Ok(report)
     }
 
@@ -152,7 +154,15 @@ impl Workspace {
                 let removed = f.get("removed").and_then(Value::as_bool).unwrap_or(false);
                 // The rules its number was read under (none said: an earlier Relay's).
                 let reader = f.get("reader").and_then(Value::as_i64).unwrap_or(1);
-                crate::suppression::merge_pulled(tx, number, note, removed, reader)
+                // An opt-out from a reply comes with its evidence (a text).
+                let opted_out = (f.get("reason").and_then(Value::as_str) == Some("opted_out"))
+                    .then(|| {
+                        f.get("evidence")
+                            .and_then(Value::as_str)
+                            .and_then(|e| serde_json::from_str(e).ok())
+                            .unwrap_or_else(|| crate::text!("optouts.evidence_elsewhere"))
+                    });
+                crate::suppression::merge_pulled(tx, number, note, removed, reader, opted_out)
             })
             .await?;
         let campaigns = self

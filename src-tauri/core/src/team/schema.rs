@@ -50,7 +50,7 @@ ObjectSpec {
     plural: "Relay numbers never to message",
     description: "Kept by Relay: the team's numbers never to message.",
     unique_names: false,
-    fields: &[("number", "text"), ("note", "text"), ("removed", "checkbox"), ("changed_at", "integer"), ("desktop", "text"), ("reader", "integer")],
+    fields: &[("number", "text"), ("note", "text"), ("removed", "checkbox"), ("changed_at", "integer"), ("desktop", "text"), ("reader", "integer"), ("reason", "text"), ("evidence", "text")],
 },
 ObjectSpec {
     key: CLAIM,
@@ -87,7 +87,7 @@ ObjectSpec {
     key: POLICY,
     title: "Relay team policy",
     plural: "Relay team policies",
-    description: "Kept by Relay: the settings every desktop of the team applies (blackout days, default country, quiet hours, who may send).",
+    description: "Kept by Relay: the settings every desktop of the team applies (blackout days, default country, quiet hours, who may send, consent, opt-out words).",
     unique_names: false,
     fields: &[
         ("blackout_days", "integer"),
@@ -95,6 +95,10 @@ ObjectSpec {
         ("quiet_hours", "text"),
         ("allowed_roles", "text"),
         ("allowed_groups", "text"),
+        ("consent_whatsapp", "text"),
+        ("consent_sms", "text"),
+        ("optout_words", "text"),
+        ("optin_words", "text"),
         ("changed_by", "text"),
         ("desktop", "text"),
     ],

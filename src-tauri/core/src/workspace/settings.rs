@@ -198,6 +198,14 @@ impl Workspace {
         self.settings_view()
     }
 
+    /// [`Workspace::set_key`], a consent rule checked first against the account's user fields
+    /// (when Zendesk answers): nothing changes when refused.
+    pub async fn set_key_checked(&self, key: &str, value: &str) -> AppResult<Settings> {
+        let next = self.settings()?.with_key(key, value)?;
+        self.check_consent_rules(&next).await?;
+        self.set_key(key, value)
+    }
+
     /// Sets one key from text (`relay settings set KEY VALUE`). Needs no keychain.
     pub fn set_key(&self, key: &str, value: &str) -> AppResult<Settings> {
         self.change(|current| current.clone().with_key(key, value))?;

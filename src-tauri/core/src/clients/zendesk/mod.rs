@@ -3,6 +3,7 @@
 
 pub mod custom_objects;
 mod model;
+pub mod tickets;
 
 use model::ExportPage;
 pub use model::*;
@@ -218,7 +219,8 @@ impl ZendeskClient {
     }
 
     /// One request with an optional JSON body, repeated where safe (reads, and the writes
-    /// Relay makes idempotent: upserts by external id, a unique name's create).
+    /// Relay makes idempotent: upserts by external id, a unique name's create), its answer read
+    /// as `T`.
     async fn call<T: DeserializeOwned>(
         &self,
         method: Method,
@@ -226,6 +228,36 @@ impl ZendeskClient {
         body: Option<&Value>,
         purpose: Purpose,
     ) -> AppResult<T> {
+        let path = api_path(url);
+        let bytes = self.send_for_bytes(method, url, body, purpose).await?;
+        serde_json::from_slice::<T>(&bytes).map_err(|e| {
+            AppError::new(
+                ErrorCode::Unreachable,
+                crate::text!(
+                    "zendesk.not_understood",
+                    path = path,
+                    detail = e,
+                    host = self.host
+                ),
+            )
+        })
+    }
+
+    /// [`Self::call`] for an answer with no body to read (`204 No Content`); a 404 is
+    /// [`ErrorCode::NotFound`].
+    async fn call_empty(&self, method: Method, url: &str, body: Option<&Value>) -> AppResult<()> {
+        self.send_for_bytes(method, url, body, Purpose::Lookup)
+            .await
+            .map(|_| ())
+    }
+
+    async fn send_for_bytes(
+        &self,
+        method: Method,
+        url: &str,
+        body: Option<&Value>,
+        purpose: Purpose,
+    ) -> AppResult<bytes::Bytes> {
         let path = api_path(url);
         // Each request waits its turn in the client's pace, if it keeps one (the team store's
         // share of the account's limit); a try again after a 429 or a lost connection waits
@@ -252,22 +284,10 @@ impl ZendeskClient {
             )
             .await
             .map_err(|f| self.error(&path, purpose, f))?;
-        let bytes = self
-            .http
+        self.http
             .body(resp)
             .await
-            .map_err(|f| super::body_error(SERVICE, &self.host, f))?;
-        serde_json::from_slice::<T>(&bytes).map_err(|e| {
-            AppError::new(
-                ErrorCode::Unreachable,
-                crate::text!(
-                    "zendesk.not_understood",
-                    path = path,
-                    detail = e,
-                    host = self.host
-                ),
-            )
-        })
+            .map_err(|f| super::body_error(SERVICE, &self.host, f))
     }
 
     /// A link Zendesk gave (`next_page`, `links.next`), if it stays on the configured service:

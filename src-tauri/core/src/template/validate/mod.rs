@@ -76,6 +76,7 @@ pub enum IssueCode {
     BodyHtmlDropped,
     SmsTooLong,
     SmsUcs2,
+    SmsOptOutMissing,
     FooterTooLong,
     FooterValues,
     FooterMultiline,
