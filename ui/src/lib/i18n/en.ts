@@ -440,6 +440,8 @@ export const en = {
   'settings.optouts.maybe': 'To decide ({count})',
   'settings.optouts.maybe.none': 'No reply waits for a decision.',
   'settings.optouts.maybe.lead': 'These replies hold an opt-out word among others (or came by email). Until confirmed, their senders are still messaged.',
+  'settings.optouts.via.messaging': 'Zendesk messaging',
+  'settings.optouts.via.email': 'email',
   'settings.optouts.replyFrom': 'ticket #{ticket}, {at}, {channel}',
   'settings.optouts.confirm': 'It is an opt-out',
   'settings.optouts.dismiss': 'Dismiss',

@@ -448,6 +448,8 @@ export const fr: Record<MessageKey, string> = {
   'settings.optouts.maybe': 'À décider ({count})',
   'settings.optouts.maybe.none': 'Aucune réponse n’attend de décision.',
   'settings.optouts.maybe.lead': 'Ces réponses contiennent un mot de désinscription parmi d’autres (ou sont arrivées par e-mail). Tant qu’elles ne sont pas confirmées, leurs auteurs reçoivent encore les messages.',
+  'settings.optouts.via.messaging': 'messagerie Zendesk',
+  'settings.optouts.via.email': 'e-mail',
   'settings.optouts.replyFrom': 'ticket n° {ticket}, {at}, {channel}',
   'settings.optouts.confirm': 'C’est une désinscription',
   'settings.optouts.dismiss': 'Écarter',
