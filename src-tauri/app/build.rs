@@ -6,6 +6,7 @@ const COMMANDS: &[&str] = &[
     "app_info",
     "team_status",
     "sync_team",
+    "delete_legacy_team_records",
     "team_campaigns",
     "set_team_policy",
     "watch_campaigns",

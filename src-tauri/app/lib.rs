@@ -57,6 +57,7 @@ pub fn specta_builder<R: Runtime>() -> tauri_specta::Builder<R> {
             tray::set_autostart,
             commands::team::team_status,
             commands::team::sync_team,
+            commands::team::delete_legacy_team_records,
             commands::team::team_campaigns,
             commands::team::set_team_policy,
             commands::update_status,
@@ -185,6 +186,22 @@ pub fn export_bindings(path: &Path) -> Result<(), String> {
 }
 
 /// The desktop notification at the end of a send (when the system has a notification service).
+/// After a send: what it recorded goes on to the team's store in the background, its claim of
+/// the message given back once the store confirms it (the window says "syncing with the team"
+/// meanwhile); then the window is told. (A Relay waiting to quit once idle quits at the
+/// scheduler's next look after that.)
+pub(crate) fn settle_with_team(
+    ws: std::sync::Arc<Workspace>,
+    listener: std::sync::Arc<std::sync::Mutex<Option<tauri::ipc::Channel<()>>>>,
+) {
+    tauri::async_runtime::spawn(async move {
+        ws.team_settled().await;
+        if let Some(c) = listener.lock().unwrap_or_else(|e| e.into_inner()).as_ref() {
+            let _ = c.send(());
+        }
+    });
+}
+
 pub(crate) fn notify_campaign_end(
     shell: &state::Shell,
     ws: &Workspace,

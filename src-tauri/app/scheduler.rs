@@ -35,7 +35,12 @@ pub async fn keep<R: Runtime>(app: AppHandle<R>) {
         // tray): every desktop honours a STOP soon, sending or not.
         if let Ok(ws) = app.state::<AppState>().workspace() {
             ws.optouts_refresh(false).await;
+            // And the team's store: what waits here pushed, what is new there pulled (every
+            // two minutes at most).
+            ws.team_background().await;
         }
+        // Closed while a send's entries still went to the team's store: quits once they have.
+        app.state::<AppState>().quit_if_idle();
     }
 }
 
@@ -111,6 +116,7 @@ async fn send<R: Runtime>(app: AppHandle<R>, id: String, scheduled: bool) {
     if let Err(e) = &result {
         tracing::warn!(campaign = %id, code = e.code.as_str(), "a campaign due could not be sent: {}", e.message);
     }
+    crate::settle_with_team(ws.clone(), state.campaigns_listener.clone());
     changed(&state);
     state.quit_if_idle();
 }

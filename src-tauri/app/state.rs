@@ -61,7 +61,7 @@ pub struct AppState {
     /// The last update check, and the release it found.
     pub updates: crate::updates::Updates,
     /// Where the window listens for campaigns that change on their own (`scheduler`).
-    pub campaigns_listener: Mutex<Option<tauri::ipc::Channel<()>>>,
+    pub campaigns_listener: Arc<Mutex<Option<tauri::ipc::Channel<()>>>>,
     /// Relay's icon is in the system tray (the window may be closed while campaigns wait).
     pub in_tray: AtomicBool,
     /// The window was hidden to the tray once already (its notification is said once).
@@ -113,7 +113,7 @@ impl AppState {
             close_listener: Mutex::new(None),
             updates: Default::default(),
             in_tray: AtomicBool::new(false),
-            campaigns_listener: Mutex::new(None),
+            campaigns_listener: Arc::new(Mutex::new(None)),
             hidden_once: AtomicBool::new(false),
         }
     }
@@ -149,7 +149,10 @@ impl AppState {
     /// A send ended: when it was the last and the window was closed meanwhile ("quit when the
     /// sends end"), Relay quits.
     pub fn quit_if_idle(&self) {
-        if self.active_runs() == 0 && self.quit_when_idle.load(Ordering::Relaxed) {
+        // A send that ended but whose entries still go to the team's store keeps Relay running
+        // until they are confirmed (its claim is given back then).
+        let settling = self.workspace().map_or(0, |w| w.team_settling());
+        if self.active_runs() == 0 && settling == 0 && self.quit_when_idle.load(Ordering::Relaxed) {
             tracing::info!("the last send ended and the window was closed: quitting");
             (self.shell.exit)();
         }

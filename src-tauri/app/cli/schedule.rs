@@ -91,6 +91,8 @@ pub fn run(action: ScheduleCommand, data: DataDir, out: Output) -> CliResult {
             loop {
                 // The opt-outs replied since the last look (at most every few minutes).
                 rt.block_on(ws.optouts_refresh(false));
+                // The team's store: what waits here pushed, what is new there pulled.
+                rt.block_on(ws.team_background());
                 let (due, missed) = ws.due_campaigns()?;
                 for id in missed {
                     let c = ws.campaign(&id)?;

@@ -87,7 +87,11 @@ pub fn print_campaign(c: &CampaignSummary) {
         c.template_name,
         c.integration_id,
         c.kind,
-        if c.running { "running now" } else { "" }
+        match (c.running, c.team_syncing) {
+            (true, _) => "running now",
+            (false, true) => "syncing with the team",
+            _ => "",
+        }
     );
     println!(
         "    sent {}  failed {}  unknown {}  skipped {}  pending {}  of {}   rate {}/s",
@@ -181,6 +185,16 @@ pub fn run_campaign(
             })
             .await;
         ctrl_c.abort();
+        // Done sending; what it recorded goes to the team's store before this process ends (its
+        // claim of the message given back once confirmed).
+        if ws.team_status().is_ok_and(|t| t.settling > 0) {
+            if out.json {
+                out.event(&json!({ "event": "syncing_with_team" }));
+            } else {
+                eprintln!("Syncing with the team: the send's entries go to the team's store…");
+            }
+            ws.team_settled().await;
+        }
         r
     })?;
     if let Some(bar) = bar {

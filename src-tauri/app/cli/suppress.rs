@@ -58,6 +58,10 @@ pub fn run(action: SuppressCommand, data: DataDir, out: Output) -> CliResult {
                     );
                 }
                 for s in list {
+                    if s.hidden {
+                        println!("{:<18} {} (a number from another desktop, known here by its hash; `relay suppress remove {}` takes it off)", s.phone, s.note, s.phone);
+                        continue;
+                    }
                     println!("{:<18} {}", s.phone, s.note);
                     if let Some(why) = &s.suspect {
                         println!("{:<18} suspect: {}", "", why.text(s.typed.as_deref()).english());

@@ -17,6 +17,9 @@ pub enum TeamCommand {
     Sync,
     /// The other desktops' campaigns (as last pulled): who sends them, from where, counts.
     Campaigns,
+    /// Delete the records an earlier Relay kept one per entry, numbers in clear (after folding
+    /// them into this desktop's ledger: nothing stops blacking out). An admin's token only.
+    DeleteOldRecords,
     /// The team's policy (blackout days, default country, quiet hours, who may send, consent,
     /// opt-out words), applied
     /// on every desktop over its own settings; `set` publishes it (an admin's token only).
@@ -131,6 +134,18 @@ pub fn run(action: TeamCommand, data: DataDir, out: Output) -> CliResult {
                     "pulled         {} entr(ies) from other desktops",
                     s.pulled_entries
                 );
+                if s.settling > 0 {
+                    println!("syncing        {} ended send(s) whose entries still go to the team (their claims kept)", s.settling);
+                }
+                if s.legacy_records > 0 {
+                    println!("old records    {} record(s) of an earlier Relay (numbers in clear) folded here: `relay team delete-old-records` deletes them", s.legacy_records);
+                }
+            });
+        }
+        TeamCommand::DeleteOldRecords => {
+            let deleted = runtime()?.block_on(ws.team_delete_legacy())?;
+            out.show(&serde_json::json!({ "deleted": deleted }), |_| {
+                println!("{deleted} record(s) of an earlier Relay deleted from the team's store (their entries stay in this desktop's ledger).");
             });
         }
         TeamCommand::Campaigns => {

@@ -94,6 +94,7 @@ pub async fn run_campaign(
             .await
     };
     crate::notify_campaign_end(&state.shell, &workspace, &id, &result);
+    crate::settle_with_team(workspace.clone(), state.campaigns_listener.clone());
     state.quit_if_idle();
     result
 }

@@ -22,6 +22,14 @@ pub async fn sync_team(state: State<'_, AppState>) -> Result<SyncReport, AppErro
     state.workspace()?.team_sync().await
 }
 
+/// Deletes the per-entry records of an earlier Relay from the store (after folding them into
+/// this desktop's ledger); an admin's credentials only. Returns how many were deleted.
+#[tauri::command]
+#[specta::specta]
+pub async fn delete_legacy_team_records(state: State<'_, AppState>) -> Result<u32, AppError> {
+    state.workspace()?.team_delete_legacy().await
+}
+
 /// The other desktops' campaigns, as last pulled from the store.
 #[tauri::command]
 #[specta::specta]

@@ -5,7 +5,11 @@
 //! PART is `throughput`, `rate` or `campaign` to run only those.
 //! 1. Throughput with no rate limit: the messages of a tenth of the audience through the engine (each written
 //!    `sending` before the call, `sent` + blackout after), as a ratio to the sandbox's raw
-//!    capacity measured just before with plain concurrent POSTs of the same payloads.
+//!    capacity measured just before with plain concurrent POSTs of the same payloads. Then the
+//!    team's store on (at its default share) and off ("this desktop only", the sandbox's custom
+//!    objects off), rounds in turn: messages a second from the first to the last (the sandbox's
+//!    receive times), and the store's cost before the first (sync, claim) and after the last
+//!    (until `run_campaign` returns; its entries then go on in the background).
 //! 2. Rate accuracy: 8/s for 60 s and 200/s for 30 s, from the times the sandbox received
 //!    the first and last message.
 //! 3. A campaign of RECIPIENTS at 1,000/s: wall time, peak memory, CPU.
@@ -165,6 +169,82 @@ async fn raw_capacity(sb: &Sandbox, bodies: Vec<String>) -> f64 {
     n as f64 / start.elapsed().as_secs_f64()
 }
 
+/// One send of a throughput round: messages a second from the first to the last as the sandbox
+/// received them, seconds from the call to the first, and from the last until it returned.
+async fn timed_send(sb: &Sandbox, ws: &Workspace, campaign: &str) -> (f64, f64, f64) {
+    clear_log(sb).await;
+    let called = chrono::Utc::now();
+    ws.run_campaign(campaign, &CampaignControl::default(), |_| {})
+        .await
+        .unwrap();
+    let returned = chrono::Utc::now();
+    let t = received(sb).await;
+    let (first, last) = (*t.first().unwrap(), *t.last().unwrap());
+    let secs = |d: chrono::TimeDelta| d.num_microseconds().unwrap_or(0) as f64 / 1e6;
+    (
+        (t.len() - 1) as f64 / secs(last - first),
+        secs(first.to_utc() - called),
+        secs(returned - last.to_utc()),
+    )
+}
+
+/// The team's store on (the default share) and off, five rounds each, in turn.
+async fn store_rounds(sb: &Sandbox, ws: &Workspace, audience: &str, message: &MessageSpec, n: u32) {
+    let share = relay_core::settings::DEFAULT_TEAM_SHARE;
+    println!("the team's store on (its default share, {share} requests a minute) and off (this desktop only, custom objects off): {n} messages a round");
+    ws.set_key("team_share_per_minute", &share.to_string())
+        .unwrap();
+    let (mut on, mut off) = (Vec::new(), Vec::new());
+    for round in 1..=10 {
+        let store = round % 2 == 1;
+        if store {
+            support::send::set_faults(sb, &relay_sandbox::Faults::default()).await;
+        } else {
+            support::send::store_off(sb).await;
+        }
+        ws.set_key("desktop_only", if store { "false" } else { "true" })
+            .unwrap();
+        let c = ws
+            .create_campaign(
+                audience,
+                variant(message, &format!("store round {round}")),
+                Some(1000),
+                None,
+            )
+            .await
+            .unwrap();
+        let (rate, before, after) = timed_send(sb, ws, &c.id).await;
+        println!(
+            "  round {round}, store {}: {rate:.0}/s from the first message to the last, {before:.2} s before the first, {after:.2} s after the last",
+            if store { "on " } else { "off" }
+        );
+        if store { &mut on } else { &mut off }.push((rate, before, after));
+        if store {
+            // The entries of the send, confirmed in the background; and the share's burst
+            // refilled, as between two campaigns.
+            ws.team_settled().await;
+            tokio::time::sleep(Duration::from_secs(6)).await;
+        }
+    }
+    let median = |v: &mut Vec<(f64, f64, f64)>, k: usize| {
+        let mut x: Vec<f64> = v.iter().map(|r| [r.0, r.1, r.2][k]).collect();
+        x.sort_by(f64::total_cmp);
+        x[x.len() / 2]
+    };
+    let (on_rate, off_rate) = (median(&mut on, 0), median(&mut off, 0));
+    println!(
+        "  median: store on {on_rate:.0}/s, off {off_rate:.0}/s: on = {:.2} × off; the store adds {:.2} s before the first message and {:.2} s after the last (off: {:.2} s and {:.2} s)",
+        on_rate / off_rate,
+        median(&mut on, 1),
+        median(&mut on, 2),
+        median(&mut off, 1),
+        median(&mut off, 2)
+    );
+    support::send::set_faults(sb, &relay_sandbox::Faults::default()).await;
+    ws.set_key("desktop_only", "false").unwrap();
+    ws.set_key("team_share_per_minute", "2500").unwrap();
+}
+
 #[tokio::main(flavor = "multi_thread", worker_threads = 2)]
 async fn main() {
     let recipients = arg(1, 300_000);
@@ -191,6 +271,8 @@ async fn main() {
     // pacer that never waits (the others by the campaign's rate, as in the app).
     let unpaced = Arc::new(AtomicBool::new(false));
     let (ws, _tmp) = support::workspace_on(&sb);
+    // The app's wait for the team's store at the end of a send (the tests wait longer).
+    let ws = ws.with_settle_at_end(relay_core::team::SETTLE_AT_END);
     let ws = {
         let unpaced = unpaced.clone();
         ws.with_pacing(Arc::new(move |rate| {
@@ -253,6 +335,7 @@ async fn main() {
             "  median ratio {:.2} (from {:.2} to {:.2})",
             ratios[2], ratios[0], ratios[4]
         );
+        store_rounds(&sb, &ws, &audience, &message, eligible).await;
         unpaced.store(false, Ordering::Relaxed);
     }
 

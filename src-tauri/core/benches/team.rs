@@ -58,8 +58,16 @@ async fn main() {
         conn.execute_batch("COMMIT").unwrap();
     }
 
+    // Every request the sandbox answered, the store's objects made the first time included.
+    let answered = || async {
+        support::send::sandbox_stats(&sb).await["requests"]["zendesk"]
+            .as_u64()
+            .unwrap_or(0)
+    };
+    let before = answered().await;
     let start = Instant::now();
     let pushed = a.team_sync().await.expect("push");
+    let push_answered = answered().await - before;
     let push_secs = start.elapsed().as_secs_f64();
     assert_eq!(pushed.pushed as u64, entries, "{pushed:?}");
     let per = |r: u32| r as f64 / entries as f64 * 1000.0;
@@ -70,8 +78,14 @@ async fn main() {
         per(pushed.requests)
     );
 
+    let before = answered().await;
     let start = Instant::now();
     let pulled = b.team_sync().await.expect("pull");
+    let pull_answered = answered().await - before;
+    println!(
+        "requests the sandbox answered (the store's objects, its key, job polls and the other kinds included): push {push_answered}, pull {pull_answered}, {} in all",
+        push_answered + pull_answered
+    );
     let pull_secs = start.elapsed().as_secs_f64();
     assert_eq!(pulled.merged as u64, entries, "{pulled:?}");
     println!(

@@ -37,6 +37,8 @@ impl BlackoutCheck {
 
 /// Writes a blackout ledger entry: the message reached the user's number (`state` `sent`) or
 /// may have (`unknown`). The send engine does it in the transaction that records the outcome.
+/// The entry is the team's to learn (`shared` NULL): whoever shares the ledger reads it with
+/// [`unshared`].
 pub fn record_blackout(
     conn: &rusqlite::Connection,
     user_id: u64,
@@ -51,39 +53,179 @@ pub fn record_blackout(
     )
     .and_then(|mut s| s.execute(params![user_id as i64, phone, fingerprint, sent_at_ms, campaign_id, state]))
     ?;
-    // In the same transaction: the team's store learns it at the next push.
-    crate::team::outbox::queue_entry(
-        conn,
-        &crate::team::Entry {
-            fingerprint,
-            number: phone.to_string(),
-            user_id,
-            sent_at_ms,
-            state,
-            campaign: campaign_id.map(str::to_string),
-            desktop: None,
-        },
-    )
+    Ok(())
+}
+
+/// An entry of this desktop's ledger the team does not have yet.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Unshared {
+    /// Its row, to mark it shared.
+    pub row: i64,
+    pub fingerprint: i64,
+    pub phone: String,
+    pub sent_at_ms: i64,
+    pub state: Reach,
+    pub campaign: Option<String>,
+}
+
+/// The next `n` entries still to share and not in flight, in the order of their index (by
+/// message, campaign, then as recorded) — those of message `first` before the others: one indexed
+/// read, never a sort of the whole queue.
+pub fn unshared(
+    conn: &rusqlite::Connection,
+    n: usize,
+    first: Option<i64>,
+) -> AppResult<Vec<Unshared>> {
+    let read = |sql: &str, p: &[&dyn rusqlite::ToSql]| -> AppResult<Vec<Unshared>> {
+        let mut stmt = conn.prepare_cached(sql)?;
+        let rows = stmt.query_map(p, |r| {
+            Ok(Unshared {
+                row: r.get(0)?,
+                fingerprint: r.get(1)?,
+                phone: r.get(2)?,
+                sent_at_ms: r.get(3)?,
+                state: r.get(4)?,
+                campaign: r.get(5)?,
+            })
+        })?;
+        Ok(rows.collect::<Result<_, _>>()?)
+    };
+    let mut out = match first {
+        Some(fp) => read(
+            "SELECT rowid, fingerprint, phone, sent_at, state, campaign_id FROM blackout
+             INDEXED BY blackout_unshared WHERE shared IS NULL AND fingerprint = ?1
+               AND in_flight IS NULL ORDER BY fingerprint, campaign_id, rowid LIMIT ?2",
+            &[&fp, &(n as i64)],
+        )?,
+        None => Vec::new(),
+    };
+    if out.len() < n {
+        let more = read(
+            "SELECT rowid, fingerprint, phone, sent_at, state, campaign_id FROM blackout
+             INDEXED BY blackout_unshared WHERE shared IS NULL AND in_flight IS NULL
+               AND fingerprint IS NOT ?1 ORDER BY fingerprint, campaign_id, rowid LIMIT ?2",
+            &[&first, &((n - out.len()) as i64)],
+        )?;
+        out.extend(more);
+    }
+    Ok(out)
+}
+
+/// These rows are in batch `batch`, written and not yet confirmed: not read again until the
+/// batch is confirmed ([`confirm_in_flight`]) or given up ([`release_in_flight`]).
+pub fn mark_in_flight(
+    conn: &rusqlite::Connection,
+    rows: impl IntoIterator<Item = i64>,
+    batch: &str,
+) -> AppResult<()> {
+    let mut stmt = conn.prepare_cached("UPDATE blackout SET in_flight = ?2 WHERE rowid = ?1")?;
+    for row in rows {
+        stmt.execute(params![row, batch])?;
+    }
+    Ok(())
+}
+
+/// The team has batch `batch`: its rows are shared.
+pub fn confirm_in_flight(conn: &rusqlite::Connection, batch: &str) -> AppResult<u32> {
+    Ok(conn
+        .prepare_cached("UPDATE blackout SET shared = 1, in_flight = NULL WHERE in_flight = ?1")?
+        .execute([batch])? as u32)
+}
+
+/// Batch `batch` was refused, or never written: its rows are to share again.
+pub fn release_in_flight(conn: &rusqlite::Connection, batch: &str) -> AppResult<u32> {
+    Ok(conn
+        .prepare_cached("UPDATE blackout SET in_flight = NULL WHERE in_flight = ?1")?
+        .execute([batch])? as u32)
+}
+
+/// The entries the team has only in the per-entry records of an earlier Relay, to share again
+/// in batches (before those records are deleted). Returns how many.
+pub fn reshare_legacy(conn: &rusqlite::Connection) -> AppResult<u32> {
+    Ok(conn.execute(
+        "UPDATE blackout SET shared = NULL WHERE shared = 2 AND phone <> ''",
+        [],
+    )? as u32)
+}
+
+/// How many entries the team does not have yet (in flight included).
+pub fn unshared_count(conn: &rusqlite::Connection) -> AppResult<u32> {
+    Ok(conn
+        .prepare_cached(
+            "SELECT COUNT(*) FROM blackout INDEXED BY blackout_unshared WHERE shared IS NULL",
+        )?
+        .query_row([], |r| r.get::<_, i64>(0))? as u32)
+}
+
+/// Whether campaign `campaign_id` of message `fingerprint` has entries the team does not have.
+pub fn campaign_unshared(
+    conn: &rusqlite::Connection,
+    fingerprint: i64,
+    campaign_id: &str,
+) -> AppResult<bool> {
+    Ok(conn
+        .prepare_cached(
+            "SELECT EXISTS (SELECT 1 FROM blackout INDEXED BY blackout_unshared
+                            WHERE shared IS NULL AND fingerprint = ?1 AND campaign_id = ?2)",
+        )?
+        .query_row(params![fingerprint, campaign_id], |r| r.get(0))?)
+}
+
+/// Whether message `fingerprint` has entries (of any campaign) the team does not have.
+pub fn message_unshared(conn: &rusqlite::Connection, fingerprint: i64) -> AppResult<bool> {
+    Ok(conn
+        .prepare_cached(
+            "SELECT EXISTS (SELECT 1 FROM blackout INDEXED BY blackout_unshared
+                            WHERE shared IS NULL AND fingerprint = ?1)",
+        )?
+        .query_row([fingerprint], |r| r.get(0))?)
+}
+
+/// Entries this desktop holds from the others.
+pub fn pulled_count(conn: &rusqlite::Connection) -> AppResult<u32> {
+    Ok(conn
+        .prepare_cached("SELECT COUNT(*) FROM blackout WHERE origin IS NOT NULL")?
+        .query_row([], |r| r.get::<_, i64>(0))? as u32)
+}
+
+/// Who an entry from another desktop reached: a number's keyed hash (the team's store holds
+/// nothing else), or — in the records of an earlier Relay — the user and the number in clear.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Recipient {
+    Keyed(i64),
+    Clear { user_id: u64, phone: String },
+}
+
+/// An entry another desktop shared.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Pulled {
+    pub fingerprint: i64,
+    pub recipient: Recipient,
+    pub sent_at_ms: i64,
+    pub state: Reach,
+    pub campaign: Option<String>,
+    pub desktop: Option<String>,
 }
 
 /// Merges an entry another desktop pushed to the team's store: added to the ledger unless it is
 /// there already (a grow-only set: nothing is ever removed by a pull). True when it was new.
-pub(crate) fn merge_pulled(conn: &rusqlite::Connection, e: &crate::team::Entry) -> AppResult<bool> {
-    let added = conn
-        .prepare_cached(
-            "INSERT INTO blackout (user_id, phone, fingerprint, sent_at, campaign_id, state, origin)
-             SELECT ?1, ?2, ?3, ?4, ?5, ?6, ?7
-             WHERE NOT EXISTS (SELECT 1 FROM blackout WHERE fingerprint = ?3 AND phone = ?2 AND sent_at >= ?4)",
-        )?
-        .execute(params![
-            e.user_id as i64,
-            e.number,
-            e.fingerprint,
-            e.sent_at_ms,
-            e.campaign,
-            e.state,
-            e.desktop
-        ])?;
+pub fn merge_pulled(conn: &rusqlite::Connection, e: &Pulled) -> AppResult<bool> {
+    let added = match &e.recipient {
+        Recipient::Keyed(key) => conn
+            .prepare_cached(
+                "INSERT INTO blackout (user_id, phone, number_key, fingerprint, sent_at, campaign_id, state, origin, shared)
+                 SELECT 0, '', ?1, ?2, ?3, ?4, ?5, ?6, 1
+                 WHERE NOT EXISTS (SELECT 1 FROM blackout WHERE fingerprint = ?2 AND number_key = ?1 AND sent_at >= ?3)",
+            )?
+            .execute(params![key, e.fingerprint, e.sent_at_ms, e.campaign, e.state, e.desktop])?,
+        Recipient::Clear { user_id, phone } => conn
+            .prepare_cached(
+                "INSERT INTO blackout (user_id, phone, fingerprint, sent_at, campaign_id, state, origin, shared)
+                 SELECT ?1, ?2, ?3, ?4, ?5, ?6, ?7, 2
+                 WHERE NOT EXISTS (SELECT 1 FROM blackout WHERE fingerprint = ?3 AND phone = ?2 AND sent_at >= ?4)",
+            )?
+            .execute(params![*user_id as i64, phone, e.fingerprint, e.sent_at_ms, e.campaign, e.state, e.desktop])?,
+    };
     Ok(added > 0)
 }
 
@@ -101,6 +243,8 @@ pub(crate) fn reached_since(
         "SELECT EXISTS (SELECT 1 FROM blackout WHERE fingerprint = ?1 AND user_id = ?2
                               AND sent_at >= ?4 AND campaign_id IS NOT ?5)
                  OR EXISTS (SELECT 1 FROM blackout WHERE fingerprint = ?1 AND phone = ?3
+                              AND sent_at >= ?4 AND campaign_id IS NOT ?5)
+                 OR EXISTS (SELECT 1 FROM blackout WHERE fingerprint = ?1 AND number_key = relay_number_key(?3)
                               AND sent_at >= ?4 AND campaign_id IS NOT ?5)",
     )?;
     Ok(stmt.query_row(
@@ -116,7 +260,10 @@ pub(crate) const MEMBER_REACHED: &str = "(
     EXISTS (SELECT 1 FROM blackout b WHERE b.fingerprint = ?2
             AND b.user_id = audience_members.user_id AND b.sent_at >= MAX(?3, audience_members.override))
     OR EXISTS (SELECT 1 FROM blackout b WHERE b.fingerprint = ?2
-            AND b.phone = audience_members.phone AND b.sent_at >= MAX(?3, audience_members.override)))";
+            AND b.phone = audience_members.phone AND b.sent_at >= MAX(?3, audience_members.override))
+    OR EXISTS (SELECT 1 FROM blackout b WHERE b.fingerprint = ?2
+            AND b.number_key = relay_number_key(audience_members.phone)
+            AND b.sent_at >= MAX(?3, audience_members.override)))";
 
 /// The latest time a message reached a recipient (by user or by number), from the ledger.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -143,7 +290,11 @@ impl Reached {
                 WHERE fingerprint = ?1 AND user_id = ?2 AND sent_at >= ?4 AND campaign_id IS NOT ?5
                 UNION ALL
                 SELECT campaign_id, sent_at, state FROM blackout
-                WHERE fingerprint = ?1 AND phone = ?3 AND sent_at >= ?4 AND campaign_id IS NOT ?5)
+                WHERE fingerprint = ?1 AND phone = ?3 AND sent_at >= ?4 AND campaign_id IS NOT ?5
+                UNION ALL
+                SELECT campaign_id, sent_at, state FROM blackout
+                WHERE fingerprint = ?1 AND number_key = relay_number_key(?3) AND sent_at >= ?4
+                  AND campaign_id IS NOT ?5)
              ORDER BY sent_at DESC LIMIT 1",
         )
         .and_then(|mut s| {

@@ -268,6 +268,22 @@ impl Secrets {
         Ok(())
     }
 
+    /// A value Relay makes and keeps itself (the team's number key), under `name`: never shown,
+    /// never asked of the user.
+    pub(crate) fn get_own(&self, name: &str) -> Result<Option<String>, SecretError> {
+        let value = self.store.get(&format!("{}:{name}", self.workspace_id))?;
+        if let Some(v) = &value {
+            logging::redact_secret(v);
+        }
+        Ok(value)
+    }
+
+    pub(crate) fn set_own(&self, name: &str, value: &str) -> Result<(), SecretError> {
+        logging::redact_secret(value);
+        self.store
+            .set(&format!("{}:{name}", self.workspace_id), value)
+    }
+
     pub fn status(&self) -> Result<SecretStatus, SecretError> {
         Ok(SecretStatus {
             zendesk_api_token: self.get(SecretKind::ZendeskApiToken)?.is_some(),

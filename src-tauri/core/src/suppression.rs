@@ -11,9 +11,22 @@
 pub(crate) const PHONE_OPTED_OUT: &str =
     "audience_members.phone IN (SELECT phone FROM suppressed WHERE reason = 'opted_out')";
 pub(crate) const PHONE_SUPPRESSED: &str =
-    "audience_members.phone IN (SELECT phone FROM suppressed)";
+    "(audience_members.phone IN (SELECT phone FROM suppressed)
+      OR relay_number_key(audience_members.phone) IN (SELECT number_key FROM suppressed WHERE number_key IS NOT NULL))";
 pub(crate) const OPT_OUT_EVIDENCE: &str =
-    "(SELECT s.evidence FROM suppressed s WHERE s.phone = audience_members.phone)";
+    "(SELECT s.evidence FROM suppressed s WHERE s.phone = audience_members.phone
+         OR s.number_key = relay_number_key(audience_members.phone))";
+
+/// How a number put on the list by another desktop is kept here: by its keyed hash (the team's
+/// store holds nothing else), under a name that cannot be a number.
+pub fn keyed_name(key: i64) -> String {
+    format!("#{key:016x}")
+}
+
+/// Whether an entry of the list is a number from another desktop known only by its hash.
+pub fn is_keyed_name(phone: &str) -> bool {
+    phone.starts_with('#')
+}
 
 /// Why a number is on the list.
 #[derive(
@@ -63,6 +76,9 @@ pub struct Suppressed {
     pub typed: Option<String>,
     /// Why the entry cannot be trusted, if it cannot.
     pub suspect: Option<Suspect>,
+    /// Put on the list by another desktop and known here only by its keyed hash (the team's
+    /// store never holds a number): `phone` is then a name for it, not a number.
+    pub hidden: bool,
 }
 
 /// Why a suppression entry cannot be trusted: it may block another number than the one meant,
@@ -126,7 +142,10 @@ pub(crate) fn suppression_in(
     phone: &str,
 ) -> AppResult<Option<(SuppressReason, Option<Text>)>> {
     Ok(conn
-        .prepare_cached("SELECT reason, evidence FROM suppressed WHERE phone = ?1")?
+        .prepare_cached(
+            "SELECT reason, evidence FROM suppressed
+             WHERE phone = ?1 OR number_key = relay_number_key(?1) LIMIT 1",
+        )?
         .query_row([phone], |r| Ok((r.get(0)?, r.get(1)?)))
         .optional()?)
 }
@@ -142,8 +161,8 @@ pub(crate) fn opt_out(
 ) -> AppResult<u32> {
     let mut added = 0;
     let mut stmt = tx.prepare_cached(
-        "INSERT OR IGNORE INTO suppressed (phone, note, added_at, reader, reason, evidence)
-         VALUES (?1, '', ?2, ?3, 'opted_out', ?4)",
+        "INSERT OR IGNORE INTO suppressed (phone, note, added_at, reader, reason, evidence, number_key)
+         VALUES (?1, '', ?2, ?3, 'opted_out', ?4, relay_number_key(?1))",
     )?;
     for p in phones {
         if stmt.execute(params![p, now_ms, READER_VERSION, evidence])? > 0 {
@@ -167,7 +186,7 @@ pub(crate) fn opt_out(
 pub(crate) fn opt_in(tx: &rusqlite::Connection, phones: &[String], now_ms: i64) -> AppResult<u32> {
     let mut lifted = 0;
     let mut stmt =
-        tx.prepare_cached("DELETE FROM suppressed WHERE phone = ?1 AND reason = 'opted_out'")?;
+        tx.prepare_cached("DELETE FROM suppressed WHERE (phone = ?1 OR number_key = relay_number_key(?1)) AND reason = 'opted_out'")?;
     for p in phones {
         if stmt.execute([p])? > 0 {
             crate::team::outbox::queue_suppressed(
@@ -203,6 +222,7 @@ pub fn suppressed(db: &Database, country: Option<Country>) -> AppResult<Vec<Supp
                 suspect: None,
                 reason: r.get(6)?,
                 evidence: r.get(7)?,
+                hidden: false,
             },
             r.get::<_, i64>(4)?,
             r.get::<_, Option<String>>(5)?,
@@ -211,6 +231,11 @@ pub fn suppressed(db: &Database, country: Option<Country>) -> AppResult<Vec<Supp
     let mut out = Vec::new();
     for row in rows {
         let (mut s, reader, typed_in) = row?;
+        if is_keyed_name(&s.phone) {
+            s.hidden = true;
+            out.push(s);
+            continue;
+        }
         // Read in the country it was typed in (a later change of the default country does not
         // make it read otherwise).
         let country = match typed_in {
@@ -276,8 +301,8 @@ fn insert_suppressed(db: &Database, phones: &[Typed], note: &str, now_ms: i64) -
         let mut added = 0;
         {
             let mut insert = tx.prepare_cached(
-                "INSERT OR IGNORE INTO suppressed (phone, note, added_at, typed, country, reader)
-                 VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+                "INSERT OR IGNORE INTO suppressed (phone, note, added_at, typed, country, reader, number_key)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, relay_number_key(?1))",
             )?;
             // On the list already: what was typed now is kept (its note stays).
             let mut retype = tx.prepare_cached(
@@ -314,7 +339,10 @@ fn insert_suppressed(db: &Database, phones: &[Typed], note: &str, now_ms: i64) -
 
 pub fn unsuppress(db: &Database, phone: &str, now_ms: i64) -> AppResult<()> {
     let n = db.write(|tx| {
-        let n = tx.execute("DELETE FROM suppressed WHERE phone = ?1", [phone])?;
+        let n = tx.execute(
+            "DELETE FROM suppressed WHERE phone = ?1 OR number_key = relay_number_key(?1)",
+            [phone],
+        )?;
         if n > 0 {
             crate::team::outbox::queue_suppressed(
                 tx,
@@ -341,35 +369,132 @@ pub fn unsuppress(db: &Database, phone: &str, now_ms: i64) -> AppResult<()> {
 /// already) or taken off. True when it changed this desktop's list.
 pub(crate) fn merge_pulled(
     conn: &rusqlite::Connection,
-    phone: &str,
+    number: &crate::blackout::Recipient,
     note: &str,
     removed: bool,
     reader: i64,
     opted_out: Option<Text>,
 ) -> AppResult<bool> {
-    let n = if removed {
-        // An opt-in lifts an opt-out only; a removal by hand removes the number.
-        let only = if opted_out.is_some() {
-            " AND reason = 'opted_out'"
-        } else {
-            ""
-        };
-        conn.prepare_cached(&format!("DELETE FROM suppressed WHERE phone = ?1{only}"))?
-            .execute([phone])?
+    use crate::blackout::Recipient;
+    // An opt-in lifts an opt-out only; a removal by hand removes the number.
+    let only = if opted_out.is_some() {
+        " AND reason = 'opted_out'"
     } else {
-        // Read on the desktop that added it, under the rules it says (an earlier Relay says
-        // none: suspect here too).
-        let reason = match opted_out {
-            Some(_) => SuppressReason::OptedOut,
-            None => SuppressReason::Manual,
-        };
-        conn.prepare_cached(
-            "INSERT OR IGNORE INTO suppressed (phone, note, added_at, reader, reason, evidence)
-             VALUES (?1, ?2, CAST(strftime('%s', 'now') AS INTEGER) * 1000, ?3, ?4, ?5)",
-        )?
-        .execute(params![phone, note, reader, reason, opted_out])?
+        ""
+    };
+    // Read on the desktop that added it, under the rules it says (an earlier Relay says none:
+    // suspect here too).
+    let reason = match opted_out {
+        Some(_) => SuppressReason::OptedOut,
+        None => SuppressReason::Manual,
+    };
+    let n = match (number, removed) {
+        (Recipient::Clear { phone, .. }, true) => conn
+            .prepare_cached(&format!("DELETE FROM suppressed WHERE phone = ?1{only}"))?
+            .execute([phone])?,
+        (Recipient::Clear { phone, .. }, false) => conn
+            .prepare_cached(
+                "INSERT OR IGNORE INTO suppressed (phone, note, added_at, reader, reason, evidence, number_key)
+                 VALUES (?1, ?2, CAST(strftime('%s', 'now') AS INTEGER) * 1000, ?3, ?4, ?5, relay_number_key(?1))",
+            )?
+            .execute(params![phone, note, reader, reason, opted_out])?,
+        // By its hash: the entry of the same number here, in clear or not, is the one removed.
+        (Recipient::Keyed(key), true) => conn
+            .prepare_cached(&format!(
+                "DELETE FROM suppressed WHERE number_key = ?1{only}"
+            ))?
+            .execute([key])?,
+        (Recipient::Keyed(key), false) => conn
+            .prepare_cached(
+                "INSERT INTO suppressed (phone, number_key, note, added_at, reader, reason, evidence)
+                 SELECT ?1, ?2, ?3, CAST(strftime('%s', 'now') AS INTEGER) * 1000, ?4, ?5, ?6
+                 WHERE NOT EXISTS (SELECT 1 FROM suppressed WHERE number_key = ?2)",
+            )?
+            .execute(params![keyed_name(*key), key, note, reader, reason, opted_out])?,
     };
     Ok(n > 0)
+}
+
+/// Queues the whole list again for the team's store (by their hash, as every push writes them):
+/// before the records an earlier Relay wrote with the numbers in clear are deleted.
+pub(crate) fn requeue_for_team(tx: &rusqlite::Connection, now_ms: i64) -> AppResult<u32> {
+    let rows: Vec<(String, String, SuppressReason, Option<Text>)> = tx
+        .prepare("SELECT phone, note, reason, evidence FROM suppressed WHERE phone NOT LIKE '#%'")?
+        .query_map([], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?)))?
+        .collect::<Result<_, _>>()?;
+    for (phone, note, reason, evidence) in &rows {
+        crate::team::outbox::queue_suppressed(
+            tx,
+            phone,
+            note,
+            false,
+            *reason,
+            evidence.as_ref(),
+            now_ms,
+        )?;
+    }
+    Ok(rows.len() as u32)
+}
+
+/// Gives every number of the list in clear its keyed hash (once the team's key is known here:
+/// the list's entries are then found by it, through an index), anew when the key changed.
+pub(crate) fn fill_number_keys(conn: &rusqlite::Connection) -> AppResult<u32> {
+    Ok(conn.execute(
+        "UPDATE suppressed SET number_key = relay_number_key(phone)
+         WHERE phone NOT LIKE '#%' AND number_key IS NOT relay_number_key(phone)",
+        [],
+    )? as u32)
+}
+
+/// Shows in clear the numbers put on the list by other desktops (known here only by their hash)
+/// that this desktop knows: those of its audiences and campaigns (the database holds them in
+/// clear already). Run after a pull brought such numbers. Returns how many were found.
+pub(crate) fn resolve_keyed(db: &Database) -> AppResult<u32> {
+    // Read first (the send engine's writes go on meanwhile), then written in one short step.
+    let found = {
+        let conn = db.connection();
+        let mut keyed: std::collections::HashMap<i64, String> = conn
+            .prepare(
+                "SELECT number_key, phone FROM suppressed WHERE number_key IS NOT NULL AND phone LIKE '#%'",
+            )?
+            .query_map([], |r| Ok((r.get(0)?, r.get(1)?)))?
+            .collect::<Result<_, _>>()?;
+        let mut found = Vec::new();
+        if !keyed.is_empty() {
+            let mut known = conn.prepare(
+                "SELECT phone, relay_number_key(phone) FROM (
+                     SELECT phone FROM audience_members WHERE phone IS NOT NULL
+                     UNION SELECT phone FROM campaign_recipients WHERE phone IS NOT NULL)",
+            )?;
+            let mut rows = known.query([])?;
+            while let Some(r) = rows.next()? {
+                let Some(hash) = r.get::<_, Option<i64>>(1)? else {
+                    break; // the key is not known here
+                };
+                if let Some(name) = keyed.remove(&hash) {
+                    found.push((name, r.get::<_, String>(0)?));
+                    if keyed.is_empty() {
+                        break;
+                    }
+                }
+            }
+        }
+        found
+    };
+    if found.is_empty() {
+        return Ok(0);
+    }
+    db.write(|tx| {
+        for (name, phone) in &found {
+            // Listed in clear here already: the hashed entry was the same number.
+            tx.execute(
+                "UPDATE OR IGNORE suppressed SET phone = ?2 WHERE phone = ?1",
+                params![name, phone],
+            )?;
+            tx.execute("DELETE FROM suppressed WHERE phone = ?1", [name])?;
+        }
+        Ok(found.len() as u32)
+    })
 }
 
 /// Imports a CSV of numbers: the column named `phone` (or `number`, `mobile`), else the first

@@ -402,3 +402,50 @@ async fn every_request_of_a_paced_client_waits_its_turn_first_tries_included() {
         .unwrap();
     assert!(turns() >= before + 4, "{} turns", turns());
 }
+
+#[tokio::test]
+async fn a_record_over_32_kb_is_refused_whichever_status_says_so_and_a_bulk_delete_is_followed() {
+    let env = Env::new().await;
+    let z = env.admin();
+    with_entry_type(&z, false).await;
+    let mut big = entry(1);
+    big.custom_object_fields
+        .insert("number".into(), json!("9".repeat(33 * 1024)));
+    // The documents give the size, not the status: a 422 and a 413 are both a refusal.
+    for too_large in [
+        relay_sandbox::TooLarge::Status422,
+        relay_sandbox::TooLarge::Status413,
+    ] {
+        env.faults(Faults {
+            record_too_large: too_large,
+            ..Faults::default()
+        })
+        .await;
+        let err = z.upsert("relay_entry", "fp1:big", &big).await.unwrap_err();
+        assert_eq!(err.code, ErrorCode::Rejected, "{too_large:?}: {err:?}");
+    }
+    // In a bulk job, the item over the size fails and the others are written.
+    let items = vec![entry(2), big.clone(), entry(3)];
+    let out = z.bulk_upsert("relay_entry", &items).await.unwrap();
+    assert!(matches!(out[0], ItemOutcome::Written(_)));
+    assert!(matches!(out[1], ItemOutcome::Failed(_)), "{:?}", out[1]);
+    assert!(matches!(out[2], ItemOutcome::Written(_)));
+    // A bulk delete by id: what is gone is said gone, a record already gone too.
+    let ids: Vec<String> = all(&z, "updated_at", 100)
+        .await
+        .into_iter()
+        .map(|r| r.id)
+        .collect();
+    assert_eq!(ids.len(), 2);
+    let out = z.bulk_delete("relay_entry", &ids).await.unwrap();
+    assert!(
+        out.iter().all(|o| matches!(o, ItemOutcome::Written(_))),
+        "{out:?}"
+    );
+    assert!(all(&z, "updated_at", 100).await.is_empty());
+    let again = z.bulk_delete("relay_entry", &ids).await.unwrap();
+    assert!(
+        again.iter().all(|o| matches!(o, ItemOutcome::Written(_))),
+        "{again:?}"
+    );
+}

@@ -7,6 +7,8 @@ mod support;
 use relay_core::campaign::CampaignControl;
 use relay_core::ErrorCode;
 use relay_sandbox::{Faults, JobResults};
+use std::sync::atomic::{AtomicI64, Ordering};
+use std::sync::Arc;
 use support::excluded;
 use support::send::{
     duplicates, ready, ready_too, sandbox, sandbox_log, set_faults, store_off, WA,
@@ -666,4 +668,380 @@ async fn a_campaign_ending_while_another_of_its_message_runs_here_keeps_the_clai
         .unwrap();
     let log = sandbox_log(&sb).await;
     assert!(duplicates(&log).is_empty(), "every number once");
+}
+
+/// Every record the sandbox's account holds, as the API shows them.
+async fn store_records(sb: &relay_sandbox::Sandbox) -> Vec<serde_json::Value> {
+    let v: serde_json::Value = reqwest::get(format!("{}/_sandbox/records", sb.base_url()))
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    v["records"].as_array().cloned().unwrap_or_default()
+}
+
+fn batches(records: &[serde_json::Value]) -> Vec<&serde_json::Value> {
+    records
+        .iter()
+        .filter(|r| r["custom_object_key"] == "relay_batch")
+        .collect()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn entries_go_in_batches_and_no_record_holds_a_number_or_a_user_id() {
+    let sb = sandbox(300).await;
+    let (a, _ta, spec_a, audience_a) = ready(&sb, WA).await;
+    let c = a
+        .create_campaign(&audience_a, spec_a, Some(400), None)
+        .await
+        .unwrap();
+    let done = a
+        .run_campaign(&c.id, &CampaignControl::default(), |_| {})
+        .await
+        .unwrap();
+    assert!(done.counts.sent > 100);
+    assert!(!a.campaign(&c.id).unwrap().team_syncing, "pushed already");
+    // A number put on the team's list, and one taken off it, travel hashed too.
+    let rows = a.campaign_recipients(&c.id, None, 0, 5000).unwrap().rows;
+    let listed = rows.iter().find_map(|r| r.phone.clone()).unwrap();
+    a.suppress_numbers(std::slice::from_ref(&listed), "asked to stop")
+        .unwrap();
+    a.team_sync().await.unwrap();
+
+    let records = store_records(&sb).await;
+    // One batch holds every entry of the send: its fields say what they share.
+    let b = batches(&records);
+    assert_eq!(b.len(), 1, "{} entries in one batch", done.counts.sent);
+    let f = &b[0]["custom_object_fields"];
+    assert_eq!(f["count"], done.counts.sent + done.counts.unknown);
+    assert_eq!(f["campaigns"], c.id.as_str());
+    assert_eq!(f["desktop"], a.desktop_id().unwrap().as_str());
+    assert_eq!(f["format"], 1);
+    assert!(f["first_at"].as_i64().unwrap() <= f["last_at"].as_i64().unwrap());
+    // No number, no user id, anywhere in the account's records (the list's entry included).
+    let all = serde_json::to_string(&records).unwrap();
+    assert!(all.contains("relay_suppressed"));
+    for r in &rows {
+        if let Some(p) = &r.phone {
+            assert!(
+                !all.contains(p.trim_start_matches('+')),
+                "{p} is in the store"
+            );
+        }
+        assert!(
+            !all.contains(&format!("\"{}\"", r.user_id))
+                && !all.contains(&format!(":{},", r.user_id)),
+            "user {} is in the store",
+            r.user_id
+        );
+    }
+}
+
+/// A's campaign sent while the store runs its bulk jobs `delay_ms` after they are queued (the
+/// store's objects made first): the campaign, and how many it reached.
+async fn send_while_jobs_wait(
+    sb: &relay_sandbox::Sandbox,
+    a: &relay_core::workspace::Workspace,
+    audience: &str,
+    spec: relay_core::message::MessageSpec,
+    delay_ms: u64,
+) -> (relay_core::campaign::CampaignSummary, u32) {
+    a.team_sync().await.unwrap();
+    set_faults(
+        sb,
+        &Faults {
+            job_delay_ms: delay_ms,
+            ..Faults::default()
+        },
+    )
+    .await;
+    let c = a
+        .create_campaign(audience, spec, Some(400), None)
+        .await
+        .unwrap();
+    let done = a
+        .run_campaign(&c.id, &CampaignControl::default(), |_| {})
+        .await
+        .unwrap();
+    let reached = done.counts.sent + done.counts.unknown;
+    (c, reached)
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_push_cut_short_after_its_write_loses_nothing_doubles_nothing_and_no_batch_is_rewritten()
+{
+    let sb = sandbox(200).await;
+    let (a, _ta, spec_a, audience_a) = ready(&sb, WA).await;
+    let a = a.with_settle_at_end(std::time::Duration::from_millis(500));
+    let (b, _tb, spec_b, audience_b) = ready_too(&sb, WA).await;
+    // The store runs its jobs late: the end of the send writes its batch and gives up waiting
+    // for the confirmation (as a desktop killed then would).
+    let (c, reached) = send_while_jobs_wait(&sb, &a, &audience_a, spec_a, 2_500).await;
+    assert_eq!(
+        a.team_status().unwrap().pending,
+        reached + 1,
+        "unconfirmed (and its summary)"
+    );
+    assert!(a.campaign(&c.id).unwrap().team_syncing);
+    // The job ran meanwhile: its batch is in the store. The next push finds it there (it was
+    // noted in flight before it was written) and writes nothing again.
+    tokio::time::sleep(std::time::Duration::from_millis(3_000)).await;
+    set_faults(&sb, &Faults::default()).await;
+    a.team_settled().await;
+    assert_eq!(a.team_status().unwrap().pending, 0);
+    assert_eq!(
+        a.team_status().unwrap().settling,
+        0,
+        "the claim is given back"
+    );
+    assert!(!a.campaign(&c.id).unwrap().team_syncing);
+    let records = store_records(&sb).await;
+    let written = batches(&records);
+    assert_eq!(written.len(), 1, "written once");
+    for r in &written {
+        assert_eq!(r["created_at"], r["updated_at"], "a batch is never updated");
+        assert_eq!(r["custom_object_fields"]["count"], reached);
+    }
+    // Merged once on the other desktop: nobody lost, nobody counted twice.
+    let pulled = b.team_sync().await.unwrap();
+    assert_eq!(pulled.merged, reached + 1, "its entries and its campaign");
+    assert_eq!(b.team_status().unwrap().pulled_entries, reached);
+    let checked = b.check_audience(&audience_b, Some(spec_b)).await.unwrap();
+    assert_eq!(excluded(&checked, "blackout"), reached);
+    // Pulled again: nothing new.
+    assert_eq!(b.team_sync().await.unwrap().merged, 0);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_audience_check_never_pushes_a_backlog_first() {
+    let sb = sandbox(200).await;
+    let (a, _ta, spec_a, audience_a) = ready(&sb, WA).await;
+    a.team_sync().await.unwrap();
+    // 100,000 entries of an earlier send this desktop has not pushed yet.
+    let now = a.now_ms();
+    a.db()
+        .write(|tx| {
+            for i in 0..100_000u64 {
+                relay_core::blackout::record_blackout(
+                    tx,
+                    9_000_000 + i,
+                    &format!("+4477009{:05}", i),
+                    424242,
+                    now - 3_600_000,
+                    Some("earlier"),
+                    relay_core::blackout::Reach::Sent,
+                )?;
+            }
+            Ok(())
+        })
+        .unwrap();
+    assert_eq!(a.team_status().unwrap().pending, 100_000);
+    let started = std::time::Instant::now();
+    let checked = a.check_audience(&audience_a, Some(spec_a)).await.unwrap();
+    println!(
+        "audience check with a 100,000-entry backlog: {:?}",
+        started.elapsed()
+    );
+    assert!(checked.eligible > 0);
+    // Nothing was pushed: the backlog is still there, and the store holds no batch.
+    assert_eq!(a.team_status().unwrap().pending, 100_000);
+    assert!(batches(&store_records(&sb).await).is_empty());
+    // A sync pushes it, in batches of about 2,000.
+    let report = a.team_sync().await.unwrap();
+    assert_eq!(report.pushed, 100_000);
+    let written = store_records(&sb).await;
+    let b = batches(&written);
+    assert!((50..=60).contains(&b.len()), "{} batches", b.len());
+    assert!(report.requests < 40, "{report:?}");
+}
+
+/// A request to the sandbox's Zendesk API as its admin (what an earlier Relay, or an admin by
+/// hand, would do).
+async fn zendesk_as_admin(
+    sb: &relay_sandbox::Sandbox,
+    method: reqwest::Method,
+    path: &str,
+    body: serde_json::Value,
+) -> serde_json::Value {
+    let i = sb.info();
+    let r = reqwest::Client::new()
+        .request(method, format!("{}{path}", i.base_url))
+        .basic_auth(format!("{}/token", i.zendesk_email), Some(&i.zendesk_token))
+        .json(&body)
+        .send()
+        .await
+        .unwrap();
+    assert!(r.status().is_success(), "{path}: {}", r.status());
+    r.json().await.unwrap_or_default()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_records_of_an_earlier_relay_are_folded_once_and_keep_blacking_out() {
+    use reqwest::Method;
+    let sb = sandbox(150).await;
+    let (a, _ta, spec_a, audience_a) = ready(&sb, WA).await;
+    let (b, _tb, spec_b, audience_b) = ready_too(&sb, WA).await;
+    let c = a
+        .create_campaign(&audience_a, spec_a, Some(400), None)
+        .await
+        .unwrap();
+    a.run_campaign(&c.id, &CampaignControl::default(), |_| {})
+        .await
+        .unwrap();
+    // What A reached, as an earlier Relay kept it: one record per entry, the number and the user
+    // id in clear, from a desktop that is gone. A's batches are deleted (in a bulk job).
+    let entries: Vec<(i64, String, i64, i64, String)> = a
+        .db()
+        .connection()
+        .prepare("SELECT fingerprint, phone, user_id, sent_at, state FROM blackout")
+        .unwrap()
+        .query_map([], |r| {
+            Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?, r.get(4)?))
+        })
+        .unwrap()
+        .collect::<Result<_, _>>()
+        .unwrap();
+    assert!(entries.len() > 50);
+    let ids: Vec<String> = batches(&store_records(&sb).await)
+        .iter()
+        .map(|r| r["id"].as_str().unwrap().to_string())
+        .collect();
+    zendesk_as_admin(
+        &sb,
+        Method::POST,
+        "/api/v2/custom_objects/relay_batch/jobs",
+        serde_json::json!({"job": {"action": "delete", "items": ids}}),
+    )
+    .await;
+    tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    assert!(batches(&store_records(&sb).await).is_empty());
+    zendesk_as_admin(
+        &sb,
+        Method::POST,
+        "/api/v2/custom_objects",
+        serde_json::json!({"custom_object": {"key": "relay_entry", "title": "Relay message sent",
+            "title_pluralized": "Relay messages sent", "include_in_list_view": true}}),
+    )
+    .await;
+    for (key, kind) in [
+        ("fingerprint", "text"),
+        ("number", "text"),
+        ("user_id", "text"),
+        ("sent_at", "integer"),
+        ("state", "text"),
+        ("campaign", "text"),
+        ("desktop", "text"),
+    ] {
+        zendesk_as_admin(
+            &sb,
+            Method::POST,
+            "/api/v2/custom_objects/relay_entry/fields",
+            serde_json::json!({"custom_object_field": {"key": key, "title": key, "type": kind}}),
+        )
+        .await;
+    }
+    for chunk in entries.chunks(100) {
+        let items: Vec<serde_json::Value> = chunk
+            .iter()
+            .map(|(f, p, u, at, state)| {
+                serde_json::json!({
+                "name": format!("{f}:{p}"), "external_id": format!("{f}:{p}"),
+                "custom_object_fields": {"fingerprint": f.to_string(), "number": p,
+                    "user_id": u.to_string(), "sent_at": at, "state": state,
+                    "campaign": "an-earlier-one", "desktop": "old-host/0000aaaa"}})
+            })
+            .collect();
+        zendesk_as_admin(&sb, Method::POST, "/api/v2/custom_objects/relay_entry/jobs",
+            serde_json::json!({"job": {"action": "create_or_update_by_external_id", "items": items}})).await;
+    }
+    // B reads them once, into its ledger: everyone A reached stays blacked out there.
+    let first = b.team_sync().await.unwrap();
+    assert_eq!(
+        first.merged,
+        entries.len() as u32 + 1,
+        "the entries and A's campaign"
+    );
+    let checked = b.check_audience(&audience_b, Some(spec_b)).await.unwrap();
+    assert_eq!(excluded(&checked, "blackout"), entries.len() as u32);
+    // Then left alone: not read again (only the last second's campaign summary is, by `$gte`).
+    let again = b.team_sync().await.unwrap();
+    assert!(again.merged == 0 && again.pulled <= 1, "{again:?}");
+    // B's status says they are there; an admin deletes them; the blackout holds.
+    assert_eq!(
+        b.team_status().unwrap().legacy_records,
+        entries.len() as u32
+    );
+    assert_eq!(b.team_delete_legacy().await.unwrap(), entries.len() as u32);
+    assert_eq!(b.team_status().unwrap().legacy_records, 0);
+    let left = store_records(&sb).await;
+    assert!(!left.iter().any(|r| r["custom_object_key"] == "relay_entry"));
+    let checked = b.recheck(&audience_b).await.unwrap();
+    assert_eq!(excluded(&checked, "blackout"), entries.len() as u32);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn batches_past_the_longest_blackout_are_deleted_by_an_admin_desktop() {
+    let sb = sandbox(120).await;
+    let (a, _ta, spec_a, audience_a) = ready(&sb, WA).await;
+    let (b, _tb, spec_b, audience_b) = ready_too(&sb, WA).await;
+    // A sent 400 days ago (its clock says so); B sends today.
+    let day = 86_400_000i64;
+    let now = Arc::new(AtomicI64::new(a.now_ms() - 400 * day));
+    let clock = now.clone();
+    let a = a.with_clock(Arc::new(move || clock.load(Ordering::Relaxed)));
+    let old = a
+        .create_campaign(&audience_a, spec_a, Some(400), None)
+        .await
+        .unwrap();
+    a.run_campaign(&old.id, &CampaignControl::default(), |_| {})
+        .await
+        .unwrap();
+    let recent = b
+        .create_campaign(&audience_b, spec_b, Some(400), None)
+        .await
+        .unwrap();
+    b.run_campaign(&recent.id, &CampaignControl::default(), |_| {})
+        .await
+        .unwrap();
+    assert_eq!(batches(&store_records(&sb).await).len(), 2);
+    // Today on A: its sync deletes the batch older than a year, not B's.
+    now.store(b.now_ms(), Ordering::Relaxed);
+    a.team_sync().await.unwrap();
+    let left = store_records(&sb).await;
+    let left = batches(&left);
+    assert_eq!(left.len(), 1);
+    assert_eq!(
+        left[0]["custom_object_fields"]["desktop"],
+        b.desktop_id().unwrap().as_str()
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_batch_posted_but_never_written_goes_again_once_given_up() {
+    let sb = sandbox(150).await;
+    let (a, _ta, spec_a, audience_a) = ready(&sb, WA).await;
+    let now = Arc::new(AtomicI64::new(a.now_ms()));
+    let clock = now.clone();
+    let a = a
+        .with_settle_at_end(std::time::Duration::from_millis(500))
+        .with_clock(Arc::new(move || clock.load(Ordering::Relaxed)));
+    let (b, _tb, _spec_b, _audience_b) = ready_too(&sb, WA).await;
+    // The store accepts the job and never runs it (as a job lost on its side).
+    let (_, reached) = send_while_jobs_wait(&sb, &a, &audience_a, spec_a, 3_600_000).await;
+    set_faults(&sb, &Faults::default()).await;
+    // Not found in the store, but young: left in flight (the job may still run).
+    a.team_sync().await.unwrap();
+    assert!(batches(&store_records(&sb).await).is_empty());
+    assert!(a.team_status().unwrap().pending >= reached);
+    // Ten minutes on, given up: its entries go again, in a batch that is written.
+    now.fetch_add(11 * 60_000, Ordering::Relaxed);
+    a.team_sync().await.unwrap();
+    assert_eq!(a.team_status().unwrap().pending, 0);
+    let written = store_records(&sb).await;
+    let written = batches(&written);
+    assert_eq!(written.len(), 1);
+    assert_eq!(written[0]["custom_object_fields"]["count"], reached);
+    b.team_sync().await.unwrap();
+    assert_eq!(b.team_status().unwrap().pulled_entries, reached);
 }

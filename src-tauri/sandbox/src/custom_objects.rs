@@ -49,6 +49,21 @@ pub enum JobResults {
     Positional,
 }
 
+/// How a record over [`MAX_RECORD_BYTES`] is refused: the documents say "Each record can be a
+/// maximum of 32 KB" and no status, so both readings are served.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum TooLarge {
+    /// `422 RecordInvalid`, as any record that cannot be written.
+    #[default]
+    Status422,
+    /// `413 Payload Too Large`.
+    Status413,
+}
+
+/// Zendesk's documented most a record may weigh: 32 KB (its name, external id and fields).
+pub const MAX_RECORD_BYTES: usize = 32 * 1024;
+
 /// The most records a job takes, and a page holds.
 pub const MAX_ITEMS: usize = 100;
 /// What a search without a sort returns at most.
@@ -153,6 +168,29 @@ pub(crate) fn routes() -> Router<Shared> {
         }
     }
     r
+}
+
+/// The test's view: every record of every object, as the API would show it (`GET
+/// /_sandbox/records`), so a test can read all the account holds.
+pub(crate) fn sandbox_routes() -> Router<Shared> {
+    Router::new().route("/_sandbox/records", get(all_records))
+}
+
+async fn all_records(State(s): State<Shared>) -> Json<Value> {
+    let mut st = store(&s);
+    run_due(&s, &mut st);
+    let base = s.info.base_url.clone();
+    let records: Vec<Value> = st
+        .objects
+        .iter()
+        .flat_map(|(key, o)| {
+            o.records
+                .values()
+                .map(|r| record_json(&base, key, r))
+                .collect::<Vec<_>>()
+        })
+        .collect();
+    Json(json!({ "records": records }))
 }
 
 fn bare(id: &str) -> &str {
@@ -443,6 +481,22 @@ fn write_record(
         .cloned()
         .unwrap_or_default();
     check_fields(o, &fields).map_err(invalid)?;
+    let weight = serde_json::to_string(&json!({
+        "name": body["name"], "external_id": body["external_id"], "custom_object_fields": fields,
+    }))
+    .map_or(0, |t| t.len());
+    if weight > MAX_RECORD_BYTES {
+        let detail = format!("A record can be at most 32 KB; this one is {weight} bytes");
+        return Err(match s.faults().record_too_large {
+            TooLarge::Status413 => error(
+                StatusCode::PAYLOAD_TOO_LARGE,
+                "PayloadTooLarge",
+                "Payload too large",
+                detail,
+            ),
+            TooLarge::Status422 => invalid(detail),
+        });
+    }
     let name = body["name"].as_str().map(str::to_string);
     let external_id = upsert
         .map(str::to_string)
@@ -936,6 +990,19 @@ async fn create_job(
     (StatusCode::OK, Json(json!({ "job_status": status }))).into_response()
 }
 
+/// Deletes a record by id: its id, or None when there is none.
+fn delete_record(st: &mut Store, key: &str, id: &str) -> Option<Value> {
+    let o = st.objects.get_mut(key)?;
+    let r = o.records.remove(id)?;
+    if let Some(e) = &r.external_id {
+        o.by_external.remove(e);
+    }
+    if let Some(n) = &r.name {
+        o.by_name.remove(n);
+    }
+    Some(json!({"id": r.id}))
+}
+
 /// Runs a job whose time has come: each item on its own (one may fail, the others go on).
 fn run_job(s: &Shared, st: &mut Store, id: &str) {
     let Some(job) = st.jobs.get(id).cloned() else {
@@ -956,10 +1023,22 @@ fn run_job(s: &Shared, st: &mut Store, id: &str) {
                 },
                 "create" => write_record(s, st, &job.key, item, job.user, None)
                     .map_err(|_| "Record validation errors".to_string()),
+                "delete" => match item.as_str() {
+                    Some(id) => delete_record(st, &job.key, id)
+                        .map(|r| (r, false))
+                        .ok_or_else(|| "RecordNotFound".to_string()),
+                    None => Err("a delete takes record ids".to_string()),
+                },
                 _ => Err(format!("{} is not simulated", job.action)),
             }
         };
         let mut result = match outcome {
+            Ok((record, _)) if job.action == "delete" => json!({
+                "id": record["id"],
+                "success": true,
+                "status": "Deleted",
+                "action": job.action,
+            }),
             Ok((record, created)) => json!({
                 "id": record["id"],
                 "success": true,
@@ -967,7 +1046,7 @@ fn run_job(s: &Shared, st: &mut Store, id: &str) {
                 "action": job.action,
             }),
             Err(why) => {
-                json!({"success": false, "error": "RecordInvalid", "details": why, "action": job.action})
+                json!({"success": false, "error": if why == "RecordNotFound" { "RecordNotFound" } else { "RecordInvalid" }, "details": why, "action": job.action})
             }
         };
         if faults.job_results == JobResults::Keyed {

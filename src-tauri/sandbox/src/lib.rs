@@ -23,7 +23,7 @@ mod sunshine;
 mod tickets;
 mod zendesk;
 
-pub use custom_objects::{JobResults, TieOrder};
+pub use custom_objects::{JobResults, TieOrder, TooLarge};
 pub use server::{ExportOrder, Faults, Sandbox, SandboxConfig, SandboxInfo};
 
 use chrono::{DateTime, Utc};

@@ -125,6 +125,9 @@ pub struct Faults {
     pub search_tie_order: TieOrder,
     /// The account's custom object record limit (1,000,000 when not set).
     pub record_limit: Option<u64>,
+    /// How a custom object record over Zendesk's 32 KB is refused (the documents give the size,
+    /// not the status): `422` (the default, as any invalid record) or `413`.
+    pub record_too_large: crate::custom_objects::TooLarge,
     /// A ticket is found by the search this long after its last update (Zendesk's search index
     /// lags behind the tickets).
     pub ticket_index_delay_ms: u64,
@@ -622,6 +625,7 @@ fn router(state: Shared) -> Router {
         .route("/_sandbox/stats", get(stats))
         .route("/_sandbox/info", get(sandbox_info))
         .merge(crate::tickets::sandbox_routes())
+        .merge(crate::custom_objects::sandbox_routes())
         .with_state(state)
 }
 

@@ -189,6 +189,24 @@ describe('SettingsScreen team', () => {
     await waitFor(() => expect(screen.getByTestId('team-synced').textContent).toBe('Pushed 3, 5 new from other desktops (7 requests).'));
     expect(screen.getByTestId('team-pending').textContent).toBe('0');
   });
+
+  it('says how many records an earlier Relay left in the store, and deletes them once confirmed', async () => {
+    setLocale('en');
+    const backend = fakeBackend(defaultSettings({ first_run_done: true }));
+    backend.view = { ...backend.view, configured: true };
+    backend.teamLegacy = 1234;
+    setView(backend.view);
+    app.info = info;
+    render(SettingsScreen, { initial: backend.view.settings });
+    await waitFor(() => expect(screen.getByTestId('team-legacy').textContent).toContain('1,234 records of an earlier Relay'));
+    const user = userEvent.setup();
+    await user.click(screen.getByText('Delete the old records…'));
+    expect(backend.teamLegacy).toBe(1234);
+    await user.click(screen.getByText('Delete them from the store'));
+    await waitFor(() => expect(screen.getByTestId('team-synced').textContent).toBe('1234 old records deleted from the store; their entries stay in the ledgers.'));
+    expect(backend.teamLegacy).toBe(0);
+    expect(screen.queryByTestId('team-legacy')).toBeNull();
+  });
 });
 
 describe('SettingsScreen team policy', () => {

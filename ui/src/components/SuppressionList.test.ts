@@ -26,14 +26,14 @@ describe('numbers never to message', () => {
             throw appError('invalid_input', problem, { phone: problem });
           }
           // Added again as it is: trusted (the core records what was typed).
-          list = [...list.filter((s) => !phones.includes(s.phone)), ...phones.map((phone) => ({ phone, note: String(args.note), added_at: '1', typed: phone, suspect: null, reason: 'manual' as const, evidence: null }))];
+          list = [...list.filter((s) => !phones.includes(s.phone)), ...phones.map((phone) => ({ phone, note: String(args.note), added_at: '1', typed: phone, suspect: null, reason: 'manual' as const, evidence: null, hidden: false }))];
           return list;
         }
         case 'unsuppress_number':
           list = list.filter((s) => s.phone !== args.phone);
           return list;
         case 'import_suppressed':
-          list = [...list, { phone: '+33612345678', note: '', added_at: '2', typed: '+33612345678', suspect: null, reason: 'manual' as const, evidence: null }];
+          list = [...list, { phone: '+33612345678', note: '', added_at: '2', typed: '+33612345678', suspect: null, reason: 'manual' as const, evidence: null, hidden: false }];
           return { added: 1, already: 0, invalid: [{ line: 3, text: 'O6 12 34 56 78', problem: 'contains_letters' }] };
         default:
           throw `unknown command ${cmd}`;
@@ -68,9 +68,10 @@ describe('numbers never to message', () => {
   it('lists the entries that cannot be trusted, and trusts one added again', async () => {
     setLocale('en');
     let list: Suppressed[] = [
-      { phone: '+33662345678', note: 'old', added_at: '1', typed: null, suspect: { kind: 'read_before_letters_refused' }, reason: 'manual', evidence: null },
-      { phone: '+33612345670', note: '', added_at: '2', typed: '06 12 34 56 7O', suspect: { kind: 'reads_otherwise', now: null, problem: 'contains_letters' }, reason: 'manual', evidence: null },
-      { phone: '+14155550100', note: '', added_at: '3', typed: '+14155550100', suspect: null, reason: 'manual', evidence: null },
+      { phone: '+33662345678', note: 'old', added_at: '1', typed: null, suspect: { kind: 'read_before_letters_refused' }, reason: 'manual', evidence: null, hidden: false },
+      { phone: '+33612345670', note: '', added_at: '2', typed: '06 12 34 56 7O', suspect: { kind: 'reads_otherwise', now: null, problem: 'contains_letters' }, reason: 'manual', evidence: null, hidden: false },
+      { phone: '+14155550100', note: '', added_at: '3', typed: '+14155550100', suspect: null, reason: 'manual', evidence: null, hidden: false },
+      { phone: '#0a1b2c3d4e5f6071', note: 'asked to stop', added_at: '4', typed: null, suspect: null, reason: 'manual', evidence: null, hidden: true },
     ];
     const added: unknown[] = [];
     mockIPC((cmd, payload) => {
@@ -91,6 +92,10 @@ describe('numbers never to message', () => {
     expect(region.textContent).toContain('added before Relay refused letters');
     expect(region.textContent).toContain('typed as "06 12 34 56 7O", which is not a number: it contains letters');
     expect(region.textContent).not.toContain('+14155550100');
+    // A number another desktop put on the list, known here only by its hash: said so, not shown.
+    const listed = screen.getByTestId('suppressed-list').textContent ?? '';
+    expect(listed).toContain('A number from another desktop');
+    expect(listed).not.toContain('#0a1b2c3d4e5f6071');
 
     await user.click(screen.getByRole('button', { name: '+33662345678 is the right number: keep it' }));
     await waitFor(() => expect(screen.getByTestId('suppress-suspects').textContent).toContain('1 number(s) on the list may not'));

@@ -170,6 +170,7 @@ export const api = {
   teamStatus: (): Promise<TeamStatus> => call(commands.teamStatus()),
   /** Makes the store's object types if missing, pushes this desktop's entries, pulls the others'. */
   syncTeam: (): Promise<SyncReport> => call(commands.syncTeam()),
+  deleteLegacyTeamRecords: (): Promise<number> => call(commands.deleteLegacyTeamRecords()),
   /** The other desktops' campaigns, as last pulled. */
   teamCampaigns: (): Promise<TeamCampaign[]> => call(commands.teamCampaigns()),
   /** Publishes the team's policy (an admin only); the settings as they now apply here. */

@@ -17,6 +17,11 @@ export const commands = {
 	teamStatus: () => __TAURI_INVOKE<TeamStatus_Serialize>("team_status"),
 	/**  Makes the store's object types if missing, pushes this desktop's queue, pulls the others'. */
 	syncTeam: () => __TAURI_INVOKE<SyncReport>("sync_team"),
+	/**
+	 *  Deletes the per-entry records of an earlier Relay from the store (after folding them into
+	 *  this desktop's ledger); an admin's credentials only. Returns how many were deleted.
+	 */
+	deleteLegacyTeamRecords: () => __TAURI_INVOKE<number>("delete_legacy_team_records"),
 	/**  The other desktops' campaigns, as last pulled from the store. */
 	teamCampaigns: () => __TAURI_INVOKE<TeamCampaign_Serialize[]>("team_campaigns"),
 	/**
@@ -511,6 +516,11 @@ export type CampaignSummary_Deserialize = {
 	 *  "this desktop only" was on, so another desktop's sends were not checked.
 	 */
 	desktop_only: boolean,
+	/**
+	 *  Entries it recorded are still being pushed to the team's store (it may be done: its claim
+	 *  of the message is kept until they are confirmed) — "syncing with the team".
+	 */
+	team_syncing: boolean,
 	/**  The computer its runner is on, while one holds it. */
 	runner_host?: string | null,
 	/**
@@ -563,6 +573,11 @@ export type CampaignSummary_Serialize = {
 	 *  "this desktop only" was on, so another desktop's sends were not checked.
 	 */
 	desktop_only: boolean,
+	/**
+	 *  Entries it recorded are still being pushed to the team's store (it may be done: its claim
+	 *  of the message is kept until they are confirmed) — "syncing with the team".
+	 */
+	team_syncing: boolean,
 	/**  The computer its runner is on, while one holds it. */
 	runner_host: string | null,
 	/**
@@ -1626,6 +1641,11 @@ export type Suppressed_Deserialize = {
 	typed?: string | null,
 	/**  Why the entry cannot be trusted, if it cannot. */
 	suspect?: Suspect_Deserialize | null,
+	/**
+	 *  Put on the list by another desktop and known here only by its keyed hash (the team's
+	 *  store never holds a number): `phone` is then a name for it, not a number.
+	 */
+	hidden: boolean,
 };
 
 /**  A number on the suppression list. */
@@ -1643,6 +1663,11 @@ export type Suppressed_Serialize = {
 	typed: string | null,
 	/**  Why the entry cannot be trusted, if it cannot. */
 	suspect: Suspect_Serialize | null,
+	/**
+	 *  Put on the list by another desktop and known here only by its keyed hash (the team's
+	 *  store never holds a number): `phone` is then a name for it, not a number.
+	 */
+	hidden: boolean,
 };
 
 /**
@@ -1766,7 +1791,7 @@ export type TeamStatus = TeamStatus_Serialize | TeamStatus_Deserialize;
 export type TeamStatus_Deserialize = {
 	/**  This desktop, as the store names it (`host/abcd1234`). */
 	desktop: string,
-	/**  Entries waiting to be pushed (including those that failed and go again). */
+	/**  Entries and changes waiting to be pushed (including those that failed and go again). */
 	pending: number,
 	/**  Of those, the ones the store refused at least once, and its last words. */
 	failing: number,
@@ -1776,13 +1801,20 @@ export type TeamStatus_Deserialize = {
 	last_pull?: string | null,
 	/**  Entries pulled from other desktops, in all. */
 	pulled_entries: number,
+	/**  Sends that ended and whose entries are still being pushed (their claims kept meanwhile). */
+	settling: number,
+	/**
+	 *  Records of an earlier Relay (one per entry, numbers in clear) folded into this desktop's
+	 *  ledger and still in the store: an admin may delete them.
+	 */
+	legacy_records: number,
 };
 
 /**  Where this desktop stands with the team's store. */
 export type TeamStatus_Serialize = {
 	/**  This desktop, as the store names it (`host/abcd1234`). */
 	desktop: string,
-	/**  Entries waiting to be pushed (including those that failed and go again). */
+	/**  Entries and changes waiting to be pushed (including those that failed and go again). */
 	pending: number,
 	/**  Of those, the ones the store refused at least once, and its last words. */
 	failing: number,
@@ -1792,6 +1824,13 @@ export type TeamStatus_Serialize = {
 	last_pull: string | null,
 	/**  Entries pulled from other desktops, in all. */
 	pulled_entries: number,
+	/**  Sends that ended and whose entries are still being pushed (their claims kept meanwhile). */
+	settling: number,
+	/**
+	 *  Records of an earlier Relay (one per entry, numbers in clear) folded into this desktop's
+	 *  ledger and still in the store: an admin may delete them.
+	 */
+	legacy_records: number,
 };
 
 /**  A template as the designer edits it (and as the JSON template file holds it). */

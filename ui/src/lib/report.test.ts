@@ -26,6 +26,7 @@ const base: CampaignSummary = {
   runner_host: null,
   interrupted: false,
   desktop_only: false,
+  team_syncing: false,
   // What the core says may be done (it computes it: `CampaignSummary::judged`).
   can: { resume: true, cancel: true, retry_failed: true, resend_unknown: true, start: false, reschedule: false },
   quiet_hours: null,

@@ -120,6 +120,8 @@ export interface FakeBackend {
   failInstall: unknown;
   /** Entries this desktop has not pushed to the team's store yet. */
   teamPending: number;
+  /** Records of an earlier Relay folded here and still in the team's store. */
+  teamLegacy: number;
   teamCampaigns: TeamCampaign[];
 }
 
@@ -151,6 +153,7 @@ export function fakeBackend(settings: Settings = defaultSettings()): FakeBackend
     update: null,
     failInstall: null,
     teamPending: 3,
+    teamLegacy: 0,
     teamCampaigns: [],
   };
   mockIPC((cmd, payload) => {
@@ -176,11 +179,16 @@ export function fakeBackend(settings: Settings = defaultSettings()): FakeBackend
       case 'get_settings':
         return state.view;
       case 'team_status':
-        return { desktop: 'ada-laptop/1a2b3c4d', pending: state.teamPending, failing: 0, last_error: null, last_push: null, last_pull: null, pulled_entries: 0 };
+        return { desktop: 'ada-laptop/1a2b3c4d', pending: state.teamPending, failing: 0, last_error: null, last_push: null, last_pull: null, pulled_entries: 0, settling: 0, legacy_records: state.teamLegacy };
       case 'sync_team': {
         const pushed = state.teamPending;
         state.teamPending = 0;
         return { pushed, retry: 0, pulled: 12, merged: 5, requests: 7 };
+      }
+      case 'delete_legacy_team_records': {
+        const deleted = state.teamLegacy;
+        state.teamLegacy = 0;
+        return deleted;
       }
       case 'set_team_policy': {
         // As the core: an invalid quiet hours is refused at its field, nothing published.

@@ -87,6 +87,8 @@ impl Workspace {
 
     /// Applies the stored message (if any) again: after overrides, removals, a new ledger entry…
     pub async fn recheck(&self, audience_id: &str) -> AppResult<AudienceSummary> {
+        // The team's entries name numbers by their hash: compared once the key is known here.
+        self.known_number_key();
         let (_, stored) = store::stored(&self.db(), audience_id)?;
         let Some(json) = stored else {
             // No message yet: consent as the channel kind it is for, when known.

@@ -34,10 +34,7 @@ fn held_here() -> std::sync::MutexGuard<'static, HashSet<PathBuf>> {
     HELD.lock().unwrap_or_else(|p| p.into_inner())
 }
 
-/// This machine's name, as the lease records it.
-pub(crate) fn this_host() -> String {
-    gethostname::gethostname().to_string_lossy().into_owned()
-}
+pub(crate) use crate::workspace::this_host;
 
 pub(crate) fn busy(id: &str) -> AppError {
     AppError::new(

@@ -179,6 +179,9 @@ pub struct CampaignSummary {
     /// Sent (in part) with this desktop's ledger alone: the team's store could not be reached and
     /// "this desktop only" was on, so another desktop's sends were not checked.
     pub desktop_only: bool,
+    /// Entries it recorded are still being pushed to the team's store (it may be done: its claim
+    /// of the message is kept until they are confirmed) — "syncing with the team".
+    pub team_syncing: bool,
     /// The computer its runner is on, while one holds it.
     pub runner_host: Option<String>,
     /// Marked `running`, but no runner holds it: the Relay that sent it stopped (a crash, a
@@ -290,6 +293,7 @@ mod tests {
             finished_at: None,
             running,
             desktop_only: false,
+            team_syncing: false,
             runner_host: None,
             interrupted: false,
             can: CampaignActions::default(),

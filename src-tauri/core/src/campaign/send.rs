@@ -122,7 +122,11 @@ impl Workspace {
         }
         self.verify_access().await?;
         // The team's ledger, as of now: this desktop's entries pushed, the others' pulled.
-        let claim = self.team_before_send(id).await?;
+        let fingerprint = super::store::fingerprint(&self.db(), id)?;
+        let claim = self.team_before_send(id, fingerprint).await?;
+        if claim.is_none() {
+            super::store::mark_desktop_only(&self.db(), id)?;
+        }
         // Held until this function returns; the OS releases it if the process dies. Refused
         // while another run of this campaign holds it — and the message's claim with it.
         let _lock = lease::lock(self, id)?;
@@ -159,7 +163,9 @@ impl Workspace {
         let (client, runner_id, campaign, writer, claims, recovered) = match started.await {
             Ok(started) => started,
             Err(e) => {
-                self.team_after_send(claim.as_ref()).await;
+                let still_sent =
+                    super::store::message_running(&self.db(), fingerprint, self.now_ms())?;
+                self.team_after_send(claim, still_sent);
                 return Err(e);
             }
         };
@@ -181,7 +187,7 @@ impl Workspace {
             Some(held) => {
                 tokio::select! {
                     stop = sending => stop,
-                    _ = self.team_keep(held, control) => unreachable!("the heartbeat never ends"),
+                    _ = self.team_keep(held, || control.pause()) => unreachable!("the heartbeat never ends"),
                 }
             }
             // With no claim (this desktop only), the opt-outs are still read as it sends.
@@ -193,7 +199,15 @@ impl Workspace {
             }
         };
         let end = self.finish(&writer, id, &runner_id, stop).await;
-        self.team_after_send(claim.as_ref()).await;
+        // Done when its last message is: its entries go to the team — for a moment here (a
+        // small send's all go), the rest in the background — the claim given back once they
+        // are confirmed (`team_settle`).
+        let still_sent = super::store::message_running(&self.db(), fingerprint, self.now_ms())?;
+        self.team_after_send(claim, still_sent);
+        let running =
+            |fp| super::store::message_running(&self.db(), fp, self.now_ms()).unwrap_or(true);
+        self.team_settle_for(self.team().settle_at_end, &running)
+            .await;
         let summary = self.campaign(id)?;
         progress(&CampaignProgress {
             campaign_id: id.to_string(),
@@ -204,6 +218,16 @@ impl Workspace {
             provider_wait_secs: None,
         });
         end.map(|_| summary)
+    }
+
+    /// Settles the sends that ended here with the team's store: their entries confirmed, their
+    /// claims given back ([`Workspace::team_settle`]) — not the claim of a message being sent
+    /// again here meanwhile. The app runs it in the background after a send; `relay send`
+    /// before it exits ("syncing with the team").
+    pub async fn team_settled(&self) {
+        let running =
+            |fp| super::store::message_running(&self.db(), fp, self.now_ms()).unwrap_or(true);
+        self.team_settled_with(&running).await;
     }
 
     #[allow(clippy::too_many_arguments)]

@@ -57,6 +57,7 @@ fn summary_from_row(r: &Row, now_ms: i64) -> rusqlite::Result<CampaignSummary> {
         running: r.get::<_, Option<String>>("runner")?.is_some()
             && lease.is_some_and(|l| l > now_ms),
         desktop_only: r.get::<_, i64>("desktop_only")? != 0,
+        team_syncing: false,
         runner_host: r.get("runner_host")?,
         interrupted: false,
         can: Default::default(),
@@ -85,6 +86,12 @@ pub(crate) fn summary(db: &Database, id: &str, now_ms: i64) -> AppResult<Campaig
     )? as u32;
     if s.status != super::CampaignStatus::Waiting {
         s.next_at = None;
+    }
+    // Its entries still on their way to the team's store (sent "this desktop only", it says so
+    // instead: they wait for the store to be reachable).
+    if !s.test && !s.desktop_only {
+        let fp = fingerprint(db, id)?;
+        s.team_syncing = crate::blackout::campaign_unshared(db.connection(), fp, id)?;
     }
     s.segments = db.connection().query_row(
         "SELECT COALESCE(SUM(segments), 0) FROM campaign_recipients

@@ -398,7 +398,7 @@ impl Workspace {
         let pushed = async {
             let z = self.team_client()?;
             self.ensure_team_schema().await?;
-            self.team_push(&z).await
+            self.team_push_list(&z).await
         };
         if let Err(e) = pushed.await {
             tracing::info!(

@@ -385,6 +385,30 @@ const MIGRATION_SQL: &[&str] = &[
         read_at INTEGER,
         error   TEXT
     ) STRICT;",
+    // 16: the team's store at Zendesk's scale. The ledger says which of its entries the team has
+    // (`shared`: NULL still to push — read in the order of a partial index, never by sorting the
+    // whole queue —, 1 in a batch, 2 in the per-entry records of an earlier Relay) and which batch
+    // one is in flight in (written, not yet confirmed: `in_flight`, the batches so posted in
+    // `team_in_flight`), and holds the other desktops' entries by the number's keyed hash
+    // (`number_key`; their user id and number are not in the store: 0 and ''); the suppression
+    // list's numbers likewise. The entries queued one record each are queued again as the
+    // ledger's own unshared rows, to go in batches.
+    "ALTER TABLE blackout ADD COLUMN number_key INTEGER;
+    ALTER TABLE blackout ADD COLUMN shared INTEGER;
+    ALTER TABLE blackout ADD COLUMN in_flight TEXT;
+    UPDATE blackout SET shared = 2;
+    UPDATE blackout SET shared = NULL WHERE origin IS NULL
+        AND (CAST(fingerprint AS TEXT) || ':' || phone) IN (SELECT external_id FROM team_outbox WHERE kind = 'entry');
+    DELETE FROM team_outbox WHERE kind = 'entry';
+    CREATE INDEX blackout_by_number_key ON blackout (fingerprint, number_key, sent_at) WHERE number_key IS NOT NULL;
+    CREATE INDEX blackout_unshared ON blackout (fingerprint, campaign_id) WHERE shared IS NULL;
+    CREATE INDEX blackout_in_flight ON blackout (in_flight) WHERE in_flight IS NOT NULL;
+    CREATE TABLE team_in_flight (
+        external_id TEXT PRIMARY KEY NOT NULL,
+        posted_at   INTEGER NOT NULL
+    ) STRICT;
+    ALTER TABLE suppressed ADD COLUMN number_key INTEGER;
+    CREATE INDEX suppressed_by_number_key ON suppressed (number_key) WHERE number_key IS NOT NULL;",
 ];
 
 static MIGRATIONS: LazyLock<Migrations<'static>> =
@@ -399,6 +423,8 @@ pub fn latest_schema_version() -> u32 {
 pub struct Database {
     conn: Connection,
     path: PathBuf,
+    /// The workspace's number key, as this connection's SQL and the database thread's read it.
+    number_keys: crate::number_key::NumberKeys,
 }
 
 impl Database {
@@ -420,9 +446,12 @@ impl Database {
                 path: path.to_path_buf(),
                 source,
             })?;
+        let number_keys = crate::number_key::NumberKeys::default();
+        Self::register_keys(&conn, &number_keys, path)?;
         Ok(Database {
             conn,
             path: path.to_path_buf(),
+            number_keys,
         })
     }
 
@@ -439,6 +468,18 @@ impl Database {
             source,
         })?;
         Ok(conn)
+    }
+
+    /// Makes `relay_number_key()` reach `keys` from `conn`'s SQL.
+    pub(crate) fn register_keys(
+        conn: &Connection,
+        keys: &crate::number_key::NumberKeys,
+        path: &Path,
+    ) -> Result<(), StorageError> {
+        keys.register(conn).map_err(|source| StorageError::Open {
+            path: path.to_path_buf(),
+            source,
+        })
     }
 
     fn configure(conn: &Connection) -> rusqlite::Result<()> {
@@ -462,6 +503,11 @@ impl Database {
 
     pub fn connection(&self) -> &Connection {
         &self.conn
+    }
+
+    /// The number key every connection of this database hashes numbers with.
+    pub fn number_keys(&self) -> &crate::number_key::NumberKeys {
+        &self.number_keys
     }
 
     /// Runs `f` in a write transaction (see [`write`]). When another program holds the database
@@ -648,6 +694,46 @@ mod tests {
             entries,
             vec![(7, "+33600000007".to_string(), 2000, "unknown".to_string())],
             "the one that may have been delivered, at the time it was sent; not the failed one"
+        );
+    }
+
+    #[test]
+    fn the_entries_queued_one_record_each_are_queued_again_as_the_ledgers_own() {
+        // A data folder of schema 15: three entries, one pulled from another desktop, one
+        // pushed already, one still queued as a record of its own; a suppressed number queued.
+        let tmp = tempfile::tempdir().unwrap();
+        let path = tmp.path().join("a.sqlite3");
+        {
+            let mut conn = Connection::open(&path).unwrap();
+            MIGRATIONS.to_version(&mut conn, 15).unwrap();
+            conn.execute_batch(
+                "INSERT INTO blackout (user_id, phone, fingerprint, sent_at, campaign_id, state, origin)
+                 VALUES (1, '+33600000001', 42, 1000, 'c', 'sent', NULL),
+                        (2, '+33600000002', 42, 1000, 'c', 'sent', NULL),
+                        (3, '+33600000003', 42, 1000, 'x', 'sent', 'other/12345678');
+                 DELETE FROM team_outbox;
+                 INSERT INTO team_outbox (kind, external_id, payload, queued_at)
+                 VALUES ('entry', '42:+33600000002', '{}', 1000),
+                        ('suppressed', 'suppressed:+33600000009', '{}', 1000);",
+            )
+            .unwrap();
+        }
+        let db = Database::open(&path).unwrap();
+        let c = db.connection();
+        let unshared = crate::blackout::unshared(c, 10, None).unwrap();
+        assert_eq!(unshared.len(), 1);
+        assert_eq!(unshared[0].phone, "+33600000002");
+        let kinds: Vec<String> = c
+            .prepare("SELECT kind FROM team_outbox")
+            .unwrap()
+            .query_map([], |r| r.get(0))
+            .unwrap()
+            .collect::<Result<_, _>>()
+            .unwrap();
+        assert_eq!(
+            kinds,
+            ["suppressed"],
+            "the suppression list's change stays queued"
         );
     }
 

@@ -21,9 +21,13 @@ pub struct Writer {
 
 impl Writer {
     /// Opens a second connection to the (already migrated) database at `path`, configured like
-    /// the first (WAL, durable commits, busy timeout), and starts its thread.
-    pub fn open(path: &Path) -> Result<Writer, StorageError> {
+    /// the first (WAL, durable commits, busy timeout, the number key), and starts its thread.
+    pub fn open(
+        path: &Path,
+        number_keys: &crate::number_key::NumberKeys,
+    ) -> Result<Writer, StorageError> {
         let conn = Database::open_connection(path)?;
+        Database::register_keys(&conn, number_keys, path)?;
         let (jobs, queue) = std::sync::mpsc::channel::<Job>();
         std::thread::Builder::new()
             .name("relay-db".into())

@@ -53,6 +53,7 @@ impl Claim {
 }
 
 /// A claim this desktop holds: kept alive by `beat`, given back by `release`.
+#[derive(Debug, Clone)]
 pub struct Held {
     /// The message's fingerprint.
     pub(crate) fingerprint: i64,
@@ -123,14 +124,14 @@ impl Workspace {
         let free = existing.holder == desktop || existing.state != "sending" || {
             let now = store_now(z, &desktop).await?;
             let last = parse(&existing.updated_at).unwrap_or(now);
-            now - last > chrono::Duration::from_std(self.claim_ttl).unwrap_or_default()
+            now - last > chrono::Duration::from_std(self.team().claim_ttl).unwrap_or_default()
         };
         if !free {
             return Err(held_elsewhere(&existing));
         }
         // Take it over, then read it back after a moment: the last writer holds it.
         z.upsert(CLAIM, &held.external_id, &mine).await?;
-        tokio::time::sleep(SETTLE.min(self.claim_ttl / 4)).await;
+        tokio::time::sleep(SETTLE.min(self.team().claim_ttl / 4)).await;
         let now = z
             .record(CLAIM, &existing.record_id)
             .await?

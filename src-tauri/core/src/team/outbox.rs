@@ -1,14 +1,14 @@
-//! What this desktop still has to push to the team's store: one row per record (its latest
-//! value), queued in the transaction that records the entry, removed once the store confirms it.
+//! What this desktop still has to push to the team's store besides its ledger's entries (the
+//! suppression list's changes, its campaigns' summaries): one row per record (its latest value),
+//! queued in the transaction that makes the change, removed once the store confirms it.
 //! Where each pull stopped. Nothing else writes SQL against these tables.
 
-use super::Entry;
 use crate::error::AppResult;
 use rusqlite::{params, Connection, OptionalExtension};
 use serde_json::{json, Value};
 
-/// What a queued row is: a ledger entry, or a number of the suppression list.
-pub(crate) const ENTRY: &str = "entry";
+/// The kinds of rows queued here (the ledger's entries are not: the ledger says which of them
+/// the team has, see [`crate::blackout::unshared`]).
 pub(crate) const SUPPRESSED: &str = "suppressed";
 pub(crate) const CAMPAIGN: &str = "campaign";
 
@@ -26,27 +26,6 @@ pub(crate) fn queue(
              queued_at = excluded.queued_at, attempts = 0, last_error = NULL",
     )?
     .execute(params![kind, external_id, payload.to_string(), now_ms])?;
-    Ok(())
-}
-
-/// Queues an entry (or replaces the queued one of the same message and number when it is at
-/// least as recent).
-pub(crate) fn queue_entry(conn: &Connection, e: &Entry) -> AppResult<()> {
-    let payload = json!({
-        "fingerprint": e.fingerprint.to_string(),
-        "number": e.number,
-        "user_id": e.user_id.to_string(),
-        "sent_at": e.sent_at_ms,
-        "state": e.state.as_ref(),
-        "campaign": e.campaign,
-    });
-    conn.prepare_cached(
-        "INSERT INTO team_outbox (kind, external_id, payload, queued_at) VALUES (?1, ?2, ?3, ?4)
-         ON CONFLICT (kind, external_id) DO UPDATE SET payload = excluded.payload,
-             queued_at = excluded.queued_at, attempts = 0, last_error = NULL
-         WHERE json_extract(excluded.payload, '$.sent_at') >= json_extract(team_outbox.payload, '$.sent_at')",
-    )?
-    .execute(params![ENTRY, e.external_id(), payload.to_string(), e.sent_at_ms])?;
     Ok(())
 }
 
@@ -83,11 +62,12 @@ pub(crate) struct Queued {
     pub payload: Value,
 }
 
-/// The oldest `n` queued rows of `kind`.
+/// The first `n` queued rows of `kind`, in the order of the table's key (read from its index,
+/// never by sorting the queue).
 pub(crate) fn next(conn: &Connection, kind: &str, n: usize) -> AppResult<Vec<Queued>> {
     let mut stmt = conn.prepare_cached(
         "SELECT external_id, payload FROM team_outbox WHERE kind = ?1
-         ORDER BY queued_at, external_id LIMIT ?2",
+         ORDER BY kind, external_id LIMIT ?2",
     )?;
     let rows = stmt.query_map(params![kind, n as i64], |r| {
         Ok((r.get::<_, String>(0)?, r.get::<_, String>(1)?))
@@ -145,6 +125,30 @@ pub(crate) fn counts(conn: &Connection) -> AppResult<(u32, u32, Option<String>)>
         )
         .optional()?;
     Ok((pending as u32, failing as u32, last_error))
+}
+
+/// A batch posted to the store, not yet confirmed (its rows marked in the ledger).
+pub(crate) fn posted(conn: &Connection, batch: &str, now_ms: i64) -> AppResult<()> {
+    conn.prepare_cached(
+        "INSERT OR REPLACE INTO team_in_flight (external_id, posted_at) VALUES (?1, ?2)",
+    )?
+    .execute(params![batch, now_ms])?;
+    Ok(())
+}
+
+/// The batches posted and not yet confirmed or given up, with when.
+pub(crate) fn in_flight(conn: &Connection) -> AppResult<Vec<(String, i64)>> {
+    let mut stmt = conn
+        .prepare_cached("SELECT external_id, posted_at FROM team_in_flight ORDER BY external_id")?;
+    let rows = stmt.query_map([], |r| Ok((r.get(0)?, r.get(1)?)))?;
+    Ok(rows.collect::<Result<_, _>>()?)
+}
+
+/// A posted batch is settled (confirmed, refused or given up).
+pub(crate) fn landed(conn: &Connection, batch: &str) -> AppResult<()> {
+    conn.prepare_cached("DELETE FROM team_in_flight WHERE external_id = ?1")?
+        .execute([batch])?;
+    Ok(())
 }
 
 /// Where the pull of `kind` stopped: Zendesk's `updated_at` of the latest record read.

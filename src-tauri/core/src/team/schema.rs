@@ -5,12 +5,18 @@ use crate::clients::zendesk::custom_objects::FieldSpec;
 use crate::clients::zendesk::ZendeskClient;
 use crate::error::{AppError, AppResult, ErrorCode};
 
-/// One record per message reached per number (`external_id` = fingerprint:number).
-pub const ENTRY: &str = "relay_entry";
-/// The team's numbers never to message (`external_id` = suppressed:number; `removed` when taken
+/// Batches of ledger entries, each written once by one desktop (see [`super::batch`]).
+pub const BATCH: &str = "relay_batch";
+/// One record per message reached per number (`external_id` = fingerprint:number), the number
+/// and user id in clear: written by an earlier Relay, read once and folded into the ledger, never
+/// made or written again (an admin can delete its records).
+pub const LEGACY_ENTRY: &str = "relay_entry";
+/// The team's numbers never to message, by their keyed hash (`external_id` =
+/// suppressed:number key; `removed` when taken
 /// off the list).
 pub const SUPPRESSED: &str = "relay_suppressed";
-/// One claim per message being sent (name = fingerprint, unique).
+/// One claim per message being sent (name = fingerprint, unique); and the team's number key
+/// (one record of its own name, see [`super::key`]).
 pub const CLAIM: &str = "relay_claim";
 /// One summary per campaign (`external_id` = campaign:id): who, from which desktop, counts.
 pub const CAMPAIGN: &str = "relay_campaign";
@@ -28,20 +34,57 @@ pub struct ObjectSpec {
     pub fields: &'static [(&'static str, &'static str)],
 }
 
+/// What the team's store holds, replicated between desktops.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Replicated {
+    /// Ledger entries, in batches (pushed from the ledger's own unshared rows).
+    Batch,
+    /// The per-entry records of an earlier Relay (pulled once).
+    LegacyEntry,
+    /// The suppression list's changes (queued in the outbox).
+    Suppressed,
+    /// This desktop's campaigns' summaries (queued in the outbox).
+    Campaign,
+    /// The team's policy.
+    Policy,
+}
+
+impl Replicated {
+    /// The object type that holds it.
+    pub fn object(self) -> &'static str {
+        match self {
+            Replicated::Batch => BATCH,
+            Replicated::LegacyEntry => LEGACY_ENTRY,
+            Replicated::Suppressed => SUPPRESSED,
+            Replicated::Campaign => CAMPAIGN,
+            Replicated::Policy => POLICY,
+        }
+    }
+
+    /// Its rows' kind in the outbox, for those queued there.
+    pub fn outbox_kind(self) -> Option<&'static str> {
+        match self {
+            Replicated::Suppressed => Some("suppressed"),
+            Replicated::Campaign => Some("campaign"),
+            _ => None,
+        }
+    }
+}
+
 pub const OBJECTS: &[ObjectSpec] = &[ObjectSpec {
-    key: ENTRY,
-    title: "Relay message sent",
-    plural: "Relay messages sent",
-    description: "Kept by Relay: which message reached which number, when, from which desktop (the team's blackout ledger).",
+    key: BATCH,
+    title: "Relay messages sent",
+    plural: "Relay batches of messages sent",
+    description: "Kept by Relay: which message reached which number (as a keyed hash), when, from which desktop — the team's blackout ledger, in batches.",
     unique_names: false,
     fields: &[
-        ("fingerprint", "text"),
-        ("number", "text"),
-        ("user_id", "text"),
-        ("sent_at", "integer"),
-        ("state", "text"),
-        ("campaign", "text"),
         ("desktop", "text"),
+        ("campaigns", "textarea"),
+        ("first_at", "integer"),
+        ("last_at", "integer"),
+        ("count", "integer"),
+        ("format", "integer"),
+        ("entries", "textarea"),
     ],
 },
 ObjectSpec {
@@ -50,13 +93,13 @@ ObjectSpec {
     plural: "Relay numbers never to message",
     description: "Kept by Relay: the team's numbers never to message.",
     unique_names: false,
-    fields: &[("number", "text"), ("note", "text"), ("removed", "checkbox"), ("changed_at", "integer"), ("desktop", "text"), ("reader", "integer"), ("reason", "text"), ("evidence", "text")],
+    fields: &[("number", "text"), ("number_key", "text"), ("note", "text"), ("removed", "checkbox"), ("changed_at", "integer"), ("desktop", "text"), ("reader", "integer"), ("reason", "text"), ("evidence", "text")],
 },
 ObjectSpec {
     key: CLAIM,
     title: "Relay message being sent",
     plural: "Relay messages being sent",
-    description: "Kept by Relay: which desktop sends which message now (one sender per message).",
+    description: "Kept by Relay: which desktop sends which message now (one sender per message), and the key the team's numbers are hashed with.",
     unique_names: true,
     fields: &[("holder", "text"), ("campaign", "text"), ("state", "text")],
 },

@@ -43,17 +43,8 @@ pub struct Workspace {
     writer: Mutex<Option<Arc<crate::storage::Writer>>>,
     /// How long the send engine keeps trying a write another program holds the lock for.
     write_patience: std::time::Duration,
-    /// How long a team claim lives without a heartbeat (see `team::claim`).
-    pub(crate) claim_ttl: std::time::Duration,
-    /// The team replicator's share of the account's API limit, requests a minute, when not the
-    /// setting's (a benchmark lifts it).
-    pub(crate) team_share: Option<u32>,
-    /// The one pace every request to the team's store keeps (the share, for this desktop).
-    team_pace: Mutex<Option<(u32, crate::clients::http::Pace)>>,
-    /// The store's object types were found or made by this process.
-    team_schema: std::sync::atomic::AtomicBool,
-    /// The team's policy as last read from the database (applied by [`Workspace::settings`]).
-    team_policy: Mutex<Option<crate::team::policy::TeamPolicy>>,
+    /// Where this desktop stands with the team's store (see `team`).
+    team: crate::team::TeamState,
     /// Makes the pacer a campaign sends at, from its rate (messages a second).
     pacing: Pacing,
 }
@@ -63,6 +54,11 @@ pub type Pacing = Arc<dyn Fn(u32) -> Arc<dyn crate::clients::http::Pacer> + Send
 
 /// Where a workspace reads the time (milliseconds since the Unix epoch).
 pub type Clock = Arc<dyn Fn() -> i64 + Send + Sync>;
+
+/// This machine's name, as a campaign's lease and the team's store name it.
+pub fn this_host() -> String {
+    gethostname::gethostname().to_string_lossy().into_owned()
+}
 
 fn system_clock() -> i64 {
     std::time::SystemTime::now()
@@ -90,11 +86,7 @@ impl Workspace {
             hosts: Mutex::new(Vec::new()),
             writer: Mutex::new(None),
             write_patience: crate::storage::WRITE_PATIENCE,
-            claim_ttl: crate::team::claim::CLAIM_TTL,
-            team_share: None,
-            team_pace: Mutex::new(None),
-            team_schema: std::sync::atomic::AtomicBool::new(false),
-            team_policy: Mutex::new(None),
+            team: crate::team::TeamState::default(),
             pacing: Arc::new(|rate| Arc::new(crate::clients::http::RatePacer::new(rate))),
         };
         ws.reload_team_policy()?;
@@ -139,7 +131,8 @@ impl Workspace {
         if let Some(w) = slot.as_ref() {
             return Ok(w.clone());
         }
-        let w = Arc::new(crate::storage::Writer::open(&self.data.database())?);
+        let keys = self.db().number_keys().clone();
+        let w = Arc::new(crate::storage::Writer::open(&self.data.database(), &keys)?);
         *slot = Some(w.clone());
         Ok(w)
     }
@@ -222,13 +215,20 @@ impl Workspace {
 
     /// A shorter life for team claims without a heartbeat (tests of a desktop killed mid-send).
     pub fn with_claim_ttl(mut self, ttl: std::time::Duration) -> Workspace {
-        self.claim_ttl = ttl;
+        self.team.claim_ttl = ttl;
+        self
+    }
+
+    /// Another wait at the end of a send for its entries to reach the team's store before it
+    /// returns (the tests: their small sends' entries all pushed by then).
+    pub fn with_settle_at_end(mut self, patience: std::time::Duration) -> Workspace {
+        self.team.settle_at_end = patience;
         self
     }
 
     /// Another share of the account's API limit for the team replicator (the benchmark).
     pub fn with_team_share(mut self, per_minute: u32) -> Workspace {
-        self.team_share = Some(per_minute);
+        self.team.share = Some(per_minute);
         self
     }
 
@@ -258,48 +258,25 @@ impl Workspace {
     /// push or a send's claim, keeps one pace — the share of the account's limit.
     pub(crate) fn team_client(&self) -> AppResult<crate::clients::zendesk::ZendeskClient> {
         let (settings, z) = self.zendesk_client()?;
-        let share = self.team_share.unwrap_or(settings.team_share_per_minute);
-        let pace = {
-            let mut slot = self.team_pace.lock().unwrap_or_else(|p| p.into_inner());
-            match &*slot {
-                Some((s, pace)) if *s == share => pace.clone(),
-                _ => {
-                    // A tenth of the share at once (a send's sync and claim, about ten
-                    // requests, go without waiting), the share on average.
-                    let pace = crate::clients::http::Pace(Arc::new(
-                        crate::clients::http::RatePacer::per_minute_with_burst(share, share / 10),
-                    ));
-                    *slot = Some((share, pace.clone()));
-                    pace
-                }
-            }
-        };
-        Ok(z.with_pace(pace))
+        Ok(z.with_pace(self.team.pace(settings.team_share_per_minute)))
     }
 
-    pub(crate) fn team_schema_ready(&self) -> bool {
-        self.team_schema.load(std::sync::atomic::Ordering::Relaxed)
-    }
-
-    pub(crate) fn set_team_schema_ready(&self) {
-        self.team_schema
-            .store(true, std::sync::atomic::Ordering::Relaxed);
+    /// Where this desktop stands with the team's store.
+    pub(crate) fn team(&self) -> &crate::team::TeamState {
+        &self.team
     }
 
     /// Reads the team's policy again from the database (after a pull, here or by another
     /// process of this data folder).
     pub(crate) fn reload_team_policy(&self) -> AppResult<()> {
         let read = crate::team::policy::local(self.db().connection())?;
-        *self.team_policy.lock().unwrap_or_else(|p| p.into_inner()) = read;
+        self.team.set_policy(read);
         Ok(())
     }
 
     /// The team's policy this desktop applies, if the team has one.
     pub(crate) fn applied_policy(&self) -> Option<crate::team::policy::TeamPolicy> {
-        self.team_policy
-            .lock()
-            .unwrap_or_else(|p| p.into_inner())
-            .clone()
+        self.team.policy()
     }
 
     pub(crate) fn sunshine_client(&self) -> AppResult<crate::clients::sunshine::SunshineClient> {

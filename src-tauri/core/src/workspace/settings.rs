@@ -219,8 +219,7 @@ impl Workspace {
     fn change(&self, f: impl Fn(&Settings) -> AppResult<Settings>) -> AppResult<Settings> {
         let team = self.applied_policy();
         // Another account's store may not have Relay's objects yet.
-        self.team_schema
-            .store(false, std::sync::atomic::Ordering::Relaxed);
+        self.team().forget_schema();
         let mut result = None;
         self.backend.update(&mut |map| {
             let current = Settings::from_map(map)?;

@@ -12,12 +12,16 @@ use std::sync::Arc;
 pub fn workspace_on(sb: &Sandbox) -> (Workspace, tempfile::TempDir) {
     let tmp = tempfile::tempdir().unwrap();
     let data = relay_core::paths::DataDir::at(tmp.path()).unwrap();
+    // The end of a send waits longer for its entries to reach the team's store than in the app,
+    // so the tests' small sends find them all pushed when the send returns (the benchmarks
+    // measure the app's wait).
     let ws = Workspace::open(
         data.clone(),
         Arc::new(relay_core::secrets::MemoryStore::new()),
         Box::new(JsonFileBackend::new(&data.settings_file())),
     )
-    .unwrap();
+    .unwrap()
+    .with_settle_at_end(std::time::Duration::from_secs(5));
     let i = sb.info().clone();
     ws.connect_sandbox(&SandboxConnection {
         base_url: i.base_url,

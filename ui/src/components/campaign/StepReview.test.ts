@@ -64,6 +64,7 @@ function campaign(status: CampaignStatus, counts: Partial<StateCounts>, test = f
     runner_host: null,
     interrupted: false,
     desktop_only: false,
+    team_syncing: false,
     can: {
       resume: open && c.pending + c.sending > 0,
       cancel: open,

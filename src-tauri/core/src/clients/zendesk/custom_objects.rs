@@ -289,11 +289,78 @@ impl ZendeskClient {
                 "a bulk upsert takes 1 to {MAX_ITEMS} records, each with an external id"
             )));
         }
+        let results = self
+            .bulk_job(
+                key,
+                "create_or_update_by_external_id",
+                json!(items),
+                items.len(),
+            )
+            .await?;
+        Ok(match results {
+            Some(results) => match_results(items, results),
+            None => vec![ItemOutcome::Unconfirmed; items.len()],
+        })
+    }
+
+    /// Deletes up to 100 records by id in one bulk job, follows it to its end, and says what
+    /// became of each (in the ids' order; a record already gone counts as deleted).
+    pub async fn bulk_delete(&self, key: &str, ids: &[String]) -> AppResult<Vec<ItemOutcome>> {
+        if ids.is_empty() {
+            return Ok(Vec::new());
+        }
+        if ids.len() > MAX_ITEMS {
+            return Err(AppError::internal(format!(
+                "a bulk delete takes 1 to {MAX_ITEMS} ids"
+            )));
+        }
+        let Some(results) = self.bulk_job(key, "delete", json!(ids), ids.len()).await? else {
+            return Ok(vec![ItemOutcome::Unconfirmed; ids.len()]);
+        };
+        let mut out = vec![ItemOutcome::Unconfirmed; ids.len()];
+        let positional = results.len() == ids.len();
+        for (pos, r) in results.iter().enumerate() {
+            let slot = match r["id"].as_str() {
+                Some(id) => ids.iter().position(|i| i == id),
+                None => r["index"]
+                    .as_u64()
+                    .map(|i| i as usize)
+                    .or(positional.then_some(pos)),
+            };
+            let Some(slot) = slot.filter(|s| *s < ids.len()) else {
+                continue;
+            };
+            out[slot] = if r["success"].as_bool() == Some(false)
+                && r["error"].as_str() != Some("RecordNotFound")
+            {
+                ItemOutcome::Failed(
+                    r["details"]
+                        .as_str()
+                        .or(r["error"].as_str())
+                        .unwrap_or("refused")
+                        .to_string(),
+                )
+            } else {
+                ItemOutcome::Written(ids[slot].clone())
+            };
+        }
+        Ok(out)
+    }
+
+    /// Queues a bulk job of `action` on `items` (`n` of them), follows it to its end, and gives
+    /// its per-item results; None when it is not confirmed in time or did not complete.
+    async fn bulk_job(
+        &self,
+        key: &str,
+        action: &str,
+        items: Value,
+        n: usize,
+    ) -> AppResult<Option<Vec<Value>>> {
         #[derive(Deserialize)]
         struct Queued {
             job_status: JobStatus,
         }
-        let body = json!({"job": {"action": "create_or_update_by_external_id", "items": items}});
+        let body = json!({"job": {"action": action, "items": items}});
         let queued: Queued = self
             .call(
                 Method::POST,
@@ -315,7 +382,7 @@ impl ZendeskClient {
         while status.status == "queued" || status.status == "working" {
             if waited > JOB_PATIENCE {
                 // Still running: nothing is confirmed; the items go again later.
-                return Ok(vec![ItemOutcome::Unconfirmed; items.len()]);
+                return Ok(None);
             }
             let pause = JOB_POLL[polls.min(JOB_POLL.len() - 1)];
             polls += 1;
@@ -330,13 +397,14 @@ impl ZendeskClient {
         }
         if status.status != "completed" {
             tracing::warn!(
+                items = n,
                 "a custom objects job ended {}: {}",
                 status.status,
                 status.message.unwrap_or_default()
             );
-            return Ok(vec![ItemOutcome::Unconfirmed; items.len()]);
+            return Ok(None);
         }
-        Ok(match_results(items, status.results.unwrap_or_default()))
+        Ok(Some(status.results.unwrap_or_default()))
     }
 
     /// One page of the records matching `filter`, sorted by `sort` (`updated_at`, `-name`…;

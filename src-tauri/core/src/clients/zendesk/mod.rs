@@ -32,7 +32,7 @@ enum Purpose {
     Profile,
     /// A search: a 400 or 422 carries Zendesk's own description of what is wrong with it.
     Search,
-    /// A custom object write: a 400 or 422 is a refusal of the record (its words kept).
+    /// A custom object write: a 400, 413 or 422 is a refusal of the record (its words kept).
     Record,
     /// A read of one thing by id: a 404 means it does not exist (not a failure).
     Lookup,
@@ -181,9 +181,12 @@ impl ZendeskClient {
                     crate::text!("zendesk.not_there", path = path),
                 )
             }
+            // A record too large is refused with a 413 or a 422 (the documents give the limit,
+            // 32 KB, not the status): both are a refusal.
             Failure::Status { status, body, .. }
                 if purpose == Purpose::Record
                     && (*status == StatusCode::BAD_REQUEST
+                        || *status == StatusCode::PAYLOAD_TOO_LARGE
                         || *status == StatusCode::UNPROCESSABLE_ENTITY) =>
             {
                 AppError::new(
