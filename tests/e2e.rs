@@ -1175,6 +1175,91 @@ async fn two_desktops_on_the_demo_workspace_see_each_others_campaigns_blackouts_
     let refused = relay(&other, &["settings", "set", "blackout_days", "10"], None);
     assert_eq!(refused.status.code(), Some(2));
     assert!(String::from_utf8_lossy(&refused.stderr).contains("team's policy"));
+
+    // Records an earlier Relay kept one per entry, the number in clear (written here through the
+    // API, as that Relay did): Sync now folds them into the ledger, Settings → Team says so, and
+    // an admin deletes them from the store.
+    let info: serde_json::Value = reqwest::get(format!("{base}/_sandbox/info"))
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let admin = reqwest::Client::new();
+    let api = |path: &str, body: serde_json::Value| {
+        admin
+            .post(format!("{base}{path}"))
+            .basic_auth(
+                format!("{}/token", info["zendesk_email"].as_str().unwrap()),
+                info["zendesk_token"].as_str(),
+            )
+            .json(&body)
+            .send()
+    };
+    let made = api("/api/v2/custom_objects", serde_json::json!({"custom_object": {"key": "relay_entry",
+        "title": "Relay message sent", "title_pluralized": "Relay messages sent", "include_in_list_view": true}}))
+        .await
+        .unwrap();
+    assert!(made.status().is_success(), "{}", made.status());
+    for (key, kind) in [
+        ("fingerprint", "text"),
+        ("number", "text"),
+        ("user_id", "text"),
+        ("sent_at", "integer"),
+        ("state", "text"),
+        ("campaign", "text"),
+        ("desktop", "text"),
+    ] {
+        api(
+            "/api/v2/custom_objects/relay_entry/fields",
+            serde_json::json!({"custom_object_field": {"key": key, "title": key, "type": kind}}),
+        )
+        .await
+        .unwrap();
+    }
+    let at = chrono_now_ms() - 86_400_000;
+    let items: Vec<serde_json::Value> = (0..3)
+        .map(|i| serde_json::json!({"name": format!("7:+4477009000{i}"), "external_id": format!("7:+4477009000{i}"),
+            "custom_object_fields": {"fingerprint": "7", "number": format!("+4477009000{i}"),
+                "user_id": format!("{}", 900 + i), "sent_at": at, "state": "sent",
+                "campaign": "an-earlier-one", "desktop": "old-host/0000aaaa"}}))
+        .collect();
+    let queued = api(
+        "/api/v2/custom_objects/relay_entry/jobs",
+        serde_json::json!({"job": {"action": "create_or_update_by_external_id", "items": items}}),
+    )
+    .await
+    .unwrap();
+    assert!(queued.status().is_success(), "{}", queued.status());
+    click(&client, "[data-action=sync-team]").await;
+    until_text(
+        &client,
+        "[data-testid=team-legacy]",
+        "3 records of an earlier Relay",
+    )
+    .await;
+    client
+        .execute(
+            "document.querySelector('[data-testid=team-legacy]').scrollIntoView({block: 'center'})",
+            vec![],
+        )
+        .await
+        .unwrap();
+    screenshot(&client, "33b-team-old-records").await;
+    click(&client, "[data-action=delete-legacy]").await;
+    click(&client, "[data-action=delete-legacy-confirm]").await;
+    until_text(
+        &client,
+        "[data-testid=team-synced]",
+        "3 old records deleted",
+    )
+    .await;
+    until(
+        &client,
+        "the notice of old records gone",
+        "!document.querySelector('[data-testid=team-legacy]')",
+    )
+    .await;
     forget_secrets(&other);
     click(&client, "[data-action=leave-demo]").await;
     until_text(&client, "h1", "Welcome to Relay").await;

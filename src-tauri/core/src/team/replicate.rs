@@ -247,6 +247,9 @@ impl Workspace {
                         outbox::landed(tx, id)?;
                     }
                 }
+                if n > 0 {
+                    outbox::set_pushed(tx, BATCH, now)?;
+                }
                 Ok(n)
             })?;
         }
@@ -350,7 +353,7 @@ impl Workspace {
                 Ok(n)
             })
             .await?;
-        let legacy = self.fold_legacy_entries(z).await?;
+        let legacy = self.fold_legacy_entries(z, false).await?;
         let suppressed = self
             .pull_object(z, Replicated::Suppressed, None, |tx, r| {
                 let f = &r.custom_object_fields;
@@ -412,23 +415,24 @@ impl Workspace {
         Ok(report)
     }
 
-    /// The per-entry records of an earlier Relay: read once (resuming where a read stopped) and
-    /// folded into the ledger, then left alone.
-    async fn fold_legacy_entries(&self, z: &ZendeskClient) -> AppResult<SyncReport> {
+    /// The per-entry records of an earlier Relay: read once, when the account has them
+    /// (resuming where a read stopped), folded into the ledger, then left alone — read `again`
+    /// from where that read stopped before they are deleted.
+    async fn fold_legacy_entries(&self, z: &ZendeskClient, again: bool) -> AppResult<SyncReport> {
         let object = Replicated::LegacyEntry.object();
-        let folded = {
+        let folded = !again && {
             let db = self.db();
             outbox::sync_times(db.connection(), LEGACY_FOLDED)?
                 .1
                 .is_some()
         };
-        if folded {
+        // Folded already; or no such object (yet: an account never had them, or a teammate's
+        // earlier Relay makes it later — looked for again at the next sync).
+        if folded || !z.object_types().await?.iter().any(|t| t.key == object) {
             return Ok(SyncReport::default());
         }
-        // No such object: the account never had them.
-        let exists = z.object_types().await?.iter().any(|t| t.key == object);
-        let report = if exists {
-            self.pull_object(
+        let report = self
+            .pull_object(
                 z,
                 Replicated::LegacyEntry,
                 None,
@@ -437,10 +441,7 @@ impl Workspace {
                     None => Ok(0),
                 },
             )
-            .await?
-        } else {
-            SyncReport::default()
-        };
+            .await?;
         // How many there were: an admin may delete them now (Settings → Team).
         let now = self.now_ms();
         let count = report.pulled.to_string();
@@ -477,7 +478,8 @@ impl Workspace {
         }
         self.ensure_team_schema().await?;
         let z = self.team_client()?;
-        self.fold_legacy_entries(&z).await?;
+        // Read again from where the first read stopped: what an earlier Relay wrote since.
+        self.fold_legacy_entries(&z, true).await?;
         // What the team has only in those records goes again, in batches, first; and the
         // suppression list, by its hashes: a desktop that has not read the old records yet finds
         // everything in the new ones.
