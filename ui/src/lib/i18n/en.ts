@@ -257,7 +257,7 @@ export const en = {
   'settings.about.logFile': 'Log file',
   'settings.about.updates': 'Updates',
   'settings.team.title': 'Team',
-  'settings.team.lead': 'The blackout is the team’s: each desktop pushes who it reached to the account’s custom objects and pulls what the others sent, before each check and each send.',
+  'settings.team.lead': 'The blackout is the team’s: each desktop pulls what the others sent before each check and each send, and pushes who it reached to the account’s custom objects as it sends and in the background.',
   'settings.team.sync': 'Sync now',
   'settings.team.syncing': 'Syncing…',
   'settings.team.synced': 'Pushed {pushed}, {merged} new from other desktops ({requests} requests).',

@@ -265,7 +265,7 @@ export const fr: Record<MessageKey, string> = {
   'settings.about.logFile': 'Fichier journal',
   'settings.about.updates': 'Mises à jour',
   'settings.team.title': 'Équipe',
-  'settings.team.lead': 'Le délai de carence est celui de l’équipe : chaque poste envoie qui il a touché aux objets personnalisés du compte et récupère ce que les autres ont envoyé, avant chaque vérification et chaque envoi.',
+  'settings.team.lead': 'L’exclusion est celle de l’équipe : chaque poste lit ce que les autres ont envoyé avant chaque vérification et chaque envoi, et envoie qui il a joint aux objets personnalisés du compte pendant ses envois et en arrière-plan.',
   'settings.team.sync': 'Synchroniser',
   'settings.team.syncing': 'Synchronisation…',
   'settings.team.synced': '{pushed} envoyées, {merged} nouvelles venues d’autres postes ({requests} requêtes).',
