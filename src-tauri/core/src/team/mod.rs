@@ -60,6 +60,9 @@ pub struct TeamState {
     key: AtomicBool,
     /// The keychain was asked for the number key by this process.
     key_looked: AtomicBool,
+    /// This process found no object of an earlier Relay's per-entry records since the last
+    /// whole sync or background turn (which look again): a send's pull does not ask.
+    legacy_absent: AtomicBool,
     policy: Mutex<Option<policy::TeamPolicy>>,
     settling: Mutex<Vec<claim::Held>>,
     settle_turn: tokio::sync::Mutex<()>,
@@ -81,6 +84,7 @@ impl Default for TeamState {
             schema: AtomicBool::new(false),
             key: AtomicBool::new(false),
             key_looked: AtomicBool::new(false),
+            legacy_absent: AtomicBool::new(false),
             policy: Mutex::new(None),
             settling: Mutex::new(Vec::new()),
             settle_turn: tokio::sync::Mutex::new(()),
@@ -121,10 +125,24 @@ impl TeamState {
         self.schema.store(true, Ordering::Relaxed);
     }
 
+    pub(crate) fn legacy_absent(&self) -> bool {
+        self.legacy_absent.load(Ordering::Relaxed)
+    }
+
+    pub(crate) fn set_legacy_absent(&self) {
+        self.legacy_absent.store(true, Ordering::Relaxed);
+    }
+
+    /// The next pull looks for an earlier Relay's records again.
+    pub(crate) fn look_for_legacy(&self) {
+        self.legacy_absent.store(false, Ordering::Relaxed);
+    }
+
     /// Another account's store may not have Relay's objects yet.
     pub(crate) fn forget_schema(&self) {
         self.schema.store(false, Ordering::Relaxed);
         self.key.store(false, Ordering::Relaxed);
+        self.legacy_absent.store(false, Ordering::Relaxed);
     }
 
     /// True the first time only: whether to ask the keychain for the key.
@@ -308,6 +326,7 @@ impl Workspace {
         let turn = async {
             self.ensure_team_schema().await?;
             let z = self.team_client()?;
+            self.team().look_for_legacy();
             self.team_push(&z, Some(PUSH_PER_BEAT), None).await?;
             self.team_pull(&z, Some(replicate::BOUNDED_PAGES)).await
         };

@@ -54,6 +54,7 @@ impl Workspace {
     pub async fn team_sync(&self) -> AppResult<SyncReport> {
         self.ensure_team_schema().await?;
         let z = self.team_client()?;
+        self.team().look_for_legacy();
         let mut report = self.team_push(&z, None, None).await?;
         let pulled = self.team_pull(&z, None).await?;
         report.pulled = pulled.pulled;
@@ -427,8 +428,13 @@ impl Workspace {
                 .is_some()
         };
         // Folded already; or no such object (yet: an account never had them, or a teammate's
-        // earlier Relay makes it later — looked for again at the next sync).
-        if folded || !z.object_types().await?.iter().any(|t| t.key == object) {
+        // earlier Relay makes it later — looked for again at the next whole sync or background
+        // turn, not before each check and send).
+        if folded || (!again && self.team().legacy_absent()) {
+            return Ok(SyncReport::default());
+        }
+        if !z.object_types().await?.iter().any(|t| t.key == object) {
+            self.team().set_legacy_absent();
             return Ok(SyncReport::default());
         }
         let report = self
