@@ -5,7 +5,7 @@ import { mockIPC } from '@tauri-apps/api/mocks';
 import CampaignsScreen from './CampaignsScreen.svelte';
 import { setLocale } from '../lib/i18n/index.svelte';
 import { setView } from '../lib/app.svelte';
-import { resetWizard } from '../lib/wizard.svelte';
+import { resetWizard, Step } from '../lib/wizard.svelte';
 import { defaultSettings, templateState, appError, said } from '../test/fixtures';
 import type { AudienceSummary, Member, Template } from '../lib/api';
 
@@ -177,7 +177,7 @@ describe('campaign wizard, steps 1 to 4', () => {
 
     // 4. Map both values: the audience is checked with the message (blackout appears) and a
     //    recipient's message is previewed.
-    await user.click(document.querySelector('[data-step="4"]') as HTMLElement);
+    await user.click(document.querySelector(`[data-step="${Step.Mapping}"]`) as HTMLElement);
     const first = (await waitFor(() => document.querySelector('[data-source-for=Ann]'))) as HTMLSelectElement;
     await user.selectOptions(first, 'field:first_name');
     await user.selectOptions(document.querySelector('[data-source-for=Gold]') as HTMLSelectElement, 'static');

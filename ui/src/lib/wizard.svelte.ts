@@ -2,7 +2,16 @@
 import type { AudienceSummary, ExclusionReason, ValueMapping } from './api';
 import { mappingComplete } from './campaign';
 
-export type Step = 1 | 2 | 3 | 4 | 5;
+/** The wizard's steps, in order. The numbers are what the step bar shows and its `data-step`
+ * attributes carry (the end-to-end tests click them), and Back and Next move by one. */
+export const Step = {
+  Message: 1,
+  Audience: 2,
+  Exclusions: 3,
+  Mapping: 4,
+  Review: 5,
+} as const;
+export type Step = (typeof Step)[keyof typeof Step];
 
 export const wizard = $state<{
   step: Step;
@@ -16,7 +25,7 @@ export const wizard = $state<{
   /** The exclusions table's filter: a reason, the allowed list, or everyone. */
   filter: ExclusionReason | 'eligible' | 'all';
 }>({
-  step: 1,
+  step: Step.Message,
   templateId: null,
   integrationId: null,
   query: 'role:end-user',
@@ -28,18 +37,18 @@ export const wizard = $state<{
 
 /** The furthest step the wizard can show with what is chosen so far. */
 export function reachable(step: Step): boolean {
-  if (step === 1) return true;
+  if (step === Step.Message) return true;
   if (!wizard.templateId || !wizard.integrationId) return false;
-  if (step === 2) return true;
+  if (step === Step.Audience) return true;
   if (wizard.audience === null) return false;
-  if (step === 5) return wizard.audience.message_checked && mappingComplete(wizard.mapping);
+  if (step === Step.Review) return wizard.audience.message_checked && mappingComplete(wizard.mapping);
   return true;
 }
 
 /** Starts over (a new campaign). */
 export function resetWizard(): void {
   Object.assign(wizard, {
-    step: 1,
+    step: Step.Message,
     templateId: null,
     integrationId: null,
     audience: null,

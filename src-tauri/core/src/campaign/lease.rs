@@ -139,7 +139,12 @@ pub(crate) fn held(ws: &Workspace, id: &str, lease_host: Option<&str>) -> bool {
 
 /// Refuses to take a campaign over while a runner on another machine holds a live lease (on
 /// this machine, the caller's lock proves the lease's holder is gone).
-fn check_takeover(conn: &Connection, id: &str, host: &str, now_ms: i64) -> AppResult<()> {
+pub(crate) fn check_takeover(
+    conn: &Connection,
+    id: &str,
+    host: &str,
+    now_ms: i64,
+) -> AppResult<()> {
     let free: Option<bool> = conn
         .query_row(
             "SELECT runner IS NULL OR lease_until IS NULL OR lease_until <= ?2
@@ -232,41 +237,4 @@ pub(crate) fn release(
         params![id, runner, status, reason, finished],
     )?;
     Ok(n == 1)
-}
-
-impl Workspace {
-    /// Cancels a campaign that no runner holds (ready, paused, or interrupted): rows left in
-    /// flight become `unknown` (with their blackout entry), pending ones `skipped` (cancelled). A
-    /// running one is cancelled through its `CampaignControl` instead.
-    pub fn cancel_campaign(&self, id: &str) -> AppResult<super::CampaignSummary> {
-        let campaign = self.campaign(id)?;
-        if campaign.status.is_finished() {
-            return Ok(campaign);
-        }
-        let _lock = lock(self, id).map_err(|e| {
-            if e.code == ErrorCode::InvalidInput {
-                AppError::new(
-                    ErrorCode::InvalidInput,
-                    crate::text!("campaign.busy_cancel", id = id),
-                )
-            } else {
-                e
-            }
-        })?;
-        let now = self.now_ms();
-        self.db().write(|tx| {
-            check_takeover(tx, id, &this_host(), now)?;
-            ledger::recover_in_flight(tx, id, now)?;
-            ledger::cancel_pending(tx, id, now)?;
-            tx.execute(
-                "UPDATE campaigns SET status = 'cancelled', finished_at = ?2, pause_reason = NULL,
-                     runner = NULL, runner_host = NULL, lease_until = NULL
-                 WHERE id = ?1",
-                params![id, now],
-            )?;
-            Ok(())
-        })?;
-        tracing::info!(campaign = %id, "campaign cancelled");
-        self.campaign(id)
-    }
 }

@@ -9,7 +9,6 @@
 //! was in flight). `unknown` counts as reached — it writes a blackout entry — and is never sent
 //! again on its own: the report shows it and the user decides.
 
-mod book;
 pub mod freeze;
 pub(crate) mod lease;
 pub(crate) mod ledger;

@@ -6,7 +6,7 @@
 //! their quiet hours) is due again when its next window opens. Whoever runs them — the app in
 //! the tray, `relay schedule run` — asks [`Workspace::due_campaigns`].
 
-use super::{CampaignStatus, CampaignSummary, StateCounts};
+use super::{CampaignStatus, CampaignSummary};
 use crate::error::{AppError, AppResult, ErrorCode};
 use crate::message::MessageSpec;
 use crate::settings::Settings;
@@ -308,11 +308,6 @@ impl Workspace {
         })?;
         built
     }
-}
-
-/// The counts a campaign had when it was scheduled, if it was and has started since.
-pub(crate) fn scheduled_counts(text: Option<String>) -> Option<StateCounts> {
-    text.and_then(|t| serde_json::from_str(&t).ok())
 }
 
 fn not_scheduled(id: &str, status: CampaignStatus) -> AppError {

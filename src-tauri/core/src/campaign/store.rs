@@ -33,6 +33,11 @@ pub(crate) fn counts(conn: &Connection, id: &str) -> AppResult<StateCounts> {
     Ok(c)
 }
 
+/// The counts a campaign had when it was scheduled, if it was and has started since.
+fn scheduled_counts(text: Option<String>) -> Option<StateCounts> {
+    text.and_then(|t| serde_json::from_str(&t).ok())
+}
+
 fn summary_from_row(r: &Row, now_ms: i64) -> rusqlite::Result<CampaignSummary> {
     let ms = |v: Option<i64>| v.map(|x| x.to_string());
     let lease: Option<i64> = r.get("lease_until")?;
@@ -65,7 +70,7 @@ fn summary_from_row(r: &Row, now_ms: i64) -> rusqlite::Result<CampaignSummary> {
         waiting: 0,
         next_at: ms(r.get("next_at")?),
         scheduled_at: ms(r.get("scheduled_at")?),
-        scheduled_counts: super::schedule::scheduled_counts(r.get("scheduled_counts")?),
+        scheduled_counts: scheduled_counts(r.get("scheduled_counts")?),
     })
 }
 

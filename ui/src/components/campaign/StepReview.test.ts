@@ -5,7 +5,7 @@ import { mockIPC } from '@tauri-apps/api/mocks';
 import StepReview from './StepReview.svelte';
 import CampaignView from './CampaignView.svelte';
 import { setLocale } from '../../lib/i18n/index.svelte';
-import { resetWizard, wizard } from '../../lib/wizard.svelte';
+import { resetWizard, Step, wizard } from '../../lib/wizard.svelte';
 import { campaigns, finals } from '../../lib/runs.svelte';
 import type { AudienceSummary, CampaignStatus, CampaignSummary, StateCounts } from '../../lib/api';
 import { appError, defaultSettings, said } from '../../test/fixtures';
@@ -85,7 +85,7 @@ describe('review and send', () => {
   it('shows counts, duration and segments; refuses a bad test number; sends a test, a dry run, then the campaign after a confirmation', async () => {
     setLocale('en');
     resetWizard();
-    Object.assign(wizard, { step: 5, templateId: 't1', integrationId: 'tw1', audience, mapping: [] });
+    Object.assign(wizard, { step: Step.Review, templateId: 't1', integrationId: 'tw1', audience, mapping: [] });
     const calls: { cmd: string; args: Record<string, unknown> }[] = [];
     mockIPC((cmd, payload) => {
       const args = (payload ?? {}) as Record<string, unknown>;
@@ -164,7 +164,7 @@ describe('timing', () => {
     setLocale('en');
     resetWizard();
     campaigns.view = { kind: 'new' };
-    Object.assign(wizard, { step: 5, templateId: 't1', integrationId: 'wa1', audience, mapping: [] });
+    Object.assign(wizard, { step: Step.Review, templateId: 't1', integrationId: 'wa1', audience, mapping: [] });
     const calls: { cmd: string; args: Record<string, unknown> }[] = [];
     mockIPC((cmd, payload) => {
       const args = (payload ?? {}) as Record<string, unknown>;
