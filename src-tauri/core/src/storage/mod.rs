@@ -2,7 +2,8 @@
 //!
 //! Migrations are applied in order with `rusqlite_migration` (the schema version is SQLite's
 //! `user_version`). They are never edited once released: a change is a new migration appended to
-//! [`MIGRATIONS`]. A database written by a newer Relay is refused rather than downgraded.
+//! [`MIGRATIONS`], its SQL a new file in `migrations/` (read with `include_str!`, byte for byte).
+//! A database written by a newer Relay is refused rather than downgraded.
 
 /// Stores an enum as its text (strum's `AsRefStr` and `FromStr`, the same snake_case words its
 /// serde form uses), so rows written before it was an enum read the same.
@@ -101,147 +102,24 @@ impl From<StorageError> for AppError {
 /// The ordered, append-only list of migrations. Index + 1 is the schema version it produces.
 const MIGRATION_SQL: &[&str] = &[
     // 1: facts about this data folder (its workspace id, when it was created).
-    "CREATE TABLE app_meta (
-        key   TEXT PRIMARY KEY NOT NULL,
-        value TEXT NOT NULL
-    ) STRICT;",
+    include_str!("migrations/0001_app_meta.sql"),
     // 2: local templates (drafts), the Template as JSON.
-    "CREATE TABLE templates (
-        id         TEXT PRIMARY KEY NOT NULL,
-        name       TEXT NOT NULL,
-        body       TEXT NOT NULL,
-        created_at INTEGER NOT NULL,
-        updated_at INTEGER NOT NULL
-    ) STRICT;
-    CREATE INDEX templates_by_update ON templates (updated_at DESC);",
+    include_str!("migrations/0002_templates.sql"),
     // 3: what Relay knows of the app's messaging integrations, the WhatsApp templates last
     // synced from each, and the submissions of local templates (with a fingerprint of what was
     // submitted, to tell when a template was edited since).
-    "CREATE TABLE integrations (
-        id                 TEXT PRIMARY KEY NOT NULL,
-        kind               TEXT NOT NULL,
-        name               TEXT NOT NULL,
-        templates_synced_at INTEGER
-    ) STRICT;
-    CREATE TABLE remote_templates (
-        integration_id  TEXT NOT NULL,
-        name            TEXT NOT NULL,
-        language        TEXT NOT NULL,
-        remote_id       TEXT,
-        category        TEXT,
-        status          TEXT NOT NULL,
-        rejected_reason TEXT,
-        components      TEXT NOT NULL,
-        synced_at       INTEGER NOT NULL,
-        PRIMARY KEY (integration_id, name, language)
-    ) STRICT;
-    CREATE TABLE template_submissions (
-        template_id    TEXT NOT NULL,
-        integration_id TEXT NOT NULL,
-        fingerprint    TEXT NOT NULL,
-        submitted_at   INTEGER NOT NULL,
-        PRIMARY KEY (template_id, integration_id)
-    ) STRICT;",
+    include_str!("migrations/0003_integrations_and_whatsapp_templates.sql"),
     // 4: audiences (a fetched Zendesk search, one row per user with its exclusion reason), the
     // local suppression list, and the blackout ledger (who received which message when; the
     // message as a 64-bit fingerprint, indexed by user and by phone).
-    "CREATE TABLE audiences (
-        id              TEXT PRIMARY KEY NOT NULL,
-        query           TEXT NOT NULL,
-        status          TEXT NOT NULL,
-        users           INTEGER NOT NULL DEFAULT 0,
-        pages           INTEGER NOT NULL DEFAULT 0,
-        default_country TEXT NOT NULL,
-        identities      INTEGER NOT NULL,
-        fields          TEXT NOT NULL,
-        message         TEXT,
-        error           TEXT,
-        created_at      INTEGER NOT NULL,
-        finished_at     INTEGER
-    ) STRICT;
-    CREATE TABLE audience_members (
-        audience_id     TEXT NOT NULL,
-        user_id         INTEGER NOT NULL,
-        seq             INTEGER NOT NULL,
-        name            TEXT NOT NULL,
-        email           TEXT,
-        phone_raw       TEXT,
-        phone           TEXT,
-        phone_state     TEXT NOT NULL,
-        phone_source    TEXT,
-        locale          TEXT,
-        time_zone       TEXT,
-        external_id     TEXT,
-        organization_id INTEGER,
-        created_at      TEXT,
-        user_fields     TEXT NOT NULL,
-        removed         INTEGER NOT NULL DEFAULT 0,
-        override        INTEGER NOT NULL DEFAULT 0,
-        reason          TEXT,
-        detail          TEXT,
-        PRIMARY KEY (audience_id, user_id)
-    ) STRICT;
-    CREATE INDEX audience_members_by_reason ON audience_members (audience_id, reason, seq);
-    CREATE TABLE suppressed (
-        phone    TEXT PRIMARY KEY NOT NULL,
-        note     TEXT NOT NULL DEFAULT '',
-        added_at INTEGER NOT NULL
-    ) STRICT;
-    CREATE TABLE blackout (
-        user_id     INTEGER NOT NULL,
-        phone       TEXT NOT NULL,
-        fingerprint INTEGER NOT NULL,
-        sent_at     INTEGER NOT NULL,
-        campaign_id TEXT
-    ) STRICT;
-    CREATE INDEX blackout_by_user ON blackout (fingerprint, user_id, sent_at);
-    CREATE INDEX blackout_by_phone ON blackout (fingerprint, phone, sent_at);",
+    include_str!("migrations/0004_audiences_suppression_blackout.sql"),
     // 5: campaigns and their per-recipient ledger (payloads frozen when created).
-    "CREATE TABLE campaigns (
-        id               TEXT PRIMARY KEY NOT NULL,
-        template_id      TEXT NOT NULL,
-        template_name    TEXT NOT NULL,
-        language         TEXT NOT NULL,
-        integration_id   TEXT NOT NULL,
-        channel          TEXT NOT NULL,
-        fingerprint      INTEGER NOT NULL,
-        audience_id      TEXT,
-        query            TEXT NOT NULL,
-        rate             INTEGER NOT NULL,
-        auto_pause_after INTEGER NOT NULL,
-        test             INTEGER NOT NULL DEFAULT 0,
-        status           TEXT NOT NULL,
-        pause_reason     TEXT,
-        created_at       INTEGER NOT NULL,
-        started_at       INTEGER,
-        finished_at      INTEGER,
-        runner           TEXT,
-        lease_until      INTEGER
-    ) STRICT;
-    CREATE INDEX campaigns_by_creation ON campaigns (created_at DESC);
-    CREATE TABLE campaign_recipients (
-        campaign_id     TEXT NOT NULL,
-        seq             INTEGER NOT NULL,
-        user_id         INTEGER NOT NULL,
-        name            TEXT NOT NULL,
-        phone           TEXT,
-        payload         TEXT,
-        segments        INTEGER NOT NULL DEFAULT 0,
-        state           TEXT NOT NULL,
-        reason          TEXT,
-        error           TEXT,
-        notification_id TEXT,
-        attempts        INTEGER NOT NULL DEFAULT 0,
-        updated_at      INTEGER,
-        PRIMARY KEY (campaign_id, seq)
-    ) STRICT;
-    CREATE INDEX campaign_recipients_by_state ON campaign_recipients (campaign_id, state, seq);",
+    include_str!("migrations/0005_campaigns.sql"),
     // 6: the SMS segments an audience's messages add up to, counted when it is checked.
-    "ALTER TABLE audiences ADD COLUMN segments INTEGER NOT NULL DEFAULT 0;",
+    include_str!("migrations/0006_audience_segments.sql"),
     // 7: only the queue is indexed by state (a recipient leaves it once): each send then
     // updates one index entry instead of four; reports filter the campaign's rows by key.
-    "DROP INDEX campaign_recipients_by_state;
-    CREATE INDEX campaign_recipients_pending ON campaign_recipients (campaign_id, seq) WHERE state = 'pending';",
+    include_str!("migrations/0007_pending_queue_index.sql"),
     // 8: nobody twice. The ledger records `unknown` outcomes too (they may have been delivered);
     // a campaign keeps the blackout days it was created with and the host of its runner; a
     // recipient, when its blackout was overridden by hand (ms; 0: it was not), as a member's
@@ -249,88 +127,26 @@ const MIGRATION_SQL: &[&str] = &[
     // once whether another campaign is sending the same message to them (only a few hundred rows
     // are ever `sending`). The `unknown` outcomes of earlier versions get their blackout entry;
     // their campaigns, the default blackout days (the setting they were made with is not known).
-    "ALTER TABLE blackout ADD COLUMN state TEXT NOT NULL DEFAULT 'sent';
-    ALTER TABLE campaigns ADD COLUMN blackout_days INTEGER NOT NULL DEFAULT 7;
-    ALTER TABLE campaigns ADD COLUMN runner_host TEXT;
-    ALTER TABLE campaign_recipients ADD COLUMN override INTEGER NOT NULL DEFAULT 0;
-    CREATE INDEX campaign_recipients_sending ON campaign_recipients (phone) WHERE state = 'sending';
-    CREATE INDEX campaign_recipients_sending_user ON campaign_recipients (user_id) WHERE state = 'sending';
-    INSERT INTO blackout (user_id, phone, fingerprint, sent_at, campaign_id, state)
-        SELECT r.user_id, r.phone, k.fingerprint, COALESCE(r.updated_at, k.created_at), r.campaign_id, 'unknown'
-        FROM campaign_recipients r JOIN campaigns k ON k.id = r.campaign_id
-        WHERE r.state = 'unknown' AND k.test = 0 AND r.phone IS NOT NULL;
-    UPDATE audience_members SET override = CAST(strftime('%s', 'now') AS INTEGER) * 1000 WHERE override = 1;",
+    include_str!("migrations/0008_nobody_twice.sql"),
     // 9: nobody lost. An audience keeps Zendesk's count of its search (to say when the export
     // returned fewer) and how many results Zendesk returned that could not be read as users.
-    "ALTER TABLE audiences ADD COLUMN expected INTEGER;
-    ALTER TABLE audiences ADD COLUMN unreadable INTEGER NOT NULL DEFAULT 0;",
+    include_str!("migrations/0009_nobody_lost.sql"),
     // 10: one team, many desktops. What this desktop still has to push to the team's store (one
     // row per record, the latest value), where each pull stopped, and which desktop a ledger
     // entry came from (NULL: this one). The ledger so far is queued, so a team sees it.
-    "CREATE TABLE team_outbox (
-        kind        TEXT NOT NULL,
-        external_id TEXT NOT NULL,
-        payload     TEXT NOT NULL,
-        queued_at   INTEGER NOT NULL,
-        attempts    INTEGER NOT NULL DEFAULT 0,
-        last_error  TEXT,
-        PRIMARY KEY (kind, external_id)
-    ) STRICT;
-    CREATE TABLE team_sync (
-        kind      TEXT PRIMARY KEY NOT NULL,
-        cursor    TEXT,
-        pulled_at INTEGER,
-        pushed_at INTEGER
-    ) STRICT;
-    ALTER TABLE blackout ADD COLUMN origin TEXT;
-    ALTER TABLE campaigns ADD COLUMN desktop_only INTEGER NOT NULL DEFAULT 0;
-    INSERT OR REPLACE INTO team_outbox (kind, external_id, payload, queued_at)
-        SELECT 'entry', fingerprint || ':' || phone,
-               json_object('fingerprint', CAST(fingerprint AS TEXT), 'number', phone,
-                           'user_id', CAST(user_id AS TEXT), 'sent_at', MAX(sent_at),
-                           'state', state, 'campaign', campaign_id),
-               MAX(sent_at)
-        FROM blackout GROUP BY fingerprint, phone;",
+    include_str!("migrations/0010_team_outbox.sql"),
     // 11: the suppression list is the team's too: the numbers so far queued for its store.
-    "INSERT OR IGNORE INTO team_outbox (kind, external_id, payload, queued_at)
-        SELECT 'suppressed', 'suppressed:' || phone,
-               json_object('number', phone, 'note', note, 'removed', json('false'), 'changed_at', added_at),
-               added_at
-        FROM suppressed;",
+    include_str!("migrations/0011_team_suppressed.sql"),
     // 12: the right moment. Each recipient's time zone (and where it came from) as frozen, and
     // the earliest it may be sent (ms; 0: at once), set when its quiet hours defer it; the queue
     // is read in that order. A campaign's quiet hours, when it waits (`next_at`), its schedule
     // (`scheduled_at`), what it was made of to be frozen again at its time (`spec`), and its
     // counts when it was scheduled.
-    "ALTER TABLE campaign_recipients ADD COLUMN time_zone TEXT;
-    ALTER TABLE campaign_recipients ADD COLUMN zone_source TEXT;
-    ALTER TABLE campaign_recipients ADD COLUMN not_before INTEGER NOT NULL DEFAULT 0;
-    DROP INDEX campaign_recipients_pending;
-    CREATE INDEX campaign_recipients_pending ON campaign_recipients (campaign_id, not_before, seq) WHERE state = 'pending';
-    ALTER TABLE campaigns ADD COLUMN quiet_hours TEXT;
-    ALTER TABLE campaigns ADD COLUMN next_at INTEGER;
-    ALTER TABLE campaigns ADD COLUMN scheduled_at INTEGER;
-    ALTER TABLE campaigns ADD COLUMN spec TEXT;
-    ALTER TABLE campaigns ADD COLUMN scheduled_counts TEXT;",
+    include_str!("migrations/0012_the_right_moment.sql"),
     // 13: the team's campaigns and policy. Summaries of the other desktops' campaigns as pulled
     // (their record's fields), what the store last confirmed of this desktop's, and the team's
     // policy as last read (with Zendesk's time of it).
-    "CREATE TABLE team_campaigns (
-        campaign_id TEXT PRIMARY KEY NOT NULL,
-        desktop     TEXT NOT NULL,
-        payload     TEXT NOT NULL,
-        updated_at  TEXT NOT NULL
-    ) STRICT;
-    CREATE TABLE team_campaign_pushed (
-        campaign_id TEXT PRIMARY KEY NOT NULL,
-        status      TEXT,
-        payload     TEXT NOT NULL
-    ) STRICT;
-    CREATE TABLE team_policy (
-        id         INTEGER PRIMARY KEY CHECK (id = 1),
-        value      TEXT NOT NULL,
-        changed_at TEXT NOT NULL
-    ) STRICT;",
+    include_str!("migrations/0013_team_campaigns_and_policy.sql"),
     // 14: the right number. Each member's number with its kind, why it is not a number, and the
     // extension dropped from it; the rules an audience's numbers were read under (1: before
     // letters were refused; read again at its next check) and whether it includes fixed lines,
@@ -338,53 +154,14 @@ const MIGRATION_SQL: &[&str] = &[
     // country it was read in (NULL: not kept — made before letters were refused, or by another
     // desktop) and the rules it was read under; the rules a campaign's numbers were frozen under
     // (what it may still send is read again before it sends).
-    "ALTER TABLE audience_members ADD COLUMN phone_kind TEXT;
-    ALTER TABLE audience_members ADD COLUMN phone_problem TEXT;
-    ALTER TABLE audience_members ADD COLUMN phone_ext TEXT;
-    ALTER TABLE audiences ADD COLUMN reader INTEGER NOT NULL DEFAULT 1;
-    ALTER TABLE audiences ADD COLUMN include_fixed_lines INTEGER NOT NULL DEFAULT 0;
-    ALTER TABLE campaigns ADD COLUMN include_fixed_lines INTEGER NOT NULL DEFAULT 0;
-    ALTER TABLE suppressed ADD COLUMN typed TEXT;
-    ALTER TABLE suppressed ADD COLUMN country TEXT;
-    ALTER TABLE suppressed ADD COLUMN reader INTEGER NOT NULL DEFAULT 1;
-    ALTER TABLE campaigns ADD COLUMN reader INTEGER NOT NULL DEFAULT 1;",
+    include_str!("migrations/0014_the_right_number.sql"),
     // 15: Relay hears "no". Why a number is on the list (`manual`, `opted_out` by a reply) and
     // the reply that put it there; each member's tags (kept from now: an audience fetched before
     // has none, `tags_kept` 0), an admin's leave to send without consent (when, and why); the
     // channel kind an audience is checked for; the replies read from Zendesk (one row per
     // end-user comment, with Relay's verdict), the tickets read (at which update), and where the
     // reading stands.
-    "ALTER TABLE suppressed ADD COLUMN reason TEXT NOT NULL DEFAULT 'manual';
-    ALTER TABLE suppressed ADD COLUMN evidence TEXT;
-    ALTER TABLE audience_members ADD COLUMN tags TEXT NOT NULL DEFAULT '[]';
-    ALTER TABLE audience_members ADD COLUMN consent_override INTEGER NOT NULL DEFAULT 0;
-    ALTER TABLE audience_members ADD COLUMN consent_note TEXT;
-    ALTER TABLE audiences ADD COLUMN tags_kept INTEGER NOT NULL DEFAULT 0;
-    ALTER TABLE audiences ADD COLUMN channel TEXT;
-    CREATE TABLE optout_replies (
-        comment_id INTEGER PRIMARY KEY NOT NULL,
-        ticket_id  INTEGER NOT NULL,
-        user_id    INTEGER NOT NULL,
-        text       TEXT NOT NULL,
-        word       TEXT,
-        verdict    TEXT NOT NULL,
-        numbers    TEXT NOT NULL,
-        at         INTEGER NOT NULL,
-        channel    TEXT NOT NULL,
-        read_at    INTEGER NOT NULL
-    ) STRICT;
-    CREATE INDEX optout_replies_by_verdict ON optout_replies (verdict, at);
-    CREATE TABLE optout_tickets (
-        ticket_id  INTEGER PRIMARY KEY NOT NULL,
-        updated_at TEXT NOT NULL,
-        read_at    INTEGER NOT NULL
-    ) STRICT;
-    CREATE TABLE optout_sync (
-        id      INTEGER PRIMARY KEY CHECK (id = 1),
-        cursor  TEXT,
-        read_at INTEGER,
-        error   TEXT
-    ) STRICT;",
+    include_str!("migrations/0015_optouts.sql"),
     // 16: the team's store at Zendesk's scale. The ledger says which of its entries the team has
     // (`shared`: NULL still to push — read in the order of a partial index, never by sorting the
     // whole queue —, 1 in a batch, 2 in the per-entry records of an earlier Relay) and which batch
@@ -393,22 +170,7 @@ const MIGRATION_SQL: &[&str] = &[
     // (`number_key`; their user id and number are not in the store: 0 and ''); the suppression
     // list's numbers likewise. The entries queued one record each are queued again as the
     // ledger's own unshared rows, to go in batches.
-    "ALTER TABLE blackout ADD COLUMN number_key INTEGER;
-    ALTER TABLE blackout ADD COLUMN shared INTEGER;
-    ALTER TABLE blackout ADD COLUMN in_flight TEXT;
-    UPDATE blackout SET shared = 2;
-    UPDATE blackout SET shared = NULL WHERE origin IS NULL
-        AND (CAST(fingerprint AS TEXT) || ':' || phone) IN (SELECT external_id FROM team_outbox WHERE kind = 'entry');
-    DELETE FROM team_outbox WHERE kind = 'entry';
-    CREATE INDEX blackout_by_number_key ON blackout (fingerprint, number_key, sent_at) WHERE number_key IS NOT NULL;
-    CREATE INDEX blackout_unshared ON blackout (fingerprint, campaign_id) WHERE shared IS NULL;
-    CREATE INDEX blackout_in_flight ON blackout (in_flight) WHERE in_flight IS NOT NULL;
-    CREATE TABLE team_in_flight (
-        external_id TEXT PRIMARY KEY NOT NULL,
-        posted_at   INTEGER NOT NULL
-    ) STRICT;
-    ALTER TABLE suppressed ADD COLUMN number_key INTEGER;
-    CREATE INDEX suppressed_by_number_key ON suppressed (number_key) WHERE number_key IS NOT NULL;",
+    include_str!("migrations/0016_team_batches.sql"),
 ];
 
 static MIGRATIONS: LazyLock<Migrations<'static>> =

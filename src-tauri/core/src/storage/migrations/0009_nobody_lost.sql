@@ -1,0 +1,2 @@
+ALTER TABLE audiences ADD COLUMN expected INTEGER;
+    ALTER TABLE audiences ADD COLUMN unreadable INTEGER NOT NULL DEFAULT 0;

@@ -1,0 +1,10 @@
+ALTER TABLE campaign_recipients ADD COLUMN time_zone TEXT;
+    ALTER TABLE campaign_recipients ADD COLUMN zone_source TEXT;
+    ALTER TABLE campaign_recipients ADD COLUMN not_before INTEGER NOT NULL DEFAULT 0;
+    DROP INDEX campaign_recipients_pending;
+    CREATE INDEX campaign_recipients_pending ON campaign_recipients (campaign_id, not_before, seq) WHERE state = 'pending';
+    ALTER TABLE campaigns ADD COLUMN quiet_hours TEXT;
+    ALTER TABLE campaigns ADD COLUMN next_at INTEGER;
+    ALTER TABLE campaigns ADD COLUMN scheduled_at INTEGER;
+    ALTER TABLE campaigns ADD COLUMN spec TEXT;
+    ALTER TABLE campaigns ADD COLUMN scheduled_counts TEXT;

@@ -1,0 +1,10 @@
+ALTER TABLE audience_members ADD COLUMN phone_kind TEXT;
+    ALTER TABLE audience_members ADD COLUMN phone_problem TEXT;
+    ALTER TABLE audience_members ADD COLUMN phone_ext TEXT;
+    ALTER TABLE audiences ADD COLUMN reader INTEGER NOT NULL DEFAULT 1;
+    ALTER TABLE audiences ADD COLUMN include_fixed_lines INTEGER NOT NULL DEFAULT 0;
+    ALTER TABLE campaigns ADD COLUMN include_fixed_lines INTEGER NOT NULL DEFAULT 0;
+    ALTER TABLE suppressed ADD COLUMN typed TEXT;
+    ALTER TABLE suppressed ADD COLUMN country TEXT;
+    ALTER TABLE suppressed ADD COLUMN reader INTEGER NOT NULL DEFAULT 1;
+    ALTER TABLE campaigns ADD COLUMN reader INTEGER NOT NULL DEFAULT 1;
