@@ -162,46 +162,22 @@ async function call<T>(promise: Promise<T>): Promise<T> {
   }
 }
 
+/** Every generated command, its rejection turned into a RelayError. */
+type Commands = typeof commands;
+type Wrapped = {
+  [K in keyof Commands]: (...args: Parameters<Commands[K]>) => ReturnType<Commands[K]>;
+};
+const wrapped = Object.fromEntries(
+  Object.entries(commands).map(([name, command]) => [
+    name,
+    (...args: unknown[]) => call((command as (...a: unknown[]) => Promise<unknown>)(...args)),
+  ]),
+) as Wrapped;
+
+/** The commands the UI calls: every command of the bindings (declared once, in Rust's command
+ * list), and those that stream through a channel wrapped to take a callback. */
 export const api = {
-  appInfo: (): Promise<AppInfo> => call(commands.appInfo()),
-  /** What the last update check found (the one at start, or the last on demand). */
-  updateStatus: (): Promise<UpdateCheck | null> => call(commands.updateStatus()),
-  checkUpdate: (): Promise<UpdateCheck> => call(commands.checkUpdate()),
-  teamStatus: (): Promise<TeamStatus> => call(commands.teamStatus()),
-  /** Makes the store's object types if missing, pushes this desktop's entries, pulls the others'. */
-  syncTeam: (): Promise<SyncReport> => call(commands.syncTeam()),
-  deleteLegacyTeamRecords: (): Promise<number> => call(commands.deleteLegacyTeamRecords()),
-  /** The other desktops' campaigns, as last pulled. */
-  teamCampaigns: (): Promise<TeamCampaign[]> => call(commands.teamCampaigns()),
-  /** Publishes the team's policy (an admin only); the settings as they now apply here. */
-  setTeamPolicy: (policy: Policy): Promise<SettingsView> => call(commands.setTeamPolicy(policy)),
-  /** Downloads, verifies, installs and restarts; refused (`busy`) while a campaign is sent. */
-  installUpdate: (): Promise<null> => call(commands.installUpdate()),
-  getSettings: (): Promise<SettingsView> => call(commands.getSettings()),
-  /** Saves what changed from `base` (the settings the page shows): a change made meanwhile
-   * elsewhere (the CLI, another window) is kept. */
-  saveSettings: (settings: Settings, base: Settings | null): Promise<SettingsView> => call(commands.saveSettings(settings, base)),
-  setSecret: (kind: SecretKind, value: string): Promise<SettingsView> => call(commands.setSecret(kind, value)),
-  clearSecret: (kind: SecretKind): Promise<SettingsView> => call(commands.clearSecret(kind)),
-  setSunshineToken: (token: string): Promise<SettingsView> => call(commands.setSunshineToken(token)),
-  startDemo: (): Promise<null> => call(commands.startDemo()),
-  leaveDemo: (): Promise<null> => call(commands.leaveDemo()),
-  testConnection: (): Promise<ConnectionReport> => call(commands.testConnection()),
-  listIntegrations: (): Promise<IntegrationView[]> => call(commands.listIntegrations()),
-  zendeskGroups: (): Promise<GroupView[]> => call(commands.zendeskGroups()),
-  templateLibrary: (): Promise<Library> => call(commands.templateLibrary()),
-  syncTemplates: (): Promise<Library> => call(commands.syncTemplates()),
-  submitTemplate: (id: string, integrations: string[]): Promise<LocalEntry> => call(commands.submitTemplate(id, integrations)),
-  deleteRemoteTemplate: (integrationId: string, name: string): Promise<Library> => call(commands.deleteRemoteTemplate(integrationId, name)),
-  saveTemplate: (id: string | null, template: Template): Promise<Draft> => call(commands.saveTemplate(id, template)),
-  deleteTemplate: (id: string): Promise<null> => call(commands.deleteTemplate(id)),
-  duplicateTemplate: (id: string): Promise<Draft> => call(commands.duplicateTemplate(id)),
-  checkTemplate: (template: Template): Promise<TemplateCheck> => call(commands.checkTemplate(template)),
-  templateSlots: (template: Template): Promise<Slot[]> => call(commands.templateSlots(template)),
-  userFields: (): Promise<FieldInfo[]> => call(commands.userFields()),
-  audienceFields: (audienceId: string): Promise<FieldInfo[]> => call(commands.audienceFields(audienceId)),
-  audienceCount: (query: string): Promise<number> => call(commands.audienceCount(query)),
-  audienceSample: (query: string): Promise<SampleUser[]> => call(commands.audienceSample(query)),
+  ...wrapped,
   /** Fetches a whole audience; `onProgress` gets every page. */
   fetchAudience: (query: string, onProgress: (p: FetchProgress) => void): Promise<AudienceSummary> => {
     // Specta types a channel as command input: the Deserialize shape of what Rust sends.
@@ -209,57 +185,12 @@ export const api = {
     channel.onmessage = (p) => onProgress({ ...p, expected: p.expected ?? null });
     return call(commands.fetchAudience(query, channel));
   },
-  cancelFetch: (): Promise<null> => call(commands.cancelFetch()),
-  checkAudience: (audienceId: string, message: MessageSpec | null): Promise<AudienceSummary> => call(commands.checkAudience(audienceId, message)),
-  recheckAudience: (audienceId: string): Promise<AudienceSummary> => call(commands.recheckAudience(audienceId)),
-  includeFixedLines: (audienceId: string, include: boolean): Promise<AudienceSummary> => call(commands.includeFixedLines(audienceId, include)),
-  audienceMessage: (audienceId: string): Promise<MessageSpec | null> => call(commands.audienceMessage(audienceId)),
-  audienceMembers: (audienceId: string, filter: MemberFilter, offset: number, limit: number): Promise<MemberPage> =>
-    call(commands.audienceMembers(audienceId, filter, offset, limit)),
-  setMembers: (audienceId: string, userIds: string[], action: MemberAction): Promise<AudienceSummary> =>
-    call(commands.setMembers(audienceId, userIds, action)),
-  previewRecipient: (audienceId: string, userId: string): Promise<RecipientPreview> => call(commands.previewRecipient(audienceId, userId)),
-  suppressedNumbers: (): Promise<Suppressed[]> => call(commands.suppressedNumbers()),
-  suppressNumbers: (phones: string[], note: string): Promise<Suppressed[]> => call(commands.suppressNumbers(phones, note)),
-  unsuppressNumber: (phone: string): Promise<Suppressed[]> => call(commands.unsuppressNumber(phone)),
-  importSuppressed: (csv: string, note: string): Promise<ImportReport> => call(commands.importSuppressed(csv, note)),
-  optoutsStatus: (): Promise<OptoutStatus> => call(commands.optoutsStatus()),
-  setupOptouts: (): Promise<OptoutStatus> => call(commands.setupOptouts()),
-  removeOptouts: (): Promise<OptoutStatus> => call(commands.removeOptouts()),
-  readOptouts: (): Promise<OptoutRead> => call(commands.readOptouts()),
-  decideReply: (commentId: string, confirm: boolean): Promise<OptoutStatus> => call(commands.decideReply(commentId, confirm)),
-  setAudienceChannel: (audienceId: string, integrationId: string): Promise<AudienceSummary> =>
-    call(commands.setAudienceChannel(audienceId, integrationId)),
-  consentNote: (message: MessageSpec): Promise<Text> => call(commands.consentNote(message)),
-  allowWithoutConsent: (audienceId: string, userId: string, note: string): Promise<AudienceSummary> =>
-    call(commands.allowWithoutConsent(audienceId, userId, note)),
-  /** `timing`: quiet hours (null: the workspace's; 'off': none) and a time to send at (null: now). */
-  createCampaign: (audienceId: string, message: MessageSpec, rate: number | null, timing: CampaignTiming | null = null): Promise<CampaignSummary> =>
-    call(commands.createCampaign(audienceId, message, rate, timing)),
-  timingPreview: (audienceId: string, rate: number, timing: CampaignTiming): Promise<TimingPreview> =>
-    call(commands.timingPreview(audienceId, rate, timing)),
-  rescheduleCampaign: (id: string, timing: CampaignTiming): Promise<CampaignSummary> => call(commands.rescheduleCampaign(id, timing)),
-  waitingWindows: (id: string): Promise<WaitingWindow[]> => call(commands.waitingWindows(id)),
-  shellStatus: (): Promise<ShellStatus> => call(commands.shellStatus()),
-  setAutostart: (on: boolean): Promise<ShellStatus> => call(commands.setAutostart(on)),
   /** Sends a campaign until it ends or is paused; `onProgress` gets its counts a few times a second. */
   runCampaign: (id: string, onProgress: (p: CampaignProgress) => void): Promise<CampaignSummary> => {
     const channel = new Channel<CampaignProgress_Deserialize>();
     channel.onmessage = (p) => onProgress({ ...p, rate: p.rate ?? 0, eta_secs: p.eta_secs ?? null, provider_wait_secs: p.provider_wait_secs ?? null });
     return call(commands.runCampaign(id, channel));
   },
-  pauseCampaign: (id: string): Promise<null> => call(commands.pauseCampaign(id)),
-  cancelCampaign: (id: string): Promise<CampaignSummary> => call(commands.cancelCampaign(id)),
-  listCampaigns: (): Promise<CampaignSummary[]> => call(commands.listCampaigns()),
-  getCampaign: (id: string): Promise<CampaignSummary> => call(commands.getCampaign(id)),
-  interruptedCampaigns: (): Promise<CampaignSummary[]> => call(commands.interruptedCampaigns()),
-  campaignRecipients: (id: string, filter: RecipientState | null, offset: number, limit: number): Promise<RecipientPage> =>
-    call(commands.campaignRecipients(id, filter, offset, limit)),
-  requeueRecipients: (id: string, unknownToo: boolean): Promise<number> => call(commands.requeueRecipients(id, unknownToo)),
-  exportCampaign: (id: string): Promise<SavedFile> => call(commands.exportCampaign(id)),
-  dryRun: (audienceId: string, message: MessageSpec): Promise<SavedFile> => call(commands.dryRun(audienceId, message)),
-  sendTest: (audienceId: string, message: MessageSpec, phone: string): Promise<CampaignSummary> => call(commands.sendTest(audienceId, message, phone)),
-  closeWhileSending: (choice: CloseChoice): Promise<null> => call(commands.closeWhileSending(choice)),
   /** `onChange` is called when campaigns change on their own (the app's schedule). */
   watchCampaigns: (onChange: () => void): Promise<null> => {
     const channel = new Channel<null>();
