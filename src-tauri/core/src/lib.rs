@@ -33,6 +33,7 @@ pub mod phone;
 pub mod secrets;
 pub mod settings;
 pub mod sms;
+pub mod states;
 pub mod storage;
 pub mod suppression;
 pub mod team;

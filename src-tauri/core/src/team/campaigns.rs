@@ -5,14 +5,14 @@
 //! comes back (its time, `updated_at`, says how old it is).
 
 use super::outbox;
-use crate::campaign::{CampaignStatus, CampaignSummary, StateCounts};
 use crate::channel::IntegrationKind;
 use crate::clients::zendesk::custom_objects::Record;
 use crate::error::AppResult;
+use crate::states::{CampaignStatus, StateCounts};
 use crate::workspace::Workspace;
 use rusqlite::{params, Connection, OptionalExtension, Transaction};
 use serde::Serialize;
-use serde_json::{json, Value};
+use serde_json::Value;
 use specta::Type;
 use std::str::FromStr;
 
@@ -37,63 +37,7 @@ pub struct TeamCampaign {
     pub updated_at: String,
 }
 
-/// The record fields of a campaign of this desktop (`name` becomes the record's name).
-fn payload(c: &CampaignSummary, sender: &str) -> Value {
-    let n = |v: &Option<String>| v.as_deref().and_then(|s| s.parse::<i64>().ok());
-    let k = &c.counts;
-    json!({
-        "name": format!("{} ({})", c.template_name, c.id.chars().take(8).collect::<String>()),
-        "template": c.template_name,
-        "channel": c.kind.as_ref(),
-        "sender": sender,
-        "status": c.status.as_ref(),
-        "pending": k.pending + k.sending,
-        "sent": k.sent,
-        "failed": k.failed,
-        "skipped": k.skipped,
-        "unknown": k.unknown,
-        "created_at": c.created_at.parse::<i64>().unwrap_or_default(),
-        "finished_at": n(&c.finished_at),
-        "scheduled_at": n(&c.scheduled_at),
-        "desktop_only": c.desktop_only,
-    })
-}
-
 impl Workspace {
-    /// Queues the summary of each campaign of this desktop that changed since it was last
-    /// confirmed by the store (test sends are not the team's business).
-    pub(crate) fn queue_campaign_summaries(&self) -> AppResult<u32> {
-        let sender = self.settings()?.zendesk_email;
-        let candidates: Vec<String> = {
-            let db = self.db();
-            let conn = db.connection();
-            let mut stmt = conn.prepare(
-                "SELECT c.id FROM campaigns c LEFT JOIN team_campaign_pushed p ON p.campaign_id = c.id
-                 WHERE c.status <> 'creating' AND c.test = 0
-                   AND (p.status IS NULL OR p.status <> c.status OR c.status NOT IN ('completed', 'cancelled'))",
-            )?;
-            let rows = stmt.query_map([], |r| r.get(0))?;
-            rows.collect::<rusqlite::Result<_>>()?
-        };
-        let now = self.now_ms();
-        let mut queued = 0;
-        for id in candidates {
-            let c = self.campaign(&id)?;
-            let body = payload(&c, &sender);
-            let changed = {
-                let db = self.db();
-                last_pushed(db.connection(), &id)?.as_ref() != Some(&body)
-            };
-            if changed {
-                self.db().write(|tx| {
-                    outbox::queue(tx, outbox::CAMPAIGN, &format!("campaign:{id}"), &body, now)
-                })?;
-                queued += 1;
-            }
-        }
-        Ok(queued)
-    }
-
     /// The other desktops' campaigns, newest first.
     pub fn team_campaigns(&self) -> AppResult<Vec<TeamCampaign>> {
         let db = self.db();
@@ -122,7 +66,7 @@ impl Workspace {
 }
 
 /// What the store last confirmed of a campaign of this desktop.
-fn last_pushed(conn: &Connection, id: &str) -> AppResult<Option<Value>> {
+pub(crate) fn last_pushed(conn: &Connection, id: &str) -> AppResult<Option<Value>> {
     Ok(conn
         .query_row(
             "SELECT payload FROM team_campaign_pushed WHERE campaign_id = ?1",
@@ -225,6 +169,7 @@ fn team_campaign(
 #[cfg(test)]
 mod tests {
     use super::*;
+    use serde_json::json;
 
     #[test]
     fn a_record_written_by_hand_or_a_newer_relay_is_left_alone() {

@@ -64,6 +64,9 @@ pub struct TeamState {
     /// whole sync or background turn (which look again): a send's pull does not ask.
     legacy_absent: AtomicBool,
     policy: Mutex<Option<policy::TeamPolicy>>,
+    /// Queues this desktop's campaigns' summaries that changed (given by the workspace: the
+    /// campaigns are theirs to describe) before each push.
+    summaries: fn(&Workspace) -> AppResult<u32>,
     settling: Mutex<Vec<claim::Held>>,
     settle_turn: tokio::sync::Mutex<()>,
     /// One push of the ledger's entries at a time in this process (a heartbeat, a settle, the
@@ -86,6 +89,7 @@ impl Default for TeamState {
             key_looked: AtomicBool::new(false),
             legacy_absent: AtomicBool::new(false),
             policy: Mutex::new(None),
+            summaries: |_| Ok(0),
             settling: Mutex::new(Vec::new()),
             settle_turn: tokio::sync::Mutex::new(()),
             push_turn: tokio::sync::Mutex::new(()),
@@ -119,6 +123,16 @@ impl TeamState {
 
     pub(crate) fn schema_ready(&self) -> bool {
         self.schema.load(Ordering::Relaxed)
+    }
+
+    /// The team pushes the summaries `queue` queues (the campaigns').
+    pub(crate) fn with_summaries(mut self, queue: fn(&Workspace) -> AppResult<u32>) -> Self {
+        self.summaries = queue;
+        self
+    }
+
+    pub(crate) fn queue_summaries(&self, ws: &Workspace) -> AppResult<u32> {
+        (self.summaries)(ws)
     }
 
     pub(crate) fn set_schema_ready(&self) {
@@ -346,13 +360,6 @@ impl Workspace {
     /// same message still runs on this desktop (`still_sent`), it stays with that one, whose
     /// heartbeat keeps it and whose end releases it.
     pub(crate) fn team_after_send(&self, held: Option<claim::Held>, still_sent: bool) {
-        // Its summary (done, its counts) queued for the team now, whether the store answers.
-        if let Err(e) = self.queue_campaign_summaries() {
-            tracing::warn!(
-                "the campaign's summary was not queued for the team: {}",
-                e.message
-            );
-        }
         let Some(held) = held else { return };
         if still_sent {
             tracing::info!(

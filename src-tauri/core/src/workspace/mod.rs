@@ -86,7 +86,8 @@ impl Workspace {
             hosts: Mutex::new(Vec::new()),
             writer: Mutex::new(None),
             write_patience: crate::storage::WRITE_PATIENCE,
-            team: crate::team::TeamState::default(),
+            team: crate::team::TeamState::default()
+                .with_summaries(|ws| ws.queue_campaign_summaries()),
             pacing: Arc::new(|rate| Arc::new(crate::clients::http::RatePacer::new(rate))),
         };
         ws.reload_team_policy()?;

@@ -95,7 +95,7 @@ impl Workspace {
             Ok(started) => started,
             Err(e) => {
                 let still_sent = store::message_running(&self.db(), fingerprint, self.now_ms())?;
-                self.team_after_send(claim, still_sent);
+                self.queue_summary_then_settle(claim, still_sent);
                 return Err(e);
             }
         };
@@ -136,7 +136,7 @@ impl Workspace {
         // small send's all go), the rest in the background — the claim given back once they
         // are confirmed (`team_settle`).
         let still_sent = store::message_running(&self.db(), fingerprint, self.now_ms())?;
-        self.team_after_send(claim, still_sent);
+        self.queue_summary_then_settle(claim, still_sent);
         let running = |fp| store::message_running(&self.db(), fp, self.now_ms()).unwrap_or(true);
         self.team_settle_for(self.team().settle_at_end, &running)
             .await;
@@ -274,4 +274,19 @@ fn waits(conn: &Connection, id: &str) -> AppResult<bool> {
         |r| r.get(0),
     )
     .map_err(AppError::from)
+}
+
+impl Workspace {
+    /// After a run (ended, or refused once begun): the campaign's summary (its status, its
+    /// counts) queued for the team now, whether the store answers; then its claim handed to the
+    /// team to give back ([`Workspace::team_after_send`]).
+    fn queue_summary_then_settle(&self, claim: Option<crate::team::claim::Held>, still_sent: bool) {
+        if let Err(e) = self.queue_campaign_summaries() {
+            tracing::warn!(
+                "the campaign's summary was not queued for the team: {}",
+                e.message
+            );
+        }
+        self.team_after_send(claim, still_sent);
+    }
 }

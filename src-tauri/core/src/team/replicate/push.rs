@@ -31,7 +31,7 @@ impl Workspace {
         max_batches: Option<usize>,
         first: Option<i64>,
     ) -> AppResult<SyncReport> {
-        self.queue_campaign_summaries()?;
+        self.team().queue_summaries(self)?;
         let mut report = self.push_entries(z, max_batches, first).await?;
         for kind in [Replicated::Suppressed, Replicated::Campaign] {
             let more = self.push_kind(z, kind).await?;
