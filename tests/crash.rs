@@ -2,7 +2,7 @@
 //! nobody is lost, and `unknown` is never more than what was in flight when the process died.
 //! Runs under `./x test` (the CLI keeps its secrets in the session's keychain).
 
-mod common;
+use crate::common;
 
 use common::{connect, forget_secrets, json, relay, sandbox, submit_parcel_notice};
 use serde_json::Value;

@@ -3,7 +3,7 @@
 //! SIGTERM; and two `relay campaigns resume` racing. The sandbox's log is the judge.
 //! Runs under `./x test` (the CLI keeps its secrets in the session's keychain).
 
-mod common;
+use crate::common;
 
 use common::{connect, forget_secrets, json, relay, sandbox, submit_parcel_notice};
 use serde_json::Value;

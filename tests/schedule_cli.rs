@@ -4,7 +4,7 @@
 //! at its time (its audience fetched again) and exits when nothing is left. Bad times and windows
 //! are refused before anything is fetched. Runs under `./x test` (the session's keychain).
 
-mod common;
+use crate::common;
 
 use common::{connect, forget_secrets, relay, sandbox, submit_parcel_notice};
 use serde_json::Value;

@@ -3,7 +3,7 @@
 //! after `relay team sync`, applies the policy (and refuses a local change of it, with a hint),
 //! and lists A's campaign (`relay team campaigns`). Runs under `./x test` (the session's keychain).
 
-mod common;
+use crate::common;
 
 use common::{connect, forget_secrets, json, relay, sandbox, submit_parcel_notice};
 

@@ -2,7 +2,7 @@
 //! another campaign reached them), after `unknown` outcomes, with a busy database, and with
 //! runners and lock probes racing. Every test counts what the sandbox received.
 
-mod support;
+use crate::support;
 
 use relay_core::campaign::CampaignControl;
 use relay_core::campaign::RecipientState;

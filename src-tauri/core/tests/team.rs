@@ -2,7 +2,7 @@
 //! account, sharing the blackout ledger through the account's custom objects. Every test counts
 //! what the sandbox received.
 
-mod support;
+use crate::support;
 
 use relay_core::campaign::CampaignControl;
 use relay_core::ErrorCode;
