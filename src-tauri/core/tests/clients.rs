@@ -21,8 +21,6 @@ use serde_json::json;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
-}
-
 /// A sleeper that records each wait and moves the sandbox's clock by it, so a Retry-After is
 /// both asserted and honoured without real sleeping.
 #[derive(Clone)]

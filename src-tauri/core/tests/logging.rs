@@ -5,11 +5,11 @@
 #[allow(dead_code)] // the log's tests use only the sandbox's settings
 mod support;
 
-use relay_core::logging;
-use relay_core::secrets::{MemoryStore, SecretKind, Secrets};
 use relay_core::clients::http::{Http, RecordingSleeper, RetryPolicy};
 use relay_core::clients::sunshine::SunshineClient;
 use relay_core::clients::zendesk::ZendeskClient;
+use relay_core::logging;
+use relay_core::secrets::{MemoryStore, SecretKind, Secrets};
 use relay_sandbox::{Faults, Sandbox, SandboxConfig};
 use std::path::PathBuf;
 use std::sync::{Arc, OnceLock};

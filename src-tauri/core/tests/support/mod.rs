@@ -87,3 +87,4 @@ pub fn settings_for(sb: &Sandbox) -> Settings {
         sunshine_custom_url: i.sunshine_url.clone(),
         ..Settings::default()
     }
+}
