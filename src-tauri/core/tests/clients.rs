@@ -14,7 +14,7 @@ use futures_util::StreamExt;
 use relay_core::clients::http::{Http, RecordingSleeper, RetryPolicy, Sleeper};
 use relay_core::clients::sunshine::SunshineClient;
 use relay_core::clients::zendesk::ZendeskClient;
-use relay_core::settings::{Settings, SunshineHost};
+use relay_core::settings::Settings;
 use relay_core::ErrorCode;
 use relay_sandbox::{Faults, ManualClock, Sandbox, SandboxConfig};
 use serde_json::json;

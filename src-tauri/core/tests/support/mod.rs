@@ -75,6 +75,7 @@ pub fn excluded(summary: &relay_core::audience::AudienceSummary, reason: &str) -
 }
 
 /// The settings that reach a sandbox (its URLs, its account and app ids; no secret).
+#[allow(dead_code)] // the benchmarks that include this module build no settings by hand
 pub fn settings_for(sb: &Sandbox) -> Settings {
     let i = sb.info();
     Settings {
