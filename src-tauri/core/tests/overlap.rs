@@ -260,29 +260,28 @@ async fn two_runners_in_one_process_send_once_and_probes_keep_the_lock() {
     assert_eq!(log.len() as u32, c.counts.pending);
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn a_writer_holding_the_database_past_the_busy_timeout_loses_no_outcome() {
-    let sb = sandbox(300).await;
-    let (ws, _tmp, spec, audience) = ready(&sb, TWILIO).await;
-    let c = ws
-        .create_campaign(&audience, spec, Some(100), None)
-        .await
-        .unwrap();
+/// Runs campaign `id`; once it has sent 20, another connection to its database (another
+/// process: the app and the CLI on one data folder) takes the write lock and keeps it for
+/// `hold`. Returns the run's result once that connection has let go.
+async fn run_while_another_holds_the_database(
+    ws: &relay_core::workspace::Workspace,
+    id: &str,
+    hold: Duration,
+) -> relay_core::AppResult<relay_core::campaign::CampaignSummary> {
     let path = ws.data_dir().database();
     let holder: std::sync::Mutex<Option<std::thread::JoinHandle<()>>> = Default::default();
     let done = ws
-        .run_campaign(&c.id, &CampaignControl::default(), |p| {
+        .run_campaign(id, &CampaignControl::default(), |p| {
             let mut h = holder.lock().unwrap();
             if p.counts.sent >= 20 && h.is_none() {
-                // Another process (the app and the CLI on one data folder) takes the write
-                // lock and keeps it past SQLite's busy timeout (5 s).
                 let path = path.clone();
                 let (tx, rx) = std::sync::mpsc::channel();
                 *h = Some(std::thread::spawn(move || {
                     let conn = rusqlite::Connection::open(&path).unwrap();
                     conn.execute_batch("BEGIN IMMEDIATE").unwrap();
                     tx.send(()).unwrap();
-                    std::thread::sleep(Duration::from_secs(7));
+                    // The point of the test: a writer that keeps the lock this long.
+                    std::thread::sleep(hold);
                     conn.execute_batch("COMMIT").unwrap();
                 }));
                 rx.recv().unwrap();
@@ -292,6 +291,20 @@ async fn a_writer_holding_the_database_past_the_busy_timeout_loses_no_outcome() 
     if let Some(h) = holder.lock().unwrap().take() {
         h.join().unwrap();
     }
+    done
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_writer_holding_the_database_past_the_busy_timeout_loses_no_outcome() {
+    let sb = sandbox(300).await;
+    let (ws, _tmp, spec, audience) = ready(&sb, TWILIO).await;
+    let c = ws
+        .create_campaign(&audience, spec, Some(100), None)
+        .await
+        .unwrap();
+    // Another process (the app and the CLI on one data folder) takes the write lock and keeps
+    // it past SQLite's busy timeout (5 s).
+    let done = run_while_another_holds_the_database(&ws, &c.id, Duration::from_secs(7)).await;
     let done = match done {
         Ok(d) => d,
         Err(_) => ws.campaign(&c.id).unwrap(),
@@ -326,28 +339,7 @@ async fn a_database_locked_past_the_patience_pauses_after_the_calls_in_flight_ar
         .create_campaign(&audience, spec, Some(100), None)
         .await
         .unwrap();
-    let path = ws.data_dir().database();
-    let holder: std::sync::Mutex<Option<std::thread::JoinHandle<()>>> = Default::default();
-    let done = ws
-        .run_campaign(&c.id, &CampaignControl::default(), |p| {
-            let mut h = holder.lock().unwrap();
-            if p.counts.sent >= 20 && h.is_none() {
-                let path = path.clone();
-                let (tx, rx) = std::sync::mpsc::channel();
-                *h = Some(std::thread::spawn(move || {
-                    let conn = rusqlite::Connection::open(&path).unwrap();
-                    conn.execute_batch("BEGIN IMMEDIATE").unwrap();
-                    tx.send(()).unwrap();
-                    std::thread::sleep(Duration::from_secs(8));
-                    conn.execute_batch("COMMIT").unwrap();
-                }));
-                rx.recv().unwrap();
-            }
-        })
-        .await;
-    if let Some(h) = holder.lock().unwrap().take() {
-        h.join().unwrap();
-    }
+    let done = run_while_another_holds_the_database(&ws, &c.id, Duration::from_secs(8)).await;
     let err = done.expect_err("the run stops on the database error");
     assert_eq!(err.code, ErrorCode::Storage, "{}", err.message);
     let after = ws.campaign(&c.id).unwrap();
