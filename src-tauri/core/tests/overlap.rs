@@ -12,7 +12,9 @@ use std::sync::atomic::AtomicBool;
 use std::sync::Arc;
 use std::time::Duration;
 use support::excluded;
-use support::send::{duplicates, ready, sandbox, sandbox_log, set_faults, TWILIO, WA};
+use support::send::{
+    duplicates, ready, sandbox, sandbox_log, send_to_nobody, set_faults, TWILIO, WA,
+};
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn unknown_counts_as_reached_for_the_next_campaign() {
@@ -43,12 +45,14 @@ async fn unknown_counts_as_reached_for_the_next_campaign() {
         .fetch_audience("role:end-user", &AtomicBool::new(false), |_| {})
         .await
         .unwrap();
-    let second = ws.create_campaign(&again.id, spec, Some(400), None).await;
-    if let Ok(c) = second {
-        ws.run_campaign(&c.id, &CampaignControl::default(), |_| {})
-            .await
-            .ok();
-    }
+    send_to_nobody(
+        &ws,
+        &again.id,
+        spec,
+        400,
+        "everyone the first campaign reached or left unknown is blacked out",
+    )
+    .await;
     let log = sandbox_log(&sb).await;
     assert_eq!(
         duplicates(&log),
@@ -110,12 +114,14 @@ async fn a_paused_campaign_and_a_second_one_of_the_same_message_reach_nobody_twi
             .all(|m| m.detail == Some(relay_core::text!("audience.left_to", campaign = first.id))),
         "the other campaign is named"
     );
-    let second = ws.create_campaign(&again.id, spec, Some(200), None).await;
-    if let Ok(c) = second {
-        ws.run_campaign(&c.id, &CampaignControl::default(), |_| {})
-            .await
-            .ok();
-    }
+    send_to_nobody(
+        &ws,
+        &again.id,
+        spec,
+        200,
+        "everyone is left to the paused campaign or was reached by it",
+    )
+    .await;
     let resumed = ws
         .run_campaign(&first.id, &CampaignControl::default(), |_| {})
         .await
@@ -776,13 +782,14 @@ async fn an_override_does_not_outlive_the_campaign_it_was_made_for() {
         .unwrap();
     assert_eq!(sandbox_log(&sb).await.len(), reached + 5);
     // Then a third campaign from the same audience: the override was for the second one.
-    let third = ws.create_campaign(&audience, spec, Some(200), None).await;
-    if let Ok(c) = third {
-        assert_eq!(c.counts.pending, 0, "blacked out by the second campaign");
-        ws.run_campaign(&c.id, &CampaignControl::default(), |_| {})
-            .await
-            .ok();
-    }
+    send_to_nobody(
+        &ws,
+        &audience,
+        spec,
+        200,
+        "blacked out by the second campaign",
+    )
+    .await;
     assert_eq!(
         sandbox_log(&sb).await.len(),
         reached + 5,
