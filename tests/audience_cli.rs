@@ -2,7 +2,7 @@
 //! documents allow gets everyone Zendesk counts, and says so — with both figures — when the export
 //! returns fewer. Runs under `./x test` (the CLI keeps its secrets in the session's keychain).
 
-mod common;
+use crate::common;
 
 use common::{connect, forget_secrets, json, relay, sandbox};
 use serde_json::Value;

@@ -1,7 +1,7 @@
 //! The TypeScript bindings in ui/src/lib/bindings.ts are generated from the Rust commands and
 //! types. This test regenerates them and fails when the committed file is stale, so the UI can
 //! never call a command or read a payload the Rust side does not define.
-//! To update: `UPDATE_BINDINGS=1 cargo test --test bindings`.
+//! To update: `UPDATE_BINDINGS=1 cargo test --test ipc bindings`.
 
 use std::path::Path;
 
@@ -22,7 +22,7 @@ fn committed_bindings_are_up_to_date() {
     let committed = std::fs::read_to_string(&committed_path).unwrap_or_default();
     assert!(
         committed == fresh,
-        "{} is stale: the Rust commands or types changed. Run `UPDATE_BINDINGS=1 cargo test --test bindings` and commit the result.",
+        "{} is stale: the Rust commands or types changed. Run `UPDATE_BINDINGS=1 cargo test --test ipc bindings` and commit the result.",
         committed_path.display()
     );
 }

@@ -1,7 +1,7 @@
 //! The Tauri commands through Tauri's IPC with the mock runtime: no window, no display.
 //! These check the adapters and the exact JSON the UI receives, including errors.
 
-mod mock;
+use crate::mock;
 
 use mock::{invoke_on, Harness};
 use serde_json::{json, Value};

@@ -2,16 +2,17 @@
 //! nobody is lost, and `unknown` is never more than what was in flight when the process died.
 //! Runs under `./x test` (the CLI keeps its secrets in the session's keychain).
 
-mod common;
+use crate::common;
 
-use common::{connect, forget_secrets, json, relay, sandbox, submit_parcel_notice};
+use common::{
+    connect, forget_secrets, json, relay, sandbox, send_parcel_notice, submit_parcel_notice,
+};
 use serde_json::Value;
 use std::collections::{HashMap, HashSet};
 use std::io::BufRead;
 use std::process::{Command, Stdio};
 use std::time::Duration;
 
-const WA: &str = "5f1e0c3a9b8d7e6f5a4b3c31";
 const SEEDS: u64 = 12;
 
 /// The sandbox's notification log since it was last cleared.
@@ -70,27 +71,11 @@ fn a_send_killed_at_any_moment_resumes_without_duplicates_or_losses() {
         clear_log(&base);
         // A different static value each time: a different message, so no blackout between runs.
         let static_value = format!("2=static:on day {seed}");
-        let send = [
-            "--json",
-            "send",
-            "--query",
-            "role:end-user",
-            "--template",
-            "parcel_notice",
-            "--integration",
-            WA,
-            "--map",
-            "Ann=field:first_name",
-            "--map",
-            &static_value,
-            "--rate",
-            "250",
-            "--yes",
-        ];
+        let send = send_parcel_notice(&static_value, &["--rate", "250"]);
         let mut child = Command::new(common::APP)
             .arg("--data-dir")
             .arg(&data)
-            .args(send)
+            .args(&send)
             .stdout(Stdio::piped())
             .stderr(Stdio::from(
                 std::fs::File::create(tmp.path().join("stderr.txt")).unwrap(),

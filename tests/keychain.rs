@@ -1,7 +1,7 @@
 //! The real OS keychain (Secret Service on Linux), through the core and through the CLI.
 //! Runs under `./x test`, which provides a private D-Bus session with an unlocked GNOME Keyring.
 
-mod common;
+use crate::common;
 
 use common::{connect, forget_secrets, relay, sandbox};
 use relay_core::secrets::{KeyringStore, SecretKind, Secrets};

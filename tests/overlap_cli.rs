@@ -3,9 +3,11 @@
 //! SIGTERM; and two `relay campaigns resume` racing. The sandbox's log is the judge.
 //! Runs under `./x test` (the CLI keeps its secrets in the session's keychain).
 
-mod common;
+use crate::common;
 
-use common::{connect, forget_secrets, json, relay, sandbox, submit_parcel_notice};
+use common::{
+    connect, forget_secrets, json, relay, sandbox, send_parcel_notice, submit_parcel_notice,
+};
 use serde_json::Value;
 use std::collections::HashMap;
 use std::io::BufRead;
@@ -13,8 +15,6 @@ use std::path::Path;
 use std::process::{Child, Command, Stdio};
 use std::sync::mpsc::Receiver;
 use std::time::Duration;
-
-const WA: &str = "5f1e0c3a9b8d7e6f5a4b3c31";
 
 fn get(url: &str) -> Value {
     let rt = tokio::runtime::Runtime::new().unwrap();
@@ -53,29 +53,15 @@ fn workspace(
     (sb, base, data)
 }
 
-const SEND: &[&str] = &[
-    "--json",
-    "send",
-    "--query",
-    "role:end-user",
-    "--template",
-    "parcel_notice",
-    "--integration",
-    WA,
-    "--map",
-    "Ann=field:first_name",
-    "--map",
-    "2=static:on Friday",
-    "--yes",
-];
+/// The static value of these tests' one message.
+const ON_FRIDAY: &str = "2=static:on Friday";
 
 /// `relay send … --rate RATE` as a child process, its JSON events on a channel.
 fn spawn_send(data: &Path, rate: &str) -> (Child, Receiver<Value>) {
     let mut child = Command::new(common::APP)
         .arg("--data-dir")
         .arg(data)
-        .args(SEND)
-        .args(["--rate", rate])
+        .args(send_parcel_notice(ON_FRIDAY, &["--rate", rate]))
         .stdout(Stdio::piped())
         .stderr(Stdio::null())
         .spawn()
@@ -139,7 +125,7 @@ fn paused_then_sent_again_then_resumed_reaches_nobody_twice() {
     assert_eq!(show(&data, &first)["status"], "paused");
     // The same command again, while the first is paused: those the first reached are blacked
     // out, those it still has to send are left to it — nobody is left for the second.
-    let again = relay(&data, SEND, None);
+    let again = relay(&data, &send_parcel_notice(ON_FRIDAY, &[]), None);
     assert_eq!(again.status.code(), Some(2), "refused: nobody to send to");
     let found = &json(&again)["found"];
     let excluded = |reason: &str| {
@@ -198,7 +184,7 @@ fn killed_resumed_then_sent_again_reaches_nobody_twice() {
         "its own entries come back as nothing new: {synced}"
     );
     let before = received(&base);
-    let again = relay(&data, SEND, None);
+    let again = relay(&data, &send_parcel_notice(ON_FRIDAY, &[]), None);
     assert_eq!(
         again.status.code(),
         Some(2),
@@ -275,8 +261,7 @@ fn a_reader_that_goes_away_does_not_stop_the_send() {
     let mut child = Command::new(common::APP)
         .arg("--data-dir")
         .arg(&data)
-        .args(SEND)
-        .args(["--rate", "200"])
+        .args(send_parcel_notice(ON_FRIDAY, &["--rate", "200"]))
         .stdout(Stdio::piped())
         .stderr(Stdio::null())
         .spawn()

@@ -4,12 +4,10 @@
 //! at its time (its audience fetched again) and exits when nothing is left. Bad times and windows
 //! are refused before anything is fetched. Runs under `./x test` (the session's keychain).
 
-mod common;
+use crate::common;
 
-use common::{connect, forget_secrets, relay, sandbox, submit_parcel_notice};
+use common::{connect, forget_secrets, relay, sandbox, send_parcel_notice, submit_parcel_notice};
 use serde_json::Value;
-
-const WA: &str = "5f1e0c3a9b8d7e6f5a4b3c31";
 
 /// The JSON events a command printed, one per line.
 fn events(out: &std::process::Output) -> Vec<Value> {
@@ -44,25 +42,8 @@ fn quiet_hours_wait_and_a_schedule_is_sent_at_its_time_by_schedule_run() {
     connect(&data, &info);
     submit_parcel_notice(&data, tmp.path());
     let send = |static_value: &str, extra: &[&str]| {
-        let mut args = vec![
-            "--json",
-            "send",
-            "--query",
-            "role:end-user",
-            "--template",
-            "parcel_notice",
-            "--integration",
-            WA,
-            "--map",
-            "Ann=field:first_name",
-            "--map",
-            static_value,
-            "--rate",
-            "200",
-            "--yes",
-        ];
-        args.extend_from_slice(extra);
-        relay(&data, &args, None)
+        let rate = send_parcel_notice(static_value, &["--rate", "200"]);
+        relay(&data, &[rate.as_slice(), extra].concat(), None)
     };
 
     // Bad input changes nothing, and says what to write.

@@ -3,11 +3,11 @@
 //! after `relay team sync`, applies the policy (and refuses a local change of it, with a hint),
 //! and lists A's campaign (`relay team campaigns`). Runs under `./x test` (the session's keychain).
 
-mod common;
+use crate::common;
 
-use common::{connect, forget_secrets, json, relay, sandbox, submit_parcel_notice};
-
-const WA: &str = "5f1e0c3a9b8d7e6f5a4b3c31";
+use common::{
+    connect, forget_secrets, json, relay, sandbox, send_parcel_notice, submit_parcel_notice,
+};
 
 #[test]
 fn a_policy_published_on_one_desktop_applies_on_another_which_lists_its_campaigns() {
@@ -58,23 +58,7 @@ fn a_policy_published_on_one_desktop_applies_on_another_which_lists_its_campaign
     submit_parcel_notice(&a, tmp.path());
     let sent = relay(
         &a,
-        &[
-            "--json",
-            "send",
-            "--query",
-            "role:end-user",
-            "--template",
-            "parcel_notice",
-            "--integration",
-            WA,
-            "--map",
-            "Ann=field:first_name",
-            "--map",
-            "2=static:on Friday",
-            "--rate",
-            "200",
-            "--yes",
-        ],
+        &send_parcel_notice("2=static:on Friday", &["--rate", "200"]),
         None,
     );
     assert!(

@@ -5,7 +5,7 @@
 //! the one signed are refused with a clear message and nothing installed; an install is refused
 //! while a campaign is being sent.
 
-mod mock;
+use crate::mock;
 
 use axum::{extract::State as AxumState, routing::get, Router};
 use base64::Engine;

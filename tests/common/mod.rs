@@ -375,6 +375,32 @@ pub fn json(out: &std::process::Output) -> serde_json::Value {
     })
 }
 
+/// The sandbox's WhatsApp integration, to which [`submit_parcel_notice`] submits.
+pub const WA: &str = "5f1e0c3a9b8d7e6f5a4b3c31";
+
+/// The arguments of `relay --json send …` for the parcel notice ([`submit_parcel_notice`]) to
+/// every end user, on WhatsApp, confirmed: `Ann` from the first name, the second slot from
+/// `static_value` (`2=static:…`: another value, another message), then `extra` (`--rate 200`…).
+pub fn send_parcel_notice<'a>(static_value: &'a str, extra: &[&'a str]) -> Vec<&'a str> {
+    let mut args = vec![
+        "--json",
+        "send",
+        "--query",
+        "role:end-user",
+        "--template",
+        "parcel_notice",
+        "--integration",
+        WA,
+        "--map",
+        "Ann=field:first_name",
+        "--map",
+        static_value,
+        "--yes",
+    ];
+    args.extend_from_slice(extra);
+    args
+}
+
 /// Submits the CLI tests' WhatsApp template, `parcel_notice` (slots `Ann` and `on Friday`), from
 /// a file written under `dir`; panics with the command's words when it is refused.
 pub fn submit_parcel_notice(data: &std::path::Path, dir: &std::path::Path) {

@@ -15,7 +15,7 @@ use std::collections::{BTreeMap, HashMap, HashSet};
 use std::sync::atomic::{AtomicBool, AtomicI64, Ordering};
 use std::sync::Arc;
 
-mod support;
+use crate::support;
 
 const USERS: u64 = 10_000;
 const SEED: u64 = 42;

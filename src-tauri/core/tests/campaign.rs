@@ -2,7 +2,7 @@
 //! failed or unknown (never a duplicate), one runner per campaign, pause / resume / cancel,
 //! recovery of rows a dead runner left in flight, and the blackout of a second send.
 
-mod support;
+use crate::support;
 
 use relay_core::campaign::CampaignControl;
 use relay_core::campaign::RecipientState;

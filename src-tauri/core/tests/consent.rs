@@ -2,7 +2,7 @@
 //! query says, and opt-outs replied in Zendesk captured by Relay's trigger, read, and honoured on
 //! every desktop of the team.
 
-mod support;
+use crate::support;
 
 use relay_core::audience::{ExclusionReason, MemberFilter};
 use relay_core::consent::optouts::{ReplyVerdict, REPLY_TAG};

@@ -1,14 +1,33 @@
 //! A secret that passes through any logging call never reaches the log file: the real
-//! `tracing` subscriber, the real file, in its own process (the subscriber is process-wide).
+//! `tracing` subscriber, the real file, in its own process (the subscriber is process-wide, so
+//! both tests write to the one log this binary opens, at the debug level).
 
+#[allow(dead_code)] // the log's tests use only the sandbox's settings
+mod support;
+
+use relay_core::clients::http::{Http, RecordingSleeper, RetryPolicy};
+use relay_core::clients::sunshine::SunshineClient;
+use relay_core::clients::zendesk::ZendeskClient;
 use relay_core::logging;
 use relay_core::secrets::{MemoryStore, SecretKind, Secrets};
-use std::sync::Arc;
+use relay_sandbox::{Faults, Sandbox, SandboxConfig};
+use std::path::PathBuf;
+use std::sync::{Arc, OnceLock};
+use support::settings_for;
+
+/// The log file of this process, opened once (every level from debug on).
+fn log_file() -> &'static PathBuf {
+    static LOG: OnceLock<PathBuf> = OnceLock::new();
+    LOG.get_or_init(|| {
+        let dir = tempfile::tempdir().unwrap().keep();
+        std::env::set_var(logging::LOG_FILTER_ENV, "debug");
+        logging::init(&dir).expect("logging init")
+    })
+}
 
 #[test]
 fn secrets_in_any_log_call_are_redacted_in_the_file() {
-    let tmp = tempfile::tempdir().unwrap();
-    let path = logging::init(tmp.path()).expect("logging init");
+    let path = log_file();
 
     // Secrets become known to the redactor when they are stored or read, as in the app.
     let secrets = Secrets::new(Arc::new(MemoryStore::new()), "ws");
@@ -25,7 +44,7 @@ fn secrets_in_any_log_call_are_redacted_in_the_file() {
     span.in_scope(|| tracing::info!("inside a span carrying the secret"));
     tracing::debug!("below the default level: {token}");
 
-    let text = std::fs::read_to_string(&path).unwrap();
+    let text = std::fs::read_to_string(path).unwrap();
     assert!(
         text.contains("plain message with [REDACTED] inside"),
         "{text}"
@@ -40,4 +59,40 @@ fn secrets_in_any_log_call_are_redacted_in_the_file() {
         "{text}"
     );
     assert!(text.matches("[REDACTED]").count() >= 5, "{text}");
+}
+
+#[tokio::test]
+async fn a_whole_session_logs_no_secret() {
+    let log = log_file();
+    let sb = Sandbox::start(SandboxConfig {
+        faults: Faults {
+            rate_5xx: 0.3,
+            ..Faults::default()
+        },
+        ..SandboxConfig::default()
+    })
+    .await
+    .unwrap();
+    let http = Http::new(
+        RetryPolicy {
+            max_retries: 3,
+            ..RetryPolicy::default()
+        },
+        Arc::new(RecordingSleeper::default()),
+    );
+    let i = sb.info();
+    let zd = ZendeskClient::new(http.clone(), &settings_for(&sb), &i.zendesk_token).unwrap();
+    let sc = SunshineClient::new(http.clone(), &settings_for(&sb), &i.key_secret).unwrap();
+    let _ = zd.me().await;
+    let _ = zd.search_count("tags:vip").await;
+    let _ = sc.integrations().await;
+    let _ = ZendeskClient::new(http.clone(), &settings_for(&sb), "wrong-token-123")
+        .unwrap()
+        .me()
+        .await;
+    tracing::debug!(settings = ?settings_for(&sb), "end of session");
+    let text = std::fs::read_to_string(log).unwrap();
+    for secret in [i.zendesk_token.as_str(), i.key_secret.as_str()] {
+        assert!(!text.contains(secret), "a secret reached the log:\n{text}");
+    }
 }

@@ -2,7 +2,7 @@
 //! another campaign reached them), after `unknown` outcomes, with a busy database, and with
 //! runners and lock probes racing. Every test counts what the sandbox received.
 
-mod support;
+use crate::support;
 
 use relay_core::campaign::CampaignControl;
 use relay_core::campaign::RecipientState;
@@ -12,7 +12,9 @@ use std::sync::atomic::AtomicBool;
 use std::sync::Arc;
 use std::time::Duration;
 use support::excluded;
-use support::send::{duplicates, ready, sandbox, sandbox_log, set_faults, TWILIO, WA};
+use support::send::{
+    duplicates, ready, sandbox, sandbox_log, send_to_nobody, set_faults, TWILIO, WA,
+};
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn unknown_counts_as_reached_for_the_next_campaign() {
@@ -43,12 +45,14 @@ async fn unknown_counts_as_reached_for_the_next_campaign() {
         .fetch_audience("role:end-user", &AtomicBool::new(false), |_| {})
         .await
         .unwrap();
-    let second = ws.create_campaign(&again.id, spec, Some(400), None).await;
-    if let Ok(c) = second {
-        ws.run_campaign(&c.id, &CampaignControl::default(), |_| {})
-            .await
-            .ok();
-    }
+    send_to_nobody(
+        &ws,
+        &again.id,
+        spec,
+        400,
+        "everyone the first campaign reached or left unknown is blacked out",
+    )
+    .await;
     let log = sandbox_log(&sb).await;
     assert_eq!(
         duplicates(&log),
@@ -110,12 +114,14 @@ async fn a_paused_campaign_and_a_second_one_of_the_same_message_reach_nobody_twi
             .all(|m| m.detail == Some(relay_core::text!("audience.left_to", campaign = first.id))),
         "the other campaign is named"
     );
-    let second = ws.create_campaign(&again.id, spec, Some(200), None).await;
-    if let Ok(c) = second {
-        ws.run_campaign(&c.id, &CampaignControl::default(), |_| {})
-            .await
-            .ok();
-    }
+    send_to_nobody(
+        &ws,
+        &again.id,
+        spec,
+        200,
+        "everyone is left to the paused campaign or was reached by it",
+    )
+    .await;
     let resumed = ws
         .run_campaign(&first.id, &CampaignControl::default(), |_| {})
         .await
@@ -260,29 +266,28 @@ async fn two_runners_in_one_process_send_once_and_probes_keep_the_lock() {
     assert_eq!(log.len() as u32, c.counts.pending);
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn a_writer_holding_the_database_past_the_busy_timeout_loses_no_outcome() {
-    let sb = sandbox(300).await;
-    let (ws, _tmp, spec, audience) = ready(&sb, TWILIO).await;
-    let c = ws
-        .create_campaign(&audience, spec, Some(100), None)
-        .await
-        .unwrap();
+/// Runs campaign `id`; once it has sent 20, another connection to its database (another
+/// process: the app and the CLI on one data folder) takes the write lock and keeps it for
+/// `hold`. Returns the run's result once that connection has let go.
+async fn run_while_another_holds_the_database(
+    ws: &relay_core::workspace::Workspace,
+    id: &str,
+    hold: Duration,
+) -> relay_core::AppResult<relay_core::campaign::CampaignSummary> {
     let path = ws.data_dir().database();
     let holder: std::sync::Mutex<Option<std::thread::JoinHandle<()>>> = Default::default();
     let done = ws
-        .run_campaign(&c.id, &CampaignControl::default(), |p| {
+        .run_campaign(id, &CampaignControl::default(), |p| {
             let mut h = holder.lock().unwrap();
             if p.counts.sent >= 20 && h.is_none() {
-                // Another process (the app and the CLI on one data folder) takes the write
-                // lock and keeps it past SQLite's busy timeout (5 s).
                 let path = path.clone();
                 let (tx, rx) = std::sync::mpsc::channel();
                 *h = Some(std::thread::spawn(move || {
                     let conn = rusqlite::Connection::open(&path).unwrap();
                     conn.execute_batch("BEGIN IMMEDIATE").unwrap();
                     tx.send(()).unwrap();
-                    std::thread::sleep(Duration::from_secs(7));
+                    // The point of the test: a writer that keeps the lock this long.
+                    std::thread::sleep(hold);
                     conn.execute_batch("COMMIT").unwrap();
                 }));
                 rx.recv().unwrap();
@@ -292,6 +297,20 @@ async fn a_writer_holding_the_database_past_the_busy_timeout_loses_no_outcome() 
     if let Some(h) = holder.lock().unwrap().take() {
         h.join().unwrap();
     }
+    done
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_writer_holding_the_database_past_the_busy_timeout_loses_no_outcome() {
+    let sb = sandbox(300).await;
+    let (ws, _tmp, spec, audience) = ready(&sb, TWILIO).await;
+    let c = ws
+        .create_campaign(&audience, spec, Some(100), None)
+        .await
+        .unwrap();
+    // Another process (the app and the CLI on one data folder) takes the write lock and keeps
+    // it past SQLite's busy timeout (5 s).
+    let done = run_while_another_holds_the_database(&ws, &c.id, Duration::from_secs(7)).await;
     let done = match done {
         Ok(d) => d,
         Err(_) => ws.campaign(&c.id).unwrap(),
@@ -326,28 +345,7 @@ async fn a_database_locked_past_the_patience_pauses_after_the_calls_in_flight_ar
         .create_campaign(&audience, spec, Some(100), None)
         .await
         .unwrap();
-    let path = ws.data_dir().database();
-    let holder: std::sync::Mutex<Option<std::thread::JoinHandle<()>>> = Default::default();
-    let done = ws
-        .run_campaign(&c.id, &CampaignControl::default(), |p| {
-            let mut h = holder.lock().unwrap();
-            if p.counts.sent >= 20 && h.is_none() {
-                let path = path.clone();
-                let (tx, rx) = std::sync::mpsc::channel();
-                *h = Some(std::thread::spawn(move || {
-                    let conn = rusqlite::Connection::open(&path).unwrap();
-                    conn.execute_batch("BEGIN IMMEDIATE").unwrap();
-                    tx.send(()).unwrap();
-                    std::thread::sleep(Duration::from_secs(8));
-                    conn.execute_batch("COMMIT").unwrap();
-                }));
-                rx.recv().unwrap();
-            }
-        })
-        .await;
-    if let Some(h) = holder.lock().unwrap().take() {
-        h.join().unwrap();
-    }
+    let done = run_while_another_holds_the_database(&ws, &c.id, Duration::from_secs(8)).await;
     let err = done.expect_err("the run stops on the database error");
     assert_eq!(err.code, ErrorCode::Storage, "{}", err.message);
     let after = ws.campaign(&c.id).unwrap();
@@ -784,13 +782,14 @@ async fn an_override_does_not_outlive_the_campaign_it_was_made_for() {
         .unwrap();
     assert_eq!(sandbox_log(&sb).await.len(), reached + 5);
     // Then a third campaign from the same audience: the override was for the second one.
-    let third = ws.create_campaign(&audience, spec, Some(200), None).await;
-    if let Ok(c) = third {
-        assert_eq!(c.counts.pending, 0, "blacked out by the second campaign");
-        ws.run_campaign(&c.id, &CampaignControl::default(), |_| {})
-            .await
-            .ok();
-    }
+    send_to_nobody(
+        &ws,
+        &audience,
+        spec,
+        200,
+        "blacked out by the second campaign",
+    )
+    .await;
     assert_eq!(
         sandbox_log(&sb).await.len(),
         reached + 5,

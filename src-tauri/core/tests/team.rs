@@ -2,7 +2,7 @@
 //! account, sharing the blackout ledger through the account's custom objects. Every test counts
 //! what the sandbox received.
 
-mod support;
+use crate::support;
 
 use relay_core::campaign::CampaignControl;
 use relay_core::ErrorCode;
@@ -11,7 +11,7 @@ use std::sync::atomic::{AtomicI64, Ordering};
 use std::sync::Arc;
 use support::excluded;
 use support::send::{
-    duplicates, ready, ready_too, sandbox, sandbox_log, set_faults, store_off, WA,
+    duplicates, ready, ready_too, sandbox, sandbox_log, send_to_nobody, set_faults, store_off, WA,
 };
 
 /// Syncs until the queue is empty (a refused or unconfirmed push goes again), at most `rounds`.
@@ -83,14 +83,14 @@ async fn a_message_sent_from_one_desktop_is_blacked_out_on_another() {
         .unwrap();
     assert_eq!(excluded(&checked, "blackout"), sent);
     assert_eq!(checked.eligible, 0);
-    let second = b
-        .create_campaign(&audience_b, spec_b, Some(400), None)
-        .await;
-    if let Ok(c) = second {
-        b.run_campaign(&c.id, &CampaignControl::default(), |_| {})
-            .await
-            .ok();
-    }
+    send_to_nobody(
+        &b,
+        &audience_b,
+        spec_b,
+        400,
+        "everyone A reached is blacked out on B",
+    )
+    .await;
     let log = sandbox_log(&sb).await;
     assert_eq!(log.len() as u32, sent, "B sent nothing");
     assert!(duplicates(&log).is_empty());
@@ -681,6 +681,23 @@ async fn store_records(sb: &relay_sandbox::Sandbox) -> Vec<serde_json::Value> {
     v["records"].as_array().cloned().unwrap_or_default()
 }
 
+/// Reads the store's records until `done` holds of them (its jobs run as they come due), for at
+/// most 30 seconds; panics saying `what` did not happen.
+async fn until_store(
+    sb: &relay_sandbox::Sandbox,
+    what: &str,
+    done: impl Fn(&[serde_json::Value]) -> bool,
+) {
+    let start = std::time::Instant::now();
+    while !done(&store_records(sb).await) {
+        assert!(
+            start.elapsed() < std::time::Duration::from_secs(30),
+            "after 30 s, still not so: {what}"
+        );
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    }
+}
+
 fn batches(records: &[serde_json::Value]) -> Vec<&serde_json::Value> {
     records
         .iter()
@@ -784,9 +801,12 @@ async fn a_push_cut_short_after_its_write_loses_nothing_doubles_nothing_and_no_b
         "unconfirmed (and its summary)"
     );
     assert!(a.campaign(&c.id).unwrap().team_syncing);
-    // The job ran meanwhile: its batch is in the store. The next push finds it there (it was
-    // noted in flight before it was written) and writes nothing again.
-    tokio::time::sleep(std::time::Duration::from_millis(3_000)).await;
+    // The job runs meanwhile: its batch comes to be in the store. The next push finds it there
+    // (it was noted in flight before it was written) and writes nothing again.
+    until_store(&sb, "the late job wrote its batch", |records| {
+        !batches(records).is_empty()
+    })
+    .await;
     set_faults(&sb, &Faults::default()).await;
     a.team_settled().await;
     assert_eq!(a.team_status().unwrap().pending, 0);
@@ -914,8 +934,10 @@ async fn the_records_of_an_earlier_relay_are_folded_once_and_keep_blacking_out()
         serde_json::json!({"job": {"action": "delete", "items": ids}}),
     )
     .await;
-    tokio::time::sleep(std::time::Duration::from_millis(100)).await;
-    assert!(batches(&store_records(&sb).await).is_empty());
+    until_store(&sb, "the delete job removed every batch", |records| {
+        batches(records).is_empty()
+    })
+    .await;
     zendesk_as_admin(
         &sb,
         Method::POST,

@@ -9,7 +9,7 @@ use relay_core::ErrorCode;
 use relay_sandbox::{ManualClock, Sandbox, SandboxConfig};
 use std::sync::Arc;
 
-mod support;
+use crate::support;
 use std::time::Duration;
 
 const WA_SUPPORT: &str = "5f1e0c3a9b8d7e6f5a4b3c31";

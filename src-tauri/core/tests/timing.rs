@@ -4,7 +4,7 @@
 //! campaigns checked and frozen again at their time, a missed one, and two schedules of one
 //! message (the blackout decides).
 
-mod support;
+use crate::support;
 
 use relay_core::campaign::{CampaignControl, CampaignStatus, CampaignTiming, Due, RecipientState};
 use relay_core::workspace::Workspace;

@@ -14,7 +14,7 @@ use relay_sandbox::{ExportOrder, Faults, Sandbox, SandboxConfig};
 use reqwest::Client;
 use serde_json::{json, Value};
 
-mod support;
+use crate::support;
 
 use support::spec::{spec_path, Spec};
 

@@ -11,7 +11,7 @@ use reqwest::{Client, Method, StatusCode};
 use serde_json::{json, Value};
 use std::collections::BTreeSet;
 
-mod support;
+use crate::support;
 
 use support::spec::Spec;
 

@@ -4,7 +4,7 @@
 #[allow(dead_code)] // not every test crate that includes this module sends
 pub mod send;
 
-use relay_core::settings::JsonFileBackend;
+use relay_core::settings::{JsonFileBackend, Settings, SunshineHost};
 use relay_core::workspace::{SandboxConnection, Workspace};
 use relay_sandbox::Sandbox;
 use std::sync::Arc;
@@ -72,4 +72,20 @@ pub fn excluded(summary: &relay_core::audience::AudienceSummary, reason: &str) -
         .iter()
         .find(|c| serde_json::to_value(c.reason).unwrap() == reason)
         .map_or(0, |c| c.count)
+}
+
+/// The settings that reach a sandbox (its URLs, its account and app ids; no secret).
+#[allow(dead_code)] // the benchmarks that include this module build no settings by hand
+pub fn settings_for(sb: &Sandbox) -> Settings {
+    let i = sb.info();
+    Settings {
+        zendesk_subdomain: i.subdomain.clone(),
+        zendesk_email: i.zendesk_email.clone(),
+        zendesk_custom_url: i.base_url.clone(),
+        sunshine_app_id: i.app_id.clone(),
+        sunshine_key_id: i.key_id.clone(),
+        sunshine_host: SunshineHost::Custom,
+        sunshine_custom_url: i.sunshine_url.clone(),
+        ..Settings::default()
+    }
 }

@@ -130,3 +130,35 @@ pub async fn set_faults(sb: &Sandbox, faults: &Faults) {
         .error_for_status()
         .unwrap();
 }
+
+/// A campaign of `spec` made and run when nobody in the audience is left to send it to: it is
+/// made all the same, with nobody pending (`why` says why nobody is left), and its run completes
+/// at once, having sent nothing. Returns the finished campaign.
+pub async fn send_to_nobody(
+    ws: &Workspace,
+    audience: &str,
+    spec: MessageSpec,
+    rate: u32,
+    why: &str,
+) -> relay_core::campaign::CampaignSummary {
+    let made = ws
+        .create_campaign(audience, spec, Some(rate), None)
+        .await
+        .expect("a campaign with nobody to send to is still made");
+    assert_eq!(made.counts.pending, 0, "{why}");
+    let done = ws
+        .run_campaign(
+            &made.id,
+            &relay_core::campaign::CampaignControl::default(),
+            |_| {},
+        )
+        .await
+        .expect("a run with nobody pending completes");
+    assert_eq!(
+        done.status.as_ref(),
+        "completed",
+        "nothing was left to send"
+    );
+    assert_eq!(done.counts.sent, 0, "{why}");
+    done
+}
