@@ -148,8 +148,9 @@ ObjectSpec {
 }];
 
 /// Makes the object types and fields that are missing. Creating them needs an admin: an agent's
-/// credentials get a message saying to ask one (nothing else is tried).
-pub async fn ensure(z: &ZendeskClient) -> AppResult<()> {
+/// credentials get a message saying to ask one (nothing else is tried). Returns the keys of the
+/// object types the account had.
+pub async fn ensure(z: &ZendeskClient) -> AppResult<Vec<String>> {
     let existing: Vec<String> = z.object_types().await?.into_iter().map(|t| t.key).collect();
     for spec in OBJECTS {
         if !existing.iter().any(|k| k == spec.key) {
@@ -182,7 +183,7 @@ pub async fn ensure(z: &ZendeskClient) -> AppResult<()> {
             }
         }
     }
-    Ok(())
+    Ok(existing)
 }
 
 /// What Test connection says of the store: reachable, Relay's types there (or creatable by this

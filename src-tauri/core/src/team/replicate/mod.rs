@@ -71,7 +71,13 @@ impl Workspace {
     pub(crate) async fn ensure_team_schema(&self) -> AppResult<()> {
         if !self.team().schema_ready() {
             let (_, z) = self.zendesk_client()?;
-            super::schema::ensure(&z).await?;
+            let existing = super::schema::ensure(&z).await?;
+            // No earlier Relay's records in the account: a send's pull need not ask again
+            // (a whole sync or the background's turn does).
+            let legacy = super::schema::Replicated::LegacyEntry.object();
+            if !existing.iter().any(|k| k == legacy) {
+                self.team().set_legacy_absent();
+            }
             self.team().set_schema_ready();
         }
         Ok(())
