@@ -19,7 +19,10 @@ use support::settings_for;
 fn log_file() -> &'static PathBuf {
     static LOG: OnceLock<PathBuf> = OnceLock::new();
     LOG.get_or_init(|| {
-        let dir = tempfile::tempdir().unwrap().keep();
+        // In cargo's folder for the tests' files (target/tmp), emptied at each run: the log
+        // outlives the tests (the subscriber is never dropped), so not in a TempDir.
+        let dir = std::path::Path::new(env!("CARGO_TARGET_TMPDIR")).join("relay-logging");
+        let _ = std::fs::remove_dir_all(&dir);
         std::env::set_var(logging::LOG_FILTER_ENV, "debug");
         logging::init(&dir).expect("logging init")
     })
