@@ -121,6 +121,13 @@ async fn case(users: u64, rate: u32, store_only: bool) {
 
 #[tokio::main(flavor = "multi_thread", worker_threads = 2)]
 async fn main() {
+    // `RELAY_LOG=relay_core=info` prints what the store does meanwhile (to stderr).
+    if let Ok(filter) = tracing_subscriber::EnvFilter::try_from_env("RELAY_LOG") {
+        tracing_subscriber::fmt()
+            .with_env_filter(filter)
+            .with_writer(std::io::stderr)
+            .init();
+    }
     let users = arg(1, 0);
     if users > 0 {
         let on = std::env::args().any(|a| a == "on");

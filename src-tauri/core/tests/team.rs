@@ -1067,3 +1067,40 @@ async fn a_batch_posted_but_never_written_goes_again_once_given_up() {
     b.team_sync().await.unwrap();
     assert_eq!(b.team_status().unwrap().pulled_entries, reached);
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_end_of_a_send_cut_short_while_its_batch_waits_for_its_turn_leaves_nothing_stuck() {
+    let sb = sandbox(400).await;
+    let (ws, _tmp, spec, audience) = ready(&sb, WA).await;
+    // The store's pace at one request a second, and the end of a send waiting less than that:
+    // the push at the end is cut short while its job waits for its turn (marked in flight, not
+    // yet posted). A claim left to expire would take half its life to give up (10 s here).
+    let ws = ws
+        .with_settle_at_end(std::time::Duration::from_millis(300))
+        .with_claim_ttl(std::time::Duration::from_secs(20));
+    ws.set_key("team_share_per_minute", "60").unwrap();
+    let c = ws
+        .create_campaign(&audience, spec, Some(400), None)
+        .await
+        .unwrap();
+    let done = ws
+        .run_campaign(&c.id, &CampaignControl::default(), |_| {})
+        .await
+        .unwrap();
+    assert!(done.counts.sent > 100, "{:?}", done.counts);
+    let started = std::time::Instant::now();
+    ws.team_settled().await;
+    let status = ws.team_status().unwrap();
+    assert_eq!(
+        status.pending,
+        0,
+        "every entry confirmed by the store, none left in flight ({:?} after the send)",
+        started.elapsed()
+    );
+    assert_eq!(status.settling, 0);
+    assert!(
+        started.elapsed() < std::time::Duration::from_secs(10),
+        "the claim given back once its entries were confirmed, not given up on: {:?}",
+        started.elapsed()
+    );
+}

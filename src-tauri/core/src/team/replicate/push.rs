@@ -111,7 +111,16 @@ impl Workspace {
                     custom_object_fields: b.fields.clone(),
                 })
                 .collect();
-            let outcomes = z.bulk_upsert(BATCH, &items).await?;
+            // On a task of its own: a push cut short here (the end of a send's wait, while the
+            // job waits for its turn at the store's pace) still posts the job it noted in flight,
+            // so the next push finds its batches in the store, not ten minutes later.
+            let job = {
+                let z = z.clone();
+                tokio::spawn(async move { z.bulk_upsert(BATCH, &items).await })
+            };
+            let outcomes = job.await.map_err(|e| {
+                crate::error::AppError::internal(format!("the push stopped: {e}"))
+            })??;
             report.requests += 2;
             let mut refused: Option<String> = None;
             let mut again = 0u32;
