@@ -16,7 +16,7 @@ use serde_json::{json, Map, Value};
 const BATCHES_PER_JOB: usize = 10;
 
 /// How long after it was posted a batch not found in the store is given up (its entries go
-/// again): a bulk job is done within minutes.
+/// again): a bulk job is done within minutes, and a cut-short push still posts its job.
 const IN_FLIGHT_PATIENCE_MS: i64 = 10 * 60_000;
 
 impl Workspace {
