@@ -61,6 +61,7 @@ with_commands! {
     commands::consent => consent_note,
     commands::campaigns => create_campaign,
     commands::campaigns => timing_preview,
+    commands::campaigns => whatsapp_budget,
     commands::campaigns => reschedule_campaign,
     commands::campaigns => waiting_windows,
     commands::campaigns => run_campaign,

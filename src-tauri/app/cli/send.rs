@@ -5,7 +5,11 @@ use super::audience::{message_spec, MessageArgs};
 use super::output::Output;
 use super::schedule::{parse_time, show_time};
 use super::{failed, open_workspace, runtime, CliResult};
-use relay_core::campaign::{CampaignControl, CampaignStatus, CampaignSummary, CampaignTiming};
+use relay_core::campaign::budget::BudgetView;
+use relay_core::campaign::{
+    CampaignControl, CampaignStatus, CampaignSummary, CampaignTiming, WaitReason,
+};
+use relay_core::meta::budget::Limit;
 use relay_core::paths::DataDir;
 use relay_core::text::Text;
 use relay_core::workspace::Workspace;
@@ -209,6 +213,15 @@ pub fn run_campaign(
                 "Paused. `relay campaigns resume {}` goes on where it stopped.",
                 summary.id
             ),
+            CampaignStatus::Waiting
+                if summary.waits_for == Some(WaitReason::MessagingLimit) =>
+            {
+                println!(
+                "Waiting for the WhatsApp messaging limit: {} recipient(s) go as earlier sends leave the 24-hour window, the first at {}. `relay schedule run` sends them then (Relay in the tray does too).",
+                summary.waiting,
+                summary.next_at.as_deref().map(show_time).unwrap_or_default()
+            )
+            }
             CampaignStatus::Waiting => println!(
                 "Waiting: {} recipient(s) are in their quiet hours, the first of them until {}. `relay schedule run` sends them as their windows open (Relay in the tray does too).",
                 summary.waiting,
@@ -225,6 +238,39 @@ pub fn run_campaign(
         }
     }
     Ok(summary)
+}
+
+/// The WhatsApp messaging limit before a send: the limit, used, available, and when the rest of
+/// the campaign can go.
+fn print_budget(b: &BudgetView) {
+    match b.limit {
+        Limit::NotSet => println!("warning: {}", Text::new("budget.not_set").english()),
+        _ if !b.in_portfolio => println!("{}", Text::new("budget.outside").english()),
+        Limit::Unlimited => println!("{}", Text::new("budget.unlimited").english()),
+        Limit::Numbers(n) => {
+            println!(
+                "WhatsApp messaging limit {n} unique numbers in 24 hours: {} reached in the last 24 hours (every desktop of the team), {} available now.",
+                b.used, b.available
+            );
+            if b.waiting == 0 {
+                println!(
+                    "This campaign reaches {} numbers ({} of them reached lately, free): all go now.",
+                    b.reach, b.reached_lately
+                );
+            } else {
+                println!(
+                    "This campaign reaches {} numbers: {} go now, {} wait for the budget (the campaign is then waiting), all sent by about {}.",
+                    b.reach,
+                    b.now,
+                    b.waiting,
+                    b.all_by.as_deref().map(show_time).unwrap_or_default()
+                );
+                for r in b.releases.iter().take(6) {
+                    println!("    by {}: {} more", show_time(&r.at), r.count);
+                }
+            }
+        }
+    }
 }
 
 pub fn run(args: SendArgs, data: DataDir, out: Output) -> CliResult {
@@ -321,6 +367,10 @@ pub fn run(args: SendArgs, data: DataDir, out: Output) -> CliResult {
             secs / 60,
             secs % 60
         );
+        let budget = rt.block_on(ws.whatsapp_budget(&fetched.id, &spec.integration_id))?;
+        if let Some(b) = &budget {
+            print_budget(b);
+        }
         let (quiet, at) = timing.resolve(&ws.settings()?, ws.now_ms())?;
         if let Some(q) = quiet {
             let p = ws.timing_preview(&fetched.id, Some(q), rate, at)?;
@@ -335,6 +385,11 @@ pub fn run(args: SendArgs, data: DataDir, out: Output) -> CliResult {
                 z.workspace,
                 show_time(&p.estimated_end)
             );
+        }
+    }
+    if out.json {
+        if let Some(b) = rt.block_on(ws.whatsapp_budget(&fetched.id, &spec.integration_id))? {
+            out.event(&json!({ "event": "whatsapp_budget", "budget": b }));
         }
     }
     if checked.eligible == 0 {

@@ -2,6 +2,7 @@
 
 use crate::state::AppState;
 use relay_core::campaign::schedule::WaitingWindow;
+use relay_core::campaign::budget::BudgetView;
 use relay_core::campaign::CampaignProgress;
 use relay_core::campaign::{CampaignSummary, CampaignTiming, RecipientPage, RecipientState};
 use relay_core::message::MessageSpec;
@@ -50,6 +51,21 @@ pub async fn timing_preview(
     relay_core::campaign::check_rate(rate)?;
     let (quiet, at) = timing.resolve(&ws.settings()?, ws.now_ms())?;
     ws.timing_preview(&audience_id, quiet, rate, at)
+}
+
+/// The WhatsApp messaging limit as it stands for a send of an audience through an integration
+/// (None for SMS): the review's budget card.
+#[tauri::command]
+#[specta::specta]
+pub async fn whatsapp_budget(
+    state: State<'_, AppState>,
+    audience_id: String,
+    integration_id: String,
+) -> Result<Option<BudgetView>, AppError> {
+    state
+        .workspace()?
+        .whatsapp_budget(&audience_id, &integration_id)
+        .await
 }
 
 /// Moves a scheduled or missed campaign to another time (and quiet hours, when given).

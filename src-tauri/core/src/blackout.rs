@@ -188,6 +188,22 @@ pub fn pulled_count(conn: &rusqlite::Connection) -> AppResult<u32> {
         .query_row([], |r| r.get::<_, i64>(0))? as u32)
 }
 
+/// The other desktops' entries since `since_ms`: who (the number's keyed hash as `#KEY`, or an
+/// earlier Relay's number in clear), when, and in which campaign — for the messaging limit's
+/// budget (`campaign/budget.rs`).
+pub(crate) fn pulled_since(
+    conn: &rusqlite::Connection,
+    since_ms: i64,
+) -> AppResult<Vec<(String, i64, Option<String>)>> {
+    let mut stmt = conn.prepare_cached(
+        "SELECT COALESCE('#' || number_key, '#' || relay_number_key(phone), phone), sent_at, campaign_id
+         FROM blackout INDEXED BY blackout_pulled_by_time
+         WHERE origin IS NOT NULL AND sent_at >= ?1",
+    )?;
+    let rows = stmt.query_map([since_ms], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))?;
+    Ok(rows.collect::<Result<_, _>>()?)
+}
+
 /// Who an entry from another desktop reached: a number's keyed hash (the team's store holds
 /// nothing else), or — in the records of an earlier Relay — the user and the number in clear.
 #[derive(Debug, Clone, PartialEq, Eq)]

@@ -27,6 +27,7 @@ pub mod csv_safe;
 pub mod error;
 pub mod logging;
 pub mod message;
+pub mod meta;
 pub mod number_key;
 pub mod paths;
 pub mod phone;

@@ -59,6 +59,13 @@ impl Country {
         self.0.to_string()
     }
 
+    /// Its country calling code (`1` for the US and Canada).
+    pub fn calling_code(self) -> Option<u32> {
+        PHONE_NUMBER_UTIL
+            .get_country_code_for_region(self.0)
+            .and_then(|c| u32::try_from(c).ok())
+    }
+
     /// The country of an ISO 3166 code (`fr`, `FR`), when libphonenumber knows its numbers (None
     /// for an empty or unknown setting).
     pub fn parse(code: &str) -> Option<Country> {

@@ -457,12 +457,17 @@ async fn each_desktop_sees_the_others_campaigns_and_applies_the_policy_an_admin_
         consent_sms: "tag:sms_opt_in".into(),
         optout_words: vec!["STOP".into(), "HALT".into()],
         optin_words: vec!["START".into()],
+        whatsapp_limit: "2,000".into(),
+        whatsapp_portfolio: vec![],
+        meta_rules_lifted: vec![],
     };
     // Bad input: each problem at its field, nothing published.
     let err = a
         .set_team_policy(Policy {
             blackout_days: 9999,
             quiet_hours: "late".into(),
+            whatsapp_limit: "1000".into(),
+            meta_rules_lifted: vec!["marketing_eu".into()],
             ..wanted.clone()
         })
         .await
@@ -470,7 +475,10 @@ async fn each_desktop_sees_the_others_campaigns_and_applies_the_policy_an_admin_
     assert_eq!(err.code, ErrorCode::InvalidInput);
     let fields = &err.details.as_ref().unwrap().fields;
     assert!(
-        fields.contains_key("blackout_days") && fields.contains_key("quiet_hours"),
+        fields.contains_key("blackout_days")
+            && fields.contains_key("quiet_hours")
+            && fields.contains_key("whatsapp_limit")
+            && fields.contains_key("meta_rules_lifted"),
         "{err:?}"
     );
     assert!(a.team_policy().unwrap().is_none());
@@ -495,6 +503,7 @@ async fn each_desktop_sees_the_others_campaigns_and_applies_the_policy_an_admin_
     assert_eq!(s.allowed_roles, vec!["admin".to_string()]);
     assert_eq!(s.consent_sms, "tag:sms_opt_in");
     assert_eq!(s.optout_words, vec!["STOP".to_string(), "HALT".to_string()]);
+    assert_eq!(s.whatsapp_limit, "2000", "the messaging limit is the team's, normalized");
     let view = b.settings_view().unwrap();
     assert_eq!(view.team_policy.unwrap().desktop, a.desktop_id().unwrap());
     // A local change of the policy is refused, saying whose it is; the rest is B's own.

@@ -17,6 +17,8 @@ export interface Draft {
   /** The opt-out and opt-in words, comma- or line-separated. */
   optoutWords: string;
   optinWords: string;
+  /** The WhatsApp integrations of the portfolio whose limit is kept, comma-separated. */
+  portfolio: string;
 }
 
 export function toDraft(s: Settings): Draft {
@@ -29,6 +31,7 @@ export function toDraft(s: Settings): Draft {
     rates: Object.entries(s.send_rates).map(([id, rate]) => ({ id, rate })),
     optoutWords: s.optout_words.join(', '),
     optinWords: s.optin_words.join(', '),
+    portfolio: s.whatsapp_portfolio.join(', '),
   };
 }
 
@@ -78,13 +81,14 @@ export function fromDraft(d: Draft): { settings: Settings; local: string[] } {
       allowed_groups: split(d.groups),
       optout_words: words(d.optoutWords),
       optin_words: words(d.optinWords),
+      whatsapp_portfolio: split(d.portfolio),
     },
     local,
   };
 }
 
 /** The draft with the team's policy (`blackout_days`, `default_country`, `quiet_hours`, roles
- * and groups, consent rules and words) taken from `applied`, the settings as they now apply; the rest as edited. */
+ * and groups, consent rules and words, the WhatsApp limit and Meta's rules lifted) taken from `applied`, the settings as they now apply; the rest as edited. */
 export function withPolicy(d: Draft, applied: Settings): Draft {
   const policy = toDraft(applied);
   return {
@@ -100,6 +104,9 @@ export function withPolicy(d: Draft, applied: Settings): Draft {
       consent_sms: applied.consent_sms,
       optout_words: [...applied.optout_words],
       optin_words: [...applied.optin_words],
+      whatsapp_limit: applied.whatsapp_limit,
+      whatsapp_portfolio: [...applied.whatsapp_portfolio],
+      meta_rules_lifted: [...applied.meta_rules_lifted],
     },
     roleAdmin: policy.roleAdmin,
     roleAgent: policy.roleAgent,
@@ -107,6 +114,7 @@ export function withPolicy(d: Draft, applied: Settings): Draft {
     groups: policy.groups,
     optoutWords: policy.optoutWords,
     optinWords: policy.optinWords,
+    portfolio: policy.portfolio,
   };
 }
 
@@ -122,5 +130,8 @@ export function policyOf(s: Settings): Policy {
     consent_sms: s.consent_sms,
     optout_words: [...s.optout_words],
     optin_words: [...s.optin_words],
+    whatsapp_limit: s.whatsapp_limit,
+    whatsapp_portfolio: [...s.whatsapp_portfolio],
+    meta_rules_lifted: [...s.meta_rules_lifted],
   };
 }

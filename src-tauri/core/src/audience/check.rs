@@ -95,7 +95,7 @@ impl Workspace {
             let channel = store::channel(&self.db(), audience_id)?;
             let consent = channel.and_then(|c| rule_for(&settings_or_default(self), c));
             return crate::storage::blocking(|| {
-                super::classify::classify(&self.db(), audience_id, None, consent.as_ref())?;
+                super::classify::classify(&self.db(), audience_id, None, consent.as_ref(), &[])?;
                 store::set_segments(&self.db(), audience_id, 0)?;
                 store::summary(&self.db(), audience_id)
             });
@@ -106,8 +106,12 @@ impl Workspace {
         let channel = self.integration_kind(&spec.integration_id).await?.channel();
         let consent = rule_for(&settings, channel);
         let check = BlackoutCheck::new(fingerprint, settings.blackout_days, self.now_ms());
+        let category = crate::template::drafts::get(&self.db(), &spec.template_id)?
+            .template
+            .category;
+        let meta = crate::meta::rules::applying(channel, category, &settings.meta_rules_lifted);
         crate::storage::blocking(|| {
-            super::classify::classify(&self.db(), audience_id, check, consent.as_ref())?;
+            super::classify::classify(&self.db(), audience_id, check, consent.as_ref(), &meta)?;
             // Members are numbered from 0.
             let (mut after, mut segments) = (-1, 0u64);
             loop {

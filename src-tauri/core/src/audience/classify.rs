@@ -5,6 +5,9 @@
 use crate::blackout::BlackoutCheck;
 use crate::consent::ConsentRule;
 use crate::error::AppResult;
+use crate::meta::rules::MetaRule;
+use crate::phone::region_of;
+use crate::text::Text;
 use crate::phone::NumberKind;
 use crate::storage::Database;
 use rusqlite::params;
@@ -18,10 +21,46 @@ pub fn classify(
     audience_id: &str,
     blackout: Option<BlackoutCheck>,
     consent: Option<&ConsentRule>,
+    meta: &[&MetaRule],
 ) -> AppResult<()> {
     // Numbers read under earlier rules are read again first.
     super::store::reread(db, audience_id)?;
-    db.write(|tx| classify_in(tx, audience_id, blackout, consent))
+    db.write(|tx| classify_in(tx, audience_id, blackout, consent, meta))
+}
+
+/// Leaves out, with reason `meta_rule` and its words, the members whose message a rule of Meta's
+/// catches (`meta::rules`: accepted by the API, never delivered). Only the numbers of the
+/// countries' calling codes are read.
+fn meta_rules(tx: &rusqlite::Connection, audience_id: &str, rules: &[&MetaRule]) -> AppResult<()> {
+    for rule in rules {
+        let words = Text::new(&format!("meta_rule.{}", rule.id));
+        for prefix in rule.prefixes() {
+            let caught: Vec<i64> = {
+                let mut stmt = tx.prepare_cached(
+                    "SELECT rowid, phone FROM audience_members
+                     WHERE audience_id = ?1 AND reason IS NULL AND substr(phone, 1, length(?2)) = ?2",
+                )?;
+                let rows = stmt.query_map(params![audience_id, prefix], |r| {
+                    Ok((r.get::<_, i64>(0)?, r.get::<_, String>(1)?))
+                })?;
+                let mut out = Vec::new();
+                for row in rows {
+                    let (rowid, phone) = row?;
+                    if region_of(&phone).is_some_and(|r| rule.regions.contains(&r.as_str())) {
+                        out.push(rowid);
+                    }
+                }
+                out
+            };
+            let mut set = tx.prepare_cached(
+                "UPDATE audience_members SET reason = 'meta_rule', detail = ?2 WHERE rowid = ?1",
+            )?;
+            for rowid in caught {
+                set.execute(params![rowid, words])?;
+            }
+        }
+    }
+    Ok(())
 }
 
 fn classify_in(
@@ -29,6 +68,7 @@ fn classify_in(
     audience_id: &str,
     blackout: Option<BlackoutCheck>,
     consent: Option<&ConsentRule>,
+    meta: &[&MetaRule],
 ) -> AppResult<()> {
     let include_fixed: bool = tx.query_row(
         "SELECT include_fixed_lines FROM audiences WHERE id = ?1",
@@ -90,6 +130,7 @@ fn classify_in(
             params![audience_id, value, missing],
         )?;
     }
+    meta_rules(tx, audience_id, meta)?;
     // One message per number: the user with the lowest id (the oldest account) keeps it — the
     // same one whatever order the export came in.
     tx.execute(

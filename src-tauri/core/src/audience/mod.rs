@@ -52,6 +52,8 @@ pub enum ExclusionReason {
     OptedOut,
     Suppressed,
     NoConsent,
+    /// A rule of Meta's drops the message after accepting it (`meta::rules`).
+    MetaRule,
     DuplicatePhone,
     Blackout,
     InOtherCampaign,

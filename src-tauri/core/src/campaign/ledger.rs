@@ -19,11 +19,17 @@
 //!   stays `pending`, its `not_before` set to when their window opens; the queue is read in
 //!   `not_before` order, so those whose window opens together go in their turn. It is checked
 //!   when the queue is read and again in the claim's transaction (a window may begin meanwhile).
+//! - **budget**: a WhatsApp campaign kept to its portfolio's messaging limit (`meta::budget`)
+//!   claims a number not reached in the last 24 hours only while the budget has room; the others
+//!   stay `pending`, their `not_before` set to when a slot frees — read ahead in `next_due`
+//!   (counting nothing), taken in the claim's transaction (on the one database thread: claims
+//!   are counted one after another).
 //! - **requeue**: a claimed row whose call never left (the run stopped while it waited for a
 //!   429's window) goes back to `pending`.
 
 use crate::blackout::{self, Reach, Reached};
 use crate::error::AppError;
+use crate::meta::budget::{Budget, Take};
 use crate::error::AppResult;
 use crate::text::Text;
 use crate::timing::QuietHours;
@@ -59,6 +65,8 @@ pub(crate) struct Claims {
     pub blackout_days: u16,
     /// The campaign's quiet hours, in each recipient's time zone.
     pub quiet: Option<QuietHours>,
+    /// The portfolio's messaging limit, when one applies to the campaign's integration.
+    pub budget: Option<std::sync::Arc<std::sync::Mutex<Budget>>>,
 }
 
 impl Claims {
@@ -75,6 +83,7 @@ impl Claims {
                     quiet: r
                         .get::<_, Option<String>>(3)?
                         .and_then(|q| QuietHours::parse(&q, "quiet_hours").ok().flatten()),
+                    budget: None,
                 })
             },
         )
@@ -85,6 +94,41 @@ impl Claims {
     pub fn deferred(&self, q: &Queued, now_ms: i64) -> Option<i64> {
         let open = self.quiet?.opens_at(q.zone?, now_ms);
         (open > now_ms).then_some(open)
+    }
+
+    /// Sets aside the rows of `batch` the budget has no room for (`not_before` set to when a
+    /// slot frees); returns the others. `take`: they are claimed now (counted), else read ahead.
+    fn defer_over_budget(
+        &self,
+        conn: &Connection,
+        batch: Vec<Queued>,
+        now_ms: i64,
+        take: bool,
+    ) -> AppResult<Vec<Queued>> {
+        let Some(budget) = &self.budget else {
+            return Ok(batch);
+        };
+        let mut budget = budget.lock().unwrap_or_else(|p| p.into_inner());
+        let mut defer = conn.prepare_cached(
+            "UPDATE campaign_recipients SET not_before = ?3
+                 WHERE campaign_id = ?1 AND seq = ?2 AND state = 'pending'",
+        )?;
+        let mut keep = Vec::with_capacity(batch.len());
+        let mut new_before = 0;
+        for q in batch {
+            let verdict = if take {
+                budget.take(&q.phone, now_ms)
+            } else {
+                budget.peek(&q.phone, now_ms, &mut new_before)
+            };
+            match verdict {
+                Take::Go => keep.push(q),
+                Take::Wait(at) => {
+                    defer.execute(params![self.campaign_id, q.seq, at])?;
+                }
+            }
+        }
+        Ok(keep)
     }
 
     /// Sets aside the rows of `batch` in quiet hours (`not_before` set to when their window
@@ -183,8 +227,9 @@ pub(crate) fn next_due(
             cursor = (*not_before, i64::from(q.seq));
         }
         let batch = rows.into_iter().map(|(_, q)| q).collect();
-        out.extend(c.defer_quiet(conn, batch, now_ms)?);
-        // A chunk all in quiet hours: read on, so an empty queue means nobody is due.
+        let batch = c.defer_quiet(conn, batch, now_ms)?;
+        out.extend(c.defer_over_budget(conn, batch, now_ms, false)?);
+        // A chunk all in quiet hours (or past the budget): read on, so an empty queue means nobody is due.
         if !out.is_empty() || read < limit as usize {
             return Ok((out, cursor));
         }
@@ -216,6 +261,7 @@ pub(crate) fn claim(
              WHERE campaign_id = ?1 AND seq = ?2 AND state = 'pending'",
     )?;
     let batch = c.defer_quiet(conn, batch, now_ms)?;
+    let batch = c.defer_over_budget(conn, batch, now_ms, true)?;
     let checked = !c.test && c.blackout_days > 0;
     let mut send = Vec::with_capacity(batch.len());
     let mut skipped = 0;

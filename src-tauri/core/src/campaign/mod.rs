@@ -4,6 +4,7 @@
 //! and the report read (`report`). This file: the types they share; the states of a campaign and
 //! of its recipients are in [`crate::states`].
 
+pub mod budget;
 pub mod freeze;
 pub(crate) mod lease;
 pub(crate) mod ledger;
@@ -88,11 +89,29 @@ pub struct CampaignSummary {
     pub waiting: u32,
     /// Waiting: when the next of them may be sent (milliseconds, as text).
     pub next_at: Option<String>,
+    /// Waiting: for what.
+    pub waits_for: Option<WaitReason>,
     /// When it is (or was) to be sent, if it was scheduled (milliseconds, as text).
     pub scheduled_at: Option<String>,
     /// Its counts when it was scheduled, once it has been checked and frozen again at its time.
     pub scheduled_counts: Option<StateCounts>,
 }
+
+/// What a `waiting` campaign waits for.
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, Type, strum::AsRefStr, strum::EnumString,
+)]
+#[serde(rename_all = "snake_case")]
+#[strum(serialize_all = "snake_case")]
+pub enum WaitReason {
+    /// Everyone left is in their quiet hours.
+    QuietHours,
+    /// Everyone left is past the WhatsApp portfolio's messaging limit: they go as earlier sends
+    /// leave its 24-hour window.
+    MessagingLimit,
+}
+
+crate::sql_text!(WaitReason);
 
 /// What may be done with a campaign that no runner holds; a window that sends it itself can still
 /// pause or cancel it.
@@ -193,6 +212,7 @@ mod tests {
             quiet_hours: None,
             waiting: 0,
             next_at: None,
+            waits_for: None,
             scheduled_at: None,
             scheduled_counts: None,
         }

@@ -69,6 +69,7 @@ fn summary_from_row(r: &Row, now_ms: i64) -> rusqlite::Result<CampaignSummary> {
         quiet_hours: r.get("quiet_hours")?,
         waiting: 0,
         next_at: ms(r.get("next_at")?),
+        waits_for: r.get("waits_for")?,
         scheduled_at: ms(r.get("scheduled_at")?),
         scheduled_counts: scheduled_counts(r.get("scheduled_counts")?),
     })
@@ -91,6 +92,7 @@ pub(crate) fn summary(db: &Database, id: &str, now_ms: i64) -> AppResult<Campaig
     )? as u32;
     if s.status != super::CampaignStatus::Waiting {
         s.next_at = None;
+        s.waits_for = None;
     }
     // Its entries still on their way to the team's store (sent "this desktop only", it says so
     // instead: they wait for the store to be reachable).
@@ -238,6 +240,19 @@ pub(crate) fn includes_fixed_lines(db: &Database, id: &str) -> AppResult<bool> {
 }
 
 /// When a waiting campaign's next recipients may be sent (none: it is not waiting).
+/// What a waiting campaign waits for (None once it no longer waits).
+pub(crate) fn set_waits_for(
+    conn: &Connection,
+    id: &str,
+    why: Option<super::WaitReason>,
+) -> AppResult<()> {
+    conn.execute(
+        "UPDATE campaigns SET waits_for = ?2 WHERE id = ?1",
+        params![id, why],
+    )?;
+    Ok(())
+}
+
 pub(crate) fn set_next_at(conn: &Connection, id: &str, next_at: Option<i64>) -> AppResult<()> {
     conn.execute(
         "UPDATE campaigns SET next_at = ?2 WHERE id = ?1",

@@ -16,6 +16,7 @@ fn payload(c: &CampaignSummary, sender: &str) -> Value {
         "name": format!("{} ({})", c.template_name, c.id.chars().take(8).collect::<String>()),
         "template": c.template_name,
         "channel": c.kind.as_ref(),
+        "integration": c.integration_id,
         "sender": sender,
         "status": c.status.as_ref(),
         "pending": k.pending + k.sending,

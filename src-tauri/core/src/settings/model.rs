@@ -115,6 +115,13 @@ pub struct Settings {
     pub optout_words: Vec<String>,
     /// The replies that opt back in (lifting an opt-out, never a number suppressed by hand).
     pub optin_words: Vec<String>,
+    /// The messaging limit of the WhatsApp business portfolio (unique numbers in 24 hours):
+    /// `250`, `2000`, `10000`, `100000` or `unlimited`; empty = not set (Relay cannot keep it).
+    pub whatsapp_limit: String,
+    /// The WhatsApp integrations of that portfolio (they share the limit); empty = all of them.
+    pub whatsapp_portfolio: Vec<String>,
+    /// Meta's silent rules (`meta::rules`) the team lifted, by id, once Meta did.
+    pub meta_rules_lifted: Vec<String>,
     pub language: Language,
     pub theme: Theme,
     /// The address of the update manifest (`latest.json`); empty = the one this build was
@@ -160,6 +167,9 @@ impl Default for Settings {
                 .iter()
                 .map(|w| w.to_string())
                 .collect(),
+            whatsapp_limit: String::new(),
+            whatsapp_portfolio: Vec::new(),
+            meta_rules_lifted: Vec::new(),
             language: Language::System,
             theme: Theme::System,
             update_url: String::new(),
@@ -262,6 +272,11 @@ impl Settings {
         clean_list(&mut self.allowed_groups, false);
         clean_list(&mut self.optout_words, false);
         clean_list(&mut self.optin_words, false);
+        clean_list(&mut self.whatsapp_portfolio, false);
+        clean_list(&mut self.meta_rules_lifted, true);
+        if let Some(limit) = crate::meta::budget::Limit::parse(&self.whatsapp_limit) {
+            self.whatsapp_limit = limit.to_setting();
+        }
         trim(&mut self.consent_whatsapp);
         trim(&mut self.consent_sms);
         self.send_rates = self

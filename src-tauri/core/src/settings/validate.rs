@@ -145,6 +145,30 @@ impl Settings {
             bad("optout_words", crate::text!("settings.no_optout_words"));
         }
 
+        if crate::meta::budget::Limit::parse(&self.whatsapp_limit).is_none() {
+            bad(
+                "whatsapp_limit",
+                crate::text!("budget.bad_limit", value = self.whatsapp_limit.trim()),
+            );
+        }
+        if let Some(id) = self
+            .meta_rules_lifted
+            .iter()
+            .find(|id| !crate::meta::rules::is_rule(id))
+        {
+            bad(
+                "meta_rules_lifted",
+                crate::text!(
+                    "meta_rule.unknown",
+                    value = id,
+                    known = crate::meta::rules::RULES
+                        .iter()
+                        .map(|r| r.id)
+                        .collect::<Vec<_>>()
+                        .join(", ")
+                ),
+            );
+        }
         if errors.is_empty() {
             Ok(())
         } else {

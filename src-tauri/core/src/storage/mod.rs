@@ -171,6 +171,10 @@ const MIGRATION_SQL: &[&str] = &[
     // list's numbers likewise. The entries queued one record each are queued again as the
     // ledger's own unshared rows, to go in batches.
     include_str!("migrations/0016_team_batches.sql"),
+    // 17: WhatsApp's limits. What a waiting campaign waits for (`waits_for`: its recipients'
+    // quiet hours, or the messaging limit's budget); the other desktops' entries by time, to
+    // count the numbers the portfolio reached in the last 24 hours.
+    include_str!("migrations/0017_whatsapp_limits.sql"),
 ];
 
 static MIGRATIONS: LazyLock<Migrations<'static>> =

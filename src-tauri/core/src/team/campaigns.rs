@@ -65,6 +65,19 @@ impl Workspace {
     }
 }
 
+/// The channel kind and integration of each campaign of the other desktops (None where its
+/// summary does not say: written by an earlier Relay).
+pub(crate) fn channels(
+    conn: &Connection,
+) -> AppResult<std::collections::HashMap<String, (Option<String>, Option<String>)>> {
+    let mut stmt = conn.prepare_cached(
+        "SELECT campaign_id, json_extract(payload, '$.channel'), json_extract(payload, '$.integration')
+         FROM team_campaigns",
+    )?;
+    let rows = stmt.query_map([], |r| Ok((r.get(0)?, (r.get(1)?, r.get(2)?))))?;
+    Ok(rows.collect::<Result<_, _>>()?)
+}
+
 /// What the store last confirmed of a campaign of this desktop.
 pub(crate) fn last_pushed(conn: &Connection, id: &str) -> AppResult<Option<Value>> {
     Ok(conn

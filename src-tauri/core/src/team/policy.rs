@@ -1,6 +1,7 @@
 //! The team's policy: the settings that decide who may be sent what — blackout days, the
 //! default country, quiet hours, the roles and groups allowed to send, the consent rules and the
-//! words that opt out and back in — kept in one record of the
+//! words that opt out and back in, the WhatsApp portfolio's messaging limit and the Meta rules
+//! lifted — kept in one record of the
 //! store, changed by an admin, and applied on every desktop over its own settings. Credentials,
 //! rates and appearance stay each desktop's.
 //!
@@ -19,7 +20,7 @@ use serde_json::{json, Map, Value};
 use specta::Type;
 
 /// The settings that are the team's once it has a policy.
-pub const POLICY_KEYS: [&str; 9] = [
+pub const POLICY_KEYS: [&str; 12] = [
     "blackout_days",
     "default_country",
     "quiet_hours",
@@ -29,6 +30,9 @@ pub const POLICY_KEYS: [&str; 9] = [
     "consent_sms",
     "optout_words",
     "optin_words",
+    "whatsapp_limit",
+    "whatsapp_portfolio",
+    "meta_rules_lifted",
 ];
 
 /// The record's external id: one policy per account.
@@ -46,6 +50,9 @@ pub struct Policy {
     pub consent_sms: String,
     pub optout_words: Vec<String>,
     pub optin_words: Vec<String>,
+    pub whatsapp_limit: String,
+    pub whatsapp_portfolio: Vec<String>,
+    pub meta_rules_lifted: Vec<String>,
 }
 
 impl Policy {
@@ -61,6 +68,9 @@ impl Policy {
             consent_sms: s.consent_sms.clone(),
             optout_words: s.optout_words.clone(),
             optin_words: s.optin_words.clone(),
+            whatsapp_limit: s.whatsapp_limit.clone(),
+            whatsapp_portfolio: s.whatsapp_portfolio.clone(),
+            meta_rules_lifted: s.meta_rules_lifted.clone(),
         }
     }
 
@@ -76,6 +86,9 @@ impl Policy {
             consent_sms: self.consent_sms.clone(),
             optout_words: self.optout_words.clone(),
             optin_words: self.optin_words.clone(),
+            whatsapp_limit: self.whatsapp_limit.clone(),
+            whatsapp_portfolio: self.whatsapp_portfolio.clone(),
+            meta_rules_lifted: self.meta_rules_lifted.clone(),
             ..s
         }
     }
@@ -132,6 +145,11 @@ fn of_record(r: &Record) -> Option<TeamPolicy> {
             crate::consent::words::DEFAULT_OPT_OUT,
         ),
         optin_words: words_or(f.get("optin_words"), crate::consent::words::DEFAULT_OPT_IN),
+        // A policy published before Relay kept the messaging limit says it is not set (the
+        // review says so): an admin publishes it again with the limit.
+        whatsapp_limit: text("whatsapp_limit").unwrap_or_default(),
+        whatsapp_portfolio: split(f.get("whatsapp_portfolio")),
+        meta_rules_lifted: split(f.get("meta_rules_lifted")),
     };
     if let Err(e) = policy.apply(Settings::default()).validate() {
         tracing::warn!(error = %e, "the team's policy record is not valid: left alone");
@@ -209,6 +227,15 @@ pub(crate) fn departures(policy: &Policy, new: &Settings) -> Vec<&'static str> {
     if mine.optin_words != policy.optin_words {
         out.push(POLICY_KEYS[8]);
     }
+    if mine.whatsapp_limit != policy.whatsapp_limit {
+        out.push(POLICY_KEYS[9]);
+    }
+    if mine.whatsapp_portfolio != policy.whatsapp_portfolio {
+        out.push(POLICY_KEYS[10]);
+    }
+    if mine.meta_rules_lifted != policy.meta_rules_lifted {
+        out.push(POLICY_KEYS[11]);
+    }
     out
 }
 
@@ -277,6 +304,15 @@ impl Workspace {
         fields.insert("consent_sms".into(), json!(policy.consent_sms));
         fields.insert("optout_words".into(), json!(policy.optout_words.join(",")));
         fields.insert("optin_words".into(), json!(policy.optin_words.join(",")));
+        fields.insert("whatsapp_limit".into(), json!(policy.whatsapp_limit));
+        fields.insert(
+            "whatsapp_portfolio".into(),
+            json!(policy.whatsapp_portfolio.join(",")),
+        );
+        fields.insert(
+            "meta_rules_lifted".into(),
+            json!(policy.meta_rules_lifted.join(",")),
+        );
         fields.insert(
             "changed_by".into(),
             json!(me.email.clone().unwrap_or(me.name.clone())),

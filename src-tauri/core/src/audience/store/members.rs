@@ -141,6 +141,17 @@ pub fn eligible_chunk(
     rows.map(|r| r.map_err(AppError::from)).collect()
 }
 
+/// The numbers of the members an audience leaves in (one each: duplicates are left out).
+pub fn eligible_phones(db: &Database, audience_id: &str) -> AppResult<Vec<String>> {
+    let conn = db.connection();
+    let mut stmt = conn.prepare_cached(
+        "SELECT phone FROM audience_members
+             WHERE audience_id = ?1 AND reason IS NULL AND phone IS NOT NULL",
+    )?;
+    let rows = stmt.query_map([audience_id], |r| r.get(0))?;
+    rows.map(|r| r.map_err(AppError::from)).collect()
+}
+
 fn recipient_from_row(r: &rusqlite::Row<'_>, at: usize) -> rusqlite::Result<Recipient> {
     let fields: String = r.get(at + 9)?;
     Ok(Recipient {

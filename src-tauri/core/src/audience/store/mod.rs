@@ -9,7 +9,7 @@ mod members;
 mod numbers;
 
 pub use members::{
-    allow_without_consent, eligible_chunk, insert_page, member_reason, members, recipient,
+    allow_without_consent, eligible_chunk, eligible_phones, insert_page, member_reason, members, recipient,
     set_failures, set_flags,
 };
 pub(crate) use members::{excluded_chunk, overrides};

@@ -6,7 +6,7 @@ use super::control::{CampaignControl, CampaignProgress};
 use super::engine::{self, Run};
 use super::tally::Stop;
 use crate::campaign::ledger::{self, Claims};
-use crate::campaign::{lease, store, CampaignStatus, CampaignSummary};
+use crate::campaign::{lease, store, CampaignStatus, CampaignSummary, WaitReason};
 use crate::error::{AppError, AppResult, ErrorCode};
 use crate::storage::Writer;
 use crate::workspace::Workspace;
@@ -79,11 +79,26 @@ impl Workspace {
                 self.now_ms(),
             );
             let patience = self.write_patience();
+            // The portfolio's messaging limit, as the team's ledger (just pulled) says it stands.
+            self.known_number_key();
+            let portfolio = crate::meta::budget::Portfolio::of(&self.settings()?);
+            let keys = self.db().number_keys().clone();
+            let (channel, integration) = (campaign.kind.channel(), campaign.integration_id.clone());
             let (claims, recovered) = writer
                 .run(move |conn| {
                     crate::storage::write(conn, patience, |tx| {
                         let recovered = lease::acquire(tx, &cid, &rid, &host, now)?;
-                        Ok((Claims::read(tx, &cid)?, recovered))
+                        let mut claims = Claims::read(tx, &cid)?;
+                        claims.budget = crate::campaign::budget::run_budget(
+                            tx,
+                            &keys,
+                            &portfolio,
+                            channel,
+                            &integration,
+                            now,
+                        )?
+                        .map(|b| Arc::new(std::sync::Mutex::new(b)));
+                        Ok((claims, recovered))
                     })
                 })
                 .await?;
@@ -103,6 +118,7 @@ impl Workspace {
             tracing::warn!(campaign = %id, recovered, "rows left sending by an earlier runner are now unknown");
         }
         tracing::info!(campaign = %id, rate = campaign.rate, "campaign sending");
+        let budget = claims.budget.clone();
         let sending = engine::send(
             Run {
                 ws: self,
@@ -131,7 +147,11 @@ impl Workspace {
                 }
             }
         };
-        let end = finish(self, &writer, id, &runner_id, stop).await;
+        let over_budget = budget.is_some_and(|b| b.lock().unwrap_or_else(|p| p.into_inner()).deferred() > 0);
+        if over_budget {
+            tracing::info!(campaign = %id, "recipients past the messaging limit wait for the budget");
+        }
+        let end = finish(self, &writer, id, &runner_id, stop, over_budget).await;
         // Done when its last message is: its entries go to the team — for a moment here (a
         // small send's all go), the rest in the background — the claim given back once they
         // are confirmed (`team_settle`).
@@ -207,6 +227,7 @@ async fn finish(
     id: &str,
     runner: &str,
     stop: Stop,
+    over_budget: bool,
 ) -> AppResult<()> {
     // `None`: done — completed, or paused if recipients are left (taken back, say).
     let (status, reason, error) = match stop {
@@ -221,9 +242,10 @@ async fn finish(
         .run(move |conn| {
             crate::storage::write(conn, patience, |tx| {
                 // Done with recipients left: waiting when they wait for their quiet hours to end
-                // (and nobody is in flight), paused otherwise (taken back meanwhile, say).
+                // or for the messaging limit's budget (and nobody is in flight), paused otherwise
+                // (taken back meanwhile, say).
                 let next_at = match status {
-                    None if left(tx, &cid)? > 0 && waits(tx, &cid)? => {
+                    None if left(tx, &cid)? > 0 && waits(tx, &cid, now)? => {
                         ledger::next_opening(tx, &cid)?
                     }
                     _ => None,
@@ -238,6 +260,15 @@ async fn finish(
                     return Ok(None); // taken over: the new runner says how it ends
                 }
                 store::set_next_at(tx, &cid, next_at)?;
+                store::set_waits_for(
+                    tx,
+                    &cid,
+                    (status == CampaignStatus::Waiting).then_some(if over_budget {
+                        WaitReason::MessagingLimit
+                    } else {
+                        WaitReason::QuietHours
+                    }),
+                )?;
                 if status == CampaignStatus::Cancelled {
                     ledger::recover_in_flight(tx, &cid, now)?;
                     ledger::cancel_pending(tx, &cid, now)?;
@@ -264,13 +295,14 @@ fn left(conn: &Connection, id: &str) -> AppResult<i64> {
     .map_err(AppError::from)
 }
 
-/// A campaign with quiet hours and nobody in flight: its recipients left wait for their window.
-fn waits(conn: &Connection, id: &str) -> AppResult<bool> {
+/// Nobody in flight, and recipients set aside until later (their quiet hours, the messaging
+/// limit's budget): they wait.
+fn waits(conn: &Connection, id: &str, now_ms: i64) -> AppResult<bool> {
     conn.query_row(
-        "SELECT quiet_hours IS NOT NULL
-                AND NOT EXISTS (SELECT 1 FROM campaign_recipients WHERE campaign_id = ?1 AND state = 'sending')
-         FROM campaigns WHERE id = ?1",
-        [id],
+        "SELECT NOT EXISTS (SELECT 1 FROM campaign_recipients WHERE campaign_id = ?1 AND state = 'sending')
+            AND EXISTS (SELECT 1 FROM campaign_recipients
+                        WHERE campaign_id = ?1 AND state = 'pending' AND not_before > ?2)",
+        params![id, now_ms],
         |r| r.get(0),
     )
     .map_err(AppError::from)
