@@ -4,7 +4,10 @@
 //! - Zendesk at `/api/v2/...` (Basic `email/token:TOKEN`);
 //! - Sunshine Conversations at `/sc/v2/...` and `/sc/v1.1/...` (Basic `keyId:secret`), the
 //!   Zendesk-hosted form `https://{subdomain}.zendesk.com/sc`;
-//! - test controls at `/_sandbox/...`: fault knobs, the accepted notifications, statistics.
+//! - test controls at `/_sandbox/...`: fault knobs (among them Meta's messaging limit and its
+//!   pause of marketing to US numbers: accepted notifications Meta then drops), the accepted
+//!   notifications (each delivered or dropped), statistics, and the sandbox's clock
+//!   (`POST /_sandbox/clock {"advance_ms": N}` moves it on).
 //!
 //! It is a test double for services that cannot be reached from here, following the shapes of
 //! the official specs (`shared/specs`); the real clients must work unchanged against the real

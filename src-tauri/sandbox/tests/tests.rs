@@ -5,3 +5,4 @@ mod support;
 mod api;
 mod contract;
 mod custom_objects;
+mod meta;

@@ -29,7 +29,10 @@ pub struct SandboxConfig {
     pub zendesk_rate_per_minute: u32,
     /// Export requests per minute (Zendesk documents 100).
     pub export_rate_per_minute: u32,
+    /// The fault knobs at start, and Meta's rules (`whatsapp_limit`, `marketing_us_delivered`).
     pub faults: Faults,
+    /// The sandbox's time; tests move it on with a [`ManualClock`](crate::ManualClock), or over
+    /// HTTP (`POST /_sandbox/clock`).
     pub clock: Arc<dyn Clock>,
     /// Keep each accepted notification's body in the log (`/_sandbox/notifications`); off, only
     /// its id, time, destination and kind (benchmarks of hundreds of thousands of sends).

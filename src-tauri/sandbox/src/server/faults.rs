@@ -69,9 +69,10 @@ impl std::str::FromStr for ExportOrder {
     }
 }
 
-/// Fault knobs, settable at start and at run time (`PUT /_sandbox/faults`).
+/// Fault knobs, settable at start and at run time (`PUT /_sandbox/faults`: the whole set, each
+/// knob left out at its default; a knob the sandbox does not know is refused, not ignored).
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
-#[serde(default)]
+#[serde(default, deny_unknown_fields)]
 pub struct Faults {
     /// Probability (0..1) that an API request gets `429` with `Retry-After`.
     pub rate_429: f64,
@@ -123,6 +124,14 @@ pub struct Faults {
     /// A ticket is found by the search this long after its last update (Zendesk's search index
     /// lags behind the tickets).
     pub ticket_index_delay_ms: u64,
+    /// The WhatsApp messaging limit of the business portfolio every WhatsApp integration of the
+    /// app belongs to: at most this many unique numbers reached with templates in a moving 24
+    /// hours (Meta's tiers: 250, 2,000, 10,000, 100,000); None = unlimited. A notification to a
+    /// number not reached in the window once it is full is accepted (`201`) and dropped.
+    pub whatsapp_limit: Option<u64>,
+    /// Meta delivers MARKETING templates to US numbers again (paused since 1 April 2025: such a
+    /// notification is accepted, then dropped).
+    pub marketing_us_delivered: bool,
 }
 
 impl Faults {
@@ -141,6 +150,12 @@ impl Faults {
             if !(0.0..=1.0).contains(&p) {
                 return Err((name, format!("a probability between 0 and 1, not {p}.")));
             }
+        }
+        if self.whatsapp_limit == Some(0) {
+            return Err((
+                "whatsapp_limit",
+                "at least 1 unique number in 24 hours (Meta's tiers: 250, 2000, 10000, 100000), or null for unlimited.".into(),
+            ));
         }
         Ok(())
     }

@@ -1,6 +1,7 @@
-//! The HTTP server: configuration, shared state, authentication, rate limits, fault injection and
-//! the `/_sandbox` observability endpoints.
+//! The HTTP server: configuration, shared state, authentication, rate limits, fault injection,
+//! the sandbox's clock and the `/_sandbox` observability endpoints.
 
+mod clock;
 mod config;
 mod faults;
 mod gates;
@@ -50,6 +51,10 @@ pub(crate) struct AppState {
     notif_window: Mutex<(i64, u32)>,
     pub templates: Mutex<sunshine::Templates>,
     pub notifications: Mutex<Vec<Recorded>>,
+    /// The WhatsApp business portfolio's deliveries of the last 24 hours (Meta's messaging limit).
+    pub portfolio: Mutex<sunshine::Portfolio>,
+    /// How far tests moved the sandbox's time on (`POST /_sandbox/clock`), in milliseconds.
+    clock_offset_ms: std::sync::atomic::AtomicU64,
     pub count_cache: Mutex<HashMap<String, u64>>,
     pub custom_objects: Mutex<crate::custom_objects::Store>,
     /// Tickets, triggers and the tags changed on users.
@@ -66,10 +71,6 @@ pub(crate) struct AppState {
 pub(crate) type Shared = Arc<AppState>;
 
 impl AppState {
-    pub fn now(&self) -> chrono::DateTime<chrono::Utc> {
-        self.clock.now()
-    }
-
     /// User `index` as the API shows it now: as generated, with the tags changed since.
     pub fn user(&self, index: u64) -> crate::data::SeedUser {
         let mut u = self.pop.user(index);
@@ -166,6 +167,8 @@ impl Sandbox {
             export_window: Mutex::new(Window { minute: 0, used: 0 }),
             notif_window: Mutex::new((0, 0)),
             notifications: Mutex::new(Vec::new()),
+            portfolio: Mutex::new(Default::default()),
+            clock_offset_ms: std::sync::atomic::AtomicU64::new(0),
             count_cache: Mutex::new(HashMap::new()),
             custom_objects: Mutex::new(Default::default()),
             tickets: Mutex::new(crate::tickets::Store::with_demo_replies(demo_replies)),
@@ -245,6 +248,10 @@ fn router(state: Shared) -> Router {
             get(list_notifications).delete(clear_notifications),
         )
         .route("/_sandbox/stats", get(stats))
+        .route(
+            "/_sandbox/clock",
+            get(clock::get_clock).post(clock::advance_clock),
+        )
         .route("/_sandbox/info", get(sandbox_info))
         .merge(crate::tickets::sandbox_routes())
         .merge(crate::custom_objects::sandbox_routes())

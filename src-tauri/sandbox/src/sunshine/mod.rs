@@ -1,11 +1,15 @@
 //! The Sunshine Conversations subset: integrations (v2), WhatsApp message templates (v1.1) with
-//! Meta-like review, and the Notification API (v1.1).
+//! Meta-like review, the Notification API (v1.1), and what Meta does with an accepted WhatsApp
+//! notification (delivered, or dropped past the messaging limit or as marketing to the US).
 
 mod integrations;
+mod meta;
 mod notifications;
 mod review;
 mod templates;
 
+pub use meta::Dropped;
+pub(crate) use meta::Portfolio;
 pub(crate) use templates::Templates;
 
 use crate::server::Shared;

@@ -1,5 +1,6 @@
 //! The Notification API (v1.1): a WhatsApp template or an SMS text checked against its
-//! integration and template, capped and faulted as configured, recorded for tests.
+//! integration and template, capped and faulted as configured, recorded for tests — with what
+//! Meta then did with a WhatsApp one ([`super::meta`]): the API's answer never tells.
 
 use super::integrations::integration;
 use super::review::placeholders;
@@ -21,11 +22,12 @@ fn is_e164(s: &str) -> bool {
         && !s[1..].starts_with('0')
 }
 
+/// A template message checked: Ok((kind, the template's category)) or why it is refused.
 fn check_template_message(
     s: &Shared,
     integration: &str,
     message: &Value,
-) -> Result<String, String> {
+) -> Result<(String, String), String> {
     if message["type"] != "template" {
         return Err("WhatsApp notifications need message.type \"template\"".into());
     }
@@ -95,7 +97,7 @@ fn check_template_message(
             _ => {}
         }
     }
-    Ok(format!("template:{name}:{language}"))
+    Ok((format!("template:{name}:{language}"), tpl.category.clone()))
 }
 
 pub(super) async fn notify(
@@ -128,7 +130,8 @@ pub(super) async fn notify(
         return bad("author.role must be \"appMaker\"".into());
     }
     let message = &body["message"];
-    let kind = match integration["type"].as_str().unwrap_or_default() {
+    // The template's category for WhatsApp (what Meta's rules read); None for SMS.
+    let (kind, category) = match integration["type"].as_str().unwrap_or_default() {
         "whatsapp" => {
             if body["messageSchema"] != "whatsapp" {
                 return bad(
@@ -136,7 +139,7 @@ pub(super) async fn notify(
                 );
             }
             match check_template_message(&s, &integration_id, message) {
-                Ok(kind) => kind,
+                Ok((kind, category)) => (kind, Some(category)),
                 Err(reason) => return bad(reason),
             }
         }
@@ -159,7 +162,7 @@ pub(super) async fn notify(
                     "message.text is longer than 1600 characters (Twilio error 21617)".into(),
                 );
             }
-            "text".to_string()
+            ("text".to_string(), None)
         }
         other => {
             return bad(format!(
@@ -177,6 +180,8 @@ pub(super) async fn notify(
             "destinationId {destination} cannot receive messages on this channel (sandbox fault)"
         ));
     }
+    // Accepted: what Meta does next, unseen by the sender.
+    let dropped = category.and_then(|c| s.meta_delivery(&destination, &c));
     let id = uuid::Uuid::new_v4().to_string();
     {
         let mut log = s.notifications.lock().unwrap_or_else(|e| e.into_inner());
@@ -188,6 +193,7 @@ pub(super) async fn notify(
             integration_id,
             destination_id: destination,
             kind,
+            dropped,
             body: if s.keep_bodies { body } else { Value::Null },
         });
     }

@@ -19,7 +19,9 @@ pub(crate) struct Template {
     id: String,
     pub name: String,
     pub language: String,
-    category: String,
+    /// Meta's category (MARKETING, UTILITY, AUTHENTICATION, or a legacy one): Meta's rules for
+    /// marketing read it.
+    pub category: String,
     pub components: Value,
     created_at: DateTime<Utc>,
     /// Seeded templates keep their status; submitted ones go PENDING → APPROVED/REJECTED.
