@@ -8,6 +8,7 @@ mod audience;
 mod campaign;
 mod clients;
 mod consent;
+mod limits;
 mod custom_objects;
 mod overlap;
 mod phone_reference;
