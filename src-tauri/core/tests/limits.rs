@@ -6,7 +6,7 @@
 
 use crate::support;
 
-use relay_core::audience::{ExclusionReason, MemberFilter};
+use relay_core::audience::{ExclusionReason, MemberAction, MemberFilter};
 use relay_core::campaign::{CampaignControl, CampaignStatus, Due, WaitReason};
 use relay_core::message::MessageSpec;
 use relay_core::meta::budget::Limit;
@@ -291,4 +291,56 @@ async fn marketing_templates_to_us_numbers_are_left_out_until_the_rule_is_lifted
         .await
         .unwrap();
     assert_eq!(support::excluded(&lifted, "meta_rule"), 0);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn two_desktops_sending_at_once_through_one_portfolio_stay_within_the_limit() {
+    let sb = sandbox(1_200).await;
+    meta_limit(&sb, Some(250)).await;
+    let (a, _ta, spec_a, audience_a) = ready(&sb, WA).await;
+    let (b, _tb, _, audience_b) = support::send::ready_too(&sb, WA).await;
+    // B sends another message, through the portfolio's other number.
+    let spec_b = another_message(&b, WA2, Category::Utility).await;
+    for (ws, audience, spec) in [(&a, &audience_a, &spec_a), (&b, &audience_b, &spec_b)] {
+        ws.set_key("whatsapp_limit", "250").unwrap();
+        let checked = ws
+            .check_audience(audience, Some(spec.clone()))
+            .await
+            .unwrap();
+        assert!(checked.eligible > 500, "{}", checked.eligible);
+    }
+    // B leaves out the first 300 of A's recipients: each would reach 250 numbers of its own.
+    let first: Vec<String> = b
+        .audience_members(&audience_b, MemberFilter::Eligible, 0, 300)
+        .unwrap()
+        .rows
+        .into_iter()
+        .map(|m| m.user_id)
+        .collect();
+    b.set_members(&audience_b, &first, MemberAction::Remove)
+        .await
+        .unwrap();
+    let ca = a
+        .create_campaign(&audience_a, spec_a, Some(50), None)
+        .await
+        .unwrap();
+    let cb = b
+        .create_campaign(&audience_b, spec_b, Some(50), None)
+        .await
+        .unwrap();
+    let (control_a, control_b) = (CampaignControl::default(), CampaignControl::default());
+    let (ra, rb) = tokio::join!(
+        a.run_campaign(&ca.id, &control_a, |_| {}),
+        b.run_campaign(&cb.id, &control_b, |_| {})
+    );
+    let (ra, rb) = (ra.unwrap(), rb.unwrap());
+    let stats = sandbox_stats(&sb).await;
+    assert_eq!(dropped(&stats), 0, "{stats}");
+    let reached = stats["delivered_destinations"].as_u64().unwrap();
+    assert!(reached <= 250, "{reached} numbers reached: {stats}");
+    assert!(reached >= 200, "the limit is used, not left idle: {reached}");
+    for r in [&ra, &rb] {
+        assert_eq!(r.status, CampaignStatus::Waiting, "{r:?}");
+        assert_eq!(r.waits_for, Some(WaitReason::MessagingLimit));
+    }
 }

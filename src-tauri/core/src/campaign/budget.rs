@@ -60,7 +60,7 @@ pub(crate) fn portfolio_reach(
 
 /// The budget a run through `integration_id` is kept to, as of `now_ms`; None when no limit
 /// applies (SMS, an integration outside the portfolio, a limit not set or unlimited).
-pub(crate) fn run_budget(
+fn run_budget(
     conn: &Connection,
     keys: &NumberKeys,
     portfolio: &Portfolio,
@@ -76,6 +76,52 @@ pub(crate) fn run_budget(
     };
     let reached = portfolio_reach(conn, portfolio, now_ms - WINDOW_MS)?;
     Ok(Some(Budget::new(limit, reached, now_ms, keys.clone())))
+}
+
+impl Workspace {
+    /// The budget run `runner` of `c` is kept to (None when no limit applies): as this desktop's
+    /// ledger says it, and — when the team's store is reachable (`team`) — no more than the run
+    /// could reserve in the store beside the other runs of the portfolio.
+    pub(crate) async fn budget_for_run(
+        &self,
+        c: &super::CampaignSummary,
+        runner: &str,
+        team: bool,
+    ) -> AppResult<Option<Budget>> {
+        self.known_number_key();
+        let portfolio = Portfolio::of(&self.settings()?);
+        let keys = self.db().number_keys().clone();
+        let read = || {
+            run_budget(
+                self.db().connection(),
+                &keys,
+                &portfolio,
+                c.kind.channel(),
+                &c.integration_id,
+                self.now_ms(),
+            )
+        };
+        if read()?.is_none() {
+            return Ok(None);
+        }
+        if !team {
+            tracing::warn!(campaign = %c.id, "the messaging limit is kept with this desktop's ledger alone");
+            return read();
+        }
+        let wanted = super::store::counts(self.db().connection(), &c.id)?.pending;
+        // Held for twice the time the run should take, and ten minutes more.
+        let hold = std::time::Duration::from_secs(u64::from(wanted / c.rate.max(1)) * 2 + 600);
+        let granted = self
+            .team_reserve(&portfolio.key(), runner, &c.id, wanted, hold, || {
+                Ok(read()?.map_or(0, |b| b.left()))
+            })
+            .await?;
+        let mut budget = read()?;
+        if let Some(b) = &mut budget {
+            b.cap(granted);
+        }
+        Ok(budget)
+    }
 }
 
 /// The messaging limit before a send, as the review and `relay send` show it.

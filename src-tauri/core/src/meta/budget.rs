@@ -15,6 +15,8 @@ use std::collections::{HashMap, VecDeque};
 
 /// Meta's window.
 pub const WINDOW_MS: i64 = 24 * 3_600_000;
+/// A run whose reservation is used up while the limit has room tries again after this.
+pub const RESERVE_AGAIN_MS: i64 = 5 * 60_000;
 /// The limits Meta sets (unique numbers in 24 hours), besides unlimited.
 pub const LIMITS: [u32; 4] = [250, 2_000, 10_000, 100_000];
 
@@ -74,6 +76,18 @@ impl Portfolio {
         }
     }
 
+    /// The name of the portfolio in the team's store: `all`, or a hash of its integrations.
+    pub fn key(&self) -> String {
+        use sha2::Digest;
+        if self.integrations.is_empty() {
+            return "all".into();
+        }
+        let mut ids = self.integrations.clone();
+        ids.sort();
+        let digest = sha2::Sha256::digest(ids.join(",").as_bytes());
+        digest[..8].iter().map(|b| format!("{b:02x}")).collect()
+    }
+
     /// Whether a WhatsApp integration shares the limit.
     pub fn includes(&self, integration_id: &str) -> bool {
         self.integrations.is_empty() || self.integrations.iter().any(|i| i == integration_id)
@@ -119,6 +133,10 @@ pub struct Budget {
     frees: VecDeque<(i64, String)>,
     /// Recipients told to wait in this run, to spread them over the slots as they free.
     deferred: usize,
+    /// The new numbers this run may reach at most (what the team let it reserve), and how many
+    /// it reached.
+    cap: Option<u32>,
+    taken: u32,
     keys: crate::number_key::NumberKeys,
 }
 
@@ -169,6 +187,8 @@ impl Budget {
             last,
             frees: frees.into(),
             deferred: 0,
+            cap: None,
+            taken: 0,
             keys,
         }
     }
@@ -185,7 +205,29 @@ impl Budget {
 
     /// Numbers that may still be reached now.
     pub fn left(&self) -> u32 {
-        self.limit.saturating_sub(self.used())
+        let room = self.limit.saturating_sub(self.used());
+        match self.cap {
+            Some(cap) => room.min(cap.saturating_sub(self.taken)),
+            None => room,
+        }
+    }
+
+    /// Keeps this run to `n` new numbers (its reservation in the team's store).
+    pub fn cap(&mut self, n: u32) {
+        self.cap = Some(n);
+    }
+
+    /// When a recipient the budget has no room for may go: as slots free, or — when the limit
+    /// has room but the run's reservation is used up (other runs hold the rest) — after a
+    /// while, to reserve again.
+    fn wait(&mut self, now_ms: i64) -> Take {
+        let at = if self.limit.saturating_sub(self.used()) > 0 {
+            ceil_minute(now_ms + RESERVE_AGAIN_MS)
+        } else {
+            self.nth_free(self.deferred, now_ms)
+        };
+        self.deferred += 1;
+        Take::Wait(at)
     }
 
     /// Forgets what left the window by `now`.
@@ -205,10 +247,11 @@ impl Budget {
     pub fn take(&mut self, phone: &str, now_ms: i64) -> Take {
         self.expire(now_ms);
         let who = who(&self.keys, phone);
-        if !self.last.contains_key(&who) && self.left() == 0 {
-            let at = self.nth_free(self.deferred, now_ms);
-            self.deferred += 1;
-            return Take::Wait(at);
+        if !self.last.contains_key(&who) {
+            if self.left() == 0 {
+                return self.wait(now_ms);
+            }
+            self.taken += 1;
         }
         self.last.insert(who.clone(), now_ms);
         self.frees.push_back((now_ms + WINDOW_MS, who));
@@ -232,9 +275,7 @@ impl Budget {
             *new_before += 1;
             return Take::Go;
         }
-        let at = self.nth_free(self.deferred, now_ms);
-        self.deferred += 1;
-        Take::Wait(at)
+        self.wait(now_ms)
     }
 
     /// When the `n`-th slot from now frees (the last one known when fewer are coming),
@@ -249,7 +290,7 @@ impl Budget {
             .nth(n)
             .or_else(|| valid.last())
             .map_or(now_ms + WINDOW_MS, |(at, _)| *at);
-        at.div_euclid(60_000) * 60_000 + if at % 60_000 == 0 { 0 } else { 60_000 }
+        ceil_minute(at)
     }
 
     /// When slots free, grouped by the hour: (the hour's last free time, slots freed by then,
@@ -279,6 +320,10 @@ impl Budget {
         }
         out
     }
+}
+
+fn ceil_minute(at: i64) -> i64 {
+    at.div_euclid(60_000) * 60_000 + if at % 60_000 == 0 { 0 } else { 60_000 }
 }
 
 /// Slots freeing: by `at_ms`, `count` numbers (cumulated) may be reached.
@@ -335,6 +380,31 @@ mod tests {
         // Once +1's slot freed, a new number goes.
         assert_eq!(b.take("+8", now + 19 * H), Take::Go);
         assert_eq!(b.used(), 3);
+    }
+
+    #[test]
+    fn a_run_keeps_to_its_reservation_and_tries_again_later_while_the_limit_has_room() {
+        let now = 100 * H;
+        let mut b = budget(10, &[("+1", now - H)], now);
+        b.cap(2);
+        assert_eq!(b.left(), 2);
+        assert_eq!(b.take("+1", now), Take::Go, "reached lately: not counted");
+        assert_eq!(b.take("+2", now), Take::Go);
+        assert_eq!(b.take("+3", now), Take::Go);
+        assert_eq!(b.take("+4", now), Take::Wait(now + RESERVE_AGAIN_MS));
+        assert_eq!(b.used(), 3);
+        assert_eq!(
+            Portfolio {
+                limit: Limit::NotSet,
+                integrations: vec!["b".into(), "a".into()]
+            }
+            .key(),
+            Portfolio {
+                limit: Limit::NotSet,
+                integrations: vec!["a".into(), "b".into()]
+            }
+            .key()
+        );
     }
 
     #[test]

@@ -74,14 +74,14 @@ fn record(name: &str, holder: &str, campaign: &str, state: &str) -> RecordInput 
     }
 }
 
-fn parse(t: &str) -> Option<chrono::DateTime<chrono::Utc>> {
+pub(super) fn parse(t: &str) -> Option<chrono::DateTime<chrono::Utc>> {
     chrono::DateTime::parse_from_rfc3339(t)
         .ok()
         .map(|d| d.to_utc())
 }
 
 /// Zendesk's now: the `updated_at` of this desktop's clock record, written for the purpose.
-async fn store_now(z: &ZendeskClient, desktop: &str) -> AppResult<chrono::DateTime<chrono::Utc>> {
+pub(super) async fn store_now(z: &ZendeskClient, desktop: &str) -> AppResult<chrono::DateTime<chrono::Utc>> {
     let name = format!("clock:{desktop}");
     let mut fields = Map::new();
     fields.insert("holder".into(), json!(desktop));
@@ -110,35 +110,64 @@ impl Workspace {
     ) -> AppResult<Held> {
         let desktop = self.desktop_id()?;
         let name = fingerprint.to_string();
-        let mine = record(&name, &desktop, campaign, "sending");
-        let held = Held {
+        let (held, _) = self
+            .take_claim(z, &name, &desktop, campaign, Map::new())
+            .await?;
+        Ok(Held {
             fingerprint,
+            ..held
+        })
+    }
+
+    /// Takes the claim named `name` for `holder` (a desktop, or one run of one) and `campaign`,
+    /// with `fields` besides; or says who holds it. Returns it and its record as it now is.
+    pub(crate) async fn take_claim(
+        &self,
+        z: &ZendeskClient,
+        name: &str,
+        holder: &str,
+        campaign: &str,
+        fields: Map<String, Value>,
+    ) -> AppResult<(Held, Record)> {
+        let mut mine = record(name, holder, campaign, "sending");
+        mine.custom_object_fields.extend(fields);
+        let held = Held {
+            fingerprint: 0,
             external_id: format!("claim:{name}"),
-            holder: desktop.clone(),
+            holder: holder.to_string(),
             campaign: campaign.to_string(),
         };
-        let existing = match z.create_unique(CLAIM, &mine).await? {
-            Created::Created(_) => return Ok(held),
-            Created::NameTaken(r) => Claim::from(&r),
+        let (existing, record) = match z.create_unique(CLAIM, &mine).await? {
+            Created::Created(r) => return Ok((held, r)),
+            Created::NameTaken(r) => (Claim::from(&r), r),
         };
-        let free = existing.holder == desktop || existing.state != "sending" || {
-            let now = store_now(z, &desktop).await?;
+        let free = existing.holder == holder || existing.state != "sending" || {
+            let now = store_now(z, &self.desktop_id()?).await?;
             let last = parse(&existing.updated_at).unwrap_or(now);
             now - last > chrono::Duration::from_std(self.team().claim_ttl).unwrap_or_default()
         };
         if !free {
             return Err(held_elsewhere(&existing));
         }
-        // Take it over, then read it back after a moment: the last writer holds it.
+        // Take it over (keeping what it holds besides), then read it back after a moment: the
+        // last writer holds it.
+        for (k, v) in &record.custom_object_fields {
+            mine.custom_object_fields
+                .entry(k.clone())
+                .or_insert_with(|| v.clone());
+        }
         z.upsert(CLAIM, &held.external_id, &mine).await?;
         tokio::time::sleep(SETTLE.min(self.team().claim_ttl / 4)).await;
-        let now = z
-            .record(CLAIM, &existing.record_id)
-            .await?
-            .map(|r| Claim::from(&r));
+        let now = z.record(CLAIM, &record.id).await?;
         match now {
-            Some(c) if c.holder == desktop && c.campaign == campaign => Ok(held),
-            Some(c) => Err(held_elsewhere(&c)),
+            Some(r) => {
+                let c = Claim::from(&r);
+                if c.holder == holder && c.campaign == campaign {
+                    Ok((held, r))
+                } else {
+                    Err(held_elsewhere(&c))
+                }
+            }
             None => Err(AppError::new(
                 ErrorCode::Unreachable,
                 crate::text!("team.claim_lost"),
@@ -160,14 +189,20 @@ impl Workspace {
 
     /// Gives the message back (after the send's last push).
     pub(crate) async fn team_release(&self, z: &ZendeskClient, held: &Held) -> AppResult<()> {
+        self.release_claim(z, held, Map::new()).await
+    }
+
+    /// Gives a claim back, writing `fields` besides.
+    pub(crate) async fn release_claim(
+        &self,
+        z: &ZendeskClient,
+        held: &Held,
+        fields: Map<String, Value>,
+    ) -> AppResult<()> {
         let name = held.external_id.trim_start_matches("claim:");
-        z.upsert(
-            CLAIM,
-            &held.external_id,
-            &record(name, &held.holder, &held.campaign, "released"),
-        )
-        .await
-        .map(|_| ())
+        let mut r = record(name, &held.holder, &held.campaign, "released");
+        r.custom_object_fields.extend(fields);
+        z.upsert(CLAIM, &held.external_id, &r).await.map(|_| ())
     }
 }
 

@@ -11,6 +11,7 @@
 //! are made when missing, by an admin's credentials ([`schema`]).
 
 pub mod batch;
+pub mod budget;
 pub mod campaigns;
 pub mod claim;
 pub mod key;

@@ -15,8 +15,9 @@ pub const LEGACY_ENTRY: &str = "relay_entry";
 /// suppressed:number key; `removed` when taken
 /// off the list).
 pub const SUPPRESSED: &str = "relay_suppressed";
-/// One claim per message being sent (name = fingerprint, unique); and the team's number key
-/// (one record of its own name, see [`super::key`]).
+/// One claim per message being sent (name = fingerprint, unique); the team's number key (one
+/// record of its own name, see [`super::key`]); and one per WhatsApp portfolio with a messaging
+/// limit, the runs' reservations of it (name = `budget:…`, see [`super::budget`]).
 pub const CLAIM: &str = "relay_claim";
 /// One summary per campaign (`external_id` = campaign:id): who, from which desktop, counts.
 pub const CAMPAIGN: &str = "relay_campaign";
@@ -99,9 +100,9 @@ ObjectSpec {
     key: CLAIM,
     title: "Relay message being sent",
     plural: "Relay messages being sent",
-    description: "Kept by Relay: which desktop sends which message now (one sender per message), and the key the team's numbers are hashed with.",
+    description: "Kept by Relay: which desktop sends which message now (one sender per message), the key the team's numbers are hashed with, and the sends reserved under the WhatsApp messaging limit.",
     unique_names: true,
-    fields: &[("holder", "text"), ("campaign", "text"), ("state", "text")],
+    fields: &[("holder", "text"), ("campaign", "text"), ("state", "text"), ("reservations", "textarea")],
 },
 ObjectSpec {
     key: CAMPAIGN,

@@ -71,6 +71,12 @@ impl Workspace {
             if let Some(e) = finished(&campaign) {
                 return Err(e);
             }
+            // The portfolio's messaging limit, as the team's ledger (just pulled) and the
+            // other runs' reservations leave it.
+            let budget = self
+                .budget_for_run(&campaign, &runner_id, claim.is_some())
+                .await?
+                .map(|b| Arc::new(std::sync::Mutex::new(b)));
             let writer = self.writer()?;
             let (cid, rid, host, now) = (
                 id.to_string(),
@@ -79,25 +85,12 @@ impl Workspace {
                 self.now_ms(),
             );
             let patience = self.write_patience();
-            // The portfolio's messaging limit, as the team's ledger (just pulled) says it stands.
-            self.known_number_key();
-            let portfolio = crate::meta::budget::Portfolio::of(&self.settings()?);
-            let keys = self.db().number_keys().clone();
-            let (channel, integration) = (campaign.kind.channel(), campaign.integration_id.clone());
             let (claims, recovered) = writer
                 .run(move |conn| {
                     crate::storage::write(conn, patience, |tx| {
                         let recovered = lease::acquire(tx, &cid, &rid, &host, now)?;
                         let mut claims = Claims::read(tx, &cid)?;
-                        claims.budget = crate::campaign::budget::run_budget(
-                            tx,
-                            &keys,
-                            &portfolio,
-                            channel,
-                            &integration,
-                            now,
-                        )?
-                        .map(|b| Arc::new(std::sync::Mutex::new(b)));
+                        claims.budget = budget;
                         Ok((claims, recovered))
                     })
                 })
