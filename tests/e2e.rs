@@ -1348,6 +1348,77 @@ async fn through_mapping(
     client
 }
 
+/// WhatsApp's messaging limit in the window: set in Settings (a policy-free demo), the review's
+/// card says what goes now and what waits for the budget, and the campaign sent waits for it
+/// (its page says so) once the limit is used.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_campaign_past_the_messaging_limit_waits_for_the_budget() {
+    let tmp = tempfile::tempdir().unwrap();
+    let (_driver, client, data) = in_demo(tmp.path()).await;
+    approved_template(&data.join("demo"), tmp.path(), "parcel_limit").await;
+
+    click(&client, "[data-nav=settings]").await;
+    css(&client, "#whatsapp_limit")
+        .await
+        .select_by_value("250")
+        .await
+        .unwrap();
+    click(&client, "[data-action=save-settings]").await;
+    until_text(&client, "[data-testid=settings-notice]", "Settings saved").await;
+
+    let client = through_mapping(client, "parcel_limit", "role:end-user").await;
+    until_text(
+        &client,
+        "[data-testid=ready-count]",
+        "recipients will receive",
+    )
+    .await;
+    let eligible = number_in(&client, "[data-testid=ready-count]".into()).await;
+    assert!(eligible > 300, "{eligible}");
+    until(
+        &client,
+        "the review step reachable",
+        "!document.querySelector('[data-step=\"5\"]').disabled",
+    )
+    .await;
+    click(&client, "[data-action=wizard-next]").await;
+    until_text(&client, "[data-testid=budget-limit]", "250").await;
+    assert_eq!(
+        number_in(&client, "[data-testid=budget-available]".into()).await,
+        250
+    );
+    assert_eq!(
+        number_in(&client, "[data-testid=budget-waiting]".into()).await,
+        eligible - 250
+    );
+    client
+        .execute(
+            "document.querySelector('[data-testid=review-budget]').scrollIntoView()",
+            vec![],
+        )
+        .await
+        .unwrap();
+    screenshot(&client, "40-review-whatsapp-limit").await;
+
+    fill(&client, "#review-rate", "200").await;
+    click(&client, "[data-action=send]").await;
+    click(&client, "[data-action=confirm-send]").await;
+    until(
+        &client,
+        "the campaign waiting for the budget",
+        "(document.querySelector('[data-testid=campaign-status]') || {}).dataset?.status === 'waiting'",
+    )
+    .await;
+    until_text(
+        &client,
+        "[data-testid=waits-for-budget]",
+        "WhatsApp messaging limit",
+    )
+    .await;
+    assert_eq!(number_in(&client, "[data-count=sent]".into()).await, 250);
+    screenshot(&client, "41-campaign-waiting-limit").await;
+}
+
 /// The process whose environment holds `RELAY_DATA_DIR=dir`: the app tauri-driver started.
 fn app_pid(dir: &std::path::Path) -> Option<u32> {
     let needle = format!("RELAY_DATA_DIR={}", dir.display());
