@@ -1,8 +1,8 @@
 //! Campaign commands: creating, sending, pausing, cancelling, reading, exporting, the dry run and the test send, and closing while sending.
 
 use crate::state::AppState;
-use relay_core::campaign::schedule::WaitingWindow;
 use relay_core::campaign::budget::BudgetView;
+use relay_core::campaign::schedule::WaitingWindow;
 use relay_core::campaign::CampaignProgress;
 use relay_core::campaign::{CampaignSummary, CampaignTiming, RecipientPage, RecipientState};
 use relay_core::message::MessageSpec;

@@ -102,7 +102,13 @@ async fn a_limit_sends_what_fits_and_the_rest_once_the_first_sends_are_a_day_old
     let before = ws.whatsapp_budget(&audience, WA).await.unwrap().unwrap();
     assert_eq!(before.limit, Limit::Numbers(2_000));
     assert_eq!(
-        (before.used, before.available, before.reach, before.now, before.waiting),
+        (
+            before.used,
+            before.available,
+            before.reach,
+            before.now,
+            before.waiting
+        ),
         (0, 2_000, eligible, 2_000, eligible - 2_000)
     );
     assert!(before.releases.is_empty(), "nothing sent yet frees a slot");
@@ -156,7 +162,11 @@ async fn a_limit_sends_what_fits_and_the_rest_once_the_first_sends_are_a_day_old
     assert_eq!(second.counts.sent, 2_000);
     assert_eq!(second.status, CampaignStatus::Waiting);
     assert_eq!(second.waiting, eligible - 2_000);
-    assert_eq!(dropped(&sandbox_stats(&sb).await), 0, "Meta dropped nothing");
+    assert_eq!(
+        dropped(&sandbox_stats(&sb).await),
+        0,
+        "Meta dropped nothing"
+    );
 
     // Not due before the first slot frees; a day after the first sends, both go on.
     assert!(ws
@@ -286,10 +296,7 @@ async fn marketing_templates_to_us_numbers_are_left_out_until_the_rule_is_lifted
     // refused.
     assert!(ws.set_key("meta_rules_lifted", "marketing_eu").is_err());
     ws.set_key("meta_rules_lifted", "marketing_us").unwrap();
-    let lifted = ws
-        .check_audience(&audience, Some(marketing))
-        .await
-        .unwrap();
+    let lifted = ws.check_audience(&audience, Some(marketing)).await.unwrap();
     assert_eq!(support::excluded(&lifted, "meta_rule"), 0);
 }
 
@@ -338,7 +345,10 @@ async fn two_desktops_sending_at_once_through_one_portfolio_stay_within_the_limi
     assert_eq!(dropped(&stats), 0, "{stats}");
     let reached = stats["delivered_destinations"].as_u64().unwrap();
     assert!(reached <= 250, "{reached} numbers reached: {stats}");
-    assert!(reached >= 200, "the limit is used, not left idle: {reached}");
+    assert!(
+        reached >= 200,
+        "the limit is used, not left idle: {reached}"
+    );
     for r in [&ra, &rb] {
         assert_eq!(r.status, CampaignStatus::Waiting, "{r:?}");
         assert_eq!(r.waits_for, Some(WaitReason::MessagingLimit));

@@ -503,7 +503,10 @@ async fn each_desktop_sees_the_others_campaigns_and_applies_the_policy_an_admin_
     assert_eq!(s.allowed_roles, vec!["admin".to_string()]);
     assert_eq!(s.consent_sms, "tag:sms_opt_in");
     assert_eq!(s.optout_words, vec!["STOP".to_string(), "HALT".to_string()]);
-    assert_eq!(s.whatsapp_limit, "2000", "the messaging limit is the team's, normalized");
+    assert_eq!(
+        s.whatsapp_limit, "2000",
+        "the messaging limit is the team's, normalized"
+    );
     let view = b.settings_view().unwrap();
     assert_eq!(view.team_policy.unwrap().desktop, a.desktop_id().unwrap());
     // A local change of the policy is refused, saying whose it is; the rest is B's own.

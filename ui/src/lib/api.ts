@@ -19,6 +19,7 @@ import {
   type Settings_Serialize,
   type SettingsView_Serialize,
   type AudienceSummary_Serialize,
+  type BudgetView_Serialize,
   type FetchProgress_Serialize,
   type FetchProgress_Deserialize,
   type FieldInfo,
@@ -81,6 +82,7 @@ export type LocalEntry = LocalEntry_Serialize;
 export type RemoteEntry = RemoteEntry_Serialize;
 export type TemplateState = TemplateState_Serialize;
 export type AudienceSummary = AudienceSummary_Serialize;
+export type BudgetView = BudgetView_Serialize;
 export type FetchProgress = FetchProgress_Serialize;
 export type MemberPage = MemberPage_Serialize;
 export type Member = Member_Serialize;

@@ -155,6 +155,11 @@ export const commands = {
 	 *  none: the workspace's; `at` none: now.
 	 */
 	timingPreview: (audienceId: string, rate: number, timing: CampaignTiming_Deserialize) => __TAURI_INVOKE<TimingPreview_Serialize>("timing_preview", { audienceId, rate, timing }),
+	/**
+	 *  The WhatsApp messaging limit as it stands for a send of an audience through an integration
+	 *  (None for SMS): the review's budget card.
+	 */
+	whatsappBudget: (audienceId: string, integrationId: string) => __TAURI_INVOKE<BudgetView_Serialize | null>("whatsapp_budget", { audienceId, integrationId }),
 	/**  Moves a scheduled or missed campaign to another time (and quiet hours, when given). */
 	rescheduleCampaign: (id: string, timing: CampaignTiming_Deserialize) => __TAURI_INVOKE<CampaignSummary_Serialize>("reschedule_campaign", { id, timing }),
 	/**  A waiting campaign's recipients still in their quiet hours, by when their window opens. */
@@ -209,7 +214,7 @@ export const CAMPAIGN_STATUSES = ["scheduled","missed","creating","ready","runni
 
 export const ERROR_CODES = ["invalid_input","not_configured","not_found","keychain_unavailable","storage","io","internal","auth_failed","forbidden","rejected","rate_limited","unreachable","busy"] as const;
 
-export const EXCLUSION_REASONS = ["removed","no_phone","invalid_phone","cannot_receive","opted_out","suppressed","no_consent","duplicate_phone","blackout","in_other_campaign","missing_value","render_error"] as const;
+export const EXCLUSION_REASONS = ["removed","no_phone","invalid_phone","cannot_receive","opted_out","suppressed","no_consent","meta_rule","duplicate_phone","blackout","in_other_campaign","missing_value","render_error"] as const;
 
 export const ISSUE_CODES = ["name_required","name_not_sanitized","name_too_long","integrations_required","category_authentication","language_required","language_unknown","header_text_required","header_value_malformed","header_too_many_values","header_too_long","header_multiline","header_formatting","header_media_type","header_url_invalid","body_required","body_value_malformed","body_starts_with_value","body_ends_with_value","body_adjacent_values","body_too_many_values","body_tab","body_spaces","body_blank_lines","body_too_long","body_long_marketing","body_heading_dropped","body_link_dropped","body_image_dropped","body_table_dropped","body_html_dropped","sms_too_long","sms_ucs2","sms_opt_out_missing","footer_too_long","footer_values","footer_multiline","buttons_mixed","buttons_too_many_urls","buttons_too_many_phones","buttons_too_many_replies","buttons_too_many","button_text_required","button_text_too_long","button_text_invalid","button_url_invalid","button_url_too_long","button_url_values","button_url_value_malformed","button_url_value_not_last","button_phone_invalid","button_phone_too_long"] as const;
 
@@ -357,6 +362,76 @@ export type AvailableUpdate_Serialize = {
 	notes: string | null,
 	/**  When it was published (RFC 3339), if the manifest says. */
 	date: string | null,
+};
+
+export type BudgetRelease = {
+	at: string,
+	count: number,
+};
+
+/**  The messaging limit before a send, as the review and `relay send` show it. */
+export type BudgetView = BudgetView_Serialize | BudgetView_Deserialize;
+
+/**  The messaging limit before a send, as the review and `relay send` show it. */
+export type BudgetView_Deserialize = {
+	/**  The limit; `not_set` when nobody set it (Relay cannot keep it: the review says so). */
+	limit: Limit,
+	/**  The integration shares the portfolio's limit (false: outside it, nothing is kept). */
+	in_portfolio: boolean,
+	/**  Unique numbers the portfolio reached in the last 24 hours, from every desktop. */
+	used: number,
+	/**  What may still be reached now (limit − used). */
+	available: number,
+	/**
+	 *  Unique numbers the campaign reaches, and of them those reached in the last 24 hours
+	 *  (they cost nothing).
+	 */
+	reach: number,
+	reached_lately: number,
+	/**  Recipients that go now, and those that wait for the budget. */
+	now: number,
+	waiting: number,
+	/**
+	 *  When the waiting ones can go: by each time (ms since the epoch, as text), how many
+	 *  (cumulated), as the earlier sends leave the 24-hour window.
+	 */
+	releases: BudgetRelease[],
+	/**
+	 *  When the last of them can go (ms, as text) — later when the campaign's own sends must
+	 *  leave the window first.
+	 */
+	all_by?: string | null,
+};
+
+/**  The messaging limit before a send, as the review and `relay send` show it. */
+export type BudgetView_Serialize = {
+	/**  The limit; `not_set` when nobody set it (Relay cannot keep it: the review says so). */
+	limit: Limit,
+	/**  The integration shares the portfolio's limit (false: outside it, nothing is kept). */
+	in_portfolio: boolean,
+	/**  Unique numbers the portfolio reached in the last 24 hours, from every desktop. */
+	used: number,
+	/**  What may still be reached now (limit − used). */
+	available: number,
+	/**
+	 *  Unique numbers the campaign reaches, and of them those reached in the last 24 hours
+	 *  (they cost nothing).
+	 */
+	reach: number,
+	reached_lately: number,
+	/**  Recipients that go now, and those that wait for the budget. */
+	now: number,
+	waiting: number,
+	/**
+	 *  When the waiting ones can go: by each time (ms since the epoch, as text), how many
+	 *  (cumulated), as the earlier sends leave the 24-hour window.
+	 */
+	releases: BudgetRelease[],
+	/**
+	 *  When the last of them can go (ms, as text) — later when the campaign's own sends must
+	 *  leave the window first.
+	 */
+	all_by: string | null,
 };
 
 export type Button = Button_Serialize | Button_Deserialize;
@@ -536,6 +611,8 @@ export type CampaignSummary_Deserialize = {
 	waiting: number,
 	/**  Waiting: when the next of them may be sent (milliseconds, as text). */
 	next_at?: string | null,
+	/**  Waiting: for what. */
+	waits_for?: WaitReason | null,
 	/**  When it is (or was) to be sent, if it was scheduled (milliseconds, as text). */
 	scheduled_at?: string | null,
 	/**  Its counts when it was scheduled, once it has been checked and frozen again at its time. */
@@ -593,6 +670,8 @@ export type CampaignSummary_Serialize = {
 	waiting: number,
 	/**  Waiting: when the next of them may be sent (milliseconds, as text). */
 	next_at: string | null,
+	/**  Waiting: for what. */
+	waits_for: WaitReason | null,
 	/**  When it is (or was) to be sent, if it was scheduled (milliseconds, as text). */
 	scheduled_at: string | null,
 	/**  Its counts when it was scheduled, once it has been checked and frozen again at its time. */
@@ -751,7 +830,9 @@ export type ErrorDetails_Serialize = {
 };
 
 /**  Why a member of an audience is left out (see the module's doc), in the order they apply. */
-export type ExclusionReason = "removed" | "no_phone" | "invalid_phone" | "cannot_receive" | "opted_out" | "suppressed" | "no_consent" | "duplicate_phone" | "blackout" | "in_other_campaign" | "missing_value" | "render_error";
+export type ExclusionReason = "removed" | "no_phone" | "invalid_phone" | "cannot_receive" | "opted_out" | "suppressed" | "no_consent" | 
+/**  A rule of Meta's drops the message after accepting it (`meta::rules`). */
+"meta_rule" | "duplicate_phone" | "blackout" | "in_other_campaign" | "missing_value" | "render_error";
 
 /**  Where a fetch stands, sent to the UI after every page. */
 export type FetchProgress = FetchProgress_Serialize | FetchProgress_Deserialize;
@@ -902,6 +983,11 @@ export type Library_Serialize = {
 	/**  One per known WhatsApp integration. */
 	syncs: SyncInfo_Serialize[],
 };
+
+/**  A portfolio's limit, as the setting `whatsapp_limit` says it. */
+export type Limit = 
+/**  Not set: Relay cannot keep it (the review says so). */
+{ kind: "not_set" } | { kind: "numbers"; numbers: number } | { kind: "unlimited" };
 
 export type LocalEntry = LocalEntry_Serialize | LocalEntry_Deserialize;
 
@@ -1130,6 +1216,9 @@ export type Policy = {
 	consent_sms: string,
 	optout_words: string[],
 	optin_words: string[],
+	whatsapp_limit: string,
+	whatsapp_portfolio: string[],
+	meta_rules_lifted: string[],
 };
 
 export type Preview = Preview_Serialize | Preview_Deserialize;
@@ -1421,6 +1510,15 @@ export type Settings_Deserialize = {
 	optout_words?: string[],
 	/**  The replies that opt back in (lifting an opt-out, never a number suppressed by hand). */
 	optin_words?: string[],
+	/**
+	 *  The messaging limit of the WhatsApp business portfolio (unique numbers in 24 hours):
+	 *  `250`, `2000`, `10000`, `100000` or `unlimited`; empty = not set (Relay cannot keep it).
+	 */
+	whatsapp_limit?: string,
+	/**  The WhatsApp integrations of that portfolio (they share the limit); empty = all of them. */
+	whatsapp_portfolio?: string[],
+	/**  Meta's silent rules (`meta::rules`) the team lifted, by id, once Meta did. */
+	meta_rules_lifted?: string[],
 	language?: Language,
 	theme?: Theme,
 	/**
@@ -1506,6 +1604,15 @@ export type Settings_Serialize = {
 	optout_words: string[],
 	/**  The replies that opt back in (lifting an opt-out, never a number suppressed by hand). */
 	optin_words: string[],
+	/**
+	 *  The messaging limit of the WhatsApp business portfolio (unique numbers in 24 hours):
+	 *  `250`, `2000`, `10000`, `100000` or `unlimited`; empty = not set (Relay cannot keep it).
+	 */
+	whatsapp_limit: string,
+	/**  The WhatsApp integrations of that portfolio (they share the limit); empty = all of them. */
+	whatsapp_portfolio: string[],
+	/**  Meta's silent rules (`meta::rules`) the team lifted, by id, once Meta did. */
+	meta_rules_lifted: string[],
 	language: Language,
 	theme: Theme,
 	/**
@@ -2067,6 +2174,16 @@ export type ValueSource_Serialize =
  *  written with `date_format` (chrono's `%d/%m/%Y`…; empty = `2024-03-31`).
  */
 { kind: "field"; key: string; date_format: string };
+
+/**  What a `waiting` campaign waits for. */
+export type WaitReason = 
+/**  Everyone left is in their quiet hours. */
+"quiet_hours" | 
+/**
+ *  Everyone left is past the WhatsApp portfolio's messaging limit: they go as earlier sends
+ *  leave its 24-hour window.
+ */
+"messaging_limit";
 
 /**  Recipients of a waiting campaign whose window opens at the same time. */
 export type WaitingWindow = {

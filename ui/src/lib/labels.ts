@@ -89,6 +89,7 @@ export const REASON_LABEL: Record<ExclusionReason, MessageKey> = {
   cannot_receive: 'reason.cannot_receive',
   opted_out: 'reason.opted_out',
   no_consent: 'reason.no_consent',
+  meta_rule: 'reason.meta_rule',
   suppressed: 'reason.suppressed',
   duplicate_phone: 'reason.duplicate_phone',
   blackout: 'reason.blackout',

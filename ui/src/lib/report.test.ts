@@ -32,6 +32,7 @@ const base: CampaignSummary = {
   quiet_hours: null,
   waiting: 0,
   next_at: null,
+  waits_for: null,
   scheduled_at: null,
   scheduled_counts: null,
 };

@@ -7,9 +7,9 @@ use crate::consent::ConsentRule;
 use crate::error::AppResult;
 use crate::meta::rules::MetaRule;
 use crate::phone::region_of;
-use crate::text::Text;
 use crate::phone::NumberKind;
 use crate::storage::Database;
+use crate::text::Text;
 use rusqlite::params;
 use strum::VariantArray;
 

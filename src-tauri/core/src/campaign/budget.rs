@@ -46,9 +46,7 @@ pub(crate) fn portfolio_reach(
             None => true,
             Some((channel, integration)) => {
                 channel.as_deref().is_none_or(|c| c == "whatsapp")
-                    && integration
-                        .as_deref()
-                        .is_none_or(|i| portfolio.includes(i))
+                    && integration.as_deref().is_none_or(|i| portfolio.includes(i))
             }
         };
         if counts {

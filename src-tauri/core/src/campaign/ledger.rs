@@ -29,8 +29,8 @@
 
 use crate::blackout::{self, Reach, Reached};
 use crate::error::AppError;
-use crate::meta::budget::{Budget, Take};
 use crate::error::AppResult;
+use crate::meta::budget::{Budget, Take};
 use crate::text::Text;
 use crate::timing::QuietHours;
 use rusqlite::{params, Connection, OptionalExtension};

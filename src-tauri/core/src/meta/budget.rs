@@ -288,7 +288,7 @@ impl Budget {
         let at = valid
             .clone()
             .nth(n)
-            .or_else(|| valid.last())
+            .or_else(|| valid.clone().next_back())
             .map_or(now_ms + WINDOW_MS, |(at, _)| *at);
         ceil_minute(at)
     }
@@ -302,7 +302,7 @@ impl Budget {
             if n >= needed {
                 break;
             }
-            if !self.last.get(who).is_some_and(|l| l + WINDOW_MS == *at) {
+            if self.last.get(who).is_none_or(|l| l + WINDOW_MS != *at) {
                 continue;
             }
             n += 1;
@@ -367,7 +367,12 @@ mod tests {
         // Reached 23 h, 2 h and 30 h ago (the last left the window); +1 twice: its latest counts.
         let mut b = budget(
             3,
-            &[("+1", now - 23 * H), ("+2", now - 2 * H), ("+3", now - 30 * H), ("+1", now - 5 * H)],
+            &[
+                ("+1", now - 23 * H),
+                ("+2", now - 2 * H),
+                ("+3", now - 30 * H),
+                ("+1", now - 5 * H),
+            ],
             now,
         );
         assert_eq!((b.used(), b.left()), (2, 1));
@@ -376,7 +381,11 @@ mod tests {
         assert_eq!(b.left(), 0);
         // +1's slot frees 24 h after its latest send (19 h from now), then +2's.
         assert_eq!(b.take("+8", now), Take::Wait(now + 19 * H));
-        assert_eq!(b.take("+7", now), Take::Wait(now + 24 * H), "+2 was reached again now");
+        assert_eq!(
+            b.take("+7", now),
+            Take::Wait(now + 24 * H),
+            "+2 was reached again now"
+        );
         // Once +1's slot freed, a new number goes.
         assert_eq!(b.take("+8", now + 19 * H), Take::Go);
         assert_eq!(b.used(), 3);
@@ -410,9 +419,17 @@ mod tests {
     #[test]
     fn wait_times_are_rounded_up_to_the_minute_and_releases_grouped_by_hour() {
         let now = 100 * H;
-        let b = budget(2, &[("+1", now - 23 * H - 90_000), ("+2", now - 22 * H)], now);
+        let b = budget(
+            2,
+            &[("+1", now - 23 * H - 90_000), ("+2", now - 22 * H)],
+            now,
+        );
         assert_eq!(b.left(), 0);
-        let mut b2 = budget(2, &[("+1", now - 23 * H - 90_000), ("+2", now - 22 * H)], now);
+        let mut b2 = budget(
+            2,
+            &[("+1", now - 23 * H - 90_000), ("+2", now - 22 * H)],
+            now,
+        );
         // +1 frees in 58.5 minutes: waits till the next whole minute.
         assert_eq!(b2.take("+5", now), Take::Wait(now + H - 60_000));
         let r = b.releases(5);

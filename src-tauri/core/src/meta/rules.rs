@@ -33,8 +33,7 @@ pub const RULES: &[MetaRule] = &[MetaRule {
 impl MetaRule {
     /// Whether it catches a message of this category to a number of this country.
     pub fn catches(&self, category: Category, region: Option<&str>) -> bool {
-        self.categories.contains(&category)
-            && region.is_some_and(|r| self.regions.contains(&r))
+        self.categories.contains(&category) && region.is_some_and(|r| self.regions.contains(&r))
     }
 
     /// The country calling codes of the numbers it may catch (`+1` for the US), to read only
@@ -87,7 +86,12 @@ mod tests {
         assert_eq!(rules[0].prefixes(), vec!["+1".to_string()]);
         assert!(applying(Channel::WhatsApp, Category::Utility, &[]).is_empty());
         assert!(applying(Channel::Sms, Category::Marketing, &[]).is_empty());
-        assert!(applying(Channel::WhatsApp, Category::Marketing, &["marketing_us".into()]).is_empty());
+        assert!(applying(
+            Channel::WhatsApp,
+            Category::Marketing,
+            &["marketing_us".into()]
+        )
+        .is_empty());
         assert!(is_rule("marketing_us") && !is_rule("marketing_eu"));
     }
 }

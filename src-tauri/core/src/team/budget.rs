@@ -71,11 +71,14 @@ impl Workspace {
             held_by.retain(|run, (_, until)| *until > now && run != runner);
             let others: u32 = held_by.values().map(|(n, _)| *n).sum();
             let granted = wanted.min(left()?.saturating_sub(others));
-            held_by.insert(
-                runner.to_string(),
-                (granted, now + hold.as_millis() as i64),
+            held_by.insert(runner.to_string(), (granted, now + hold.as_millis() as i64));
+            tracing::info!(
+                portfolio,
+                wanted,
+                granted,
+                others,
+                "messaging limit reserved"
             );
-            tracing::info!(portfolio, wanted, granted, others, "messaging limit reserved");
             AppResult::Ok((granted, held_by))
         }
         .await;

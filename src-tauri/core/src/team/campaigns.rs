@@ -65,11 +65,12 @@ impl Workspace {
     }
 }
 
+/// A campaign's channel kind and integration, as its summary says them (None: not said).
+pub(crate) type Channels = std::collections::HashMap<String, (Option<String>, Option<String>)>;
+
 /// The channel kind and integration of each campaign of the other desktops (None where its
 /// summary does not say: written by an earlier Relay).
-pub(crate) fn channels(
-    conn: &Connection,
-) -> AppResult<std::collections::HashMap<String, (Option<String>, Option<String>)>> {
+pub(crate) fn channels(conn: &Connection) -> AppResult<Channels> {
     let mut stmt = conn.prepare_cached(
         "SELECT campaign_id, json_extract(payload, '$.channel'), json_extract(payload, '$.integration')
          FROM team_campaigns",

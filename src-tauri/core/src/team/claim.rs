@@ -81,7 +81,10 @@ pub(super) fn parse(t: &str) -> Option<chrono::DateTime<chrono::Utc>> {
 }
 
 /// Zendesk's now: the `updated_at` of this desktop's clock record, written for the purpose.
-pub(super) async fn store_now(z: &ZendeskClient, desktop: &str) -> AppResult<chrono::DateTime<chrono::Utc>> {
+pub(super) async fn store_now(
+    z: &ZendeskClient,
+    desktop: &str,
+) -> AppResult<chrono::DateTime<chrono::Utc>> {
     let name = format!("clock:{desktop}");
     let mut fields = Map::new();
     fields.insert("holder".into(), json!(desktop));

@@ -76,6 +76,7 @@ function campaign(status: CampaignStatus, counts: Partial<StateCounts>, test = f
     quiet_hours: null,
     waiting: 0,
     next_at: null,
+    waits_for: null,
     scheduled_at: null,
     scheduled_counts: null,
   };

@@ -9,8 +9,8 @@ mod members;
 mod numbers;
 
 pub use members::{
-    allow_without_consent, eligible_chunk, eligible_phones, insert_page, member_reason, members, recipient,
-    set_failures, set_flags,
+    allow_without_consent, eligible_chunk, eligible_phones, insert_page, member_reason, members,
+    recipient, set_failures, set_flags,
 };
 pub(crate) use members::{excluded_chunk, overrides};
 pub(crate) use numbers::misread;

@@ -140,7 +140,8 @@ impl Workspace {
                 }
             }
         };
-        let over_budget = budget.is_some_and(|b| b.lock().unwrap_or_else(|p| p.into_inner()).deferred() > 0);
+        let over_budget =
+            budget.is_some_and(|b| b.lock().unwrap_or_else(|p| p.into_inner()).deferred() > 0);
         if over_budget {
             tracing::info!(campaign = %id, "recipients past the messaging limit wait for the budget");
         }
