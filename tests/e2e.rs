@@ -1358,11 +1358,15 @@ async fn a_campaign_past_the_messaging_limit_waits_for_the_budget() {
     approved_template(&data.join("demo"), tmp.path(), "parcel_limit").await;
 
     click(&client, "[data-nav=settings]").await;
-    css(&client, "#whatsapp_limit")
-        .await
-        .select_by_value("250")
+    css(&client, "#whatsapp_limit").await;
+    client
+        .execute(
+            "const s = document.querySelector('#whatsapp_limit'); s.scrollIntoView(); s.value = '250'; s.dispatchEvent(new Event('change', { bubbles: true }));",
+            vec![],
+        )
         .await
         .unwrap();
+    assert_eq!(value_of(&client, "#whatsapp_limit").await, "250");
     click(&client, "[data-action=save-settings]").await;
     until_text(&client, "[data-testid=settings-notice]", "Settings saved").await;
 

@@ -144,6 +144,11 @@ fn quiet_hours_wait_and_a_schedule_is_sent_at_its_time_by_schedule_run() {
     let created = events(&scheduled).pop().unwrap();
     assert_eq!(created["event"], "created");
     assert_eq!(created["campaign"]["status"], "scheduled");
+    // The WhatsApp messaging limit as it stood: not set in this workspace (Relay says so).
+    assert_eq!(
+        created["whatsapp_budget"]["limit"]["kind"], "not_set",
+        "{created}"
+    );
     assert_eq!(
         created["campaign"]["scheduled_at"],
         at.timestamp_millis().to_string()

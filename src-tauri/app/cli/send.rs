@@ -346,6 +346,7 @@ pub fn run(args: SendArgs, data: DataDir, out: Output) -> CliResult {
     if let Some(warning) = checked.shortfall() {
         eprintln!("warning: {warning}");
     }
+    let budget = rt.block_on(ws.whatsapp_budget(&fetched.id, &spec.integration_id))?;
     if !out.json {
         println!(
             "{} users match; {} will receive the message, {} are left out ({}).",
@@ -367,7 +368,6 @@ pub fn run(args: SendArgs, data: DataDir, out: Output) -> CliResult {
             secs / 60,
             secs % 60
         );
-        let budget = rt.block_on(ws.whatsapp_budget(&fetched.id, &spec.integration_id))?;
         if let Some(b) = &budget {
             print_budget(b);
         }
@@ -385,11 +385,6 @@ pub fn run(args: SendArgs, data: DataDir, out: Output) -> CliResult {
                 z.workspace,
                 show_time(&p.estimated_end)
             );
-        }
-    }
-    if out.json {
-        if let Some(b) = rt.block_on(ws.whatsapp_budget(&fetched.id, &spec.integration_id))? {
-            out.event(&json!({ "event": "whatsapp_budget", "budget": b }));
         }
     }
     if checked.eligible == 0 {
@@ -430,7 +425,8 @@ pub fn run(args: SendArgs, data: DataDir, out: Output) -> CliResult {
         timing,
     ))?;
     if out.json {
-        out.event(&json!({ "event": "created", "campaign": campaign }));
+        // With the WhatsApp messaging limit as it stood (null for SMS).
+        out.event(&json!({ "event": "created", "campaign": campaign, "whatsapp_budget": budget }));
     } else {
         println!("Campaign {} created.", campaign.id);
     }

@@ -219,9 +219,9 @@ impl Budget {
 
     /// When a recipient the budget has no room for may go: as slots free, or — when the limit
     /// has room but the run's reservation is used up (other runs hold the rest) — after a
-    /// while, to reserve again.
-    fn wait(&mut self, now_ms: i64) -> Take {
-        let at = if self.limit.saturating_sub(self.used()) > 0 {
+    /// while, to reserve again. `coming`: new numbers read ahead that will take slots first.
+    fn wait(&mut self, now_ms: i64, coming: u32) -> Take {
+        let at = if self.limit.saturating_sub(self.used() + coming) > 0 {
             ceil_minute(now_ms + RESERVE_AGAIN_MS)
         } else {
             self.nth_free(self.deferred, now_ms)
@@ -249,7 +249,7 @@ impl Budget {
         let who = who(&self.keys, phone);
         if !self.last.contains_key(&who) {
             if self.left() == 0 {
-                return self.wait(now_ms);
+                return self.wait(now_ms, 0);
             }
             self.taken += 1;
         }
@@ -275,7 +275,7 @@ impl Budget {
             *new_before += 1;
             return Take::Go;
         }
-        self.wait(now_ms)
+        self.wait(now_ms, *new_before)
     }
 
     /// When the `n`-th slot from now frees (the last one known when fewer are coming),
@@ -441,5 +441,15 @@ mod tests {
         assert_eq!(b.peek("+1", now, &mut new), Take::Go, "reached lately");
         assert_eq!(b.peek("+3", now, &mut new), Take::Wait(now + H - 60_000));
         assert_eq!(b.used(), 2, "a peek counts nothing");
+        // Read ahead with room for one: the second new number waits for a slot to free, not
+        // for a reservation (the first takes the room).
+        let mut c = budget(
+            3,
+            &[("+1", now - 23 * H - 90_000), ("+2", now - 22 * H)],
+            now,
+        );
+        let mut new = 0;
+        assert_eq!(c.peek("+5", now, &mut new), Take::Go);
+        assert_eq!(c.peek("+6", now, &mut new), Take::Wait(now + H - 60_000));
     }
 }

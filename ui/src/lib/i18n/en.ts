@@ -614,6 +614,7 @@ export const en = {
   'schedule.at': 'Scheduled for',
   'schedule.countsThen': 'When scheduled',
   'schedule.counts': '{send} to send, {out} left out',
+  'schedule.waitingBudget': '{count} recipients wait for the WhatsApp messaging limit\'s budget.',
   'schedule.waiting': 'Waiting',
   'schedule.waitingCount': '{count} recipients wait for their quiet hours to end.',
   'schedule.window': '{count} from {when}',

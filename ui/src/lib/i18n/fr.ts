@@ -622,6 +622,7 @@ export const fr: Record<MessageKey, string> = {
   'schedule.at': 'Programmée pour',
   'schedule.countsThen': 'À la programmation',
   'schedule.counts': '{send} à envoyer, {out} écartés',
+  'schedule.waitingBudget': '{count} destinataires attendent le budget de la limite de messages WhatsApp.',
   'schedule.waiting': 'En attente',
   'schedule.waitingCount': '{count} destinataires attendent la fin de leurs heures calmes.',
   'schedule.window': '{count} à partir du {when}',
