@@ -1294,9 +1294,33 @@ async fn approved_template(demo: &std::path::Path, tmp: &std::path::Path, name: 
         "{}",
         String::from_utf8_lossy(&submitted.stderr)
     );
-    tokio::time::sleep(std::time::Duration::from_millis(5500)).await;
-    let synced = relay(demo, &["template", "list", "--sync"], None);
-    assert!(String::from_utf8_lossy(&synced.stdout).contains("APPROVED"));
+    until_approved(demo, name).await;
+}
+
+/// Polls the demo's templates until Meta's review (the sandbox's, a few seconds) approved
+/// template `name` (its lines of `relay template list`: its name, then its states indented).
+async fn until_approved(demo: &std::path::Path, name: &str) {
+    let start = std::time::Instant::now();
+    loop {
+        let synced = relay(demo, &["template", "list", "--sync"], None);
+        let listed = String::from_utf8_lossy(&synced.stdout).to_string();
+        let mut lines = listed
+            .lines()
+            .skip_while(|l| !l.starts_with(&format!("{name} (")));
+        let head = lines.next();
+        if head.is_some()
+            && lines
+                .take_while(|l| l.starts_with(' '))
+                .any(|l| l.contains("APPROVED"))
+        {
+            return;
+        }
+        assert!(
+            start.elapsed() < std::time::Duration::from_secs(30),
+            "not approved in 30 s: {listed}"
+        );
+        tokio::time::sleep(std::time::Duration::from_millis(500)).await;
+    }
 }
 
 /// Steps 1 to 4 of a new campaign, as a user goes through them: the template, the WhatsApp
@@ -1457,7 +1481,7 @@ async fn the_app_stopped_by_the_system_mid_send_pauses_first() {
         "{}",
         String::from_utf8_lossy(&submitted.stderr)
     );
-    tokio::time::sleep(std::time::Duration::from_millis(5500)).await; // the demo's review
+    until_approved(&demo, "parcel_stop").await;
     let mut send = std::process::Command::new(APP)
         .arg("--data-dir")
         .arg(&demo)
