@@ -76,18 +76,26 @@ fn run_budget(
     Ok(Some(Budget::new(limit, reached, now_ms, keys.clone())))
 }
 
+/// How long a campaign's reservation holds once the run ends: its entries are on their way to
+/// the team's store meanwhile.
+const HOLD_AFTER_RUN: std::time::Duration = std::time::Duration::from_secs(600);
+
 impl Workspace {
-    /// The budget run `runner` of `c` is kept to (None when no limit applies): as this desktop's
-    /// ledger says it, and — when the team's store is reachable (`team`) — no more than the run
-    /// could reserve in the store beside the other runs of the portfolio.
+    /// The budget a run of `c` is kept to (None when no limit applies): as this desktop's ledger
+    /// says it, and — when the team's store is reachable (`team`) — no more than the campaign
+    /// could reserve in the store beside the other campaigns of the portfolio.
     pub(crate) async fn budget_for_run(
         &self,
         c: &super::CampaignSummary,
-        runner: &str,
         team: bool,
     ) -> AppResult<Option<Budget>> {
-        self.known_number_key();
         let portfolio = Portfolio::of(&self.settings()?);
+        if c.kind.channel() != Channel::WhatsApp
+            || portfolio.numbers_for(&c.integration_id).is_none()
+        {
+            return Ok(None);
+        }
+        self.known_number_key();
         let keys = self.db().number_keys().clone();
         let read = || {
             run_budget(
@@ -99,18 +107,18 @@ impl Workspace {
                 self.now_ms(),
             )
         };
-        if read()?.is_none() {
-            return Ok(None);
-        }
         if !team {
             tracing::warn!(campaign = %c.id, "the messaging limit is kept with this desktop's ledger alone");
             return read();
         }
         let wanted = super::store::counts(self.db().connection(), &c.id)?.pending;
-        // Held for twice the time the run should take, and ten minutes more.
-        let hold = std::time::Duration::from_secs(u64::from(wanted / c.rate.max(1)) * 2 + 600);
+        // Held for twice the time sending what it was granted should take, and ten minutes more.
+        let rate = u64::from(c.rate.max(1));
+        let hold = |granted: u32| {
+            std::time::Duration::from_secs(u64::from(granted) / rate * 2) + HOLD_AFTER_RUN
+        };
         let granted = self
-            .team_reserve(&portfolio.key(), runner, &c.id, wanted, hold, || {
+            .team_reserve(&portfolio.key(), &c.id, wanted, hold, || {
                 Ok(read()?.map_or(0, |b| b.left()))
             })
             .await?;
@@ -119,6 +127,19 @@ impl Workspace {
             b.cap(granted);
         }
         Ok(budget)
+    }
+
+    /// After a run kept to the team's reservation: the reservation written down to the new
+    /// numbers it reached (held a while for its entries to reach the store). The store not
+    /// answering only leaves the reservation to expire.
+    pub(crate) async fn budget_after_run(&self, c: &super::CampaignSummary, reached: u32) {
+        let portfolio = Portfolio::of(&self.settings().unwrap_or_default());
+        if let Err(e) = self
+            .team_unreserve(&portfolio.key(), &c.id, reached, HOLD_AFTER_RUN)
+            .await
+        {
+            tracing::warn!(campaign = %c.id, "the messaging limit's reservation was left to expire: {}", e.message);
+        }
     }
 }
 

@@ -137,6 +137,10 @@ pub struct Budget {
     /// it reached.
     cap: Option<u32>,
     taken: u32,
+    /// The times slots free (the valid `frees`, in order), worked out once the first recipient
+    /// is told to wait, then kept in step with `frees` (a number reached again leaves its
+    /// earlier time there: a wait estimated a little early, never a send past the limit).
+    free_times: Option<VecDeque<i64>>,
     keys: crate::number_key::NumberKeys,
 }
 
@@ -189,6 +193,7 @@ impl Budget {
             deferred: 0,
             cap: None,
             taken: 0,
+            free_times: None,
             keys,
         }
     }
@@ -217,6 +222,11 @@ impl Budget {
         self.cap = Some(n);
     }
 
+    /// The new numbers this run reached.
+    pub fn taken(&self) -> u32 {
+        self.taken
+    }
+
     /// When a recipient the budget has no room for may go: as slots free, or — when the limit
     /// has room but the run's reservation is used up (other runs hold the rest) — after a
     /// while, to reserve again. `coming`: new numbers read ahead that will take slots first.
@@ -238,6 +248,9 @@ impl Budget {
             }
             if self.last.get(who).is_some_and(|l| l + WINDOW_MS == *at) {
                 self.last.remove(who);
+                if let Some(times) = &mut self.free_times {
+                    times.pop_front();
+                }
             }
             self.frees.pop_front();
         }
@@ -255,6 +268,9 @@ impl Budget {
         }
         self.last.insert(who.clone(), now_ms);
         self.frees.push_back((now_ms + WINDOW_MS, who));
+        if let Some(times) = &mut self.free_times {
+            times.push_back(now_ms + WINDOW_MS);
+        }
         Take::Go
     }
 
@@ -279,17 +295,22 @@ impl Budget {
     }
 
     /// When the `n`-th slot from now frees (the last one known when fewer are coming),
-    /// rounded up to the minute.
-    fn nth_free(&self, n: usize, now_ms: i64) -> i64 {
-        let valid = self
-            .frees
-            .iter()
-            .filter(|(at, who)| self.last.get(who).is_some_and(|l| l + WINDOW_MS == *at));
-        let at = valid
-            .clone()
-            .nth(n)
-            .or_else(|| valid.clone().next_back())
-            .map_or(now_ms + WINDOW_MS, |(at, _)| *at);
+    /// rounded up to the minute. The times are worked out once for a run of waits: each is then
+    /// found at once, however many recipients wait.
+    fn nth_free(&mut self, n: usize, now_ms: i64) -> i64 {
+        let (frees, last) = (&self.frees, &self.last);
+        let times = self.free_times.get_or_insert_with(|| {
+            frees
+                .iter()
+                .filter(|(at, who)| last.get(who).is_some_and(|l| l + WINDOW_MS == *at))
+                .map(|(at, _)| *at)
+                .collect()
+        });
+        let at = times
+            .get(n)
+            .or(times.back())
+            .copied()
+            .unwrap_or(now_ms + WINDOW_MS);
         ceil_minute(at)
     }
 

@@ -74,7 +74,7 @@ impl Workspace {
             // The portfolio's messaging limit, as the team's ledger (just pulled) and the
             // other runs' reservations leave it.
             let budget = self
-                .budget_for_run(&campaign, &runner_id, claim.is_some())
+                .budget_for_run(&campaign, claim.is_some())
                 .await?
                 .map(|b| Arc::new(std::sync::Mutex::new(b)));
             let writer = self.writer()?;
@@ -140,12 +140,18 @@ impl Workspace {
                 }
             }
         };
-        let over_budget =
-            budget.is_some_and(|b| b.lock().unwrap_or_else(|p| p.into_inner()).deferred() > 0);
-        if over_budget {
-            tracing::info!(campaign = %id, "recipients past the messaging limit wait for the budget");
-        }
-        let end = finish(self, &writer, id, &runner_id, stop, over_budget).await;
+        let kept = budget.map(|b| {
+            let b = b.lock().unwrap_or_else(|p| p.into_inner());
+            if b.deferred() > 0 {
+                tracing::info!(campaign = %id, "recipients past the messaging limit wait for the budget");
+            }
+            Kept {
+                deferred: b.deferred() > 0,
+                reached: b.taken(),
+            }
+        });
+        let reserved = claim.is_some();
+        let end = finish(self, &writer, id, &runner_id, stop, kept).await;
         // Done when its last message is: its entries go to the team — for a moment here (a
         // small send's all go), the rest in the background — the claim given back once they
         // are confirmed (`team_settle`).
@@ -154,6 +160,9 @@ impl Workspace {
         let running = |fp| store::message_running(&self.db(), fp, self.now_ms()).unwrap_or(true);
         self.team_settle_for(self.team().settle_at_end, &running)
             .await;
+        if let (Some(k), true) = (kept, reserved) {
+            self.budget_after_run(&campaign, k.reached).await;
+        }
         let summary = self.campaign(id)?;
         progress(&CampaignProgress {
             campaign_id: id.to_string(),
@@ -221,7 +230,7 @@ async fn finish(
     id: &str,
     runner: &str,
     stop: Stop,
-    over_budget: bool,
+    kept: Option<Kept>,
 ) -> AppResult<()> {
     // `None`: done — completed, or paused if recipients are left (taken back, say).
     let (status, reason, error) = match stop {
@@ -239,7 +248,7 @@ async fn finish(
                 // or for the messaging limit's budget (and nobody is in flight), paused otherwise
                 // (taken back meanwhile, say).
                 let next_at = match status {
-                    None if left(tx, &cid)? > 0 && waits(tx, &cid, now)? => {
+                    None if left(tx, &cid)? > 0 && waits(tx, &cid, kept.is_some())? => {
                         ledger::next_opening(tx, &cid)?
                     }
                     _ => None,
@@ -254,15 +263,13 @@ async fn finish(
                     return Ok(None); // taken over: the new runner says how it ends
                 }
                 store::set_next_at(tx, &cid, next_at)?;
-                store::set_waits_for(
-                    tx,
-                    &cid,
-                    (status == CampaignStatus::Waiting).then_some(if over_budget {
+                let why = match kept {
+                    Some(k) if k.deferred || no_quiet_hours(tx, &cid)? => {
                         WaitReason::MessagingLimit
-                    } else {
-                        WaitReason::QuietHours
-                    }),
-                )?;
+                    }
+                    _ => WaitReason::QuietHours,
+                };
+                store::set_waits_for(tx, &cid, (status == CampaignStatus::Waiting).then_some(why))?;
                 if status == CampaignStatus::Cancelled {
                     ledger::recover_in_flight(tx, &cid, now)?;
                     ledger::cancel_pending(tx, &cid, now)?;
@@ -289,14 +296,32 @@ fn left(conn: &Connection, id: &str) -> AppResult<i64> {
     .map_err(AppError::from)
 }
 
-/// Nobody in flight, and recipients set aside until later (their quiet hours, the messaging
-/// limit's budget): they wait.
-fn waits(conn: &Connection, id: &str, now_ms: i64) -> AppResult<bool> {
+/// What the messaging limit's budget did in a run: someone set aside for it, and the new numbers
+/// reached.
+#[derive(Debug, Clone, Copy)]
+struct Kept {
+    deferred: bool,
+    reached: u32,
+}
+
+/// A campaign with quiet hours, or kept to the messaging limit (`budget`), and nobody in
+/// flight: its recipients left wait for their window or for the budget.
+fn waits(conn: &Connection, id: &str, budget: bool) -> AppResult<bool> {
     conn.query_row(
-        "SELECT NOT EXISTS (SELECT 1 FROM campaign_recipients WHERE campaign_id = ?1 AND state = 'sending')
-            AND EXISTS (SELECT 1 FROM campaign_recipients
-                        WHERE campaign_id = ?1 AND state = 'pending' AND not_before > ?2)",
-        params![id, now_ms],
+        "SELECT (quiet_hours IS NOT NULL OR ?2)
+                AND NOT EXISTS (SELECT 1 FROM campaign_recipients WHERE campaign_id = ?1 AND state = 'sending')
+         FROM campaigns WHERE id = ?1",
+        params![id, budget],
+        |r| r.get(0),
+    )
+    .map_err(AppError::from)
+}
+
+/// A campaign without quiet hours (those of its recipients who wait, wait for the budget).
+fn no_quiet_hours(conn: &Connection, id: &str) -> AppResult<bool> {
+    conn.query_row(
+        "SELECT quiet_hours IS NULL FROM campaigns WHERE id = ?1",
+        [id],
         |r| r.get(0),
     )
     .map_err(AppError::from)
