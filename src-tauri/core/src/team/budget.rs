@@ -90,9 +90,12 @@ impl Workspace {
         left: impl Fn() -> AppResult<u32>,
     ) -> AppResult<u32> {
         self.under_budget_lock(portfolio, campaign, async |held_by, now| {
-            // Under the lock: what the other campaigns pushed so far is in the ledger.
+            // Under the lock: what the other campaigns pushed so far is in the ledger — the
+            // changes since the run's own pull a moment ago, in bounded pages, so the lock is
+            // given back well within its life.
             let z = self.team_client()?;
-            self.team_pull(&z, None).await?;
+            self.team_pull(&z, Some(super::replicate::BOUNDED_PAGES))
+                .await?;
             held_by.remove(campaign);
             let others: u32 = held_by.values().map(|(n, _)| *n).sum();
             let granted = wanted.min(left()?.saturating_sub(others));
