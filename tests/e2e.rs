@@ -1385,12 +1385,13 @@ async fn a_campaign_past_the_messaging_limit_waits_for_the_budget() {
     css(&client, "#whatsapp_limit").await;
     client
         .execute(
-            "const s = document.querySelector('#whatsapp_limit'); s.scrollIntoView(); s.value = '250'; s.dispatchEvent(new Event('change', { bubbles: true }));",
+            "const s = document.querySelector('#whatsapp_limit'); s.closest('fieldset').scrollIntoView(); s.value = '250'; s.dispatchEvent(new Event('change', { bubbles: true }));",
             vec![],
         )
         .await
         .unwrap();
     assert_eq!(value_of(&client, "#whatsapp_limit").await, "250");
+    screenshot(&client, "39-settings-whatsapp-limit").await;
     click(&client, "[data-action=save-settings]").await;
     until_text(&client, "[data-testid=settings-notice]", "Settings saved").await;
 

@@ -241,35 +241,15 @@ pub fn run_campaign(
 }
 
 /// The WhatsApp messaging limit before a send: the limit, used, available, and when the rest of
-/// the campaign can go.
+/// the campaign can go (a warning when it is not set).
 fn print_budget(b: &BudgetView) {
-    match b.limit {
-        Limit::NotSet => println!("warning: {}", Text::new("budget.not_set").english()),
-        _ if !b.in_portfolio => println!("{}", Text::new("budget.outside").english()),
-        Limit::Unlimited => println!("{}", Text::new("budget.unlimited").english()),
-        Limit::Numbers(n) => {
-            println!(
-                "WhatsApp messaging limit {n} unique numbers in 24 hours: {} reached in the last 24 hours (every desktop of the team), {} available now.",
-                b.used, b.available
-            );
-            if b.waiting == 0 {
-                println!(
-                    "This campaign reaches {} numbers ({} of them reached lately, free): all go now.",
-                    b.reach, b.reached_lately
-                );
-            } else {
-                println!(
-                    "This campaign reaches {} numbers: {} go now, {} wait for the budget (the campaign is then waiting), all sent by about {}.",
-                    b.reach,
-                    b.now,
-                    b.waiting,
-                    b.all_by.as_deref().map(show_time).unwrap_or_default()
-                );
-                for r in b.releases.iter().take(6) {
-                    println!("    by {}: {} more", show_time(&r.at), r.count);
-                }
-            }
-        }
+    let warn = if b.limit == Limit::NotSet {
+        "warning: "
+    } else {
+        ""
+    };
+    for line in b.describe(|t| show_time(t)) {
+        println!("{warn}{}", line.english());
     }
 }
 

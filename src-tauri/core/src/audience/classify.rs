@@ -46,7 +46,7 @@ fn meta_rules(tx: &rusqlite::Connection, audience_id: &str, rules: &[&MetaRule])
                 let mut out = Vec::new();
                 for row in rows {
                     let (rowid, phone) = row?;
-                    if region_of(&phone).is_some_and(|r| rule.regions.contains(&r.as_str())) {
+                    if rule.catches(region_of(&phone).as_deref()) {
                         out.push(rowid);
                     }
                 }

@@ -3,10 +3,11 @@
 //! ledger holds from the other desktops — made into a run's budget; and the budget as the review
 //! and `relay send` show it before sending.
 
-use crate::channel::Channel;
+use crate::channel::{Channel, IntegrationKind};
 use crate::error::AppResult;
 use crate::meta::budget::{Budget, Limit, Portfolio, WINDOW_MS};
 use crate::number_key::NumberKeys;
+use crate::text::Text;
 use crate::workspace::Workspace;
 use rusqlite::{params, Connection};
 use serde::Serialize;
@@ -26,15 +27,16 @@ pub(crate) fn portfolio_reach(
         let mut stmt = conn.prepare_cached(
             "SELECT COALESCE('#' || relay_number_key(r.phone), r.phone), r.updated_at
              FROM campaigns k JOIN campaign_recipients r ON r.campaign_id = k.id
-             WHERE k.channel = 'whatsapp'
+             WHERE k.channel = ?3
                AND (?2 = '[]' OR k.integration_id IN (SELECT value FROM json_each(?2)))
                AND (k.finished_at IS NULL OR k.finished_at >= ?1)
                AND r.state IN ('sent', 'unknown', 'sending') AND r.updated_at >= ?1
                AND r.phone IS NOT NULL",
         )?;
-        let rows = stmt.query_map(params![since_ms, integrations], |r| {
-            Ok((r.get::<_, String>(0)?, r.get::<_, i64>(1)?))
-        })?;
+        let rows = stmt.query_map(
+            params![since_ms, integrations, IntegrationKind::WhatsApp],
+            |r| Ok((r.get::<_, String>(0)?, r.get::<_, i64>(1)?)),
+        )?;
         for row in rows {
             out.push(row?);
         }
@@ -45,7 +47,9 @@ pub(crate) fn portfolio_reach(
         let counts = match known {
             None => true,
             Some((channel, integration)) => {
-                channel.as_deref().is_none_or(|c| c == "whatsapp")
+                channel
+                    .as_deref()
+                    .is_none_or(|c| c == IntegrationKind::WhatsApp.as_ref())
                     && integration.as_deref().is_none_or(|i| portfolio.includes(i))
             }
         };
@@ -175,6 +179,45 @@ pub struct BudgetRelease {
     pub count: u32,
 }
 
+impl BudgetView {
+    /// What it says before a send, line by line, as `relay send` prints it (`when` writes a time
+    /// given as milliseconds in text).
+    pub fn describe(&self, when: impl Fn(&str) -> String) -> Vec<Text> {
+        match self.limit {
+            Limit::NotSet => vec![crate::text!("budget.not_set")],
+            _ if !self.in_portfolio => vec![crate::text!("budget.outside")],
+            Limit::Unlimited => vec![crate::text!("budget.unlimited")],
+            Limit::Numbers(n) => {
+                let mut out = vec![crate::text!(
+                    "budget.summary",
+                    limit = n,
+                    used = self.used,
+                    available = self.available
+                )];
+                if self.waiting == 0 {
+                    out.push(crate::text!(
+                        "budget.fits",
+                        reach = self.reach,
+                        lately = self.reached_lately
+                    ));
+                } else {
+                    out.push(crate::text!(
+                        "budget.waits",
+                        reach = self.reach,
+                        now = self.now,
+                        waiting = self.waiting,
+                        all_by = self.all_by.as_deref().map(&when).unwrap_or_default()
+                    ));
+                    out.extend(self.releases.iter().take(6).map(|r| {
+                        crate::text!("budget.release", at = when(&r.at), count = r.count)
+                    }));
+                }
+                out
+            }
+        }
+    }
+}
+
 impl Workspace {
     /// The messaging limit as it stands for a send of `audience_id` (its members left in, as
     /// last checked) through `integration_id`: None for an SMS integration.
@@ -232,9 +275,10 @@ impl Workspace {
         let freed = releases.last().map_or(0, |r| r.count);
         let all_by = (waiting > 0).then(|| {
             let last = freeing.last().map_or(now, |r| r.at_ms);
-            // Beyond the slots freeing, the campaign's own sends free theirs a day later.
+            // Beyond the slots freeing, the campaign's own sends (from now) free theirs a day
+            // later, a limit's worth each day.
             let rounds = i64::from((waiting - freed).div_ceil(limit.max(1)));
-            (last + rounds * WINDOW_MS).to_string()
+            last.max(now + rounds * WINDOW_MS).to_string()
         });
         Ok(Some(BudgetView {
             limit: portfolio.limit,

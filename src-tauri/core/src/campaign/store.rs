@@ -239,7 +239,6 @@ pub(crate) fn includes_fixed_lines(db: &Database, id: &str) -> AppResult<bool> {
         .ok_or_else(|| AppError::internal(format!("no campaign {id}")))
 }
 
-/// When a waiting campaign's next recipients may be sent (none: it is not waiting).
 /// What a waiting campaign waits for (None once it no longer waits).
 pub(crate) fn set_waits_for(
     conn: &Connection,
@@ -253,6 +252,7 @@ pub(crate) fn set_waits_for(
     Ok(())
 }
 
+/// When a waiting campaign's next recipients may be sent (none: it is not waiting).
 pub(crate) fn set_next_at(conn: &Connection, id: &str, next_at: Option<i64>) -> AppResult<()> {
     conn.execute(
         "UPDATE campaigns SET next_at = ?2 WHERE id = ?1",

@@ -7,7 +7,6 @@
 //! reached within the window costs nothing again. Pure: the reads are the campaign's
 //! (`campaign/budget.rs`).
 
-use crate::error::{AppError, AppResult};
 use crate::settings::Settings;
 use serde::{Deserialize, Serialize};
 use specta::Type;
@@ -99,17 +98,6 @@ impl Portfolio {
             Limit::Numbers(n) if self.includes(integration_id) => Some(n),
             _ => None,
         }
-    }
-}
-
-/// Checks the setting `whatsapp_limit`.
-pub fn check_setting(text: &str) -> AppResult<()> {
-    match Limit::parse(text) {
-        Some(_) => Ok(()),
-        None => Err(AppError::invalid_field(
-            "whatsapp_limit",
-            crate::text!("budget.bad_limit", value = text.trim()),
-        )),
     }
 }
 
@@ -378,7 +366,6 @@ mod tests {
         assert_eq!(Limit::parse("Unlimited"), Some(Limit::Unlimited));
         assert_eq!(Limit::parse("1000"), None, "the legacy per-number tier");
         assert_eq!(Limit::parse("lots"), None);
-        assert!(check_setting("1000").is_err());
         assert_eq!(Limit::Numbers(250).to_setting(), "250");
     }
 

@@ -31,9 +31,9 @@ pub const RULES: &[MetaRule] = &[MetaRule {
 }];
 
 impl MetaRule {
-    /// Whether it catches a message of this category to a number of this country.
-    pub fn catches(&self, category: Category, region: Option<&str>) -> bool {
-        self.categories.contains(&category) && region.is_some_and(|r| self.regions.contains(&r))
+    /// Whether it catches a message (of a category it applies to) to a number of this country.
+    pub fn catches(&self, region: Option<&str>) -> bool {
+        region.is_some_and(|r| self.regions.contains(&r))
     }
 
     /// The country calling codes of the numbers it may catch (`+1` for the US), to read only
@@ -81,8 +81,8 @@ mod tests {
         assert_eq!(ca.as_deref(), Some("CA"));
         let rules = applying(Channel::WhatsApp, Category::Marketing, &[]);
         assert_eq!(rules.len(), 1);
-        assert!(rules[0].catches(Category::Marketing, us.as_deref()));
-        assert!(!rules[0].catches(Category::Marketing, ca.as_deref()));
+        assert!(rules[0].catches(us.as_deref()));
+        assert!(!rules[0].catches(ca.as_deref()));
         assert_eq!(rules[0].prefixes(), vec!["+1".to_string()]);
         assert!(applying(Channel::WhatsApp, Category::Utility, &[]).is_empty());
         assert!(applying(Channel::Sms, Category::Marketing, &[]).is_empty());

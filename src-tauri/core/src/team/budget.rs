@@ -52,10 +52,7 @@ impl Workspace {
         let patience = self.team().claim_ttl + Duration::from_secs(30);
         let began = tokio::time::Instant::now();
         let (held, record) = loop {
-            match self
-                .take_claim(&z, &name, &holder, campaign, Map::new())
-                .await
-            {
+            match self.take_claim(&z, &name, &holder, campaign).await {
                 Ok(taken) => break taken,
                 Err(e) if e.code == ErrorCode::Busy && began.elapsed() < patience => {
                     tokio::time::sleep(LOCK_RETRY).await;

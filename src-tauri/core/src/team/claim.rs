@@ -81,10 +81,7 @@ pub(super) fn parse(t: &str) -> Option<chrono::DateTime<chrono::Utc>> {
 }
 
 /// Zendesk's now: the `updated_at` of this desktop's clock record, written for the purpose.
-pub(super) async fn store_now(
-    z: &ZendeskClient,
-    desktop: &str,
-) -> AppResult<chrono::DateTime<chrono::Utc>> {
+async fn store_now(z: &ZendeskClient, desktop: &str) -> AppResult<chrono::DateTime<chrono::Utc>> {
     let name = format!("clock:{desktop}");
     let mut fields = Map::new();
     fields.insert("holder".into(), json!(desktop));
@@ -113,27 +110,23 @@ impl Workspace {
     ) -> AppResult<Held> {
         let desktop = self.desktop_id()?;
         let name = fingerprint.to_string();
-        let (held, _) = self
-            .take_claim(z, &name, &desktop, campaign, Map::new())
-            .await?;
+        let (held, _) = self.take_claim(z, &name, &desktop, campaign).await?;
         Ok(Held {
             fingerprint,
             ..held
         })
     }
 
-    /// Takes the claim named `name` for `holder` (a desktop, or one run of one) and `campaign`,
-    /// with `fields` besides; or says who holds it. Returns it and its record as it now is.
+    /// Takes the claim named `name` for `holder` (a desktop, or one campaign of one) and
+    /// `campaign`, or says who holds it. Returns it and its record as it now is.
     pub(crate) async fn take_claim(
         &self,
         z: &ZendeskClient,
         name: &str,
         holder: &str,
         campaign: &str,
-        fields: Map<String, Value>,
     ) -> AppResult<(Held, Record)> {
         let mut mine = record(name, holder, campaign, "sending");
-        mine.custom_object_fields.extend(fields);
         let held = Held {
             fingerprint: 0,
             external_id: format!("claim:{name}"),
