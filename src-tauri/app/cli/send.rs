@@ -248,7 +248,7 @@ fn print_budget(b: &BudgetView) {
     } else {
         ""
     };
-    for line in b.describe(|t| show_time(t)) {
+    for line in b.describe(show_time) {
         println!("{warn}{}", line.english());
     }
 }
