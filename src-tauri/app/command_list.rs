@@ -34,6 +34,8 @@ with_commands! {
     commands::templates => duplicate_template,
     commands::templates => check_template,
     commands::templates => template_slots,
+    commands::templates => template_translations,
+    commands::templates => add_translation,
     commands::audience => user_fields,
     commands::audience => audience_fields,
     commands::audience => audience_count,

@@ -57,6 +57,17 @@ pub struct MessageArgs {
     /// The integration it goes through (`relay integrations list`).
     #[arg(long, requires = "template")]
     pub integration: Option<String>,
+    /// Which translation each recipient gets: `each` (their own, from their Zendesk locale; the
+    /// default when the template has several) or one language code for everyone (`fr`, `en_US`).
+    #[arg(long, value_name = "each|CODE")]
+    pub language: Option<String>,
+    /// With `--language each`: the translation a recipient gets when theirs cannot be sent
+    /// (default: the template's first).
+    #[arg(long, value_name = "CODE")]
+    pub default_language: Option<String>,
+    /// A static value in one translation: LANG:VAR=TEXT (a weekday, a date in that language).
+    #[arg(long = "static-in", value_name = "LANG:VAR=TEXT")]
+    pub static_in: Vec<String>,
     /// A dynamic value's source: VAR=field:KEY or VAR=static:TEXT. VAR is the value's name as
     /// written in the template, or its position (1, 2…). Repeat for each value.
     #[arg(long = "map", value_name = "VAR=SOURCE")]
@@ -77,14 +88,63 @@ pub fn message_spec(
     let (Some(name), Some(integration)) = (&args.template, &args.integration) else {
         return Ok(None);
     };
-    let draft = ws.template_by_name(name)?;
+    use relay_core::message::{LanguageChoice, LanguageValue};
+    let main = ws.template_by_name(name)?;
+    let count = relay_core::template::drafts::translations(&ws.db(), name)?.len();
+    let (draft, language) = match args.language.as_deref().map(str::trim) {
+        None | Some("each") => {
+            let draft = match &args.default_language {
+                Some(code) => ws.template_translation(name, code)?,
+                None => main,
+            };
+            let each = count > 1 || args.language.is_some();
+            (
+                draft,
+                if each {
+                    LanguageChoice::Each
+                } else {
+                    LanguageChoice::One
+                },
+            )
+        }
+        Some(code) => {
+            if args.default_language.is_some() {
+                return Err(AppError::invalid_field(
+                    "default_language",
+                    Text::verbatim("--default-language goes with --language each: with one language for everyone, --language names it."),
+                ));
+            }
+            (ws.template_translation(name, code)?, LanguageChoice::One)
+        }
+    };
     let slots = relay_core::message::mapping::slots(&draft.template);
     let mapping = map::mapping_from_args(&slots, &args.map, &args.fallback, &args.date_format)
         .map_err(|e| AppError::invalid_field("map", Text::verbatim(e)))?;
+    let mut language_values = Vec::new();
+    for v in &args.static_in {
+        let parsed = v
+            .split_once(':')
+            .and_then(|(lang, rest)| rest.split_once('=').map(|(var, text)| (lang, var, text)));
+        let Some((lang, var, text)) = parsed else {
+            return Err(AppError::invalid_field(
+                "static_in",
+                Text::verbatim(format!(
+                    "\"{v}\" is not LANG:VAR=TEXT (for example fr:Friday=vendredi)."
+                )),
+            ));
+        };
+        language_values.push(LanguageValue {
+            language: relay_core::template::drafts::meta_language(lang)?,
+            name: var.trim().to_string(),
+            value: text.to_string(),
+        });
+    }
     Ok(Some(relay_core::message::MessageSpec {
         template_id: draft.id,
         integration_id: integration.clone(),
         mapping,
+        language,
+        language_values,
     }))
 }
 
@@ -214,6 +274,37 @@ fn print_members(page: &relay_core::audience::MemberPage) {
 }
 
 /// An audience's counts, for humans.
+/// The recipients per translation, when there are several or some fell back to the default.
+pub fn languages_line(list: &[relay_core::audience::LanguageCount]) -> Option<String> {
+    if list.len() < 2 && list.iter().all(|c| c.default + c.not_approved == 0) {
+        return None;
+    }
+    let parts: Vec<String> = list
+        .iter()
+        .map(|c| {
+            let mut extra = Vec::new();
+            if c.default > 0 {
+                extra.push(format!("{} with no translation of theirs", c.default));
+            }
+            if c.not_approved > 0 {
+                extra.push(format!(
+                    "{} whose translation is not approved",
+                    c.not_approved
+                ));
+            }
+            if c.segments > 0 {
+                extra.push(format!("{} SMS segments", c.segments));
+            }
+            if extra.is_empty() {
+                format!("{} {}", c.language, c.recipients)
+            } else {
+                format!("{} {} ({})", c.language, c.recipients, extra.join(", "))
+            }
+        })
+        .collect();
+    Some(format!("per language: {}", parts.join("; ")))
+}
+
 fn print_summary(summary: &relay_core::audience::AudienceSummary) {
     use relay_core::audience::ExclusionReason;
     println!(
@@ -224,6 +315,9 @@ fn print_summary(summary: &relay_core::audience::AudienceSummary) {
         println!("  warning: {warning}");
     }
     println!("  will receive the message: {}", summary.eligible);
+    if let Some(line) = languages_line(&summary.languages) {
+        println!("  {line}");
+    }
     for c in &summary.excluded {
         println!("  {:<32} {}", c.reason.label().english(), c.count);
     }

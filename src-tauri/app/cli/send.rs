@@ -341,6 +341,9 @@ pub fn run(args: SendArgs, data: DataDir, out: Output) -> CliResult {
                 .collect::<Vec<_>>()
                 .join(", ")
         );
+        if let Some(line) = super::audience::languages_line(&checked.languages) {
+            println!("Recipients {line}.");
+        }
         println!("{}", rt.block_on(ws.consent_note(&spec))?.english());
         let secs = relay_core::campaign::estimate_secs(checked.eligible, rate);
         println!(
@@ -405,8 +408,9 @@ pub fn run(args: SendArgs, data: DataDir, out: Output) -> CliResult {
         timing,
     ))?;
     if out.json {
-        // With the WhatsApp messaging limit as it stood (null for SMS).
-        out.event(&json!({ "event": "created", "campaign": campaign, "whatsapp_budget": budget }));
+        // With the WhatsApp messaging limit as it stood (null for SMS), and the recipients per
+        // translation they get.
+        out.event(&json!({ "event": "created", "campaign": campaign, "whatsapp_budget": budget, "languages": checked.languages }));
     } else {
         println!("Campaign {} created.", campaign.id);
     }

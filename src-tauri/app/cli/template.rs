@@ -33,7 +33,8 @@ pub enum TemplateCommand {
         #[arg(long, value_enum)]
         channel: ChannelArg,
     },
-    /// Save a template file as a local template (replacing the local one of the same name).
+    /// Save a template file as a local template: the translation of its `name` in its
+    /// `language` (added, or replacing the one in that language).
     Save { file: PathBuf },
     /// The local templates with their status on each integration, and the WhatsApp templates
     /// made elsewhere, as last synced.
@@ -42,8 +43,9 @@ pub enum TemplateCommand {
         #[arg(long)]
         sync: bool,
     },
-    /// Submit a local template: to WhatsApp for Meta's review, or to an SMS integration (ready
-    /// at once). NAME may also be a template file, saved first.
+    /// Submit a local template's translations not yet submitted there: to WhatsApp for Meta's
+    /// review (each translation on its own), or to an SMS integration (ready at once). NAME may
+    /// also be a template file, saved first.
     Submit {
         name: String,
         /// Integration id (`relay integrations list`); repeat for several. Default: the ones the
@@ -94,8 +96,15 @@ pub fn run(action: TemplateCommand, data: DataDir, out: Output) -> CliResult {
         TemplateCommand::Save { file } => {
             let ws = open_workspace(data)?;
             let draft = ws.save_template_by_name(&read_template(&file)?)?;
+            let count =
+                relay_core::template::drafts::translations(&ws.db(), &draft.template.name)?.len();
             out.show(&draft, |d| {
-                println!("Saved the local template {}.", d.template.name)
+                println!(
+                    "Saved the local template {} in {} ({count} translation{}).",
+                    d.template.name,
+                    d.template.language,
+                    if count == 1 { "" } else { "s" }
+                )
             });
             Ok(())
         }
@@ -113,13 +122,41 @@ pub fn run(action: TemplateCommand, data: DataDir, out: Output) -> CliResult {
             if lib.local.is_empty() && lib.remote.is_empty() {
                 println!("No templates. Create one in the app, or `relay template save FILE`.");
             }
+            // Each template once, its translations under it (the first made first).
+            let mut names: Vec<&str> = Vec::new();
             for e in &lib.local {
-                let t = &e.draft.template;
-                println!("{} ({}, {:?})", t.name, t.language, t.category);
-                if e.states.is_empty() {
-                    println!("    draft: not meant for any integration yet");
+                if !names.contains(&e.draft.template.name.as_str()) {
+                    names.push(&e.draft.template.name);
                 }
-                print_states(&e.states);
+            }
+            for name in names {
+                let mut group: Vec<_> = lib
+                    .local
+                    .iter()
+                    .filter(|e| e.draft.template.name == name)
+                    .collect();
+                group.sort_by(|a, b| {
+                    let at = |e: &&relay_core::template::library::LocalEntry| {
+                        e.draft.created_at.parse::<i64>().unwrap_or_default()
+                    };
+                    at(a).cmp(&at(b))
+                });
+                let langs: Vec<&str> = group
+                    .iter()
+                    .map(|e| e.draft.template.language.as_str())
+                    .collect();
+                println!(
+                    "{name} ({:?}; {})",
+                    group[0].draft.template.category,
+                    langs.join(", ")
+                );
+                for e in group {
+                    println!("  {}", e.draft.template.language);
+                    if e.states.is_empty() {
+                        println!("    draft: not meant for any integration yet");
+                    }
+                    print_states(&e.states);
+                }
             }
             if !lib.remote.is_empty() {
                 println!("\nOn WhatsApp only:");
@@ -155,12 +192,16 @@ pub fn run(action: TemplateCommand, data: DataDir, out: Output) -> CliResult {
             } else {
                 ws.template_by_name(&name)?
             };
-            let entry = runtime()?.block_on(ws.submit_template(&draft.id, &integrations))?;
-            out.show(&entry, |e| {
-                println!("Submitted {}:", e.draft.template.name);
-                print_states(&e.states);
-                if e.states.iter().any(|s| s.status == TemplateStatus::Pending) {
-                    println!("Meta reviews WhatsApp templates in minutes to a day: `relay template list --sync` shows the outcome.");
+            let entries =
+                runtime()?.block_on(ws.submit_translations(&draft.template.name, &integrations))?;
+            out.show(&entries, |list| {
+                println!("Submitted {} (each translation not submitted there yet):", draft.template.name);
+                for e in list {
+                    println!("  {}", e.draft.template.language);
+                    print_states(&e.states);
+                }
+                if list.iter().flat_map(|e| &e.states).any(|s| s.status == TemplateStatus::Pending) {
+                    println!("Meta reviews each translation in minutes to a day: `relay template list --sync` shows the outcome.");
                 }
             });
             Ok(())

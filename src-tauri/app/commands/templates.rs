@@ -2,7 +2,7 @@
 
 use crate::state::AppState;
 use relay_core::message::mapping::Slot;
-use relay_core::template::drafts::Draft;
+use relay_core::template::drafts::{Draft, TranslationSet};
 use relay_core::template::library::{Library, LocalEntry};
 use relay_core::template::{Template, TemplateCheck};
 use relay_core::AppError;
@@ -83,4 +83,26 @@ pub async fn check_template(template: Template) -> Result<TemplateCheck, AppErro
 #[specta::specta]
 pub async fn template_slots(template: Template) -> Result<Vec<Slot>, AppError> {
     Ok(relay_core::message::mapping::slots(&template))
+}
+
+/// The translations of a template (every local template of its name), side by side: each with
+/// its problems and previews, and what differs between their values. Works offline.
+#[tauri::command]
+#[specta::specta]
+pub async fn template_translations(
+    state: State<'_, AppState>,
+    id: String,
+) -> Result<TranslationSet, AppError> {
+    state.workspace()?.template_translations(&id)
+}
+
+/// Adds a translation to a template: a copy of it in `language` (Meta's code), to translate.
+#[tauri::command]
+#[specta::specta]
+pub async fn add_translation(
+    state: State<'_, AppState>,
+    id: String,
+    language: String,
+) -> Result<Draft, AppError> {
+    state.workspace()?.add_translation(&id, &language)
 }

@@ -121,6 +121,7 @@ async fn main() {
                 template_id: draft.id.clone(),
                 integration_id: WA.into(),
                 mapping: map,
+                ..Default::default()
             }),
         )
         .await

@@ -55,7 +55,7 @@ fn variant(m: &MessageSpec, tag: &str) -> MessageSpec {
     m.mapping[1].source = ValueSource::Static {
         value: format!("Monday {tag}"),
     };
-    m
+    m..Default::default()
 }
 
 fn spec(template_id: &str) -> MessageSpec {
@@ -63,7 +63,8 @@ fn spec(template_id: &str) -> MessageSpec {
         template_id: template_id.into(),
         integration_id: WA.into(),
         mapping: support::parcel_mapping(),
-    }
+        ..Default::default()
+    }..Default::default()
 }
 
 /// A fetched audience of `query` and an approved template named `name`; returns the audience

@@ -212,6 +212,35 @@ pub enum Recipient {
     Clear { user_id: u64, phone: String },
 }
 
+/// Makes a message's entries of before its own: those recorded under the fingerprints an
+/// earlier Relay gave its translations (`legacy`, the language part of the message then) are
+/// rewritten to its fingerprint (`current`), here and in the campaigns, and the aliases kept so
+/// that entries pulled later from desktops of an earlier version are rewritten as they come.
+pub fn adopt(tx: &rusqlite::Connection, current: i64, legacy: &[i64]) -> AppResult<()> {
+    for old in legacy {
+        tx.prepare_cached(
+            "INSERT INTO fingerprint_alias (legacy, current) VALUES (?1, ?2)
+             ON CONFLICT (legacy) DO UPDATE SET current = excluded.current",
+        )?
+        .execute(params![old, current])?;
+        tx.prepare_cached("UPDATE blackout SET fingerprint = ?2 WHERE fingerprint = ?1")?
+            .execute(params![old, current])?;
+        tx.prepare_cached("UPDATE campaigns SET fingerprint = ?2 WHERE fingerprint = ?1")?
+            .execute(params![old, current])?;
+    }
+    Ok(())
+}
+
+/// The fingerprint an entry is kept under: its message's, when it was recorded under one of
+/// its translations' fingerprints of before ([`adopt`]).
+fn adopted(conn: &rusqlite::Connection, fingerprint: i64) -> AppResult<i64> {
+    Ok(conn
+        .prepare_cached("SELECT current FROM fingerprint_alias WHERE legacy = ?1")?
+        .query_row([fingerprint], |r| r.get(0))
+        .optional()?
+        .unwrap_or(fingerprint))
+}
+
 /// An entry another desktop shared.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Pulled {
@@ -226,6 +255,7 @@ pub struct Pulled {
 /// Merges an entry another desktop pushed to the team's store: added to the ledger unless it is
 /// there already (a grow-only set: nothing is ever removed by a pull). True when it was new.
 pub fn merge_pulled(conn: &rusqlite::Connection, e: &Pulled) -> AppResult<bool> {
+    let fingerprint = adopted(conn, e.fingerprint)?;
     let added = match &e.recipient {
         Recipient::Keyed(key) => conn
             .prepare_cached(
@@ -233,14 +263,14 @@ pub fn merge_pulled(conn: &rusqlite::Connection, e: &Pulled) -> AppResult<bool> 
                  SELECT 0, '', ?1, ?2, ?3, ?4, ?5, ?6, 1
                  WHERE NOT EXISTS (SELECT 1 FROM blackout WHERE fingerprint = ?2 AND number_key = ?1 AND sent_at >= ?3)",
             )?
-            .execute(params![key, e.fingerprint, e.sent_at_ms, e.campaign, e.state, e.desktop])?,
+            .execute(params![key, fingerprint, e.sent_at_ms, e.campaign, e.state, e.desktop])?,
         Recipient::Clear { user_id, phone } => conn
             .prepare_cached(
                 "INSERT INTO blackout (user_id, phone, fingerprint, sent_at, campaign_id, state, origin, shared)
                  SELECT ?1, ?2, ?3, ?4, ?5, ?6, ?7, 2
                  WHERE NOT EXISTS (SELECT 1 FROM blackout WHERE fingerprint = ?3 AND phone = ?2 AND sent_at >= ?4)",
             )?
-            .execute(params![*user_id as i64, phone, e.fingerprint, e.sent_at_ms, e.campaign, e.state, e.desktop])?,
+            .execute(params![*user_id as i64, phone, fingerprint, e.sent_at_ms, e.campaign, e.state, e.desktop])?,
     };
     Ok(added > 0)
 }

@@ -325,6 +325,7 @@ async fn every_exclusion_reason_with_exact_counts(order: ExportOrder) {
         template_id: draft.id.clone(),
         integration_id: WA.into(),
         mapping: mapping(),
+        ..Default::default()
     };
     let summary = ws.check_audience(&id, Some(spec.clone())).await.unwrap();
     let (want, eligible) = expect.counts();
@@ -475,6 +476,7 @@ async fn blackout_ends_exactly_at_the_day_boundary() {
         template_id: draft.id,
         integration_id: WA.into(),
         mapping: mapping(),
+        ..Default::default()
     };
     let at = |ms: i64| {
         clock.store(sent_at + ms, Ordering::Relaxed);
@@ -939,6 +941,7 @@ async fn a_fetch_that_fails_or_stops_ends_failed_and_is_never_sent() {
         template_id: draft.id,
         integration_id: TWILIO.into(),
         mapping: mapping(),
+        ..Default::default()
     };
     let err = ws
         .create_campaign(id, spec, Some(10), None)

@@ -82,6 +82,7 @@ async fn another_message(ws: &Workspace, integration: &str, category: Category) 
         template_id: draft.id,
         integration_id: integration.into(),
         mapping: support::parcel_mapping(),
+        ..Default::default()
     }
 }
 

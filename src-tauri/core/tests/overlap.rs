@@ -398,6 +398,7 @@ async fn campaigns_of_templates_that_cannot_be_sent_are_refused_and_change_nothi
         template_id: id.into(),
         integration_id: integration.into(),
         mapping: support::parcel_mapping(),
+        ..Default::default()
     };
     // Never submitted: not on WhatsApp at all, nor on the SMS integration.
     let draft = ws.save_template(None, &template("never_sent", WA)).unwrap();
@@ -462,6 +463,7 @@ async fn the_template_status_is_asked_of_sunshine_before_a_campaign_is_made() {
         template_id: draft.id.clone(),
         integration_id: WA.into(),
         mapping: support::parcel_mapping(),
+        ..Default::default()
     };
     let err = ws
         .create_campaign(&audience.id, spec.clone(), Some(50), None)

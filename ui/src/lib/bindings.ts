@@ -84,6 +84,13 @@ export const commands = {
 	checkTemplate: (template: Template_Deserialize) => __TAURI_INVOKE<TemplateCheck_Serialize>("check_template", { template }),
 	/**  The dynamic values of a template, in mapping order (header, body, link button). */
 	templateSlots: (template: Template_Deserialize) => __TAURI_INVOKE<Slot[]>("template_slots", { template }),
+	/**
+	 *  The translations of a template (every local template of its name), side by side: each with
+	 *  its problems and previews, and what differs between their values. Works offline.
+	 */
+	templateTranslations: (id: string) => __TAURI_INVOKE<TranslationSet_Serialize>("template_translations", { id }),
+	/**  Adds a translation to a template: a copy of it in `language` (Meta's code), to translate. */
+	addTranslation: (id: string, language: string) => __TAURI_INVOKE<Draft_Serialize>("add_translation", { id, language }),
 	/**  The fields a query or a mapping may use: system fields and the account's custom user fields. */
 	userFields: () => __TAURI_INVOKE<FieldInfo[]>("user_fields"),
 	/**  The fields of a fetched audience (as they were when it was fetched; offline). */
@@ -214,7 +221,7 @@ export const CAMPAIGN_STATUSES = ["scheduled","missed","creating","ready","runni
 
 export const ERROR_CODES = ["invalid_input","not_configured","not_found","keychain_unavailable","storage","io","internal","auth_failed","forbidden","rejected","rate_limited","unreachable","busy"] as const;
 
-export const EXCLUSION_REASONS = ["removed","no_phone","invalid_phone","cannot_receive","opted_out","suppressed","no_consent","meta_rule","duplicate_phone","blackout","in_other_campaign","missing_value","render_error"] as const;
+export const EXCLUSION_REASONS = ["removed","no_phone","invalid_phone","cannot_receive","opted_out","suppressed","no_consent","meta_rule","duplicate_phone","blackout","in_other_campaign","missing_value","render_error","no_translation"] as const;
 
 export const ISSUE_CODES = ["name_required","name_not_sanitized","name_too_long","integrations_required","category_authentication","language_required","language_unknown","header_text_required","header_value_malformed","header_too_many_values","header_too_long","header_multiline","header_formatting","header_media_type","header_url_invalid","body_required","body_value_malformed","body_starts_with_value","body_ends_with_value","body_adjacent_values","body_too_many_values","body_tab","body_spaces","body_blank_lines","body_too_long","body_long_marketing","body_heading_dropped","body_link_dropped","body_image_dropped","body_table_dropped","body_html_dropped","sms_too_long","sms_ucs2","sms_opt_out_missing","footer_too_long","footer_values","footer_multiline","buttons_mixed","buttons_too_many_urls","buttons_too_many_phones","buttons_too_many_replies","buttons_too_many","button_text_required","button_text_too_long","button_text_invalid","button_url_invalid","button_url_too_long","button_url_values","button_url_value_malformed","button_url_value_not_last","button_phone_invalid","button_phone_too_long"] as const;
 
@@ -313,6 +320,8 @@ export type AudienceSummary_Deserialize = {
 	segments: number,
 	/**  Fixed lines are sent to (not left out as lines that cannot receive a message). */
 	include_fixed_lines: boolean,
+	/**  The recipients per translation they get, when checked for a message (most first). */
+	languages: LanguageCount[],
 };
 
 /**  An audience and its counts. */
@@ -341,6 +350,8 @@ export type AudienceSummary_Serialize = {
 	segments: number,
 	/**  Fixed lines are sent to (not left out as lines that cannot receive a message). */
 	include_fixed_lines: boolean,
+	/**  The recipients per translation they get, when checked for a message (most first). */
+	languages: LanguageCount[],
 };
 
 /**  A newer, signed release. */
@@ -528,6 +539,8 @@ export type CampaignRecipient_Deserialize = {
 	attempts: number,
 	/**  Milliseconds since the Unix epoch, as text. */
 	updated_at?: string | null,
+	/**  The translation they get (Meta's code); none for those left out. */
+	language?: string | null,
 };
 
 /**  One recipient of a campaign, for the report. */
@@ -546,6 +559,8 @@ export type CampaignRecipient_Serialize = {
 	attempts: number,
 	/**  Milliseconds since the Unix epoch, as text. */
 	updated_at: string | null,
+	/**  The translation they get (Meta's code); none for those left out. */
+	language: string | null,
 };
 
 /**
@@ -832,7 +847,12 @@ export type ErrorDetails_Serialize = {
 /**  Why a member of an audience is left out (see the module's doc), in the order they apply. */
 export type ExclusionReason = "removed" | "no_phone" | "invalid_phone" | "cannot_receive" | "opted_out" | "suppressed" | "no_consent" | 
 /**  A rule of Meta's drops the message after accepting it (`meta::rules`). */
-"meta_rule" | "duplicate_phone" | "blackout" | "in_other_campaign" | "missing_value" | "render_error";
+"meta_rule" | "duplicate_phone" | "blackout" | "in_other_campaign" | "missing_value" | "render_error" | 
+/**
+ *  No translation of the template the recipient would get (theirs, or the default) can be
+ *  sent through the integration.
+ */
+"no_translation";
 
 /**  Where a fetch stands, sent to the UI after every page. */
 export type FetchProgress = FetchProgress_Serialize | FetchProgress_Deserialize;
@@ -964,6 +984,55 @@ export type Issue_Serialize = {
 export type Language = 
 /**  Follow the system language (English unless it is French). */
 "system" | "en" | "fr";
+
+/**  Which translation of the template a campaign sends. */
+export type LanguageChoice = 
+/**  The template's language (the one `template_id` names) for everyone. */
+"one" | 
+/**  Each recipient's, from their Zendesk locale (`template::translations::choose`). */
+"each";
+
+/**  How many recipients get one translation, how it was chosen for them, and their SMS segments. */
+export type LanguageCount = {
+	/**  Meta's code. */
+	language: string,
+	recipients: number,
+	/**  Their locale's region or language, a rule, or another region of their language. */
+	matched: number,
+	/**  No translation in their language (or no locale): the default. */
+	default: number,
+	/**  Their language's translation is not approved on the integration: the default. */
+	not_approved: number,
+	/**  SMS segments of their messages (0 on WhatsApp). */
+	segments: number,
+};
+
+/**  How a recipient's language was chosen. */
+export type LanguageMatch = 
+/**  The locale's language and region (`fr-CA` → `fr_CA`). */
+"exact" | 
+/**  The locale's language (`fr-CA` → `fr`). */
+"base" | 
+/**  A rule of the workspace (`pt` → `pt_BR`). */
+"rule" | 
+/**  Another region of the locale's language (`en-GB` → `en_US`). */
+"region" | 
+/**  Nothing matched (no locale, or a language the template lacks): the default. */
+"default" | 
+/**  The translation matched is not approved on the integration: the default instead. */
+"not_approved" | 
+/**  One language for everyone. */
+"one";
+
+/**
+ *  A static value in one language: the value of the dynamic value `name` (its example, as the
+ *  template writes it) for the recipients who get the translation `language`.
+ */
+export type LanguageValue = {
+	language: string,
+	name: string,
+	value: string,
+};
 
 /**  Everything the template list shows. */
 export type Library = Library_Serialize | Library_Deserialize;
@@ -1097,9 +1166,24 @@ export type MessageSpec = MessageSpec_Serialize | MessageSpec_Deserialize;
  *  and the mapping of its dynamic values.
  */
 export type MessageSpec_Deserialize = {
+	/**
+	 *  The template, in its default language (the translation a recipient gets when none of
+	 *  theirs can be sent).
+	 */
 	template_id: string,
 	integration_id: string,
+	/**
+	 *  For the default translation's dynamic values; the other translations take each value
+	 *  by its name.
+	 */
 	mapping: ValueMapping_Deserialize[],
+	/**  Which translation each recipient gets. */
+	language?: LanguageChoice,
+	/**
+	 *  Static values given in another language (a weekday, a date in words): they change what
+	 *  that translation says, not which message it is (the blackout's).
+	 */
+	language_values?: LanguageValue[],
 };
 
 /**
@@ -1107,9 +1191,24 @@ export type MessageSpec_Deserialize = {
  *  and the mapping of its dynamic values.
  */
 export type MessageSpec_Serialize = {
+	/**
+	 *  The template, in its default language (the translation a recipient gets when none of
+	 *  theirs can be sent).
+	 */
 	template_id: string,
 	integration_id: string,
+	/**
+	 *  For the default translation's dynamic values; the other translations take each value
+	 *  by its name.
+	 */
 	mapping: ValueMapping_Serialize[],
+	/**  Which translation each recipient gets. */
+	language: LanguageChoice,
+	/**
+	 *  Static values given in another language (a weekday, a date in words): they change what
+	 *  that translation says, not which message it is (the blackout's).
+	 */
+	language_values: LanguageValue[],
 };
 
 /**  A character that forces UCS-2, with what to write instead to stay in GSM-7, if anything. */
@@ -1264,6 +1363,9 @@ export type RecipientPreview_Deserialize = {
 	name: string,
 	values: string[],
 	preview?: Preview_Deserialize | null,
+	/**  The translation they get (Meta's code), and how it was chosen. */
+	language?: string | null,
+	matched?: LanguageMatch | null,
 	/**  SMS segments of this recipient's message. */
 	segments: number,
 	problem?: Text_Deserialize | null,
@@ -1276,6 +1378,9 @@ export type RecipientPreview_Serialize = {
 	name: string,
 	values: string[],
 	preview: Preview_Serialize | null,
+	/**  The translation they get (Meta's code), and how it was chosen. */
+	language: string | null,
+	matched: LanguageMatch | null,
 	/**  SMS segments of this recipient's message. */
 	segments: number,
 	problem: Text_Serialize | null,
@@ -1519,6 +1624,11 @@ export type Settings_Deserialize = {
 	whatsapp_portfolio?: string[],
 	/**  Meta's silent rules (`meta::rules`) the team lifted, by id, once Meta did. */
 	meta_rules_lifted?: string[],
+	/**
+	 *  Each recipient's language: the translation a locale gets when neither its region nor its
+	 *  language is one of the template's (`LOCALE=CODE`: `pt=pt_BR`, `es-419=es_MX`).
+	 */
+	language_rules?: string[],
 	language?: Language,
 	theme?: Theme,
 	/**
@@ -1613,6 +1723,11 @@ export type Settings_Serialize = {
 	whatsapp_portfolio: string[],
 	/**  Meta's silent rules (`meta::rules`) the team lifted, by id, once Meta did. */
 	meta_rules_lifted: string[],
+	/**
+	 *  Each recipient's language: the translation a locale gets when neither its region nor its
+	 *  language is one of the template's (`LOCALE=CODE`: `pt=pt_BR`, `es-419=es_MX`).
+	 */
+	language_rules: string[],
 	language: Language,
 	theme: Theme,
 	/**
@@ -2105,6 +2220,46 @@ export type TimingPreview_Serialize = {
 	quiet_at_start: ZoneCounts,
 	/**  When the last one should be sent, waits included (milliseconds, as text). */
 	estimated_end: string,
+};
+
+/**
+ *  A template's translations as the designer shows them, side by side, and what differs
+ *  between their values.
+ */
+export type TranslationSet = TranslationSet_Serialize | TranslationSet_Deserialize;
+
+/**
+ *  A template's translations as the designer shows them, side by side, and what differs
+ *  between their values.
+ */
+export type TranslationSet_Deserialize = {
+	/**  The first made first. */
+	translations: TranslationView_Deserialize[],
+	/**  Values a translation lacks or adds against the first, languages given twice. */
+	problems: Text_Deserialize[],
+};
+
+/**
+ *  A template's translations as the designer shows them, side by side, and what differs
+ *  between their values.
+ */
+export type TranslationSet_Serialize = {
+	/**  The first made first. */
+	translations: TranslationView_Serialize[],
+	/**  Values a translation lacks or adds against the first, languages given twice. */
+	problems: Text_Serialize[],
+};
+
+export type TranslationView = TranslationView_Serialize | TranslationView_Deserialize;
+
+export type TranslationView_Deserialize = {
+	draft: Draft_Deserialize,
+	check: TemplateCheck_Deserialize,
+};
+
+export type TranslationView_Serialize = {
+	draft: Draft_Serialize,
+	check: TemplateCheck_Serialize,
 };
 
 /**  Relay's trigger in the account, as last seen. */

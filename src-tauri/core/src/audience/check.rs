@@ -9,9 +9,10 @@ use crate::clients::zendesk::UserField;
 use crate::consent::rule::rule_for;
 use crate::error::{AppError, AppResult, ErrorCode};
 use crate::message::mapping::{self, FieldInfo};
-use crate::message::render::Renderer;
+use crate::message::translated::Translated;
 use crate::message::MessageSpec;
 use crate::template::preview::Preview;
+use crate::template::translations::LanguageRule;
 use crate::text::Text;
 use crate::workspace::Workspace;
 use serde::{Deserialize, Serialize};
@@ -33,6 +34,9 @@ pub struct RecipientPreview {
     pub name: String,
     pub values: Vec<String>,
     pub preview: Option<Preview>,
+    /// The translation they get (Meta's code), and how it was chosen.
+    pub language: Option<String>,
+    pub matched: Option<crate::template::translations::LanguageMatch>,
     /// SMS segments of this recipient's message.
     pub segments: u32,
     pub problem: Option<Text>,
@@ -96,7 +100,7 @@ impl Workspace {
             let consent = channel.and_then(|c| rule_for(&settings_or_default(self), c));
             return crate::storage::blocking(|| {
                 super::classify::classify(&self.db(), audience_id, None, consent.as_ref(), &[])?;
-                store::set_segments(&self.db(), audience_id, 0)?;
+                store::set_segments(&self.db(), audience_id, 0, &[])?;
                 store::summary(&self.db(), audience_id)
             });
         };
@@ -114,6 +118,7 @@ impl Workspace {
             super::classify::classify(&self.db(), audience_id, check, consent.as_ref(), &meta)?;
             // Members are numbered from 0.
             let (mut after, mut segments) = (-1, 0u64);
+            let mut languages = Vec::new();
             loop {
                 let chunk = store::eligible_chunk(&self.db(), audience_id, after, RENDER_CHUNK)?;
                 let Some((last, _)) = chunk.last() else {
@@ -123,35 +128,60 @@ impl Workspace {
                 let mut failures: Vec<(u64, ExclusionReason, Text)> = Vec::new();
                 for (_, r) in &chunk {
                     match renderer.render(r) {
-                        Ok(out) => segments += u64::from(out.segments),
+                        Ok(out) => {
+                            segments += u64::from(out.segments);
+                            super::LanguageCount::tally(&mut languages, &out);
+                        }
                         Err((reason, detail)) => failures.push((r.user_id, reason, detail)),
                     }
                 }
                 store::set_failures(&self.db(), audience_id, &failures)?;
             }
-            store::set_segments(&self.db(), audience_id, segments)?;
+            store::set_segments(&self.db(), audience_id, segments, &languages)?;
             store::summary(&self.db(), audience_id)
         })
     }
 
-    /// The renderer and the blackout fingerprint of a message on an audience.
+    /// The message on an audience, in its translations, and its blackout fingerprints: the
+    /// template's translations (all of them when each recipient gets theirs, else the one the
+    /// campaign names), which of them may be sent through the integration, the mapping checked.
     pub(crate) async fn renderer(
         &self,
         audience_id: &str,
         spec: &MessageSpec,
-    ) -> AppResult<(Renderer, i64)> {
+    ) -> AppResult<(Translated, i64)> {
         let (fields, _) = store::stored(&self.db(), audience_id)?;
         let custom: Vec<UserField> = serde_json::from_str(&fields).unwrap_or_default();
         let draft = crate::template::drafts::get(&self.db(), &spec.template_id)?;
         let kind = self.integration_kind(&spec.integration_id).await?;
-        let by_name = mapping::by_name(&draft.template, &spec.mapping);
-        mapping::check_mapping(&draft.template, &by_name, &mapping::fields(&custom))
-            .map_err(|e| AppError::invalid_field("mapping", e))?;
-        let fingerprint = mapping::fingerprint(&draft.template, kind.channel(), &by_name);
-        Ok((
-            Renderer::new(&draft.template, kind.channel(), by_name, custom),
-            fingerprint,
-        ))
+        let group = crate::template::drafts::translations(&self.db(), &draft.template.name)?;
+        let lib = crate::template::library::library(&self.db())?;
+        let sendable: Vec<bool> = group
+            .iter()
+            .map(|d| {
+                lib.local.iter().any(|e| {
+                    e.draft.id == d.id
+                        && e.states
+                            .iter()
+                            .any(|s| s.integration_id == spec.integration_id && s.sendable)
+                })
+            })
+            .collect();
+        let default = group.iter().position(|d| d.id == draft.id).unwrap_or(0);
+        let templates: Vec<_> = group.into_iter().map(|d| d.template).collect();
+        let rules = LanguageRule::all(&settings_or_default(self).language_rules);
+        let (translated, prints) = Translated::build(
+            &templates,
+            default,
+            spec,
+            kind.channel(),
+            &custom,
+            &sendable,
+            rules,
+        )?;
+        self.db()
+            .write(|tx| crate::blackout::adopt(tx, prints.current, &prints.legacy))?;
+        Ok((translated, prints.current))
     }
 
     /// An integration's kind: from what is known locally, else asked.
@@ -304,7 +334,9 @@ impl Workspace {
             Ok(out) => RecipientPreview {
                 user_id: user_id.to_string(),
                 name: r.name.clone(),
-                preview: Some(renderer.preview(&out.values)),
+                preview: Some(renderer.renderer_of(&out).preview(&out.values)),
+                language: Some(out.language.clone()),
+                matched: Some(out.matched),
                 values: out.values,
                 segments: out.segments,
                 problem: None,
@@ -315,6 +347,8 @@ impl Workspace {
                 name: r.name.clone(),
                 values: renderer.values(&r).unwrap_or_default(),
                 preview: None,
+                language: None,
+                matched: None,
                 segments: 0,
                 problem: Some(detail),
                 reason: Some(reason),

@@ -59,6 +59,9 @@ pub enum ExclusionReason {
     InOtherCampaign,
     MissingValue,
     RenderError,
+    /// No translation of the template the recipient would get (theirs, or the default) can be
+    /// sent through the integration.
+    NoTranslation,
 }
 
 crate::sql_text!(ExclusionReason);
@@ -174,6 +177,50 @@ pub struct AudienceSummary {
     pub segments: u32,
     /// Fixed lines are sent to (not left out as lines that cannot receive a message).
     pub include_fixed_lines: bool,
+    /// The recipients per translation they get, when checked for a message (most first).
+    pub languages: Vec<LanguageCount>,
+}
+
+/// How many recipients get one translation, how it was chosen for them, and their SMS segments.
+#[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize, Type)]
+pub struct LanguageCount {
+    /// Meta's code.
+    pub language: String,
+    pub recipients: u32,
+    /// Their locale's region or language, a rule, or another region of their language.
+    pub matched: u32,
+    /// No translation in their language (or no locale): the default.
+    pub default: u32,
+    /// Their language's translation is not approved on the integration: the default.
+    pub not_approved: u32,
+    /// SMS segments of their messages (0 on WhatsApp).
+    pub segments: u32,
+}
+
+impl LanguageCount {
+    /// Counts a recipient's rendered message in its translation's row.
+    pub fn tally(list: &mut Vec<LanguageCount>, out: &crate::message::render::Rendered) {
+        use crate::template::translations::LanguageMatch;
+        let at = match list.iter().position(|c| c.language == out.language) {
+            Some(i) => i,
+            None => {
+                list.push(LanguageCount {
+                    language: out.language.clone(),
+                    ..LanguageCount::default()
+                });
+                list.len() - 1
+            }
+        };
+        let c = &mut list[at];
+        c.recipients += 1;
+        c.segments = c.segments.saturating_add(out.segments);
+        match out.matched {
+            LanguageMatch::Default => c.default += 1,
+            LanguageMatch::NotApproved => c.not_approved += 1,
+            LanguageMatch::One => {}
+            _ => c.matched += 1,
+        }
+    }
 }
 
 impl AudienceSummary {

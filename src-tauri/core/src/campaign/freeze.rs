@@ -104,7 +104,7 @@ impl Workspace {
         id: &str,
         audience_id: &str,
         spec: &MessageSpec,
-        renderer: &crate::message::render::Renderer,
+        renderer: &crate::message::translated::Translated,
     ) -> AppResult<()> {
         let settings = self.settings()?;
         let namespace = settings.whatsapp_namespace;
@@ -138,11 +138,13 @@ impl Workspace {
                             segments: 0,
                             reason: None,
                             zone: Some((zone.name().to_string(), source)),
+                            language: None,
                         };
                         match renderer.render(&r) {
                             Ok(out) => {
                                 frozen.payload = Some(
                                     renderer
+                                        .renderer_of(&out)
                                         .notification(
                                             &spec.integration_id,
                                             &namespace,
@@ -152,6 +154,7 @@ impl Workspace {
                                         .to_string(),
                                 );
                                 frozen.segments = out.segments;
+                                frozen.language = Some(out.language);
                             }
                             Err((reason, _)) => frozen.reason = Some(reason.as_ref().to_string()),
                         }
@@ -282,6 +285,18 @@ impl Workspace {
         if library::sendable(Some(kind), status) {
             return Ok(());
         }
+        // Each recipient's language: another translation that may be sent is enough (those it
+        // would not reach fall back to the default, or are left out, `no_translation`).
+        let another = spec.language == crate::message::LanguageChoice::Each
+            && lib.local.iter().any(|e| {
+                e.draft.template.name == *name
+                    && e.states
+                        .iter()
+                        .any(|s| s.integration_id == spec.integration_id && s.sendable)
+            });
+        if another {
+            return Ok(());
+        }
         let why = match status {
             TemplateStatus::NotSubmitted if whatsapp => crate::text!(
                 "template.unsent_whatsapp",
@@ -403,6 +418,7 @@ impl Workspace {
         self.new_campaign(&id, audience_id, &spec, fingerprint, &query, (1, 1), true)
             .await?;
         let payload = renderer
+            .renderer_of(&out)
             .notification(
                 &spec.integration_id,
                 &settings.whatsapp_namespace,
@@ -422,6 +438,7 @@ impl Workspace {
                 segments: out.segments,
                 reason: None,
                 zone: None,
+                language: Some(out.language.clone()),
             }],
             now,
         );
@@ -463,6 +480,7 @@ impl Workspace {
                 "values",
                 "message",
                 "sms_segments",
+                "language",
             ])
             .map_err(io)?;
             let (mut after, mut n) = (-1, 0);
@@ -489,6 +507,7 @@ impl Workspace {
                         cell(&out.values.join(" | ")).into_owned(),
                         cell(&out.text).into_owned(),
                         out.segments.to_string(),
+                        out.language.clone(),
                     ])
                     .map_err(io)?;
                     n += 1;
@@ -514,6 +533,7 @@ fn excluded_chunk(ws: &Workspace, audience_id: &str, after: i64) -> AppResult<Ve
                 segments: 0,
                 reason: Some(m.reason.as_ref().to_string()),
                 zone: None,
+                language: None,
             })
             .collect(),
     )

@@ -181,6 +181,8 @@ pub struct CampaignRecipient {
     pub attempts: u32,
     /// Milliseconds since the Unix epoch, as text.
     pub updated_at: Option<String>,
+    /// The translation they get (Meta's code); none for those left out.
+    pub language: Option<String>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, Type)]

@@ -30,7 +30,7 @@ pub(crate) fn recipients(
         ?;
     let mut stmt = conn
         .prepare_cached(
-            "SELECT seq, user_id, name, phone, state, reason, error, notification_id, attempts, updated_at
+            "SELECT seq, user_id, name, phone, state, reason, error, notification_id, attempts, updated_at, language
              FROM campaign_recipients WHERE campaign_id = ?1 AND (?2 IS NULL OR state = ?2)
              ORDER BY seq LIMIT ?3 OFFSET ?4",
         )
@@ -57,6 +57,7 @@ fn recipient_from_row(r: &Row) -> rusqlite::Result<CampaignRecipient> {
         notification_id: r.get(7)?,
         attempts: r.get::<_, i64>(8)? as u32,
         updated_at: r.get::<_, Option<i64>>(9)?.map(|v| v.to_string()),
+        language: r.get(10)?,
     })
 }
 
@@ -71,7 +72,7 @@ fn recipients_after(
     let conn = db.connection();
     let mut stmt = conn
         .prepare_cached(
-            "SELECT seq, user_id, name, phone, state, reason, error, notification_id, attempts, updated_at
+            "SELECT seq, user_id, name, phone, state, reason, error, notification_id, attempts, updated_at, language
              FROM campaign_recipients WHERE campaign_id = ?1 AND seq > ?2 ORDER BY seq LIMIT ?3",
         )
         ?;
@@ -114,6 +115,7 @@ pub(crate) fn export_csv(db: &Database, id: &str, out: impl std::io::Write) -> A
         "notification_id",
         "attempts",
         "updated_at",
+        "language",
     ])
     .map_err(io)?;
     let mut after = -1i64;
@@ -148,6 +150,7 @@ pub(crate) fn export_csv(db: &Database, id: &str, out: impl std::io::Write) -> A
                 cell(r.notification_id),
                 r.attempts.to_string(),
                 when,
+                r.language.unwrap_or_default(),
             ])
             .map_err(io)?;
             n += 1;

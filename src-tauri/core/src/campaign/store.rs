@@ -345,6 +345,8 @@ pub(crate) struct Frozen {
     pub reason: Option<String>,
     /// Their time zone (IANA name) and where it came from.
     pub zone: Option<(String, ZoneSource)>,
+    /// The translation they get (Meta's code).
+    pub language: Option<String>,
 }
 
 pub(crate) fn insert_recipients(
@@ -358,8 +360,8 @@ pub(crate) fn insert_recipients(
             .prepare_cached(
                 "INSERT INTO campaign_recipients
                  (campaign_id, seq, user_id, name, phone, payload, segments, state, reason, updated_at,
-                  time_zone, zone_source)
-                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12)",
+                  time_zone, zone_source, language)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13)",
             )
             ?;
         for f in rows {
@@ -380,7 +382,8 @@ pub(crate) fn insert_recipients(
                 f.reason,
                 now_ms,
                 f.zone.as_ref().map(|z| &z.0),
-                f.zone.as_ref().map(|z| z.1)
+                f.zone.as_ref().map(|z| z.1),
+                f.language
             ])
             ?;
         }

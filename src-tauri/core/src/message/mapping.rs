@@ -157,8 +157,9 @@ pub fn by_name(t: &Template, mapping: &[ValueMapping]) -> Vec<ValueMapping> {
         .collect()
 }
 
-/// "The same message": template name and language, channel kind, and the static values (with
-/// their positions). Per-recipient values do not make a message different.
+/// "The same message", as Relay recorded it before templates had translations: template name
+/// and language, channel kind, and the static values (with their positions). What each
+/// translation's earlier entries are found by (`message::translated::Fingerprints::legacy`).
 pub fn fingerprint(t: &Template, channel: Channel, mapping: &[ValueMapping]) -> i64 {
     let mut h = Sha256::new();
     for part in [t.name.as_str(), t.language.as_str(), channel.as_ref()] {
@@ -171,6 +172,37 @@ pub fn fingerprint(t: &Template, channel: Channel, mapping: &[ValueMapping]) -> 
             h.update(value.as_bytes());
             h.update([0]);
         }
+    }
+    let d = h.finalize();
+    i64::from_le_bytes(d[..8].try_into().unwrap_or_default())
+}
+
+/// "The same message": the template's name, the channel kind, and the static values by the
+/// name of the value they fill (per-recipient values, the language and the static values given
+/// per language do not make a message different): every translation of a template is one
+/// message.
+pub fn message_fingerprint(t: &Template, channel: Channel, mapping: &[ValueMapping]) -> i64 {
+    let mut statics: Vec<(String, &str)> = slots(t)
+        .iter()
+        .zip(mapping)
+        .filter_map(|(s, m)| match &m.source {
+            ValueSource::Static { value } => Some((s.example.to_lowercase(), value.as_str())),
+            ValueSource::Field { .. } => None,
+        })
+        .collect();
+    statics.sort();
+    statics.dedup();
+    let mut h = Sha256::new();
+    // The definition's version: never the same hash as an entry of the one before.
+    for part in ["message/2", t.name.as_str(), channel.as_ref()] {
+        h.update(part.as_bytes());
+        h.update([0]);
+    }
+    for (name, value) in statics {
+        h.update(name.as_bytes());
+        h.update([0]);
+        h.update(value.as_bytes());
+        h.update([0]);
     }
     let d = h.finalize();
     i64::from_le_bytes(d[..8].try_into().unwrap_or_default())

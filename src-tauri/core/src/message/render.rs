@@ -8,6 +8,7 @@ use super::mapping::{Slot, SlotComponent, ValueMapping, ValueSource};
 use crate::audience::ExclusionReason;
 use crate::channel::Channel;
 use crate::clients::zendesk::UserField;
+use crate::template::translations::LanguageMatch;
 use crate::template::validate::LIMITS;
 use crate::template::{self, ButtonKind};
 use crate::template::{convert, Template};
@@ -40,6 +41,10 @@ pub struct Rendered {
     pub text: String,
     /// SMS segments (0 for WhatsApp).
     pub segments: u32,
+    /// The translation it is in (Meta's code).
+    pub language: String,
+    /// How that translation was chosen for the recipient.
+    pub matched: crate::template::translations::LanguageMatch,
 }
 
 /// Renders recipients quickly: the template converted once, each recipient only filled in.
@@ -166,6 +171,8 @@ impl Renderer {
                 values,
                 text,
                 segments,
+                language: self.template.language.clone(),
+                matched: LanguageMatch::One,
             });
         }
         for (slot, v) in self.slots.iter().zip(&values) {
@@ -217,6 +224,8 @@ impl Renderer {
             values,
             text,
             segments: 0,
+            language: self.template.language.clone(),
+            matched: LanguageMatch::One,
         })
     }
 

@@ -122,6 +122,9 @@ pub struct Settings {
     pub whatsapp_portfolio: Vec<String>,
     /// Meta's silent rules (`meta::rules`) the team lifted, by id, once Meta did.
     pub meta_rules_lifted: Vec<String>,
+    /// Each recipient's language: the translation a locale gets when neither its region nor its
+    /// language is one of the template's (`LOCALE=CODE`: `pt=pt_BR`, `es-419=es_MX`).
+    pub language_rules: Vec<String>,
     pub language: Language,
     pub theme: Theme,
     /// The address of the update manifest (`latest.json`); empty = the one this build was
@@ -170,6 +173,10 @@ impl Default for Settings {
             whatsapp_limit: String::new(),
             whatsapp_portfolio: Vec::new(),
             meta_rules_lifted: Vec::new(),
+            language_rules: crate::template::translations::DEFAULT_RULES
+                .iter()
+                .map(|r| r.to_string())
+                .collect(),
             language: Language::System,
             theme: Theme::System,
             update_url: String::new(),
@@ -274,6 +281,12 @@ impl Settings {
         clean_list(&mut self.optin_words, false);
         clean_list(&mut self.whatsapp_portfolio, false);
         clean_list(&mut self.meta_rules_lifted, true);
+        for rule in &mut self.language_rules {
+            if let Ok(r) = crate::template::translations::LanguageRule::parse(rule) {
+                *rule = format!("{}={}", r.locale, r.code);
+            }
+        }
+        clean_list(&mut self.language_rules, false);
         if let Some(limit) = crate::meta::budget::Limit::parse(&self.whatsapp_limit) {
             self.whatsapp_limit = limit.to_setting();
         }

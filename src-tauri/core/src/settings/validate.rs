@@ -169,6 +169,13 @@ impl Settings {
                 ),
             );
         }
+        if let Some(e) = self
+            .language_rules
+            .iter()
+            .find_map(|r| crate::template::translations::LanguageRule::parse(r).err())
+        {
+            bad("language_rules", e);
+        }
         if errors.is_empty() {
             Ok(())
         } else {

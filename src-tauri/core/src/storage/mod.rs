@@ -175,6 +175,14 @@ const MIGRATION_SQL: &[&str] = &[
     // quiet hours, or the messaging limit's budget); the other desktops' entries by time, to
     // count the numbers the portfolio reached in the last 24 hours.
     include_str!("migrations/0017_whatsapp_limits.sql"),
+    // 18: each recipient in their own language. A message is now its template's name, channel
+    // kind and static values, whatever the translation (`message::mapping::message_fingerprint`);
+    // the fingerprint an entry was recorded under before (with the language) is a hash, so it is
+    // rewritten when the message is first used again — the translations' earlier fingerprints
+    // known then — and kept as an alias, so the entries of desktops of an earlier version pulled
+    // later are the message's too. Each recipient's language as frozen; an audience's recipients
+    // counted per language when it is checked.
+    include_str!("migrations/0018_translations.sql"),
 ];
 
 static MIGRATIONS: LazyLock<Migrations<'static>> =

@@ -132,9 +132,74 @@ pub fn duplicate(db: &Database, id: &str, now_ms: i64) -> AppResult<Draft> {
     save(db, None, &copy, now_ms)
 }
 
+/// The translations of a template: every local template named `name`, the first made first
+/// (its main language).
+pub fn translations(db: &Database, name: &str) -> AppResult<Vec<Draft>> {
+    let conn = db.connection();
+    let mut stmt = conn.prepare(
+        "SELECT id, body, created_at, updated_at FROM templates WHERE name = ?1 ORDER BY created_at, id",
+    )?;
+    let rows = stmt.query_map([name], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?)))?;
+    let mut out = Vec::new();
+    for row in rows {
+        let (id, json, c, u) = row?;
+        out.push(row_to_draft(id, json, c, u)?);
+    }
+    Ok(out)
+}
+
+/// A language code as Meta writes it (`en-us` → `en_US`); one Meta does not have is refused
+/// at the `language` field, saying what to write.
+pub fn meta_language(input: &str) -> AppResult<String> {
+    if input.trim().is_empty() {
+        return Ok(String::new());
+    }
+    super::translations::meta_code(input)
+        .map(str::to_string)
+        .ok_or_else(|| {
+            AppError::invalid_field(
+                "language",
+                crate::text!("translation.unknown_language", value = input.trim()),
+            )
+        })
+}
+
+/// A translation's values against the template's other translations: the first difference
+/// refused at the `body` field.
+fn check_values(t: &Template, others: &[Draft]) -> AppResult<()> {
+    let Some(main) = others.iter().find(|d| d.template.language != t.language) else {
+        return Ok(());
+    };
+    match super::translations::value_differences(t, &main.template)
+        .into_iter()
+        .next()
+    {
+        Some(problem) => Err(AppError::invalid_field("body", problem)),
+        None => Ok(()),
+    }
+}
+
+/// A template's translations as the designer shows them, side by side, and what differs
+/// between their values.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, Type)]
+pub struct TranslationSet {
+    /// The first made first.
+    pub translations: Vec<TranslationView>,
+    /// Values a translation lacks or adds against the first, languages given twice.
+    pub problems: Vec<crate::text::Text>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, Type)]
+pub struct TranslationView {
+    pub draft: Draft,
+    pub check: super::TemplateCheck,
+}
+
 impl Workspace {
-    /// Saves a template as the local template of its name (a new one if there is none): how
-    /// the command line names templates, by their file's name.
+    /// Saves a template as the local template of its name and language: the translation in
+    /// that language is added, or updated when there is one — how the command line names
+    /// templates, by their file's name and language. A language Meta does not have, or values
+    /// that differ from the other translations', are refused, nothing saved.
     pub fn save_template_by_name(&self, t: &Template) -> AppResult<Draft> {
         if t.name.trim().is_empty() {
             return Err(AppError::invalid_field(
@@ -142,11 +207,88 @@ impl Workspace {
                 crate::text!("template.no_name"),
             ));
         }
-        match self.template_by_name(&t.name) {
-            Ok(existing) => self.save_template(Some(&existing.id), t),
-            Err(e) if e.code == ErrorCode::NotFound => self.save_template(None, t),
-            Err(e) => Err(e),
+        let t = Template {
+            language: meta_language(&t.language)?,
+            ..t.clone()
+        };
+        let group = translations(&self.db(), &t.name)?;
+        let mut same = group.iter().filter(|d| d.template.language == t.language);
+        let existing = match (same.next(), same.next()) {
+            (_, Some(_)) => {
+                return Err(AppError::invalid_field(
+                    "language",
+                    crate::text!("translation.twice", name = t.name, language = t.language),
+                ))
+            }
+            (found, None) => found.map(|d| d.id.clone()),
+        };
+        check_values(&t, &group)?;
+        self.save_template(existing.as_deref(), &t)
+    }
+
+    /// Adds a translation to a template: a copy of it in `language` (then translated in the
+    /// designer). A language Meta does not have, or one the template has, is refused.
+    pub fn add_translation(&self, id: &str, language: &str) -> AppResult<Draft> {
+        let draft = get(&self.db(), id)?;
+        let language = meta_language(language)?;
+        if language.is_empty() {
+            return Err(AppError::invalid_field(
+                "language",
+                crate::text!("translation.unknown_language", value = ""),
+            ));
         }
+        let group = translations(&self.db(), &draft.template.name)?;
+        if group.iter().any(|d| d.template.language == language) {
+            return Err(AppError::invalid_field(
+                "language",
+                crate::text!(
+                    "translation.exists",
+                    name = draft.template.name,
+                    language = language
+                ),
+            ));
+        }
+        let copy = Template {
+            language,
+            ..draft.template
+        };
+        self.save_template(None, &copy)
+    }
+
+    /// The translations of the template `id` belongs to, each with its problems and previews.
+    pub fn template_translations(&self, id: &str) -> AppResult<TranslationSet> {
+        let draft = get(&self.db(), id)?;
+        let group = translations(&self.db(), &draft.template.name)?;
+        let mut problems = Vec::new();
+        if let Some(main) = group.first() {
+            for (i, d) in group.iter().enumerate().skip(1) {
+                if group[..i]
+                    .iter()
+                    .any(|o| o.template.language == d.template.language)
+                {
+                    problems.push(crate::text!(
+                        "translation.twice",
+                        name = d.template.name,
+                        language = d.template.language
+                    ));
+                    continue;
+                }
+                problems.extend(super::translations::value_differences(
+                    &d.template,
+                    &main.template,
+                ));
+            }
+        }
+        Ok(TranslationSet {
+            translations: group
+                .into_iter()
+                .map(|d| TranslationView {
+                    check: super::check(&d.template),
+                    draft: d,
+                })
+                .collect(),
+            problems,
+        })
     }
 
     pub fn save_template(

@@ -505,20 +505,62 @@ impl Workspace {
         library(&self.db())
     }
 
+    /// The template named `name`, in its main language (the translation made first); refused
+    /// when two of its translations share a language.
     pub fn template_by_name(&self, name: &str) -> AppResult<crate::template::drafts::Draft> {
-        let all = crate::template::drafts::list(&self.db())?;
-        let mut found = all.into_iter().filter(|d| d.template.name == name);
-        match (found.next(), found.next()) {
-            (Some(d), None) => Ok(d),
-            (Some(_), Some(_)) => Err(AppError::invalid_field(
-                "name",
-                crate::text!("template.name_twice", name = name),
-            )),
-            (None, _) => Err(AppError::new(
+        let all = crate::template::drafts::translations(&self.db(), name)?;
+        for (i, d) in all.iter().enumerate() {
+            if all[..i]
+                .iter()
+                .any(|o| o.template.language == d.template.language)
+            {
+                return Err(AppError::invalid_field(
+                    "name",
+                    crate::text!("template.name_twice", name = name),
+                ));
+            }
+        }
+        all.into_iter().next().ok_or_else(|| {
+            AppError::new(
                 crate::ErrorCode::NotFound,
                 crate::text!("template.no_such_name", name = name),
-            )),
+            )
+        })
+    }
+
+    /// The translation of the template `name` in `language` (Meta's code, in any case).
+    pub fn template_translation(
+        &self,
+        name: &str,
+        language: &str,
+    ) -> AppResult<crate::template::drafts::Draft> {
+        let all = crate::template::drafts::translations(&self.db(), name)?;
+        if all.is_empty() {
+            return Err(AppError::new(
+                crate::ErrorCode::NotFound,
+                crate::text!("template.no_such_name", name = name),
+            ));
         }
+        let code = crate::template::drafts::meta_language(language)?;
+        let languages = all
+            .iter()
+            .map(|d| d.template.language.as_str())
+            .collect::<Vec<_>>()
+            .join(", ");
+        all.iter()
+            .find(|d| d.template.language == code)
+            .cloned()
+            .ok_or_else(|| {
+                AppError::invalid_field(
+                    "language",
+                    crate::text!(
+                        "translation.no_such_language",
+                        name = name,
+                        language = code,
+                        languages = languages
+                    ),
+                )
+            })
     }
 }
 

@@ -10,6 +10,7 @@ pub mod drafts;
 pub mod library;
 pub mod preview;
 pub mod publish;
+pub mod translations;
 pub mod validate;
 
 use crate::text::Text;

@@ -60,34 +60,18 @@ impl Workspace {
         // Every problem first, so that nothing is submitted when anything would be refused.
         let whatsapp = chosen.iter().any(|i| i.kind.channel() == Channel::WhatsApp);
         let sms = chosen.iter().any(|i| i.kind.channel() == Channel::Sms);
-        let errors: Vec<_> = crate::template::validate::validate(&draft.template, whatsapp, sms)
-            .into_iter()
-            .filter(|i| i.severity == crate::template::validate::Severity::Error)
-            .collect();
-        if let Some(first) = errors.first() {
-            // Each field's first problem (the designer shows them all).
-            let mut fields = std::collections::BTreeMap::new();
-            for i in &errors {
-                fields
-                    .entry(i.field.clone())
-                    .or_insert_with(|| i.text.clone());
+        refuse_invalid(&draft.template, whatsapp, sms)?;
+        // A translation submitted with values its template's first translation lacks or adds
+        // could not be sent with the campaign's one mapping.
+        let group = crate::template::drafts::translations(&self.db(), &draft.template.name)?;
+        if let Some(main) = group.first().filter(|m| m.id != draft.id) {
+            if let Some(problem) =
+                crate::template::translations::value_differences(&draft.template, &main.template)
+                    .into_iter()
+                    .next()
+            {
+                return Err(AppError::invalid_field("body", problem));
             }
-            let text = crate::text!(
-                "template.blocked",
-                name = draft.template.name,
-                count = errors.len(),
-                first => first.text.clone()
-            );
-            let list: Vec<String> = errors
-                .iter()
-                .map(|i| format!("{}: {}", i.field, i.text.english()))
-                .collect();
-            return Err(AppError {
-                code: crate::ErrorCode::InvalidInput,
-                message: format!("{} {}", text.english(), list.join(" ")),
-                text,
-                details: Some(Box::new(crate::error::ErrorDetails { fields, path: None })),
-            });
         }
         let client = self.sunshine_client()?;
         for i in &chosen {
@@ -119,6 +103,73 @@ impl Workspace {
             .ok_or_else(|| AppError::internal("the submitted template vanished"))
     }
 
+    /// Submits every translation of the template `name` to the integrations (none: each
+    /// translation's own) where it was not submitted yet; every translation is checked first, so
+    /// that nothing is submitted when one would be refused. Returns each translation's entry.
+    pub async fn submit_translations(
+        &self,
+        name: &str,
+        integration_ids: &[String],
+    ) -> AppResult<Vec<library::LocalEntry>> {
+        let group = crate::template::drafts::translations(&self.db(), name)?;
+        if group.is_empty() {
+            return Err(AppError::new(
+                crate::ErrorCode::NotFound,
+                crate::text!("template.no_such_name", name = name),
+            ));
+        }
+        let known = self.integrations().await?;
+        let lib = self.template_library()?;
+        let mut plan = Vec::new();
+        for d in &group {
+            let targets: Vec<String> = if integration_ids.is_empty() {
+                d.template.integrations.clone()
+            } else {
+                integration_ids.to_vec()
+            };
+            let submitted = |id: &String| {
+                lib.local.iter().any(|e| {
+                    e.draft.id == d.id
+                        && e.states.iter().any(|s| {
+                            s.integration_id == *id
+                                && !matches!(
+                                    s.status,
+                                    library::TemplateStatus::NotSubmitted
+                                        | library::TemplateStatus::Missing
+                                )
+                        })
+                })
+            };
+            let todo: Vec<String> = targets.into_iter().filter(|i| !submitted(i)).collect();
+            let kinds = todo
+                .iter()
+                .filter_map(|i| known.iter().find(|k| k.id == *i).map(|k| k.kind.channel()));
+            let (whatsapp, sms) = kinds.fold((false, false), |(w, s), c| {
+                (w || c == Channel::WhatsApp, s || c == Channel::Sms)
+            });
+            refuse_invalid(&d.template, whatsapp, sms)?;
+            if let Some(problem) = group.first().and_then(|main| {
+                crate::template::translations::value_differences(&d.template, &main.template)
+                    .into_iter()
+                    .next()
+            }) {
+                return Err(AppError::invalid_field("body", problem));
+            }
+            plan.push((d.id.clone(), todo));
+        }
+        for (id, todo) in &plan {
+            if !todo.is_empty() {
+                self.submit_template(id, todo).await?;
+            }
+        }
+        let lib = self.template_library()?;
+        Ok(lib
+            .local
+            .into_iter()
+            .filter(|e| e.draft.template.name == name)
+            .collect())
+    }
+
     pub async fn delete_remote_template(
         &self,
         integration_id: &str,
@@ -131,4 +182,38 @@ impl Workspace {
         tracing::info!(template = %name, integration = %integration_id, "template deleted on WhatsApp");
         self.template_library()
     }
+}
+
+/// Refuses a template with errors for the channels it goes to: each field's first problem.
+fn refuse_invalid(t: &crate::template::Template, whatsapp: bool, sms: bool) -> AppResult<()> {
+    let errors: Vec<_> = crate::template::validate::validate(t, whatsapp, sms)
+        .into_iter()
+        .filter(|i| i.severity == crate::template::validate::Severity::Error)
+        .collect();
+    if let Some(first) = errors.first() {
+        // Each field's first problem (the designer shows them all).
+        let mut fields = std::collections::BTreeMap::new();
+        for i in &errors {
+            fields
+                .entry(i.field.clone())
+                .or_insert_with(|| i.text.clone());
+        }
+        let text = crate::text!(
+            "template.blocked",
+            name = t.name,
+            count = errors.len(),
+            first => first.text.clone()
+        );
+        let list: Vec<String> = errors
+            .iter()
+            .map(|i| format!("{}: {}", i.field, i.text.english()))
+            .collect();
+        return Err(AppError {
+            code: crate::ErrorCode::InvalidInput,
+            message: format!("{} {}", text.english(), list.join(" ")),
+            text,
+            details: Some(Box::new(crate::error::ErrorDetails { fields, path: None })),
+        });
+    }
+    Ok(())
 }

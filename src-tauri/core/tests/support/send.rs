@@ -72,6 +72,7 @@ async fn prepare(
         template_id: draft.id,
         integration_id: integration.into(),
         mapping: super::parcel_mapping(),
+        ..Default::default()
     };
     (ws, tmp, spec, audience.id)
 }

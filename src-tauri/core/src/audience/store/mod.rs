@@ -160,11 +160,25 @@ fn not_found(id: &str) -> AppError {
     )
 }
 
-pub fn set_segments(db: &Database, audience_id: &str, segments: u64) -> AppResult<()> {
+/// What a check counted of the messages to send: their SMS segments, and the recipients per
+/// translation (most first).
+pub fn set_segments(
+    db: &Database,
+    audience_id: &str,
+    segments: u64,
+    languages: &[super::LanguageCount],
+) -> AppResult<()> {
+    let mut languages = languages.to_vec();
+    languages.sort_by(|a, b| {
+        b.recipients
+            .cmp(&a.recipients)
+            .then(a.language.cmp(&b.language))
+    });
+    let json = serde_json::to_string(&languages).map_err(AppError::internal)?;
     db.write(|tx| {
         tx.execute(
-            "UPDATE audiences SET segments = ?2 WHERE id = ?1",
-            params![audience_id, segments.min(u32::MAX as u64) as i64],
+            "UPDATE audiences SET segments = ?2, languages = ?3 WHERE id = ?1",
+            params![audience_id, segments.min(u32::MAX as u64) as i64, json],
         )
         .map_err(AppError::from)
     })?;
@@ -176,7 +190,7 @@ pub fn summary(db: &Database, audience_id: &str) -> AppResult<AudienceSummary> {
     let row = conn
         .query_row(
             "SELECT query, status, users, pages, error, created_at, message IS NOT NULL, segments, expected, unreadable,
-                    include_fixed_lines
+                    include_fixed_lines, languages
              FROM audiences WHERE id = ?1",
             [audience_id],
             |r| {
@@ -192,6 +206,7 @@ pub fn summary(db: &Database, audience_id: &str) -> AppResult<AudienceSummary> {
                     r.get::<_, Option<i64>>(8)?,
                     r.get::<_, i64>(9)?,
                     r.get::<_, bool>(10)?,
+                    r.get::<_, Option<String>>(11)?,
                 ))
             },
         )
@@ -240,5 +255,10 @@ pub fn summary(db: &Database, audience_id: &str) -> AppResult<AudienceSummary> {
         message_checked: row.6,
         segments: row.7 as u32,
         include_fixed_lines: row.10,
+        languages: row
+            .11
+            .as_deref()
+            .and_then(|j| serde_json::from_str(j).ok())
+            .unwrap_or_default(),
     })
 }
