@@ -294,9 +294,46 @@ fn template_save_and_list_offline() {
     assert!(states.iter().all(|s| s["status"] == "NOT_SUBMITTED"));
     let text = stdout(&relay(&data, &["template", "list"]));
     assert!(
-        text.contains("order_shipped (en_US, Utility)") && text.contains("NOT_SUBMITTED"),
+        text.contains("order_shipped (Utility; en_US)") && text.contains("NOT_SUBMITTED"),
         "{text}"
     );
+
+    // The same name in another language adds a translation (saved again: updated, not copied).
+    let french = concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/tests/fixtures/order_shipped.fr.json"
+    );
+    for _ in 0..2 {
+        let out = relay(&data, &["template", "save", french]);
+        assert!(out.status.success(), "{}", stderr(&out));
+        assert!(
+            stdout(&out).contains("order_shipped in fr (2 translations)"),
+            "{}",
+            stdout(&out)
+        );
+    }
+    let text = stdout(&relay(&data, &["template", "list"]));
+    assert!(text.contains("order_shipped (Utility; en_US, fr)"), "{text}");
+    // A translation that lacks a value the others have, or in a language Meta does not have:
+    // refused (exit 2) with what to do, nothing saved.
+    let src = std::fs::read_to_string(french).unwrap();
+    let lacks = tmp.path().join("lacks.json");
+    std::fs::write(
+        &lacks,
+        src.replace("\"fr\"", "\"es\"").replace(" _{{Monday}}_", " pronto"),
+    )
+    .unwrap();
+    let out = relay(&data, &["template", "save", lacks.to_str().unwrap()]);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(stderr(&out).contains("lacks the value {{Monday}}"), "{}", stderr(&out));
+    let unknown = tmp.path().join("unknown.json");
+    std::fs::write(&unknown, src.replace("\"fr\"", "\"fr-XX\"")).unwrap();
+    let out = relay(&data, &["template", "save", unknown.to_str().unwrap()]);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(stderr(&out).contains("pt_BR"), "{}", stderr(&out));
+    let out = relay(&data, &["--json", "template", "list"]);
+    let lib: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(lib["local"].as_array().unwrap().len(), 2, "nothing saved");
 
     // A nameless file is refused (exit 2) and nothing is saved; submitting offline says what to do.
     let nameless = tmp.path().join("nameless.json");
@@ -313,7 +350,7 @@ fn template_save_and_list_offline() {
     );
     let out = relay(&data, &["--json", "template", "list"]);
     let lib: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
-    assert_eq!(lib["local"].as_array().unwrap().len(), 1);
+    assert_eq!(lib["local"].as_array().unwrap().len(), 2);
 }
 
 /// Every command's failure under `--json` prints exactly one JSON document — the error object,

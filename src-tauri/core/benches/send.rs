@@ -55,7 +55,7 @@ fn variant(m: &MessageSpec, tag: &str) -> MessageSpec {
     m.mapping[1].source = ValueSource::Static {
         value: format!("Monday {tag}"),
     };
-    m..Default::default()
+    m
 }
 
 fn spec(template_id: &str) -> MessageSpec {
@@ -64,7 +64,7 @@ fn spec(template_id: &str) -> MessageSpec {
         integration_id: WA.into(),
         mapping: support::parcel_mapping(),
         ..Default::default()
-    }..Default::default()
+    }
 }
 
 /// A fetched audience of `query` and an approved template named `name`; returns the audience

@@ -372,3 +372,45 @@ impl Reached {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn count(conn: &rusqlite::Connection, fingerprint: i64) -> i64 {
+        conn.query_row(
+            "SELECT COUNT(*) FROM blackout WHERE fingerprint = ?1",
+            [fingerprint],
+            |r| r.get(0),
+        )
+        .unwrap()
+    }
+
+    #[test]
+    fn entries_of_a_translation_s_fingerprint_of_before_become_the_message_s() {
+        let tmp = tempfile::tempdir().unwrap();
+        let db = crate::storage::Database::open(&tmp.path().join("t.sqlite3")).unwrap();
+        let conn = db.connection();
+        let (old_fr, old_en, current, other) = (11, 12, 99, 7);
+        record_blackout(conn, 1, "+33612345678", old_fr, 1_000, None, Reach::Sent).unwrap();
+        record_blackout(conn, 2, "+447700900123", other, 1_000, None, Reach::Sent).unwrap();
+        adopt(conn, current, &[old_fr, old_en]).unwrap();
+        assert_eq!((count(conn, current), count(conn, old_fr)), (1, 0));
+        assert_eq!(count(conn, other), 1, "another message's entries are left");
+        // Pulled later from a desktop of an earlier version: kept under the message's.
+        let pulled = Pulled {
+            fingerprint: old_en,
+            recipient: Recipient::Keyed(42),
+            sent_at_ms: 2_000,
+            state: Reach::Sent,
+            campaign: None,
+            desktop: Some("older".into()),
+        };
+        assert!(merge_pulled(conn, &pulled).unwrap());
+        assert!(!merge_pulled(conn, &pulled).unwrap(), "once");
+        assert_eq!((count(conn, current), count(conn, old_en)), (2, 0));
+        // Adopting again changes nothing.
+        adopt(conn, current, &[old_fr, old_en]).unwrap();
+        assert_eq!(count(conn, current), 2);
+    }
+}

@@ -9,6 +9,7 @@ mod campaign;
 mod clients;
 mod consent;
 mod custom_objects;
+mod languages;
 mod limits;
 mod overlap;
 mod phone_reference;

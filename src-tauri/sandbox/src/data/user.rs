@@ -38,6 +38,21 @@ fn ts(t: &DateTime<Utc>) -> String {
 }
 
 impl SeedUser {
+    /// The user's Zendesk locale: their country's, and for some of them (by index, so the rest
+    /// of the seed is unchanged) another form real accounts hold — a region Meta has (`fr-CA`,
+    /// `de-CH`), Latin American Spanish (`es-419`, which Meta lacks), a bare language Meta has
+    /// only per region (`pt`), a language Meta lacks (`eu`, Basque).
+    pub fn locale(&self) -> &'static str {
+        match (self.country.code, self.index % 5) {
+            ("FR", 3) => "fr-CA",
+            ("DE", 4) => "de-CH",
+            ("MX", 1 | 2) => "es-419",
+            ("BR", 2) => "pt",
+            ("ES", 4) => "eu",
+            _ => self.country.locale,
+        }
+    }
+
     /// The user as Zendesk's API returns it to an admin (`UserForAdmin`).
     pub fn to_json(&self, base_url: &str) -> Value {
         let mut user_fields = serde_json::Map::new();
@@ -78,7 +93,7 @@ impl SeedUser {
             "shared_phone_number": matches!(self.phone_kind, PhoneKind::Shared),
             "photo": null,
             "locale_id": 1,
-            "locale": self.country.locale,
+            "locale": self.locale(),
             "organization_id": self.organization,
             "role": self.role,
             "verified": self.verified,

@@ -25,6 +25,8 @@ pub struct Recorded {
     pub destination_id: String,
     /// `template:{name}:{language}` for WhatsApp, `text` for SMS.
     pub kind: String,
+    /// The template's language code exactly as the notification gave it (WhatsApp); null for SMS.
+    pub language: Option<String>,
     /// Null when delivered; why Meta dropped it otherwise (`messaging_limit`, `marketing_us`).
     pub dropped: Option<Dropped>,
     pub body: Value,

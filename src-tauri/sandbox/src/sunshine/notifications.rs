@@ -192,6 +192,10 @@ pub(super) async fn notify(
             received_at: s.now().to_rfc3339(),
             integration_id,
             destination_id: destination,
+            language: kind
+                .strip_prefix("template:")
+                .and_then(|k| k.rsplit_once(':'))
+                .map(|(_, language)| language.to_string()),
             kind,
             dropped,
             body: if s.keep_bodies { body } else { Value::Null },
