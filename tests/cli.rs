@@ -313,19 +313,27 @@ fn template_save_and_list_offline() {
         );
     }
     let text = stdout(&relay(&data, &["template", "list"]));
-    assert!(text.contains("order_shipped (Utility; en_US, fr)"), "{text}");
+    assert!(
+        text.contains("order_shipped (Utility; en_US, fr)"),
+        "{text}"
+    );
     // A translation that lacks a value the others have, or in a language Meta does not have:
     // refused (exit 2) with what to do, nothing saved.
     let src = std::fs::read_to_string(french).unwrap();
     let lacks = tmp.path().join("lacks.json");
     std::fs::write(
         &lacks,
-        src.replace("\"fr\"", "\"es\"").replace(" _{{Monday}}_", " pronto"),
+        src.replace("\"fr\"", "\"es\"")
+            .replace(" _{{Monday}}_", " pronto"),
     )
     .unwrap();
     let out = relay(&data, &["template", "save", lacks.to_str().unwrap()]);
     assert_eq!(out.status.code(), Some(2));
-    assert!(stderr(&out).contains("lacks the value {{Monday}}"), "{}", stderr(&out));
+    assert!(
+        stderr(&out).contains("lacks the value {{Monday}}"),
+        "{}",
+        stderr(&out)
+    );
     let unknown = tmp.path().join("unknown.json");
     std::fs::write(&unknown, src.replace("\"fr\"", "\"fr-XX\"")).unwrap();
     let out = relay(&data, &["template", "save", unknown.to_str().unwrap()]);

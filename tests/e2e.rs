@@ -1448,6 +1448,144 @@ async fn a_campaign_past_the_messaging_limit_waits_for_the_budget() {
     screenshot(&client, "41-campaign-waiting-limit").await;
 }
 
+/// Polls the demo's templates until Meta's review approved `count` translations of `name`.
+async fn until_translations_approved(demo: &std::path::Path, name: &str, count: usize) {
+    let start = std::time::Instant::now();
+    loop {
+        let synced = relay(demo, &["template", "list", "--sync"], None);
+        let listed = String::from_utf8_lossy(&synced.stdout).to_string();
+        let approved = listed
+            .lines()
+            .skip_while(|l| !l.starts_with(&format!("{name} (")))
+            .skip(1)
+            .take_while(|l| l.starts_with(' '))
+            .filter(|l| l.contains("APPROVED"))
+            .count();
+        if approved >= count {
+            return;
+        }
+        assert!(
+            start.elapsed() < std::time::Duration::from_secs(40),
+            "{approved} of {count} approved in 40 s: {listed}"
+        );
+        tokio::time::sleep(std::time::Duration::from_millis(500)).await;
+    }
+}
+
+/// Each recipient in their own language, in the window: a template in three languages (the
+/// translations made with the CLI, each approved on its own), the designer's tabs and the
+/// translations side by side, a campaign in each recipient's language (the default with
+/// several), the review's counts per language, the report's language of each recipient.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_template_in_three_languages_reaches_each_recipient_in_theirs() {
+    let tmp = tempfile::tempdir().unwrap();
+    let (_driver, client, data) = in_demo(tmp.path()).await;
+    let demo = data.join("demo");
+    approved_template(&demo, tmp.path(), "parcel_languages").await;
+    for (language, body) in [
+        (
+            "fr",
+            "Bonjour {{Ann}}, votre colis vous attend {{on Friday}} jusqu'à 18 h.",
+        ),
+        (
+            "es",
+            "Hola {{Ann}}, su paquete le espera {{on Friday}} hasta las 18 h.",
+        ),
+    ] {
+        let file = tmp.path().join(format!("parcel_languages.{language}.json"));
+        let template = serde_json::json!({
+            "name": "parcel_languages",
+            "language": language,
+            "body": body,
+            "integrations": ["5f1e0c3a9b8d7e6f5a4b3c31"],
+        });
+        std::fs::write(&file, template.to_string()).unwrap();
+        let out = relay(&demo, &["template", "submit", file.to_str().unwrap()], None);
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+    }
+    until_translations_approved(&demo, "parcel_languages", 3).await;
+
+    // The list was open while the command line made the template: a sync reads it again.
+    click(&client, "[data-nav=templates]").await;
+    click(&client, "[data-action=sync-templates]").await;
+    click(
+        &client,
+        "[data-template=parcel_languages] [data-action=edit]",
+    )
+    .await;
+    until(
+        &client,
+        "the translation tabs",
+        "document.querySelectorAll('[role=tablist] [role=tab]').length === 3",
+    )
+    .await;
+    click(&client, "[data-testid=translations-side-by-side]").await;
+    until(
+        &client,
+        "the translations side by side",
+        "document.querySelectorAll('[data-testid=translations-side-by-side-view] [data-testid=whatsapp-bubble]').length === 3",
+    )
+    .await;
+    until_text(
+        &client,
+        "[data-testid=translations-side-by-side-view]",
+        "votre colis",
+    )
+    .await;
+    screenshot(&client, "15-designer-translations").await;
+
+    let client = through_mapping(client, "parcel_languages", "role:end-user").await;
+    until_text(
+        &client,
+        "[data-testid=ready-count]",
+        "recipients will receive",
+    )
+    .await;
+    until(
+        &client,
+        "the review step reachable",
+        "!document.querySelector('[data-step=\"5\"]').disabled",
+    )
+    .await;
+    click(&client, "[data-action=wizard-next]").await;
+    until_text(&client, "[data-testid=review-languages]", "fr").await;
+    let languages = text_of(&client, "[data-testid=review-languages]").await;
+    for code in ["en_US", "es"] {
+        assert!(languages.contains(code), "{languages}");
+    }
+    client
+        .execute(
+            "document.querySelector('[data-testid=review-languages]').scrollIntoView()",
+            vec![],
+        )
+        .await
+        .unwrap();
+    screenshot(&client, "23b-review-languages").await;
+
+    fill(&client, "#review-rate", "200").await;
+    click(&client, "[data-action=send]").await;
+    click(&client, "[data-action=confirm-send]").await;
+    until_long(
+        &client,
+        "the campaign completed",
+        "(document.querySelector('[data-testid=campaign-status]') || {}).dataset?.status === 'completed'",
+        std::time::Duration::from_secs(60),
+    )
+    .await;
+    click(&client, "[data-filter=sent]").await;
+    until(
+        &client,
+        "a recipient in French in the report",
+        "[...document.querySelectorAll('[data-testid=recipient-table] [data-language]')].some(e => e.dataset.language === 'fr')",
+    )
+    .await;
+    screenshot(&client, "25b-report-languages").await;
+}
+
 /// The process whose environment holds `RELAY_DATA_DIR=dir`: the app tauri-driver started.
 fn app_pid(dir: &std::path::Path) -> Option<u32> {
     let needle = format!("RELAY_DATA_DIR={}", dir.display());

@@ -225,6 +225,73 @@ pub async fn screenshot(client: &Client, name: &str) {
     std::fs::write(screenshot_dir().join(format!("{name}.png")), png).expect("write screenshot");
 }
 
+/// The accessibility audit of what the window shows: axe-core (the engine most audit tools run,
+/// from the UI's development packages) injected into the page and run under the WCAG 2.0/2.1 A
+/// and AA rules. A violation of impact serious or critical fails the test; the others are
+/// printed, with the screen's name.
+pub async fn audit(client: &Client, screen: &str) {
+    let injected = client
+        .execute("return typeof window.axe === 'object';", vec![])
+        .await
+        .unwrap_or(Value::Bool(false));
+    if injected != Value::Bool(true) {
+        let path =
+            Path::new(env!("CARGO_MANIFEST_DIR")).join("ui/node_modules/axe-core/axe.min.js");
+        let source = std::fs::read_to_string(&path).unwrap_or_else(|e| {
+            panic!(
+                "{}: {e} (the UI's packages: `npm ci --prefix ui`, which ./x test runs)",
+                path.display()
+            )
+        });
+        client
+            .execute(&source, vec![])
+            .await
+            .expect("axe-core injected");
+    }
+    let found = client
+        .execute_async(
+            "const done = arguments[arguments.length - 1];
+             axe.run(document, { runOnly: { type: 'tag', values: ['wcag2a', 'wcag2aa', 'wcag21a', 'wcag21aa'] }, resultTypes: ['violations'] })
+               .then(r => done(r.violations.map(v => ({ id: v.id, impact: v.impact, help: v.help, count: v.nodes.length,
+                   nodes: v.nodes.slice(0, 4).map(n => n.target.join(' ') + ': ' + (n.failureSummary || '').split('\\n').slice(1, 3).join(' ').trim()) }))))
+               .catch(e => done({ error: String(e) }));",
+            vec![],
+        )
+        .await
+        .expect("axe-core ran");
+    let Some(violations) = found.as_array() else {
+        panic!("the audit of {screen} could not run: {found}");
+    };
+    let mut blocking = Vec::new();
+    for v in violations {
+        let impact = v["impact"].as_str().unwrap_or("unknown");
+        let line = format!(
+            "audit {screen}: {impact} {} ({} elements): {}\n    {}",
+            v["id"].as_str().unwrap_or_default(),
+            v["count"],
+            v["help"].as_str().unwrap_or_default(),
+            v["nodes"]
+                .as_array()
+                .map(|n| n
+                    .iter()
+                    .filter_map(Value::as_str)
+                    .collect::<Vec<_>>()
+                    .join("\n    "))
+                .unwrap_or_default()
+        );
+        eprintln!("{line}");
+        if matches!(impact, "serious" | "critical") {
+            blocking.push(line);
+        }
+    }
+    assert!(
+        blocking.is_empty(),
+        "{} serious or critical accessibility violations on {screen}:\n{}",
+        blocking.len(),
+        blocking.join("\n")
+    );
+}
+
 /// Every file under `dir`, recursively.
 pub fn files_under(dir: &Path) -> Vec<PathBuf> {
     let mut out = Vec::new();

@@ -52,6 +52,7 @@ function fakeCore(fetched: Partial<AudienceSummary> = {}) {
     expected: null,
     unreadable: 0,
     include_fixed_lines: false,
+    languages: [],
   });
   mockIPC((cmd, payload) => {
     const args = (payload ?? {}) as Record<string, unknown>;
@@ -191,7 +192,11 @@ describe('campaign wizard, steps 1 to 4', () => {
         { source: { kind: 'field', key: 'first_name', date_format: '' }, fallback: '' },
         { source: { kind: 'static', value: 'Gold' }, fallback: '' },
       ],
+      // One translation: one language, no value per language, and no language control shown.
+      language: 'one',
+      language_values: [],
     });
+    expect(document.getElementById('campaign-language')).toBeNull();
     await waitFor(() => expect(screen.getByTestId('whatsapp-bubble').textContent).toContain('Hi Bob'));
     expect(screen.getByText(/blackout \(same message lately\): 1/)).toBeTruthy();
   });

@@ -67,6 +67,28 @@ describe('SettingsScreen', () => {
     expect(blackout).toHaveProperty('value', '400');
   });
 
+  it('edits the language rules one a line, and shows the core\'s refusal of a rule at the field', async () => {
+    const backend = setup(defaultSettings({ first_run_done: true, language_rules: ['pt=pt_BR'] }));
+    const user = userEvent.setup();
+    const rules = screen.getByLabelText('Language rules');
+    expect(rules).toHaveProperty('value', 'pt=pt_BR');
+    expect(document.getElementById(rules.getAttribute('aria-describedby') ?? '')?.textContent).toContain('neither the region nor the language');
+    const bad = said('language_rule.form', { value: 'spanish' });
+    backend.failSave = appError('invalid_input', said('error.fields', { count: '1' }), { language_rules: bad });
+    await user.type(rules, '{Enter}  es-419=es_MX {Enter}{Enter}spanish');
+    await user.click(screen.getByText('Save settings'));
+    await waitFor(() => expect(document.querySelector('[data-field-error=language_rules]')?.textContent).toContain('"spanish" is not a language rule: write LOCALE=CODE'));
+    expect(rules.getAttribute('aria-invalid')).toBe('true');
+    // Refused: nothing saved, the edits kept. Fixed: saved one rule a line, blank lines left out.
+    expect(backend.view.settings.language_rules).toEqual(['pt=pt_BR']);
+    await user.clear(rules);
+    await user.type(rules, 'pt=pt_BR{Enter}  es-419=es_MX {Enter}{Enter}');
+    await user.click(screen.getByText('Save settings'));
+    await waitFor(() => expect(screen.getByTestId('settings-notice').textContent).toContain('Settings saved'));
+    expect(backend.view.settings.language_rules).toEqual(['pt=pt_BR', 'es-419=es_MX']);
+    expect(document.querySelector('[data-field-error=language_rules]')).toBeNull();
+  });
+
   it('refuses an empty number locally, without calling Rust', async () => {
     const backend = setup();
     const user = userEvent.setup();

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { render, screen, waitFor } from '@testing-library/svelte';
+import { render, screen, waitFor, within } from '@testing-library/svelte';
 import userEvent from '@testing-library/user-event';
 import TemplatesScreen from './TemplatesScreen.svelte';
 import { setLocale } from '../lib/i18n/index.svelte';
@@ -39,7 +39,7 @@ describe('template list', () => {
     render(TemplatesScreen);
     const user = userEvent.setup();
     await screen.findByText('promo');
-    expect(screen.getByText(/Marketing · fr/)).toBeTruthy();
+    expect(document.querySelector('[data-template=promo] [data-translation=fr]')?.textContent).toContain('Marketing');
     await user.click(screen.getByText('Delete'));
     expect(screen.getByRole('alert').textContent).toContain('Delete promo?');
     await user.click(screen.getByText('Keep it'));
@@ -131,5 +131,106 @@ describe('submission and sync', () => {
     expect(remoteCard.textContent).toContain('30 days');
     await user.click(remoteCard.querySelector('[data-action=confirm-delete-remote]') as HTMLElement);
     await waitFor(() => expect(screen.queryByText('free_money')).toBeNull());
+  });
+});
+
+describe('translations', () => {
+  const renewal = (id: string, language: string, created: string, body: string) => ({
+    id,
+    template: { name: 'renewal', integrations: [], category: 'UTILITY' as const, language, header: { kind: 'none' as const, text: '', url: '' }, body, footer: '', buttons: [] },
+    created_at: created,
+    updated_at: '2',
+  });
+
+  function withTranslations() {
+    setLocale('en');
+    const backend = fakeBackend(defaultSettings({ first_run_done: true, language: 'en' }));
+    setView(backend.view);
+    backend.drafts = [renewal('d2', 'fr', '2', 'Bonjour'), renewal('d1', 'en_US', '1', 'Hello'), { ...renewal('d9', 'en_US', '3', 'Other'), template: { ...renewal('d9', 'en_US', '3', 'Other').template, name: 'other' } }];
+    backend.states = { d1: [templateState('wa1', 'WhatsApp Support', 'whatsapp', 'APPROVED')], d2: [templateState('wa1', 'WhatsApp Support', 'whatsapp', 'PENDING')] };
+    render(TemplatesScreen);
+    return { backend, user: userEvent.setup() };
+  }
+
+  it('lists a template once with each translation and its status per integration, each with its own actions', async () => {
+    withTranslations();
+    const card = (await screen.findByText('renewal')).closest('[data-template]') as HTMLElement;
+    expect(card.getAttribute('data-template')).toBe('renewal');
+    const rows = [...card.querySelectorAll('[data-translation]')];
+    // The main language (the first made) first, whatever the library's order.
+    expect(rows.map((r) => r.getAttribute('data-translation'))).toEqual(['en_US', 'fr']);
+    expect(rows[0]?.textContent).toContain('main language');
+    expect(rows[0]?.textContent).toContain('WhatsApp Support: approved');
+    expect(rows[1]?.textContent).toContain('WhatsApp Support: in review');
+    expect(screen.getByRole('button', { name: 'Edit renewal (fr)' })).toBeTruthy();
+    expect(screen.getByRole('button', { name: 'Delete renewal (en_US)' })).toBeTruthy();
+    expect(document.querySelectorAll('[data-template=other] [data-translation]')).toHaveLength(1);
+  });
+
+  it('shows the translations as tabs, opens one, adds one in a language not used yet, and keeps a language once', async () => {
+    const { backend, user } = withTranslations();
+    await user.click(await screen.findByRole('button', { name: 'Edit renewal (en_US)' }));
+    const tablist = await screen.findByRole('tablist', { name: 'Translations' });
+    await waitFor(() => expect(tablist.querySelectorAll('[role=tab]')).toHaveLength(2));
+    expect(screen.getByTestId('translation-tab-en_US').getAttribute('aria-selected')).toBe('true');
+    expect(screen.getByTestId('translation-tab-fr').getAttribute('aria-selected')).toBe('false');
+    // Another translation's language cannot be chosen for this one, nor added again.
+    const fr = [...(screen.getByLabelText('Language') as HTMLSelectElement).options].find((o) => o.value === 'fr');
+    expect(fr?.disabled).toBe(true);
+    const add = document.getElementById('add-translation-language') as HTMLSelectElement;
+    expect([...add.options].map((o) => o.value)).not.toContain('fr');
+    expect([...add.options].map((o) => o.value)).not.toContain('en_US');
+
+    // A tab opens its translation in the designer.
+    await user.click(screen.getByTestId('translation-tab-fr'));
+    await waitFor(() => expect(screen.getByTestId('translation-tab-fr').getAttribute('aria-selected')).toBe('true'));
+    expect((screen.getByLabelText('Language') as HTMLSelectElement).value).toBe('fr');
+    expect((screen.getByLabelText('Message') as HTMLTextAreaElement).value).toBe('Bonjour');
+    // The focus stays on the tabs; the arrows move along them.
+    expect(document.activeElement).toBe(screen.getByTestId('translation-tab-fr'));
+    await user.keyboard('{ArrowLeft}');
+    expect(document.activeElement).toBe(screen.getByTestId('translation-tab-en_US'));
+
+    // Add German: a copy of this one, opened.
+    await user.selectOptions(screen.getByLabelText('Add a translation'), 'de');
+    await user.click(screen.getByTestId('add-translation'));
+    await waitFor(() => expect(screen.getByTestId('translation-tab-de').getAttribute('aria-selected')).toBe('true'));
+    expect(backend.calls.find((c) => c.cmd === 'add_translation')?.args).toEqual({ id: 'd2', language: 'de' });
+    expect((screen.getByLabelText('Language') as HTMLSelectElement).value).toBe('de');
+    expect(screen.getByRole('tablist').querySelectorAll('[role=tab]')).toHaveLength(3);
+
+    // Spanish was added elsewhere meanwhile: the core refuses, and says so at the control.
+    backend.drafts.push(renewal('d7', 'es', '7', 'Hola'));
+    await user.selectOptions(screen.getByLabelText('Add a translation'), 'es');
+    await user.click(screen.getByTestId('add-translation'));
+    await waitFor(() => expect(screen.getByRole('alert').textContent).toContain('renewal already has a translation in es'));
+    expect(screen.getByTestId('translation-tab-de').getAttribute('aria-selected')).toBe('true');
+  });
+
+  it('renames every translation with the template, shows them side by side, and says what differs', async () => {
+    const { backend, user } = withTranslations();
+    await user.click(await screen.findByRole('button', { name: 'Edit renewal (en_US)' }));
+    await waitFor(() => expect(screen.getByTestId('translation-tab-fr')).toBeTruthy());
+    expect(screen.getByTestId('name-translations').textContent).toContain('2 translations');
+
+    await user.click(screen.getByTestId('translations-side-by-side'));
+    const view = screen.getByTestId('translations-side-by-side-view');
+    expect([...view.querySelectorAll('[data-preview-language]')].map((p) => p.getAttribute('data-preview-language'))).toEqual(['en_US', 'fr']);
+    expect(within(view).getByRole('heading', { name: 'fr' })).toBeTruthy();
+    expect(view.querySelector('[data-preview-language=fr] [data-testid=whatsapp-bubble]')?.textContent).toContain('Bonjour');
+
+    const name = screen.getByLabelText('Name');
+    await user.clear(name);
+    await user.type(name, 'renewal_2026');
+    await waitFor(() => expect(backend.drafts.filter((d) => d.template.name === 'renewal_2026').map((d) => d.id).sort()).toEqual(['d1', 'd2']));
+    // The other template kept its name, and the translations are still one template.
+    expect(backend.drafts.find((d) => d.id === 'd9')?.template.name).toBe('other');
+    await waitFor(() => expect(screen.getByRole('tablist').querySelectorAll('[role=tab]')).toHaveLength(2));
+    expect(backend.drafts.find((d) => d.id === 'd2')?.template.body).toBe('Bonjour');
+
+    // Two translations in one language: the core's words, near the tabs.
+    backend.drafts.push({ ...renewal('d5', 'fr', '5', 'Encore'), template: { ...renewal('d5', 'fr', '5', 'Encore').template, name: 'renewal_2026' } });
+    await user.type(screen.getByLabelText('Message'), '!');
+    await waitFor(() => expect(screen.getByTestId('translation-problems').textContent).toContain('renewal_2026 has two translations in fr'));
   });
 });

@@ -69,6 +69,12 @@ import {
   type ZoneCounts,
   type ZoneSource,
   type ShellStatus,
+  type TranslationSet_Serialize,
+  type TranslationView_Serialize,
+  type LanguageChoice,
+  type LanguageCount,
+  type LanguageMatch,
+  type LanguageValue,
 } from './bindings';
 import { Channel } from '@tauri-apps/api/core';
 import { tr } from './i18n/index.svelte';
@@ -110,6 +116,9 @@ export type TeamCampaign = TeamCampaign_Serialize;
 export type CampaignTiming = CampaignTiming_Deserialize;
 export type TimingPreview = TimingPreview_Serialize;
 export type { ShellStatus, WaitingWindow, ZoneCounts, ZoneSource };
+export type TranslationSet = TranslationSet_Serialize;
+export type TranslationView = TranslationView_Serialize;
+export type { LanguageChoice, LanguageCount, LanguageMatch, LanguageValue };
 
 export interface ErrorPayload {
   code: ErrorCode;

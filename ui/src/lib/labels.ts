@@ -5,6 +5,7 @@ import type {
   CampaignStatus,
   ExclusionReason,
   IntegrationKind,
+  LanguageMatch,
   MessageChannel,
   PhoneProblem,
   ReplyVerdict,
@@ -96,6 +97,18 @@ export const REASON_LABEL: Record<ExclusionReason, MessageKey> = {
   in_other_campaign: 'reason.in_other_campaign',
   missing_value: 'reason.missing_value',
   render_error: 'reason.render_error',
+  no_translation: 'reason.no_translation',
+};
+
+/** How a recipient's translation was chosen (the core's words). */
+export const MATCH_LABEL: Record<LanguageMatch, MessageKey> = {
+  exact: 'language.match.exact',
+  base: 'language.match.base',
+  rule: 'language.match.rule',
+  region: 'language.match.region',
+  default: 'language.match.default',
+  not_approved: 'language.match.not_approved',
+  one: 'language.match.one',
 };
 
 export const STATE_LABEL: Record<RecipientState, MessageKey> = {

@@ -65,7 +65,7 @@ describe('report rules', () => {
     expect(STATE_TONE.unknown).toBe('warn');
     expect(CAMPAIGN_TONE.cancelled).toBe('bad');
     const t = (k: string) => `[${k}]`;
-    const r: CampaignRecipient = { seq: 1, user_id: '1', name: 'A', phone: null, state: 'skipped', reason: null, cancelled: true, error: null, notification_id: null, attempts: 0, updated_at: null };
+    const r: CampaignRecipient = { seq: 1, user_id: '1', name: 'A', phone: null, state: 'skipped', reason: null, cancelled: true, error: null, notification_id: null, attempts: 0, updated_at: null, language: null };
     expect(reasonLabel(r, t)).toBe('[report.cancelled]');
     expect(reasonLabel({ ...r, cancelled: false, reason: 'no_phone' }, t)).toBe('[reason.no_phone]');
   });

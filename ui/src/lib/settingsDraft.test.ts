@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { fromDraft, split, toDraft, withPolicy } from './settingsDraft';
+import { fromDraft, lines, split, toDraft, withPolicy } from './settingsDraft';
 import { defaultSettings } from '../test/fixtures';
 
 describe('the settings form’s draft', () => {
@@ -23,6 +23,14 @@ describe('the settings form’s draft', () => {
     expect(settings.send_rates).toEqual({ tw1: 10, wa1: 0 });
     expect(local.sort()).toEqual(['blackout_days', 'send_rates']);
     expect(split(' a, ,b ')).toEqual(['a', 'b']);
+  });
+
+  it('reads the language rules one a line, and writes them back without blank lines', () => {
+    const d = toDraft(defaultSettings({ language_rules: ['pt=pt_BR', 'es-419=es_MX'] }));
+    expect(d.languageRules).toBe('pt=pt_BR\nes-419=es_MX');
+    d.languageRules = ' pt=pt_BR \n\nes-419=es_MX\n';
+    expect(fromDraft(d).settings.language_rules).toEqual(['pt=pt_BR', 'es-419=es_MX']);
+    expect(lines('a\n \nb')).toEqual(['a', 'b']);
   });
 });
 

@@ -19,6 +19,8 @@ export interface Draft {
   optinWords: string;
   /** The WhatsApp integrations of the portfolio whose limit is kept, comma-separated. */
   portfolio: string;
+  /** The language rules (`LOCALE=CODE`), one a line. */
+  languageRules: string;
 }
 
 export function toDraft(s: Settings): Draft {
@@ -32,6 +34,7 @@ export function toDraft(s: Settings): Draft {
     optoutWords: s.optout_words.join(', '),
     optinWords: s.optin_words.join(', '),
     portfolio: s.whatsapp_portfolio.join(', '),
+    languageRules: s.language_rules.join('\n'),
   };
 }
 
@@ -39,6 +42,14 @@ export function toDraft(s: Settings): Draft {
 export function words(text: string): string[] {
   return text
     .split(/[,\n]/)
+    .map((x) => x.trim())
+    .filter((x) => x !== '');
+}
+
+/** One entry a line, each trimmed, blank lines left out. */
+export function lines(text: string): string[] {
+  return text
+    .split('\n')
     .map((x) => x.trim())
     .filter((x) => x !== '');
 }
@@ -82,6 +93,7 @@ export function fromDraft(d: Draft): { settings: Settings; local: string[] } {
       optout_words: words(d.optoutWords),
       optin_words: words(d.optinWords),
       whatsapp_portfolio: split(d.portfolio),
+      language_rules: lines(d.languageRules),
     },
     local,
   };

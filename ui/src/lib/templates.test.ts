@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import type { IntegrationKind, Library, LocalEntry, RemoteEntry, Template, TemplateStatus } from './api';
-import { filterLocal, filterRemote, lastSynced, onWhatsApp, type Filters } from './templates';
+import { filterLocal, filterRemote, groupByName, lastSynced, onWhatsApp, type Filters } from './templates';
 import { remoteEntry, templateState } from '../test/fixtures';
 
 function tpl(name: string, body: string): Template {
@@ -57,5 +57,18 @@ describe('template filters', () => {
     expect(lastSynced({ ...lib, syncs: [...lib.syncs, { integration_id: 'c', integration_name: 'C', synced_at: null }] })).toBeNull();
     expect(onWhatsApp(local[1]?.states ?? []).map((s) => s.status)).toEqual(['APPROVED']);
     expect(onWhatsApp(local[4]?.states ?? [])).toEqual([]);
+  });
+});
+
+describe('translations in the list', () => {
+  it('groups the templates by name, each group where it first appears, its translations the first made first', () => {
+    const made = (name: string, language: string, created: string): LocalEntry => ({
+      draft: { id: `${name}/${language}`, template: { ...tpl(name, 'x'), language }, created_at: created, updated_at: created },
+      states: [],
+    });
+    const groups = groupByName([made('promo', 'fr', '30'), made('order', 'en_US', '5'), made('promo', 'en_US', '10'), made('promo', 'de', '20')]);
+    expect(groups.map((g) => g.name)).toEqual(['promo', 'order']);
+    expect(groups[0]?.translations.map((e) => e.draft.template.language)).toEqual(['en_US', 'de', 'fr']);
+    expect(groups[1]?.translations).toHaveLength(1);
   });
 });

@@ -48,3 +48,27 @@ export function lastSynced(lib: Library): number | null {
 export function onWhatsApp(states: TemplateState[]): TemplateState[] {
   return states.filter((s) => s.on_whatsapp);
 }
+
+/** A template and its translations: every local template of one name, the first made first
+ * (the main language). */
+export interface TemplateGroup {
+  name: string;
+  translations: LocalEntry[];
+}
+
+/** Time of creation, for ordering (milliseconds as text). */
+const made = (e: LocalEntry): number => Number(e.draft.created_at) || 0;
+
+/** The entries grouped by name, each group where its first entry was in the list, its
+ * translations the first made first. */
+export function groupByName(entries: LocalEntry[]): TemplateGroup[] {
+  const groups = new Map<string, LocalEntry[]>();
+  for (const e of entries) {
+    const list = groups.get(e.draft.template.name);
+    if (list) list.push(e);
+    else groups.set(e.draft.template.name, [e]);
+  }
+  // As the core orders them: by creation, then by id.
+  const order = (a: LocalEntry, b: LocalEntry) => made(a) - made(b) || (a.draft.id < b.draft.id ? -1 : a.draft.id > b.draft.id ? 1 : 0);
+  return [...groups].map(([name, list]) => ({ name, translations: [...list].sort(order) }));
+}

@@ -84,6 +84,7 @@ export function defaultSettings(patch: Partial<Settings> = {}): Settings {
     consent_sms: '',
     optout_words: ['STOP', 'ARRÊT'],
     optin_words: ['START'],
+    language_rules: [],
     whatsapp_limit: '',
     whatsapp_portfolio: [],
     meta_rules_lifted: [],
@@ -138,6 +139,21 @@ function library(state: FakeBackend): Library {
     local: state.drafts.map((draft) => ({ draft, states: state.states[draft.id] ?? [] })),
     remote: state.remote,
     syncs: [{ integration_id: 'wa1', integration_name: 'WhatsApp Support', synced_at: state.syncedAt }],
+  };
+}
+
+/** What the core's `check_template` says of a template, as far as these tests need. */
+export function checkTemplate(t: Template) {
+  const issues = t.body.trim() === '' ? [{ code: 'body_required', field: 'body', severity: 'error', text: said('issue.body_required') }] : [];
+  const body = t.body.replace(/\*\*(.+?)\*\*/g, '<strong>$1</strong>');
+  return {
+    issues,
+    sanitized_name: t.name.toLowerCase().replace(/ /g, '_'),
+    name_changes: t.name === t.name.toLowerCase() ? [] : ['capital letters made lowercase'],
+    preview: {
+      whatsapp: { header_kind: t.header.kind, header_text: t.header.text, header_url: t.header.url, body_html: body, body_text: t.body, footer: t.footer, buttons: [] },
+      sms: { text: t.body.replace(/\*\*/g, ''), info: { encoding: 'GSM-7', segments: 1, characters: t.body.length, unicode_scalars: t.body.length, message_bits: 0, total_bits: 0, non_gsm: [] } },
+    },
   };
 }
 
@@ -290,23 +306,35 @@ export function fakeBackend(settings: Settings = defaultSettings()): FakeBackend
       case 'save_template': {
         const template = args.template as Template;
         const id = (args.id as string | null) ?? `d${state.drafts.length + 1}`;
-        const draft = { id, template, created_at: '1', updated_at: '2' };
+        const created = state.drafts.find((d) => d.id === id)?.created_at ?? String(state.drafts.length + 1);
+        const draft = { id, template, created_at: created, updated_at: '2' };
         state.drafts = [draft, ...state.drafts.filter((d) => d.id !== id)];
         return draft;
       }
-      case 'check_template': {
-        const t = args.template as Template;
-        const issues = t.body.trim() === '' ? [{ code: 'body_required', field: 'body', severity: 'error', text: said('issue.body_required') }] : [];
-        const body = t.body.replace(/\*\*(.+?)\*\*/g, '<strong>$1</strong>');
-        return {
-          issues,
-          sanitized_name: t.name.toLowerCase().replace(/ /g, '_'),
-          name_changes: t.name === t.name.toLowerCase() ? [] : ['capital letters made lowercase'],
-          preview: {
-            whatsapp: { header_kind: t.header.kind, header_text: t.header.text, header_url: t.header.url, body_html: body, body_text: t.body, footer: t.footer, buttons: [] },
-            sms: { text: t.body.replace(/\*\*/g, ''), info: { encoding: 'GSM-7', segments: 1, characters: t.body.length, unicode_scalars: t.body.length, message_bits: 0, total_bits: 0, non_gsm: [] } },
-          },
-        };
+      case 'check_template':
+        return checkTemplate(args.template as Template);
+      case 'template_translations': {
+        // As the core: every local template of the draft's name, the first made first; a
+        // language given twice is a problem.
+        const draft = state.drafts.find((d) => d.id === args.id);
+        if (!draft) throw appError('not_found', said('template.not_found', { id: String(args.id) }));
+        const group = state.drafts.filter((d) => d.template.name === draft.template.name).sort((a, b) => Number(a.created_at) - Number(b.created_at));
+        const problems = group
+          .filter((d, i) => group.slice(0, i).some((o) => o.template.language === d.template.language))
+          .map((d) => said('translation.twice', { name: d.template.name, language: d.template.language }));
+        return { translations: group.map((d) => ({ draft: d, check: checkTemplate(d.template) })), problems };
+      }
+      case 'add_translation': {
+        const draft = state.drafts.find((d) => d.id === args.id);
+        if (!draft) throw appError('not_found', said('template.not_found', { id: String(args.id) }));
+        const language = args.language as string;
+        if (state.drafts.some((d) => d.template.name === draft.template.name && d.template.language === language)) {
+          const why = said('translation.exists', { name: draft.template.name, language });
+          throw appError('invalid_input', why, { language: why });
+        }
+        const copy = { id: `d${state.drafts.length + 1}`, template: { ...draft.template, language }, created_at: String(state.drafts.length + 1), updated_at: '2' };
+        state.drafts = [copy, ...state.drafts];
+        return copy;
       }
       default:
         throw `unknown command ${cmd}`;

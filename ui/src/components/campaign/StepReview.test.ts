@@ -36,6 +36,7 @@ const audience: AudienceSummary = {
   unreadable: 0,
   include_fixed_lines: false,
   segments: 2400,
+  languages: [],
 };
 
 function campaign(status: CampaignStatus, counts: Partial<StateCounts>, test = false): CampaignSummary {
@@ -160,6 +161,88 @@ describe('review and send', () => {
   });
 });
 
+describe('languages', () => {
+  it('lists the recipients per language, those who get the default and why, and their SMS segments; sends each one\'s language', async () => {
+    setLocale('en');
+    resetWizard();
+    Object.assign(wizard, {
+      step: Step.Review,
+      templateId: 'en1',
+      integrationId: 'tw1',
+      mapping: [],
+      language: 'each',
+      translations: [{ id: 'en1', language: 'en_US' }, { id: 'fr1', language: 'fr' }],
+      audience: {
+        ...audience,
+        languages: [
+          { language: 'en_US', recipients: 800, matched: 700, default: 80, not_approved: 20, segments: 1600 },
+          { language: 'fr', recipients: 400, matched: 400, default: 0, not_approved: 0, segments: 800 },
+        ],
+      },
+    });
+    const calls: { cmd: string; args: Record<string, unknown> }[] = [];
+    mockIPC((cmd, payload) => {
+      calls.push({ cmd, args: (payload ?? {}) as Record<string, unknown> });
+      switch (cmd) {
+        case 'list_integrations':
+          return [{ id: 'tw1', kind: 'twilio', channel: 'sms', name: 'Twilio SMS', sender: '', status: 'active', rate: 20 }];
+        case 'template_library':
+          return { local: [{ draft: { id: 'en1', template: { name: 'renewal' }, created_at: '1', updated_at: '1' }, states: [] }], remote: [], syncs: [] };
+        case 'consent_note':
+          return said('consent.applied', { rule: 'tag:sms_ok' });
+        case 'timing_preview':
+          return preview(null, String(Date.now()), 0);
+        case 'dry_run':
+          return { path: '/tmp/dry.csv', rows: 1200 };
+        default:
+          throw `unknown command ${cmd}`;
+      }
+    });
+    render(StepReview);
+    const user = userEvent.setup();
+    const card = await screen.findByTestId('review-languages');
+    expect(screen.getByTestId('review-language').textContent).toBe('Each recipient’s (default en_US)');
+    const en = card.querySelector('[data-language=en_US]') as HTMLElement;
+    expect(en.querySelector('[data-count=recipients]')?.textContent).toBe('800 recipients');
+    expect(en.querySelector('[data-count=default]')?.textContent).toBe('80 with no translation of theirs (default)');
+    expect(en.querySelector('[data-count=not_approved]')?.textContent).toBe('20 whose translation isn’t approved (default)');
+    expect(en.querySelector('[data-count=segments]')?.textContent).toBe('1,600 SMS segments');
+    // Nobody in French got it as a default: those lines are not shown.
+    const fr = card.querySelector('[data-language=fr]') as HTMLElement;
+    expect(fr.querySelector('[data-count=recipients]')?.textContent).toBe('400 recipients');
+    expect(fr.querySelector('[data-count=default]')).toBeNull();
+    expect(fr.querySelector('[data-count=not_approved]')).toBeNull();
+
+    await user.click(screen.getByRole('button', { name: 'Write the messages to CSV' }));
+    await waitFor(() => expect(calls.some((c) => c.cmd === 'dry_run')).toBe(true));
+    expect(calls.find((c) => c.cmd === 'dry_run')?.args.message).toMatchObject({ template_id: 'en1', language: 'each', language_values: [] });
+  });
+
+  it('shows no languages card for a template in one language', async () => {
+    setLocale('en');
+    resetWizard();
+    Object.assign(wizard, { step: Step.Review, templateId: 't1', integrationId: 'tw1', mapping: [], audience: { ...audience, languages: [{ language: 'en_US', recipients: 1200, matched: 0, default: 0, not_approved: 0, segments: 2400 }] } });
+    mockIPC((cmd) => {
+      switch (cmd) {
+        case 'list_integrations':
+          return [{ id: 'tw1', kind: 'twilio', channel: 'sms', name: 'Twilio SMS', sender: '', status: 'active', rate: 20 }];
+        case 'template_library':
+          return { local: [{ draft: { id: 't1', template: { name: 'renewal' }, created_at: '1', updated_at: '1' }, states: [] }], remote: [], syncs: [] };
+        case 'consent_note':
+          return said('consent.applied', { rule: 'tag:sms_ok' });
+        case 'timing_preview':
+          return preview(null, String(Date.now()), 0);
+        default:
+          throw `unknown command ${cmd}`;
+      }
+    });
+    render(StepReview);
+    await waitFor(() => expect(screen.getByTestId('review-template').textContent).toBe('renewal'));
+    expect(screen.queryByTestId('review-languages')).toBeNull();
+    expect(screen.queryByTestId('review-language')).toBeNull();
+  });
+});
+
 describe('timing', () => {
   it('schedules with quiet hours: the window, the time in UTC, who is in quiet hours then, and nothing sent now', async () => {
     setLocale('en');
@@ -227,7 +310,7 @@ describe('campaign report', () => {
     const calls: { cmd: string; args: Record<string, unknown> }[] = [];
     let summary = campaign('completed', { sent: 3, failed: 1, unknown: 1, skipped: 1 });
     const rows = [
-      { seq: 0, user_id: '1', name: 'Ann Lee', phone: '+33612345678', state: 'sent', reason: null, error: null, notification_id: 'n-1', attempts: 1, updated_at: '1700000000000' },
+      { seq: 0, user_id: '1', name: 'Ann Lee', phone: '+33612345678', state: 'sent', reason: null, error: null, notification_id: 'n-1', attempts: 1, updated_at: '1700000000000', language: 'fr' },
       { seq: 1, user_id: '2', name: 'Bob Ray', phone: '+33612345679', state: 'failed', reason: null, error: said('net.refused', { service: 'Sunshine Conversations', status: '400', provider: 'The integration refused the number.' }), notification_id: null, attempts: 1, updated_at: '1700000000000' },
       { seq: 2, user_id: '3', name: 'Cy Moe', phone: null, state: 'skipped', reason: 'no_phone', error: null, notification_id: null, attempts: 0, updated_at: '1700000000000' },
       { seq: 3, user_id: '4', name: 'Di Fox', phone: '+33612345670', state: 'unknown', reason: null, error: said('recipient.maybe_sent', { error: said('net.dropped', { service: 'Sunshine Conversations', detail: 'reset' }) }), notification_id: null, attempts: 1, updated_at: '1700000000000' },
@@ -261,6 +344,11 @@ describe('campaign report', () => {
     expect(document.querySelector('[data-count=unknown]')?.textContent).toBe('1');
     await waitFor(() => expect(document.querySelector('[data-user="2"]')?.textContent).toContain('The integration refused the number.'));
     expect(document.querySelector('[data-user="3"]')?.textContent).toContain('no phone number');
+    // The language each recipient got, in its own column.
+    expect(screen.getByTestId('report-col-language').textContent).toBe('Language');
+    expect(document.querySelector('[data-user="1"] [data-col=language]')?.textContent).toBe('fr');
+    expect(document.querySelector('[data-user="3"] [data-col=language]')?.textContent).toBe('—');
+    expect(document.querySelector('[data-user="1"] [data-language]')?.getAttribute('data-language')).toBe('fr');
 
     await user.click(document.querySelector('[data-filter=failed]') as HTMLElement);
     await waitFor(() => expect(document.querySelector('[data-user="1"]')).toBeNull());
