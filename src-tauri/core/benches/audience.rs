@@ -66,7 +66,9 @@ async fn main() {
             fallback: "current".into(),
         },
     ];
-    let fingerprint = mapping::fingerprint(&template, relay_core::channel::Channel::WhatsApp, &map);
+    // The message as Relay records it (`message_fingerprint`: every translation one message).
+    let fingerprint =
+        mapping::message_fingerprint(&template, relay_core::channel::Channel::WhatsApp, &map);
 
     // The ledger of earlier campaigns: LEDGER rows over the last 90 days, 1 % of them this very
     // message (by user id or by number), the rest 200 other messages.
