@@ -6,6 +6,7 @@
 //! removes it from the Secret Service. A screenshot of each screen goes to target/e2e-screenshots/.
 
 mod common;
+mod keyboard;
 
 use common::*;
 

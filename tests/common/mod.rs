@@ -213,7 +213,7 @@ pub async fn until_text(client: &Client, selector: &str, needle: &str) {
 }
 
 /// Saves a screenshot after the next two animation frames (a screenshot taken right after a
-/// DOM change can otherwise show the previous frame).
+/// DOM change can otherwise show the previous frame), then audits the screen ([`audit`]).
 pub async fn screenshot(client: &Client, name: &str) {
     let _ = client
         .execute_async(
@@ -223,6 +223,68 @@ pub async fn screenshot(client: &Client, name: &str) {
         .await;
     let png = client.screenshot().await.expect("screenshot");
     std::fs::write(screenshot_dir().join(format!("{name}.png")), png).expect("write screenshot");
+    // Every screen a journey shows is audited: a new screen is one screenshot away.
+    audit(client, name).await;
+}
+
+/// WebDriver's codes of the keys a keyboard journey presses.
+pub mod keys {
+    pub const TAB: &str = "\u{E004}";
+    pub const SHIFT_TAB: &str = "\u{E008}\u{E004}";
+    pub const ENTER: &str = "\u{E007}";
+    pub const SPACE: &str = " ";
+    pub const ESCAPE: &str = "\u{E00C}";
+    pub const DOWN: &str = "\u{E015}";
+}
+
+/// Presses `keys` on whatever has the focus, as a keyboard does.
+pub async fn press(client: &Client, keys: &str) {
+    let focused = client
+        .active_element()
+        .await
+        .expect("something has the focus");
+    focused.send_keys(keys).await.expect("keys pressed");
+}
+
+/// Whether the focus is on an element matching `selector`.
+pub async fn focused_on(client: &Client, selector: &str) -> bool {
+    client
+        .execute(
+            "return !!document.activeElement && document.activeElement.matches(arguments[0]);",
+            vec![json!(selector)],
+        )
+        .await
+        .unwrap_or(Value::Bool(false))
+        == Value::Bool(true)
+}
+
+/// Presses Tab (or Shift+Tab) until the focus reaches `selector`, at most `max` times — it is
+/// reachable from the keyboard, in the focus order — and checks that the focus shows (an
+/// outline or a ring).
+pub async fn tab_to(client: &Client, selector: &str, max: u32) {
+    for _ in 0..=max {
+        if focused_on(client, selector).await {
+            let visible = client
+                .execute(
+                    "const s = getComputedStyle(document.activeElement);
+                     return (s.outlineStyle !== 'none' && parseFloat(s.outlineWidth) > 0) || s.boxShadow !== 'none';",
+                    vec![],
+                )
+                .await
+                .unwrap_or(Value::Bool(false));
+            assert_eq!(visible, Value::Bool(true), "no visible focus on {selector}");
+            return;
+        }
+        press(client, keys::TAB).await;
+    }
+    let on = client
+        .execute(
+            "const e = document.activeElement; return e ? e.outerHTML.slice(0, 200) : null;",
+            vec![],
+        )
+        .await
+        .unwrap_or(Value::Null);
+    panic!("{selector} not reached in {max} Tab presses; the focus is on {on}");
 }
 
 /// The accessibility audit of what the window shows: axe-core (the engine most audit tools run,

@@ -215,20 +215,55 @@ pub enum Recipient {
 /// Makes a message's entries of before its own: those recorded under the fingerprints an
 /// earlier Relay gave its translations (`legacy`, the language part of the message then) are
 /// rewritten to its fingerprint (`current`), here and in the campaigns, and the aliases kept so
-/// that entries pulled later from desktops of an earlier version are rewritten as they come.
-pub fn adopt(tx: &rusqlite::Connection, current: i64, legacy: &[i64]) -> AppResult<()> {
+/// that entries pulled later from desktops of an earlier version are rewritten as they come. A
+/// campaign of an old fingerprint being sent right now (its lease live at `now_ms`) keeps it
+/// until its run ends: its runner checks and records under it; the next use rewrites them.
+pub fn adopt(
+    tx: &rusqlite::Connection,
+    current: i64,
+    legacy: &[i64],
+    now_ms: i64,
+) -> AppResult<()> {
     for old in legacy {
         tx.prepare_cached(
             "INSERT INTO fingerprint_alias (legacy, current) VALUES (?1, ?2)
              ON CONFLICT (legacy) DO UPDATE SET current = excluded.current",
         )?
         .execute(params![old, current])?;
+        let running: bool = tx
+            .prepare_cached(
+                "SELECT EXISTS (SELECT 1 FROM campaigns WHERE fingerprint = ?1
+                                AND runner IS NOT NULL AND lease_until > ?2)",
+            )?
+            .query_row(params![old, now_ms], |r| r.get(0))?;
+        if running {
+            continue;
+        }
         tx.prepare_cached("UPDATE blackout SET fingerprint = ?2 WHERE fingerprint = ?1")?
             .execute(params![old, current])?;
         tx.prepare_cached("UPDATE campaigns SET fingerprint = ?2 WHERE fingerprint = ?1")?
             .execute(params![old, current])?;
     }
     Ok(())
+}
+
+/// Whether [`adopt`] has anything to do: an alias not kept yet, or entries or campaigns still
+/// under an old fingerprint (read first, so that a check, a preview or a dry run takes the write
+/// lock only the first time a message is used after the upgrade).
+pub fn to_adopt(conn: &rusqlite::Connection, current: i64, legacy: &[i64]) -> AppResult<bool> {
+    for old in legacy {
+        let pending: bool = conn
+            .prepare_cached(
+                "SELECT NOT EXISTS (SELECT 1 FROM fingerprint_alias WHERE legacy = ?1 AND current = ?2)
+                     OR EXISTS (SELECT 1 FROM blackout WHERE fingerprint = ?1)
+                     OR EXISTS (SELECT 1 FROM campaigns WHERE fingerprint = ?1)",
+            )?
+            .query_row(params![old, current], |r| r.get(0))?;
+        if pending {
+            return Ok(true);
+        }
+    }
+    Ok(false)
 }
 
 /// The fingerprint an entry is kept under: its message's, when it was recorded under one of
@@ -394,7 +429,7 @@ mod tests {
         let (old_fr, old_en, current, other) = (11, 12, 99, 7);
         record_blackout(conn, 1, "+33612345678", old_fr, 1_000, None, Reach::Sent).unwrap();
         record_blackout(conn, 2, "+447700900123", other, 1_000, None, Reach::Sent).unwrap();
-        adopt(conn, current, &[old_fr, old_en]).unwrap();
+        adopt(conn, current, &[old_fr, old_en], 0).unwrap();
         assert_eq!((count(conn, current), count(conn, old_fr)), (1, 0));
         assert_eq!(count(conn, other), 1, "another message's entries are left");
         // Pulled later from a desktop of an earlier version: kept under the message's.
@@ -409,8 +444,12 @@ mod tests {
         assert!(merge_pulled(conn, &pulled).unwrap());
         assert!(!merge_pulled(conn, &pulled).unwrap(), "once");
         assert_eq!((count(conn, current), count(conn, old_en)), (2, 0));
+        assert!(
+            !to_adopt(conn, current, &[old_fr, old_en]).unwrap(),
+            "nothing left"
+        );
         // Adopting again changes nothing.
-        adopt(conn, current, &[old_fr, old_en]).unwrap();
+        adopt(conn, current, &[old_fr, old_en], 0).unwrap();
         assert_eq!(count(conn, current), 2);
     }
 }

@@ -254,7 +254,7 @@ async fn every_exclusion_reason_with_exact_counts(order: ExportOrder) {
     let removed: Vec<u64> = e164_users[5..9].iter().map(|i| user(*i).id).collect();
     let t = template();
     let draft = ws.save_template(None, &t).unwrap();
-    let fp = mapping::fingerprint(&t, relay_core::channel::Channel::WhatsApp, &mapping());
+    let fp = mapping::message_fingerprint(&t, relay_core::channel::Channel::WhatsApp, &mapping());
     let now = ws.now_ms();
     {
         let db = ws.db();
@@ -461,7 +461,7 @@ async fn blackout_ends_exactly_at_the_day_boundary() {
         .rows[0]
         .clone();
     let sent_at = clock.load(Ordering::Relaxed);
-    let fp = mapping::fingerprint(&t, relay_core::channel::Channel::WhatsApp, &mapping());
+    let fp = mapping::message_fingerprint(&t, relay_core::channel::Channel::WhatsApp, &mapping());
     relay_core::blackout::record_blackout(
         ws.db().connection(),
         first.user_id.parse().unwrap(),

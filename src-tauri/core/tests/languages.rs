@@ -222,16 +222,50 @@ async fn each_recipient_gets_their_translation_and_the_message_is_one_for_the_bl
         .filter(|r| r.reason.is_none())
         .all(|r| r.language.is_some()));
 
-    // The same template, in French for everyone: nobody gets it a second time.
+    // The same template, in French for everyone, as the window makes it (the French text in the
+    // mapping, the other languages' given per language), then in each recipient's language with
+    // French as the default: nobody gets it a second time.
     let fr = ws.template_translation("parcel_notice", "fr").unwrap();
+    let mut french = support::parcel_mapping();
+    french[1] = mapping::ValueMapping {
+        source: mapping::ValueSource::Static {
+            value: "lundi".into(),
+        },
+        fallback: String::new(),
+    };
+    let values = |list: &[(&str, &str)]| -> Vec<LanguageValue> {
+        list.iter()
+            .map(|(language, value)| LanguageValue {
+                language: language.to_string(),
+                name: "Friday".into(),
+                value: value.to_string(),
+            })
+            .collect()
+    };
+    let fr_default = MessageSpec {
+        template_id: fr.id.clone(),
+        mapping: french.clone(),
+        language: LanguageChoice::Each,
+        language_values: values(&[
+            ("en_US", "Monday"),
+            ("es", "lunes"),
+            ("pt_BR", "segunda-feira"),
+        ]),
+        ..each(&main)
+    };
+    let fr_default = ws
+        .check_audience(&audience, Some(fr_default))
+        .await
+        .unwrap();
+    assert_eq!(
+        fr_default.eligible, 0,
+        "the default language does not make another message"
+    );
     let again = MessageSpec {
         template_id: fr.id,
+        mapping: french,
         language: LanguageChoice::One,
-        language_values: vec![LanguageValue {
-            language: "fr".into(),
-            name: "Friday".into(),
-            value: "lundi".into(),
-        }],
+        language_values: values(&[("en_US", "Monday")]),
         ..each(&main)
     };
     let second = ws.check_audience(&audience, Some(again)).await.unwrap();
@@ -322,6 +356,17 @@ async fn a_translation_still_in_review_sends_its_recipients_the_default() {
         .unwrap_err();
     assert_eq!(err.code, ErrorCode::InvalidInput, "{err:?}");
     assert_eq!(ws.campaigns().unwrap().len(), before);
+    // A translation still being written (a value missing) and never submitted is left out of
+    // each recipient's language, not in the way.
+    let de = ws.add_translation(&main.id, "de").unwrap();
+    ws.save_template(
+        Some(&de.id),
+        &Template {
+            body: "Hallo {{Ann}}, Ihr Paket".into(),
+            ..de.template
+        },
+    )
+    .unwrap();
     // Each recipient's language with the default in review: theirs or nothing (the blackout
     // off, or everyone was reached just now).
     ws.set_key("blackout_days", "0").unwrap();

@@ -75,7 +75,9 @@ describe('campaign wizard rules', () => {
       language: 'each',
       language_values: [{ language: 'fr', name: 'friday', value: 'vendredi' }],
     });
-    expect(messageSpec({ ...chosen, language: 'one' }).language_values).toEqual([]);
+    // One language for everyone keeps them too: the blackout knows the message by the template's
+    // first translation's values, whichever is sent.
+    expect(messageSpec({ ...chosen, language: 'one' }).language_values).toEqual([{ language: 'fr', name: 'friday', value: 'vendredi' }]);
   });
 
   it('carries a mapping to another translation by value name, and swaps the texts when the default language changes', () => {

@@ -78,18 +78,19 @@ export interface Chosen {
   mappingNames: string[];
 }
 
-/** The message a campaign sends. Values given per language go with each recipient's language
- * only, for another translation than the default, for a value mapped to a static text, and
- * when they say something (empty: the default's text). */
+/** The message a campaign sends. Values given per language go for another translation than
+ * the default, for a value mapped to a static text, and when they say something (empty: the
+ * default's text) — with one language for everyone too: the blackout knows the message by the
+ * template's first translation's values, so a campaign in French alone is the same message as
+ * one in each recipient's language. */
 export function messageSpec(c: Chosen): MessageSpec {
   const main = c.translations.find((x) => x.id === c.templateId)?.language;
   const others = new Set(c.translations.map((x) => x.language).filter((l) => l !== main));
   const same = (a: string, b: string) => a.toLowerCase() === b.toLowerCase();
   const isStatic = (name: string) => c.mappingNames.some((n, i) => same(n, name) && c.mapping[i]?.source.kind === 'static');
-  const language_values =
-    c.language === 'each'
-      ? c.languageValues.filter((v) => others.has(v.language) && v.value.trim() !== '' && isStatic(v.name)).map((v) => ({ ...v }))
-      : [];
+  const language_values = c.languageValues
+    .filter((v) => others.has(v.language) && v.value.trim() !== '' && isStatic(v.name))
+    .map((v) => ({ ...v }));
   return { template_id: c.templateId, integration_id: c.integrationId, mapping: c.mapping, language: c.language, language_values };
 }
 

@@ -179,8 +179,11 @@ impl Workspace {
             &sendable,
             rules,
         )?;
-        self.db()
-            .write(|tx| crate::blackout::adopt(tx, prints.current, &prints.legacy))?;
+        let now = self.now_ms();
+        if crate::blackout::to_adopt(self.db().connection(), prints.current, &prints.legacy)? {
+            self.db()
+                .write(|tx| crate::blackout::adopt(tx, prints.current, &prints.legacy, now))?;
+        }
         Ok((translated, prints.current))
     }
 

@@ -72,7 +72,8 @@ pub(crate) struct Claims {
 impl Claims {
     pub fn read(conn: &Connection, campaign_id: &str) -> AppResult<Claims> {
         conn.query_row(
-            "SELECT fingerprint, test, blackout_days, quiet_hours FROM campaigns WHERE id = ?1",
+            "SELECT COALESCE((SELECT current FROM fingerprint_alias WHERE legacy = c.fingerprint), c.fingerprint),
+                    test, blackout_days, quiet_hours FROM campaigns c WHERE c.id = ?1",
             [campaign_id],
             |r| {
                 Ok(Claims {

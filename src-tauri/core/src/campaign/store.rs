@@ -113,7 +113,9 @@ pub(crate) fn summary(db: &Database, id: &str, now_ms: i64) -> AppResult<Campaig
 pub(crate) fn fingerprint(db: &Database, id: &str) -> AppResult<i64> {
     db.connection()
         .query_row(
-            "SELECT fingerprint FROM campaigns WHERE id = ?1",
+            // Through the alias: a campaign made before translations runs as its message now is.
+            "SELECT COALESCE((SELECT current FROM fingerprint_alias WHERE legacy = c.fingerprint), c.fingerprint)
+             FROM campaigns c WHERE c.id = ?1",
             [id],
             |r| r.get(0),
         )

@@ -14,6 +14,7 @@ use crate::error::{AppError, AppResult};
 use crate::template::translations::{choose, value_differences, LanguageMatch, LanguageRule};
 use crate::template::Template;
 use crate::text::Text;
+use std::collections::HashMap;
 
 /// One translation, ready to render.
 pub struct Translation {
@@ -34,10 +35,14 @@ pub struct Fingerprints {
 /// The message's translations and how each recipient's is chosen.
 pub struct Translated {
     translations: Vec<Translation>,
+    /// Their languages, in order (Meta's codes).
+    codes: Vec<String>,
     /// The campaign's default language (its index).
     default: usize,
     each: bool,
     rules: Vec<LanguageRule>,
+    /// The translation each locale, as Zendesk wrote it, matched (an audience has few).
+    picked: std::sync::Mutex<HashMap<String, Option<(usize, LanguageMatch)>>>,
 }
 
 impl Translated {
@@ -59,56 +64,82 @@ impl Translated {
         mapping::check_mapping(main, &by_name, &mapping::fields(custom))
             .map_err(|e| AppError::invalid_field("mapping", e))?;
         let each = spec.language == LanguageChoice::Each;
-        let chosen: Vec<usize> = if each {
-            (0..group.len()).collect()
-        } else {
-            vec![default]
-        };
-        check_language_values(
-            spec,
-            main,
-            &by_name,
-            &chosen.iter().map(|&i| &group[i]).collect::<Vec<_>>(),
-        )?;
-        let any_sendable = chosen
-            .iter()
-            .any(|&i| sendable.get(i).copied().unwrap_or(false));
-        let mut translations = Vec::with_capacity(chosen.len());
-        let mut legacy = Vec::with_capacity(chosen.len());
-        for &i in &chosen {
-            let t = &group[i];
-            if translations
-                .iter()
-                .any(|x: &Translation| x.language == t.language)
-            {
-                return Err(AppError::invalid_field(
-                    "template",
-                    crate::text!("translation.twice", name = t.name, language = t.language),
-                ));
+        check_language_values(spec, main, &by_name, group)?;
+        let is_sendable = |i: usize| sendable.get(i).copied().unwrap_or(false);
+        // Each recipient's language: every translation that can serve — one still being written
+        // (its values not the default's) or a second one in a language is left out unless it
+        // could be sent, which would be a real conflict.
+        let mut chosen: Vec<usize> = vec![default];
+        if each {
+            for (i, t) in group.iter().enumerate() {
+                if i == default {
+                    continue;
+                }
+                let twice = chosen.iter().any(|&c| group[c].language == t.language);
+                let differs = value_differences(t, main).into_iter().next();
+                match (twice, differs) {
+                    (false, None) => chosen.push(i),
+                    (true, _) if is_sendable(i) => {
+                        return Err(AppError::invalid_field(
+                            "template",
+                            crate::text!("translation.twice", name = t.name, language = t.language),
+                        ))
+                    }
+                    (false, Some(first)) if is_sendable(i) => {
+                        return Err(AppError::invalid_field(
+                            "template",
+                            crate::text!("translation.differs", problem => first),
+                        ))
+                    }
+                    _ => tracing::warn!(
+                        template = %t.name,
+                        language = %t.language,
+                        "a translation that cannot be sent and differs from the default is left out"
+                    ),
+                }
             }
-            if let Some(first) = value_differences(t, main).into_iter().next() {
-                return Err(AppError::invalid_field(
-                    "template",
-                    crate::text!("translation.differs", problem => first),
-                ));
-            }
-            let m = mapping_for(t, main, &by_name, spec);
-            legacy.push(mapping::fingerprint(t, channel, &m));
-            translations.push(Translation {
-                language: t.language.clone(),
-                renderer: Renderer::new(t, channel, m, custom.to_vec()),
-                sendable: !any_sendable || sendable.get(i).copied().unwrap_or(false),
-            });
         }
-        let current = mapping::message_fingerprint(main, channel, &by_name);
-        legacy.retain(|f| *f != current);
-        let default = chosen.iter().position(|&i| i == default).unwrap_or(0);
+        let any_sendable = chosen.iter().any(|&i| is_sendable(i));
+        let translations: Vec<Translation> = chosen
+            .iter()
+            .map(|&i| Translation {
+                language: group[i].language.clone(),
+                renderer: Renderer::new(
+                    &group[i],
+                    channel,
+                    mapping_for(&group[i], main, &by_name, spec),
+                    custom.to_vec(),
+                ),
+                sendable: !any_sendable || is_sendable(i),
+            })
+            .collect();
+        // "The same message" whatever the campaign's default: the static values as the
+        // template's first translation says them (its value per language when given, else the
+        // mapping's), by name.
+        let first = &group[0];
+        let current = if value_differences(first, main).is_empty() {
+            mapping::message_fingerprint(first, channel, &mapping_for(first, main, &by_name, spec))
+        } else {
+            mapping::message_fingerprint(main, channel, &by_name)
+        };
+        // What an earlier Relay recorded each translation under, whichever this campaign sends.
+        let mut legacy: Vec<i64> = group
+            .iter()
+            .filter(|t| value_differences(t, main).is_empty())
+            .map(|t| mapping::fingerprint(t, channel, &mapping_for(t, main, &by_name, spec)))
+            .filter(|f| *f != current)
+            .collect();
+        legacy.sort_unstable();
+        legacy.dedup();
+        let codes = translations.iter().map(|t| t.language.clone()).collect();
         Ok((
             Translated {
                 translations,
-                default,
+                codes,
+                default: 0,
                 each,
                 rules,
+                picked: Default::default(),
             },
             Fingerprints { current, legacy },
         ))
@@ -133,18 +164,26 @@ impl Translated {
                 Err(self.none(None))
             };
         }
-        let codes: Vec<&str> = self
-            .translations
-            .iter()
-            .map(|t| t.language.as_str())
-            .collect();
-        match choose(r.locale.as_deref(), &codes, &self.rules) {
+        match self.choose(r.locale.as_deref()) {
             Some((i, how)) if self.translations[i].sendable => Ok((i, how)),
             Some(_) if default.sendable => Ok((self.default, LanguageMatch::NotApproved)),
             None if default.sendable => Ok((self.default, LanguageMatch::Default)),
             Some((i, _)) => Err(self.none(Some(i))),
             None => Err(self.none(None)),
         }
+    }
+
+    /// [`choose`] for a locale, worked out once per locale.
+    fn choose(&self, locale: Option<&str>) -> Option<(usize, LanguageMatch)> {
+        let locale = locale?;
+        let mut picked = self.picked.lock().unwrap_or_else(|e| e.into_inner());
+        if let Some(found) = picked.get(locale) {
+            return *found;
+        }
+        let codes: Vec<&str> = self.codes.iter().map(String::as_str).collect();
+        let found = choose(Some(locale), &codes, &self.rules);
+        picked.insert(locale.to_string(), found);
+        found
     }
 
     fn none(&self, matched: Option<usize>) -> (ExclusionReason, Text) {
@@ -227,17 +266,17 @@ fn check_language_values(
     spec: &MessageSpec,
     main: &Template,
     by_name: &[ValueMapping],
-    sent: &[&Template],
+    group: &[Template],
 ) -> AppResult<()> {
     let main_slots = slots(main);
     for v in &spec.language_values {
-        if !sent.iter().any(|t| t.language == v.language) {
+        if !group.iter().any(|t| t.language == v.language) {
             return Err(AppError::invalid_field(
                 "language_values",
                 crate::text!(
                     "language_value.language",
                     language = v.language,
-                    languages = sent
+                    languages = group
                         .iter()
                         .map(|t| t.language.as_str())
                         .collect::<Vec<_>>()

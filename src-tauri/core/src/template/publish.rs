@@ -64,7 +64,10 @@ impl Workspace {
         // A translation submitted with values its template's first translation lacks or adds
         // could not be sent with the campaign's one mapping.
         let group = crate::template::drafts::translations(&self.db(), &draft.template.name)?;
-        if let Some(main) = group.first().filter(|m| m.id != draft.id) {
+        let other = group
+            .iter()
+            .find(|m| m.id != draft.id && m.template.language != draft.template.language);
+        if let Some(main) = other {
             if let Some(problem) =
                 crate::template::translations::value_differences(&draft.template, &main.template)
                     .into_iter()
@@ -156,6 +159,12 @@ impl Workspace {
                 return Err(AppError::invalid_field("body", problem));
             }
             plan.push((d.id.clone(), todo));
+        }
+        if plan.iter().all(|(_, todo)| todo.is_empty()) {
+            return Err(AppError::invalid_field(
+                "integrations",
+                crate::text!("translation.nothing_to_submit", name = name),
+            ));
         }
         for (id, todo) in &plan {
             if !todo.is_empty() {

@@ -178,9 +178,14 @@ pub fn choose(
 /// The names of a template's dynamic values (as first written, each once), in order.
 pub fn value_names(t: &Template) -> Vec<String> {
     let mut out: Vec<String> = Vec::new();
-    let texts = [t.header.text.as_str(), t.body.as_str()]
-        .into_iter()
-        .chain(t.buttons.iter().map(|b| b.value.as_str()));
+    // Where dynamic values are: a text header, the body, link buttons (as the mapping's slots).
+    let header = (t.header.kind == super::HeaderKind::Text).then_some(t.header.text.as_str());
+    let texts = header.into_iter().chain([t.body.as_str()]).chain(
+        t.buttons
+            .iter()
+            .filter(|b| b.kind == super::ButtonKind::Url)
+            .map(|b| b.value.as_str()),
+    );
     for text in texts {
         for p in placeholders(text).unwrap_or_default() {
             if !out.iter().any(|n| n.eq_ignore_ascii_case(&p.example)) {
