@@ -38,6 +38,24 @@ async fn a_whole_campaign_is_made_and_sent_with_the_keyboard_alone() {
         .await
         .unwrap();
     until_text(&client, "h1", "New campaign").await;
+    // `?` lists the shortcuts in a dialog; Escape closes it.
+    css(&client, "body").await.send_keys("?").await.unwrap();
+    until_text(&client, "[data-testid=shortcuts-help]", "Ctrl").await;
+    assert!(
+        focused_on(
+            &client,
+            "[data-testid=shortcuts-help] *, [data-testid=shortcuts-help]"
+        )
+        .await
+    );
+    screenshot(&client, "49-keyboard-shortcuts").await;
+    press(&client, ESCAPE).await;
+    until(
+        &client,
+        "the shortcuts closed",
+        "!document.querySelector('[data-testid=shortcuts-help]')",
+    )
+    .await;
     tab_to(&client, "[data-template-option=parcel_keys]", 40).await;
     press(&client, SPACE).await;
     tab_to(
@@ -53,7 +71,10 @@ async fn a_whole_campaign_is_made_and_sent_with_the_keyboard_alone() {
 
     // The audience: the query typed, the count awaited, the fetch.
     tab_to(&client, "#audience-query", 30).await;
-    press(&client, "role:end-user tags:vip").await;
+    let query = "role:end-user tags:whatsapp_optin -tags:sms_optin";
+    press(&client, "\u{E009}a").await;
+    press(&client, query).await;
+    assert_eq!(value_of(&client, "#audience-query").await, query);
     until_text(&client, "[data-testid=audience-count]", "users match").await;
     tab_to(&client, "[data-action=fetch-audience]", 10).await;
     press(&client, ENTER).await;
@@ -68,22 +89,22 @@ async fn a_whole_campaign_is_made_and_sent_with_the_keyboard_alone() {
     let eligible = number_in(&client, "[data-testid=eligible-count]".into()).await;
     tab_to(&client, "[data-filter-reason=eligible]", 40).await;
     press(&client, ENTER).await;
+    until(
+        &client,
+        "the eligible members",
+        "document.querySelectorAll('[data-testid=member-table] [data-user] input[type=checkbox]').length > 0",
+    )
+    .await;
     tab_to(
         &client,
         "[data-testid=member-table] [role=row] [role=cell] input[type=checkbox]",
-        40,
+        120,
     )
     .await;
     press(&client, SPACE).await;
     screenshot(&client, "51-keyboard-member-selected").await;
     // Back to the actions above the table.
-    for _ in 0..40 {
-        if focused_on(&client, "[data-member-action=remove]").await {
-            break;
-        }
-        press(&client, keys::SHIFT_TAB).await;
-    }
-    assert!(focused_on(&client, "[data-member-action=remove]").await);
+    shift_tab_to(&client, "[data-member-action=remove]", 40).await;
     press(&client, ENTER).await;
     until(
         &client,
@@ -92,8 +113,8 @@ async fn a_whole_campaign_is_made_and_sent_with_the_keyboard_alone() {
     )
     .await;
 
-    // The mapping: the first name, and a static text typed.
-    tab_to(&client, "[data-action=wizard-next]", 60).await;
+    // The mapping (the steps above, back from the actions): the first name, and a static text.
+    shift_tab_to(&client, "[data-step='4']", 60).await;
     press(&client, ENTER).await;
     until(
         &client,
@@ -117,10 +138,10 @@ async fn a_whole_campaign_is_made_and_sent_with_the_keyboard_alone() {
     tab_to(&client, "[data-action=wizard-next]", 60).await;
     press(&client, ENTER).await;
 
-    // The review: a slow rate (to pause), the confirmation closed with Escape, then sent.
+    // The review: a slow rate (time to pause), the confirmation closed with Escape, then sent.
     tab_to(&client, "#review-rate", 60).await;
     press(&client, "\u{E009}a").await;
-    press(&client, "1").await;
+    press(&client, "10").await;
     tab_to(&client, "[data-action=send]", 60).await;
     press(&client, ENTER).await;
     until(

@@ -239,11 +239,22 @@ pub mod keys {
 
 /// Presses `keys` on whatever has the focus, as a keyboard does.
 pub async fn press(client: &Client, keys: &str) {
-    let focused = client
-        .active_element()
-        .await
-        .expect("something has the focus");
-    focused.send_keys(keys).await.expect("keys pressed");
+    // The focused element may be drawn again between finding it and pressing (a list refreshed
+    // by the previous key): found again.
+    for attempt in 0..10 {
+        let focused = client
+            .active_element()
+            .await
+            .expect("something has the focus");
+        match focused.send_keys(keys).await {
+            Ok(()) => return,
+            Err(e) if attempt < 9 => {
+                eprintln!("pressing again ({e})");
+                tokio::time::sleep(Duration::from_millis(100)).await;
+            }
+            Err(e) => panic!("keys not pressed: {e}"),
+        }
+    }
 }
 
 /// Whether the focus is on an element matching `selector`.
@@ -262,6 +273,15 @@ pub async fn focused_on(client: &Client, selector: &str) -> bool {
 /// reachable from the keyboard, in the focus order — and checks that the focus shows (an
 /// outline or a ring).
 pub async fn tab_to(client: &Client, selector: &str, max: u32) {
+    move_focus_to(client, selector, max, keys::TAB).await
+}
+
+/// [`tab_to`] backwards (Shift+Tab).
+pub async fn shift_tab_to(client: &Client, selector: &str, max: u32) {
+    move_focus_to(client, selector, max, keys::SHIFT_TAB).await
+}
+
+async fn move_focus_to(client: &Client, selector: &str, max: u32, key: &str) {
     for _ in 0..=max {
         if focused_on(client, selector).await {
             let visible = client
@@ -275,7 +295,7 @@ pub async fn tab_to(client: &Client, selector: &str, max: u32) {
             assert_eq!(visible, Value::Bool(true), "no visible focus on {selector}");
             return;
         }
-        press(client, keys::TAB).await;
+        press(client, key).await;
     }
     let on = client
         .execute(
@@ -284,7 +304,14 @@ pub async fn tab_to(client: &Client, selector: &str, max: u32) {
         )
         .await
         .unwrap_or(Value::Null);
-    panic!("{selector} not reached in {max} Tab presses; the focus is on {on}");
+    let present = client
+        .execute(
+            "return [...document.querySelectorAll(arguments[0])].map(e => e.outerHTML.slice(0, 120) + ' disabled=' + e.disabled + ' tabIndex=' + e.tabIndex + ' visible=' + !!e.getClientRects().length);",
+            vec![json!(selector)],
+        )
+        .await
+        .unwrap_or(Value::Null);
+    panic!("{selector} not reached in {max} presses of {key:?}; the focus is on {on}; the page has {present}");
 }
 
 /// The accessibility audit of what the window shows: axe-core (the engine most audit tools run,

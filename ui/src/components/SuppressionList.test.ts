@@ -97,7 +97,7 @@ describe('numbers never to message', () => {
     expect(listed).toContain('A number from another desktop');
     expect(listed).not.toContain('#0a1b2c3d4e5f6071');
 
-    await user.click(screen.getByRole('button', { name: '+33662345678 is the right number: keep it' }));
+    await user.click(screen.getByRole('button', { name: 'It is right: +33662345678 is the right number, keep it' }));
     await waitFor(() => expect(screen.getByTestId('suppress-suspects').textContent).toContain('1 number(s) on the list may not'));
     expect(added).toEqual([{ phones: ['+33662345678'], note: '' }]);
   });

@@ -92,6 +92,30 @@ describe('submission and sync', () => {
     expect(screen.getByText('Fix the errors below before submitting.')).toBeTruthy();
   });
 
+  it('asks before deleting in the row: focus on Keep, Escape closes it, the focus back on Delete', async () => {
+    setLocale('en');
+    const backend = connected();
+    backend.drafts = [
+      { id: 'd1', template: { ...base, name: 'first', integrations: [], body: 'a' }, created_at: '1', updated_at: '2' },
+      { id: 'd2', template: { ...base, name: 'second', integrations: [], body: 'b' }, created_at: '1', updated_at: '2' },
+    ];
+    render(TemplatesScreen);
+    const user = userEvent.setup();
+    const remove = await screen.findByRole('button', { name: 'Delete second (en_US)' });
+    remove.focus();
+    await user.keyboard('{Enter}');
+    const row = document.querySelector('[data-draft=d2]') as HTMLElement;
+    expect(row.querySelector('[role=alert]')?.textContent).toContain('second');
+    // The focus moved into the question, on its safe answer.
+    expect(document.activeElement?.textContent).toBe('Keep it');
+    expect(row.contains(document.activeElement)).toBe(true);
+    await user.keyboard('{Escape}');
+    expect(row.querySelector('[role=alert]')).toBeNull();
+    // The Delete button is drawn again: the focus is on it.
+    await waitFor(() => expect(document.activeElement).toBe(screen.getByRole('button', { name: 'Delete second (en_US)' })));
+    expect(backend.calls.some((c) => c.cmd === 'delete_template')).toBe(false);
+  });
+
   it('filters the list, and warns of the 30-day block before deleting on WhatsApp', async () => {
     setLocale('en');
     const backend = connected();

@@ -1,4 +1,5 @@
-import { describe, expect, it } from 'vitest';
+import { afterEach, describe, expect, it, vi } from 'vitest';
+import { flushSync } from 'svelte';
 import { render, screen, waitFor } from '@testing-library/svelte';
 import userEvent from '@testing-library/user-event';
 import { mockIPC } from '@tauri-apps/api/mocks';
@@ -6,7 +7,7 @@ import StepReview from './StepReview.svelte';
 import CampaignView from './CampaignView.svelte';
 import { setLocale } from '../../lib/i18n/index.svelte';
 import { resetWizard, Step, wizard } from '../../lib/wizard.svelte';
-import { campaigns, finals } from '../../lib/runs.svelte';
+import { campaigns, finals, live } from '../../lib/runs.svelte';
 import type { AudienceSummary, CampaignStatus, CampaignSummary, StateCounts } from '../../lib/api';
 import { appError, defaultSettings, said } from '../../test/fixtures';
 
@@ -158,6 +159,53 @@ describe('review and send', () => {
     expect(created?.args).toMatchObject({ audienceId: 'aud1', rate: 40, message: { template_id: 't1', integration_id: 'tw1' } });
     expect(campaigns.view).toEqual({ kind: 'campaign', id: 'c1' });
     expect(wizard.audience).toBeNull();
+  });
+});
+
+describe('the send confirmation', () => {
+  it('is a modal dialog: focus on its safe choice, Tab kept inside, Escape closes it and Send has the focus again', async () => {
+    setLocale('en');
+    resetWizard();
+    Object.assign(wizard, { step: Step.Review, templateId: 't1', integrationId: 'tw1', audience, mapping: [] });
+    const calls: string[] = [];
+    mockIPC((cmd) => {
+      calls.push(cmd);
+      switch (cmd) {
+        case 'list_integrations':
+          return [{ id: 'tw1', kind: 'twilio', channel: 'sms', name: 'Twilio SMS', sender: '', status: 'active', rate: 20 }];
+        case 'template_library':
+          return { local: [{ draft: { id: 't1', template: { name: 'renewal' }, created_at: '1', updated_at: '1' }, states: [] }], remote: [], syncs: [] };
+        case 'get_settings':
+          return { settings: defaultSettings(), secrets: {}, configured: true };
+        case 'timing_preview':
+          return preview(null, String(Date.now()), 0);
+        default:
+          throw `unknown command ${cmd}`;
+      }
+    });
+    render(StepReview);
+    const user = userEvent.setup();
+    const send = await screen.findByRole('button', { name: 'Send to 1,200 recipients' });
+    await waitFor(() => expect((send as HTMLButtonElement).disabled).toBe(false));
+    send.focus();
+    await user.keyboard('{Enter}');
+
+    const dialog = screen.getByRole('alertdialog');
+    expect(dialog.getAttribute('aria-modal')).toBe('true');
+    expect(document.getElementById(dialog.getAttribute('aria-labelledby') ?? '')?.textContent).toContain('Send 1,200 messages now?');
+    // The safe choice first (Back), then Tab goes round the two buttons only.
+    expect(document.activeElement?.getAttribute('data-action')).toBe('cancel-send');
+    await user.tab();
+    expect(document.activeElement?.getAttribute('data-action')).toBe('confirm-send');
+    await user.tab();
+    expect(document.activeElement?.getAttribute('data-action')).toBe('cancel-send');
+    await user.tab({ shift: true });
+    expect(document.activeElement?.getAttribute('data-action')).toBe('confirm-send');
+
+    await user.keyboard('{Escape}');
+    expect(screen.queryByRole('alertdialog')).toBeNull();
+    await waitFor(() => expect(document.activeElement).toBe(send));
+    expect(calls).not.toContain('create_campaign');
   });
 });
 
@@ -367,5 +415,59 @@ describe('campaign report', () => {
     await waitFor(() => expect(calls.some((c) => c.cmd === 'run_campaign')).toBe(true));
     expect(calls.find((c) => c.cmd === 'requeue_recipients')?.args).toEqual({ id: 'c1', unknownToo: false });
     await waitFor(() => expect(document.querySelector('[data-count=sent]')?.textContent).toBe('4'));
+  });
+});
+
+describe('progress for screen readers', () => {
+  afterEach(() => {
+    vi.useRealTimers();
+    live.clear();
+    finals.clear();
+  });
+
+  it('says the counts politely, at most every few seconds, and a change of status at once', async () => {
+    setLocale('en');
+    finals.clear();
+    const counts = (c: Partial<StateCounts>) => ({ pending: 0, sending: 0, sent: 0, failed: 0, skipped: 0, unknown: 0, ...c });
+    const progress = (c: Partial<StateCounts>) => ({ campaign_id: 'c1', counts: counts(c), rate: 40, eta_secs: 100, status: 'running' as const, provider_wait_secs: null });
+    live.set('c1', progress({ pending: 5000 }));
+    mockIPC((cmd) => {
+      switch (cmd) {
+        case 'get_campaign':
+          return { ...campaign('running', { pending: 5000 }), running: true };
+        case 'campaign_recipients':
+          return { total: 0, rows: [] };
+        default:
+          throw `unknown command ${cmd}`;
+      }
+    });
+    render(CampaignView, { id: 'c1' });
+    const region = await screen.findByTestId('progress-announcer');
+    expect(region.getAttribute('role')).toBe('status');
+    expect(region.getAttribute('aria-live')).toBe('polite');
+    expect(region.classList.contains('visually-hidden')).toBe(true);
+    expect(region.textContent).toBe('Sending: 0 of 5,000 sent, 0 failed');
+
+    // Progress many times a second: the region waits.
+    vi.useFakeTimers();
+    for (let sent = 100; sent <= 1200; sent += 100) {
+      live.set('c1', progress({ sent, pending: 5000 - sent }));
+      flushSync();
+    }
+    expect(region.textContent).toBe('Sending: 0 of 5,000 sent, 0 failed');
+    // Not every tick: the latest, a few seconds on.
+    vi.advanceTimersByTime(5000);
+    flushSync();
+    expect(region.textContent).toBe('Sending: 1,200 of 5,000 sent, 0 failed');
+    // The visible counts follow every message meanwhile.
+    expect(document.querySelector('[data-count=sent]')?.textContent).toBe('1,200');
+
+    // The end: said at once.
+    live.set('c1', progress({ sent: 1300, pending: 3700 }));
+    flushSync();
+    live.delete('c1');
+    finals.set('c1', campaign('completed', { sent: 4990, failed: 10 }));
+    flushSync();
+    expect(region.textContent).toBe('Campaign completed: 4,990 sent, 10 failed');
   });
 });
