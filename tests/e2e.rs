@@ -1301,27 +1301,7 @@ async fn approved_template(demo: &std::path::Path, tmp: &std::path::Path, name: 
 /// Polls the demo's templates until Meta's review (the sandbox's, a few seconds) approved
 /// template `name` (its lines of `relay template list`: its name, then its states indented).
 async fn until_approved(demo: &std::path::Path, name: &str) {
-    let start = std::time::Instant::now();
-    loop {
-        let synced = relay(demo, &["template", "list", "--sync"], None);
-        let listed = String::from_utf8_lossy(&synced.stdout).to_string();
-        let mut lines = listed
-            .lines()
-            .skip_while(|l| !l.starts_with(&format!("{name} (")));
-        let head = lines.next();
-        if head.is_some()
-            && lines
-                .take_while(|l| l.starts_with(' '))
-                .any(|l| l.contains("APPROVED"))
-        {
-            return;
-        }
-        assert!(
-            start.elapsed() < std::time::Duration::from_secs(30),
-            "not approved in 30 s: {listed}"
-        );
-        tokio::time::sleep(std::time::Duration::from_millis(500)).await;
-    }
+    until_translations_approved(demo, name, 1).await
 }
 
 /// Steps 1 to 4 of a new campaign, as a user goes through them: the template, the WhatsApp
