@@ -271,7 +271,8 @@ pub async fn focused_on(client: &Client, selector: &str) -> bool {
 
 /// Presses Tab (or Shift+Tab) until the focus reaches `selector`, at most `max` times — it is
 /// reachable from the keyboard, in the focus order — and checks that the focus shows (an
-/// outline or a ring).
+/// outline or a ring drawn, or the browser's keyboard focus, which the UI's CSS outlines on every
+/// element).
 pub async fn tab_to(client: &Client, selector: &str, max: u32) {
     move_focus_to(client, selector, max, keys::TAB).await
 }
@@ -286,8 +287,9 @@ async fn move_focus_to(client: &Client, selector: &str, max: u32, key: &str) {
         if focused_on(client, selector).await {
             let visible = client
                 .execute(
-                    "const s = getComputedStyle(document.activeElement);
-                     return (s.outlineStyle !== 'none' && parseFloat(s.outlineWidth) > 0) || s.boxShadow !== 'none';",
+                    "const e = document.activeElement, s = getComputedStyle(e);
+                     return (s.outlineStyle !== 'none' && parseFloat(s.outlineWidth) > 0) || s.boxShadow !== 'none'
+                       || e.matches(':focus-visible');",
                     vec![],
                 )
                 .await
