@@ -52,7 +52,8 @@ impl Driver {
             &native.to_string(),
         ])
         .stdout(Stdio::null())
-        .stderr(Stdio::inherit());
+        .stderr(Stdio::inherit())
+        .env(WINDOW_MARK, mark(port));
         for (k, v) in envs {
             cmd.env(k, v);
         }
@@ -84,12 +85,53 @@ impl Driver {
     }
 }
 
+/// Set on tauri-driver and so inherited by everything it starts: the app (which WebKitWebDriver
+/// leaves to init when its session ends) and the app's WebKit processes.
+const WINDOW_MARK: &str = "RELAY_TEST_WINDOW";
+
+fn mark(port: u16) -> String {
+    format!("{}-{port}", std::process::id())
+}
+
+/// The processes started under this mark, found by their environment (Linux: `/proc`).
+fn marked(mark: &str) -> Vec<u32> {
+    let wanted = format!("{WINDOW_MARK}={mark}");
+    let Ok(dir) = std::fs::read_dir("/proc") else {
+        return Vec::new();
+    };
+    dir.filter_map(|e| e.ok()?.file_name().to_str()?.parse::<u32>().ok())
+        .filter(|pid| {
+            std::fs::read(format!("/proc/{pid}/environ"))
+                .is_ok_and(|env| env.split(|b| *b == 0).any(|var| var == wanted.as_bytes()))
+        })
+        .collect()
+}
+
+fn signal(sig: &str, pids: &[u32]) {
+    if pids.is_empty() {
+        return;
+    }
+    let _ = Command::new("kill")
+        .arg(format!("-{sig}"))
+        .args(pids.iter().map(u32::to_string))
+        .stderr(Stdio::null())
+        .status();
+}
+
 impl Drop for Driver {
+    /// Stops tauri-driver, then what it started and left behind: an app that stays in the tray
+    /// (a campaign waiting or scheduled) outlives the WebDriver session. SIGTERM lets it pause
+    /// its sends as a system shutdown would; what is still there 15 s later is killed.
     fn drop(&mut self) {
-        let _ = Command::new("kill")
-            .args(["-TERM", &self.child.id().to_string()])
-            .status();
+        signal("TERM", &[self.child.id()]);
         let _ = self.child.wait();
+        let mark = mark(self.port);
+        signal("TERM", &marked(&mark));
+        let start = Instant::now();
+        while !marked(&mark).is_empty() && start.elapsed() < Duration::from_secs(15) {
+            std::thread::sleep(Duration::from_millis(100));
+        }
+        signal("KILL", &marked(&mark));
     }
 }
 
