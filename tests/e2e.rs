@@ -1565,6 +1565,20 @@ async fn a_template_in_three_languages_reaches_each_recipient_in_theirs() {
     )
     .await;
     screenshot(&client, "25b-report-languages").await;
+
+    // Duplicated from one of its rows, the template is copied whole.
+    click(&client, "[data-nav=templates]").await;
+    click(
+        &client,
+        "[data-template=parcel_languages] [data-translation=fr] [data-action=duplicate]",
+    )
+    .await;
+    until(
+        &client,
+        "the copy with its three translations",
+        "document.querySelectorAll('[data-template=parcel_languages_copy] [data-translation]').length === 3",
+    )
+    .await;
 }
 
 /// The process whose environment holds `RELAY_DATA_DIR=dir`: the app tauri-driver started.

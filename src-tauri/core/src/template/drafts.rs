@@ -36,15 +36,13 @@ fn row_to_draft(id: String, json: String, created: i64, updated: i64) -> AppResu
 
 /// Saves a draft: a new one when `id` is None, else replaces that draft (its creation time kept).
 pub fn save(db: &Database, id: Option<&str>, template: &Template, now_ms: i64) -> AppResult<Draft> {
-    let json = serde_json::to_string(template).map_err(AppError::internal)?;
     let id = db.write(|conn| match id {
         Some(id) => {
-            let changed = conn
-                .execute(
-                    "UPDATE templates SET name = ?2, body = ?3, updated_at = ?4 WHERE id = ?1",
-                    params![id, template.name, json, now_ms],
-                )
-                ?;
+            let json = serde_json::to_string(template).map_err(AppError::internal)?;
+            let changed = conn.execute(
+                "UPDATE templates SET name = ?2, body = ?3, updated_at = ?4 WHERE id = ?1",
+                params![id, template.name, json, now_ms],
+            )?;
             if changed == 0 {
                 return Err(AppError::new(
                     ErrorCode::NotFound,
@@ -53,17 +51,20 @@ pub fn save(db: &Database, id: Option<&str>, template: &Template, now_ms: i64) -
             }
             Ok(id.to_string())
         }
-        None => {
-            let id = uuid::Uuid::new_v4().simple().to_string();
-            conn.execute(
-                "INSERT INTO templates (id, name, body, created_at, updated_at) VALUES (?1, ?2, ?3, ?4, ?4)",
-                params![id, template.name, json, now_ms],
-            )
-            ?;
-            Ok(id)
-        }
+        None => insert(conn, template, now_ms),
     })?;
     get(db, &id)
+}
+
+/// A new draft's row; its id.
+fn insert(conn: &rusqlite::Connection, template: &Template, now_ms: i64) -> AppResult<String> {
+    let json = serde_json::to_string(template).map_err(AppError::internal)?;
+    let id = uuid::Uuid::new_v4().simple().to_string();
+    conn.execute(
+        "INSERT INTO templates (id, name, body, created_at, updated_at) VALUES (?1, ?2, ?3, ?4, ?4)",
+        params![id, template.name, json, now_ms],
+    )?;
+    Ok(id)
 }
 
 pub fn get(db: &Database, id: &str) -> AppResult<Draft> {
@@ -114,9 +115,16 @@ pub fn delete(db: &Database, id: &str) -> AppResult<()> {
     Ok(())
 }
 
-/// Copies a template under a free name: `name_copy`, `name_copy_2`…
+/// Copies a template, every translation of it, under a free name: `name_copy`, `name_copy_2`…
+/// in one transaction, the main language still first; returns the copy of the translation `id`.
 pub fn duplicate(db: &Database, id: &str, now_ms: i64) -> AppResult<Draft> {
     let original = get(db, id)?;
+    // Unnamed drafts are not translations of one another.
+    let sources = if original.template.name.is_empty() {
+        vec![original.clone()]
+    } else {
+        translations(db, &original.template.name)?
+    };
     let taken: Vec<String> = list(db)?.into_iter().map(|d| d.template.name).collect();
     let base = sanitize_name(&format!("{}_copy", original.template.name)).0;
     let mut name = base.clone();
@@ -125,11 +133,27 @@ pub fn duplicate(db: &Database, id: &str, now_ms: i64) -> AppResult<Draft> {
         name = format!("{base}_{n}");
         n += 1;
     }
-    let copy = Template {
-        name,
-        ..original.template
-    };
-    save(db, None, &copy, now_ms)
+    let copy_of_id = db.write(|conn| {
+        let mut copy_of_id = None;
+        for (made, source) in (now_ms..).zip(&sources) {
+            let copy = Template {
+                name: name.clone(),
+                ..source.template.clone()
+            };
+            let new_id = insert(conn, &copy, made)?;
+            if source.id == original.id {
+                copy_of_id = Some(new_id);
+            }
+        }
+        Ok(copy_of_id)
+    })?;
+    let copy_of_id = copy_of_id.ok_or_else(|| {
+        AppError::new(
+            ErrorCode::NotFound,
+            crate::text!("template.not_found", id = id),
+        )
+    })?;
+    get(db, &copy_of_id)
 }
 
 /// The translations of a template: every local template named `name`, the first made first
@@ -362,6 +386,59 @@ mod tests {
             save(&db, Some("nope"), &t, 5).unwrap_err().code,
             ErrorCode::NotFound
         );
+    }
+
+    #[test]
+    fn a_duplicate_copies_every_translation_main_language_first() {
+        let tmp = tempfile::tempdir().unwrap();
+        let db = db(&tmp);
+        let of = |language: &str, body: &str| Template {
+            name: "parcel".into(),
+            language: language.into(),
+            body: body.into(),
+            ..Template::default()
+        };
+        save(&db, None, &of("en_US", "Hi {{Ann}}"), 1000).unwrap();
+        let fr = save(&db, None, &of("fr", "Bonjour {{Ann}}"), 2000).unwrap();
+        save(&db, None, &of("es", "Hola {{Ann}}"), 3000).unwrap();
+        save(
+            &db,
+            None,
+            &Template {
+                name: "other".into(),
+                ..of("de", "Hallo")
+            },
+            3500,
+        )
+        .unwrap();
+
+        // Duplicated from its French row: the copy is the whole template, and the French copy is
+        // what the designer opens.
+        let copy = duplicate(&db, &fr.id, 4000).unwrap();
+        assert_eq!(
+            (copy.template.name.as_str(), copy.template.language.as_str()),
+            ("parcel_copy", "fr")
+        );
+        let copied: Vec<(String, String)> = translations(&db, "parcel_copy")
+            .unwrap()
+            .into_iter()
+            .map(|d| (d.template.language, d.template.body))
+            .collect();
+        assert_eq!(
+            copied,
+            [
+                ("en_US".to_string(), "Hi {{Ann}}".to_string()),
+                ("fr".to_string(), "Bonjour {{Ann}}".to_string()),
+                ("es".to_string(), "Hola {{Ann}}".to_string()),
+            ],
+            "every translation, the main language still first"
+        );
+        assert_eq!(
+            translations(&db, "parcel").unwrap().len(),
+            3,
+            "original kept"
+        );
+        assert_eq!(list(&db).unwrap().len(), 7, "nothing else copied");
     }
 
     #[test]

@@ -665,6 +665,7 @@ export const en = {
   'templates.confirmDeleteTranslation': 'Delete the {language} translation of {name}? This cannot be undone.',
   'templates.editOne': 'Edit {label}',
   'templates.duplicateOne': 'Duplicate {label}',
+  'templates.duplicateAll': 'Duplicate {name} with its {count} translations',
   'templates.deleteOne': 'Delete {label}',
   'translations.tabs': 'Translations',
   'translations.main': 'main',

@@ -673,6 +673,7 @@ export const fr: Record<MessageKey, string> = {
   'templates.confirmDeleteTranslation': 'Supprimer la traduction {language} de {name} ? C’est définitif.',
   'templates.editOne': 'Modifier {label}',
   'templates.duplicateOne': 'Dupliquer {label}',
+  'templates.duplicateAll': 'Dupliquer {name} avec ses {count} traductions',
   'templates.deleteOne': 'Supprimer {label}',
   'translations.tabs': 'Traductions',
   'translations.main': 'principale',
