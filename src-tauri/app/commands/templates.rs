@@ -48,15 +48,20 @@ pub async fn delete_remote_template(
         .await
 }
 
-/// Saves a draft as the designer types (a new one when `id` is null). Works offline.
+/// Saves a draft as the designer types (a new one when `id` is null), giving its name to the
+/// drafts `translations` (its template's other translations) in the same transaction. Works
+/// offline.
 #[tauri::command]
 #[specta::specta]
 pub async fn save_template(
     state: State<'_, AppState>,
     id: Option<String>,
     template: Template,
+    translations: Vec<String>,
 ) -> Result<Draft, AppError> {
-    state.workspace()?.save_template(id.as_deref(), &template)
+    state
+        .workspace()?
+        .save_template_renaming(id.as_deref(), &template, &translations)
 }
 
 #[tauri::command]

@@ -257,4 +257,21 @@ describe('translations', () => {
     await user.type(screen.getByLabelText('Message'), '!');
     await waitFor(() => expect(screen.getByTestId('translation-problems').textContent).toContain('renewal_2026 has two translations in fr'));
   });
+
+  it('renames the translations in the same save: one that cannot be written leaves every name as it was', async () => {
+    const { backend, user } = withTranslations();
+    await user.click(await screen.findByRole('button', { name: 'Edit renewal (en_US)' }));
+    await waitFor(() => expect(screen.getByTestId('translation-tab-fr')).toBeTruthy());
+    backend.unwritable = 'd2';
+    await user.type(screen.getByLabelText('Name'), '_x');
+    await waitFor(() => expect(screen.getByRole('alert').textContent).toContain('disk I/O error'));
+    const names = () => ['d1', 'd2'].map((id) => backend.drafts.find((d) => d.id === id)?.template.name);
+    expect(names()).toEqual(['renewal', 'renewal']);
+
+    // Writable again: the next save renames both at once.
+    backend.unwritable = null;
+    await user.type(screen.getByLabelText('Name'), 'y');
+    await waitFor(() => expect(names()).toEqual(['renewal_xy', 'renewal_xy']));
+    expect(backend.calls.filter((c) => c.cmd === 'save_template').every((c) => Array.isArray(c.args.translations))).toBe(true);
+  });
 });

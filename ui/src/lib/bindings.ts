@@ -76,8 +76,12 @@ export const commands = {
 	submitTemplate: (id: string, integrations: string[]) => __TAURI_INVOKE<LocalEntry_Serialize>("submit_template", { id, integrations }),
 	/**  Deletes a WhatsApp template name on an integration (Meta blocks the name for 30 days). */
 	deleteRemoteTemplate: (integrationId: string, name: string) => __TAURI_INVOKE<Library_Serialize>("delete_remote_template", { integrationId, name }),
-	/**  Saves a draft as the designer types (a new one when `id` is null). Works offline. */
-	saveTemplate: (id: string | null, template: Template_Deserialize) => __TAURI_INVOKE<Draft_Serialize>("save_template", { id, template }),
+	/**
+	 *  Saves a draft as the designer types (a new one when `id` is null), giving its name to the
+	 *  drafts `translations` (its template's other translations) in the same transaction. Works
+	 *  offline.
+	 */
+	saveTemplate: (id: string | null, template: Template_Deserialize, translations: string[]) => __TAURI_INVOKE<Draft_Serialize>("save_template", { id, template, translations }),
 	deleteTemplate: (id: string) => __TAURI_INVOKE<null>("delete_template", { id }),
 	duplicateTemplate: (id: string) => __TAURI_INVOKE<Draft_Serialize>("duplicate_template", { id }),
 	/**  Validation (both channels) and both previews, offline. */

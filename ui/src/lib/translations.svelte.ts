@@ -1,7 +1,7 @@
 // A template's translations as the designer keeps them: the set the core says (every local
 // template of its name), and the drafts known to be its translations, which a new name is saved on.
 import { SvelteSet } from 'svelte/reactivity';
-import { api, type TranslationSet, type TranslationView } from './api';
+import { api, type Draft, type Template, type TranslationSet, type TranslationView } from './api';
 
 export class Translations {
   /** The translations (the one in the designer among them), the first made first. */
@@ -22,10 +22,10 @@ export class Translations {
     this.#members.add(id);
   }
 
-  /** Saves `name` on every other translation of the template, so they stay one template. */
-  async rename(id: string, name: string): Promise<void> {
-    for (const x of this.others(id)) {
-      if (this.#members.has(x.draft.id) && x.draft.template.name !== name) await api.saveTemplate(x.draft.id, { ...x.draft.template, name });
-    }
+  /** Saves the template `id` (null: a new one), giving its name to its other translations in the
+   * same save, so that they stay one template even when a save fails. */
+  save(id: string | null, template: Template): Promise<Draft> {
+    const rename = this.others(id).filter((x) => this.#members.has(x.draft.id) && x.draft.template.name !== template.name);
+    return api.saveTemplate(id, template, rename.map((x) => x.draft.id));
   }
 }

@@ -115,6 +115,9 @@ export interface FakeBackend {
   demo: boolean;
   main: SettingsView | null;
   drafts: { id: string; template: Template; created_at: string; updated_at: string }[];
+  /** A draft no save_template may write (as the core's storage refusing it): a save that would
+   * write it, alone or among the translations it renames, fails whole and changes nothing. */
+  unwritable: string | null;
   /** Local template id → its states; WhatsApp-only templates; last sync time. */
   states: Record<string, TemplateState[]>;
   remote: RemoteEntry[];
@@ -166,6 +169,7 @@ export function fakeBackend(settings: Settings = defaultSettings()): FakeBackend
     demo: false,
     main: null,
     drafts: [],
+    unwritable: null,
     states: {},
     remote: [],
     syncedAt: null,
@@ -304,11 +308,18 @@ export function fakeBackend(settings: Settings = defaultSettings()): FakeBackend
         state.drafts = state.drafts.filter((d) => d.id !== args.id);
         return null;
       case 'save_template': {
+        // One transaction, as the core's: the draft, then its translations renamed with it.
         const template = args.template as Template;
         const id = (args.id as string | null) ?? `d${state.drafts.length + 1}`;
+        const renamed = ((args.translations as string[] | undefined) ?? []).filter((other) => other !== id);
+        if (state.unwritable !== null && [id, ...renamed].includes(state.unwritable)) {
+          throw appError('storage', said('template.unreadable', { id: state.unwritable, detail: 'disk I/O error' }));
+        }
         const created = state.drafts.find((d) => d.id === id)?.created_at ?? String(state.drafts.length + 1);
         const draft = { id, template, created_at: created, updated_at: '2' };
-        state.drafts = [draft, ...state.drafts.filter((d) => d.id !== id)];
+        state.drafts = [draft, ...state.drafts.filter((d) => d.id !== id)].map((d) =>
+          renamed.includes(d.id) ? { ...d, template: { ...d.template, name: template.name } } : d,
+        );
         return draft;
       }
       case 'check_template':

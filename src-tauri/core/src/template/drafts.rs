@@ -36,24 +36,71 @@ fn row_to_draft(id: String, json: String, created: i64, updated: i64) -> AppResu
 
 /// Saves a draft: a new one when `id` is None, else replaces that draft (its creation time kept).
 pub fn save(db: &Database, id: Option<&str>, template: &Template, now_ms: i64) -> AppResult<Draft> {
-    let id = db.write(|conn| match id {
-        Some(id) => {
-            let json = serde_json::to_string(template).map_err(AppError::internal)?;
-            let changed = conn.execute(
-                "UPDATE templates SET name = ?2, body = ?3, updated_at = ?4 WHERE id = ?1",
-                params![id, template.name, json, now_ms],
-            )?;
-            if changed == 0 {
-                return Err(AppError::new(
-                    ErrorCode::NotFound,
-                    crate::text!("template.not_found", id = id),
-                ));
+    save_renaming(db, id, template, &[], now_ms)
+}
+
+/// [`save`], giving the draft's name to `translations` too (the drafts of its template, the
+/// designer's others) in the same transaction: a renamed template is never left split between
+/// two names. A translation deleted meanwhile is left out; one that cannot be read fails it all.
+pub fn save_renaming(
+    db: &Database,
+    id: Option<&str>,
+    template: &Template,
+    translations: &[String],
+    now_ms: i64,
+) -> AppResult<Draft> {
+    let id = db.write(|conn| {
+        let id = match id {
+            Some(id) => {
+                update(conn, id, template, now_ms)?;
+                id.to_string()
             }
-            Ok(id.to_string())
+            None => insert(conn, template, now_ms)?,
+        };
+        for other in translations.iter().filter(|other| **other != id) {
+            let row = conn
+                .query_row(
+                    "SELECT id, body, created_at, updated_at FROM templates WHERE id = ?1",
+                    [other],
+                    |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?)),
+                )
+                .optional()?;
+            let Some((other, json, c, u)) = row else {
+                continue;
+            };
+            let draft = row_to_draft(other, json, c, u)?;
+            if draft.template.name != template.name {
+                let renamed = Template {
+                    name: template.name.clone(),
+                    ..draft.template
+                };
+                update(conn, &draft.id, &renamed, now_ms)?;
+            }
         }
-        None => insert(conn, template, now_ms),
+        Ok(id)
     })?;
     get(db, &id)
+}
+
+/// Replaces a draft's row (its creation time kept).
+fn update(
+    conn: &rusqlite::Connection,
+    id: &str,
+    template: &Template,
+    now_ms: i64,
+) -> AppResult<()> {
+    let json = serde_json::to_string(template).map_err(AppError::internal)?;
+    let changed = conn.execute(
+        "UPDATE templates SET name = ?2, body = ?3, updated_at = ?4 WHERE id = ?1",
+        params![id, template.name, json, now_ms],
+    )?;
+    if changed == 0 {
+        return Err(AppError::new(
+            ErrorCode::NotFound,
+            crate::text!("template.not_found", id = id),
+        ));
+    }
+    Ok(())
 }
 
 /// A new draft's row; its id.
@@ -323,6 +370,16 @@ impl Workspace {
         crate::template::drafts::save(&self.db(), id, t, self.now_ms())
     }
 
+    /// [`Workspace::save_template`], renaming `translations` with it in one transaction.
+    pub fn save_template_renaming(
+        &self,
+        id: Option<&str>,
+        t: &crate::template::Template,
+        translations: &[String],
+    ) -> AppResult<crate::template::drafts::Draft> {
+        crate::template::drafts::save_renaming(&self.db(), id, t, translations, self.now_ms())
+    }
+
     pub fn delete_template(&self, id: &str) -> AppResult<()> {
         crate::template::drafts::delete(&self.db(), id)
     }
@@ -439,6 +496,58 @@ mod tests {
             "original kept"
         );
         assert_eq!(list(&db).unwrap().len(), 7, "nothing else copied");
+    }
+
+    #[test]
+    fn a_rename_takes_the_translations_along_all_or_nothing() {
+        let tmp = tempfile::tempdir().unwrap();
+        let db = db(&tmp);
+        let of = |language: &str| Template {
+            name: "renewal".into(),
+            language: language.into(),
+            body: "Hi".into(),
+            ..Template::default()
+        };
+        let en = save(&db, None, &of("en_US"), 1000).unwrap();
+        let fr = save(&db, None, &of("fr"), 2000).unwrap();
+        let de = save(&db, None, &of("de"), 3000).unwrap();
+        let names = |db: &Database| -> Vec<String> {
+            [&en.id, &fr.id, &de.id]
+                .iter()
+                .map(|id| get(db, id).unwrap().template.name)
+                .collect()
+        };
+
+        // One translation's row unreadable: nothing renamed, not even the one saved.
+        db.write(|conn| {
+            conn.execute("UPDATE templates SET body = '{' WHERE id = ?1", [&de.id])?;
+            Ok(())
+        })
+        .unwrap();
+        let renamed = Template {
+            name: "renewal_2026".into(),
+            ..of("en_US")
+        };
+        let members = [fr.id.clone(), de.id.clone(), "gone".to_string()];
+        let err = save_renaming(&db, Some(&en.id), &renamed, &members, 4000).unwrap_err();
+        assert_eq!(err.code, ErrorCode::Storage);
+        let kept: Vec<String> = [&en.id, &fr.id]
+            .iter()
+            .map(|id| get(&db, id).unwrap().template.name)
+            .collect();
+        assert_eq!(kept, ["renewal", "renewal"], "nothing renamed");
+
+        // Readable again: every translation renamed at once; a deleted one is left out.
+        save(&db, Some(&de.id), &of("de"), 4500).unwrap();
+        let d = save_renaming(&db, Some(&en.id), &renamed, &members, 5000).unwrap();
+        assert_eq!(d.template.name, "renewal_2026");
+        assert_eq!(names(&db), ["renewal_2026"; 3]);
+        assert_eq!(
+            translations(&db, "renewal_2026").unwrap()[1]
+                .template
+                .language,
+            "fr"
+        );
     }
 
     #[test]
