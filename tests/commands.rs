@@ -258,8 +258,17 @@ fn the_demo_workspace_opens_on_a_live_sandbox_and_closes_back_to_the_main_one() 
         h.invoke("get_settings", json!({})).unwrap()["settings"]["zendesk_subdomain"],
         ""
     );
-    let gone = rt.block_on(async { reqwest::get(format!("{base}/_sandbox/info")).await.is_err() });
-    assert!(gone, "leaving the demo stops its sandbox");
+    // The sandbox is told to stop when the demo closes and stops listening a moment later.
+    let gone = rt.block_on(async {
+        for _ in 0..50 {
+            if reqwest::get(format!("{base}/_sandbox/info")).await.is_err() {
+                return true;
+            }
+            tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+        }
+        false
+    });
+    assert!(gone, "leaving the demo stops its sandbox (within 5 s)");
 }
 
 #[test]

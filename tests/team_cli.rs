@@ -47,10 +47,20 @@ fn a_policy_published_on_one_desktop_applies_on_another_which_lists_its_campaign
             "off",
             "--roles",
             "admin,agent",
+            "--whatsapp-limit",
+            "2000",
+            "--language-rules",
+            "pt=pt_PT, es-419=es_MX",
         ],
         None,
     ));
     assert_eq!(set["policy"]["blackout_days"], 3, "{set}");
+    assert_eq!(set["policy"]["whatsapp_limit"], "2000", "{set}");
+    assert_eq!(
+        set["policy"]["language_rules"],
+        serde_json::json!(["pt=pt_PT", "es-419=es_MX"]),
+        "{set}"
+    );
     assert_eq!(set["policy"]["default_country"], "FR", "{set}");
     assert_eq!(set["changed_by"], info["zendesk_email"], "{set}");
 
@@ -75,6 +85,18 @@ fn a_policy_published_on_one_desktop_applies_on_another_which_lists_its_campaign
     assert_eq!(policy["team_policy"]["changed_by"], info["zendesk_email"]);
     let settings = json(&relay(&b, &["--json", "settings", "show"], None));
     assert_eq!(settings["settings"]["blackout_days"], 3, "{settings}");
+    assert_eq!(
+        settings["settings"]["language_rules"],
+        serde_json::json!(["pt=pt_PT", "es-419=es_MX"]),
+        "{settings}"
+    );
+    let shown = relay(&b, &["team", "policy"], None);
+    let shown = String::from_utf8_lossy(&shown.stdout);
+    assert!(
+        shown.contains("language rules   pt=pt_PT, es-419=es_MX")
+            && shown.contains("WhatsApp limit   2000"),
+        "{shown}"
+    );
     // A local change of the policy is refused, with the command that changes it.
     let refused = relay(
         &b,

@@ -21,7 +21,7 @@ pub enum TeamCommand {
     /// them into this desktop's ledger: nothing stops blacking out). An admin's token only.
     DeleteOldRecords,
     /// The team's policy (blackout days, default country, quiet hours, who may send, consent,
-    /// opt-out words), applied
+    /// opt-out words, the WhatsApp messaging limit, language rules), applied
     /// on every desktop over its own settings; `set` publishes it (an admin's token only).
     Policy {
         #[command(subcommand)]
@@ -34,34 +34,52 @@ pub enum PolicyCommand {
     /// Show the policy this desktop applies and who published it.
     Show,
     /// Publish the team's policy: what is not given keeps the value this desktop applies now.
-    Set {
-        #[arg(long, value_name = "DAYS")]
-        blackout_days: Option<u16>,
-        /// ISO country (`FR`) for numbers written without `+`; `none` for none.
-        #[arg(long, value_name = "CC|none")]
-        default_country: Option<String>,
-        /// `HH:MM-HH:MM` in each recipient's time zone, or `off`.
-        #[arg(long, value_name = "HH:MM-HH:MM|off")]
-        quiet_hours: Option<String>,
-        /// Roles allowed to send, comma-separated (`admin,agent,12345`); `any` for no restriction.
-        #[arg(long, value_name = "ROLES|any")]
-        roles: Option<String>,
-        /// Group ids whose members may send, comma-separated; `any` for no restriction.
-        #[arg(long, value_name = "IDS|any")]
-        groups: Option<String>,
-        /// Who agreed to WhatsApp messages: `tag:NAME` or `field:KEY=VALUE`; `none` for no rule.
-        #[arg(long, value_name = "RULE|none")]
-        consent_whatsapp: Option<String>,
-        /// Who agreed to SMS: `tag:NAME` or `field:KEY=VALUE`; `none` for no rule.
-        #[arg(long, value_name = "RULE|none")]
-        consent_sms: Option<String>,
-        /// The replies that opt out, comma-separated (`STOP,ARRÊT,BAJA`).
-        #[arg(long, value_name = "WORDS")]
-        optout_words: Option<String>,
-        /// The replies that opt back in, comma-separated (`START,UNSTOP`).
-        #[arg(long, value_name = "WORDS")]
-        optin_words: Option<String>,
-    },
+    Set(Box<PolicySet>),
+}
+
+/// `relay team policy set`'s values.
+#[derive(Debug, clap::Args)]
+pub struct PolicySet {
+    #[arg(long, value_name = "DAYS")]
+    blackout_days: Option<u16>,
+    /// ISO country (`FR`) for numbers written without `+`; `none` for none.
+    #[arg(long, value_name = "CC|none")]
+    default_country: Option<String>,
+    /// `HH:MM-HH:MM` in each recipient's time zone, or `off`.
+    #[arg(long, value_name = "HH:MM-HH:MM|off")]
+    quiet_hours: Option<String>,
+    /// Roles allowed to send, comma-separated (`admin,agent,12345`); `any` for no restriction.
+    #[arg(long, value_name = "ROLES|any")]
+    roles: Option<String>,
+    /// Group ids whose members may send, comma-separated; `any` for no restriction.
+    #[arg(long, value_name = "IDS|any")]
+    groups: Option<String>,
+    /// Who agreed to WhatsApp messages: `tag:NAME` or `field:KEY=VALUE`; `none` for no rule.
+    #[arg(long, value_name = "RULE|none")]
+    consent_whatsapp: Option<String>,
+    /// Who agreed to SMS: `tag:NAME` or `field:KEY=VALUE`; `none` for no rule.
+    #[arg(long, value_name = "RULE|none")]
+    consent_sms: Option<String>,
+    /// The replies that opt out, comma-separated (`STOP,ARRÊT,BAJA`).
+    #[arg(long, value_name = "WORDS")]
+    optout_words: Option<String>,
+    /// The replies that opt back in, comma-separated (`START,UNSTOP`).
+    #[arg(long, value_name = "WORDS")]
+    optin_words: Option<String>,
+    /// The WhatsApp portfolio's messaging limit: 250, 2000, 10000, 100000 or unlimited;
+    /// `none` for not set.
+    #[arg(long, value_name = "LIMIT|none")]
+    whatsapp_limit: Option<String>,
+    /// The WhatsApp integrations sharing that limit, comma-separated; `any` for all.
+    #[arg(long, value_name = "IDS|any")]
+    whatsapp_portfolio: Option<String>,
+    /// Meta's rules lifted for the account, comma-separated (`marketing_us`); `none` for none.
+    #[arg(long, value_name = "RULES|none")]
+    meta_rules_lifted: Option<String>,
+    /// The translation for a locale the template has no translation of, comma-separated
+    /// `LOCALE=CODE` rules (`pt=pt_BR,es-419=es_MX`).
+    #[arg(long, value_name = "RULES")]
+    language_rules: Option<String>,
 }
 
 fn list(v: &str) -> Vec<String> {
@@ -98,6 +116,19 @@ fn print_policy(p: &Policy) {
     println!("consent SMS      {}", or(&p.consent_sms, "no rule"));
     println!("opt-out words    {}", p.optout_words.join(", "));
     println!("opt-in words     {}", p.optin_words.join(", "));
+    println!("WhatsApp limit   {}", or(&p.whatsapp_limit, "not set"));
+    println!(
+        "portfolio        {}",
+        or(
+            &p.whatsapp_portfolio.join(", "),
+            "every WhatsApp integration"
+        )
+    );
+    println!(
+        "Meta rules off   {}",
+        or(&p.meta_rules_lifted.join(", "), "none")
+    );
+    println!("language rules   {}", p.language_rules.join(", "));
 }
 
 fn print_team_policy(t: &TeamPolicy) {
@@ -193,17 +224,22 @@ pub fn run(action: TeamCommand, data: DataDir, out: Output) -> CliResult {
                     },
                 );
             }
-            PolicyCommand::Set {
-                blackout_days,
-                default_country,
-                quiet_hours,
-                roles,
-                groups,
-                consent_whatsapp,
-                consent_sms,
-                optout_words,
-                optin_words,
-            } => {
+            PolicyCommand::Set(set) => {
+                let PolicySet {
+                    blackout_days,
+                    default_country,
+                    quiet_hours,
+                    roles,
+                    groups,
+                    consent_whatsapp,
+                    consent_sms,
+                    optout_words,
+                    optin_words,
+                    whatsapp_limit,
+                    whatsapp_portfolio,
+                    meta_rules_lifted,
+                    language_rules,
+                } = *set;
                 let mut p = Policy::of(&ws.settings()?);
                 if let Some(d) = blackout_days {
                     p.blackout_days = d;
@@ -246,6 +282,18 @@ pub fn run(action: TeamCommand, data: DataDir, out: Output) -> CliResult {
                 }
                 if let Some(w) = optin_words {
                     p.optin_words = list(&w);
+                }
+                if let Some(l) = whatsapp_limit {
+                    p.whatsapp_limit = rule(l);
+                }
+                if let Some(i) = whatsapp_portfolio {
+                    p.whatsapp_portfolio = list(&i);
+                }
+                if let Some(r) = meta_rules_lifted {
+                    p.meta_rules_lifted = list(&rule(r));
+                }
+                if let Some(r) = language_rules {
+                    p.language_rules = list(&r);
                 }
                 let team = runtime()?.block_on(ws.set_team_policy(p))?;
                 out.show(&team, |t| {

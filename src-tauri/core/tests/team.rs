@@ -460,6 +460,7 @@ async fn each_desktop_sees_the_others_campaigns_and_applies_the_policy_an_admin_
         whatsapp_limit: "2,000".into(),
         whatsapp_portfolio: vec![],
         meta_rules_lifted: vec![],
+        language_rules: vec!["pt=pt_PT".into(), "es-419=es_MX".into()],
     };
     // Bad input: each problem at its field, nothing published.
     let err = a
@@ -468,6 +469,7 @@ async fn each_desktop_sees_the_others_campaigns_and_applies_the_policy_an_admin_
             quiet_hours: "late".into(),
             whatsapp_limit: "1000".into(),
             meta_rules_lifted: vec!["marketing_eu".into()],
+            language_rules: vec!["spanish".into()],
             ..wanted.clone()
         })
         .await
@@ -478,7 +480,8 @@ async fn each_desktop_sees_the_others_campaigns_and_applies_the_policy_an_admin_
         fields.contains_key("blackout_days")
             && fields.contains_key("quiet_hours")
             && fields.contains_key("whatsapp_limit")
-            && fields.contains_key("meta_rules_lifted"),
+            && fields.contains_key("meta_rules_lifted")
+            && fields.contains_key("language_rules"),
         "{err:?}"
     );
     assert!(a.team_policy().unwrap().is_none());
@@ -507,6 +510,11 @@ async fn each_desktop_sees_the_others_campaigns_and_applies_the_policy_an_admin_
         s.whatsapp_limit, "2000",
         "the messaging limit is the team's, normalized"
     );
+    assert_eq!(
+        s.language_rules,
+        ["pt=pt_PT", "es-419=es_MX"],
+        "the language rules are the team's: every desktop picks the same translation"
+    );
     let view = b.settings_view().unwrap();
     assert_eq!(view.team_policy.unwrap().desktop, a.desktop_id().unwrap());
     // A local change of the policy is refused, saying whose it is; the rest is B's own.
@@ -517,6 +525,11 @@ async fn each_desktop_sees_the_others_campaigns_and_applies_the_policy_an_admin_
         "team.policy_field"
     );
     assert_eq!(b.settings().unwrap().blackout_days, 3);
+    let err = b.set_key("language_rules", "pt=pt_BR").unwrap_err();
+    assert_eq!(
+        err.details.as_ref().unwrap().fields["language_rules"].key,
+        "team.policy_field"
+    );
     assert_eq!(
         b.set_key("default_send_rate", "20")
             .unwrap()

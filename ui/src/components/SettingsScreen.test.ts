@@ -252,9 +252,19 @@ describe('SettingsScreen team policy', () => {
     expect(backend.view.team_policy).toBeNull();
     await user.clear(form.getByLabelText('Quiet hours'));
     await user.type(form.getByLabelText('Quiet hours'), '21:00-08:00');
+    await user.clear(form.getByLabelText('Language rules'));
+    await user.type(form.getByLabelText('Language rules'), 'pt=pt_PT, es-419=es_MX');
     await user.click(screen.getByText('Publish to the team'));
     await waitFor(() => expect(screen.getByTestId('policy-published')).toBeTruthy());
     expect(screen.getByTestId('team-policy').textContent).toContain('21:00-08:00');
+    expect(screen.getByTestId('team-policy').textContent).toContain('pt=pt_PT, es-419=es_MX');
+    expect(backend.view.team_policy?.policy.language_rules).toEqual(['pt=pt_PT', 'es-419=es_MX']);
+    // No Meta rule lifted reads as none, not as any.
+    expect(screen.getByTestId('policy-lifted').textContent).toBe('none');
+    // Every desktop gives a recipient the same translation: the rules are the team's too.
+    const rules = screen.getAllByLabelText('Language rules').find((e) => e.id === 'language_rules') as HTMLTextAreaElement;
+    expect(rules.disabled).toBe(true);
+    expect(rules.value).toBe('pt=pt_PT\nes-419=es_MX');
     expect(screen.getByTestId('team-policy-origin').textContent).toContain('ada@example.com');
     // The Sending section shows the team's values, not editable, and says whose they are.
     const blackout = screen.getAllByLabelText('Blackout days').find((e) => e.id === 'blackout_days') as HTMLInputElement;

@@ -1322,6 +1322,8 @@ export type Policy = {
 	whatsapp_limit: string,
 	whatsapp_portfolio: string[],
 	meta_rules_lifted: string[],
+	/**  `LOCALE=CODE` rules: with them every desktop gives a recipient the same translation. */
+	language_rules: string[],
 };
 
 export type Preview = Preview_Serialize | Preview_Deserialize;

@@ -100,7 +100,7 @@ export function fromDraft(d: Draft): { settings: Settings; local: string[] } {
 }
 
 /** The draft with the team's policy (`blackout_days`, `default_country`, `quiet_hours`, roles
- * and groups, consent rules and words, the WhatsApp limit and Meta's rules lifted) taken from `applied`, the settings as they now apply; the rest as edited. */
+ * and groups, consent rules and words, the WhatsApp limit, Meta's rules lifted and the language rules) taken from `applied`, the settings as they now apply; the rest as edited. */
 export function withPolicy(d: Draft, applied: Settings): Draft {
   const policy = toDraft(applied);
   return {
@@ -119,6 +119,7 @@ export function withPolicy(d: Draft, applied: Settings): Draft {
       whatsapp_limit: applied.whatsapp_limit,
       whatsapp_portfolio: [...applied.whatsapp_portfolio],
       meta_rules_lifted: [...applied.meta_rules_lifted],
+      language_rules: [...applied.language_rules],
     },
     roleAdmin: policy.roleAdmin,
     roleAgent: policy.roleAgent,
@@ -127,6 +128,7 @@ export function withPolicy(d: Draft, applied: Settings): Draft {
     optoutWords: policy.optoutWords,
     optinWords: policy.optinWords,
     portfolio: policy.portfolio,
+    languageRules: policy.languageRules,
   };
 }
 
@@ -145,5 +147,6 @@ export function policyOf(s: Settings): Policy {
     whatsapp_limit: s.whatsapp_limit,
     whatsapp_portfolio: [...s.whatsapp_portfolio],
     meta_rules_lifted: [...s.meta_rules_lifted],
+    language_rules: [...s.language_rules],
   };
 }

@@ -1,7 +1,7 @@
 //! The team's policy: the settings that decide who may be sent what — blackout days, the
 //! default country, quiet hours, the roles and groups allowed to send, the consent rules and the
 //! words that opt out and back in, the WhatsApp portfolio's messaging limit and the Meta rules
-//! lifted — kept in one record of the
+//! lifted, the language rules that choose a recipient's translation — kept in one record of the
 //! store, changed by an admin, and applied on every desktop over its own settings. Credentials,
 //! rates and appearance stay each desktop's.
 //!
@@ -20,7 +20,7 @@ use serde_json::{json, Map, Value};
 use specta::Type;
 
 /// The settings that are the team's once it has a policy.
-pub const POLICY_KEYS: [&str; 12] = [
+pub const POLICY_KEYS: [&str; 13] = [
     "blackout_days",
     "default_country",
     "quiet_hours",
@@ -33,6 +33,7 @@ pub const POLICY_KEYS: [&str; 12] = [
     "whatsapp_limit",
     "whatsapp_portfolio",
     "meta_rules_lifted",
+    "language_rules",
 ];
 
 /// The record's external id: one policy per account.
@@ -53,6 +54,8 @@ pub struct Policy {
     pub whatsapp_limit: String,
     pub whatsapp_portfolio: Vec<String>,
     pub meta_rules_lifted: Vec<String>,
+    /// `LOCALE=CODE` rules: with them every desktop gives a recipient the same translation.
+    pub language_rules: Vec<String>,
 }
 
 impl Policy {
@@ -71,6 +74,7 @@ impl Policy {
             whatsapp_limit: s.whatsapp_limit.clone(),
             whatsapp_portfolio: s.whatsapp_portfolio.clone(),
             meta_rules_lifted: s.meta_rules_lifted.clone(),
+            language_rules: s.language_rules.clone(),
         }
     }
 
@@ -89,6 +93,7 @@ impl Policy {
             whatsapp_limit: self.whatsapp_limit.clone(),
             whatsapp_portfolio: self.whatsapp_portfolio.clone(),
             meta_rules_lifted: self.meta_rules_lifted.clone(),
+            language_rules: self.language_rules.clone(),
             ..s
         }
     }
@@ -150,6 +155,11 @@ fn of_record(r: &Record) -> Option<TeamPolicy> {
         whatsapp_limit: text("whatsapp_limit").unwrap_or_default(),
         whatsapp_portfolio: split(f.get("whatsapp_portfolio")),
         meta_rules_lifted: split(f.get("meta_rules_lifted")),
+        // A policy published before the rules were the team's keeps Relay's defaults.
+        language_rules: words_or(
+            f.get("language_rules"),
+            &crate::template::translations::DEFAULT_RULES,
+        ),
     };
     if let Err(e) = policy.apply(Settings::default()).validate() {
         tracing::warn!(error = %e, "the team's policy record is not valid: left alone");
@@ -236,6 +246,9 @@ pub(crate) fn departures(policy: &Policy, new: &Settings) -> Vec<&'static str> {
     if mine.meta_rules_lifted != policy.meta_rules_lifted {
         out.push(POLICY_KEYS[11]);
     }
+    if mine.language_rules != policy.language_rules {
+        out.push(POLICY_KEYS[12]);
+    }
     out
 }
 
@@ -314,6 +327,10 @@ impl Workspace {
             json!(policy.meta_rules_lifted.join(",")),
         );
         fields.insert(
+            "language_rules".into(),
+            json!(policy.language_rules.join(",")),
+        );
+        fields.insert(
             "changed_by".into(),
             json!(me.email.clone().unwrap_or(me.name.clone())),
         );
@@ -370,6 +387,18 @@ mod tests {
         .unwrap();
         assert_eq!(read.policy.allowed_roles, vec!["admin", "77"]);
         assert_eq!(read.policy.blackout_days, 3);
+        // Published before the language rules were the team's: Relay's defaults, not empty.
+        assert_eq!(
+            read.policy.language_rules,
+            crate::template::translations::DEFAULT_RULES.map(String::from)
+        );
+        let rules = of_record(&r(
+            json!({"blackout_days": 3, "language_rules": "pt=pt_PT, es-419=es_MX"}),
+        ))
+        .unwrap();
+        assert_eq!(rules.policy.language_rules, ["pt=pt_PT", "es-419=es_MX"]);
+        // A rule no desktop would accept: the record is left alone.
+        assert!(of_record(&r(json!({"blackout_days": 3, "language_rules": "spanish"}))).is_none());
         assert!(of_record(&r(json!({"default_country": "FR"}))).is_none());
         // Values no desktop would accept in its own settings are not applied either.
         assert!(of_record(&r(json!({"blackout_days": 3, "default_country": "XX"}))).is_none());

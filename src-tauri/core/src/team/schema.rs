@@ -147,6 +147,7 @@ ObjectSpec {
         ("whatsapp_limit", "text"),
         ("whatsapp_portfolio", "text"),
         ("meta_rules_lifted", "text"),
+        ("language_rules", "text"),
         ("changed_by", "text"),
         ("desktop", "text"),
     ],

@@ -516,6 +516,7 @@ export const en = {
   'settings.whatsapp.marketingUs.help': 'Since 1 April 2025 Meta drops marketing templates to US (+1) numbers: Relay leaves those recipients out (dropped by Meta). Tick this only once Meta lifts the pause.',
   'settings.policy.lifted': 'Meta rules lifted',
   'settings.policy.limit.help': '250, 2000, 10000, 100000 or unlimited; empty: not kept.',
+  'settings.policy.rules.help': 'LOCALE=CODE, comma-separated: every desktop gives a recipient the same translation.',
   'review.summary': 'Summary',
   'review.template': 'Template',
   'review.integration': 'Integration',

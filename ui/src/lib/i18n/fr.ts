@@ -524,6 +524,7 @@ export const fr: Record<MessageKey, string> = {
   'settings.whatsapp.marketingUs.help': 'Depuis le 1er avril 2025, Meta supprime les modèles marketing envoyés aux numéros des États-Unis (+1) : Relay écarte ces destinataires (rejeté par Meta). Ne cochez ceci que lorsque Meta lèvera cette pause.',
   'settings.policy.lifted': 'Règles de Meta levées',
   'settings.policy.limit.help': '250, 2000, 10000, 100000 ou unlimited ; vide : non respectée.',
+  'settings.policy.rules.help': 'LOCALE=CODE, séparées par des virgules : chaque poste donne à un destinataire la même traduction.',
   'review.summary': 'Résumé',
   'review.template': 'Modèle',
   'review.integration': 'Intégration',
