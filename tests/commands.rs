@@ -260,8 +260,17 @@ fn the_demo_workspace_opens_on_a_live_sandbox_and_closes_back_to_the_main_one() 
     );
     // The sandbox is told to stop when the demo closes and stops listening a moment later.
     let gone = rt.block_on(async {
+        let client = reqwest::Client::builder()
+            .timeout(std::time::Duration::from_secs(1))
+            .build()
+            .unwrap();
         for _ in 0..50 {
-            if reqwest::get(format!("{base}/_sandbox/info")).await.is_err() {
+            if client
+                .get(format!("{base}/_sandbox/info"))
+                .send()
+                .await
+                .is_err()
+            {
                 return true;
             }
             tokio::time::sleep(std::time::Duration::from_millis(100)).await;

@@ -128,7 +128,10 @@ fn print_policy(p: &Policy) {
         "Meta rules off   {}",
         or(&p.meta_rules_lifted.join(", "), "none")
     );
-    println!("language rules   {}", p.language_rules.join(", "));
+    println!(
+        "language rules   {}",
+        or(&p.language_rules.join(", "), "none")
+    );
 }
 
 fn print_team_policy(t: &TeamPolicy) {

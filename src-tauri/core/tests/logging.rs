@@ -1,6 +1,6 @@
 //! A secret that passes through any logging call never reaches the log file: the real
-//! `tracing` subscriber, the real file, in its own process (the subscriber is process-wide, so
-//! both tests write to the one log this binary opens, at the debug level).
+//! `tracing` subscriber, the real file, in its own process (the subscriber is process-wide: the
+//! tests of one process write to the one log it opens, at the debug level).
 
 #[allow(dead_code)] // the log's tests use only the sandbox's settings
 mod support;
@@ -19,9 +19,26 @@ use support::settings_for;
 fn log_file() -> &'static PathBuf {
     static LOG: OnceLock<PathBuf> = OnceLock::new();
     LOG.get_or_init(|| {
-        // In cargo's folder for the tests' files (target/tmp), emptied at each run: the log
-        // outlives the tests (the subscriber is never dropped), so not in a TempDir.
-        let dir = std::path::Path::new(env!("CARGO_TARGET_TMPDIR")).join("relay-logging");
+        // In cargo's folder for the tests' files (target/tmp): the log outlives the tests (the
+        // subscriber is never dropped), so not in a TempDir. One folder per process: nextest
+        // runs each test in its own, at the same time; those of earlier runs are removed.
+        let tmp = std::path::Path::new(env!("CARGO_TARGET_TMPDIR"));
+        let hour_ago = std::time::SystemTime::now() - std::time::Duration::from_secs(3600);
+        for old in std::fs::read_dir(tmp).into_iter().flatten().flatten() {
+            let stale = old
+                .metadata()
+                .and_then(|m| m.modified())
+                .is_ok_and(|t| t < hour_ago);
+            if stale
+                && old
+                    .file_name()
+                    .to_string_lossy()
+                    .starts_with("relay-logging")
+            {
+                let _ = std::fs::remove_dir_all(old.path());
+            }
+        }
+        let dir = tmp.join(format!("relay-logging-{}", std::process::id()));
         let _ = std::fs::remove_dir_all(&dir);
         std::env::set_var(logging::LOG_FILTER_ENV, "debug");
         logging::init(&dir).expect("logging init")

@@ -60,8 +60,8 @@ import {
   type UpdateCheck_Serialize,
   type TeamStatus,
   type TeamCampaign_Serialize,
-  type TeamPolicy,
-  type Policy,
+  type TeamPolicy_Serialize,
+  type Policy_Serialize,
   type SyncReport,
   type CampaignTiming_Deserialize,
   type TimingPreview_Serialize,
@@ -111,7 +111,9 @@ export type { CampaignStatus, IntegrationKind, MessageChannel, TemplateStage, Te
 export type { AppInfo, ConnectionReport, ErrorCode, GroupView, IntegrationView, SecretKind, TemplateCheck, Text, Check };
 export type Issue = Issue_Serialize;
 export type UpdateCheck = UpdateCheck_Serialize;
-export type { Policy, SyncReport, TeamPolicy, TeamStatus };
+export type Policy = Policy_Serialize;
+export type TeamPolicy = TeamPolicy_Serialize;
+export type { SyncReport, TeamStatus };
 export type TeamCampaign = TeamCampaign_Serialize;
 export type CampaignTiming = CampaignTiming_Deserialize;
 export type TimingPreview = TimingPreview_Serialize;

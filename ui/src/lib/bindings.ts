@@ -28,7 +28,7 @@ export const commands = {
 	 *  Publishes the team's policy (an admin's credentials only); every desktop applies it from its
 	 *  next sync. Returns the settings as they now apply here.
 	 */
-	setTeamPolicy: (policy: Policy) => __TAURI_INVOKE<SettingsView_Serialize>("set_team_policy", { policy }),
+	setTeamPolicy: (policy: Policy_Deserialize) => __TAURI_INVOKE<SettingsView_Serialize>("set_team_policy", { policy }),
 	/**  What the last update check found (at start, or on demand), if one was made. */
 	updateStatus: () => __TAURI_INVOKE<UpdateCheck_Serialize | null>("update_status"),
 	/**  Asks the update address whether a newer signed Relay exists. */
@@ -1308,8 +1308,44 @@ export type PhoneProblem =
 /**  Where a member's number was found: the user's phone field, or one of their phone identities. */
 export type PhoneSource = "field" | "identity";
 
-/**  The values of a policy. */
-export type Policy = {
+/**
+ *  The values of a policy. A desktop keeps the last one it read (`team_policy`, as JSON): the
+ *  fields added since the first policy have defaults, so that a policy kept by an earlier Relay
+ *  is still read after an upgrade, as `of_record` reads the store's (the publishing desktop never
+ *  pulls its own record again).
+ */
+export type Policy = Policy_Serialize | Policy_Deserialize;
+
+/**
+ *  The values of a policy. A desktop keeps the last one it read (`team_policy`, as JSON): the
+ *  fields added since the first policy have defaults, so that a policy kept by an earlier Relay
+ *  is still read after an upgrade, as `of_record` reads the store's (the publishing desktop never
+ *  pulls its own record again).
+ */
+export type Policy_Deserialize = {
+	blackout_days: number,
+	default_country: string,
+	quiet_hours: string,
+	allowed_roles: string[],
+	allowed_groups: string[],
+	consent_whatsapp?: string,
+	consent_sms?: string,
+	optout_words?: string[],
+	optin_words?: string[],
+	whatsapp_limit?: string,
+	whatsapp_portfolio?: string[],
+	meta_rules_lifted?: string[],
+	/**  `LOCALE=CODE` rules: with them every desktop gives a recipient the same translation. */
+	language_rules?: string[],
+};
+
+/**
+ *  The values of a policy. A desktop keeps the last one it read (`team_policy`, as JSON): the
+ *  fields added since the first policy have defaults, so that a policy kept by an earlier Relay
+ *  is still read after an upgrade, as `of_record` reads the store's (the publishing desktop never
+ *  pulls its own record again).
+ */
+export type Policy_Serialize = {
 	blackout_days: number,
 	default_country: string,
 	quiet_hours: string,
@@ -1533,7 +1569,7 @@ export type SettingsView_Deserialize = {
 	 *  The team's policy, when the team has one: `settings` holds its values, and changing
 	 *  them here is refused (an admin changes them for the team).
 	 */
-	team_policy?: TeamPolicy | null,
+	team_policy?: TeamPolicy_Deserialize | null,
 };
 
 /**  The settings as the UI sees them: values, plus only whether each secret is set. */
@@ -1546,7 +1582,7 @@ export type SettingsView_Serialize = {
 	 *  The team's policy, when the team has one: `settings` holds its values, and changing
 	 *  them here is refused (an admin changes them for the team).
 	 */
-	team_policy: TeamPolicy | null,
+	team_policy: TeamPolicy_Serialize | null,
 };
 
 /**  Every non-secret setting of a workspace. */
@@ -2003,8 +2039,21 @@ export type TeamCampaign_Serialize = {
 };
 
 /**  The team's policy and where it came from. */
-export type TeamPolicy = {
-	policy: Policy,
+export type TeamPolicy = TeamPolicy_Serialize | TeamPolicy_Deserialize;
+
+/**  The team's policy and where it came from. */
+export type TeamPolicy_Deserialize = {
+	policy: Policy_Deserialize,
+	/**  The admin who published it (their Zendesk email, else name) and from which desktop. */
+	changed_by: string,
+	desktop: string,
+	/**  When (Zendesk's clock, RFC 3339). */
+	changed_at: string,
+};
+
+/**  The team's policy and where it came from. */
+export type TeamPolicy_Serialize = {
+	policy: Policy_Serialize,
 	/**  The admin who published it (their Zendesk email, else name) and from which desktop. */
 	changed_by: string,
 	desktop: string,

@@ -154,7 +154,7 @@ impl Workspace {
         let custom: Vec<UserField> = serde_json::from_str(&fields).unwrap_or_default();
         let draft = crate::template::drafts::get(&self.db(), &spec.template_id)?;
         let kind = self.integration_kind(&spec.integration_id).await?;
-        let group = crate::template::drafts::translations(&self.db(), &draft.template.name)?;
+        let group = crate::template::drafts::translations_of(&self.db(), &draft)?;
         let lib = crate::template::library::library(&self.db())?;
         let sendable: Vec<bool> = group
             .iter()

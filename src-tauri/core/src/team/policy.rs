@@ -39,7 +39,10 @@ pub const POLICY_KEYS: [&str; 13] = [
 /// The record's external id: one policy per account.
 const EXTERNAL_ID: &str = "policy";
 
-/// The values of a policy.
+/// The values of a policy. A desktop keeps the last one it read (`team_policy`, as JSON): the
+/// fields added since the first policy have defaults, so that a policy kept by an earlier Relay
+/// is still read after an upgrade, as `of_record` reads the store's (the publishing desktop never
+/// pulls its own record again).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, Type)]
 pub struct Policy {
     pub blackout_days: u16,
@@ -47,15 +50,39 @@ pub struct Policy {
     pub quiet_hours: String,
     pub allowed_roles: Vec<String>,
     pub allowed_groups: Vec<String>,
+    #[serde(default)]
     pub consent_whatsapp: String,
+    #[serde(default)]
     pub consent_sms: String,
+    #[serde(default = "default_optout_words")]
     pub optout_words: Vec<String>,
+    #[serde(default = "default_optin_words")]
     pub optin_words: Vec<String>,
+    #[serde(default)]
     pub whatsapp_limit: String,
+    #[serde(default)]
     pub whatsapp_portfolio: Vec<String>,
+    #[serde(default)]
     pub meta_rules_lifted: Vec<String>,
     /// `LOCALE=CODE` rules: with them every desktop gives a recipient the same translation.
+    #[serde(default = "default_language_rules")]
     pub language_rules: Vec<String>,
+}
+
+fn owned(words: &[&str]) -> Vec<String> {
+    words.iter().map(|w| w.to_string()).collect()
+}
+
+fn default_optout_words() -> Vec<String> {
+    owned(crate::consent::words::DEFAULT_OPT_OUT)
+}
+
+fn default_optin_words() -> Vec<String> {
+    owned(crate::consent::words::DEFAULT_OPT_IN)
+}
+
+fn default_language_rules() -> Vec<String> {
+    owned(&crate::template::translations::DEFAULT_RULES)
 }
 
 impl Policy {
@@ -123,7 +150,7 @@ fn split(v: Option<&Value>) -> Vec<String> {
 fn words_or(v: Option<&Value>, defaults: &[&str]) -> Vec<String> {
     match v.and_then(Value::as_str) {
         Some(_) => split(v),
-        None => defaults.iter().map(|w| w.to_string()).collect(),
+        None => owned(defaults),
     }
 }
 
@@ -358,6 +385,29 @@ impl Workspace {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_policy_kept_by_an_earlier_relay_is_still_read() {
+        // As the first team policy was kept (no consent, words, limit or language rules yet).
+        let tmp = tempfile::tempdir().unwrap();
+        let db = crate::storage::Database::open(&tmp.path().join("t.sqlite3")).unwrap();
+        let kept = json!({"policy": {"blackout_days": 3, "default_country": "FR",
+            "quiet_hours": "", "allowed_roles": ["admin"], "allowed_groups": []},
+            "changed_by": "ana@x", "desktop": "d1", "changed_at": "2026-12-04T00:00:00Z"});
+        db.connection()
+            .execute(
+                "INSERT INTO team_policy (id, value, changed_at) VALUES (1, ?1, ?2)",
+                params![kept.to_string(), "2026-12-04T00:00:00Z"],
+            )
+            .unwrap();
+        let read = local(db.connection())
+            .unwrap()
+            .expect("the kept policy is read");
+        assert_eq!(read.policy.blackout_days, 3);
+        assert_eq!(read.policy.optout_words, default_optout_words());
+        assert_eq!(read.policy.language_rules, default_language_rules());
+        assert_eq!(read.policy.whatsapp_limit, "");
+    }
 
     #[test]
     fn only_the_policy_keys_depart_and_a_record_by_hand_is_left_alone() {

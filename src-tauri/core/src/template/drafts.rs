@@ -165,23 +165,20 @@ pub fn delete(db: &Database, id: &str) -> AppResult<()> {
 /// Copies a template, every translation of it, under a free name: `name_copy`, `name_copy_2`…
 /// in one transaction, the main language still first; returns the copy of the translation `id`.
 pub fn duplicate(db: &Database, id: &str, now_ms: i64) -> AppResult<Draft> {
-    let original = get(db, id)?;
-    // Unnamed drafts are not translations of one another.
-    let sources = if original.template.name.is_empty() {
-        vec![original.clone()]
-    } else {
-        translations(db, &original.template.name)?
-    };
-    let taken: Vec<String> = list(db)?.into_iter().map(|d| d.template.name).collect();
-    let base = sanitize_name(&format!("{}_copy", original.template.name)).0;
-    let mut name = base.clone();
-    let mut n = 2;
-    while taken.contains(&name) {
-        name = format!("{base}_{n}");
-        n += 1;
-    }
+    // Read and written in one transaction (the database's one connection): a rename, a
+    // deletion or another duplicate cannot come in between.
     let copy_of_id = db.write(|conn| {
-        let mut copy_of_id = None;
+        let original = get(db, id)?;
+        let sources = translations_of(db, &original)?;
+        let taken: Vec<String> = list(db)?.into_iter().map(|d| d.template.name).collect();
+        let base = sanitize_name(&format!("{}_copy", original.template.name)).0;
+        let mut name = base.clone();
+        let mut n = 2;
+        while taken.contains(&name) {
+            name = format!("{base}_{n}");
+            n += 1;
+        }
+        let mut copy_of_id = String::new();
         for (made, source) in (now_ms..).zip(&sources) {
             let copy = Template {
                 name: name.clone(),
@@ -189,18 +186,21 @@ pub fn duplicate(db: &Database, id: &str, now_ms: i64) -> AppResult<Draft> {
             };
             let new_id = insert(conn, &copy, made)?;
             if source.id == original.id {
-                copy_of_id = Some(new_id);
+                copy_of_id = new_id;
             }
         }
         Ok(copy_of_id)
     })?;
-    let copy_of_id = copy_of_id.ok_or_else(|| {
-        AppError::new(
-            ErrorCode::NotFound,
-            crate::text!("template.not_found", id = id),
-        )
-    })?;
     get(db, &copy_of_id)
+}
+
+/// The translations of `draft`'s template, itself among them; an unnamed draft is only itself
+/// (unnamed drafts are not translations of one another).
+pub fn translations_of(db: &Database, draft: &Draft) -> AppResult<Vec<Draft>> {
+    if draft.template.name.is_empty() {
+        return Ok(vec![draft.clone()]);
+    }
+    translations(db, &draft.template.name)
 }
 
 /// The translations of a template: every local template named `name`, the first made first
@@ -308,7 +308,7 @@ impl Workspace {
                 crate::text!("translation.unknown_language", value = ""),
             ));
         }
-        let group = translations(&self.db(), &draft.template.name)?;
+        let group = translations_of(&self.db(), &draft)?;
         if group.iter().any(|d| d.template.language == language) {
             return Err(AppError::invalid_field(
                 "language",
@@ -329,7 +329,7 @@ impl Workspace {
     /// The translations of the template `id` belongs to, each with its problems and previews.
     pub fn template_translations(&self, id: &str) -> AppResult<TranslationSet> {
         let draft = get(&self.db(), id)?;
-        let group = translations(&self.db(), &draft.template.name)?;
+        let group = translations_of(&self.db(), &draft)?;
         let mut problems = Vec::new();
         if let Some(main) = group.first() {
             for (i, d) in group.iter().enumerate().skip(1) {
@@ -496,6 +496,25 @@ mod tests {
             "original kept"
         );
         assert_eq!(list(&db).unwrap().len(), 7, "nothing else copied");
+
+        // Unnamed drafts are not one another's translations: each is copied, and grouped, alone.
+        let blank = |body: &str| Template {
+            name: String::new(),
+            ..of("en_US", body)
+        };
+        let first = save(&db, None, &blank("one"), 5000).unwrap();
+        save(&db, None, &blank("two"), 6000).unwrap();
+        assert_eq!(
+            translations_of(&db, &first)
+                .unwrap()
+                .into_iter()
+                .map(|d| d.id)
+                .collect::<Vec<_>>(),
+            vec![first.id.clone()]
+        );
+        let copy = duplicate(&db, &first.id, 7000).unwrap();
+        assert_eq!(copy.template.name, "_copy");
+        assert_eq!(translations(&db, "_copy").unwrap().len(), 1);
     }
 
     #[test]

@@ -63,7 +63,7 @@ impl Workspace {
         refuse_invalid(&draft.template, whatsapp, sms)?;
         // A translation submitted with values its template's first translation lacks or adds
         // could not be sent with the campaign's one mapping.
-        let group = crate::template::drafts::translations(&self.db(), &draft.template.name)?;
+        let group = crate::template::drafts::translations_of(&self.db(), &draft)?;
         let other = group
             .iter()
             .find(|m| m.id != draft.id && m.template.language != draft.template.language);
