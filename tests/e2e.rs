@@ -1583,14 +1583,12 @@ async fn a_template_in_three_languages_reaches_each_recipient_in_theirs() {
 
 /// The process whose environment holds `RELAY_DATA_DIR=dir`: the app tauri-driver started.
 fn app_pid(dir: &std::path::Path) -> Option<u32> {
-    let needle = format!("RELAY_DATA_DIR={}", dir.display());
-    std::fs::read_dir("/proc").ok()?.flatten().find_map(|e| {
-        let pid: u32 = e.file_name().to_str()?.parse().ok()?;
-        let exe = std::fs::read_link(e.path().join("exe")).ok()?;
-        let env = std::fs::read(e.path().join("environ")).ok()?;
-        (exe.file_name()? == "relay" && env.split(|b| *b == 0).any(|v| v == needle.as_bytes()))
-            .then_some(pid)
-    })
+    common::processes_with_env(&format!("RELAY_DATA_DIR={}", dir.display()))
+        .into_iter()
+        .find(|pid| {
+            std::fs::read_link(format!("/proc/{pid}/exe"))
+                .is_ok_and(|exe| exe.file_name().is_some_and(|n| n == "relay"))
+        })
 }
 
 /// Asked to stop by the system (SIGTERM: a shutdown, a logout) while a campaign sends, the app

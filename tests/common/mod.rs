@@ -93,18 +93,23 @@ fn mark(port: u16) -> String {
     format!("{}-{port}", std::process::id())
 }
 
-/// The processes started under this mark, found by their environment (Linux: `/proc`).
-fn marked(mark: &str) -> Vec<u32> {
-    let wanted = format!("{WINDOW_MARK}={mark}");
+/// The processes whose environment holds `var` (`NAME=value`), read from `/proc` (Linux, where
+/// the window tests run; none elsewhere). A process that has exited has none.
+pub fn processes_with_env(var: &str) -> Vec<u32> {
     let Ok(dir) = std::fs::read_dir("/proc") else {
         return Vec::new();
     };
     dir.filter_map(|e| e.ok()?.file_name().to_str()?.parse::<u32>().ok())
         .filter(|pid| {
             std::fs::read(format!("/proc/{pid}/environ"))
-                .is_ok_and(|env| env.split(|b| *b == 0).any(|var| var == wanted.as_bytes()))
+                .is_ok_and(|env| env.split(|b| *b == 0).any(|v| v == var.as_bytes()))
         })
         .collect()
+}
+
+/// The processes started under this mark.
+fn marked(mark: &str) -> Vec<u32> {
+    processes_with_env(&format!("{WINDOW_MARK}={mark}"))
 }
 
 fn signal(sig: &str, pids: &[u32]) {

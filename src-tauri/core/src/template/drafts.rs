@@ -57,18 +57,12 @@ pub fn save_renaming(
             }
             None => insert(conn, template, now_ms)?,
         };
+        // Read on the transaction's own connection (the database has one).
         for other in translations.iter().filter(|other| **other != id) {
-            let row = conn
-                .query_row(
-                    "SELECT id, body, created_at, updated_at FROM templates WHERE id = ?1",
-                    [other],
-                    |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?)),
-                )
-                .optional()?;
-            let Some((other, json, c, u)) = row else {
-                continue;
+            let draft = match get(db, other) {
+                Err(e) if e.code == ErrorCode::NotFound => continue,
+                found => found?,
             };
-            let draft = row_to_draft(other, json, c, u)?;
             if draft.template.name != template.name {
                 let renamed = Template {
                     name: template.name.clone(),
